@@ -1,0 +1,13 @@
+/** Process exit codes. Public: documented in README, never renumbered. Only the CLI entry point uses them. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  changes: 2,
+  invalidConfig: 3,
+  lockHeld: 4,
+  stalePlan: 5,
+  usage: 64,
+  internal: 70,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
