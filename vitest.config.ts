@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores on CI: keep integration files from starving each other.
     maxWorkers: 2,
+    // On CI, also write a JSON report: .ci/run prints "N passed, N failed" from it.
+    reporters: process.env['CI'] ? ['default', 'json'] : ['default'],
+    ...(process.env['CI'] ? { outputFile: { json: 'test-results.json' } } : {}),
   },
 });

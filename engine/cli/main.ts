@@ -1,0 +1,121 @@
+/**
+ * ferry's command-line entry point. The only place that maps outcomes to exit codes and sets
+ * process.exitCode; everything below returns data or throws FerryError.
+ */
+import { parseArgs } from 'node:util';
+import { ExitCode } from '../errors/exit-codes.js';
+import { isFerryError } from '../errors/ferry-error.js';
+import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
+import { validateCommand } from './commands/validate.js';
+import { createConsoleOutput, type Output } from './output.js';
+
+const COMMANDS: readonly CommandSpec[] = [validateCommand];
+
+export const VERSION = '0.1.0';
+
+function renderMainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    'ferry: declarative, GitOps-style sync of S3 data (YAML in git → DuckDB steps → S3).',
+    '',
+    'Usage: ferry <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'Run `ferry <command> --help` for a command’s options.',
+    '',
+    'Exit codes: 0 ok, 1 runtime failure, 2 changes (--detailed-exitcode), 3 invalid config,',
+    '            4 lock held, 5 stale plan, 64 usage error, 70 internal error.',
+    '',
+  ].join('\n');
+}
+
+export interface RunCliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  output?: Output;
+}
+
+/** Runs one CLI invocation and returns its exit code (no process exit; used by tests too). */
+export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
+  const output = options.output ?? createConsoleOutput(options.env);
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    output.stdout(target ? renderCommandHelp(target) : renderMainHelp());
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    output.stdout(`${VERSION}\n`);
+    return ExitCode.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    output.stderr(`ferry: unknown command "${name}".\n\n${renderMainHelp()}`);
+    return ExitCode.usage;
+  }
+  try {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      output.stdout(renderCommandHelp(command));
+      return ExitCode.ok;
+    }
+    const parsed = parseCommandArgs(command, rest);
+    return await command.run({
+      ...parsed,
+      cwd: options.cwd ?? process.cwd(),
+      env: options.env ?? process.env,
+      output,
+    });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      output.stderr(`ferry ${command.name}: ${error.message}\n\n${renderCommandHelp(command)}`);
+      return ExitCode.usage;
+    }
+    if (isFerryError(error)) {
+      const hint = error.hint ? `\n  hint: ${error.hint}` : '';
+      output.stderr(`ferry ${command.name}: ${error.message} [${error.code}]${hint}\n`);
+      return ExitCode.failure;
+    }
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    output.stderr(
+      `ferry ${command.name}: internal error — this is a bug in ferry, not in your configuration.\n` +
+        `Please report it with the command you ran and this trace:\n${detail}\n`,
+    );
+    return ExitCode.internal;
+  }
+}
+
+function parseCommandArgs(
+  command: CommandSpec,
+  args: readonly string[],
+): Pick<Parameters<CommandSpec['run']>[0], 'values' | 'positionals'> {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [key, spec] of Object.entries(command.options)) {
+    options[key] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const values: Record<string, string | boolean | string[] | undefined> = {};
+  for (const [key, spec] of Object.entries(command.options)) {
+    const value = parsed.values[key] as string | boolean | string[] | undefined;
+    if (spec.choices && typeof value === 'string' && !spec.choices.includes(value)) {
+      throw new UsageError(`--${key} must be one of ${spec.choices.join(', ')} (got "${value}").`);
+    }
+    values[key] = value ?? spec.default;
+  }
+  return { values, positionals: parsed.positionals };
+}
+
+/** Process entry: run and set the exit code (never process.exit, so output is flushed). */
+export async function main(argv: readonly string[]): Promise<void> {
+  process.exitCode = await runCli(argv);
+}

@@ -1,0 +1,135 @@
+/**
+ * One configuration file through the front half of loading: parse → interpolate references →
+ * validate against the schema. Pure: the caller supplies the text and a reference resolver.
+ */
+import type { Document, LineCounter } from 'yaml';
+import type { Problem } from '../errors/problem.js';
+import { readConfigSchema, collectSecretKeys } from './config-schemas.js';
+import { interpolateReferences, type ReferenceResolver } from './interpolate-references.js';
+import { locatePointer } from './locate-pointer.js';
+import { parseYamlFile } from './parse-yaml-file.js';
+import type { SourceFile } from './source-file.js';
+import { createSchemaValidator, type SchemaValidator } from './validate-against-schema.js';
+
+export type ConfigFileKind = 'project' | 'pipeline';
+
+export interface CheckedConfigFile {
+  file: SourceFile;
+  kind: ConfigFileKind;
+  /** The interpolated value; only meaningful when `valid`. */
+  value: unknown;
+  valid: boolean;
+  problems: Problem[];
+  doc: Document | undefined;
+  lineCounter: LineCounter;
+  /** Pointers of values that were written as references. */
+  referencePointers: string[];
+}
+
+let validators: { project: SchemaValidator; pipeline: SchemaValidator; pipelineItem: SchemaValidator } | undefined;
+let secretKeys: Set<string> | undefined;
+
+function getValidators() {
+  if (!validators) {
+    const pipeline = readConfigSchema('pipeline');
+    validators = {
+      project: createSchemaValidator(readConfigSchema('ferry')),
+      pipeline: createSchemaValidator(pipeline, { definition: 'pipeline' }),
+      pipelineItem: createSchemaValidator(pipeline, { definition: 'pipeline' }),
+    };
+  }
+  return validators;
+}
+
+export function getSecretKeys(): ReadonlySet<string> {
+  secretKeys ??= new Set([
+    ...collectSecretKeys(readConfigSchema('ferry')),
+    ...collectSecretKeys(readConfigSchema('pipeline')),
+  ]);
+  return secretKeys;
+}
+
+export function checkConfigFile(
+  file: SourceFile,
+  kind: ConfigFileKind,
+  options: { resolve: ReferenceResolver },
+): CheckedConfigFile {
+  const parsed = parseYamlFile(file);
+  const base = {
+    file,
+    kind,
+    doc: parsed.doc,
+    lineCounter: parsed.lineCounter,
+  };
+  const problems = [...parsed.problems];
+  if (!parsed.doc || problems.some((p) => p.severity === 'error')) {
+    return { ...base, value: parsed.value, valid: false, problems, referencePointers: [] };
+  }
+  const doc = parsed.doc;
+  if (parsed.value === null || parsed.value === undefined) {
+    problems.push({
+      code: 'CONFIG_EMPTY_FILE',
+      severity: 'error',
+      message: `The file is empty; expected a ${kind === 'project' ? 'ferry project' : 'pipeline'} definition.`,
+      at: { file: file.path, line: 1, col: 1 },
+      hint:
+        kind === 'project'
+          ? 'Run `ferry init` to scaffold a project, or add `version: 1`.'
+          : 'Add a pipeline with name, source and sink, or delete the file.',
+    });
+    return { ...base, value: undefined, valid: false, problems, referencePointers: [] };
+  }
+
+  const interpolated = interpolateReferences(parsed.value, { secretKeys: getSecretKeys(), resolve: options.resolve });
+  for (const issue of interpolated.issues) {
+    problems.push({
+      code: issue.code,
+      severity: 'error',
+      message: issue.message,
+      at: locatePointer(doc, parsed.lineCounter, file.path, issue.pointer),
+      pointer: issue.pointer,
+      hint: issue.hint,
+    });
+  }
+
+  const context = { file: file.path, doc, lineCounter: parsed.lineCounter };
+  const value = interpolated.value;
+  const v = getValidators();
+  if (kind === 'project') {
+    problems.push(...v.project.validate(value, context));
+  } else if (isPipelineList(value)) {
+    const list = (value as { pipelines: unknown[] }).pipelines;
+    const extraKeys = Object.keys(value as object).filter((k) => k !== 'pipelines');
+    for (const key of extraKeys) {
+      problems.push({
+        code: 'CONFIG_UNKNOWN_KEY',
+        severity: 'error',
+        message: `Unknown key "${key}" next to a \`pipelines:\` list.`,
+        at: locatePointer(doc, parsed.lineCounter, file.path, `/${key}`, 'key'),
+        pointer: `/${key}`,
+        hint: 'A pipeline file holds either one pipeline or a `pipelines:` list of them.',
+      });
+    }
+    list.forEach((item, index) => {
+      problems.push(...v.pipelineItem.validate(item, { ...context, basePointer: `/pipelines/${index}` }));
+    });
+  } else {
+    problems.push(...v.pipeline.validate(value, context));
+  }
+  return {
+    ...base,
+    value,
+    valid: !problems.some((p) => p.severity === 'error'),
+    problems,
+    referencePointers: interpolated.referencePointers,
+  };
+}
+
+function isPipelineList(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Array.isArray((value as Record<string, unknown>)['pipelines'])
+  );
+}

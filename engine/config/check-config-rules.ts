@@ -1,0 +1,383 @@
+/**
+ * Cross-field rules that a JSON Schema cannot express: references between files exist, names are
+ * unique, regexes compile in a linear-time engine, time zones and cron expressions are real,
+ * templates use known variables, SQL fragments are one statement, endpoints are safe.
+ * Pure: works on the normalized model and reports pointers; the loader turns them into locations.
+ */
+import { Cron } from 'croner';
+import Handlebars from 'handlebars';
+import { RE2JS } from 're2js';
+import type { Problem } from '../errors/problem.js';
+import { compileTimestampFormat, isValidTimeZone, TimestampFormatError } from '../time/timestamp-format.js';
+import { checkSqlFragment } from './count-sql-statements.js';
+import type { Connection, Pipeline, Project } from './model.js';
+import { suggest } from './suggest.js';
+import { FILENAME_VARIABLES } from './filename-template.js';
+
+export interface RuleIssue extends Omit<Problem, 'at' | 'pointer'> {
+  file: string;
+  pointer: string;
+  target?: 'key' | 'value';
+}
+
+export function checkConfigRules(input: { project: Project | undefined; pipelines: readonly Pipeline[] }): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const { project, pipelines } = input;
+  if (project) checkProject(project, issues);
+
+  const seen = new Map<string, Pipeline>();
+  for (const pipeline of pipelines) {
+    const at = (path: string, target?: 'key' | 'value') => ({
+      file: pipeline.origin.file,
+      pointer: pipeline.origin.pointer + path,
+      ...(target ? { target } : {}),
+    });
+    const first = seen.get(pipeline.name);
+    if (first) {
+      issues.push({
+        code: 'CONFIG_DUPLICATE_PIPELINE',
+        severity: 'error',
+        message: `Pipeline name "${pipeline.name}" is already used in ${first.origin.file}.`,
+        hint: 'Pipeline names identify state and locks; give each pipeline its own name.',
+        ...at('/name'),
+      });
+    } else {
+      seen.set(pipeline.name, pipeline);
+    }
+    checkPipeline(pipeline, project, issues, at);
+  }
+  return issues;
+}
+
+function checkProject(project: Project, issues: RuleIssue[]): void {
+  for (const connection of Object.values(project.connections)) checkConnection(connection, issues);
+  const at = (pointer: string, target?: 'key' | 'value') => ({
+    file: project.file,
+    pointer,
+    ...(target ? { target } : {}),
+  });
+  if (!isValidTimeZone(project.defaults.timezone)) {
+    issues.push(badTimeZone(project.defaults.timezone, at('/defaults/timezone')));
+  }
+  for (const segment of Object.values(project.segments)) {
+    if (!project.datasets[segment.dataset]) {
+      issues.push(unknownRef('dataset', segment.dataset, Object.keys(project.datasets), at(`${segment.origin.pointer}/dataset`)));
+    }
+    checkSql(segment.where, issues, at(`${segment.origin.pointer}/where`));
+  }
+  if (project.state.kind === 's3' && !project.connections[project.state.connection]) {
+    issues.push(unknownRef('connection', project.state.connection, Object.keys(project.connections), at('/state/connection')));
+  }
+}
+
+function checkConnection(connection: Connection, issues: RuleIssue[]): void {
+  const at = (path: string) => ({ file: connection.origin.file, pointer: connection.origin.pointer + path });
+  if (connection.endpoint === undefined) return;
+  // The endpoint may come from ${env:…}: never echo it, it could hold credentials.
+  let url: URL | undefined;
+  try {
+    url = new URL(connection.endpoint);
+  } catch {
+    issues.push({
+      code: 'CONFIG_INVALID_VALUE',
+      severity: 'error',
+      message: `Connection "${connection.name}": endpoint is not a valid URL.`,
+      hint: 'Write a URL such as https://s3.example.com or http://127.0.0.1:9000.',
+      ...at('/endpoint'),
+    });
+    return;
+  }
+  if (url.username || url.password) {
+    issues.push({
+      code: 'CONFIG_CREDENTIALS_IN_URL',
+      severity: 'error',
+      message: `Connection "${connection.name}": the endpoint URL contains credentials.`,
+      hint: 'Remove user:password from the URL and use auth: {kind: static, access_key_id: "${env:…}", secret_access_key: "${env:…}"}.',
+      ...at('/endpoint'),
+    });
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (/^169\.254\./.test(host) || /^fe80:/i.test(host) || host === 'metadata.google.internal' || host === 'fd00:ec2::254') {
+    issues.push({
+      code: 'CONFIG_FORBIDDEN_ENDPOINT',
+      severity: 'error',
+      message: `Connection "${connection.name}": the endpoint is a link-local / instance-metadata address.`,
+      hint: 'Point the endpoint at an S3-compatible service, never at a metadata service.',
+      ...at('/endpoint'),
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    issues.push({
+      code: 'CONFIG_INVALID_VALUE',
+      severity: 'error',
+      message: `Connection "${connection.name}": the endpoint must use http or https.`,
+      ...at('/endpoint'),
+    });
+  }
+  if (connection.auth.kind === 'default') {
+    issues.push({
+      code: 'CONFIG_DEFAULT_CHAIN_CUSTOM_ENDPOINT',
+      severity: 'error',
+      message: `Connection "${connection.name}" has a custom endpoint but uses the default AWS credential chain.`,
+      hint: 'ferry never sends your AWS credentials to a non-AWS endpoint; set auth to static keys given by reference.',
+      ...at('/auth'),
+    });
+  }
+}
+
+function checkPipeline(
+  pipeline: Pipeline,
+  project: Project | undefined,
+  issues: RuleIssue[],
+  at: (path: string, target?: 'key' | 'value') => { file: string; pointer: string; target?: 'key' | 'value' },
+): void {
+  const { source, sink } = pipeline;
+  const connections = project ? Object.keys(project.connections) : undefined;
+  const datasets = project ? Object.keys(project.datasets) : undefined;
+  const checkConnectionRef = (name: string, path: string) => {
+    if (connections && !connections.includes(name)) issues.push(unknownRef('connection', name, connections, at(path)));
+  };
+  const checkDatasetRef = (name: string, path: string) => {
+    if (datasets && !datasets.includes(name)) issues.push(unknownRef('dataset', name, datasets, at(path)));
+  };
+
+  if (source.kind === 's3') {
+    checkConnectionRef(source.connection, '/source/connection');
+    let hasTimestampGroup = false;
+    if (source.match !== undefined) {
+      try {
+        const compiled = RE2JS.compile(source.match);
+        const groups = Object.keys(compiled.namedGroups());
+        hasTimestampGroup = groups.includes('timestamp');
+        const unknown = groups.filter((g) => g !== 'timestamp');
+        if (unknown.length) {
+          issues.push({
+            code: 'CONFIG_UNKNOWN_REGEX_GROUP',
+            severity: 'warning',
+            message: `Named group${unknown.length > 1 ? 's' : ''} ${unknown.map((g) => `"${g}"`).join(', ')} in source.match ${unknown.length > 1 ? 'are' : 'is'} not used by ferry.`,
+            hint: 'Only a group named "timestamp" has a meaning; use plain (…) groups otherwise.',
+            ...at('/source/match'),
+          });
+        }
+      } catch (error) {
+        const detail = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
+        issues.push({
+          code: 'CONFIG_BAD_REGEX',
+          severity: 'error',
+          message: `source.match is not a valid RE2 regular expression: ${detail}.`,
+          hint: 'ferry uses RE2 (linear time): no lookarounds (?=…) or backreferences \\1. Name the timestamp group (?P<timestamp>…).',
+          ...at('/source/match'),
+        });
+        hasTimestampGroup = true; // already reported; do not pile on
+      }
+    }
+    if (source.timestampFormat !== undefined) {
+      checkTimestampFormat(source.timestampFormat, issues, at('/source/timestamp_format'));
+      if (!hasTimestampGroup) {
+        issues.push({
+          code: 'CONFIG_TIMESTAMP_GROUP_MISSING',
+          severity: 'error',
+          message: 'source.timestamp_format is set but source.match has no (?P<timestamp>…) group.',
+          hint: 'Add a named group to match, e.g. ^accounts_(?P<timestamp>\\d{8})\\.csv$.',
+          ...at('/source/timestamp_format', 'key'),
+        });
+      }
+    } else if (hasTimestampGroup && source.match !== undefined && !issues.some((i) => i.code === 'CONFIG_BAD_REGEX' && i.pointer.endsWith('/source/match'))) {
+      issues.push({
+        code: 'CONFIG_MISSING_KEY',
+        severity: 'error',
+        message: 'source.match has a timestamp group but source.timestamp_format is not set.',
+        hint: 'Say how to read it, e.g. timestamp_format: "YYYYMMDD" (MM = month, mm = minute).',
+        ...at('/source', 'key'),
+      });
+    }
+    const needsTimestamp = source.pick === 'sequence' ? 'pick: sequence' : source.order === 'timestamp' ? 'order: timestamp' : undefined;
+    if (needsTimestamp && (source.match === undefined || !hasTimestampGroup)) {
+      issues.push({
+        code: 'CONFIG_TIMESTAMP_GROUP_MISSING',
+        severity: 'error',
+        message: `source.${needsTimestamp} needs a timestamp in the file name, but source.match has no (?P<timestamp>…) group.`,
+        hint: 'Add match: ^prefix_(?P<timestamp>\\d{14})\\.json$ and timestamp_format: "YYYYMMDDHHmmss".',
+        ...at(source.pick === 'sequence' ? '/source/pick' : '/source/order'),
+      });
+    }
+    if (source.sequence && source.pick !== 'sequence') {
+      issues.push({
+        code: 'CONFIG_CONFLICT',
+        severity: 'error',
+        message: 'source.sequence only applies with pick: sequence.',
+        hint: 'Set pick: sequence, or remove sequence.',
+        ...at('/source/sequence', 'key'),
+      });
+    }
+  } else {
+    source.datasets.forEach((name, i) => checkDatasetRef(name, source.datasetPaths[i] ?? '/source'));
+    if (source.segment !== undefined && project && !project.segments[source.segment]) {
+      issues.push(unknownRef('segment', source.segment, Object.keys(project.segments), at('/source/segment')));
+    }
+    if (source.where !== undefined) checkSql(source.where, issues, at('/source/where'));
+  }
+
+  const mapping = pipeline.mapping;
+  if (mapping) {
+    for (const [column, expression] of Object.entries(mapping.compute)) {
+      checkSql(expression, issues, at(`/mapping/compute/${escapePointer(column)}`));
+    }
+    for (const [column, relation] of Object.entries(mapping.relations)) {
+      checkDatasetRef(relation.dataset, `/mapping/relations/${escapePointer(column)}/dataset`);
+    }
+  }
+
+  if (sink.kind === 's3') {
+    checkConnectionRef(sink.connection, '/sink/connection');
+    checkTimestampFormat(sink.timestampFormat, issues, at('/sink/timestamp_format'));
+    if (!isValidTimeZone(sink.timezone)) issues.push(badTimeZone(sink.timezone, at('/sink/timezone')));
+    checkFilenameTemplate(sink.filename, issues, at('/sink/filename'), sink.format.kind === 'multi-csv');
+  } else {
+    checkDatasetRef(sink.dataset, '/sink/dataset');
+  }
+
+  const schedule = pipeline.schedule;
+  if (schedule) {
+    if (!isValidTimeZone(schedule.timezone)) issues.push(badTimeZone(schedule.timezone, at('/schedule/timezone')));
+    else if (schedule.kind === 'cron') {
+      try {
+        new Cron(schedule.cron, { timezone: schedule.timezone, paused: true });
+      } catch (error) {
+        issues.push({
+          code: 'CONFIG_BAD_CRON',
+          severity: 'error',
+          message: `schedule.cron "${schedule.cron}" is not a valid cron expression: ${error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error)}.`,
+          hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * 1-5".',
+          ...at(schedule.pointer),
+        });
+      }
+    }
+  }
+}
+
+function checkTimestampFormat(format: string, issues: RuleIssue[], where: { file: string; pointer: string }): void {
+  try {
+    compileTimestampFormat(format);
+  } catch (error) {
+    if (!(error instanceof TimestampFormatError)) throw error;
+    issues.push({
+      code: 'CONFIG_BAD_TIMESTAMP_FORMAT',
+      severity: 'error',
+      message: `Timestamp format "${format}": ${error.message}`,
+      hint: 'MM is the month and mm the minute; see docs/seed-options.md for the token table.',
+      ...where,
+    });
+  }
+}
+
+function checkFilenameTemplate(
+  template: string,
+  issues: RuleIssue[],
+  where: { file: string; pointer: string },
+  multiFile: boolean,
+): void {
+  let ast: hbs.AST.Program;
+  try {
+    ast = Handlebars.parse(template);
+  } catch (error) {
+    issues.push({
+      code: 'CONFIG_BAD_TEMPLATE',
+      severity: 'error',
+      message: `sink.filename is not a valid template: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}.`,
+      hint: 'Use {{variable}} placeholders, e.g. "accounts-{{timestamp}}.csv".',
+      ...where,
+    });
+    return;
+  }
+  const used: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record['type'] === 'PathExpression') used.push(String(record['original']));
+    Object.values(record).forEach(visit);
+  };
+  visit(ast.body);
+  for (const name of used) {
+    if (!(FILENAME_VARIABLES as readonly string[]).includes(name)) {
+      const guess = suggest(name, FILENAME_VARIABLES);
+      issues.push({
+        code: 'CONFIG_UNKNOWN_TEMPLATE_VARIABLE',
+        severity: 'error',
+        message: `sink.filename uses {{${name}}}, which ferry does not provide.`,
+        hint: `${guess ? `Did you mean {{${guess}}}? ` : ''}Known variables: ${FILENAME_VARIABLES.join(', ')}.`,
+        ...where,
+      });
+    }
+  }
+  if (multiFile && !used.includes('field')) {
+    issues.push({
+      code: 'CONFIG_TEMPLATE_NEEDS_FIELD',
+      severity: 'error',
+      message: 'format multi-csv writes one file per list/map field, so sink.filename must contain {{field}}.',
+      hint: 'For example "users-{{field}}-{{timestamp}}.csv".',
+      ...where,
+    });
+  }
+  const staticText = template.replace(/\{\{[^}]*\}\}/g, 'x');
+  if (staticText.startsWith('/') || staticText.split('/').some((s) => s === '..' || s === '.') || staticText.includes('//')) {
+    issues.push({
+      code: 'CONFIG_UNSAFE_FILENAME',
+      severity: 'error',
+      message: 'sink.filename must stay inside sink.directory: no leading "/", no "." or ".." segments, no "//".',
+      hint: 'Put the folder in sink.directory and only the file name (optionally sub-folders) in filename.',
+      ...where,
+    });
+  }
+}
+
+function checkSql(sql: string, issues: RuleIssue[], where: { file: string; pointer: string }): void {
+  const issue = checkSqlFragment(sql);
+  if (!issue) return;
+  issues.push(
+    issue.kind === 'multiple-statements'
+      ? {
+          code: 'CONFIG_SQL_MULTIPLE_STATEMENTS',
+          severity: 'error',
+          message: 'This SQL fragment contains ";": it must be a single expression or predicate.',
+          hint: 'Remove the semicolon; ferry splices the fragment into its own statement.',
+          ...where,
+        }
+      : {
+          code: 'CONFIG_SQL_UNTERMINATED',
+          severity: 'error',
+          message: 'This SQL fragment has an unterminated string, quoted identifier or comment.',
+          ...where,
+        },
+  );
+}
+
+function badTimeZone(zone: string, where: { file: string; pointer: string }): RuleIssue {
+  return {
+    code: 'CONFIG_BAD_TIMEZONE',
+    severity: 'error',
+    message: `"${zone}" is not an IANA time zone.`,
+    hint: 'Use a name such as UTC, Europe/Berlin or America/New_York.',
+    ...where,
+  };
+}
+
+function unknownRef(kind: string, name: string, known: readonly string[], where: { file: string; pointer: string }): RuleIssue {
+  const guess = suggest(name, known);
+  return {
+    code: `CONFIG_UNKNOWN_${kind.toUpperCase()}`,
+    severity: 'error',
+    message: `Unknown ${kind} "${name}".`,
+    hint: guess
+      ? `Did you mean "${guess}"?`
+      : known.length
+        ? `Defined ${kind}s: ${known.join(', ')}.`
+        : `Define it under ${kind}s: in ferry.yaml.`,
+    ...where,
+  };
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}

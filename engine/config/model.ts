@@ -1,0 +1,191 @@
+/**
+ * Normalized configuration: one form, defaults applied, durations in ms, delimiters unescaped.
+ * `XxxSpec` (config-spec.gen.ts, generated from schemas/) is the YAML as written; these plain nouns
+ * are what the planner and steps consume. Unions are discriminated by `kind`, using the YAML words.
+ */
+
+/** Where a normalized value came from, for problems found after normalization. */
+export interface Origin {
+  file: string;
+  pointer: string;
+}
+
+/** A secret stays a reference until the moment a client needs it. */
+export interface SecretRef {
+  ref: string;
+}
+
+export type ConnectionAuth =
+  | { kind: 'default' }
+  | { kind: 'static'; accessKeyId: SecretRef; secretAccessKey: SecretRef; sessionToken?: SecretRef }
+  | { kind: 'assume_role'; roleArn: string; externalId?: string; sessionName?: string };
+
+export interface Connection {
+  name: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  checksum: 'when_required' | 'when_supported';
+  auth: ConnectionAuth;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  bodyIdleTimeoutMs: number;
+  maxAttempts: number;
+  origin: Origin;
+}
+
+export type StateBackend = { kind: 'local'; directory: string } | { kind: 's3'; connection: string; bucket: string; prefix: string };
+
+export interface Dataset {
+  name: string;
+  kind: 'entity' | 'events';
+  key: string[];
+  description?: string;
+  columns: Record<string, string>;
+  keepVersions: number;
+  origin: Origin;
+}
+
+export interface Segment {
+  name: string;
+  dataset: string;
+  where: string;
+  description?: string;
+  origin: Origin;
+}
+
+export interface CsvDialect {
+  /** The actual delimiter characters (`t` and `\t` already turned into a TAB). */
+  delimiter: string;
+  quote: string;
+  escape: string;
+  header: boolean;
+  encoding: 'utf-8' | 'latin-1' | 'utf-16';
+  nullString?: string;
+}
+
+export interface Project {
+  /** Directory that relative paths (state, pipelines) are resolved against. */
+  directory: string;
+  file: string;
+  connections: Record<string, Connection>;
+  state: StateBackend;
+  datasets: Record<string, Dataset>;
+  segments: Record<string, Segment>;
+  defaults: { timezone: string; csv: CsvDialect };
+  pipelineGlobs: string[];
+}
+
+export type MaxRejects = { kind: 'count'; value: number } | { kind: 'percent'; value: number };
+
+export type SourceFormat =
+  | ({ kind: 'csv'; emptyFile: 'skip' | 'fail'; maxRejects: MaxRejects } & CsvDialect)
+  | { kind: 'json'; layout: 'array' | 'ndjson' }
+  | { kind: 'parquet' };
+
+export type Compression = 'none' | 'gzip' | 'zstd';
+
+export interface S3Source {
+  kind: 's3';
+  connection: string;
+  bucket: string;
+  prefix: string;
+  /** RE2 pattern matched against the key after the prefix; undefined matches everything. */
+  match?: string;
+  timestampFormat?: string;
+  pick: 'newest' | 'all-new' | 'sequence';
+  sequence?: { expectEveryMs: number; graceMs: number };
+  maxFiles: number;
+  order: 'key' | 'timestamp' | 'last-modified';
+  onChanged: 'reprocess' | 'skip' | 'fail';
+  format: SourceFormat;
+  compression: Compression | 'auto';
+}
+
+export interface DatasetSource {
+  kind: 'dataset';
+  datasets: string[];
+  /** Pointer (relative to the pipeline) of each dataset name, for problems. */
+  datasetPaths: string[];
+  where?: string;
+  segment?: string;
+  sinceLastRun: boolean;
+  limit?: number;
+  fields?: string[];
+}
+
+export type Source = S3Source | DatasetSource;
+
+export interface Mapping {
+  fields?: string[];
+  exclude?: string[];
+  rename: Record<string, string>;
+  cast: Record<string, string>;
+  compute: Record<string, string>;
+  timestamp?: { column: string; format?: string };
+  rest?: { into: string };
+  key?: string[];
+  relations: Record<string, { dataset: string; onMissing: 'count' | 'fail' }>;
+  required: string[];
+}
+
+export interface Diff {
+  /** Identity columns; undefined means whole-row comparison. */
+  key?: string[];
+  tombstones?: { column: string };
+}
+
+export type SinkFormat =
+  | { kind: 'csv'; delimiter: string; quote: string; headers: boolean; listSeparator: string }
+  | { kind: 'multi-csv'; delimiter: string; headers: boolean; joinKey: string }
+  | { kind: 'json' }
+  | { kind: 'ndjson' }
+  | { kind: 'parquet' };
+
+export interface S3Sink {
+  kind: 's3';
+  connection: string;
+  bucket: string;
+  directory: string;
+  filename: string;
+  timestampFormat: string;
+  timezone: string;
+  format: SinkFormat;
+  fields?: string[];
+  limit?: number;
+  compress: Compression;
+  maxRowsPerFile?: number;
+}
+
+export interface DatasetSink {
+  kind: 'dataset';
+  dataset: string;
+  mode: 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
+  rejects?: { connection: string; bucket: string; directory: string };
+}
+
+export type Sink = S3Sink | DatasetSink;
+
+interface ScheduleCommon {
+  timezone: string;
+  catchUp: boolean;
+  /** As the user wrote it, for plan output: "daily at 06:00 (Europe/Berlin)". */
+  description: string;
+  /** Pointer (relative to the pipeline) of the schedule's defining key. */
+  pointer: string;
+}
+
+/** daily / weekly / monthly / hourly normalize to cron; `every` stays an interval. */
+export type Schedule = ({ kind: 'cron'; cron: string } | { kind: 'every'; everyMs: number }) & ScheduleCommon;
+
+export interface Pipeline {
+  name: string;
+  description?: string;
+  enabled: boolean;
+  source: Source;
+  mapping?: Mapping;
+  diff?: Diff;
+  sink: Sink;
+  schedule?: Schedule;
+  origin: Origin;
+}

@@ -1,0 +1,171 @@
+/**
+ * Loads a ferry project from disk: finds ferry.yaml and the pipeline files, reads them, resolves
+ * non-secret references from the environment and files, and runs the pure config checks
+ * (schema → normalize → cross-field rules). All problems come back together, sorted and capped.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { MAX_PROBLEMS, sortProblems, type Problem } from '../errors/problem.js';
+import { checkConfigFile, type CheckedConfigFile } from '../config/check-config-file.js';
+import { checkConfigRules } from '../config/check-config-rules.js';
+import type { ReferenceResolver } from '../config/interpolate-references.js';
+import { locatePointer } from '../config/locate-pointer.js';
+import type { Pipeline, Project } from '../config/model.js';
+import { normalizePipelineFile } from '../config/normalize-pipeline.js';
+import { normalizeProject } from '../config/normalize-project.js';
+import { findFiles, findYamlFiles } from './find-files.js';
+
+export interface LoadProjectOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Project file, relative to cwd. Default ferry.yaml. */
+  projectFile?: string;
+  /** Explicit pipeline files or directories (ferry validate paths…). */
+  paths?: readonly string[];
+}
+
+export interface LoadedProject {
+  project: Project | undefined;
+  projectPath: string | undefined;
+  pipelines: Pipeline[];
+  problems: Problem[];
+  /** Problems left out beyond MAX_PROBLEMS. */
+  omitted: number;
+  /** Display path → text, for code frames. */
+  sources: Map<string, string>;
+  files: string[];
+}
+
+const PROJECT_NAMES = new Set(['ferry.yaml', 'ferry.yml']);
+
+export function loadProject(options: LoadProjectOptions): LoadedProject {
+  const { cwd } = options;
+  const display = (abs: string) => {
+    const rel = relative(cwd, abs);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+  };
+  const problems: Problem[] = [];
+  const sources = new Map<string, string>();
+
+  // Which files: the project file, then pipeline files.
+  let projectAbs: string | undefined = resolve(cwd, options.projectFile ?? 'ferry.yaml');
+  const pipelineAbs: string[] = [];
+  for (const path of options.paths ?? []) {
+    const abs = resolve(cwd, path);
+    const stat = statSync(abs, { throwIfNoEntry: false });
+    if (!stat) {
+      problems.push({
+        code: 'CONFIG_PATH_NOT_FOUND',
+        severity: 'error',
+        message: `${path} does not exist.`,
+        hint: 'Pass pipeline files or directories that exist, relative to the current directory.',
+      });
+    } else if (stat.isDirectory()) {
+      const inner = findYamlFiles(abs).map((f) => join(abs, f));
+      const projectInside = inner.find((f) => PROJECT_NAMES.has(basename(f)) && dirname(f) === abs);
+      if (projectInside) projectAbs = projectInside;
+      pipelineAbs.push(...inner.filter((f) => f !== projectInside));
+    } else if (PROJECT_NAMES.has(basename(abs))) {
+      projectAbs = abs;
+    } else {
+      pipelineAbs.push(abs);
+    }
+  }
+  if (projectAbs && !existsSync(projectAbs)) {
+    if (!options.paths?.length || options.projectFile !== 'ferry.yaml') {
+      problems.push({
+        code: 'CONFIG_NO_PROJECT',
+        severity: options.paths?.length ? 'warning' : 'error',
+        message: `No project file at ${display(projectAbs)}.`,
+        hint: options.paths?.length
+          ? 'Connections, datasets and segments that pipelines refer to cannot be checked without it; pass --project.'
+          : 'Run ferry in the directory that holds ferry.yaml, or pass --project PATH.',
+      });
+    } else {
+      problems.push({
+        code: 'CONFIG_NO_PROJECT',
+        severity: 'warning',
+        message: `No ferry.yaml in ${display(cwd) || '.'}; references to connections, datasets and segments are not checked.`,
+        hint: 'Run ferry in the directory that holds ferry.yaml, or pass --project PATH.',
+      });
+    }
+    projectAbs = undefined;
+  }
+  const projectDir = projectAbs ? dirname(projectAbs) : cwd;
+
+  const resolveReference: ReferenceResolver = (ref) => {
+    if (ref.kind === 'env') return options.env[ref.name];
+    try {
+      return readFileSync(resolve(projectDir, ref.name), 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      return undefined;
+    }
+  };
+  const read = (abs: string, kind: 'project' | 'pipeline'): CheckedConfigFile | undefined => {
+    const path = display(abs);
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch (error) {
+      problems.push({
+        code: 'CONFIG_READ_FAILED',
+        severity: 'error',
+        message: `Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+        at: { file: path, line: 1, col: 1 },
+      });
+      return undefined;
+    }
+    sources.set(path, text);
+    const checked = checkConfigFile({ path, text }, kind, { resolve: resolveReference });
+    problems.push(...checked.problems);
+    return checked;
+  };
+
+  const files: string[] = [];
+  let project: Project | undefined;
+  const projectChecked = projectAbs ? read(projectAbs, 'project') : undefined;
+  if (projectAbs) files.push(display(projectAbs));
+  if (projectChecked?.valid) {
+    project = normalizeProject(projectChecked.value, { file: projectChecked.file.path, directory: projectDir });
+  }
+  if (!options.paths?.length && project) {
+    pipelineAbs.push(...findFiles(projectDir, project.pipelineGlobs).map((f) => join(projectDir, f)));
+  }
+
+  const pipelines: Pipeline[] = [];
+  const checkedByFile = new Map<string, CheckedConfigFile>();
+  if (projectChecked) checkedByFile.set(projectChecked.file.path, projectChecked);
+  for (const abs of [...new Set(pipelineAbs)].sort()) {
+    files.push(display(abs));
+    const checked = read(abs, 'pipeline');
+    if (!checked) continue;
+    checkedByFile.set(checked.file.path, checked);
+    if (checked.valid) {
+      pipelines.push(...normalizePipelineFile(checked.value, { file: checked.file.path, project }));
+    }
+  }
+
+  for (const issue of checkConfigRules({ project, pipelines })) {
+    const checked = checkedByFile.get(issue.file);
+    const { file, pointer, target, ...rest } = issue;
+    problems.push({
+      ...rest,
+      pointer,
+      at:
+        checked?.doc !== undefined
+          ? locatePointer(checked.doc, checked.lineCounter, file, pointer, target ?? 'value')
+          : { file, line: 1, col: 1 },
+    });
+  }
+
+  const sorted = sortProblems(problems);
+  return {
+    project,
+    projectPath: projectAbs ? display(projectAbs) : undefined,
+    pipelines,
+    problems: sorted.slice(0, MAX_PROBLEMS),
+    omitted: Math.max(0, sorted.length - MAX_PROBLEMS),
+    sources,
+    files,
+  };
+}

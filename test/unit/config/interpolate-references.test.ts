@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import {
+  interpolateReferences,
+  isSingleReference,
+  parseReference,
+} from '../../../engine/config/interpolate-references.js';
+
+const env: Record<string, string> = { HOST: 'example.com', EMPTY: '' };
+const resolve = (ref: { kind: string; name: string }) => (ref.kind === 'env' ? env[ref.name] : undefined);
+
+describe('interpolateReferences', () => {
+  it('substitutes env references inside strings, with defaults', () => {
+    const result = interpolateReferences(
+      { url: 'https://${env:HOST}/x', port: '${env:PORT:-9000}', n: 3, list: ['${env:HOST}'] },
+      { secretKeys: new Set(), resolve },
+    );
+    expect(result.value).toEqual({ url: 'https://example.com/x', port: '9000', n: 3, list: ['example.com'] });
+    expect(result.issues).toEqual([]);
+    expect(result.referencePointers).toEqual(['/url', '/port', '/list/0']);
+  });
+
+  it('keeps secret fields as references (resolved only where a client is made)', () => {
+    const result = interpolateReferences(
+      { auth: { secret_access_key: '${env:HOST}' } },
+      { secretKeys: new Set(['secret_access_key']), resolve },
+    );
+    expect(result.value).toEqual({ auth: { secret_access_key: '${env:HOST}' } });
+  });
+
+  it('reports unset variables and malformed references at their pointer', () => {
+    const result = interpolateReferences({ a: { b: '${env:MISSING}' }, c: '${vault:x}' }, { secretKeys: new Set(), resolve });
+    expect(result.issues.map((i) => [i.code, i.pointer])).toEqual([
+      ['CONFIG_REFERENCE_UNSET', '/a/b'],
+      ['CONFIG_REFERENCE_INVALID', '/c'],
+    ]);
+  });
+
+  it('does not re-interpret substituted text (no injection)', () => {
+    const result = interpolateReferences({ a: '${env:X}' }, { secretKeys: new Set(), resolve: () => '${env:HOST}' });
+    expect(result.value).toEqual({ a: '${env:HOST}' });
+  });
+});
+
+describe('reference syntax', () => {
+  it.each([
+    ['env:NAME', { kind: 'env', name: 'NAME' }],
+    ['env:NAME:-dflt', { kind: 'env', name: 'NAME', defaultValue: 'dflt' }],
+    ['file:/run/secrets/key', { kind: 'file', name: '/run/secrets/key' }],
+    ['env:1BAD', undefined],
+    ['vault:x', undefined],
+    ['file:', undefined],
+  ])('parseReference(%s)', (body, expected) => {
+    expect(parseReference(body)).toEqual(expected);
+  });
+
+  it('recognizes exactly-one-reference strings', () => {
+    expect(isSingleReference('${env:AWS_SECRET}')).toBe(true);
+    expect(isSingleReference('${file:/x}')).toBe(true);
+    expect(isSingleReference('prefix${env:A}')).toBe(false);
+    expect(isSingleReference('wJalrXUtnFEMI/K7MDENG')).toBe(false);
+  });
+});
