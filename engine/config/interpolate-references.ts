@@ -52,10 +52,20 @@ export function parseReference(body: string): Reference | undefined {
   return undefined;
 }
 
-/** True when the whole string is exactly one reference (the only form a secret field accepts). */
+/** True when the whole string is exactly one reference. */
 export function isSingleReference(value: string): boolean {
   const match = /^\$\{([^}]*)\}$/.exec(value);
   return match !== null && parseReference(match[1] ?? '') !== undefined;
+}
+
+/**
+ * The only form a secret field accepts: exactly one reference and no `:-default`
+ * (a default would put a literal secret in the file).
+ */
+export function isSecretReference(value: string): boolean {
+  const match = /^\$\{([^}]*)\}$/.exec(value);
+  const ref = match ? parseReference(match[1] ?? '') : undefined;
+  return ref !== undefined && ref.defaultValue === undefined;
 }
 
 export function interpolateReferences(

@@ -72,7 +72,12 @@ export interface Project {
   state: StateBackend;
   datasets: Record<string, Dataset>;
   segments: Record<string, Segment>;
-  defaults: { timezone: string; csv: CsvDialect };
+  defaults: {
+    timezone: string;
+    csv: CsvDialect;
+    /** Source-file policies given in defaults.csv, applied where a pipeline does not set them. */
+    csvPolicy: { emptyFile?: 'skip' | 'fail'; maxRejects?: number | string };
+  };
   pipelineGlobs: string[];
 }
 
@@ -122,7 +127,7 @@ export interface Mapping {
   rename: Record<string, string>;
   cast: Record<string, string>;
   compute: Record<string, string>;
-  timestamp?: { column: string; format?: string };
+  timestamp?: { column: string; format?: string; timezone?: string };
   rest?: { into: string };
   key?: string[];
   relations: Record<string, { dataset: string; onMissing: 'count' | 'fail' }>;

@@ -10,7 +10,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Document, LineCounter } from 'yaml';
 import type { Problem } from '../errors/problem.js';
-import { isSingleReference } from './interpolate-references.js';
+import { isSecretReference } from './interpolate-references.js';
 import { locatePointer, parsePointer } from './locate-pointer.js';
 import { suggest } from './suggest.js';
 import type { JsonSchema } from './config-schemas.js';
@@ -47,7 +47,7 @@ export function createSchemaValidator(schema: JsonSchema, options: { definition?
     schemaType: 'boolean',
     errors: true,
     validate: function secretReference(isSecret: boolean, data: unknown) {
-      return !isSecret || typeof data !== 'string' || isSingleReference(data);
+      return !isSecret || typeof data !== 'string' || isSecretReference(data);
     },
   });
   const prepared = addDiscriminators(structuredClone(schema));

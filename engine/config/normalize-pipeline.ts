@@ -1,0 +1,292 @@
+/**
+ * PipelineFileSpec (schema-valid YAML value) → Pipeline[]: defaults from the schema and from
+ * ferry.yaml's `defaults`, one form for every shorthand (format strings, `diff: true`, the seed's
+ * `{TIMESTAMP}`, daily/weekly/monthly schedules as cron), durations in milliseconds.
+ */
+import { normalizeFilenameTemplate } from './filename-template.js';
+import type {
+  Diff,
+  Mapping,
+  MaxRejects,
+  Pipeline,
+  Project,
+  Schedule,
+  Sink,
+  SinkFormat,
+  Source,
+  SourceFormat,
+} from './model.js';
+import { DEFAULT_CSV_DIALECT, DEFAULT_TIMEZONE, normalizeCsvDialect, normalizeDelimiter } from './normalize-project.js';
+import { parseDuration } from './parse-duration.js';
+import type {
+  Diff as DiffSpec,
+  Mapping as MappingSpec,
+  Pipeline as PipelineSpec,
+  PipelineFileSpec,
+  Schedule as ScheduleSpec,
+  Sink as SinkSpec,
+  SinkFormat as SinkFormatSpec,
+  Source as SourceSpec,
+} from './pipeline-spec.gen.js';
+
+export const DEFAULT_FILENAME = 'ferry-{{pipeline}}-{{timestamp}}';
+export const DEFAULT_FILENAME_TIMESTAMP_FORMAT = 'YYYYMMDDHHmmss';
+
+interface NormalizeContext {
+  file: string;
+  project: Project | undefined;
+}
+
+export function normalizePipelineFile(value: unknown, context: NormalizeContext): Pipeline[] {
+  const spec = value as PipelineFileSpec;
+  if ('pipelines' in spec) {
+    return spec.pipelines.map((p, i) => normalizePipeline(p, { ...context, pointer: `/pipelines/${i}` }));
+  }
+  return [normalizePipeline(spec, { ...context, pointer: '' })];
+}
+
+export function normalizePipeline(spec: PipelineSpec, context: NormalizeContext & { pointer: string }): Pipeline {
+  const timezone = context.project?.defaults.timezone ?? DEFAULT_TIMEZONE;
+  const mapping = spec.mapping ? normalizeMapping(spec.mapping) : undefined;
+  const diff = normalizeDiff(spec.diff);
+  const schedule = spec.schedule ? normalizeSchedule(spec.schedule, timezone) : undefined;
+  return {
+    name: spec.name,
+    ...(spec.description !== undefined ? { description: spec.description } : {}),
+    enabled: spec.enabled ?? true,
+    source: normalizeSource(spec.source, context.project),
+    ...(mapping ? { mapping } : {}),
+    ...(diff ? { diff } : {}),
+    sink: normalizeSink(spec.sink, timezone),
+    ...(schedule ? { schedule } : {}),
+    origin: { file: context.file, pointer: context.pointer },
+  };
+}
+
+export function parseMaxRejects(value: number | string | undefined): MaxRejects {
+  if (value === undefined) return { kind: 'count', value: 0 };
+  if (typeof value === 'number') return { kind: 'count', value };
+  return { kind: 'percent', value: Number(value.replace('%', '')) };
+}
+
+function normalizeSource(spec: SourceSpec, project: Project | undefined): Source {
+  if (spec.kind === 'dataset') {
+    const segment = spec.segment !== undefined ? project?.segments[spec.segment] : undefined;
+    const named = spec.datasets ?? (spec.dataset !== undefined ? [spec.dataset] : segment ? [segment.dataset] : undefined);
+    const datasets =
+      named ?? Object.values(project?.datasets ?? {}).filter((d) => d.kind === 'events').map((d) => d.name);
+    const datasetPaths = spec.datasets
+      ? spec.datasets.map((_, i) => `/source/datasets/${i}`)
+      : spec.dataset !== undefined
+        ? ['/source/dataset']
+        : datasets.map(() => (spec.segment !== undefined ? '/source/segment' : '/source'));
+    return {
+      kind: 'dataset',
+      datasets: [...datasets],
+      datasetPaths,
+      ...(spec.where !== undefined ? { where: spec.where } : {}),
+      ...(spec.segment !== undefined ? { segment: spec.segment } : {}),
+      sinceLastRun: spec.since_last_run ?? false,
+      ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
+      ...(spec.fields ? { fields: [...spec.fields] } : {}),
+    };
+  }
+  let format: SourceFormat;
+  const f = spec.format;
+  if (f.kind === 'csv') {
+    const base = project?.defaults.csv ?? DEFAULT_CSV_DIALECT;
+    const policy = project?.defaults.csvPolicy ?? {};
+    format = {
+      kind: 'csv',
+      ...normalizeCsvDialect(f, base),
+      emptyFile: f.empty_file ?? policy.emptyFile ?? 'fail',
+      maxRejects: parseMaxRejects(f.max_rejects ?? policy.maxRejects),
+    };
+  } else if (f.kind === 'json') {
+    format = { kind: 'json', layout: f.layout ?? 'ndjson' };
+  } else {
+    format = { kind: 'parquet' };
+  }
+  return {
+    kind: 's3',
+    connection: spec.connection,
+    bucket: spec.bucket,
+    prefix: spec.prefix ?? '',
+    ...(spec.match !== undefined ? { match: spec.match } : {}),
+    ...(spec.timestamp_format !== undefined ? { timestampFormat: spec.timestamp_format } : {}),
+    pick: spec.pick ?? 'all-new',
+    ...(spec.sequence
+      ? {
+          sequence: {
+            expectEveryMs: parseDuration(spec.sequence.expect_every) ?? 0,
+            graceMs: parseDuration(spec.sequence.grace ?? '1h') ?? 0,
+          },
+        }
+      : {}),
+    maxFiles: spec.max_files ?? 1000,
+    order: spec.order ?? 'key',
+    onChanged: spec.on_changed ?? 'reprocess',
+    format,
+    compression: spec.compression ?? 'auto',
+  };
+}
+
+function normalizeMapping(spec: MappingSpec): Mapping {
+  const compact = <T>(record: Record<string, T | undefined> | undefined): Record<string, T> => {
+    const out: Record<string, T> = {};
+    for (const [k, v] of Object.entries(record ?? {})) if (v !== undefined) out[k] = v;
+    return out;
+  };
+  const relations: Mapping['relations'] = {};
+  for (const [column, relation] of Object.entries(compact(spec.relations))) {
+    relations[column] = { dataset: relation.dataset, onMissing: relation.on_missing ?? 'count' };
+  }
+  return {
+    ...(spec.fields ? { fields: [...spec.fields] } : {}),
+    ...(spec.exclude ? { exclude: [...spec.exclude] } : {}),
+    rename: compact(spec.rename),
+    cast: compact(spec.cast),
+    compute: compact(spec.compute),
+    ...(spec.timestamp
+      ? {
+          timestamp: {
+            column: spec.timestamp.column,
+            ...(spec.timestamp.format !== undefined ? { format: spec.timestamp.format } : {}),
+            ...(spec.timestamp.timezone !== undefined ? { timezone: spec.timestamp.timezone } : {}),
+          },
+        }
+      : {}),
+    ...(spec.rest ? { rest: { into: spec.rest.into } } : {}),
+    ...(spec.key ? { key: [...spec.key] } : {}),
+    relations,
+    required: spec.required ? [...spec.required] : [],
+  };
+}
+
+function normalizeDiff(spec: DiffSpec | undefined): Diff | undefined {
+  if (spec === undefined || spec === false) return undefined;
+  if (spec === true) return {};
+  return {
+    ...(spec.key ? { key: [...spec.key] } : {}),
+    ...(spec.tombstones ? { tombstones: { column: spec.tombstones.column ?? '_deleted' } } : {}),
+  };
+}
+
+function normalizeSinkFormat(spec: SinkFormatSpec): SinkFormat {
+  const f = typeof spec === 'string' ? { kind: spec } : spec;
+  switch (f.kind) {
+    case 'csv':
+      return {
+        kind: 'csv',
+        delimiter: normalizeDelimiter('delimiter' in f && f.delimiter !== undefined ? f.delimiter : ','),
+        quote: 'quote' in f && f.quote !== undefined ? f.quote : '"',
+        headers: 'headers' in f && f.headers !== undefined ? f.headers : true,
+        listSeparator: 'list_separator' in f && f.list_separator !== undefined ? f.list_separator : '&',
+      };
+    case 'multi-csv':
+      return {
+        kind: 'multi-csv',
+        delimiter: normalizeDelimiter('delimiter' in f && f.delimiter !== undefined ? f.delimiter : ','),
+        headers: 'headers' in f && f.headers !== undefined ? f.headers : true,
+        joinKey: 'join_key' in f && f.join_key !== undefined ? f.join_key : '_join_key',
+      };
+    case 'json':
+    case 'ndjson':
+    case 'parquet':
+      return { kind: f.kind };
+  }
+}
+
+function normalizeSink(spec: SinkSpec, timezone: string): Sink {
+  if (spec.kind === 'dataset') {
+    return {
+      kind: 'dataset',
+      dataset: spec.dataset,
+      mode: spec.mode ?? 'upsert',
+      ...(spec.rejects
+        ? { rejects: { connection: spec.rejects.connection, bucket: spec.rejects.bucket, directory: spec.rejects.directory ?? '' } }
+        : {}),
+    };
+  }
+  return {
+    kind: 's3',
+    connection: spec.connection,
+    bucket: spec.bucket,
+    directory: spec.directory ?? '',
+    filename: normalizeFilenameTemplate(spec.filename ?? DEFAULT_FILENAME),
+    timestampFormat: spec.timestamp_format ?? DEFAULT_FILENAME_TIMESTAMP_FORMAT,
+    timezone: spec.timezone ?? timezone,
+    format: normalizeSinkFormat(spec.format),
+    ...(spec.fields ? { fields: [...spec.fields] } : {}),
+    ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
+    compress: spec.compress ?? 'none',
+    ...(spec.max_rows_per_file !== undefined ? { maxRowsPerFile: spec.max_rows_per_file } : {}),
+  };
+}
+
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+function timeOfDay(at: string | undefined): { hour: number; minute: number } {
+  const [h, m] = (at ?? '00:00').split(':');
+  return { hour: Number(h), minute: Number(m) };
+}
+
+export function normalizeSchedule(spec: ScheduleSpec, defaultTimezone: string): Schedule {
+  const timezone = spec.timezone ?? defaultTimezone;
+  const common = { timezone, catchUp: spec.catch_up ?? true };
+  const zone = ` (${timezone})`;
+  if (spec.cron !== undefined) {
+    return { kind: 'cron', cron: spec.cron, ...common, description: `cron "${spec.cron}"${zone}`, pointer: '/schedule/cron' };
+  }
+  if (spec.every !== undefined) {
+    const everyMs = parseDuration(spec.every) ?? 0;
+    const minutes = everyMs / 60_000;
+    const description = `every ${spec.every}${zone}`;
+    // Intervals that divide an hour or a day are anchored to the clock in the zone (00:00, 06:00, …).
+    if (minutes >= 1 && minutes < 60 && 60 % minutes === 0) {
+      return { kind: 'cron', cron: `*/${minutes} * * * *`, ...common, description, pointer: '/schedule/every' };
+    }
+    const hours = minutes / 60;
+    if (Number.isInteger(hours) && hours >= 1 && hours <= 24 && 24 % hours === 0) {
+      return {
+        kind: 'cron',
+        cron: hours === 24 ? '0 0 * * *' : `0 */${hours} * * *`,
+        ...common,
+        description,
+        pointer: '/schedule/every',
+      };
+    }
+    return { kind: 'every', everyMs, ...common, description, pointer: '/schedule/every' };
+  }
+  if (spec.hourly !== undefined) {
+    const minute = spec.hourly.at_minute ?? 0;
+    return { kind: 'cron', cron: `${minute} * * * *`, ...common, description: `hourly at :${String(minute).padStart(2, '0')}${zone}`, pointer: '/schedule/hourly' };
+  }
+  if (spec.daily !== undefined) {
+    const { hour, minute } = timeOfDay(spec.daily.at);
+    return { kind: 'cron', cron: `${minute} ${hour} * * *`, ...common, description: `daily at ${spec.daily.at ?? '00:00'}${zone}`, pointer: '/schedule/daily' };
+  }
+  if (spec.weekly !== undefined) {
+    const { hour, minute } = timeOfDay(spec.weekly.at);
+    return {
+      kind: 'cron',
+      cron: `${minute} ${hour} * * ${WEEKDAYS.indexOf(spec.weekly.on)}`,
+      ...common,
+      description: `weekly on ${spec.weekly.on} at ${spec.weekly.at ?? '00:00'}${zone}`,
+      pointer: '/schedule/weekly',
+    };
+  }
+  if (spec.monthly !== undefined) {
+    const { hour, minute } = timeOfDay(spec.monthly.at);
+    const day = spec.monthly.day === 'last' ? 'L' : String(spec.monthly.day);
+    return {
+      kind: 'cron',
+      cron: `${minute} ${hour} ${day} * *`,
+      ...common,
+      description: `monthly on day ${String(spec.monthly.day)} at ${spec.monthly.at ?? '00:00'}${zone}`,
+      pointer: '/schedule/monthly',
+    };
+  }
+  // The schema guarantees one of the above.
+  throw new Error('normalizeSchedule: schedule without a kind');
+}
