@@ -1,0 +1,272 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { join } from 'node:path';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FerryError } from '../../../engine/errors/ferry-error.js';
+import { createS3Client } from '../../../engine/io/s3/create-s3-client.js';
+import { downloadObject } from '../../../engine/io/s3/download-object.js';
+import { uploadFile } from '../../../engine/io/s3/upload-file.js';
+import { createRunTempDir, type RunTempDir } from '../../../engine/io/temp-dir.js';
+import { startFaultProxy, type FaultProxy } from '../../harness/fault-proxy.js';
+import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
+import { createTestConnection } from '../../harness/test-connection.js';
+import { uniqueBucket } from '../../harness/unique-bucket.js';
+
+const MiB = 1024 * 1024;
+
+let server: S3TestServer;
+let proxy: FaultProxy;
+let client: S3Client;
+let temp: RunTempDir;
+
+beforeAll(async () => {
+  server = await startS3Server();
+  proxy = await startFaultProxy({ upstream: server.endpoint });
+  client = createS3Client(createTestConnection({ endpoint: proxy.endpoint, maxAttempts: 3 }));
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await proxy?.close();
+  await server?.stop();
+});
+
+beforeEach(async () => {
+  temp = await createRunTempDir({ runId: 'transfer-test' });
+});
+
+afterEach(async () => {
+  proxy.clearRules();
+  await temp.cleanup();
+});
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function writeRandomFile(name: string, bytes: number): Promise<{ path: string; content: Buffer }> {
+  const content = randomBytes(bytes);
+  const path = join(temp.path, name);
+  await writeFile(path, content);
+  return { path, content };
+}
+
+async function catchFerryError(promise: Promise<unknown>): Promise<FerryError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof FerryError) return error;
+    throw error;
+  }
+  throw new Error('expected a FerryError, but the call succeeded');
+}
+
+/** GET without the SDK: what bytes does the server really hold? */
+function plainGet(url: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+describe('uploadFile and downloadObject', () => {
+  it('uploads 20 MB in parts and reads it back byte-identical, verified by HEAD metadata', async () => {
+    const bucket = uniqueBucket('multipart');
+    await server.createBucket(bucket);
+    const { path, content } = await writeRandomFile('big.bin', 20 * 1_000_000);
+
+    const uploaded = await uploadFile(client, {
+      connection: 'test-s3',
+      bucket,
+      key: 'out/big.bin',
+      filePath: path,
+      contentType: 'application/octet-stream',
+      metadata: { origin: 'test' },
+    });
+
+    expect(uploaded).toMatchObject({ key: 'out/big.bin', size: content.length, sha256: sha256(content) });
+    expect(proxy.count({ method: 'POST', bucket, hasQuery: ['uploads'] })).toBe(1);
+    const parts = proxy.requests.filter(
+      (r) => r.method === 'PUT' && r.bucket === bucket && 'partNumber' in r.query,
+    );
+    expect(parts).toHaveLength(3); // 8 MiB + 8 MiB + the rest
+    for (const part of parts) {
+      expect(part.headers['content-md5']).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      expect(part.headers['content-encoding']).toBeUndefined();
+      expect(Object.keys(part.headers).filter((h) => h.startsWith('x-amz-checksum-'))).toEqual([]);
+    }
+    expect(proxy.count({ method: 'POST', bucket, hasQuery: ['uploadId'] })).toBe(1);
+
+    const head = await server.client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'out/big.bin' }));
+    expect(head.ContentLength).toBe(content.length);
+    expect(head.Metadata).toMatchObject({ 'ferry-sha256': sha256(content), origin: 'test' });
+
+    const destPath = join(temp.path, 'download.bin');
+    const downloaded = await downloadObject(client, {
+      connection: 'test-s3',
+      bucket,
+      key: 'out/big.bin',
+      destPath,
+      expectedSize: content.length,
+    });
+    expect(downloaded).toMatchObject({ path: destPath, size: content.length, sha256: sha256(content) });
+    expect(downloaded.etag).toBe(uploaded.etag);
+    expect(sha256(await readFile(destPath))).toBe(sha256(content));
+    expect((await readdir(temp.path)).sort()).toEqual(['big.bin', 'download.bin']); // no .part left behind
+  });
+
+  it('stores an 8000-byte file as exactly 8000 bytes (no aws-chunked framing), with Content-MD5', async () => {
+    const bucket = uniqueBucket('exact-bytes');
+    await server.createBucket(bucket);
+    const { path, content } = await writeRandomFile('small.bin', 8_000);
+
+    await uploadFile(client, { connection: 'test-s3', bucket, key: 'small.bin', filePath: path });
+
+    const put = proxy.requests.find((r) => r.method === 'PUT' && r.bucket === bucket);
+    expect(put?.headers['content-md5']).toBe(createHash('md5').update(content).digest('base64'));
+    expect(put?.headers['content-length']).toBe('8000');
+    const { status, body } = await plainGet(`${server.endpoint}/${bucket}/small.bin`);
+    expect(status).toBe(200);
+    expect(body.length).toBe(8_000);
+    expect(body.equals(content)).toBe(true);
+  });
+
+  it('surfaces the UploadPart failure, not the failed abort, when parts fail for good', async () => {
+    const bucket = uniqueBucket('parts-fail');
+    await server.createBucket(bucket);
+    const { path } = await writeRandomFile('parts.bin', 11 * MiB);
+    const rule = proxy.addRule({
+      match: { method: 'PUT', bucket, hasQuery: ['partNumber'] },
+      fault: { kind: 'status', status: 500, code: 'InternalError' },
+    });
+
+    const error = await catchFerryError(
+      uploadFile(client, {
+        connection: 'test-s3',
+        bucket,
+        key: 'out/parts.bin',
+        filePath: path,
+        partSizeBytes: 5 * MiB,
+      }),
+    );
+
+    expect(error.code).toBe('S3_SERVER_ERROR');
+    expect(error.context).toMatchObject({
+      operation: 'UploadPart',
+      bucket,
+      key: 'out/parts.bin',
+      awsErrorName: 'InternalError',
+      httpStatus: 500,
+      abortFailed: true,
+      abortErrorName: 'MethodNotAllowed',
+    });
+    expect(error.context.uploadId).toEqual(expect.any(String));
+    expect(error.message).toContain(`UploadPart s3://${bucket}/out/parts.bin`);
+    expect(error.message).toContain(String(error.context.uploadId));
+    expect(rule.hits).toBe(3 * 3); // three parts, three attempts each
+    expect(proxy.count({ method: 'DELETE', bucket, hasQuery: ['uploadId'] })).toBe(1);
+    expect(proxy.count({ method: 'POST', bucket, hasQuery: ['uploadId'] })).toBe(0); // never completed
+  });
+
+  it('treats CompleteMultipartUpload answering 200 with an <Error> body as a failure', async () => {
+    const bucket = uniqueBucket('complete-200');
+    await server.createBucket(bucket);
+    const { path } = await writeRandomFile('parts.bin', 6 * MiB);
+    proxy.addRule({
+      match: { method: 'POST', bucket, hasQuery: ['uploadId'] },
+      fault: { kind: 'status', status: 200, code: 'InternalError' },
+    });
+
+    const error = await catchFerryError(
+      uploadFile(client, {
+        connection: 'test-s3',
+        bucket,
+        key: 'out/c.bin',
+        filePath: path,
+        partSizeBytes: 5 * MiB,
+      }),
+    );
+
+    // The SDK turns a 200 whose body ends in </Error> into a 503 and retries it.
+    expect(error.code).toBe('S3_SERVER_ERROR');
+    expect(error.context).toMatchObject({
+      operation: 'CompleteMultipartUpload',
+      awsErrorName: 'InternalError',
+      httpStatus: 503,
+      attempts: 3,
+    });
+    expect(proxy.count({ method: 'POST', bucket, hasQuery: ['uploadId'] })).toBe(3);
+    expect(proxy.count({ method: 'DELETE', bucket, hasQuery: ['uploadId'] })).toBe(1);
+  });
+
+  it('fails verification when HEAD reports another length or hash', async () => {
+    const bucket = uniqueBucket('verify');
+    await server.createBucket(bucket);
+    const { path } = await writeRandomFile('v.bin', 1_000);
+
+    const lengthRule = proxy.addRule({
+      match: { method: 'HEAD', bucket },
+      times: 1,
+      fault: { kind: 'override-headers', headers: { 'content-length': '999' } },
+    });
+    const lengthError = await catchFerryError(
+      uploadFile(client, { connection: 'test-s3', bucket, key: 'v.bin', filePath: path }),
+    );
+    expect(lengthError.code).toBe('S3_UPLOAD_VERIFY_FAILED');
+    expect(lengthError.context).toMatchObject({ expectedBytes: 1_000, storedBytes: 999 });
+    expect(lengthRule.hits).toBe(1);
+
+    proxy.addRule({
+      match: { method: 'HEAD', bucket },
+      times: 1,
+      fault: { kind: 'override-headers', headers: { 'x-amz-meta-ferry-sha256': 'f'.repeat(64) } },
+    });
+    const hashError = await catchFerryError(
+      uploadFile(client, { connection: 'test-s3', bucket, key: 'v.bin', filePath: path }),
+    );
+    expect(hashError.code).toBe('S3_UPLOAD_VERIFY_FAILED');
+    expect(hashError.context.storedSha256).toBe('f'.repeat(64));
+  });
+
+  it('a PUT whose response is lost is retried and leaves exactly one object', async () => {
+    const bucket = uniqueBucket('lost-response');
+    await server.createBucket(bucket);
+    const { path, content } = await writeRandomFile('lost.bin', 2_000);
+    const rule = proxy.addRule({
+      match: { method: 'PUT', bucket, key: 'lost.bin' },
+      times: 1,
+      fault: { kind: 'drop-response' },
+    });
+
+    const uploaded = await uploadFile(client, {
+      connection: 'test-s3',
+      bucket,
+      key: 'lost.bin',
+      filePath: path,
+    });
+
+    expect(uploaded.sha256).toBe(sha256(content));
+    expect(rule.hits).toBe(1);
+    expect(proxy.count({ method: 'PUT', bucket, key: 'lost.bin' })).toBe(2);
+  });
+
+  it('reports a missing local file as FILE_READ_FAILED before touching S3', async () => {
+    const bucket = uniqueBucket('no-file');
+    const error = await catchFerryError(
+      uploadFile(client, {
+        connection: 'test-s3',
+        bucket,
+        key: 'x',
+        filePath: join(temp.path, 'missing.bin'),
+      }),
+    );
+    expect(error.code).toBe('FILE_READ_FAILED');
+    expect(proxy.count({ bucket })).toBe(0);
+  });
+});
