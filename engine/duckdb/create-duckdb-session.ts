@@ -1,0 +1,163 @@
+/**
+ * ferry's only way to open DuckDB. The database is in memory and sandboxed before any data is read:
+ * no extension installs or autoloads, file access limited to the run's temp directory, spilling inside
+ * it, a memory cap, and then the configuration is locked so nothing later (including SQL built from
+ * vendor data) can loosen it. See RELIABILITY.md, "Keep DuckDB off the network".
+ *
+ * The node API runs every statement of a string; `run` and `all` refuse more than one, and every
+ * prepared statement and connection is released in `finally`.
+ */
+
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type JS } from '@duckdb/node-api';
+import { FerryError } from '../errors/ferry-error.js';
+import { quoteLiteral, quoteStringList } from './sql.js';
+import { wrapDuckDbError } from './wrap-duckdb-error.js';
+
+/** One result row: column name → value (BIGINT as bigint, VARCHAR as string, NULL as null). */
+export type DuckDbRow = Record<string, JS>;
+
+export interface DuckDbSession {
+  /** The raw connection, for the node API features the session does not wrap. Do not close it. */
+  readonly connection: DuckDBConnection;
+  /** The only directory DuckDB may read or write (absolute). */
+  readonly tempDir: string;
+  /** Runs exactly one statement and discards its result. */
+  run(sql: string): Promise<void>;
+  /** Runs exactly one statement and returns its rows as objects. */
+  all(sql: string): Promise<DuckDbRow[]>;
+  /** Releases the connection and the database. Safe to call more than once. */
+  close(): void;
+}
+
+export interface CreateDuckDbSessionOptions {
+  /** The run's temp directory; DuckDB may touch nothing outside it. Must exist. */
+  tempDir: string;
+  /** DuckDB `memory_limit`, e.g. `'1GB'`. Default `'1GB'`. */
+  memoryLimit?: string;
+  /** DuckDB `threads`; DuckDB's default (all cores) when absent. */
+  threads?: number;
+}
+
+const DEFAULT_MEMORY_LIMIT = '1GB';
+/** Spill files go here, inside the temp dir, so `allowed_directories` covers them. */
+const SPILL_DIR_NAME = 'duckdb-spill';
+
+/**
+ * The sandbox, in order. `temp_directory` must be set before `enable_external_access=false` (DuckDB
+ * refuses to change it afterwards), and `lock_configuration` comes last.
+ */
+function sandboxStatements(tempDir: string, memoryLimit: string, threads: number | undefined): string[] {
+  return [
+    'SET autoinstall_known_extensions = false',
+    'SET autoload_known_extensions = false',
+    `SET temp_directory = ${quoteLiteral(path.join(tempDir, SPILL_DIR_NAME))}`,
+    `SET memory_limit = ${quoteLiteral(memoryLimit)}`,
+    ...(threads === undefined ? [] : [`SET threads = ${threads}`]),
+    // load-csv relies on CREATE TABLE AS keeping file order (the header record is rowid 0).
+    'SET preserve_insertion_order = true',
+    `SET allowed_directories = ${quoteStringList([tempDir])}`,
+    'SET enable_external_access = false',
+    'SET lock_configuration = true',
+  ];
+}
+
+async function assertDirectory(tempDir: string): Promise<void> {
+  const info = await stat(tempDir).catch(() => undefined);
+  if (info?.isDirectory() !== true) {
+    throw new FerryError('DUCKDB_ERROR', `The DuckDB temp directory ${tempDir} does not exist.`, {
+      context: { operation: 'duckdb', file: tempDir },
+      hint: 'Create the run temp directory before opening a DuckDB session.',
+    });
+  }
+}
+
+/**
+ * Opens an in-memory DuckDB database sandboxed to `tempDir` and returns a session on it.
+ * Throws FerryError `DUCKDB_ERROR` if the directory is missing or a setting is refused.
+ */
+export async function createDuckDbSession(options: CreateDuckDbSessionOptions): Promise<DuckDbSession> {
+  const tempDir = path.resolve(options.tempDir);
+  const threads = options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new FerryError('DUCKDB_ERROR', `DuckDB threads must be a positive integer, got ${threads}.`);
+  }
+  await assertDirectory(tempDir);
+
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(':memory:');
+  } catch (error) {
+    throw wrapDuckDbError(error, 'OPEN');
+  }
+  let connection: DuckDBConnection;
+  try {
+    connection = await instance.connect();
+  } catch (error) {
+    instance.closeSync();
+    throw wrapDuckDbError(error, 'CONNECT');
+  }
+
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    try {
+      connection.disconnectSync();
+    } finally {
+      instance.closeSync();
+    }
+  };
+
+  const session: DuckDbSession = {
+    connection,
+    tempDir,
+    async run(sql) {
+      await runOne(connection, sql, false);
+    },
+    async all(sql) {
+      return runOne(connection, sql, true);
+    },
+    close,
+  };
+
+  try {
+    for (const statement of sandboxStatements(
+      tempDir,
+      options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      threads,
+    )) {
+      await session.run(statement);
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return session;
+}
+
+async function runOne(connection: DuckDBConnection, sql: string, read: boolean): Promise<DuckDbRow[]> {
+  let prepared;
+  try {
+    const extracted = await connection.extractStatements(sql);
+    if (extracted.count !== 1) {
+      throw new FerryError(
+        'DUCKDB_ERROR',
+        `ferry runs one DuckDB statement per call, got ${extracted.count}.`,
+        { context: { operation: 'duckdb', statementCount: extracted.count } },
+      );
+    }
+    prepared = await extracted.prepare(0);
+    if (!read) {
+      await prepared.run();
+      return [];
+    }
+    const reader = await prepared.runAndReadAll();
+    return reader.getRowObjectsJS();
+  } catch (error) {
+    throw wrapDuckDbError(error, sql);
+  } finally {
+    prepared?.destroySync();
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * DuckDB's JSON reader has no rejects table: one bad line fails the whole file, and `ignore_errors`
+ * turns bad lines into NULL rows. So ferry reads NDJSON once in a stream, byte by byte, and sorts each
+ * line: good records are copied to a sibling file that DuckDB loads, bad ones are reported with their
+ * line number and reason. Bytes are decoded strictly (a Latin-1 byte is an error, never U+FFFD), and a
+ * line longer than the cap is skipped without buffering it.
+ */
+
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import { FerryError } from '../errors/ferry-error.js';
+import type { Compression } from './detect-compression.js';
+
+export type JsonRejectReason = 'malformed' | 'not-an-object' | 'invalid-encoding' | 'line-too-long';
+
+export interface JsonReject {
+  /** 1-based physical line number in the (decompressed) file. */
+  line: number;
+  reason: JsonRejectReason;
+  /** The parser's explanation, for people; do not match on it. */
+  detail: string;
+}
+
+export interface NdjsonValidation {
+  /** Non-blank lines: every one is either good or rejected. */
+  records: number;
+  goodRecords: number;
+  rowsRejected: number;
+  /** Details, by line, at most `maxDetails`. */
+  rejects: JsonReject[];
+}
+
+export interface ValidateNdjsonOptions {
+  compression: Compression;
+  /** Where the good lines go (one per line, no BOM, LF endings). */
+  outputPath: string;
+  maxLineBytes: number;
+  maxDetails: number;
+  displayName: string;
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const WRITE_BATCH_BYTES = 1 << 20;
+
+type ZstdFactory = () => Transform;
+
+function zstdFactory(): ZstdFactory | undefined {
+  // Node >= 22.15 has zstd; ferry also runs on Node 20, whose typings do not know the function.
+  const candidate = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
+  return typeof candidate === 'function' ? candidate : undefined;
+}
+
+/** Whether this Node can decompress `compression` itself (zstd needs Node >= 22.15). */
+export function canValidateNdjson(compression: Compression): boolean {
+  return compression !== 'zstd' || zstdFactory() !== undefined;
+}
+
+function openDecompressed(path: string, compression: Compression): Readable {
+  const file = createReadStream(path);
+  const ignore = (): void => undefined; // errors surface through the iterator of the last stream
+  switch (compression) {
+    case 'none':
+      return file;
+    case 'gzip':
+      return pipeline(file, zlib.createGunzip(), ignore);
+    case 'zstd': {
+      const factory = zstdFactory();
+      if (factory === undefined) throw new Error('zstd is not available in this Node.js');
+      return pipeline(file, factory(), ignore);
+    }
+  }
+}
+
+/** Yields each line's bytes (without the newline), or undefined for a line longer than the cap. */
+async function* splitLines(
+  source: AsyncIterable<Buffer>,
+  maxLineBytes: number,
+): AsyncGenerator<Buffer | undefined> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overlong = false;
+  const take = (piece: Buffer): void => {
+    if (overlong) return;
+    if (pendingBytes + piece.length > maxLineBytes) {
+      overlong = true;
+      pending = [];
+      pendingBytes = 0;
+      return;
+    }
+    pending.push(piece);
+    pendingBytes += piece.length;
+  };
+  const finish = (): Buffer | undefined => {
+    const line = overlong ? undefined : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    overlong = false;
+    return line;
+  };
+  for await (const chunk of source) {
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE, start); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      take(chunk.subarray(start, end));
+      yield finish();
+      start = end + 1;
+    }
+    if (start < chunk.length) take(chunk.subarray(start));
+  }
+  if (pendingBytes > 0 || overlong) yield finish();
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeJsonValue(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/**
+ * Checks every line of an NDJSON file, writes the good ones to `outputPath`, and reports the rest.
+ * Blank lines are not records. Throws FerryError `JSON_READ_FAILED` if the file cannot be read or
+ * decompressed.
+ */
+export async function validateNdjsonFile(
+  path: string,
+  options: ValidateNdjsonOptions,
+): Promise<NdjsonValidation> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const result: NdjsonValidation = { records: 0, goodRecords: 0, rowsRejected: 0, rejects: [] };
+  const reject = (line: number, reason: JsonRejectReason, detail: string): void => {
+    result.rowsRejected += 1;
+    if (result.rejects.length < options.maxDetails) result.rejects.push({ line, reason, detail });
+  };
+
+  const output = await open(options.outputPath, 'wx');
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batchBytes === 0) return;
+    await output.write(Buffer.concat(batch, batchBytes));
+    batch = [];
+    batchBytes = 0;
+  };
+
+  try {
+    let lineNumber = 0;
+    for await (const raw of splitLines(openDecompressed(path, options.compression), options.maxLineBytes)) {
+      lineNumber += 1;
+      if (raw === undefined) {
+        result.records += 1;
+        reject(lineNumber, 'line-too-long', `longer than ${options.maxLineBytes} bytes`);
+        continue;
+      }
+      let bytes = lineNumber === 1 && raw.subarray(0, 3).equals(BOM) ? raw.subarray(3) : raw;
+      if (bytes.at(-1) === CARRIAGE_RETURN) bytes = bytes.subarray(0, -1);
+      let text: string;
+      try {
+        text = decoder.decode(bytes);
+      } catch {
+        result.records += 1;
+        reject(lineNumber, 'invalid-encoding', 'not valid UTF-8');
+        continue;
+      }
+      if (text.trim() === '') continue;
+      result.records += 1;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        reject(lineNumber, 'malformed', error instanceof Error ? error.message : String(error));
+        continue;
+      }
+      if (!isPlainObject(value)) {
+        reject(lineNumber, 'not-an-object', `${describeJsonValue(value)}, not an object`);
+        continue;
+      }
+      result.goodRecords += 1;
+      batch.push(bytes, Buffer.from('\n'));
+      batchBytes += bytes.length + 1;
+      if (batchBytes >= WRITE_BATCH_BYTES) await flush();
+    }
+    await flush();
+  } catch (error) {
+    throw new FerryError('JSON_READ_FAILED', `${options.displayName} could not be read.`, {
+      context: { file: options.displayName, compression: options.compression },
+      cause: error,
+      hint: 'Check that the compression setting matches the file and that the download was complete.',
+    });
+  } finally {
+    await output.close();
+  }
+  return result;
+}
