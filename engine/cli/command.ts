@@ -46,12 +46,14 @@ export function renderCommandHelp(command: CommandSpec): string {
     lines.push('', 'Options:');
     const labels = entries.map(([name, spec]) => {
       const short = spec.short ? `-${spec.short}, ` : '    ';
-      const value = spec.type === 'string' ? (spec.choices ? ` <${spec.choices.join('|')}>` : ' <value>') : '';
+      const value =
+        spec.type === 'string' ? (spec.choices ? ` <${spec.choices.join('|')}>` : ' <value>') : '';
       return `  ${short}--${name}${value}`;
     });
     const width = Math.max(...labels.map((l) => l.length)) + 2;
     entries.forEach(([, spec], i) => {
-      const def = spec.default !== undefined && spec.default !== false ? ` (default: ${String(spec.default)})` : '';
+      const def =
+        spec.default !== undefined && spec.default !== false ? ` (default: ${String(spec.default)})` : '';
       lines.push(`${(labels[i] ?? '').padEnd(width)}${spec.description}${def}`);
     });
   }

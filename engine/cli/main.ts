@@ -6,10 +6,12 @@ import { parseArgs } from 'node:util';
 import { ExitCode } from '../errors/exit-codes.js';
 import { isFerryError } from '../errors/ferry-error.js';
 import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
+import { applyCommand } from './commands/apply.js';
+import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
 import { createConsoleOutput, type Output } from './output.js';
 
-const COMMANDS: readonly CommandSpec[] = [validateCommand];
+const COMMANDS: readonly CommandSpec[] = [validateCommand, planCommand, applyCommand];
 
 export const VERSION = '0.1.0';
 

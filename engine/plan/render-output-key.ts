@@ -15,7 +15,10 @@ const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
 /** Reduce a substituted value to `[A-Za-z0-9._=-]`, never a lone `.`/`..`, never empty. */
 export function sanitizeKeyValue(value: string): string {
-  const cleaned = value.normalize('NFC').replace(/[^A-Za-z0-9._=-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length));
+  const cleaned = value
+    .normalize('NFC')
+    .replace(/[^A-Za-z0-9._=-]/g, '_')
+    .replace(/^\.+/, (dots) => '_'.repeat(dots.length));
   return cleaned === '' ? '_' : cleaned;
 }
 
@@ -27,7 +30,8 @@ export function normalizeDirectory(directory: string): string {
 
 export function checkObjectKey(key: string, directory: string): string | undefined {
   const dir = normalizeDirectory(directory);
-  if (!key.startsWith(dir) || key.length === dir.length) return `is not a file under "${dir || '(bucket root)'}"`;
+  if (!key.startsWith(dir) || key.length === dir.length)
+    return `is not a file under "${dir || '(bucket root)'}"`;
   if (key.startsWith('/')) return 'starts with "/"';
   if (key.includes('//')) return 'contains "//"';
   if (key.split('/').some((s) => s === '.' || s === '..')) return 'contains a "." or ".." segment';
@@ -57,17 +61,25 @@ export function renderOutputKey(input: {
   try {
     name = template(safe);
   } catch (error) {
-    throw new FerryError('KEY_TEMPLATE_FAILED', `Cannot render the output filename template "${input.template}".`, {
-      cause: error,
-      context: { ...(input.pipeline ? { pipeline: input.pipeline } : {}), step: 'render-key' },
-      hint: 'Check that every {{variable}} is available for this sink (see ferry validate).',
-    });
+    throw new FerryError(
+      'KEY_TEMPLATE_FAILED',
+      `Cannot render the output filename template "${input.template}".`,
+      {
+        cause: error,
+        context: { ...(input.pipeline ? { pipeline: input.pipeline } : {}), step: 'render-key' },
+        hint: 'Check that every {{variable}} is available for this sink (see ferry validate).',
+      },
+    );
   }
   const key = normalizeDirectory(input.directory) + name;
   const reason = checkObjectKey(key, input.directory);
   if (reason) {
     throw new FerryError('KEY_UNSAFE', `Output key "${key.slice(0, 200)}" ${reason}.`, {
-      context: { ...(input.pipeline ? { pipeline: input.pipeline } : {}), step: 'render-key', key: key.slice(0, 200) },
+      context: {
+        ...(input.pipeline ? { pipeline: input.pipeline } : {}),
+        step: 'render-key',
+        key: key.slice(0, 200),
+      },
       hint: 'Change sink.filename or sink.directory so keys stay inside the directory and under 1024 bytes.',
     });
   }

@@ -126,7 +126,10 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
   const projectChecked = projectAbs ? read(projectAbs, 'project') : undefined;
   if (projectAbs) files.push(display(projectAbs));
   if (projectChecked?.valid) {
-    project = normalizeProject(projectChecked.value, { file: projectChecked.file.path, directory: projectDir });
+    project = normalizeProject(projectChecked.value, {
+      file: projectChecked.file.path,
+      directory: projectDir,
+    });
   }
   if (!options.paths?.length && project) {
     pipelineAbs.push(...findFiles(projectDir, project.pipelineGlobs).map((f) => join(projectDir, f)));

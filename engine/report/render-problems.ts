@@ -32,7 +32,9 @@ export function renderProblemsText(problems: readonly Problem[], options: Render
       const severity = problem.severity === 'error' ? c.red('error') : c.yellow('warning');
       lines.push(`  ${position}  ${severity}  ${problem.message}  ${c.dim(problem.code)}`);
       const text = problem.at ? options.sources.get(problem.at.file) : undefined;
-      if (text !== undefined && problem.at) lines.push(...codeFrame(text, problem.at, c.red));
+      if (text !== undefined && problem.at) {
+        lines.push(...codeFrame(text, problem.at, c.red, { mask: MASKED_CODES.has(problem.code) }));
+      }
       if (problem.hint) lines.push(`    ${c.cyan('hint:')} ${problem.hint}`);
       lines.push('');
     }
@@ -48,10 +50,14 @@ export function renderProblemsText(problems: readonly Problem[], options: Render
   return lines.join('\n') + '\n';
 }
 
+/** Problems whose underlined value is (or contains) a secret: the frame shows asterisks instead. */
+const MASKED_CODES: ReadonlySet<string> = new Set(['CONFIG_LITERAL_SECRET', 'CONFIG_CREDENTIALS_IN_URL']);
+
 function codeFrame(
   text: string,
   at: NonNullable<Problem['at']>,
   mark: (s: string) => string,
+  options: { mask: boolean },
 ): string[] {
   const all = text.split(/\r?\n/);
   const first = Math.max(1, at.line - 1);
@@ -59,7 +65,11 @@ function codeFrame(
   const width = String(last).length;
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
-    const source = (all[n - 1] ?? '').replace(/\t/g, ' ');
+    let source = (all[n - 1] ?? '').replace(/\t/g, ' ');
+    if (options.mask && n === at.line) {
+      const end = at.endLine === at.line && at.endCol !== undefined ? at.endCol - 1 : source.length;
+      source = source.slice(0, at.col - 1) + '*'.repeat(Math.max(0, end - at.col + 1)) + source.slice(end);
+    }
     const gutter = `${n === at.line ? '>' : ' '} ${String(n).padStart(width)} |`;
     out.push(`    ${gutter}${source ? ' ' + source : ''}`);
     if (n === at.line) {

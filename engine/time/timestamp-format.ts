@@ -23,11 +23,27 @@
  * | [...] | literal text       | [T]     |
  */
 
-export type TimestampToken = 'YYYY' | 'YY' | 'MM' | 'M' | 'DD' | 'D' | 'HH' | 'H' | 'mm' | 'ss' | 'SSS' | 'X' | 'x' | 'Z';
+export type TimestampToken =
+  'YYYY' | 'YY' | 'MM' | 'M' | 'DD' | 'D' | 'HH' | 'H' | 'mm' | 'ss' | 'SSS' | 'X' | 'x' | 'Z';
 
 export type FormatPart = { kind: 'token'; token: TimestampToken } | { kind: 'literal'; text: string };
 
-const TOKENS: readonly TimestampToken[] = ['YYYY', 'SSS', 'YY', 'MM', 'DD', 'HH', 'mm', 'ss', 'M', 'D', 'H', 'X', 'x', 'Z'];
+const TOKENS: readonly TimestampToken[] = [
+  'YYYY',
+  'SSS',
+  'YY',
+  'MM',
+  'DD',
+  'HH',
+  'mm',
+  'ss',
+  'M',
+  'D',
+  'H',
+  'X',
+  'x',
+  'Z',
+];
 
 export class TimestampFormatError extends Error {
   override readonly name = 'TimestampFormatError';
@@ -103,7 +119,14 @@ function zonedParts(date: Date, timeZone: string): ZonedParts {
     formatterCache.set(timeZone, formatter);
   }
   const get = (type: string) => Number(formatter.formatToParts(date).find((p) => p.type === type)?.value);
-  const parts = { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
+  const parts = {
+    year: get('year'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour'),
+    minute: get('minute'),
+    second: get('second'),
+  };
   const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
   const offsetMinutes = Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60000);
   return { ...parts, offsetMinutes };
@@ -179,7 +202,11 @@ const TOKEN_PATTERN: Record<TimestampToken, string> = {
  * Parse text written in `format`, interpreting wall-clock fields in `timeZone` (unless the text has
  * an offset). Returns undefined when the text does not match or names an impossible date.
  */
-export function parseTimestamp(text: string, format: string | FormatPart[], timeZone: string): Date | undefined {
+export function parseTimestamp(
+  text: string,
+  format: string | FormatPart[],
+  timeZone: string,
+): Date | undefined {
   const parts = typeof format === 'string' ? compileTimestampFormat(format) : format;
   const tokens: TimestampToken[] = [];
   const pattern = parts
@@ -242,7 +269,15 @@ export function parseTimestamp(text: string, format: string | FormatPart[], time
     }
   });
   if (epochMs !== undefined) return new Date(epochMs);
-  if (f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31 || f.hour > 23 || f.minute > 59 || f.second > 59) {
+  if (
+    f.month < 1 ||
+    f.month > 12 ||
+    f.day < 1 ||
+    f.day > 31 ||
+    f.hour > 23 ||
+    f.minute > 59 ||
+    f.second > 59
+  ) {
     return undefined;
   }
   const wall = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second, f.ms);

@@ -5,7 +5,11 @@
 import { ExitCode } from '../../errors/exit-codes.js';
 import { hasErrors } from '../../errors/problem.js';
 import { loadProject } from '../../project/load-project.js';
-import { renderProblemsGithub, renderProblemsJson, renderProblemsText } from '../../report/render-problems.js';
+import {
+  renderProblemsGithub,
+  renderProblemsJson,
+  renderProblemsText,
+} from '../../report/render-problems.js';
 import type { CommandSpec } from '../command.js';
 
 export const validateCommand: CommandSpec = {

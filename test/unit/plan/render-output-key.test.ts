@@ -25,7 +25,11 @@ describe('renderOutputKey', () => {
 
   it('fails with KEY_UNSAFE when the key grows past 1024 bytes', () => {
     expect(() =>
-      renderOutputKey({ directory: 'out', template: '{{source_stem}}', variables: { source_stem: 'a'.repeat(2000) } }),
+      renderOutputKey({
+        directory: 'out',
+        template: '{{source_stem}}',
+        variables: { source_stem: 'a'.repeat(2000) },
+      }),
     ).toThrow(FerryError);
   });
 

@@ -49,7 +49,9 @@ describe('parseTimestamp', () => {
   });
 
   it('reads wall-clock time in the given zone', () => {
-    expect(parseTimestamp('20260701', 'YYYYMMDD', 'Europe/Berlin')?.toISOString()).toBe('2026-06-30T22:00:00.000Z');
+    expect(parseTimestamp('20260701', 'YYYYMMDD', 'Europe/Berlin')?.toISOString()).toBe(
+      '2026-06-30T22:00:00.000Z',
+    );
   });
 
   it('refuses impossible dates and non-matching text', () => {

@@ -1,0 +1,43 @@
+/** Shared body of `plan` and `apply`: load and validate, run, render, choose the exit code. */
+import { ExitCode } from '../errors/exit-codes.js';
+import { hasErrors } from '../errors/problem.js';
+import { loadProject } from '../project/load-project.js';
+import { summarizePlan } from '../report/plan-summary.js';
+import { renderPlanJson } from '../report/render-plan-json.js';
+import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
+import { renderPlanText } from '../report/render-plan-text.js';
+import { renderProblemsText } from '../report/render-problems.js';
+import { runProject } from '../run/run-project.js';
+import type { CommandContext } from './command.js';
+
+export async function runProjectCommand(context: CommandContext, mode: 'plan' | 'apply'): Promise<ExitCode> {
+  const { values, cwd, env, output } = context;
+  const loaded = loadProject({ cwd, env, projectFile: String(values['project']) });
+  if (hasErrors(loaded.problems) || !loaded.project) {
+    output.stderr(
+      renderProblemsText(loaded.problems, {
+        sources: loaded.sources,
+        color: output.color,
+        omitted: loaded.omitted,
+      }),
+    );
+    return ExitCode.invalidConfig;
+  }
+  const only = (values['pipeline'] as string[] | undefined) ?? [];
+  const plan = await runProject({ project: loaded.project, pipelines: loaded.pipelines, mode, env, only });
+  const verb = mode === 'plan' ? 'Plan' : 'Apply complete';
+  const format = String(values['format']);
+  if (format === 'json') output.stdout(renderPlanJson(plan));
+  else if (format === 'markdown') output.stdout(renderPlanMarkdown(plan, { verb }));
+  else
+    output.stdout(renderPlanText(plan, { verb, color: output.color, showSql: values['show-sql'] === true }));
+  const summary = summarizePlan(plan);
+  if (summary.errors > 0) {
+    const lockHeld = plan.pipelines.some((p) => p.error?.code === 'LOCK_HELD');
+    return lockHeld && summary.errors === plan.pipelines.filter((p) => p.error?.code === 'LOCK_HELD').length
+      ? ExitCode.lockHeld
+      : ExitCode.failure;
+  }
+  if (mode === 'plan' && values['detailed-exitcode'] === true && summary.hasChanges) return ExitCode.changes;
+  return ExitCode.ok;
+}

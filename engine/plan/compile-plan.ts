@@ -1,0 +1,45 @@
+/**
+ * The pure planner: a pipeline, what its source holds, its state and the clock in; the ordered
+ * steps of its run out. `plan` and `apply` execute this same list, so they cannot disagree.
+ */
+import type { Pipeline } from '../config/model.js';
+import type { Step } from './plan-model.js';
+import type { FileSelection } from './select-files.js';
+
+export function compileSteps(pipeline: Pipeline, selection: FileSelection): Step[] {
+  const { source, sink } = pipeline;
+  if (source.kind !== 's3' || sink.kind !== 's3') {
+    // Dataset sources and sinks compile to their own steps (datasets issue); validate says so until then.
+    return [];
+  }
+  if (selection.selected.length === 0) return [];
+  const steps: Step[] = [
+    {
+      kind: 'fetch',
+      connection: source.connection,
+      bucket: source.bucket,
+      objects: selection.selected.map((c, i) => ({
+        key: c.key,
+        size: c.size,
+        etag: c.etag,
+        localName: `in-${String(i + 1).padStart(4, '0')}`,
+      })),
+    },
+    { kind: 'load', format: source.format.kind, table: 'source' },
+    { kind: 'map', table: 'mapped' },
+  ];
+  if (pipeline.diff) {
+    steps.push({
+      kind: 'diff',
+      key: pipeline.diff.key ?? pipeline.mapping?.key ?? null,
+      tombstones: pipeline.diff.tombstones?.column ?? null,
+      table: 'output',
+    });
+  }
+  steps.push(
+    { kind: 'write-files', format: sink.format.kind, compress: sink.compress },
+    { kind: 'upload', connection: sink.connection, bucket: sink.bucket },
+    { kind: 'commit-state' },
+  );
+  return steps;
+}

@@ -1,0 +1,109 @@
+/**
+ * The plan: versioned data that text, Markdown and JSON renderings are made from. `plan` and
+ * `apply` run the same compiled steps, so they cannot disagree: `plan` stops before the first
+ * step that writes (upload, dataset write, state commit) and reports what those steps would do.
+ */
+import type { FileSelection } from './select-files.js';
+import type { RunCounts } from '../state/pipeline-state.js';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export interface FetchStep {
+  kind: 'fetch';
+  connection: string;
+  bucket: string;
+  objects: Array<{ key: string; size: number; etag: string; localName: string }>;
+}
+
+export interface LoadStep {
+  kind: 'load';
+  format: 'csv' | 'json' | 'parquet';
+  table: string;
+}
+
+export interface MapStep {
+  kind: 'map';
+  table: string;
+}
+
+export interface DiffStep {
+  kind: 'diff';
+  key: string[] | null;
+  tombstones: string | null;
+  table: string;
+}
+
+export interface WriteFilesStep {
+  kind: 'write-files';
+  format: string;
+  compress: string;
+}
+
+export interface UploadStep {
+  kind: 'upload';
+  connection: string;
+  bucket: string;
+}
+
+export interface CommitStateStep {
+  kind: 'commit-state';
+}
+
+export type Step = FetchStep | LoadStep | MapStep | DiffStep | WriteFilesStep | UploadStep | CommitStateStep;
+
+/** Steps that change something outside the run's temp dir; `plan` never executes them. */
+export const WRITING_STEPS: ReadonlySet<Step['kind']> = new Set(['upload', 'commit-state']);
+
+export interface OutputFile {
+  bucket: string;
+  key: string;
+  format: string;
+  rows: number;
+  bytes: number;
+}
+
+export interface RejectedRow {
+  /** The source object key. */
+  file: string;
+  /** Line (record) in the file, when the reader knows it. */
+  line: number | null;
+  /** Data row number in the run (mapping rejects), when known. */
+  row?: number;
+  reason: string;
+}
+
+export interface ConfigChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface PipelinePlan {
+  pipeline: string;
+  description?: string;
+  runId: string;
+  /** The run time used for templates; reused by a retry of the same inputs (deterministic keys). */
+  runTime: string;
+  selection: FileSelection;
+  steps: Step[];
+  schedule?: { description: string; next: string[] };
+  configChanges: ConfigChange[];
+  firstApply: boolean;
+  /** Filled in by executing the read-only steps. */
+  counts: RunCounts;
+  outputs: OutputFile[];
+  rejects: RejectedRow[];
+  warnings: Array<{ code: string; message: string }>;
+  /** SQL of each executed statement, for `--show-sql`. */
+  sql: Array<{ step: Step['kind']; sql: string }>;
+  status: 'changes' | 'no-changes' | 'error';
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface Plan {
+  formatVersion: number;
+  createdAt: string;
+  project: string;
+  pipelines: PipelinePlan[];
+}

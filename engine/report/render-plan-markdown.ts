@@ -1,0 +1,129 @@
+/**
+ * The plan as a pull-request comment: the Terraform-style summary line first, one table row per
+ * pipeline, destructive effects called out, details folded, and a size budget with an explicit
+ * truncation notice (GitHub comments hold 65,536 characters).
+ */
+import type { Plan, PipelinePlan } from '../plan/plan-model.js';
+import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
+
+export const MARKDOWN_BUDGET_CHARS = 60_000;
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function renderPlanMarkdown(
+  plan: Plan,
+  options: { budgetChars?: number; verb?: 'Plan' | 'Apply complete' } = {},
+): string {
+  const budget = options.budgetChars ?? MARKDOWN_BUDGET_CHARS;
+  const summary = summarizePlan(plan);
+  const head: string[] = [
+    `### ferry ${options.verb === 'Apply complete' ? 'apply' : 'plan'}`,
+    '',
+    `**${renderSummaryLine(summary, options.verb ?? 'Plan')}**${summary.errors ? ` ⚠️ ${summary.errors} pipeline(s) failed.` : ''}`,
+    '',
+    '| pipeline | status | files to process | rows read | rejected | added | changed | removed | objects to write |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const p of plan.pipelines) {
+    const n = p.counts;
+    head.push(
+      `| \`${cell(p.pipeline)}\` | ${p.status === 'error' ? '❌ failed' : p.status === 'changes' ? '🟡 changes' : '✅ up to date'} | ${p.selection.selected.length} | ${n.rowsRead} | ${n.rowsRejected} | ${n.rowsAdded} | ${n.rowsChanged} | ${n.rowsRemoved} | ${p.outputs.length} |`,
+    );
+  }
+  const destructive = plan.pipelines.filter(
+    (p) => p.steps.some((s) => s.kind === 'diff' && s.tombstones !== null) && p.counts.rowsRemoved > 0,
+  );
+  if (destructive.length) {
+    head.push(
+      '',
+      '> [!WARNING]',
+      '> Destructive: removed rows are published as tombstones (downstream deletes):',
+    );
+    for (const p of destructive) head.push(`> - \`${p.pipeline}\`: ${p.counts.rowsRemoved} removed`);
+  }
+  const failed = plan.pipelines.filter((p) => p.error);
+  if (failed.length) {
+    head.push('', '> [!CAUTION]');
+    for (const p of failed)
+      head.push(`> \`${p.pipeline}\`: ${cell(p.error?.message ?? '')} (\`${p.error?.code ?? ''}\`)`);
+  }
+  head.push('');
+  let text = head.join('\n');
+  const truncated: string[] = [];
+  for (const p of plan.pipelines) {
+    const section = renderDetails(p);
+    if (text.length + section.length + 200 > budget) {
+      truncated.push(p.pipeline);
+      continue;
+    }
+    text += section;
+  }
+  if (truncated.length) {
+    text += `\n> **Truncated:** details of ${truncated.length} pipeline(s) (${truncated.map((n) => `\`${n}\``).join(', ')}) were left out to stay under ${budget} characters. Run \`ferry plan\` locally or see the JSON plan for everything.\n`;
+  }
+  return text;
+}
+
+function renderDetails(p: PipelinePlan): string {
+  const lines: string[] = [
+    '',
+    `<details><summary><code>${p.pipeline}</code>${p.description ? ` — ${escapeHtml(p.description)}` : ''}</summary>`,
+    '',
+  ];
+  if (p.error) {
+    lines.push(`**Error** \`${p.error.code}\`: ${p.error.message}`, '');
+    if (p.error.hint) lines.push(`Hint: ${p.error.hint}`, '');
+  }
+  const s = p.selection;
+  lines.push(
+    `Files: ${s.listed} listed, ${s.matched} matched, ${s.selected.length} to process, ${s.skipped.length} skipped.`,
+    '',
+  );
+  if (s.selected.length) {
+    lines.push('| file to process | size |', '|---|---:|');
+    for (const f of s.selected.slice(0, 50))
+      lines.push(
+        `| \`${cell(f.key)}\`${s.changed.includes(f.key) ? ' (changed)' : ''} | ${formatBytes(f.size)} |`,
+      );
+    if (s.selected.length > 50) lines.push(`| … ${s.selected.length - 50} more | |`);
+    lines.push('');
+  }
+  if (p.outputs.length) {
+    lines.push('| object to write | format | rows | size |', '|---|---|---:|---:|');
+    for (const o of p.outputs)
+      lines.push(
+        `| \`s3://${cell(o.bucket)}/${cell(o.key)}\` | ${o.format} | ${o.rows} | ${formatBytes(o.bytes)} |`,
+      );
+    lines.push('');
+  }
+  if (p.firstApply) lines.push('Configuration: first apply of this pipeline.', '');
+  if (p.configChanges.length) {
+    lines.push('Configuration changes since the last apply:', '', '```diff');
+    for (const c of p.configChanges) {
+      if (c.change !== 'added') lines.push(`- ${c.path}: ${JSON.stringify(c.before)}`);
+      if (c.change !== 'removed') lines.push(`+ ${c.path}: ${JSON.stringify(c.after)}`);
+    }
+    lines.push('```', '');
+  }
+  if (p.schedule)
+    lines.push(`Schedule: ${p.schedule.description}; next runs ${p.schedule.next.join(', ')}.`, '');
+  for (const w of p.warnings) lines.push(`- ⚠️ ${escapeHtml(w.message)} (\`${w.code}\`)`);
+  if (p.warnings.length) lines.push('');
+  if (p.rejects.length) {
+    lines.push(
+      `Rejected rows (${p.counts.rowsRejected}, first ${Math.min(10, p.rejects.length)} shown):`,
+      '',
+    );
+    for (const r of p.rejects.slice(0, 10))
+      lines.push(
+        `- \`${cell(r.file)}\` ${r.line !== null ? `line ${r.line}` : r.row !== undefined ? `row ${r.row}` : ''}: ${escapeHtml(r.reason)}`,
+      );
+    lines.push('');
+  }
+  lines.push('</details>', '');
+  return lines.join('\n');
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -1,0 +1,328 @@
+/**
+ * One pipeline, planned or applied. The order is the safety argument:
+ *
+ *   read state → (apply: lock) → list source → select files → compile steps → execute read-only
+ *   steps in a sandboxed temp dir → (apply: journal the run time → upload + verify → commit state
+ *   atomically → clear journal) → unlock, clean up.
+ *
+ * A failure anywhere leaves state.json and the snapshot untouched; the failure is recorded in the
+ * pipeline's runs/ log. A retry of the same inputs reuses the journaled run id and time, so output
+ * keys come out the same and nothing is duplicated.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pipeline, Project } from '../config/model.js';
+import { createDuckDbSession } from '../duckdb/create-duckdb-session.js';
+import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { listObjects } from '../io/s3/list-objects.js';
+import { createRunTempDir } from '../io/temp-dir.js';
+import { compileSteps } from '../plan/compile-plan.js';
+import { configFingerprint, configSnapshot, diffConfig } from '../plan/diff-config.js';
+import { nextRuns } from '../plan/next-runs.js';
+import { WRITING_STEPS, type PipelinePlan } from '../plan/plan-model.js';
+import { selectFiles, type FileSelection } from '../plan/select-files.js';
+import type { LocalStateStore } from '../state/local-state-store.js';
+import { emptyCounts, MAX_HISTORY, type PipelineState, type RunRecord } from '../state/pipeline-state.js';
+import { executeStep } from '../steps/execute-step.js';
+import type { S3Access, StepContext } from '../steps/step-context.js';
+
+export interface RunPipelineOptions {
+  project: Project;
+  pipeline: Pipeline;
+  mode: 'plan' | 'apply';
+  store: LocalStateStore;
+  s3: (connection: string) => S3Access;
+  now: Date;
+  /** Root for the run's temp dir (default: the OS temp dir). */
+  tempRoot?: string;
+  memoryLimit?: string;
+}
+
+interface PendingRun {
+  fingerprint: string;
+  runId: string;
+  runTime: string;
+}
+
+export function createRunId(now: Date): string {
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
+}
+
+function inputFingerprint(pipeline: Pipeline, selection: FileSelection): string {
+  const inputs = selection.selected.map((c) => [c.key, c.etag, c.size]);
+  return createHash('sha256')
+    .update(JSON.stringify([configFingerprint(pipeline), inputs]))
+    .digest('hex');
+}
+
+async function readPending(dir: string): Promise<PendingRun | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'pending.json'), 'utf8')) as PendingRun;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runPipeline(options: RunPipelineOptions): Promise<PipelinePlan> {
+  const { pipeline, store, mode } = options;
+  const started = Date.now();
+  const state = await store.readPipelineState(pipeline.name);
+  const lock =
+    mode === 'apply'
+      ? await store.acquireLock(pipeline.name, { runId: createRunId(options.now) })
+      : undefined;
+  let plan: PipelinePlan | undefined;
+  try {
+    plan = await planAndExecute(options, state);
+    return plan;
+  } catch (error) {
+    if (mode === 'apply') {
+      const failure: RunRecord = {
+        runId: plan?.runId ?? createRunId(options.now),
+        status: 'failed',
+        startedAt: options.now.toISOString(),
+        finishedAt: new Date().toISOString(),
+        durationMs: Date.now() - started,
+        counts: plan?.counts ?? emptyCounts(),
+        outputs: [],
+        error: isFerryError(error)
+          ? { code: error.code, message: error.message }
+          : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
+      };
+      await store.writeRunRecord(pipeline.name, failure).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function planAndExecute(options: RunPipelineOptions, state: PipelineState): Promise<PipelinePlan> {
+  const { pipeline, project, store, mode, now } = options;
+  const source = pipeline.source;
+  const sink = pipeline.sink;
+  if (source.kind !== 's3' || sink.kind !== 's3') {
+    throw new FerryError(
+      'NOT_SUPPORTED_YET',
+      `Pipeline "${pipeline.name}": ${source.kind === 'dataset' ? 'dataset sources' : 'dataset sinks'} are not supported by plan/apply yet.`,
+      {
+        context: { pipeline: pipeline.name },
+        hint: 'Datasets arrive with the datasets issue; until then use S3 → S3 pipelines.',
+      },
+    );
+  }
+  const { client } = options.s3(source.connection);
+  const listing = await listObjects(client, {
+    connection: source.connection,
+    bucket: source.bucket,
+    prefix: source.prefix,
+  });
+  const selection = selectFiles(source, listing, state, { now, timezone: project.defaults.timezone });
+  const fingerprint = inputFingerprint(pipeline, selection);
+  const pending = mode === 'apply' ? await readPending(store.pipelineDir(pipeline.name)) : undefined;
+  const resumed = pending?.fingerprint === fingerprint ? pending : undefined;
+  const runId = resumed?.runId ?? createRunId(now);
+  const runTime = resumed ? new Date(resumed.runTime) : now;
+  const steps = compileSteps(pipeline, selection);
+
+  const counts = emptyCounts();
+  counts.filesMatched = selection.matched;
+  counts.filesNew = selection.selected.length;
+  counts.filesSkipped = selection.skipped.length;
+  const applied = state.appliedConfig;
+  const plan: PipelinePlan = {
+    pipeline: pipeline.name,
+    ...(pipeline.description !== undefined ? { description: pipeline.description } : {}),
+    runId,
+    runTime: runTime.toISOString(),
+    selection,
+    steps,
+    ...(pipeline.schedule
+      ? {
+          schedule: {
+            description: pipeline.schedule.description,
+            next: nextRuns(pipeline.schedule, now).map((d) => d.toISOString()),
+          },
+        }
+      : {}),
+    configChanges: applied === undefined ? [] : diffConfig(applied, configSnapshot(pipeline)),
+    firstApply: applied === undefined,
+    counts,
+    outputs: [],
+    rejects: [],
+    warnings: selection.warnings.map((w) => ({ code: w.code, message: w.message })),
+    sql: [],
+    status: 'no-changes',
+  };
+  if (steps.length === 0) {
+    if (
+      mode === 'apply' &&
+      (plan.firstApply ||
+        plan.configChanges.length > 0 ||
+        prunedProcessed(state, listing).length !== state.processed.length)
+    ) {
+      await store.commitPipelineState(
+        pipeline.name,
+        nextState(state, pipeline, plan, listing, undefined, started(now)),
+      );
+    }
+    plan.status = plan.firstApply || plan.configChanges.length ? 'changes' : 'no-changes';
+    return plan;
+  }
+
+  const temp = await createRunTempDir({ ...(options.tempRoot ? { root: options.tempRoot } : {}), runId });
+  const session = await createDuckDbSession({
+    tempDir: temp.path,
+    ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
+  });
+  try {
+    let previousSnapshot: string | undefined;
+    if (state.snapshot && pipeline.diff) {
+      previousSnapshot = join(temp.path, 'previous-snapshot.parquet');
+      await copyFile(store.snapshotPath(pipeline.name, state.snapshot.file), previousSnapshot);
+    }
+    const context: StepContext = {
+      mode,
+      pipeline,
+      project,
+      runId,
+      runTime,
+      tempDir: temp.path,
+      session,
+      s3: options.s3,
+      state,
+      ...(previousSnapshot ? { previousSnapshot } : {}),
+      selected: selection.selected,
+      fetched: [],
+      sourceColumns: [],
+      columns: [],
+      outputs: [],
+      counts,
+      rejects: plan.rejects,
+      warnings: plan.warnings,
+      sql: plan.sql,
+    };
+    const pipelineDir = store.pipelineDir(pipeline.name);
+    for (const step of steps) {
+      if (mode === 'plan' && WRITING_STEPS.has(step.kind)) break;
+      if (step.kind === 'upload' && context.outputs.length > 0) {
+        // Journal the run time first: a retry after a failure renders the same keys.
+        await writeFile(
+          join(pipelineDir, 'pending.json'),
+          JSON.stringify({ fingerprint, runId, runTime: runTime.toISOString() }) + '\n',
+        );
+      }
+      await executeStep(context, step, {
+        commitState: async () => {
+          plan.outputs = context.outputs.map(({ bucket, key, format, rows, bytes }) => ({
+            bucket,
+            key,
+            format,
+            rows,
+            bytes,
+          }));
+          const snapshotFile = context.newSnapshot ? `snapshot-${runId}.parquet` : undefined;
+          const next = nextState(
+            state,
+            pipeline,
+            plan,
+            listing,
+            snapshotFile
+              ? {
+                  file: snapshotFile,
+                  rows: context.newSnapshot?.rows ?? 0,
+                  key: context.newSnapshot?.key ?? null,
+                }
+              : undefined,
+            started(now),
+          );
+          await store.commitPipelineState(
+            pipeline.name,
+            next,
+            context.newSnapshot ? { snapshotFrom: context.newSnapshot.path } : {},
+          );
+          await rm(join(pipelineDir, 'pending.json'), { force: true });
+          await store.writeRunRecord(pipeline.name, next.lastSuccessfulRun as RunRecord);
+        },
+      });
+    }
+    plan.outputs = context.outputs.map(({ bucket, key, format, rows, bytes }) => ({
+      bucket,
+      key,
+      format,
+      rows,
+      bytes,
+    }));
+    plan.status =
+      plan.outputs.length > 0 || selection.selected.length > 0 || plan.configChanges.length > 0
+        ? 'changes'
+        : 'no-changes';
+    return plan;
+  } finally {
+    session.close();
+    await temp.cleanup();
+  }
+}
+
+function started(now: Date): number {
+  return now.getTime();
+}
+
+function prunedProcessed(
+  state: PipelineState,
+  listing: ReadonlyArray<{ key: string }>,
+): PipelineState['processed'] {
+  // Forget objects that no longer exist at the source: keeps the processed set bounded by the listing.
+  const present = new Set(listing.map((o) => o.key));
+  return state.processed.filter((p) => present.has(p.key));
+}
+
+function nextState(
+  state: PipelineState,
+  pipeline: Pipeline,
+  plan: PipelinePlan,
+  listing: ReadonlyArray<{ key: string }>,
+  snapshot: PipelineState['snapshot'],
+  startedMs: number,
+): PipelineState {
+  const finished = new Date();
+  const selectedKeys = new Set(plan.selection.selected.map((c) => c.key));
+  const processed = [
+    ...prunedProcessed(state, listing).filter((p) => !selectedKeys.has(p.key)),
+    ...plan.selection.selected.map((c) => ({
+      key: c.key,
+      etag: c.etag,
+      size: c.size,
+      lastModified: c.lastModified.toISOString(),
+      processedAt: finished.toISOString(),
+      runId: plan.runId,
+    })),
+  ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const lastTimestamped = [...plan.selection.selected].reverse().find((c) => c.timestamp);
+  const record: RunRecord = {
+    runId: plan.runId,
+    status: 'succeeded',
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - startedMs,
+    counts: plan.counts,
+    outputs: plan.outputs.map(({ bucket, key, bytes, rows }) => ({ bucket, key, size: bytes, rows })),
+  };
+  const next: PipelineState = {
+    ...state,
+    configFingerprint: configFingerprint(pipeline),
+    appliedConfig: configSnapshot(pipeline),
+    processed,
+    lastSuccessfulRun: record,
+    history: [...state.history, record].slice(-MAX_HISTORY),
+  };
+  if (pipeline.source.kind === 's3' && pipeline.source.pick === 'sequence' && lastTimestamped?.timestamp) {
+    next.sequenceCursor = { key: lastTimestamped.key, timestamp: lastTimestamped.timestamp.toISOString() };
+  }
+  if (snapshot) next.snapshot = snapshot;
+  return next;
+}

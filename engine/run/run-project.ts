@@ -1,0 +1,115 @@
+/**
+ * plan / apply over a loaded project: one S3 client per connection (secrets resolved here, only
+ * here), one state store, every selected pipeline in name order. A failing pipeline is reported and
+ * does not stop the others; its state stays as it was.
+ */
+import type { Pipeline, Project } from '../config/model.js';
+import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { createS3Client } from '../io/s3/create-s3-client.js';
+import { PLAN_FORMAT_VERSION, type Plan, type PipelinePlan } from '../plan/plan-model.js';
+import { LocalStateStore } from '../state/local-state-store.js';
+import { emptyCounts } from '../state/pipeline-state.js';
+import type { S3Access } from '../steps/step-context.js';
+import { resolveConnection } from './resolve-connection.js';
+import { createRunId, runPipeline } from './run-pipeline.js';
+
+export interface RunProjectOptions {
+  project: Project;
+  pipelines: readonly Pipeline[];
+  mode: 'plan' | 'apply';
+  env: NodeJS.ProcessEnv;
+  now?: Date;
+  /** Only these pipelines (by name). */
+  only?: readonly string[];
+  tempRoot?: string;
+}
+
+export async function runProject(options: RunProjectOptions): Promise<Plan> {
+  const { project } = options;
+  const now = options.now ?? new Date();
+  if (project.state.kind !== 'local') {
+    throw new FerryError('NOT_SUPPORTED_YET', 'The s3 state backend is not supported yet.', {
+      hint: 'Use state: {kind: local}.',
+    });
+  }
+  const store = new LocalStateStore(project.state.directory);
+  const clients = new Map<string, S3Access>();
+  const s3 = (name: string): S3Access => {
+    let access = clients.get(name);
+    if (!access) {
+      const connection = project.connections[name];
+      if (!connection) throw new FerryError('CONFIG_UNKNOWN_CONNECTION', `Unknown connection "${name}".`);
+      const settings = resolveConnection(connection, { env: options.env, projectDir: project.directory });
+      access = { settings, client: createS3Client(settings) };
+      clients.set(name, access);
+    }
+    return access;
+  };
+  const unknown = (options.only ?? []).filter((n) => !options.pipelines.some((p) => p.name === n));
+  if (unknown.length) {
+    throw new FerryError(
+      'UNKNOWN_PIPELINE',
+      `No pipeline named ${unknown.map((n) => `"${n}"`).join(', ')}.`,
+      {
+        hint: `Pipelines: ${options.pipelines.map((p) => p.name).join(', ')}.`,
+      },
+    );
+  }
+  const selected = options.pipelines
+    .filter((p) => (options.only?.length ? options.only.includes(p.name) : p.enabled))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const results: PipelinePlan[] = [];
+  try {
+    for (const pipeline of selected) {
+      try {
+        results.push(
+          await runPipeline({
+            project,
+            pipeline,
+            mode: options.mode,
+            store,
+            s3,
+            now,
+            ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),
+          }),
+        );
+      } catch (error) {
+        results.push(failedPlan(pipeline, now, error));
+      }
+    }
+  } finally {
+    for (const access of clients.values()) access.client.destroy();
+  }
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    createdAt: now.toISOString(),
+    project: project.file,
+    pipelines: results,
+  };
+}
+
+function failedPlan(pipeline: Pipeline, now: Date, error: unknown): PipelinePlan {
+  const failure = isFerryError(error)
+    ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
+    : {
+        code: 'INTERNAL',
+        message: `Internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      };
+  return {
+    pipeline: pipeline.name,
+    ...(pipeline.description !== undefined ? { description: pipeline.description } : {}),
+    runId: createRunId(now),
+    runTime: now.toISOString(),
+    selection: { listed: 0, matched: 0, selected: [], changed: [], skipped: [], warnings: [] },
+    steps: [],
+    configChanges: [],
+    firstApply: false,
+    counts: emptyCounts(),
+    outputs: [],
+    rejects: [],
+    warnings: [],
+    sql: [],
+    status: 'error',
+    error: failure,
+  };
+}

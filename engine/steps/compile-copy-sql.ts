@@ -1,0 +1,85 @@
+/**
+ * Output files as SQL: `COPY (SELECT …) TO 'local path'` per file (one per part). CSV cannot hold
+ * lists or maps, so they are encoded as the seed describes — values joined by `&` — reversibly:
+ * `%`, `&` and `=` inside values are percent-encoded, map entries are `key=value`, structs are JSON.
+ */
+import type { SinkFormat } from '../config/model.js';
+import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
+
+export interface ColumnType {
+  name: string;
+  type: string;
+}
+
+export function isListType(type: string): boolean {
+  return /\[\d*\]$/.test(type);
+}
+export function isMapType(type: string): boolean {
+  return /^MAP\(/i.test(type);
+}
+export function isStructType(type: string): boolean {
+  return /^STRUCT\(/i.test(type) || /^UNION\(/i.test(type);
+}
+
+const enc = (expr: string) =>
+  `replace(replace(replace(CAST(${expr} AS VARCHAR), '%', '%25'), '&', '%26'), '=', '%3D')`;
+
+/** One column as CSV text. */
+export function csvColumnExpr(column: ColumnType, listSeparator: string): string {
+  const ref = q(column.name);
+  const sep = quoteLiteral(listSeparator);
+  if (isMapType(column.type)) {
+    return `array_to_string(list_transform(map_entries(${ref}), e -> ${enc('e.key')} || '=' || ${enc('e.value')}), ${sep}) AS ${ref}`;
+  }
+  if (isListType(column.type)) {
+    return `array_to_string(list_transform(${ref}, v -> ${enc('v')}), ${sep}) AS ${ref}`;
+  }
+  if (isStructType(column.type)) return `CAST(to_json(${ref}) AS VARCHAR) AS ${ref}`;
+  return ref;
+}
+
+export function fileExtension(format: SinkFormat['kind'], compress: 'none' | 'gzip' | 'zstd'): string {
+  const base = format === 'multi-csv' ? 'csv' : format;
+  if (base === 'parquet') return '.parquet';
+  return `.${base}${compress === 'gzip' ? '.gz' : compress === 'zstd' ? '.zst' : ''}`;
+}
+
+export function compileCopySql(input: {
+  table: string;
+  columns: readonly ColumnType[];
+  format: SinkFormat;
+  compress: 'none' | 'gzip' | 'zstd';
+  orderBy: readonly string[];
+  limit?: number;
+  offset?: number;
+  path: string;
+}): string {
+  const { format } = input;
+  const select =
+    format.kind === 'csv'
+      ? input.columns.map((c) => csvColumnExpr(c, format.listSeparator)).join(', ')
+      : input.columns.map((c) => q(c.name)).join(', ');
+  const order = input.orderBy.length ? ` ORDER BY ${input.orderBy.map(q).join(', ')}` : '';
+  const window = `${input.limit !== undefined ? ` LIMIT ${input.limit}` : ''}${input.offset ? ` OFFSET ${input.offset}` : ''}`;
+  const query = `SELECT ${select} FROM ${q(input.table)}${order}${window}`;
+  const compression = input.compress === 'none' ? '' : `, COMPRESSION ${quoteLiteral(input.compress)}`;
+  let options: string;
+  switch (format.kind) {
+    case 'csv':
+    case 'multi-csv':
+      options = `FORMAT csv, HEADER ${format.headers ? 'true' : 'false'}, DELIMITER ${quoteLiteral(format.delimiter)}${
+        format.kind === 'csv' ? `, QUOTE ${quoteLiteral(format.quote)}` : ''
+      }${compression}`;
+      break;
+    case 'json':
+      options = `FORMAT json, ARRAY true${compression}`;
+      break;
+    case 'ndjson':
+      options = `FORMAT json${compression}`;
+      break;
+    case 'parquet':
+      options = `FORMAT parquet, COMPRESSION ${quoteLiteral(input.compress === 'none' ? 'snappy' : input.compress)}`;
+      break;
+  }
+  return `COPY (${query}) TO ${quoteLiteral(input.path)} (${options})`;
+}

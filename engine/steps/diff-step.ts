@@ -1,0 +1,69 @@
+/**
+ * diff: compare this run's rows with the previous run's snapshot and pass on only added and changed
+ * rows (plus tombstones for removed keys, when configured). The new snapshot is written to the temp
+ * dir; `apply` commits it to state after every output is verified.
+ */
+import { join } from 'node:path';
+import { quoteIdent as q } from '../duckdb/sql.js';
+import type { DiffStep } from '../plan/plan-model.js';
+import { compileDiffSql, DIFF_COLUMN, KEY_COLUMN } from './compile-diff-sql.js';
+import { ROW_COLUMN } from './compile-mapping-sql.js';
+import { querySql, runSql, type StepContext } from './step-context.js';
+
+export const ORDER_COLUMN = '_ferry_order';
+
+export async function executeDiffStep(context: StepContext, step: DiffStep): Promise<void> {
+  const key = step.key;
+  const sql = compileDiffSql({
+    mappedTable: context.outputTable ?? 'mapped',
+    columns: context.columns,
+    key,
+    previousSnapshot: context.previousSnapshot,
+  });
+  await runSql(context, 'diff', sql.createCurrent);
+  const [superseded] = await querySql(context, 'diff', sql.countSuperseded);
+  const duplicates = Number(superseded?.['n'] ?? 0);
+  if (duplicates > 0) {
+    context.warnings.push({
+      code: 'DIFF_DUPLICATE_KEY',
+      message: `${duplicates} row${duplicates === 1 ? '' : 's'} had the same ${key ? `key (${key.join(', ')})` : 'content'} as a later row and ${duplicates === 1 ? 'was' : 'were'} superseded by it.`,
+    });
+  }
+  await runSql(context, 'diff', sql.createPrevious);
+  await runSql(context, 'diff', sql.createClassified);
+  const counts = await querySql(
+    context,
+    'diff',
+    `SELECT ${q(DIFF_COLUMN)} AS kind, count(*) AS n FROM classified GROUP BY 1`,
+  );
+  for (const row of counts) {
+    const n = Number(row['n']);
+    if (row['kind'] === 'added') context.counts.rowsAdded += n;
+    else if (row['kind'] === 'changed') context.counts.rowsChanged += n;
+    else context.counts.rowsUnchanged += n;
+  }
+  const [removed] = await querySql(context, 'diff', sql.countRemoved);
+  context.counts.rowsRemoved += Number(removed?.['n'] ?? 0);
+
+  const data = context.columns.map(q).join(', ');
+  const keep = `SELECT ${data}, ${q(ROW_COLUMN)} AS ${q(ORDER_COLUMN)} FROM classified WHERE ${q(DIFF_COLUMN)} <> 'unchanged'`;
+  if (step.tombstones && key) {
+    await runSql(context, 'diff', sql.createRemoved);
+    const flag = q(step.tombstones);
+    // Removed keys come after the data rows, in key order; their other columns are empty.
+    await runSql(
+      context,
+      'diff',
+      `CREATE TABLE ${q(step.table)} AS SELECT *, false AS ${flag} FROM (${keep}) UNION ALL BY NAME ` +
+        `SELECT ${key.map((c) => `${q(c)}`).join(', ')}, true AS ${flag}, (SELECT coalesce(max(${q(ROW_COLUMN)}), 0) FROM current) + row_number() OVER (ORDER BY ${q(KEY_COLUMN)}) AS ${q(ORDER_COLUMN)} FROM removed`,
+    );
+    context.columns = [...context.columns, step.tombstones];
+  } else {
+    await runSql(context, 'diff', `CREATE TABLE ${q(step.table)} AS ${keep}`);
+  }
+  const path = join(context.tempDir, 'snapshot.parquet');
+  await runSql(context, 'diff', sql.writeSnapshot(path));
+  const [rows] = await querySql(context, 'diff', 'SELECT count(*) AS n FROM current');
+  context.newSnapshot = { path, rows: Number(rows?.['n'] ?? 0), key: key ? [...key] : null };
+  context.outputTable = step.table;
+}

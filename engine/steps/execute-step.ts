@@ -1,0 +1,38 @@
+/** One step of a run, by kind. The switch is exhaustive: a new step kind does not compile until it is handled here. */
+import type { Step } from '../plan/plan-model.js';
+import { executeDiffStep } from './diff-step.js';
+import { executeFetchStep } from './fetch-step.js';
+import { executeLoadStep } from './load-step.js';
+import { executeMapStep } from './map-step.js';
+import type { StepContext } from './step-context.js';
+import { executeUploadStep } from './upload-step.js';
+import { executeWriteFilesStep } from './write-files-step.js';
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled step kind: ${JSON.stringify(value)}`);
+}
+
+export async function executeStep(
+  context: StepContext,
+  step: Step,
+  hooks: { commitState: () => Promise<void> },
+): Promise<void> {
+  switch (step.kind) {
+    case 'fetch':
+      return executeFetchStep(context, step);
+    case 'load':
+      return executeLoadStep(context, step);
+    case 'map':
+      return executeMapStep(context, step);
+    case 'diff':
+      return executeDiffStep(context, step);
+    case 'write-files':
+      return executeWriteFilesStep(context, step);
+    case 'upload':
+      return executeUploadStep(context, step);
+    case 'commit-state':
+      return hooks.commitState();
+    default:
+      return assertNever(step);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * load: each fetched file into DuckDB with the configured dialect pinned (never sniffed), rejects
+ * kept with file, line and reason, then all files into one `source` table with the file name and
+ * a run-wide row number (file order, then record order) for traceability and deterministic output.
+ */
+import { detectCompression } from '../duckdb/detect-compression.js';
+import { loadCsv } from '../duckdb/load-csv.js';
+import { loadJson } from '../duckdb/load-json.js';
+import { loadParquet } from '../duckdb/load-parquet.js';
+import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
+import type { LoadStep } from '../plan/plan-model.js';
+import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
+import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
+
+export async function executeLoadStep(context: StepContext, step: LoadStep): Promise<void> {
+  const source = context.pipeline.source;
+  if (source.kind !== 's3') throw new Error('load step needs an s3 source');
+  const parts: Array<{ table: string; key: string; rows: number }> = [];
+  const columns: string[] = [];
+  for (const [index, file] of context.fetched.entries()) {
+    const key = file.candidate.key;
+    const displayName = formatS3Uri(source.bucket, key);
+    const table = `raw_${index}`;
+    const { compression } = await detectCompression(file.path, { declared: source.compression, key });
+    const format = source.format;
+    let loaded: { tableCreated: boolean; columns: string[]; rowsLoaded: number; rowsRejected: number };
+    switch (format.kind) {
+      case 'csv': {
+        const result = await loadCsv(context.session, {
+          path: file.path,
+          table,
+          displayName,
+          dialect: {
+            delimiter: format.delimiter,
+            quote: format.quote,
+            escape: format.escape,
+            header: format.header,
+            encoding: format.encoding,
+            ...(format.nullString !== undefined ? { nullString: format.nullString } : {}),
+            compression,
+            emptyFile: format.emptyFile,
+          },
+          maxRejects: format.maxRejects,
+        });
+        for (const reject of result.rejects) {
+          if (context.rejects.length >= MAX_REJECT_DETAILS) break;
+          context.rejects.push({
+            file: key,
+            line: reject.line,
+            reason: `${reject.reason}: ${reject.detail}`,
+          });
+        }
+        loaded = result;
+        break;
+      }
+      case 'json': {
+        const result = await loadJson(context.session, {
+          path: file.path,
+          table,
+          displayName,
+          layout: format.layout,
+          compression,
+        });
+        for (const reject of result.rejects) {
+          if (context.rejects.length >= MAX_REJECT_DETAILS) break;
+          context.rejects.push({
+            file: key,
+            line: reject.line,
+            reason: `${reject.reason}: ${reject.detail}`,
+          });
+        }
+        loaded = result;
+        break;
+      }
+      case 'parquet': {
+        const result = await loadParquet(context.session, { path: file.path, table, displayName });
+        loaded = { ...result, tableCreated: true, rowsRejected: 0 };
+        break;
+      }
+    }
+    context.counts.rowsRead += loaded.rowsLoaded + loaded.rowsRejected;
+    context.counts.rowsRejected += loaded.rowsRejected;
+    if (!loaded.tableCreated) continue;
+    for (const column of loaded.columns) {
+      if (column === FILE_COLUMN || column === ROW_COLUMN) {
+        throw new FerryError(
+          'SOURCE_RESERVED_COLUMN',
+          `${displayName} has a column named ${column}, which ferry reserves.`,
+          {
+            context: { pipeline: context.pipeline.name, step: 'load', key },
+            hint: 'Rename the column in the source file.',
+          },
+        );
+      }
+      if (!columns.includes(column)) columns.push(column);
+    }
+    parts.push({ table, key, rows: loaded.rowsLoaded });
+  }
+
+  if (parts.length === 0) {
+    // Nothing loaded (all files empty under the `skip` policy): an empty source with no columns.
+    await runSql(
+      context,
+      'load',
+      `CREATE TABLE ${q(step.table)} (${q(FILE_COLUMN)} VARCHAR, ${q(ROW_COLUMN)} BIGINT)`,
+    );
+    context.sourceColumns = [];
+    return;
+  }
+  let offset = 0;
+  const selects: string[] = [];
+  for (const part of parts) {
+    selects.push(
+      `SELECT *, ${quoteLiteral(part.key)} AS ${q(FILE_COLUMN)}, ${offset} + row_number() OVER (ORDER BY rowid) AS ${q(ROW_COLUMN)} FROM ${q(part.table)}`,
+    );
+    offset += part.rows;
+  }
+  await runSql(context, 'load', `CREATE TABLE ${q(step.table)} AS ${selects.join(' UNION ALL BY NAME ')}`);
+  for (const part of parts) await runSql(context, 'load', `DROP TABLE ${q(part.table)}`);
+  const [row] = await querySql(context, 'load', `SELECT count(*) AS n FROM ${q(step.table)}`);
+  if (Number(row?.['n']) !== offset) {
+    throw new FerryError(
+      'LOAD_COUNT_MISMATCH',
+      `Loaded ${String(row?.['n'])} rows but the files held ${offset}.`,
+      {
+        context: { pipeline: context.pipeline.name, step: 'load' },
+      },
+    );
+  }
+  context.sourceColumns = columns;
+}

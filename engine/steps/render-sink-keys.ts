@@ -1,0 +1,75 @@
+/**
+ * Output object keys for one run. Deterministic: they depend on the sink's template, the run time
+ * (reused when a failed run is retried), the source file stem, the part and the field — never on
+ * wall-clock time at write, so a retry overwrites the same keys instead of adding duplicates.
+ */
+import type { S3Sink } from '../config/model.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { renderOutputKey } from '../plan/render-output-key.js';
+import { formatTimestamp } from '../time/timestamp-format.js';
+import { fileExtension } from './compile-copy-sql.js';
+
+export interface KeyRequest {
+  part: number;
+  field?: string;
+}
+
+export function sourceStem(keys: readonly string[]): string {
+  if (keys.length !== 1) return keys.length === 0 ? 'none' : 'multi';
+  const name = (keys[0] ?? '').split('/').pop() ?? '';
+  return (
+    name.replace(/(\.(csv|tsv|txt|json|ndjson|jsonl|parquet|gz|gzip|zst|zstd|pgp|gpg|asc))+$/i, '') || name
+  );
+}
+
+export function renderSinkKeys(input: {
+  sink: S3Sink;
+  pipeline: string;
+  runId: string;
+  runTime: Date;
+  sourceKeys: readonly string[];
+  requests: readonly KeyRequest[];
+}): string[] {
+  const { sink } = input;
+  const ext = fileExtension(sink.format.kind, sink.compress);
+  const zoned = (format: string) => formatTimestamp(input.runTime, format, sink.timezone);
+  const common = {
+    pipeline: input.pipeline,
+    run_id: input.runId,
+    timestamp: zoned(sink.timestampFormat),
+    date: zoned('YYYY-MM-DD'),
+    year: zoned('YYYY'),
+    month: zoned('MM'),
+    day: zoned('DD'),
+    hour: zoned('HH'),
+    minute: zoned('mm'),
+    source_stem: sourceStem(input.sourceKeys),
+    ext: ext.replace(/^\./, ''),
+  };
+  const usesExt = sink.filename.includes('{{ext}}');
+  const keys = input.requests.map((request) => {
+    const key = renderOutputKey({
+      directory: sink.directory,
+      template: sink.filename,
+      variables: {
+        ...common,
+        part: request.part,
+        ...(request.field !== undefined ? { field: request.field } : {}),
+      },
+      pipeline: input.pipeline,
+    });
+    // The format's extension is added unless the template places it or already ends with it.
+    return usesExt || key.endsWith(ext) ? key : key + ext;
+  });
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (seen.has(key)) {
+      throw new FerryError('KEY_COLLISION', `Two output files of this run would both be written to ${key}.`, {
+        context: { pipeline: input.pipeline, step: 'write-files', key },
+        hint: 'Put {{part}} in sink.filename when max_rows_per_file splits the output, and {{field}} for multi-csv.',
+      });
+    }
+    seen.add(key);
+  }
+  return keys;
+}

@@ -1,0 +1,75 @@
+/**
+ * What the steps of one pipeline run share: the run's identity and clock, its sandboxed DuckDB
+ * session and temp dir, S3 clients, and the results each step leaves for the next.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Pipeline, Project } from '../config/model.js';
+import type { DuckDbSession } from '../duckdb/create-duckdb-session.js';
+import type { S3ConnectionSettings } from '../io/s3/s3-connection.js';
+import type { OutputFile, RejectedRow, Step } from '../plan/plan-model.js';
+import type { Candidate } from '../plan/select-files.js';
+import type { PipelineState, RunCounts } from '../state/pipeline-state.js';
+
+export interface S3Access {
+  client: S3Client;
+  settings: S3ConnectionSettings;
+}
+
+export interface FetchedFile {
+  candidate: Candidate;
+  path: string;
+  sha256: string;
+}
+
+export interface LocalOutput extends OutputFile {
+  path: string;
+  sha256?: string;
+}
+
+export interface StepContext {
+  mode: 'plan' | 'apply';
+  pipeline: Pipeline;
+  project: Project;
+  runId: string;
+  runTime: Date;
+  tempDir: string;
+  session: DuckDbSession;
+  s3(connection: string): S3Access;
+  state: PipelineState;
+  /** Local copy (inside tempDir) of the previous diff snapshot, when there is one. */
+  previousSnapshot?: string;
+  selected: Candidate[];
+  // Results, filled in step by step.
+  fetched: FetchedFile[];
+  /** Columns of the loaded source (file order, internal columns excluded). */
+  sourceColumns: string[];
+  /** Output columns after mapping. */
+  columns: string[];
+  /** Table holding the rows to write (after map/diff). */
+  outputTable?: string;
+  /** New diff snapshot written in tempDir (committed to state by apply). */
+  newSnapshot?: { path: string; rows: number; key: string[] | null };
+  outputs: LocalOutput[];
+  counts: RunCounts;
+  rejects: RejectedRow[];
+  warnings: Array<{ code: string; message: string }>;
+  sql: Array<{ step: Step['kind']; sql: string }>;
+}
+
+/** Runs one statement, recording it for `--show-sql`. */
+export async function runSql(context: StepContext, step: Step['kind'], sql: string): Promise<void> {
+  context.sql.push({ step, sql });
+  await context.session.run(sql);
+}
+
+export async function querySql(
+  context: StepContext,
+  step: Step['kind'],
+  sql: string,
+): Promise<Array<Record<string, unknown>>> {
+  context.sql.push({ step, sql });
+  return await context.session.all(sql);
+}
+
+/** Detailed rejects kept in the report; every reject is counted. */
+export const MAX_REJECT_DETAILS = 1000;

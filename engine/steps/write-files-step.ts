@@ -1,0 +1,195 @@
+/**
+ * write-files: the rows to publish, written by DuckDB `COPY … TO` into the temp dir — one file, one
+ * per part (max_rows_per_file), or for multi-csv one scalar file plus one per list/map field, each
+ * row carrying a join key. Nothing leaves the machine here; `plan` stops after this step.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FerryError } from '../errors/ferry-error.js';
+import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
+import { suggest } from '../config/suggest.js';
+import type { S3Sink } from '../config/model.js';
+import type { WriteFilesStep } from '../plan/plan-model.js';
+import { compileCopySql, isListType, isMapType, type ColumnType } from './compile-copy-sql.js';
+import { ORDER_COLUMN } from './diff-step.js';
+import { renderSinkKeys, type KeyRequest } from './render-sink-keys.js';
+import { querySql, runSql, type StepContext } from './step-context.js';
+
+export const SCALAR_FIELD_NAME = 'main';
+
+interface FileJob {
+  request: KeyRequest;
+  table: string;
+  columns: ColumnType[];
+  format: S3Sink['format'];
+  orderBy: string[];
+  limit?: number;
+  offset?: number;
+  rows: number;
+}
+
+export async function executeWriteFilesStep(context: StepContext, _step: WriteFilesStep): Promise<void> {
+  const sink = context.pipeline.sink;
+  if (sink.kind !== 's3') throw new Error('write-files needs an s3 sink');
+  const table = context.outputTable ?? 'output';
+  const described = await querySql(context, 'write-files', `DESCRIBE ${q(table)}`);
+  const types = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
+  let columns = context.columns;
+  if (sink.fields) {
+    for (const field of sink.fields) {
+      if (!columns.includes(field)) {
+        const guess = suggest(field, columns);
+        throw new FerryError(
+          'SINK_UNKNOWN_FIELD',
+          `sink.fields names "${field}", which the pipeline does not produce.`,
+          {
+            context: { pipeline: context.pipeline.name, step: 'write-files' },
+            hint: `${guess ? `Did you mean "${guess}"? ` : ''}Columns: ${columns.join(', ')}.`,
+          },
+        );
+      }
+    }
+    columns = [...sink.fields];
+  }
+  const [countRow] = await querySql(context, 'write-files', `SELECT count(*) AS n FROM ${q(table)}`);
+  const total = Math.min(Number(countRow?.['n'] ?? 0), sink.limit ?? Infinity);
+  context.counts.rowsWritten = total;
+  if (total === 0) return;
+
+  // The rows to write, in a stable order, limited once.
+  const source = 'to_write';
+  await runSql(
+    context,
+    'write-files',
+    `CREATE TABLE ${q(source)} AS SELECT ${[...columns, ORDER_COLUMN].map(q).join(', ')} FROM ${q(table)} ORDER BY ${q(ORDER_COLUMN)}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
+  );
+  const typed = columns.map((name) => ({ name, type: types.get(name) ?? 'VARCHAR' }));
+  const jobs: FileJob[] = [];
+  if (sink.format.kind === 'multi-csv') {
+    jobs.push(...(await planMultiCsv(context, sink, source, typed, total)));
+  } else {
+    const perFile = sink.maxRowsPerFile ?? total;
+    const parts = Math.max(1, Math.ceil(total / perFile));
+    for (let part = 0; part < parts; part++) {
+      jobs.push({
+        request: { part: part + 1 },
+        table: source,
+        columns: typed,
+        format: sink.format,
+        orderBy: [ORDER_COLUMN],
+        ...(parts > 1 ? { limit: perFile, offset: part * perFile } : {}),
+        rows: Math.min(perFile, total - part * perFile),
+      });
+    }
+  }
+  const keys = renderSinkKeys({
+    sink,
+    pipeline: context.pipeline.name,
+    runId: context.runId,
+    runTime: context.runTime,
+    sourceKeys: context.selected.map((c) => c.key),
+    requests: jobs.map((j) => j.request),
+  });
+  for (const [index, job] of jobs.entries()) {
+    const key = keys[index] ?? '';
+    const path = join(
+      context.tempDir,
+      `out-${String(index + 1).padStart(4, '0')}${key.slice(key.lastIndexOf('.'))}`,
+    );
+    await runSql(
+      context,
+      'write-files',
+      compileCopySql({
+        table: job.table,
+        columns: job.columns,
+        format: job.format,
+        compress: sink.compress,
+        orderBy: job.orderBy,
+        ...(job.limit !== undefined ? { limit: job.limit } : {}),
+        ...(job.offset !== undefined ? { offset: job.offset } : {}),
+        path,
+      }),
+    );
+    const { size } = await stat(path);
+    context.outputs.push({
+      bucket: sink.bucket,
+      key,
+      format: job.format.kind,
+      rows: job.rows,
+      bytes: size,
+      path,
+    });
+  }
+}
+
+/**
+ * multi-csv: scalars in one file; each list or map column in its own file, one row per element.
+ * The join key is an MD5 of the row's key columns (mapping.key / diff.key), so it is stable for a
+ * given key across exports; without a key it is the row's position and can change between exports.
+ */
+async function planMultiCsv(
+  context: StepContext,
+  sink: S3Sink,
+  source: string,
+  columns: ColumnType[],
+  total: number,
+): Promise<FileJob[]> {
+  if (sink.format.kind !== 'multi-csv') return [];
+  const format = sink.format;
+  const joinKey = format.joinKey;
+  const key = context.pipeline.diff?.key ?? context.pipeline.mapping?.key;
+  const keyExpr = key?.length
+    ? `md5(CAST(to_json({${key.map((c) => `${quoteLiteral(c)}: CAST(${q(c)} AS VARCHAR)`).join(', ')}}) AS VARCHAR))`
+    : `CAST(${q(ORDER_COLUMN)} AS VARCHAR)`;
+  await runSql(
+    context,
+    'write-files',
+    `CREATE TABLE multi_base AS SELECT ${keyExpr} AS ${q(joinKey)}, * FROM ${q(source)}`,
+  );
+  const scalars = columns.filter((c) => !isListType(c.type) && !isMapType(c.type));
+  const nested = columns.filter((c) => isListType(c.type) || isMapType(c.type));
+  const csv = {
+    kind: 'csv' as const,
+    delimiter: format.delimiter,
+    quote: '"',
+    headers: format.headers,
+    listSeparator: '&',
+  };
+  const jobs: FileJob[] = [
+    {
+      request: { part: 1, field: SCALAR_FIELD_NAME },
+      table: 'multi_base',
+      columns: [{ name: joinKey, type: 'VARCHAR' }, ...scalars],
+      format: csv,
+      orderBy: [ORDER_COLUMN],
+      rows: total,
+    },
+  ];
+  for (const [index, column] of nested.entries()) {
+    const table = `multi_field_${index}`;
+    const ref = q(column.name);
+    const select = isMapType(column.type)
+      ? `SELECT ${q(joinKey)}, CAST(e.key AS VARCHAR) AS "key", CAST(e.value AS VARCHAR) AS "value", ${q(ORDER_COLUMN)}, e.i AS _ferry_i FROM (SELECT ${q(joinKey)}, ${q(ORDER_COLUMN)}, unnest(list_transform(map_entries(${ref}), (x, i) -> {'key': x.key, 'value': x.value, 'i': i})) AS e FROM multi_base)`
+      : `SELECT ${q(joinKey)}, CAST(e.v AS VARCHAR) AS "value", ${q(ORDER_COLUMN)}, e.i AS _ferry_i FROM (SELECT ${q(joinKey)}, ${q(ORDER_COLUMN)}, unnest(list_transform(${ref}, (x, i) -> {'v': x, 'i': i})) AS e FROM multi_base)`;
+    await runSql(context, 'write-files', `CREATE TABLE ${q(table)} AS ${select}`);
+    const [row] = await querySql(context, 'write-files', `SELECT count(*) AS n FROM ${q(table)}`);
+    jobs.push({
+      request: { part: 1, field: column.name },
+      table,
+      columns: isMapType(column.type)
+        ? [
+            { name: joinKey, type: 'VARCHAR' },
+            { name: 'key', type: 'VARCHAR' },
+            { name: 'value', type: 'VARCHAR' },
+          ]
+        : [
+            { name: joinKey, type: 'VARCHAR' },
+            { name: 'value', type: 'VARCHAR' },
+          ],
+      format: csv,
+      orderBy: [ORDER_COLUMN, '_ferry_i'],
+      rows: Number(row?.['n'] ?? 0),
+    });
+  }
+  return jobs;
+}
