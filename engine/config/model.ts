@@ -160,6 +160,8 @@ export interface S3Sink {
   limit?: number;
   compress: Compression;
   maxRowsPerFile?: number;
+  /** The seed's "Additional Segments": a list column naming the segments each row belongs to. */
+  segmentsField?: string;
 }
 
 export interface DatasetSink {

@@ -45,11 +45,32 @@ export interface UploadStep {
   bucket: string;
 }
 
+export interface ReadDatasetStep {
+  kind: 'read-dataset';
+  datasets: string[];
+  table: string;
+}
+
+export interface MergeDatasetStep {
+  kind: 'merge-dataset';
+  dataset: string;
+  mode: 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
+}
+
 export interface CommitStateStep {
   kind: 'commit-state';
 }
 
-export type Step = FetchStep | LoadStep | MapStep | DiffStep | WriteFilesStep | UploadStep | CommitStateStep;
+export type Step =
+  | FetchStep
+  | LoadStep
+  | ReadDatasetStep
+  | MapStep
+  | DiffStep
+  | MergeDatasetStep
+  | WriteFilesStep
+  | UploadStep
+  | CommitStateStep;
 
 /** Steps that change something outside the run's temp dir; `plan` never executes them. */
 export const WRITING_STEPS: ReadonlySet<Step['kind']> = new Set(['upload', 'commit-state']);

@@ -4,6 +4,8 @@ import { executeDiffStep } from './diff-step.js';
 import { executeFetchStep } from './fetch-step.js';
 import { executeLoadStep } from './load-step.js';
 import { executeMapStep } from './map-step.js';
+import { executeMergeDatasetStep } from './merge-dataset-step.js';
+import { executeReadDatasetStep } from './read-dataset-step.js';
 import type { StepContext } from './step-context.js';
 import { executeUploadStep } from './upload-step.js';
 import { executeWriteFilesStep } from './write-files-step.js';
@@ -22,6 +24,11 @@ export async function executeStep(
       return executeFetchStep(context, step);
     case 'load':
       return executeLoadStep(context, step);
+    case 'read-dataset':
+      if (!context.datasets) throw new Error('read-dataset needs a dataset context');
+      return executeReadDatasetStep(context, context.datasets, step.table);
+    case 'merge-dataset':
+      return executeMergeDatasetStep(context, step);
     case 'map':
       return executeMapStep(context, step);
     case 'diff':

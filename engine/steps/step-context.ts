@@ -9,6 +9,7 @@ import type { S3ConnectionSettings } from '../io/s3/s3-connection.js';
 import type { OutputFile, RejectedRow, Step } from '../plan/plan-model.js';
 import type { Candidate } from '../plan/select-files.js';
 import type { PipelineState, RunCounts } from '../state/pipeline-state.js';
+import type { DatasetContext } from './dataset-context.js';
 
 export interface S3Access {
   client: S3Client;
@@ -54,6 +55,8 @@ export interface StepContext {
   rejects: RejectedRow[];
   warnings: Array<{ code: string; message: string }>;
   sql: Array<{ step: Step['kind']; sql: string }>;
+  /** Present when the pipeline reads or writes datasets. */
+  datasets?: DatasetContext;
 }
 
 /** Runs one statement, recording it for `--show-sql`. */
