@@ -34,7 +34,8 @@ export interface Connection {
   origin: Origin;
 }
 
-export type StateBackend = { kind: 'local'; directory: string } | { kind: 's3'; connection: string; bucket: string; prefix: string };
+export type StateBackend =
+  { kind: 'local'; directory: string } | { kind: 's3'; connection: string; bucket: string; prefix: string };
 
 export interface Dataset {
   name: string;

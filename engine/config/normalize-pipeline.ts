@@ -16,7 +16,12 @@ import type {
   Source,
   SourceFormat,
 } from './model.js';
-import { DEFAULT_CSV_DIALECT, DEFAULT_TIMEZONE, normalizeCsvDialect, normalizeDelimiter } from './normalize-project.js';
+import {
+  DEFAULT_CSV_DIALECT,
+  DEFAULT_TIMEZONE,
+  normalizeCsvDialect,
+  normalizeDelimiter,
+} from './normalize-project.js';
 import { parseDuration } from './parse-duration.js';
 import type {
   Diff as DiffSpec,
@@ -45,7 +50,10 @@ export function normalizePipelineFile(value: unknown, context: NormalizeContext)
   return [normalizePipeline(spec, { ...context, pointer: '' })];
 }
 
-export function normalizePipeline(spec: PipelineSpec, context: NormalizeContext & { pointer: string }): Pipeline {
+export function normalizePipeline(
+  spec: PipelineSpec,
+  context: NormalizeContext & { pointer: string },
+): Pipeline {
   const timezone = context.project?.defaults.timezone ?? DEFAULT_TIMEZONE;
   const mapping = spec.mapping ? normalizeMapping(spec.mapping) : undefined;
   const diff = normalizeDiff(spec.diff);
@@ -72,9 +80,14 @@ export function parseMaxRejects(value: number | string | undefined): MaxRejects 
 function normalizeSource(spec: SourceSpec, project: Project | undefined): Source {
   if (spec.kind === 'dataset') {
     const segment = spec.segment !== undefined ? project?.segments[spec.segment] : undefined;
-    const named = spec.datasets ?? (spec.dataset !== undefined ? [spec.dataset] : segment ? [segment.dataset] : undefined);
+    const named =
+      spec.datasets ??
+      (spec.dataset !== undefined ? [spec.dataset] : segment ? [segment.dataset] : undefined);
     const datasets =
-      named ?? Object.values(project?.datasets ?? {}).filter((d) => d.kind === 'events').map((d) => d.name);
+      named ??
+      Object.values(project?.datasets ?? {})
+        .filter((d) => d.kind === 'events')
+        .map((d) => d.name);
     const datasetPaths = spec.datasets
       ? spec.datasets.map((_, i) => `/source/datasets/${i}`)
       : spec.dataset !== undefined
@@ -204,7 +217,13 @@ function normalizeSink(spec: SinkSpec, timezone: string): Sink {
       dataset: spec.dataset,
       mode: spec.mode ?? 'upsert',
       ...(spec.rejects
-        ? { rejects: { connection: spec.rejects.connection, bucket: spec.rejects.bucket, directory: spec.rejects.directory ?? '' } }
+        ? {
+            rejects: {
+              connection: spec.rejects.connection,
+              bucket: spec.rejects.bucket,
+              directory: spec.rejects.directory ?? '',
+            },
+          }
         : {}),
     };
   }
@@ -221,6 +240,7 @@ function normalizeSink(spec: SinkSpec, timezone: string): Sink {
     ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
     compress: spec.compress ?? 'none',
     ...(spec.max_rows_per_file !== undefined ? { maxRowsPerFile: spec.max_rows_per_file } : {}),
+    ...(spec.segments_field !== undefined ? { segmentsField: spec.segments_field } : {}),
   };
 }
 
@@ -236,7 +256,13 @@ export function normalizeSchedule(spec: ScheduleSpec, defaultTimezone: string): 
   const common = { timezone, catchUp: spec.catch_up ?? true };
   const zone = ` (${timezone})`;
   if (spec.cron !== undefined) {
-    return { kind: 'cron', cron: spec.cron, ...common, description: `cron "${spec.cron}"${zone}`, pointer: '/schedule/cron' };
+    return {
+      kind: 'cron',
+      cron: spec.cron,
+      ...common,
+      description: `cron "${spec.cron}"${zone}`,
+      pointer: '/schedule/cron',
+    };
   }
   if (spec.every !== undefined) {
     const everyMs = parseDuration(spec.every) ?? 0;
@@ -244,7 +270,13 @@ export function normalizeSchedule(spec: ScheduleSpec, defaultTimezone: string): 
     const description = `every ${spec.every}${zone}`;
     // Intervals that divide an hour or a day are anchored to the clock in the zone (00:00, 06:00, …).
     if (minutes >= 1 && minutes < 60 && 60 % minutes === 0) {
-      return { kind: 'cron', cron: `*/${minutes} * * * *`, ...common, description, pointer: '/schedule/every' };
+      return {
+        kind: 'cron',
+        cron: `*/${minutes} * * * *`,
+        ...common,
+        description,
+        pointer: '/schedule/every',
+      };
     }
     const hours = minutes / 60;
     if (Number.isInteger(hours) && hours >= 1 && hours <= 24 && 24 % hours === 0) {
@@ -260,11 +292,23 @@ export function normalizeSchedule(spec: ScheduleSpec, defaultTimezone: string): 
   }
   if (spec.hourly !== undefined) {
     const minute = spec.hourly.at_minute ?? 0;
-    return { kind: 'cron', cron: `${minute} * * * *`, ...common, description: `hourly at :${String(minute).padStart(2, '0')}${zone}`, pointer: '/schedule/hourly' };
+    return {
+      kind: 'cron',
+      cron: `${minute} * * * *`,
+      ...common,
+      description: `hourly at :${String(minute).padStart(2, '0')}${zone}`,
+      pointer: '/schedule/hourly',
+    };
   }
   if (spec.daily !== undefined) {
     const { hour, minute } = timeOfDay(spec.daily.at);
-    return { kind: 'cron', cron: `${minute} ${hour} * * *`, ...common, description: `daily at ${spec.daily.at ?? '00:00'}${zone}`, pointer: '/schedule/daily' };
+    return {
+      kind: 'cron',
+      cron: `${minute} ${hour} * * *`,
+      ...common,
+      description: `daily at ${spec.daily.at ?? '00:00'}${zone}`,
+      pointer: '/schedule/daily',
+    };
   }
   if (spec.weekly !== undefined) {
     const { hour, minute } = timeOfDay(spec.weekly.at);

@@ -227,7 +227,7 @@ export type ColumnList4 = [ColumnName6, ...ColumnName6[]];
  */
 export type ColumnName6 = string;
 /**
- * Add a column with this name listing every segment the row belongs to (the Lytics "Additional Segments"). Example: segments.
+ * Add a list column with this name naming every segment (of the row's dataset) the row belongs to (the Lytics "Additional Segments"); in CSV the names are joined by the list separator. Only for dataset sources. Example: segments.
  */
 export type Identifier5 = string;
 /**

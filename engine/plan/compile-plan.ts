@@ -8,26 +8,27 @@ import type { FileSelection } from './select-files.js';
 
 export function compileSteps(pipeline: Pipeline, selection: FileSelection): Step[] {
   const { source, sink } = pipeline;
-  if (source.kind !== 's3' || sink.kind !== 's3') {
-    // Dataset sources and sinks compile to their own steps (datasets issue); validate says so until then.
-    return [];
+  const steps: Step[] = [];
+  if (source.kind === 's3') {
+    if (selection.selected.length === 0) return [];
+    steps.push(
+      {
+        kind: 'fetch',
+        connection: source.connection,
+        bucket: source.bucket,
+        objects: selection.selected.map((c, i) => ({
+          key: c.key,
+          size: c.size,
+          etag: c.etag,
+          localName: `in-${String(i + 1).padStart(4, '0')}`,
+        })),
+      },
+      { kind: 'load', format: source.format.kind, table: 'source' },
+    );
+  } else {
+    steps.push({ kind: 'read-dataset', datasets: [...source.datasets], table: 'source' });
   }
-  if (selection.selected.length === 0) return [];
-  const steps: Step[] = [
-    {
-      kind: 'fetch',
-      connection: source.connection,
-      bucket: source.bucket,
-      objects: selection.selected.map((c, i) => ({
-        key: c.key,
-        size: c.size,
-        etag: c.etag,
-        localName: `in-${String(i + 1).padStart(4, '0')}`,
-      })),
-    },
-    { kind: 'load', format: source.format.kind, table: 'source' },
-    { kind: 'map', table: 'mapped' },
-  ];
+  steps.push({ kind: 'map', table: 'mapped' });
   if (pipeline.diff) {
     steps.push({
       kind: 'diff',
@@ -36,10 +37,16 @@ export function compileSteps(pipeline: Pipeline, selection: FileSelection): Step
       table: 'output',
     });
   }
-  steps.push(
-    { kind: 'write-files', format: sink.format.kind, compress: sink.compress },
-    { kind: 'upload', connection: sink.connection, bucket: sink.bucket },
-    { kind: 'commit-state' },
-  );
+  if (sink.kind === 's3') {
+    steps.push(
+      { kind: 'write-files', format: sink.format.kind, compress: sink.compress },
+      { kind: 'upload', connection: sink.connection, bucket: sink.bucket },
+    );
+  } else {
+    steps.push({ kind: 'merge-dataset', dataset: sink.dataset, mode: sink.mode });
+    if (sink.rejects)
+      steps.push({ kind: 'upload', connection: sink.rejects.connection, bucket: sink.rejects.bucket });
+  }
+  steps.push({ kind: 'commit-state' });
   return steps;
 }

@@ -5,6 +5,7 @@
  */
 import type { FileSelection } from './select-files.js';
 import type { RunCounts } from '../state/pipeline-state.js';
+import type { DatasetEffect } from '../steps/dataset-context.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -116,6 +117,8 @@ export interface PipelinePlan {
   outputs: OutputFile[];
   rejects: RejectedRow[];
   warnings: Array<{ code: string; message: string }>;
+  /** What a dataset sink does: rows created, updated, unchanged, skipped, unmatched, deleted. */
+  dataset?: DatasetEffect;
   /** SQL of each executed statement, for `--show-sql`. */
   sql: Array<{ step: Step['kind']; sql: string }>;
   status: 'changes' | 'no-changes' | 'error';

@@ -1,8 +1,9 @@
 /**
  * The Terraform-style summary line, with ferry's meaning of each word:
- *   to add     — output objects the run writes
- *   to change  — pipelines whose configuration changed since their last apply (state is updated)
- *   to destroy — removed rows published as tombstones (downstream deletes)
+ *   to add     — output objects to write, plus dataset rows to create
+ *   to change  — dataset rows to update
+ *   to destroy — dataset rows to delete (mirror), plus removed rows published as tombstones
+ * Configuration changes since the last apply are counted separately (`configChanged`).
  */
 import type { Plan } from '../plan/plan-model.js';
 
@@ -11,6 +12,8 @@ export interface PlanSummary {
   change: number;
   destroy: number;
   errors: number;
+  /** Pipelines whose configuration changed since their last apply. */
+  configChanged: number;
   hasChanges: boolean;
 }
 
@@ -19,13 +22,23 @@ export function summarizePlan(plan: Plan): PlanSummary {
   let change = 0;
   let destroy = 0;
   let errors = 0;
+  let configChanged = 0;
   for (const p of plan.pipelines) {
-    add += p.outputs.length;
-    if (p.configChanges.length > 0) change += 1;
+    add += p.outputs.length + (p.dataset?.created ?? 0);
+    change += p.dataset?.updated ?? 0;
+    destroy += p.dataset?.deleted ?? 0;
     if (p.steps.some((s) => s.kind === 'diff' && s.tombstones !== null)) destroy += p.counts.rowsRemoved;
+    if (p.configChanges.length > 0) configChanged += 1;
     if (p.status === 'error') errors += 1;
   }
-  return { add, change, destroy, errors, hasChanges: plan.pipelines.some((p) => p.status === 'changes') };
+  return {
+    add,
+    change,
+    destroy,
+    errors,
+    configChanged,
+    hasChanges: plan.pipelines.some((p) => p.status === 'changes'),
+  };
 }
 
 export function renderSummaryLine(summary: PlanSummary, verb: 'Plan' | 'Apply complete'): string {

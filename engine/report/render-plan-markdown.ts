@@ -30,17 +30,25 @@ export function renderPlanMarkdown(
       `| \`${cell(p.pipeline)}\` | ${p.status === 'error' ? '❌ failed' : p.status === 'changes' ? '🟡 changes' : '✅ up to date'} | ${p.selection.selected.length} | ${n.rowsRead} | ${n.rowsRejected} | ${n.rowsAdded} | ${n.rowsChanged} | ${n.rowsRemoved} | ${p.outputs.length} |`,
     );
   }
-  const destructive = plan.pipelines.filter(
+  const tombstones = plan.pipelines.filter(
     (p) => p.steps.some((s) => s.kind === 'diff' && s.tombstones !== null) && p.counts.rowsRemoved > 0,
   );
-  if (destructive.length) {
-    head.push(
-      '',
-      '> [!WARNING]',
-      '> Destructive: removed rows are published as tombstones (downstream deletes):',
-    );
-    for (const p of destructive) head.push(`> - \`${p.pipeline}\`: ${p.counts.rowsRemoved} removed`);
+  const deletes = plan.pipelines.filter((p) => (p.dataset?.deleted ?? 0) > 0);
+  if (tombstones.length || deletes.length) {
+    head.push('', '> [!WARNING]', '> Destructive changes:');
+    for (const p of tombstones) {
+      head.push(
+        `> - \`${p.pipeline}\`: ${p.counts.rowsRemoved} removed rows published as tombstones (downstream deletes)`,
+      );
+    }
+    for (const p of deletes) {
+      head.push(
+        `> - \`${p.pipeline}\`: deletes ${p.dataset?.deleted ?? 0} rows from dataset \`${p.dataset?.dataset ?? ''}\` (mode: mirror)`,
+      );
+    }
   }
+  if (summary.configChanged)
+    head.push('', `Configuration: ${summary.configChanged} pipeline(s) changed since the last apply.`);
   const failed = plan.pipelines.filter((p) => p.error);
   if (failed.length) {
     head.push('', '> [!CAUTION]');
@@ -87,6 +95,15 @@ function renderDetails(p: PipelinePlan): string {
       );
     if (s.selected.length > 50) lines.push(`| … ${s.selected.length - 50} more | |`);
     lines.push('');
+  }
+  if (p.dataset) {
+    const d = p.dataset;
+    lines.push(
+      `| dataset | mode | created | updated | unchanged | skipped | unmatched | deleted | new version |`,
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+      `| \`${d.dataset}\` | ${d.mode} | ${d.created} | ${d.updated} | ${d.unchanged} | ${d.skipped} | ${d.unmatched} | ${d.deleted} | ${d.version} (${d.rows} rows) |`,
+      '',
+    );
   }
   if (p.outputs.length) {
     lines.push('| object to write | format | rows | size |', '|---|---|---:|---:|');

@@ -17,6 +17,11 @@ export function renderPlanText(plan: Plan, options: RenderTextOptions): string {
   const summary = summarizePlan(plan);
   if (plan.pipelines.length === 0) out.push('No pipelines to run.', '');
   out.push(c.bold(renderSummaryLine(summary, options.verb)));
+  if (summary.configChanged) {
+    out.push(
+      `Configuration: ${summary.configChanged} pipeline${summary.configChanged === 1 ? '' : 's'} changed since the last apply.`,
+    );
+  }
   if (summary.errors)
     out.push(c.red(`${summary.errors} pipeline${summary.errors === 1 ? '' : 's'} failed; see above.`));
   return out.join('\n') + '\n';
@@ -69,6 +74,15 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
           : '') +
         `, ${n.rowsWritten} to write`,
     );
+  }
+  if (p.dataset) {
+    const d = p.dataset;
+    const deleted = d.deleted ? c.red(`${d.deleted} deleted`) : '0 deleted';
+    lines.push(
+      `  ${c.green('dataset')}  ${d.dataset} (${d.mode}): ${d.created} created, ${d.updated} updated, ${d.unchanged} unchanged, ${d.skipped} skipped, ${d.unmatched} unmatched, ${deleted} → version ${d.version} (${d.rows} rows)`,
+    );
+    for (const r of d.missingRelations)
+      lines.push(`  ${c.yellow('relation')} ${r.rows} rows: ${r.column} → ${r.dataset} not found`);
   }
   for (const output of p.outputs) {
     lines.push(

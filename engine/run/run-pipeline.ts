@@ -21,7 +21,9 @@ import { compileSteps } from '../plan/compile-plan.js';
 import { configFingerprint, configSnapshot, diffConfig } from '../plan/diff-config.js';
 import { nextRuns } from '../plan/next-runs.js';
 import { WRITING_STEPS, type PipelinePlan } from '../plan/plan-model.js';
-import { selectFiles, type FileSelection } from '../plan/select-files.js';
+import { selectFiles, type FileSelection, type ListedObject } from '../plan/select-files.js';
+import { DatasetStore } from '../state/dataset-store.js';
+import type { DatasetContext } from '../steps/dataset-context.js';
 import type { LocalStateStore } from '../state/local-state-store.js';
 import { emptyCounts, MAX_HISTORY, type PipelineState, type RunRecord } from '../state/pipeline-state.js';
 import { executeStep } from '../steps/execute-step.js';
@@ -76,7 +78,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       ? await store.acquireLock(pipeline.name, { runId: createRunId(options.now) })
       : undefined;
   let plan: PipelinePlan | undefined;
+  let datasetLock: Awaited<ReturnType<LocalStateStore['acquireDatasetLock']>> | undefined;
   try {
+    if (mode === 'apply' && pipeline.sink.kind === 'dataset') {
+      datasetLock = await store.acquireDatasetLock(pipeline.sink.dataset, {
+        runId: createRunId(options.now),
+      });
+    }
     plan = await planAndExecute(options, state);
     return plan;
   } catch (error) {
@@ -97,6 +105,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     }
     throw error;
   } finally {
+    await datasetLock?.release();
     await lock?.release();
   }
 }
@@ -104,24 +113,25 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
 async function planAndExecute(options: RunPipelineOptions, state: PipelineState): Promise<PipelinePlan> {
   const { pipeline, project, store, mode, now } = options;
   const source = pipeline.source;
-  const sink = pipeline.sink;
-  if (source.kind !== 's3' || sink.kind !== 's3') {
-    throw new FerryError(
-      'NOT_SUPPORTED_YET',
-      `Pipeline "${pipeline.name}": ${source.kind === 'dataset' ? 'dataset sources' : 'dataset sinks'} are not supported by plan/apply yet.`,
-      {
-        context: { pipeline: pipeline.name },
-        hint: 'Datasets arrive with the datasets issue; until then use S3 → S3 pipelines.',
-      },
-    );
+  let listing: ListedObject[] = [];
+  let selection: FileSelection = {
+    listed: 0,
+    matched: 0,
+    selected: [],
+    changed: [],
+    skipped: [],
+    warnings: [],
+  };
+  if (source.kind === 's3') {
+    const { client } = options.s3(source.connection);
+    listing = await listObjects(client, {
+      connection: source.connection,
+      bucket: source.bucket,
+      prefix: source.prefix,
+    });
+    selection = selectFiles(source, listing, state, { now, timezone: project.defaults.timezone });
   }
-  const { client } = options.s3(source.connection);
-  const listing = await listObjects(client, {
-    connection: source.connection,
-    bucket: source.bucket,
-    prefix: source.prefix,
-  });
-  const selection = selectFiles(source, listing, state, { now, timezone: project.defaults.timezone });
+  const datasets = await readDatasetContext(pipeline, project, store, state);
   const fingerprint = inputFingerprint(pipeline, selection);
   const pending = mode === 'apply' ? await readPending(store.pipelineDir(pipeline.name)) : undefined;
   const resumed = pending?.fingerprint === fingerprint ? pending : undefined;
@@ -196,6 +206,7 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
       s3: options.s3,
       state,
       ...(previousSnapshot ? { previousSnapshot } : {}),
+      ...(datasets ? { datasets } : {}),
       selected: selection.selected,
       fetched: [],
       sourceColumns: [],
@@ -225,6 +236,21 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
             rows,
             bytes,
           }));
+          if (datasets?.pendingVersion) {
+            const pending = datasets.pendingVersion;
+            const dataset = project.datasets[pending.dataset];
+            const manifest = datasets.manifests.get(pending.dataset);
+            if (dataset && manifest) {
+              await datasets.store.commitVersion(manifest, {
+                from: pending.path,
+                rows: pending.rows,
+                version: pending.version,
+                pipeline: pipeline.name,
+                runId,
+                keepVersions: dataset.keepVersions,
+              });
+            }
+          }
           const snapshotFile = context.newSnapshot ? `snapshot-${runId}.parquet` : undefined;
           const next = nextState(
             state,
@@ -240,6 +266,9 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
               : undefined,
             started(now),
           );
+          if (datasets && source.kind === 'dataset') {
+            next.exportWatermarks = { ...state.exportWatermarks, ...datasets.nextWatermarks };
+          }
           await store.commitPipelineState(
             pipeline.name,
             next,
@@ -257,8 +286,16 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
       rows,
       bytes,
     }));
+    if (datasets?.effect) plan.dataset = datasets.effect;
+    const datasetChanges = datasets?.effect
+      ? datasets.effect.created + datasets.effect.updated + datasets.effect.deleted
+      : 0;
     plan.status =
-      plan.outputs.length > 0 || selection.selected.length > 0 || plan.configChanges.length > 0
+      plan.outputs.length > 0 ||
+      datasetChanges > 0 ||
+      selection.selected.length > 0 ||
+      plan.configChanges.length > 0 ||
+      plan.firstApply
         ? 'changes'
         : 'no-changes';
     return plan;
@@ -325,4 +362,33 @@ function nextState(
   }
   if (snapshot) next.snapshot = snapshot;
   return next;
+}
+
+/** Manifests of every dataset the pipeline touches, read once so the run sees one version of each. */
+async function readDatasetContext(
+  pipeline: Pipeline,
+  project: Project,
+  store: LocalStateStore,
+  state: PipelineState,
+): Promise<DatasetContext | undefined> {
+  const names = new Set<string>();
+  if (pipeline.source.kind === 'dataset') pipeline.source.datasets.forEach((d) => names.add(d));
+  if (pipeline.sink.kind === 'dataset') names.add(pipeline.sink.dataset);
+  for (const relation of Object.values(pipeline.mapping?.relations ?? {})) names.add(relation.dataset);
+  if (names.size === 0) return undefined;
+  const datasets = new DatasetStore(store.directory);
+  const manifests = new Map<string, Awaited<ReturnType<DatasetStore['readManifest']>>>();
+  for (const name of names) {
+    if (!project.datasets[name])
+      throw new FerryError('CONFIG_UNKNOWN_DATASET', `Unknown dataset "${name}".`, {
+        context: { pipeline: pipeline.name },
+      });
+    manifests.set(name, await datasets.readManifest(name));
+  }
+  return {
+    store: datasets,
+    manifests,
+    watermarks: { ...(state.exportWatermarks ?? {}) },
+    nextWatermarks: {},
+  };
 }

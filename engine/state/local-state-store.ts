@@ -122,11 +122,18 @@ export class LocalStateStore {
   }
 
   async readLock(pipeline: string): Promise<LockInfo | undefined> {
-    try {
-      return JSON.parse(await readFile(join(this.pipelineDir(pipeline), 'lock.json'), 'utf8')) as LockInfo;
-    } catch {
-      return undefined;
+    return readLockFile(join(this.pipelineDir(pipeline), 'lock.json'));
+  }
+
+  /** A dataset has one writer at a time too: two pipelines merging into it take turns. */
+  async acquireDatasetLock(
+    dataset: string,
+    options: { runId: string; ttlMs?: number; heartbeatMs?: number; now?: () => Date },
+  ): Promise<HeldLock> {
+    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(dataset)) {
+      throw new FerryError('STATE_BAD_NAME', `"${dataset}" cannot be used as a dataset directory name.`);
     }
+    return acquireLockFile(join(this.directory, 'datasets', dataset), `Dataset "${dataset}"`, { dataset }, options);
   }
 
   /**
@@ -137,71 +144,90 @@ export class LocalStateStore {
     pipeline: string,
     options: { runId: string; ttlMs?: number; heartbeatMs?: number; now?: () => Date },
   ): Promise<HeldLock> {
-    const dir = this.pipelineDir(pipeline);
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, 'lock.json');
-    const now = options.now ?? (() => new Date());
-    const ttlMs = options.ttlMs ?? 10 * 60_000;
-    const makeInfo = (): LockInfo => ({
-      owner: `${hostname()}:${process.pid}:${options.runId}`,
-      runId: options.runId,
-      host: hostname(),
-      pid: process.pid,
-      acquiredAt: now().toISOString(),
-      expiresAt: new Date(now().getTime() + ttlMs).toISOString(),
-    });
-    const info = makeInfo();
-    const tryCreate = async (): Promise<boolean> => {
+    return acquireLockFile(this.pipelineDir(pipeline), `Pipeline "${pipeline}"`, { pipeline }, options);
+  }
+}
+
+async function readLockFile(path: string): Promise<LockInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as LockInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+async function acquireLockFile(
+  dir: string,
+  label: string,
+  errorContext: { pipeline?: string; dataset?: string },
+  options: { runId: string; ttlMs?: number; heartbeatMs?: number; now?: () => Date },
+): Promise<HeldLock> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, 'lock.json');
+  const now = options.now ?? (() => new Date());
+  const ttlMs = options.ttlMs ?? 10 * 60_000;
+  const makeInfo = (): LockInfo => ({
+    owner: `${hostname()}:${process.pid}:${options.runId}`,
+    runId: options.runId,
+    host: hostname(),
+    pid: process.pid,
+    acquiredAt: now().toISOString(),
+    expiresAt: new Date(now().getTime() + ttlMs).toISOString(),
+  });
+  const info = makeInfo();
+  const tryCreate = async (): Promise<boolean> => {
+    try {
+      await writeFile(path, JSON.stringify(info, null, 2) + '\n', { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new FerryError('LOCK_FAILED', `Cannot create lock file ${path}.`, { cause: error, context: errorContext });
+    }
+  };
+  if (!(await tryCreate())) {
+    const holder = await readLockFile(path);
+    const expired = holder !== undefined && Date.parse(holder.expiresAt) < now().getTime();
+    let taken = false;
+    if (expired) {
+      // Move the stale lock aside; of two contenders only one rename succeeds.
       try {
-        await writeFile(path, JSON.stringify(info, null, 2) + '\n', { flag: 'wx' });
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw new FerryError('LOCK_FAILED', `Cannot create lock file ${path}.`, { cause: error, context: { pipeline } });
-      }
-    };
-    if (!(await tryCreate())) {
-      const holder = await this.readLock(pipeline);
-      const expired = holder !== undefined && Date.parse(holder.expiresAt) < now().getTime();
-      let taken = false;
-      if (expired) {
-        // Move the stale lock aside; of two contenders only one rename succeeds.
-        try {
-          await rename(path, `${path}.stale-${options.runId}`);
-          await rm(`${path}.stale-${options.runId}`, { force: true });
-          taken = await tryCreate();
-        } catch {
-          taken = false;
-        }
-      }
-      if (!taken) {
-        throw new FerryError(
-          'LOCK_HELD',
-          `Pipeline "${pipeline}" is locked by ${holder ? `run ${holder.runId} on ${holder.host} (pid ${holder.pid}) since ${holder.acquiredAt}, until ${holder.expiresAt}` : 'another run'}.`,
-          {
-            context: { pipeline, ...(holder ? { lockOwner: holder.owner } : {}) },
-            hint: 'Wait for that run to finish. If it is gone, the lock expires on its own; `ferry state unlock` removes it sooner.',
-          },
-        );
+        await rename(path, `${path}.stale-${options.runId}`);
+        await rm(`${path}.stale-${options.runId}`, { force: true });
+        taken = await tryCreate();
+      } catch {
+        taken = false;
       }
     }
-    let current = info;
-    // Heartbeats are chained so release can wait for an in-flight write before removing the file.
-    let pending: Promise<void> = Promise.resolve();
-    const timer = setInterval(() => {
+    if (!taken) {
+      throw new FerryError(
+        'LOCK_HELD',
+        `${label} is locked by ${holder ? `run ${holder.runId} on ${holder.host} (pid ${holder.pid}) since ${holder.acquiredAt}, until ${holder.expiresAt}` : 'another run'}.`,
+        {
+          context: { ...errorContext, ...(holder ? { lockOwner: holder.owner } : {}) },
+          hint: 'Wait for that run to finish. If it is gone, the lock expires on its own; delete the lock.json named here sooner.',
+        },
+      );
+    }
+  }
+  let current = info;
+  // Heartbeats are chained so release can wait for an in-flight write before removing the file.
+  let pending: Promise<void> = Promise.resolve();
+  const timer = setInterval(
+    () => {
       current = { ...current, expiresAt: new Date(now().getTime() + ttlMs).toISOString() };
       const text = JSON.stringify(current, null, 2) + '\n';
       pending = pending.then(() => writeFileAtomic(path, text)).catch(() => undefined);
-    }, options.heartbeatMs ?? Math.max(1000, Math.floor(ttlMs / 3)));
-    timer.unref();
-    return {
-      info,
-      release: async () => {
-        clearInterval(timer);
-        await pending;
-        const holder = await this.readLock(pipeline);
-        if (holder?.owner === info.owner) await rm(path, { force: true });
-      },
-    };
-  }
+    },
+    options.heartbeatMs ?? Math.max(1000, Math.floor(ttlMs / 3)),
+  );
+  timer.unref();
+  return {
+    info,
+    release: async () => {
+      clearInterval(timer);
+      await pending;
+      const holder = await readLockFile(path);
+      if (holder?.owner === info.owner) await rm(path, { force: true });
+    },
+  };
 }

@@ -57,6 +57,8 @@ export interface PipelineState {
   processed: ProcessedObject[];
   sequenceCursor?: { key: string; timestamp: string };
   snapshot?: SnapshotRef;
+  /** Dataset exports: the dataset version each dataset was last exported at (since_last_run). */
+  exportWatermarks?: Record<string, number>;
   lastSuccessfulRun?: RunRecord;
   /** Successful runs, newest last, capped. Failed runs are logged in runs/, never here (state is untouched by failure). */
   history: RunRecord[];

@@ -4,11 +4,14 @@
  * lost); relations to other datasets are checked and counted. Nothing is committed here: apply
  * makes the version current after the run's other outputs are verified.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetSink } from '../config/model.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { MergeDatasetStep } from '../plan/plan-model.js';
+import { renderOutputKey } from '../plan/render-output-key.js';
+import { formatTimestamp } from '../time/timestamp-format.js';
 import { compileMergeSql, DATASET_INTERNAL_COLUMNS } from './compile-merge-sql.js';
 import { copyIntoTemp } from './copy-into-temp.js';
 import { ORDER_COLUMN } from './diff-step.js';
@@ -23,7 +26,7 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   const pipeline = context.pipeline.name;
   const sink = context.pipeline.sink as DatasetSink;
   let table = context.outputTable ?? 'output';
-  let columns = [...context.columns];
+  const columns = [...context.columns];
 
   for (const column of dataset.key) {
     if (!columns.includes(column)) {
@@ -186,6 +189,30 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
       code: 'DATASET_UNMATCHED',
       message: `${effect.unmatched} row${effect.unmatched === 1 ? '' : 's'} did not match an existing ${dataset.name} key and ${effect.unmatched === 1 ? 'was' : 'were'} not written (mode: update).`,
     });
-    if (sink.rejects) await runSql(context, 'merge-dataset', sql.createUnmatched);
+    if (sink.rejects) {
+      await runSql(context, 'merge-dataset', sql.createUnmatched);
+      const key = renderOutputKey({
+        directory: sink.rejects.directory,
+        template: '{{pipeline}}-unmatched-{{timestamp}}.csv',
+        variables: { pipeline, timestamp: formatTimestamp(context.runTime, 'YYYYMMDDHHmmss', 'UTC') },
+        pipeline,
+      });
+      const local = join(context.tempDir, 'unmatched.csv');
+      await runSql(
+        context,
+        'merge-dataset',
+        `COPY (SELECT ${columns.map(q).join(', ')} FROM unmatched ORDER BY ${q(ORDER_COLUMN)}) TO ${quoteLiteral(local)} (FORMAT csv, HEADER true)`,
+      );
+      const { size } = await stat(local);
+      context.outputs.push({
+        bucket: sink.rejects.bucket,
+        key,
+        format: 'csv',
+        rows: effect.unmatched,
+        bytes: size,
+        path: local,
+        connection: sink.rejects.connection,
+      });
+    }
   }
 }

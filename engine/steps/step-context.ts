@@ -24,6 +24,8 @@ export interface FetchedFile {
 
 export interface LocalOutput extends OutputFile {
   path: string;
+  /** Connection to upload with, when it is not the upload step's own (dataset rejects). */
+  connection?: string;
   sha256?: string;
 }
 

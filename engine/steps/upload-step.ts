@@ -15,11 +15,12 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 export async function executeUploadStep(context: StepContext, step: UploadStep): Promise<void> {
-  const { client } = context.s3(step.connection);
   for (const output of context.outputs) {
+    const connection = output.connection ?? step.connection;
+    const { client } = context.s3(connection);
     const uploaded = await uploadFile(client, {
-      connection: step.connection,
-      bucket: step.bucket,
+      connection,
+      bucket: output.bucket,
       key: output.key,
       filePath: output.path,
       contentType: CONTENT_TYPES[output.format] ?? 'application/octet-stream',

@@ -137,7 +137,12 @@ async function planMultiCsv(
   if (sink.format.kind !== 'multi-csv') return [];
   const format = sink.format;
   const joinKey = format.joinKey;
-  const key = context.pipeline.diff?.key ?? context.pipeline.mapping?.key;
+  const origin = context.pipeline.source;
+  const datasetKey =
+    origin.kind === 'dataset' && origin.datasets.length === 1
+      ? context.project.datasets[origin.datasets[0] ?? '']?.key
+      : undefined;
+  const key = context.pipeline.diff?.key ?? context.pipeline.mapping?.key ?? datasetKey;
   const keyExpr = key?.length
     ? `md5(CAST(to_json({${key.map((c) => `${quoteLiteral(c)}: CAST(${q(c)} AS VARCHAR)`).join(', ')}}) AS VARCHAR))`
     : `CAST(${q(ORDER_COLUMN)} AS VARCHAR)`;
