@@ -204,7 +204,7 @@ async function acquireLockFile(
         `${label} is locked by ${holder ? `run ${holder.runId} on ${holder.host} (pid ${holder.pid}) since ${holder.acquiredAt}, until ${holder.expiresAt}` : 'another run'}.`,
         {
           context: { ...errorContext, ...(holder ? { lockOwner: holder.owner } : {}) },
-          hint: 'Wait for that run to finish. If it is gone, the lock expires on its own; delete the lock.json named here sooner.',
+          hint: 'Wait for that run to finish. If it is gone, the lock expires on its own; `ferry state unlock PIPELINE` removes a pipeline lock sooner.',
         },
       );
     }
