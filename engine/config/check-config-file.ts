@@ -26,7 +26,8 @@ export interface CheckedConfigFile {
   referencePointers: string[];
 }
 
-let validators: { project: SchemaValidator; pipeline: SchemaValidator; pipelineItem: SchemaValidator } | undefined;
+let validators:
+  { project: SchemaValidator; pipeline: SchemaValidator; pipelineItem: SchemaValidator } | undefined;
 let secretKeys: Set<string> | undefined;
 
 function getValidators() {
@@ -80,7 +81,10 @@ export function checkConfigFile(
     return { ...base, value: undefined, valid: false, problems, referencePointers: [] };
   }
 
-  const interpolated = interpolateReferences(parsed.value, { secretKeys: getSecretKeys(), resolve: options.resolve });
+  const interpolated = interpolateReferences(parsed.value, {
+    secretKeys: getSecretKeys(),
+    resolve: options.resolve,
+  });
   for (const issue of interpolated.issues) {
     problems.push({
       code: issue.code,
@@ -92,7 +96,8 @@ export function checkConfigFile(
     });
   }
 
-  const context = { file: file.path, doc, lineCounter: parsed.lineCounter };
+  const unresolvedPointers = new Set(interpolated.issues.map((issue) => issue.pointer));
+  const context = { file: file.path, doc, lineCounter: parsed.lineCounter, unresolvedPointers };
   const value = interpolated.value;
   const v = getValidators();
   if (kind === 'project') {

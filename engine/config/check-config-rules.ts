@@ -20,7 +20,10 @@ export interface RuleIssue extends Omit<Problem, 'at' | 'pointer'> {
   target?: 'key' | 'value';
 }
 
-export function checkConfigRules(input: { project: Project | undefined; pipelines: readonly Pipeline[] }): RuleIssue[] {
+export function checkConfigRules(input: {
+  project: Project | undefined;
+  pipelines: readonly Pipeline[];
+}): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const { project, pipelines } = input;
   if (project) checkProject(project, issues);
@@ -61,12 +64,26 @@ function checkProject(project: Project, issues: RuleIssue[]): void {
   }
   for (const segment of Object.values(project.segments)) {
     if (!project.datasets[segment.dataset]) {
-      issues.push(unknownRef('dataset', segment.dataset, Object.keys(project.datasets), at(`${segment.origin.pointer}/dataset`)));
+      issues.push(
+        unknownRef(
+          'dataset',
+          segment.dataset,
+          Object.keys(project.datasets),
+          at(`${segment.origin.pointer}/dataset`),
+        ),
+      );
     }
     checkSql(segment.where, issues, at(`${segment.origin.pointer}/where`));
   }
   if (project.state.kind === 's3' && !project.connections[project.state.connection]) {
-    issues.push(unknownRef('connection', project.state.connection, Object.keys(project.connections), at('/state/connection')));
+    issues.push(
+      unknownRef(
+        'connection',
+        project.state.connection,
+        Object.keys(project.connections),
+        at('/state/connection'),
+      ),
+    );
   }
 }
 
@@ -97,7 +114,12 @@ function checkConnection(connection: Connection, issues: RuleIssue[]): void {
     });
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (/^169\.254\./.test(host) || /^fe80:/i.test(host) || host === 'metadata.google.internal' || host === 'fd00:ec2::254') {
+  if (
+    /^169\.254\./.test(host) ||
+    /^fe80:/i.test(host) ||
+    host === 'metadata.google.internal' ||
+    host === 'fd00:ec2::254'
+  ) {
     issues.push({
       code: 'CONFIG_FORBIDDEN_ENDPOINT',
       severity: 'error',
@@ -135,7 +157,8 @@ function checkPipeline(
   const connections = project ? Object.keys(project.connections) : undefined;
   const datasets = project ? Object.keys(project.datasets) : undefined;
   const checkConnectionRef = (name: string, path: string) => {
-    if (connections && !connections.includes(name)) issues.push(unknownRef('connection', name, connections, at(path)));
+    if (connections && !connections.includes(name))
+      issues.push(unknownRef('connection', name, connections, at(path)));
   };
   const checkDatasetRef = (name: string, path: string) => {
     if (datasets && !datasets.includes(name)) issues.push(unknownRef('dataset', name, datasets, at(path)));
@@ -160,7 +183,8 @@ function checkPipeline(
           });
         }
       } catch (error) {
-        const detail = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
+        const detail =
+          error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
         issues.push({
           code: 'CONFIG_BAD_REGEX',
           severity: 'error',
@@ -182,7 +206,11 @@ function checkPipeline(
           ...at('/source/timestamp_format', 'key'),
         });
       }
-    } else if (hasTimestampGroup && source.match !== undefined && !issues.some((i) => i.code === 'CONFIG_BAD_REGEX' && i.pointer.endsWith('/source/match'))) {
+    } else if (
+      hasTimestampGroup &&
+      source.match !== undefined &&
+      !issues.some((i) => i.code === 'CONFIG_BAD_REGEX' && i.pointer.endsWith('/source/match'))
+    ) {
       issues.push({
         code: 'CONFIG_MISSING_KEY',
         severity: 'error',
@@ -191,7 +219,12 @@ function checkPipeline(
         ...at('/source', 'key'),
       });
     }
-    const needsTimestamp = source.pick === 'sequence' ? 'pick: sequence' : source.order === 'timestamp' ? 'order: timestamp' : undefined;
+    const needsTimestamp =
+      source.pick === 'sequence'
+        ? 'pick: sequence'
+        : source.order === 'timestamp'
+          ? 'order: timestamp'
+          : undefined;
     if (needsTimestamp && (source.match === undefined || !hasTimestampGroup)) {
       issues.push({
         code: 'CONFIG_TIMESTAMP_GROUP_MISSING',
@@ -213,7 +246,9 @@ function checkPipeline(
   } else {
     source.datasets.forEach((name, i) => checkDatasetRef(name, source.datasetPaths[i] ?? '/source'));
     if (source.segment !== undefined && project && !project.segments[source.segment]) {
-      issues.push(unknownRef('segment', source.segment, Object.keys(project.segments), at('/source/segment')));
+      issues.push(
+        unknownRef('segment', source.segment, Object.keys(project.segments), at('/source/segment')),
+      );
     }
     if (source.where !== undefined) checkSql(source.where, issues, at('/source/where'));
   }
@@ -239,7 +274,8 @@ function checkPipeline(
 
   const schedule = pipeline.schedule;
   if (schedule) {
-    if (!isValidTimeZone(schedule.timezone)) issues.push(badTimeZone(schedule.timezone, at('/schedule/timezone')));
+    if (!isValidTimeZone(schedule.timezone))
+      issues.push(badTimeZone(schedule.timezone, at('/schedule/timezone')));
     else if (schedule.kind === 'cron') {
       try {
         new Cron(schedule.cron, { timezone: schedule.timezone, paused: true });
@@ -256,18 +292,49 @@ function checkPipeline(
   }
 }
 
-function checkTimestampFormat(format: string, issues: RuleIssue[], where: { file: string; pointer: string }): void {
+function checkTimestampFormat(
+  format: string,
+  issues: RuleIssue[],
+  where: { file: string; pointer: string },
+): void {
   try {
     compileTimestampFormat(format);
   } catch (error) {
     if (!(error instanceof TimestampFormatError)) throw error;
+    const guess = suggestTimestampFormat(format);
     issues.push({
       code: 'CONFIG_BAD_TIMESTAMP_FORMAT',
       severity: 'error',
       message: `Timestamp format "${format}": ${error.message}`,
-      hint: 'MM is the month and mm the minute; see docs/seed-options.md for the token table.',
+      hint: `${guess !== undefined ? `Did you mean "${guess}"? ` : ''}MM is the month and mm the minute; see docs/seed-options.md for the token table.`,
       ...where,
     });
+  }
+}
+
+/**
+ * Java/strftime habits in a moment-style format: `yyyyMMdd` → `YYYYMMDD`, `dd.MM.yyyy hh:mm` →
+ * `DD.MM.YYYY HH:mm`. Only suggested when the result is a valid format.
+ */
+function suggestTimestampFormat(format: string): string | undefined {
+  // Split into [literal] parts (kept) and token parts (rewritten).
+  const parts = format.split(/(\[[^\]]*\])/);
+  const tokens = parts.filter((_, i) => i % 2 === 0).join('');
+  // `yyyy-mm-dd` almost always means month; with no hour in the format, mm is read as MM.
+  const minuteMeansMonth = !/[hH]/.test(tokens);
+  const out = parts
+    .map((part, i) => {
+      if (i % 2 === 1) return part;
+      const fixed = part.replace(/y/g, 'Y').replace(/d/g, 'D').replace(/h/g, 'H');
+      return minuteMeansMonth ? fixed.replace(/mm/g, 'MM') : fixed;
+    })
+    .join('');
+  if (out === format) return undefined;
+  try {
+    compileTimestampFormat(out);
+    return out;
+  } catch {
+    return undefined;
   }
 }
 
@@ -315,17 +382,23 @@ function checkFilenameTemplate(
     issues.push({
       code: 'CONFIG_TEMPLATE_NEEDS_FIELD',
       severity: 'error',
-      message: 'format multi-csv writes one file per list/map field, so sink.filename must contain {{field}}.',
+      message:
+        'format multi-csv writes one file per list/map field, so sink.filename must contain {{field}}.',
       hint: 'For example "users-{{field}}-{{timestamp}}.csv".',
       ...where,
     });
   }
   const staticText = template.replace(/\{\{[^}]*\}\}/g, 'x');
-  if (staticText.startsWith('/') || staticText.split('/').some((s) => s === '..' || s === '.') || staticText.includes('//')) {
+  if (
+    staticText.startsWith('/') ||
+    staticText.split('/').some((s) => s === '..' || s === '.') ||
+    staticText.includes('//')
+  ) {
     issues.push({
       code: 'CONFIG_UNSAFE_FILENAME',
       severity: 'error',
-      message: 'sink.filename must stay inside sink.directory: no leading "/", no "." or ".." segments, no "//".',
+      message:
+        'sink.filename must stay inside sink.directory: no leading "/", no "." or ".." segments, no "//".',
       hint: 'Put the folder in sink.directory and only the file name (optionally sub-folders) in filename.',
       ...where,
     });
@@ -353,17 +426,26 @@ function checkSql(sql: string, issues: RuleIssue[], where: { file: string; point
   );
 }
 
+let timeZoneNames: readonly string[] | undefined;
+
 function badTimeZone(zone: string, where: { file: string; pointer: string }): RuleIssue {
+  timeZoneNames ??= ['UTC', ...Intl.supportedValuesOf('timeZone')];
+  const guess = suggest(zone, timeZoneNames);
   return {
     code: 'CONFIG_BAD_TIMEZONE',
     severity: 'error',
     message: `"${zone}" is not an IANA time zone.`,
-    hint: 'Use a name such as UTC, Europe/Berlin or America/New_York.',
+    hint: guess ? `Did you mean "${guess}"?` : 'Use a name such as UTC, Europe/Berlin or America/New_York.',
     ...where,
   };
 }
 
-function unknownRef(kind: string, name: string, known: readonly string[], where: { file: string; pointer: string }): RuleIssue {
+function unknownRef(
+  kind: string,
+  name: string,
+  known: readonly string[],
+  where: { file: string; pointer: string },
+): RuleIssue {
   const guess = suggest(name, known);
   return {
     code: `CONFIG_UNKNOWN_${kind.toUpperCase()}`,

@@ -22,5 +22,8 @@ export type FilenameVariable = (typeof FILENAME_VARIABLES)[number];
 
 /** `lytics-events-{TIMESTAMP}` → `lytics-events-{{timestamp}}` (only the seed's upper-case single-brace form). */
 export function normalizeFilenameTemplate(template: string): string {
-  return template.replace(/(?<!\{)\{([A-Z][A-Z_]*)\}(?!\})/g, (_, name: string) => `{{${name.toLowerCase()}}}`);
+  return template.replace(
+    /(?<!\{)\{([A-Z][A-Z_]*)\}(?!\})/g,
+    (_, name: string) => `{{${name.toLowerCase()}}}`,
+  );
 }

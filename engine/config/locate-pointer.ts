@@ -31,7 +31,7 @@ function walk(doc: Document, parts: readonly string[]): Found {
     if (isMap(node)) {
       const item = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === part);
       if (!item) return { node: undefined, pair: undefined };
-      pair = item as Pair;
+      pair = item;
       node = item.value;
     } else if (isSeq(node)) {
       const index = Number(part);

@@ -4,7 +4,15 @@
  */
 import { resolve } from 'node:path';
 import { joinPointer } from './locate-pointer.js';
-import type { Connection, ConnectionAuth, CsvDialect, Dataset, Project, Segment, StateBackend } from './model.js';
+import type {
+  Connection,
+  ConnectionAuth,
+  CsvDialect,
+  Dataset,
+  Project,
+  Segment,
+  StateBackend,
+} from './model.js';
 import type { Auth, CsvDialect as CsvDialectSpec, ProjectSpec } from './project-spec.gen.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
@@ -80,13 +88,19 @@ export function normalizeProject(value: unknown, context: { file: string; direct
   if (spec.state?.kind === 'local') {
     state = { kind: 'local', directory: resolve(context.directory, spec.state.directory ?? 'state') };
   } else if (spec.state?.kind === 's3') {
-    state = { kind: 's3', connection: spec.state.connection, bucket: spec.state.bucket, prefix: spec.state.prefix ?? 'ferry' };
+    state = {
+      kind: 's3',
+      connection: spec.state.connection,
+      bucket: spec.state.bucket,
+      prefix: spec.state.prefix ?? 'ferry',
+    };
   }
   const datasets: Record<string, Dataset> = {};
   for (const [name, d] of Object.entries(spec.datasets ?? {})) {
     if (!d) continue;
     const columns: Record<string, string> = {};
-    for (const [column, type] of Object.entries(d.columns ?? {})) if (type !== undefined) columns[column] = type;
+    for (const [column, type] of Object.entries(d.columns ?? {}))
+      if (type !== undefined) columns[column] = type;
     datasets[name] = {
       name,
       kind: d.kind,
@@ -120,7 +134,9 @@ export function normalizeProject(value: unknown, context: { file: string; direct
       csv: normalizeCsvDialect(spec.defaults?.csv, DEFAULT_CSV_DIALECT),
       csvPolicy: {
         ...(spec.defaults?.csv?.empty_file !== undefined ? { emptyFile: spec.defaults.csv.empty_file } : {}),
-        ...(spec.defaults?.csv?.max_rejects !== undefined ? { maxRejects: spec.defaults.csv.max_rejects } : {}),
+        ...(spec.defaults?.csv?.max_rejects !== undefined
+          ? { maxRejects: spec.defaults.csv.max_rejects }
+          : {}),
       },
     },
     pipelineGlobs: spec.pipelines ? [...spec.pipelines] : DEFAULT_PIPELINE_GLOBS,

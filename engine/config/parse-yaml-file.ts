@@ -5,7 +5,8 @@
  * (`!secret`) are only warnings, so both `doc.errors` and `doc.warnings` become problems here.
  * YAML 1.2 only: a `%YAML 1.1` directive would change how `0755` or `yes` are read, so it is refused.
  */
-import { LineCounter, Parser, Composer, isDocument, type Document, YAMLError } from 'yaml';
+import type { YAMLError } from 'yaml';
+import { Composer, isDocument, isScalar, LineCounter, Parser, visit, type Document, type Scalar } from 'yaml';
 import type { Problem } from '../errors/problem.js';
 import type { SourceFile } from './source-file.js';
 
@@ -31,7 +32,8 @@ const YAML_CODE_TO_PROBLEM: Record<string, string> = {
 };
 
 const HINTS: Record<string, string> = {
-  YAML_DUPLICATE_KEY: 'Remove one of the two entries; YAML keeps only one of them and ferry will not guess which.',
+  YAML_DUPLICATE_KEY:
+    'Remove one of the two entries; YAML keeps only one of them and ferry will not guess which.',
   YAML_TAB_INDENT: 'Indent with spaces; tabs are not allowed for indentation in YAML.',
   YAML_UNKNOWN_TAG:
     'ferry does not use YAML tags. For a secret, write a reference such as "${env:NAME}" or "${file:/path}".',
@@ -75,7 +77,7 @@ export function parseYamlFile(file: SourceFile): ParsedYamlFile {
   const composer = new Composer({ version: '1.2', uniqueKeys: true, strict: true });
   const parser = new Parser(lineCounter.addNewLine);
   for (const doc of composer.compose(parser.parse(file.text), true)) {
-    if (isDocument(doc)) docs.push(doc as Document);
+    if (isDocument(doc)) docs.push(doc);
   }
 
   if (docs.length > 1) {
@@ -104,26 +106,102 @@ export function parseYamlFile(file: SourceFile): ParsedYamlFile {
     });
   }
 
-  for (const error of [...doc.errors, ...doc.warnings]) {
-    problems.push(yamlErrorToProblem(error, at));
-  }
+  problems.push(...yamlErrorsToProblems([...doc.errors, ...doc.warnings], doc, file, at));
 
   let value: unknown;
   if (!doc.errors.length) {
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      if (!/alias count/i.test(detail)) {
+        problems.push({
+          code: 'YAML_BAD_ALIAS',
+          severity: 'error',
+          message: `${detail.replace(/\.$/, '')}.`,
+          at: { file: file.path, line: 1, col: 1 },
+          hint: 'Define each anchor (&name) before the aliases (*name) that use it.',
+        });
+        return { file, doc, value: undefined, lineCounter, problems };
+      }
+      // Point at the first alias: the library's message ("resource exhaustion attack") says nothing useful.
+      let firstAlias: [number, number] | undefined;
+      visit(doc, {
+        Alias(_, node) {
+          if (node.range) firstAlias = [node.range[0], node.range[1]];
+          return visit.BREAK;
+        },
+      });
       problems.push({
         code: 'YAML_ALIAS_LIMIT',
         severity: 'error',
-        message: `YAML aliases expand too much: ${error instanceof Error ? error.message : String(error)}.`,
-        at: { file: file.path, line: 1, col: 1 },
-        hint: `Use at most ${MAX_ALIAS_COUNT} alias expansions; write the values out instead.`,
+        message: `YAML aliases (*name) in this file expand beyond the limit of ${MAX_ALIAS_COUNT}; ferry stops reading it.`,
+        at: firstAlias ? at(firstAlias[0], firstAlias[1]) : { file: file.path, line: 1, col: 1 },
+        hint: 'Nested aliases multiply (a "billion laughs" document). Write the values out, or use fewer aliases.',
       });
     }
   }
 
   return { file, doc, value, lineCounter, problems };
+}
+
+/**
+ * After a syntax error the parser's view of the rest of the file is unreliable: a tab used for
+ * indentation is followed by "nested mappings are not allowed…" on every line below it. So only the
+ * first syntax error is reported (the hint says so); duplicate keys and unknown tags are independent
+ * mistakes and are all reported.
+ */
+function yamlErrorsToProblems(
+  errors: readonly YAMLError[],
+  doc: Document,
+  file: SourceFile,
+  at: (offset: number, endOffset?: number) => NonNullable<Problem['at']>,
+): Problem[] {
+  const out: Problem[] = [];
+  let firstSyntax: Problem | undefined;
+  let hidden = 0;
+  for (const error of [...errors].sort((a, b) => a.pos[0] - b.pos[0])) {
+    const problem = yamlErrorToProblem(error, at);
+    const isSyntax = problem.code === 'YAML_SYNTAX' || problem.code === 'YAML_TAB_INDENT';
+    if (isSyntax && firstSyntax) {
+      hidden += 1;
+      continue;
+    }
+    if (isSyntax) firstSyntax = problem;
+    if (problem.code === 'YAML_DUPLICATE_KEY') describeDuplicateKey(problem, error.pos[0], doc, file, at);
+    out.push(problem);
+  }
+  if (firstSyntax && hidden > 0) {
+    firstSyntax.hint =
+      `${firstSyntax.hint ?? ''} Later syntax errors are not shown until this one is fixed.`.trim();
+  }
+  return out;
+}
+
+/** "Map keys must be unique" → which key, with the whole key underlined. */
+function describeDuplicateKey(
+  problem: Problem,
+  offset: number,
+  doc: Document,
+  file: SourceFile,
+  at: (offset: number, endOffset?: number) => NonNullable<Problem['at']>,
+): void {
+  // The error's offset is at or just before the repeated key (leading space and line breaks count).
+  let key: Scalar | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const start = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+      const best = key?.range?.[0];
+      if (start !== undefined && start >= offset && (best === undefined || start < best)) {
+        key = pair.key as Scalar;
+      }
+    },
+  });
+  const range = key?.range;
+  if (!key || !range) return;
+  const text = file.text.slice(range[0], range[1]);
+  problem.message = `Key "${text}" appears twice in the same mapping.`;
+  problem.at = at(range[0], range[1]);
 }
 
 function yamlErrorToProblem(
@@ -132,7 +210,9 @@ function yamlErrorToProblem(
 ): Problem {
   const code = YAML_CODE_TO_PROBLEM[error.code] ?? 'YAML_SYNTAX';
   const firstLine = error.message.split('\n')[0] ?? error.message;
-  const message = firstLine.replace(/ at line \d+, column \d+:?$/, '');
+  const stripped = firstLine.replace(/ at line \d+, column \d+:?$/, '');
+  const tag = code === 'YAML_UNKNOWN_TAG' ? /Unresolved tag: (\S+)/.exec(stripped)?.[1] : undefined;
+  const message = tag !== undefined ? `Unknown YAML tag ${tag}` : stripped;
   const hint = HINTS[code] ?? HINTS['YAML_SYNTAX'];
   return {
     code,

@@ -54,3 +54,27 @@ describe('parseYamlFile', () => {
     expect(problem?.at?.line).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('parseYamlFile messages', () => {
+  it('names the repeated key, also after a key with no value', () => {
+    const result = parse('a:\n  b:\n  c: 1\n  b: 2\n');
+    expect(result.problems.map((p) => [p.code, p.message, p.at?.line, p.at?.col, p.at?.endCol])).toEqual([
+      ['YAML_DUPLICATE_KEY', 'Key "b" appears twice in the same mapping.', 4, 3, 4],
+    ]);
+  });
+
+  it('reports only the first syntax error, and says so', () => {
+    const result = parse('a:\n  b: 1\n\tc: 2\n  d: 3\n');
+    expect(result.problems.length).toBe(1);
+    expect(result.problems[0]?.code).toBe('YAML_TAB_INDENT');
+    expect(result.problems[0]?.hint).toMatch(/Later syntax errors are not shown/);
+  });
+
+  it('keeps independent errors after a syntax error', () => {
+    expect(codes('a: 1\nb: : 2\nc: 1\nc: 2\nd: !secret y\n')).toEqual([
+      'YAML_SYNTAX@2:4',
+      'YAML_DUPLICATE_KEY@4:1',
+      'YAML_UNKNOWN_TAG@5:4',
+    ]);
+  });
+});
