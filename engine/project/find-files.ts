@@ -2,7 +2,7 @@
  * Expands the small glob language ferry's `pipelines:` setting uses (`*`, `**`, `?`) relative to the
  * project directory, in a stable (sorted) order. Node 20 has no fs.glob; this is enough for config files.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 export function globToRegExp(glob: string): RegExp {
@@ -36,10 +36,20 @@ function walk(dir: string, root: string, out: string[]): void {
   for (const entry of entries.sort()) {
     if (entry === 'node_modules' || entry.startsWith('.')) continue;
     const full = join(dir, entry);
-    const stat = statSync(full, { throwIfNoEntry: false });
+    let stat: Stats | undefined;
+    try {
+      // Symlinked directories are not followed, so a link loop cannot recurse forever.
+      stat = lstatSync(full);
+      if (stat.isSymbolicLink()) {
+        const target = statSync(full, { throwIfNoEntry: false });
+        stat = target?.isFile() ? target : undefined;
+      }
+    } catch {
+      stat = undefined;
+    }
     if (!stat) continue;
     if (stat.isDirectory()) walk(full, root, out);
-    else out.push(relative(root, full).split(sep).join('/'));
+    else if (stat.isFile()) out.push(relative(root, full).split(sep).join('/'));
   }
 }
 

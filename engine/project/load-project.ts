@@ -12,7 +12,7 @@ import type { ReferenceResolver } from '../config/interpolate-references.js';
 import { locatePointer } from '../config/locate-pointer.js';
 import type { Pipeline, Project } from '../config/model.js';
 import { normalizePipelineFile } from '../config/normalize-pipeline.js';
-import { normalizeProject } from '../config/normalize-project.js';
+import { DEFAULT_PIPELINE_GLOBS, normalizeProject } from '../config/normalize-project.js';
 import { findFiles, findYamlFiles } from './find-files.js';
 
 export interface LoadProjectOptions {
@@ -52,7 +52,12 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
   const pipelineAbs: string[] = [];
   for (const path of options.paths ?? []) {
     const abs = resolve(cwd, path);
-    const stat = statSync(abs, { throwIfNoEntry: false });
+    let stat: ReturnType<typeof statSync> | undefined;
+    try {
+      stat = statSync(abs, { throwIfNoEntry: false });
+    } catch {
+      stat = undefined; // ENOTDIR, ELOOP, EACCES: as good as missing for validate
+    }
     if (!stat) {
       problems.push({
         code: 'CONFIG_PATH_NOT_FOUND',
@@ -131,8 +136,10 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
       directory: projectDir,
     });
   }
-  if (!options.paths?.length && project) {
-    pipelineAbs.push(...findFiles(projectDir, project.pipelineGlobs).map((f) => join(projectDir, f)));
+  if (!options.paths?.length && projectAbs) {
+    // Even when ferry.yaml has problems, its pipeline files are checked too (all problems in one pass).
+    const globs = project?.pipelineGlobs ?? rawPipelineGlobs(projectChecked?.value) ?? DEFAULT_PIPELINE_GLOBS;
+    pipelineAbs.push(...findFiles(projectDir, globs).map((f) => join(projectDir, f)));
   }
 
   const pipelines: Pipeline[] = [];
@@ -171,4 +178,10 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     sources,
     files,
   };
+}
+
+function rawPipelineGlobs(value: unknown): string[] | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const globs = (value as Record<string, unknown>)['pipelines'];
+  return Array.isArray(globs) && globs.every((g) => typeof g === 'string') ? (globs) : undefined;
 }
