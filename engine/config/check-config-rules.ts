@@ -268,8 +268,55 @@ function checkPipeline(
     checkTimestampFormat(sink.timestampFormat, issues, at('/sink/timestamp_format'));
     if (!isValidTimeZone(sink.timezone)) issues.push(badTimeZone(sink.timezone, at('/sink/timezone')));
     checkFilenameTemplate(sink.filename, issues, at('/sink/filename'), sink.format.kind === 'multi-csv');
+    if (sink.segmentsField !== undefined && source.kind !== 'dataset') {
+      issues.push({
+        code: 'CONFIG_CONFLICT',
+        severity: 'error',
+        message:
+          'sink.segments_field lists the segments a dataset row belongs to, so it needs a dataset source.',
+        hint: 'Remove segments_field, or export from a dataset (source.kind: dataset).',
+        ...at('/sink/segments_field', 'key'),
+      });
+    }
   } else {
     checkDatasetRef(sink.dataset, '/sink/dataset');
+    if (sink.mode === 'mirror' && pipeline.diff) {
+      issues.push({
+        code: 'CONFIG_CONFLICT',
+        severity: 'error',
+        message:
+          'mode: mirror deletes every key absent from the run, but diff passes on only changed rows: unchanged keys would be deleted.',
+        hint: 'Remove diff from this pipeline (the dataset merge already tells unchanged rows apart), or use mode: upsert.',
+        ...at('/sink/mode'),
+      });
+    }
+  }
+  if (source.kind === 'dataset' && source.segment !== undefined && project) {
+    const segment = project.segments[source.segment];
+    const outside = segment ? source.datasets.filter((d) => d !== segment.dataset) : [];
+    if (segment && outside.length) {
+      issues.push({
+        code: 'CONFIG_CONFLICT',
+        severity: 'error',
+        message: `Segment "${source.segment}" is defined on dataset "${segment.dataset}", but the source also reads ${outside.map((d) => `"${d}"`).join(', ')}.`,
+        hint: 'Read only the segment (drop dataset/datasets), or filter with source.where instead.',
+        ...at('/source/segment'),
+      });
+    }
+  }
+  if (project && pipeline.mapping) {
+    for (const [column, relation] of Object.entries(pipeline.mapping.relations)) {
+      const target = project.datasets[relation.dataset];
+      if (target && target.key.length !== 1) {
+        issues.push({
+          code: 'CONFIG_RELATION_KEY',
+          severity: 'error',
+          message: `mapping.relations.${column} points at dataset "${relation.dataset}", whose key has ${target.key.length} columns; a relation needs a one-column key.`,
+          hint: 'Relate to a dataset keyed by one column (an external id).',
+          ...at(`/mapping/relations/${escapePointer(column)}/dataset`),
+        });
+      }
+    }
   }
 
   const schedule = pipeline.schedule;
