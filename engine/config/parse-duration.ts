@@ -17,3 +17,21 @@ export function formatDuration(ms: number): string {
   }
   return `${Math.round(ms / 1000)}s`;
 }
+
+/** An elapsed time for people: 167026000 → "1d 22h" (the two largest units, rounded down). */
+export function formatElapsed(ms: number): string {
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.round(ms / 1000)) * 1000;
+  for (const [unit, size] of [
+    ['d', UNIT_MS.d],
+    ['h', UNIT_MS.h],
+    ['m', UNIT_MS.m],
+    ['s', UNIT_MS.s],
+  ] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.length ? parts.slice(0, 2).join(' ') : '0s';
+}

@@ -43,6 +43,9 @@ export function summarizePlan(plan: Plan): PlanSummary {
 
 export function renderSummaryLine(summary: PlanSummary, verb: 'Plan' | 'Apply complete'): string {
   const core = `${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy`;
+  if (verb !== 'Plan' && summary.errors > 0) {
+    return `Apply failed for ${summary.errors} pipeline${summary.errors === 1 ? '' : 's'}. Done elsewhere: ${summary.add} added, ${summary.change} changed, ${summary.destroy} destroyed.`;
+  }
   return verb === 'Plan'
     ? `Plan: ${core}.`
     : `Apply complete! Resources: ${summary.add} added, ${summary.change} changed, ${summary.destroy} destroyed.`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkSqlFragment } from '../../../engine/config/count-sql-statements.js';
 import { normalizeFilenameTemplate } from '../../../engine/config/filename-template.js';
-import { formatDuration, parseDuration } from '../../../engine/config/parse-duration.js';
+import { formatDuration, formatElapsed, parseDuration } from '../../../engine/config/parse-duration.js';
 import { suggest } from '../../../engine/config/suggest.js';
 import { globToRegExp } from '../../../engine/project/find-files.js';
 
@@ -10,8 +10,8 @@ describe('checkSqlFragment', () => {
     ["status = 'active'", undefined],
     ["name = 'a;b'", undefined],
     ['"weird;col" > 1', undefined],
-    ["x = 1 -- trailing; comment", undefined],
-    ["x = 1 /* ; */ and y = 2", undefined],
+    ['x = 1 -- trailing; comment', undefined],
+    ['x = 1 /* ; */ and y = 2', undefined],
     ["x = 'it''s'", undefined],
     ['x = 1; drop table t', 'multiple-statements'],
     ['x = 1;', 'multiple-statements'],
@@ -38,6 +38,9 @@ describe('durations', () => {
     expect(parseDuration('6 hours')).toBeUndefined();
     expect(formatDuration(86_400_000)).toBe('1d');
     expect(formatDuration(90 * 60_000)).toBe('90m');
+    expect(formatElapsed(167_026_000)).toBe('1d 22h');
+    expect(formatElapsed(61_000)).toBe('1m 1s');
+    expect(formatElapsed(0)).toBe('0s');
   });
 });
 

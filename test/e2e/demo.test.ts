@@ -1,0 +1,63 @@
+/**
+ * `npm start` end to end: the newcomer's demo (scripts/demo.ts) runs the real CLI against an embedded
+ * S3 server — validate → plan → apply, a second day's files → plan → apply — and exits 0.
+ *
+ * It runs in the repository itself (the demo project is ferry.yaml + pipelines/), so it resets the
+ * gitignored state/pipelines/ and demo-data/ there, exactly as `npm start` does.
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TIMEOUT_MS = 120_000;
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+function runDemo(): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const tsx = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    const child = spawn(process.execPath, [tsx, 'scripts/demo.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a timeout takes down the demo and every ferry command it started.
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const timer = setTimeout(() => {
+      output += `\n[test] the demo did not finish within ${TIMEOUT_MS / 1000} s; killed.\n`;
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, TIMEOUT_MS - 5_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output });
+    });
+  });
+}
+
+describe('npm start (the demo)', () => {
+  it(
+    'runs validate, plan, apply, then plan and apply on the next day, and exits 0',
+    async () => {
+      const { code, signal, output } = await runDemo();
+      // On failure, the demo's whole output is the most useful message.
+      expect({ code, signal }, output).toEqual({ code: 0, signal: null });
+      // NO_COLOR: no ANSI escapes from the demo or from ferry.
+      expect(output).not.toContain('\u001b[');
+      expect(output.match(/^Plan: \d+ to add, \d+ to change, \d+ to destroy\.$/gm), output).toHaveLength(2);
+      expect(output.match(/^Apply complete! Resources: /gm), output).toHaveLength(2);
+      expect(output).toMatch(/s3:\/\/ferry-exports holds \d+ objects:/);
+      expect(output).toContain('The S3 server is stopped.');
+    },
+    TIMEOUT_MS,
+  );
+});
