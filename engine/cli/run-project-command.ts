@@ -1,5 +1,9 @@
 /** Shared body of `plan` and `apply`: load and validate, run, render, choose the exit code. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ExitCode } from '../errors/exit-codes.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan-model.js';
 import { hasErrors } from '../errors/problem.js';
 import { loadProject } from '../project/load-project.js';
 import { summarizePlan } from '../report/plan-summary.js';
@@ -24,7 +28,21 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     return ExitCode.invalidConfig;
   }
   const only = (values['pipeline'] as string[] | undefined) ?? [];
-  const plan = await runProject({ project: loaded.project, pipelines: loaded.pipelines, mode, env, only });
+  const savedPlan =
+    mode === 'apply' && typeof values['plan'] === 'string'
+      ? await readSavedPlan(resolve(cwd, values['plan']))
+      : undefined;
+  const plan = await runProject({
+    project: loaded.project,
+    pipelines: loaded.pipelines,
+    mode,
+    env,
+    only,
+    ...(savedPlan ? { savedPlan } : {}),
+  });
+  if (mode === 'plan' && typeof values['out'] === 'string') {
+    await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
+  }
   const verb = mode === 'plan' ? 'Plan' : 'Apply complete';
   const format = String(values['format']);
   if (format === 'json') output.stdout(renderPlanJson(plan));
@@ -32,6 +50,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   else
     output.stdout(renderPlanText(plan, { verb, color: output.color, showSql: values['show-sql'] === true }));
   const summary = summarizePlan(plan);
+  if (plan.pipelines.some((p) => p.error?.code === 'PLAN_STALE')) return ExitCode.stalePlan;
   if (summary.errors > 0) {
     const lockHeld = plan.pipelines.some((p) => p.error?.code === 'LOCK_HELD');
     return lockHeld && summary.errors === plan.pipelines.filter((p) => p.error?.code === 'LOCK_HELD').length
@@ -40,4 +59,31 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   }
   if (mode === 'plan' && values['detailed-exitcode'] === true && summary.hasChanges) return ExitCode.changes;
   return ExitCode.ok;
+}
+
+async function readSavedPlan(path: string): Promise<Plan> {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new FerryError('PLAN_UNREADABLE', `Cannot read the saved plan ${path}.`, {
+      cause: error,
+      hint: 'Save one with `ferry plan --out FILE`.',
+    });
+  }
+  if (data['format_version'] !== PLAN_FORMAT_VERSION || !Array.isArray(data['pipelines'])) {
+    throw new FerryError(
+      'PLAN_UNREADABLE',
+      `${path} is not a ferry plan (format_version ${PLAN_FORMAT_VERSION}).`,
+      {
+        hint: 'Save one with `ferry plan --out FILE` using this version of ferry.',
+      },
+    );
+  }
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    createdAt: String(data['createdAt']),
+    project: String(data['project']),
+    pipelines: data['pipelines'] as Plan['pipelines'],
+  };
 }

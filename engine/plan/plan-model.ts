@@ -121,6 +121,15 @@ export interface PipelinePlan {
   dataset?: DatasetEffect;
   /** SQL of each executed statement, for `--show-sql`. */
   sql: Array<{ step: Step['kind']; sql: string }>;
+  /** What `apply --plan` checks before it writes anything: the plan must still describe reality. */
+  fingerprints: {
+    /** SHA-256 of the normalized pipeline configuration. */
+    config: string;
+    /** SHA-256 of the pipeline's committed state when the plan was made. */
+    state: string;
+    /** The source objects the plan takes: key, ETag, size. */
+    inputs: Array<[string, string, number]>;
+  };
   status: 'changes' | 'no-changes' | 'error';
   error?: { code: string; message: string; hint?: string };
 }

@@ -39,6 +39,8 @@ export interface RunPipelineOptions {
   /** Root for the run's temp dir (default: the OS temp dir). */
   tempRoot?: string;
   memoryLimit?: string;
+  /** apply --plan: the saved plan of this pipeline; apply refuses (PLAN_STALE) if it no longer holds. */
+  savedPlan?: Pick<PipelinePlan, 'runId' | 'runTime' | 'fingerprints'>;
 }
 
 interface PendingRun {
@@ -133,10 +135,22 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
   }
   const datasets = await readDatasetContext(pipeline, project, store, state);
   const fingerprint = inputFingerprint(pipeline, selection);
-  const pending = mode === 'apply' ? await readPending(store.pipelineDir(pipeline.name)) : undefined;
+  // Read in plan mode too (read-only): a plan after a failed apply must show the keys the retry writes.
+  const pending = await readPending(store.pipelineDir(pipeline.name));
   const resumed = pending?.fingerprint === fingerprint ? pending : undefined;
-  const runId = resumed?.runId ?? createRunId(now);
-  const runTime = resumed ? new Date(resumed.runTime) : now;
+  const fingerprints = {
+    config: configFingerprint(pipeline),
+    state: stateFingerprint(state),
+    inputs: selection.selected.map((c): [string, string, number] => [c.key, c.etag, c.size]),
+  };
+  if (options.savedPlan) checkSavedPlan(pipeline.name, options.savedPlan.fingerprints, fingerprints);
+  // A saved plan fixes the run id and time, so apply writes exactly the keys the plan showed.
+  const runId = options.savedPlan?.runId ?? resumed?.runId ?? createRunId(now);
+  const runTime = options.savedPlan
+    ? new Date(options.savedPlan.runTime)
+    : resumed
+      ? new Date(resumed.runTime)
+      : now;
   const steps = compileSteps(pipeline, selection);
 
   const counts = emptyCounts();
@@ -164,6 +178,7 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
     counts,
     outputs: [],
     rejects: [],
+    fingerprints,
     warnings: selection.warnings.map((w) => ({ code: w.code, message: w.message })),
     sql: [],
     status: 'no-changes',
@@ -391,4 +406,38 @@ async function readDatasetContext(
     watermarks: { ...(state.exportWatermarks ?? {}) },
     nextWatermarks: {},
   };
+}
+
+export function stateFingerprint(state: PipelineState): string {
+  return createHash('sha256').update(JSON.stringify(state)).digest('hex');
+}
+
+/** I5: a saved plan is applied only if config, state and inputs are what the plan saw. */
+function checkSavedPlan(
+  pipeline: string,
+  saved: PipelinePlan['fingerprints'],
+  now: PipelinePlan['fingerprints'],
+): void {
+  const reasons: string[] = [];
+  if (saved.config !== now.config) reasons.push('its configuration changed');
+  if (saved.state !== now.state) reasons.push('its state changed (another apply ran)');
+  if (JSON.stringify(saved.inputs) !== JSON.stringify(now.inputs)) {
+    const before = new Set(saved.inputs.map((i) => i.join('|')));
+    const after = new Set(now.inputs.map((i) => i.join('|')));
+    const added = now.inputs.filter((i) => !before.has(i.join('|'))).map((i) => i[0]);
+    const gone = saved.inputs.filter((i) => !after.has(i.join('|'))).map((i) => i[0]);
+    reasons.push(
+      `its source files changed${added.length ? ` (new or modified: ${added.slice(0, 3).join(', ')}${added.length > 3 ? ', …' : ''})` : ''}${gone.length ? ` (gone or modified: ${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ', …' : ''})` : ''}`,
+    );
+  }
+  if (reasons.length) {
+    throw new FerryError(
+      'PLAN_STALE',
+      `The saved plan for pipeline "${pipeline}" is stale: ${reasons.join('; ')}.`,
+      {
+        context: { pipeline },
+        hint: 'Run `ferry plan --out FILE` again, review it, and apply the new plan.',
+      },
+    );
+  }
 }

@@ -22,6 +22,8 @@ export interface RunProjectOptions {
   /** Only these pipelines (by name). */
   only?: readonly string[];
   tempRoot?: string;
+  /** apply --plan: only the pipelines in this saved plan, each checked against it first. */
+  savedPlan?: Plan;
 }
 
 export async function runProject(options: RunProjectOptions): Promise<Plan> {
@@ -55,9 +57,30 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
       },
     );
   }
+  const saved = new Map(
+    (options.savedPlan?.pipelines ?? []).filter((p) => p.status !== 'error').map((p) => [p.pipeline, p]),
+  );
   const selected = options.pipelines
-    .filter((p) => (options.only?.length ? options.only.includes(p.name) : p.enabled))
+    .filter((p) =>
+      options.savedPlan
+        ? saved.has(p.name)
+        : options.only?.length
+          ? options.only.includes(p.name)
+          : p.enabled,
+    )
     .sort((a, b) => (a.name < b.name ? -1 : 1));
+  if (options.savedPlan) {
+    const missing = [...saved.keys()].filter((name) => !options.pipelines.some((p) => p.name === name));
+    if (missing.length) {
+      throw new FerryError(
+        'PLAN_STALE',
+        `The saved plan names pipeline(s) that no longer exist: ${missing.join(', ')}.`,
+        {
+          hint: 'Run `ferry plan --out FILE` again.',
+        },
+      );
+    }
+  }
   const results: PipelinePlan[] = [];
   try {
     for (const pipeline of selected) {
@@ -71,6 +94,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
             s3,
             now,
             ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),
+            ...(saved.has(pipeline.name) ? { savedPlan: saved.get(pipeline.name) as PipelinePlan } : {}),
           }),
         );
       } catch (error) {
@@ -107,6 +131,7 @@ function failedPlan(pipeline: Pipeline, now: Date, error: unknown): PipelinePlan
     counts: emptyCounts(),
     outputs: [],
     rejects: [],
+    fingerprints: { config: '', state: '', inputs: [] },
     warnings: [],
     sql: [],
     status: 'error',

@@ -5,7 +5,7 @@ import type { CommandSpec } from '../command.js';
 export const applyCommand: CommandSpec = {
   name: 'apply',
   summary: 'Run the pipelines once: fetch, load, map, diff, write, upload and verify, then commit state.',
-  usage: 'ferry apply [--pipeline NAME…] [--format text|markdown|json]',
+  usage: 'ferry apply [--pipeline NAME…] [--plan FILE] [--format text|markdown|json]',
   description:
     'State is committed only after every output is uploaded and verified; a failed run leaves state\n' +
     'untouched, and a retry of the same inputs writes the same object keys (no duplicates).',
@@ -20,6 +20,11 @@ export const applyCommand: CommandSpec = {
       default: 'text',
     },
     'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
+    plan: {
+      type: 'string',
+      description:
+        'Apply a plan saved with `ferry plan --out FILE`; refuses (exit 5) if sources, state or config changed since.',
+    },
   },
   examples: ['ferry apply', 'ferry apply --pipeline vendor-accounts-csv'],
   run: (context) => runProjectCommand(context, 'apply'),

@@ -8,7 +8,8 @@ import type { CommandSpec } from '../command.js';
 export const planCommand: CommandSpec = {
   name: 'plan',
   summary: 'Show what apply would do: files, row counts, diff, output keys (a dry run that writes nothing).',
-  usage: 'ferry plan [--pipeline NAME…] [--format text|markdown|json] [--detailed-exitcode] [--show-sql]',
+  usage:
+    'ferry plan [--pipeline NAME…] [--format text|markdown|json] [--detailed-exitcode] [--show-sql] [--out FILE]',
   description:
     'Reads sources and state for real, so the counts are exact. Markdown output is made for a pull-request\n' +
     'comment; JSON output is versioned (format_version).',
@@ -27,6 +28,11 @@ export const planCommand: CommandSpec = {
       description: 'Exit 2 when there is work to do, 0 when there is none.',
     },
     'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
+    out: {
+      type: 'string',
+      short: 'o',
+      description: 'Also save the plan as JSON, for `ferry apply --plan FILE`.',
+    },
   },
   examples: [
     'ferry plan',

@@ -1,0 +1,122 @@
+/**
+ * I5: `apply --plan FILE` writes exactly the keys the reviewed plan showed, and refuses (exit 5,
+ * nothing written, state untouched) when a source, the state or the configuration changed since.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../engine/cli/main.js';
+import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
+import { uniqueBucket } from '../../harness/unique-bucket.js';
+
+let server: S3TestServer;
+beforeAll(async () => {
+  server = await startS3Server();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const env = { K: 'S3RVER', S: 'S3RVER' };
+
+function hashTree(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d).sort()) {
+      const full = join(d, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (!full.includes(`${join('runs')}`)) hash.update(full).update(readFileSync(full));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex');
+}
+
+async function setup(): Promise<{ dir: string; input: string; output: string }> {
+  const input = uniqueBucket('in');
+  const output = uniqueBucket('out');
+  await server.createBucket(input);
+  await server.createBucket(output);
+  await server.client.send(
+    new PutObjectCommand({ Bucket: input, Key: 'd/a_20260101.csv', Body: 'id,v\n1,a\n2,b\n' }),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-saved-plan-'));
+  mkdirSync(join(dir, 'pipelines'));
+  writeFileSync(
+    join(dir, 'ferry.yaml'),
+    `version: 1\nconnections:\n  s3:\n    endpoint: ${server.endpoint}\n    force_path_style: true\n    auth: {kind: static, access_key_id: "\${env:K}", secret_access_key: "\${env:S}"}\n`,
+  );
+  writeFileSync(
+    join(dir, 'pipelines', 'p.yaml'),
+    `name: p\nsource:\n  kind: s3\n  connection: s3\n  bucket: ${input}\n  prefix: d/\n  format: {kind: csv}\nsink:\n  kind: s3\n  connection: s3\n  bucket: ${output}\n  filename: 'out-{{timestamp}}'\n  timestamp_format: YYYYMMDDHHmmssSSS\n  format: csv\n`,
+  );
+  return { dir, input, output };
+}
+
+async function run(dir: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    cwd: dir,
+    env,
+    output: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), color: false },
+  });
+  return { code, stdout, stderr };
+}
+
+async function keys(bucket: string): Promise<string[]> {
+  const listed = await server.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (listed.Contents ?? []).map((o) => o.Key ?? '').sort();
+}
+
+describe('apply --plan FILE', () => {
+  it('writes exactly the keys the saved plan showed, even later', async () => {
+    const { dir, output } = await setup();
+    const planned = await run(dir, ['plan', '--out', 'plan.json']);
+    expect(planned.code).toBe(0);
+    const saved = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+    expect(saved.format_version).toBe(1);
+    const plannedKeys = saved.pipelines[0].outputs.map((o: { key: string }) => o.key);
+    expect(plannedKeys).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 20)); // a later run time would give another key
+    const applied = await run(dir, ['apply', '--plan', 'plan.json']);
+    expect(applied.code).toBe(0);
+    expect(await keys(output)).toEqual(plannedKeys);
+  });
+
+  it('refuses a stale plan when a source changed, writing nothing and leaving state alone', async () => {
+    const { dir, input, output } = await setup();
+    expect((await run(dir, ['plan', '--out', 'plan.json'])).code).toBe(0);
+    await server.client.send(
+      new PutObjectCommand({ Bucket: input, Key: 'd/a_20260102.csv', Body: 'id,v\n3,c\n' }),
+    );
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    const before = hashTree(join(dir, 'state'));
+    const applied = await run(dir, ['apply', '--plan', 'plan.json']);
+    expect(applied.code).toBe(5);
+    expect(applied.stdout).toContain('PLAN_STALE');
+    expect(applied.stdout).toContain('d/a_20260102.csv');
+    expect(await keys(output)).toEqual([]);
+    expect(hashTree(join(dir, 'state'))).toBe(before);
+  });
+
+  it('refuses a plan made before another apply (state changed)', async () => {
+    const { dir } = await setup();
+    expect((await run(dir, ['plan', '--out', 'plan.json'])).code).toBe(0);
+    expect((await run(dir, ['apply'])).code).toBe(0);
+    const applied = await run(dir, ['apply', '--plan', 'plan.json']);
+    expect(applied.code).toBe(5);
+    expect(applied.stdout).toContain('state changed');
+  });
+
+  it('refuses an unreadable plan file', async () => {
+    const { dir } = await setup();
+    writeFileSync(join(dir, 'plan.json'), '{"format_version": 99}');
+    const applied = await run(dir, ['apply', '--plan', 'plan.json']);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toContain('PLAN_UNREADABLE');
+  });
+});
