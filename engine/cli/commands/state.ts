@@ -99,10 +99,10 @@ export const stateCommand: CommandSpec = {
         );
         return ExitCode.ok;
       }
+      case undefined:
+        throw new UsageError('say what to do: list, show, rollback or unlock.');
       default:
-        throw new UsageError(
-          action ? `unknown state action "${action}".` : 'say what to do: list, show, rollback or unlock.',
-        );
+        throw new UsageError(`unknown state action "${action}".`);
     }
   },
 };

@@ -77,9 +77,12 @@ describe('apply --plan FILE', () => {
     const { dir, output } = await setup();
     const planned = await run(dir, ['plan', '--out', 'plan.json']);
     expect(planned.code).toBe(0);
-    const saved = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+    const saved = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as {
+      format_version: number;
+      pipelines: Array<{ outputs: Array<{ key: string }> }>;
+    };
     expect(saved.format_version).toBe(1);
-    const plannedKeys = saved.pipelines[0].outputs.map((o: { key: string }) => o.key);
+    const plannedKeys = (saved.pipelines[0]?.outputs ?? []).map((o) => o.key);
     expect(plannedKeys).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 20)); // a later run time would give another key
     const applied = await run(dir, ['apply', '--plan', 'plan.json']);
