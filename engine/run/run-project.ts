@@ -6,6 +6,7 @@
 import type { Pipeline, Project } from '../config/model.js';
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
 import { createS3Client } from '../io/s3/create-s3-client.js';
+import { orderPipelines } from '../plan/order-pipelines.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PipelinePlan } from '../plan/plan-model.js';
 import { LocalStateStore } from '../state/local-state-store.js';
 import { emptyCounts } from '../state/pipeline-state.js';
@@ -60,15 +61,15 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
   const saved = new Map(
     (options.savedPlan?.pipelines ?? []).filter((p) => p.status !== 'error').map((p) => [p.pipeline, p]),
   );
-  const selected = options.pipelines
-    .filter((p) =>
+  const selected = orderPipelines(
+    options.pipelines.filter((p) =>
       options.savedPlan
         ? saved.has(p.name)
         : options.only?.length
           ? options.only.includes(p.name)
           : p.enabled,
-    )
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
+    ),
+  );
   if (options.savedPlan) {
     const missing = [...saved.keys()].filter((name) => !options.pipelines.some((p) => p.name === name));
     if (missing.length) {
