@@ -28,7 +28,7 @@ const pipeline = (
         Object.entries(relations).map(([c, d]) => [c, { dataset: d, onMissing: 'count' }]),
       ),
     },
-  }) as Pipeline;
+  });
 
 describe('orderPipelines', () => {
   it('runs writers of a dataset before its readers, otherwise by name', () => {
