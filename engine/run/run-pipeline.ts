@@ -10,7 +10,7 @@
  * keys come out the same and nothing is duplicated.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pipeline, Project } from '../config/model.js';
 import { createDuckDbSession } from '../duckdb/create-duckdb-session.js';
@@ -27,6 +27,7 @@ import type { DatasetContext } from '../steps/dataset-context.js';
 import type { LocalStateStore } from '../state/local-state-store.js';
 import { emptyCounts, MAX_HISTORY, type PipelineState, type RunRecord } from '../state/pipeline-state.js';
 import { executeStep } from '../steps/execute-step.js';
+import { checkOutputsAbsent } from './check-outputs-absent.js';
 import type { S3Access, StepContext } from '../steps/step-context.js';
 
 export interface RunPipelineOptions {
@@ -234,13 +235,25 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
     };
     const pipelineDir = store.pipelineDir(pipeline.name);
     for (const step of steps) {
+      if (step.kind === 'upload') {
+        await checkOutputsAbsent({
+          pipeline: pipeline.name,
+          runId,
+          outputs: context.outputs,
+          defaultConnection: step.connection,
+          s3: options.s3,
+        });
+      }
       if (mode === 'plan' && WRITING_STEPS.has(step.kind)) break;
       if (step.kind === 'upload' && context.outputs.length > 0) {
-        // Journal the run time first: a retry after a failure renders the same keys.
+        // Journal the run time first: a retry after a failure renders the same keys. Written aside and
+        // renamed, so a crash mid-write cannot leave a torn journal (which would mean new keys).
+        const journal = join(pipelineDir, 'pending.json');
         await writeFile(
-          join(pipelineDir, 'pending.json'),
+          `${journal}.tmp`,
           JSON.stringify({ fingerprint, runId, runTime: runTime.toISOString() }) + '\n',
         );
+        await rename(`${journal}.tmp`, journal);
       }
       await executeStep(context, step, {
         commitState: async () => {

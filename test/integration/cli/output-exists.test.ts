@@ -1,0 +1,57 @@
+/** ferry refuses to overwrite an object another run wrote, in plan and in apply. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli } from '../../../engine/cli/main.js';
+import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
+import { uniqueBucket } from '../../harness/unique-bucket.js';
+
+let server: S3TestServer;
+beforeAll(async () => {
+  server = await startS3Server();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function run(dir: string, argv: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const code = await runCli(argv, {
+    cwd: dir,
+    env: { K: 'S3RVER', S: 'S3RVER' },
+    output: { stdout: (t) => void (stdout += t), stderr: (t) => void (stdout += t), color: false },
+  });
+  return { code, stdout };
+}
+
+it('a fixed filename is written once; the next run with new input is refused, old output kept', async () => {
+  const input = uniqueBucket('in');
+  const output = uniqueBucket('out');
+  await server.createBucket(input);
+  await server.createBucket(output);
+  await server.client.send(new PutObjectCommand({ Bucket: input, Key: 'a_1.csv', Body: 'id\n1\n' }));
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-exists-'));
+  mkdirSync(join(dir, 'pipelines'));
+  writeFileSync(
+    join(dir, 'ferry.yaml'),
+    `version: 1\nconnections:\n  s3:\n    endpoint: ${server.endpoint}\n    force_path_style: true\n    auth: {kind: static, access_key_id: "\${env:K}", secret_access_key: "\${env:S}"}\n`,
+  );
+  writeFileSync(
+    join(dir, 'pipelines', 'p.yaml'),
+    `name: p\nsource: {kind: s3, connection: s3, bucket: ${input}, format: {kind: csv}}\nsink: {kind: s3, connection: s3, bucket: ${output}, filename: fixed.csv, format: csv}\n`,
+  );
+  expect((await run(dir, ['apply'])).code).toBe(0);
+  await server.client.send(new PutObjectCommand({ Bucket: input, Key: 'a_2.csv', Body: 'id\n2\n' }));
+  const planned = await run(dir, ['plan']);
+  expect(planned.code).toBe(1);
+  expect(planned.stdout).toContain('OUTPUT_EXISTS');
+  const applied = await run(dir, ['apply']);
+  expect(applied.code).toBe(1);
+  expect(applied.stdout).toContain('OUTPUT_EXISTS');
+  const body = await (
+    await server.client.send(new GetObjectCommand({ Bucket: output, Key: 'fixed.csv' }))
+  ).Body?.transformToString();
+  expect(body).toBe('id\n1\n');
+});
