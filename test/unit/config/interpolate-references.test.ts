@@ -28,7 +28,10 @@ describe('interpolateReferences', () => {
   });
 
   it('reports unset variables and malformed references at their pointer', () => {
-    const result = interpolateReferences({ a: { b: '${env:MISSING}' }, c: '${vault:x}' }, { secretKeys: new Set(), resolve });
+    const result = interpolateReferences(
+      { a: { b: '${env:MISSING}' }, c: '${vault:x}' },
+      { secretKeys: new Set(), resolve },
+    );
     expect(result.issues.map((i) => [i.code, i.pointer])).toEqual([
       ['CONFIG_REFERENCE_UNSET', '/a/b'],
       ['CONFIG_REFERENCE_INVALID', '/c'],
@@ -36,7 +39,10 @@ describe('interpolateReferences', () => {
   });
 
   it('does not re-interpret substituted text (no injection)', () => {
-    const result = interpolateReferences({ a: '${env:X}' }, { secretKeys: new Set(), resolve: () => '${env:HOST}' });
+    const result = interpolateReferences(
+      { a: '${env:X}' },
+      { secretKeys: new Set(), resolve: () => '${env:HOST}' },
+    );
     expect(result.value).toEqual({ a: '${env:HOST}' });
   });
 });

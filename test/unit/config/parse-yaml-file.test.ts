@@ -37,7 +37,9 @@ describe('parseYamlFile', () => {
     for (let i = 0; i < 8; i++) {
       const prev = String.fromCharCode(97 + i);
       const next = String.fromCharCode(98 + i);
-      lines.push(`${next}: &${next} [*${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}]`);
+      lines.push(
+        `${next}: &${next} [*${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}, *${prev}]`,
+      );
     }
     expect(parse(lines.join('\n') + '\n').problems.map((p) => p.code)).toEqual(['YAML_ALIAS_LIMIT']);
   });

@@ -12,23 +12,22 @@ const pipeline = (
   source: Pipeline['source'],
   sink: Pipeline['sink'],
   relations: Record<string, string> = {},
-): Pipeline =>
-  ({
-    name,
-    source,
-    sink,
-    enabled: true,
-    origin: { file: 'x', pointer: '' },
-    mapping: {
-      rename: {},
-      cast: {},
-      compute: {},
-      required: [],
-      relations: Object.fromEntries(
-        Object.entries(relations).map(([c, d]) => [c, { dataset: d, onMissing: 'count' }]),
-      ),
-    },
-  });
+): Pipeline => ({
+  name,
+  source,
+  sink,
+  enabled: true,
+  origin: { file: 'x', pointer: '' },
+  mapping: {
+    rename: {},
+    cast: {},
+    compute: {},
+    required: [],
+    relations: Object.fromEntries(
+      Object.entries(relations).map(([c, d]) => [c, { dataset: d, onMissing: 'count' }]),
+    ),
+  },
+});
 
 describe('orderPipelines', () => {
   it('runs writers of a dataset before its readers, otherwise by name', () => {
