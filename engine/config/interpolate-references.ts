@@ -52,10 +52,10 @@ export function parseReference(body: string): Reference | undefined {
   return undefined;
 }
 
-/** True when the whole string is exactly one reference. */
-export function isSingleReference(value: string): boolean {
+/** The reference when the whole string is exactly one `${…}` reference, else undefined. */
+export function parseSingleReference(value: string): Reference | undefined {
   const match = /^\$\{([^}]*)\}$/.exec(value);
-  return match !== null && parseReference(match[1] ?? '') !== undefined;
+  return match ? parseReference(match[1] ?? '') : undefined;
 }
 
 /**
@@ -63,8 +63,7 @@ export function isSingleReference(value: string): boolean {
  * (a default would put a literal secret in the file).
  */
 export function isSecretReference(value: string): boolean {
-  const match = /^\$\{([^}]*)\}$/.exec(value);
-  const ref = match ? parseReference(match[1] ?? '') : undefined;
+  const ref = parseSingleReference(value);
   return ref !== undefined && ref.defaultValue === undefined;
 }
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Connection, SecretRef } from '../config/model.js';
-import { parseReference } from '../config/interpolate-references.js';
+import { parseSingleReference } from '../config/interpolate-references.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { S3ConnectionSettings } from '../io/s3/s3-connection.js';
 
@@ -13,8 +13,7 @@ export function resolveSecret(
   secret: SecretRef,
   context: { env: NodeJS.ProcessEnv; projectDir: string; connection: string; field: string },
 ): string {
-  const match = /^\$\{([^}]*)\}$/.exec(secret.ref);
-  const ref = match ? parseReference(match[1] ?? '') : undefined;
+  const ref = parseSingleReference(secret.ref);
   let value: string | undefined;
   if (ref?.kind === 'env') value = context.env[ref.name];
   else if (ref?.kind === 'file') {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   interpolateReferences,
-  isSingleReference,
+  isSecretReference,
   parseReference,
 } from '../../../engine/config/interpolate-references.js';
 
@@ -60,9 +60,10 @@ describe('reference syntax', () => {
   });
 
   it('recognizes exactly-one-reference strings', () => {
-    expect(isSingleReference('${env:AWS_SECRET}')).toBe(true);
-    expect(isSingleReference('${file:/x}')).toBe(true);
-    expect(isSingleReference('prefix${env:A}')).toBe(false);
-    expect(isSingleReference('wJalrXUtnFEMI/K7MDENG')).toBe(false);
+    expect(isSecretReference('${env:AWS_SECRET}')).toBe(true);
+    expect(isSecretReference('${file:/x}')).toBe(true);
+    expect(isSecretReference('${env:AWS_SECRET:-literal}')).toBe(false);
+    expect(isSecretReference('prefix${env:A}')).toBe(false);
+    expect(isSecretReference('wJalrXUtnFEMI/K7MDENG')).toBe(false);
   });
 });
