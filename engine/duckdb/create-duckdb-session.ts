@@ -57,6 +57,9 @@ function sandboxStatements(tempDir: string, memoryLimit: string, threads: number
     ...(threads === undefined ? [] : [`SET threads = ${threads}`]),
     // load-csv relies on CREATE TABLE AS keeping file order (the header record is rowid 0).
     'SET preserve_insertion_order = true',
+    // DuckDB defaults to the host's zone: TIMESTAMPTZ text, casts and timezone() would then differ
+    // between machines. Outputs must not depend on where ferry runs.
+    "SET TimeZone = 'UTC'",
     `SET allowed_directories = ${quoteStringList([tempDir])}`,
     'SET enable_external_access = false',
     'SET lock_configuration = true',

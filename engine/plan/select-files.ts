@@ -6,6 +6,7 @@
 import { RE2JS } from 're2js';
 import type { S3Source } from '../config/model.js';
 import { formatDuration } from '../config/parse-duration.js';
+import { FerryError } from '../errors/ferry-error.js';
 import type { PipelineState, ProcessedObject } from '../state/pipeline-state.js';
 import { parseTimestamp } from '../time/timestamp-format.js';
 
@@ -171,13 +172,33 @@ export function selectFiles(
     }
     selected = selected.slice(0, source.maxFiles);
   }
+  // Only files this run takes count as changed (a replaced file that is not the newest is not loaded).
+  const changedSelected = changed.filter((key) => selected.some((c) => c.key === key));
+  if (source.onChanged === 'fail' && changedSelected.length > 0) {
+    const [first] = changedSelected;
+    throw new FerryError(
+      'SOURCE_FILE_CHANGED',
+      `${changedSelected.length} processed file${changedSelected.length === 1 ? ' was' : 's were'} replaced with new content under the same key: s3://${source.bucket}/${first ?? ''}${changedSelected.length > 1 ? ' …' : ''} (on_changed: fail).`,
+      {
+        context: { bucket: source.bucket, key: first ?? '' },
+        hint: 'Check with the sender why the file changed; set on_changed: reprocess to load it again, or skip to ignore it.',
+      },
+    );
+  }
   if (candidates.length === 0) {
     warnings.push({
       code: 'SOURCE_NO_FILES',
       message: `No object under s3://${source.bucket}/${source.prefix} matches ${source.match ?? '(any name)'}.`,
     });
   }
-  return { listed: listing.length, matched: candidates.length, selected, changed, skipped, warnings };
+  return {
+    listed: listing.length,
+    matched: candidates.length,
+    selected,
+    changed: changedSelected,
+    skipped,
+    warnings,
+  };
 }
 
 function compareTimestamp(a: Candidate, b: Candidate): number {

@@ -183,5 +183,5 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
 function rawPipelineGlobs(value: unknown): string[] | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const globs = (value as Record<string, unknown>)['pipelines'];
-  return Array.isArray(globs) && globs.every((g) => typeof g === 'string') ? (globs) : undefined;
+  return Array.isArray(globs) && globs.every((g) => typeof g === 'string') ? globs : undefined;
 }

@@ -10,7 +10,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import type { Mapping } from '../config/model.js';
 import { suggest } from '../config/suggest.js';
 import { quoteIdent, quoteLiteral } from '../duckdb/sql.js';
-import { toStrptimeFormat } from './to-strptime-format.js';
+import { compileTimestampSql } from './compile-timestamp-sql.js';
 
 /** Columns ferry adds to every loaded row: which file, which data record (1-based). */
 export const FILE_COLUMN = '_ferry_file';
@@ -126,12 +126,14 @@ export function compileMappingSql(input: {
     const raw = q(source);
     const type = mapping.cast[output];
     if (mapping.timestamp?.column === output) {
-      const zone = mapping.timestamp.timezone ?? input.timezone;
-      const parsed = mapping.timestamp.format
-        ? `try_strptime(CAST(${raw} AS VARCHAR), ${quoteLiteral(toStrptimeFormat(mapping.timestamp.format))})`
-        : `TRY_CAST(${raw} AS TIMESTAMP)`;
-      const expr = `timezone(${quoteLiteral(zone)}, CAST(${parsed} AS TIMESTAMP))`;
-      base.push(`${expr} AS ${q(output)}`);
+      const parsed = compileTimestampSql({
+        raw,
+        format: mapping.timestamp.format,
+        timezone: mapping.timestamp.timezone ?? input.timezone,
+        pipeline,
+        column: output,
+      });
+      base.push(`${parsed} AS ${q(output)}`);
       rejectConditions.push(
         `WHEN ${raw} IS NOT NULL AND ${parsed} IS NULL THEN ${quoteLiteral(`timestamp column "${output}" does not read as ${mapping.timestamp.format ?? 'an ISO timestamp'}`)}`,
       );

@@ -13,6 +13,11 @@ import { querySql, runSql, type StepContext } from './step-context.js';
 export const ORDER_COLUMN = '_ferry_order';
 
 export async function executeDiffStep(context: StepContext, step: DiffStep): Promise<void> {
+  if (context.columns.length === 0) {
+    // Nothing was loaded (every file empty and skipped): an empty file is not an empty snapshot, so
+    // nothing is compared, nothing counts as removed, and the previous snapshot stays.
+    return;
+  }
   const key = step.key;
   const sql = compileDiffSql({
     mappedTable: context.outputTable ?? 'mapped',

@@ -82,6 +82,18 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     }
     context.counts.rowsRead += loaded.rowsLoaded + loaded.rowsRejected;
     context.counts.rowsRejected += loaded.rowsRejected;
+    (context.loadedFiles ??= []).push({
+      key,
+      rowsLoaded: loaded.rowsLoaded,
+      rowsRejected: loaded.rowsRejected,
+    });
+    if (!loaded.tableCreated && loaded.rowsRejected === 0) {
+      // Said out loud: a skipped empty file is marked processed, so it must not vanish silently.
+      context.warnings.push({
+        code: 'SOURCE_FILE_EMPTY',
+        message: `${displayName} has no data rows; skipped (empty_file: skip).`,
+      });
+    }
     if (!loaded.tableCreated) continue;
     for (const column of loaded.columns) {
       if (column === FILE_COLUMN || column === ROW_COLUMN) {

@@ -1,15 +1,35 @@
 /**
  * map: fields, renames, casts, computed columns, the event timestamp and the rest-as-traits map,
  * in one SQL statement. Rows that fail a cast, a timestamp or a required column are rejected with
- * file, row and reason, so rows read = rows mapped + rows rejected.
+ * file, row and reason, so rows read = rows mapped + rows rejected; they count against the file's
+ * max_rejects budget together with the reader's rejects.
  */
+import { enforceMaxRejects } from '../duckdb/enforce-max-rejects.js';
 import { quoteIdent as q } from '../duckdb/sql.js';
+import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { MapStep } from '../plan/plan-model.js';
 import { compileMappingSql, FILE_COLUMN, REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
 
 export async function executeMapStep(context: StepContext, step: MapStep): Promise<void> {
+  if (context.sourceColumns.length === 0) {
+    // Nothing was loaded (every file empty under empty_file: skip): there are no columns to check the
+    // mapping against and no rows to map. Later steps see an empty output; diff keeps its snapshot.
+    await runSql(
+      context,
+      'map',
+      `CREATE TABLE ${q(step.table)} (${q(FILE_COLUMN)} VARCHAR, ${q(ROW_COLUMN)} BIGINT, ${q(REJECT_COLUMN)} VARCHAR)`,
+    );
+    context.columns = [];
+    await runSql(
+      context,
+      'map',
+      `CREATE VIEW ${q('output')} AS SELECT ${q(ROW_COLUMN)} AS ${q(ORDER_COLUMN)} FROM ${q(step.table)}`,
+    );
+    context.outputTable = 'output';
+    return;
+  }
   const compiled = compileMappingSql({
     mapping: context.pipeline.mapping,
     inputTable: 'source',
@@ -42,6 +62,7 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
         reason: String(row['reason']),
       });
     }
+    await enforceFileBudgets(context, step.table);
   }
   if (context.pipeline.diff) {
     context.outputTable = step.table;
@@ -53,5 +74,33 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
       `CREATE VIEW ${q('output')} AS SELECT ${[...compiled.columns.map(q), `${q(ROW_COLUMN)} AS ${q(ORDER_COLUMN)}`].join(', ')} FROM ${q(step.table)} WHERE ${q(REJECT_COLUMN)} IS NULL`,
     );
     context.outputTable = 'output';
+  }
+}
+
+/**
+ * max_rejects is a budget per file for every rejected row, whether the reader rejected it (ragged,
+ * bad quoting) or the mapping did (a cast, a timestamp, a required column): a file over budget fails
+ * the run, as the load step does for reader rejects alone.
+ */
+async function enforceFileBudgets(context: StepContext, table: string): Promise<void> {
+  const source = context.pipeline.source;
+  if (source.kind !== 's3' || source.format.kind !== 'csv') return;
+  const maxRejects = source.format.maxRejects;
+  const perFile = await querySql(
+    context,
+    'map',
+    `SELECT ${q(FILE_COLUMN)} AS file, count(*) AS n FROM ${q(table)} WHERE ${q(REJECT_COLUMN)} IS NOT NULL GROUP BY 1 ORDER BY 1`,
+  );
+  for (const row of perFile) {
+    const key = String(row['file']);
+    const mapped = Number(row['n']);
+    const loaded = context.loadedFiles?.find((f) => f.key === key);
+    enforceMaxRejects({
+      format: 'CSV',
+      displayName: formatS3Uri(source.bucket, key),
+      rowsLoaded: (loaded?.rowsLoaded ?? mapped) - mapped,
+      rowsRejected: (loaded?.rowsRejected ?? 0) + mapped,
+      maxRejects,
+    });
   }
 }

@@ -46,6 +46,8 @@ export interface StepContext {
   fetched: FetchedFile[];
   /** Columns of the loaded source (file order, internal columns excluded). */
   sourceColumns: string[];
+  /** Per source file: data rows loaded and rows the reader rejected (the map step adds its own). */
+  loadedFiles?: Array<{ key: string; rowsLoaded: number; rowsRejected: number }>;
   /** Output columns after mapping. */
   columns: string[];
   /** Table holding the rows to write (after map/diff). */

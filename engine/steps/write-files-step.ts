@@ -52,8 +52,16 @@ export async function executeWriteFilesStep(context: StepContext, _step: WriteFi
     columns = [...sink.fields];
   }
   const [countRow] = await querySql(context, 'write-files', `SELECT count(*) AS n FROM ${q(table)}`);
-  const total = Math.min(Number(countRow?.['n'] ?? 0), sink.limit ?? Infinity);
+  const available = Number(countRow?.['n'] ?? 0);
+  const total = Math.min(available, sink.limit ?? Infinity);
   context.counts.rowsWritten = total;
+  if (total < available) {
+    // Rows cut by sink.limit are not published by this run; say so rather than drop them silently.
+    context.warnings.push({
+      code: 'SINK_LIMIT_REACHED',
+      message: `${available - total} of ${available} rows were not written: sink.limit is ${total}.`,
+    });
+  }
   if (total === 0) return;
 
   // The rows to write, in a stable order, limited once.

@@ -1,0 +1,167 @@
+/**
+ * Diff end to end across two daily snapshots: added / changed / removed / unchanged counts, only
+ * added and changed rows published (plus tombstones when asked), whole-row diff without a key, and
+ * the snapshot committed by apply only — a plan leaves state as it was.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyCounts } from '../../../engine/state/pipeline-state.js';
+import { at, startEngineFixture, type EngineFixture } from './engine-fixture.js';
+
+let fx: EngineFixture;
+beforeAll(async () => {
+  fx = await startEngineFixture();
+});
+afterAll(async () => {
+  await fx?.stop();
+});
+
+const DAY1 = 'id,name,plan\n1,Ada,pro\n2,Bob,free\n3,Cy,free\n';
+// 1 unchanged, 2 changed, 3 removed, 4 added.
+const DAY2 = 'id,name,plan\n1,Ada,pro\n2,Bob,pro\n4,Di,free\n';
+
+async function snapshotProject(diff: boolean | Record<string, unknown>) {
+  const project = await fx.createProject();
+  await project.writePipeline('p', {
+    name: 'p',
+    source: {
+      prefix: 'in/',
+      match: '^accounts_(?P<timestamp>\\d{8})\\.csv$',
+      timestamp_format: 'YYYYMMDD',
+      pick: 'newest',
+      format: { kind: 'csv' },
+    },
+    diff,
+    sink: {
+      directory: 'out/',
+      filename: 'changed-{{timestamp}}',
+      timestamp_format: 'YYYYMMDD',
+      format: 'csv',
+    },
+  });
+  return project;
+}
+
+const day1 = at('2024-05-01T06:00:00Z');
+const day2 = at('2024-05-02T06:00:00Z');
+
+describe('diff with a key', () => {
+  it('publishes added and changed rows only, counts every class, commits the snapshot on apply', async () => {
+    const project = await snapshotProject({ key: ['id'] });
+    await project.put('in/accounts_20240501.csv', DAY1);
+
+    // Plan first: the counts are there, but nothing is committed.
+    const planned = await project.run('plan', { now: day1 });
+    expect(planned.error).toBeUndefined();
+    expect(planned.counts).toEqual({
+      ...emptyCounts(),
+      filesMatched: 1,
+      filesNew: 1,
+      rowsRead: 3,
+      rowsAdded: 3,
+      rowsWritten: 3,
+    });
+    expect(await project.hashState()).toEqual({});
+    expect(await project.list()).toEqual([]);
+
+    const first = await project.run('apply', { now: day1 });
+    expect(first.counts).toEqual({ ...planned.counts, objectsWritten: 1 });
+    const state1 = await project.readState('p');
+    expect(state1?.['snapshot']).toMatchObject({ rows: 3, key: ['id'] });
+
+    await project.put('in/accounts_20240502.csv', DAY2);
+    const hashBeforePlan = await project.hashState();
+    const planned2 = await project.run('plan', { now: day2 });
+    const expected2 = {
+      ...emptyCounts(),
+      filesMatched: 2,
+      filesNew: 1,
+      filesSkipped: 1,
+      rowsRead: 3,
+      rowsAdded: 1,
+      rowsChanged: 1,
+      rowsRemoved: 1,
+      rowsUnchanged: 1,
+      rowsWritten: 2,
+    };
+    expect(planned2.counts).toEqual(expected2);
+    // The plan compared against the committed snapshot and left it alone.
+    expect(await project.hashState()).toEqual(hashBeforePlan);
+
+    const second = await project.run('apply', { now: day2 });
+    expect(second.counts).toEqual({ ...expected2, objectsWritten: 1 });
+    expect((await project.list()).map((o) => o.key)).toEqual([
+      'out/changed-20240501.csv',
+      'out/changed-20240502.csv',
+    ]);
+    expect((await project.get('out/changed-20240501.csv')).toString()).toBe(DAY1);
+    expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
+      'id,name,plan\n2,Bob,pro\n4,Di,free\n',
+    );
+    const state2 = await project.readState('p');
+    expect(state2?.['snapshot']).toMatchObject({ rows: 3, key: ['id'] });
+    expect((state2?.['snapshot'] as { file: string }).file).not.toBe(
+      (state1?.['snapshot'] as { file: string }).file,
+    );
+    // Exactly one snapshot file is kept, the one state.json names.
+    const snapshots = Object.keys(await project.hashState()).filter((k) => k.includes('snapshot-'));
+    expect(snapshots).toEqual([`pipelines/p/${(state2?.['snapshot'] as { file: string }).file}`]);
+  });
+
+  it('emits tombstones for removed keys in the flag column', async () => {
+    const project = await snapshotProject({ key: ['id'], tombstones: { column: '_deleted' } });
+    await project.put('in/accounts_20240501.csv', DAY1);
+    expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
+    expect((await project.get('out/changed-20240501.csv')).toString()).toBe(
+      'id,name,plan,_deleted\n1,Ada,pro,false\n2,Bob,free,false\n3,Cy,free,false\n',
+    );
+    await project.put('in/accounts_20240502.csv', DAY2);
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.counts).toMatchObject({
+      rowsAdded: 1,
+      rowsChanged: 1,
+      rowsRemoved: 1,
+      rowsUnchanged: 1,
+      rowsWritten: 3,
+    });
+    expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
+      'id,name,plan,_deleted\n2,Bob,pro,false\n4,Di,free,false\n3,,,true\n',
+    );
+  });
+});
+
+describe('diff without a key', () => {
+  it('compares whole rows: a changed row reads as one added and one removed', async () => {
+    const project = await snapshotProject(true);
+    await project.put('in/accounts_20240501.csv', DAY1);
+    expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
+    await project.put('in/accounts_20240502.csv', DAY2);
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.counts).toMatchObject({
+      rowsRead: 3,
+      rowsAdded: 2,
+      rowsChanged: 0,
+      rowsRemoved: 2,
+      rowsUnchanged: 1,
+      rowsWritten: 2,
+    });
+    expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
+      'id,name,plan\n2,Bob,pro\n4,Di,free\n',
+    );
+    expect((await project.readState('p'))?.['snapshot']).toMatchObject({ rows: 3, key: null });
+  });
+
+  it('a second apply of the same snapshot publishes nothing', async () => {
+    const project = await snapshotProject(true);
+    await project.put('in/accounts_20240501.csv', DAY1);
+    expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
+    // The same content under a new name: every row is unchanged.
+    await project.put('in/accounts_20240502.csv', DAY1);
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.counts).toMatchObject({ rowsUnchanged: 3, rowsWritten: 0, objectsWritten: 0 });
+    expect(second.outputs).toEqual([]);
+    expect((await project.list()).map((o) => o.key)).toEqual(['out/changed-20240501.csv']);
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * Whole-engine tests through the real S3 wire protocol: one s3rver per test file, and per test a temp
+ * project directory (ferry.yaml + pipelines/*.yaml + state/) with its own source and sink buckets.
+ * Runs go through loadProject + runProject (so a test can inject the clock) or through runCli.
+ * Outputs are read back with the SDK; DuckDB reads them in a scratch session for exact rows.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { stringify } from 'yaml';
+import { runCli } from '../../../engine/cli/main.js';
+import { createDuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
+import { quoteLiteral } from '../../../engine/duckdb/sql.js';
+import type { PipelinePlan, Plan } from '../../../engine/plan/plan-model.js';
+import { loadProject } from '../../../engine/project/load-project.js';
+import { runProject } from '../../../engine/run/run-project.js';
+import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
+import { uniqueBucket } from '../../harness/unique-bucket.js';
+
+/** s3rver's fixed key pair, passed to ferry through `${env:…}` references. */
+export const TEST_ENV: NodeJS.ProcessEnv = { FERRY_TEST_KEY: 'S3RVER', FERRY_TEST_SECRET: 'S3RVER' };
+
+export interface EngineFixture {
+  server: S3TestServer;
+  client: S3Client;
+  /** A new project dir with its own buckets; removed by `stop`. */
+  createProject: (options?: CreateProjectOptions) => Promise<TestProject>;
+  stop: () => Promise<void>;
+}
+
+export interface CreateProjectOptions {
+  /** Endpoint of the sink connection `dst` (default: the s3rver endpoint; a fault proxy for fault tests). */
+  sinkEndpoint?: string;
+  /** `defaults.timezone` of the project. */
+  timezone?: string;
+  /** Extra `max_attempts` for both connections (default 2: fault tests stay fast). */
+  maxAttempts?: number;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+}
+
+export interface TestProject {
+  dir: string;
+  stateDir: string;
+  sourceBucket: string;
+  sinkBucket: string;
+  /**
+   * Writes pipelines/<name>.yaml. An object is completed with the defaults below and written as YAML
+   * (source: kind s3, connection src, the source bucket; sink: kind s3, connection dst, the sink
+   * bucket); a string is written as it is.
+   */
+  writePipeline: (name: string, spec: PipelineInput | string) => Promise<void>;
+  /** Puts an object into the source bucket. */
+  put: (key: string, body: string | Buffer) => Promise<void>;
+  /** loadProject + runProject; fails the test on config problems. Returns the one pipeline's plan. */
+  run: (mode: 'plan' | 'apply', options?: { now?: Date; pipeline?: string }) => Promise<PipelinePlan>;
+  /** Every pipeline of the project, in name order. */
+  runAll: (mode: 'plan' | 'apply', options?: { now?: Date }) => Promise<Plan>;
+  /** The CLI in-process, output captured. */
+  cli: (args: readonly string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Objects in the sink bucket (or another), sorted by key. */
+  list: (bucket?: string) => Promise<ObjectInfo[]>;
+  get: (key: string, bucket?: string) => Promise<Buffer>;
+  /** Relative path → SHA-256 of every file under state/ (empty when there is none). */
+  hashState: () => Promise<Record<string, string>>;
+  /** Reads the pipeline's committed state.json (undefined before the first commit). */
+  readState: (pipeline: string) => Promise<Record<string, unknown> | undefined>;
+}
+
+export interface PipelineInput {
+  name: string;
+  source: Record<string, unknown>;
+  mapping?: Record<string, unknown>;
+  diff?: boolean | Record<string, unknown>;
+  sink: Record<string, unknown>;
+}
+
+/** Starts one s3rver for a test file (call in beforeAll; `stop` in afterAll). */
+export async function startEngineFixture(): Promise<EngineFixture> {
+  const server = await startS3Server();
+  const dirs: string[] = [];
+  const createProject = async (options: CreateProjectOptions = {}): Promise<TestProject> => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-engine-'));
+    dirs.push(dir);
+    await mkdir(join(dir, 'pipelines'));
+    const sourceBucket = uniqueBucket('src');
+    const sinkBucket = uniqueBucket('dst');
+    await server.createBucket(sourceBucket);
+    await server.createBucket(sinkBucket);
+    const connection = (endpoint: string) => ({
+      region: 'us-east-1',
+      endpoint,
+      force_path_style: true,
+      auth: {
+        kind: 'static',
+        access_key_id: '${env:FERRY_TEST_KEY}',
+        secret_access_key: '${env:FERRY_TEST_SECRET}',
+      },
+      timeouts: { connect_ms: 2000, request_ms: 10000, body_idle_ms: 5000 },
+      max_attempts: options.maxAttempts ?? 2,
+    });
+    const projectSpec = {
+      version: 1,
+      connections: {
+        src: connection(server.endpoint),
+        dst: connection(options.sinkEndpoint ?? server.endpoint),
+      },
+      state: { kind: 'local', directory: 'state' },
+      ...(options.timezone ? { defaults: { timezone: options.timezone } } : {}),
+    };
+    await writeFile(join(dir, 'ferry.yaml'), stringify(projectSpec));
+    const stateDir = join(dir, 'state');
+
+    const load = () => {
+      const loaded = loadProject({ cwd: dir, env: TEST_ENV });
+      const errors = loaded.problems.filter((p) => p.severity === 'error');
+      if (errors.length || !loaded.project) {
+        throw new Error(`config problems: ${JSON.stringify(errors, null, 2)}`);
+      }
+      return { project: loaded.project, pipelines: loaded.pipelines };
+    };
+
+    const runAll = async (mode: 'plan' | 'apply', runOptions: { now?: Date; pipeline?: string } = {}) => {
+      const { project, pipelines } = load();
+      return await runProject({
+        project,
+        pipelines,
+        mode,
+        env: TEST_ENV,
+        ...(runOptions.now ? { now: runOptions.now } : {}),
+        ...(runOptions.pipeline ? { only: [runOptions.pipeline] } : {}),
+      });
+    };
+
+    return {
+      dir,
+      stateDir,
+      sourceBucket,
+      sinkBucket,
+      writePipeline: async (name, spec) => {
+        const text =
+          typeof spec === 'string'
+            ? spec
+            : stringify({
+                ...spec,
+                source: { kind: 's3', connection: 'src', bucket: sourceBucket, ...spec.source },
+                sink: { kind: 's3', connection: 'dst', bucket: sinkBucket, ...spec.sink },
+              });
+        await writeFile(join(dir, 'pipelines', `${name}.yaml`), text);
+      },
+      put: async (key, body) => {
+        await server.client.send(new PutObjectCommand({ Bucket: sourceBucket, Key: key, Body: body }));
+      },
+      runAll,
+      run: async (mode, runOptions = {}) => {
+        const plan = await runAll(mode, runOptions);
+        const [first] = plan.pipelines;
+        if (!first || plan.pipelines.length !== 1) {
+          throw new Error(`expected one pipeline in the plan, got ${plan.pipelines.length}`);
+        }
+        return first;
+      },
+      cli: async (args) => {
+        let stdout = '';
+        let stderr = '';
+        const code = await runCli(args, {
+          cwd: dir,
+          env: TEST_ENV,
+          output: {
+            stdout: (text) => void (stdout += text),
+            stderr: (text) => void (stderr += text),
+            color: false,
+          },
+        });
+        return { code, stdout, stderr };
+      },
+      list: (bucket = sinkBucket) => listAll(server.client, bucket),
+      get: (key, bucket = sinkBucket) => getObject(server.client, bucket, key),
+      hashState: () => hashTree(stateDir),
+      readState: async (pipeline) => {
+        try {
+          const text = await readFile(join(stateDir, 'pipelines', pipeline, 'state.json'), 'utf8');
+          return JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  };
+  return {
+    server,
+    client: server.client,
+    createProject,
+    stop: async () => {
+      await server.stop();
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
+}
+
+export async function listAll(client: S3Client, bucket: string): Promise<ObjectInfo[]> {
+  const objects: ObjectInfo[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, ...(token ? { ContinuationToken: token } : {}) }),
+    );
+    for (const o of page.Contents ?? []) objects.push({ key: o.Key ?? '', size: o.Size ?? 0 });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+export async function getObject(client: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = await response.Body?.transformToByteArray();
+  return Buffer.from(bytes ?? []);
+}
+
+async function hashTree(root: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else
+        result[relative(root, path)] = createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
+    }
+  };
+  await walk(root);
+  return Object.fromEntries(Object.entries(result).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * Reads bytes with DuckDB in a scratch sandboxed session: `reader` is a table function call with
+ * `$path` where the file goes, e.g. `read_csv($path, all_varchar=true)`. Rows as objects, in file order.
+ */
+export async function queryFile(
+  bytes: Buffer,
+  fileName: string,
+  reader: string,
+): Promise<Array<Record<string, unknown>>> {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-read-'));
+  try {
+    const path = join(dir, fileName);
+    await writeFile(path, bytes);
+    const session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 1 });
+    try {
+      return await session.all(`SELECT * FROM ${reader.replace('$path', quoteLiteral(path))}`);
+    } finally {
+      session.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes a file with DuckDB `COPY (query) TO … (options)` in a scratch session and returns its bytes. */
+export async function writeWithDuckDb(query: string, fileName: string, options: string): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-write-'));
+  try {
+    const path = join(dir, fileName);
+    const session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 1 });
+    try {
+      await session.run(`COPY (${query}) TO ${quoteLiteral(path)} (${options})`);
+    } finally {
+      session.close();
+    }
+    return await readFile(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Counts in one object, for one `toEqual` per run. */
+export function countsOf(plan: PipelinePlan): PipelinePlan['counts'] {
+  return { ...plan.counts };
+}
+
+/** A fixed instant. */
+export function at(iso: string): Date {
+  return new Date(iso);
+}

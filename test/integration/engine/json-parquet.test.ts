@@ -1,0 +1,143 @@
+/**
+ * JSON (NDJSON and array) and Parquet sources end to end. JSON values are loaded as text so large
+ * integers stay exact and nested values travel as JSON; Parquet keeps its types into a Parquet sink.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyCounts } from '../../../engine/state/pipeline-state.js';
+import { at, queryFile, startEngineFixture, writeWithDuckDb, type EngineFixture } from './engine-fixture.js';
+
+let fx: EngineFixture;
+beforeAll(async () => {
+  fx = await startEngineFixture();
+});
+afterAll(async () => {
+  await fx?.stop();
+});
+
+const NOW = at('2024-05-01T06:00:00Z');
+
+function counts(rows: number, rejected = 0) {
+  return {
+    ...emptyCounts(),
+    filesMatched: 1,
+    filesNew: 1,
+    rowsRead: rows,
+    rowsRejected: rejected,
+    rowsWritten: rows - rejected,
+    objectsWritten: 1,
+  };
+}
+
+describe('JSON sources', () => {
+  it('reads NDJSON: columns by key name, big integers exact, nested values as JSON text', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json', layout: 'ndjson' } },
+      sink: { filename: 'events', format: 'csv' },
+    });
+    await project.put(
+      'events.ndjson',
+      [
+        '{"name":"Ada","id":9007199254740993,"tags":["a","b"]}',
+        '{"id":2,"name":"Bob","extra":{"k":1}}',
+        '',
+      ].join('\n'),
+    );
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect(plan.counts).toEqual(counts(2));
+    expect((await project.list()).map((o) => o.key)).toEqual(['events.csv']);
+    // Keys are sorted; a key missing from a record is NULL (empty in CSV).
+    expect((await project.get('events.csv')).toString()).toBe(
+      'extra,id,name,tags\n,9007199254740993,Ada,"[""a"",""b""]"\n"{""k"":1}",2,Bob,\n',
+    );
+  });
+
+  it('rejects a malformed NDJSON line with its line number and loads the rest', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json', layout: 'ndjson' } },
+      sink: { filename: 'events', format: 'ndjson' },
+    });
+    await project.put('events.ndjson', '{"id":"1"}\n{"id": oops}\n{"id":"3"}\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect(plan.counts).toEqual(counts(3, 1));
+    expect(plan.rejects).toHaveLength(1);
+    expect(plan.rejects[0]).toMatchObject({ file: 'events.ndjson', line: 2 });
+    expect((await project.get('events.ndjson')).toString()).toBe('{"id":"1"}\n{"id":"3"}\n');
+  });
+
+  it('reads a JSON array', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json', layout: 'array' } },
+      sink: { filename: 'rows', format: 'json' },
+    });
+    await project.put('rows.json', '[\n  {"id": "1", "name": "Ada"},\n  {"id": "2", "name": "Bob"}\n]\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect(plan.counts).toEqual(counts(2));
+    const text = (await project.get('rows.json')).toString();
+    expect(JSON.parse(text)).toEqual([
+      { id: '1', name: 'Ada' },
+      { id: '2', name: 'Bob' },
+    ]);
+  });
+});
+
+describe('Parquet sources', () => {
+  it('reads Parquet and keeps its types into a Parquet sink', async () => {
+    const parquet = await writeWithDuckDb(
+      `SELECT * FROM (VALUES (1, 'Ada', DATE '2024-01-02', 10.5::DECIMAL(6,2)), (2, 'Bob', NULL, 0.25::DECIMAL(6,2))) AS t(id, name, since, mrr)`,
+      'in.parquet',
+      'FORMAT parquet',
+    );
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { prefix: 'in/', format: { kind: 'parquet' } },
+      sink: { directory: 'out/', filename: 'accounts', format: 'parquet' },
+    });
+    await project.put('in/accounts.parquet', parquet);
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect(plan.counts).toEqual(counts(2));
+    expect((await project.list()).map((o) => o.key)).toEqual(['out/accounts.parquet']);
+    const bytes = await project.get('out/accounts.parquet');
+    expect(plan.outputs[0]?.bytes).toBe(bytes.length);
+    const rows = await queryFile(
+      bytes,
+      'out.parquet',
+      `(SELECT id, name, CAST(since AS VARCHAR) AS since, CAST(mrr AS VARCHAR) AS mrr, typeof(since) AS t FROM read_parquet($path))`,
+    );
+    expect(rows).toEqual([
+      { id: 1, name: 'Ada', since: '2024-01-02', mrr: '10.50', t: 'DATE' },
+      { id: 2, name: 'Bob', since: null, mrr: '0.25', t: 'DATE' },
+    ]);
+  });
+
+  it('writes Parquet columns as CSV text', async () => {
+    const parquet = await writeWithDuckDb(
+      `SELECT * FROM (VALUES (1, 'Ada, Countess', TIMESTAMP '2024-01-02 03:04:05')) AS t(id, name, seen)`,
+      'in.parquet',
+      'FORMAT parquet',
+    );
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'parquet' } },
+      sink: { filename: 'accounts', format: 'csv' },
+    });
+    await project.put('accounts.parquet', parquet);
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect(plan.counts).toEqual(counts(1));
+    expect((await project.get('accounts.csv')).toString()).toBe(
+      'id,name,seen\n1,"Ada, Countess",2024-01-02 03:04:05\n',
+    );
+  });
+});
