@@ -12,7 +12,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { LoadStep } from '../plan/plan-model.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
-import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
+import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
 
 export async function executeLoadStep(context: StepContext, step: LoadStep): Promise<void> {
   const source = context.pipeline.source;
@@ -26,6 +26,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     const { compression } = await detectCompression(file.path, { declared: source.compression, key });
     const format = source.format;
     let loaded: { tableCreated: boolean; columns: string[]; rowsLoaded: number; rowsRejected: number };
+    let records: LoadedFile['records'];
     switch (format.kind) {
       case 'csv': {
         const result = await loadCsv(context.session, {
@@ -53,6 +54,12 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           });
         }
         loaded = result;
+        if (result.rejects.length === result.rowsRejected) {
+          records = {
+            header: format.header,
+            rejectedRecords: result.rejects.map((r) => r.line).sort((a, b) => a - b),
+          };
+        }
         break;
       }
       case 'json': {
@@ -86,6 +93,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
       key,
       rowsLoaded: loaded.rowsLoaded,
       rowsRejected: loaded.rowsRejected,
+      ...(records ? { records } : {}),
     });
     if (!loaded.tableCreated && loaded.rowsRejected === 0) {
       // Said out loud: a skipped empty file is marked processed, so it must not vanish silently.
@@ -127,6 +135,8 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     selects.push(
       `SELECT *, ${quoteLiteral(part.key)} AS ${q(FILE_COLUMN)}, ${offset} + row_number() OVER (ORDER BY rowid) AS ${q(ROW_COLUMN)} FROM ${q(part.table)}`,
     );
+    const file = context.loadedFiles?.find((f) => f.key === part.key);
+    if (file) file.offset = offset;
     offset += part.rows;
   }
   await runSql(context, 'load', `CREATE TABLE ${q(step.table)} AS ${selects.join(' UNION ALL BY NAME ')}`);

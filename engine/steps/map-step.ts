@@ -10,7 +10,7 @@ import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { MapStep } from '../plan/plan-model.js';
 import { compileMappingSql, FILE_COLUMN, REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { ORDER_COLUMN } from './diff-step.js';
-import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
+import { MAX_REJECT_DETAILS, querySql, recordOfRow, runSql, type StepContext } from './step-context.js';
 
 export async function executeMapStep(context: StepContext, step: MapStep): Promise<void> {
   if (context.sourceColumns.length === 0) {
@@ -55,9 +55,13 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
       `SELECT ${q(FILE_COLUMN)} AS file, ${q(ROW_COLUMN)} AS row, ${q(REJECT_COLUMN)} AS reason FROM ${q(step.table)} WHERE ${q(REJECT_COLUMN)} IS NOT NULL ORDER BY ${q(ROW_COLUMN)} LIMIT ${room}`,
     );
     for (const row of rows) {
+      const file = String(row['file']);
       context.rejects.push({
-        file: String(row['file']),
-        line: null,
+        file,
+        line: recordOfRow(
+          context.loadedFiles?.find((f) => f.key === file),
+          Number(row['row']),
+        ),
         row: Number(row['row']),
         reason: String(row['reason']),
       });

@@ -29,6 +29,27 @@ export interface LocalOutput extends OutputFile {
   sha256?: string;
 }
 
+export interface LoadedFile {
+  key: string;
+  rowsLoaded: number;
+  rowsRejected: number;
+  /** Run-wide row number of the file's first loaded row, minus one. */
+  offset?: number;
+  /**
+   * CSV only, when every reject of the file is known: enough to turn a loaded row back into its record
+   * number in the file (the header, then data records, with rejected records in between).
+   */
+  records?: { header: boolean; rejectedRecords: number[] };
+}
+
+/** The record number (DuckDB's "line") in the source file of a row of the `source` table. */
+export function recordOfRow(file: LoadedFile | undefined, row: number): number | null {
+  if (file?.offset === undefined || !file.records) return null;
+  let record = row - file.offset + (file.records.header ? 1 : 0);
+  for (const rejected of file.records.rejectedRecords) if (rejected <= record) record += 1;
+  return record;
+}
+
 export interface StepContext {
   mode: 'plan' | 'apply';
   pipeline: Pipeline;
@@ -47,7 +68,7 @@ export interface StepContext {
   /** Columns of the loaded source (file order, internal columns excluded). */
   sourceColumns: string[];
   /** Per source file: data rows loaded and rows the reader rejected (the map step adds its own). */
-  loadedFiles?: Array<{ key: string; rowsLoaded: number; rowsRejected: number }>;
+  loadedFiles?: LoadedFile[];
   /** Output columns after mapping. */
   columns: string[];
   /** Table holding the rows to write (after map/diff). */

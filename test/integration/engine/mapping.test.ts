@@ -62,11 +62,11 @@ describe('fields, rename, cast, compute, timestamp, required', () => {
       objectsWritten: 1,
     });
     expect(plan.rejects).toEqual([
-      { file: 'people.csv', line: null, row: 2, reason: 'column "mrr" does not cast to DECIMAL(10,2)' },
-      { file: 'people.csv', line: null, row: 3, reason: 'required column "name" is empty' },
+      { file: 'people.csv', line: 3, row: 2, reason: 'column "mrr" does not cast to DECIMAL(10,2)' },
+      { file: 'people.csv', line: 4, row: 3, reason: 'required column "name" is empty' },
       {
         file: 'people.csv',
-        line: null,
+        line: 5,
         row: 4,
         reason: 'timestamp column "signup" does not read as %Y-%m-%d %H:%M:%S',
       },
