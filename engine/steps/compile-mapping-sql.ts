@@ -77,9 +77,13 @@ export function compileMappingSql(input: {
     if (!available.includes(from)) throw unknownColumn(from, 'rename', available, pipeline);
   }
   const renamed = new Map<string, string>(); // output name → source name
-  for (const source of selected) renamed.set(mapping.rename[source] ?? source, source);
+  const duplicates: string[] = [];
+  for (const source of selected) {
+    const output = mapping.rename[source] ?? source;
+    if (renamed.has(output)) duplicates.push(output);
+    renamed.set(output, source);
+  }
   const outputNames = [...renamed.keys()];
-  const duplicates = outputNames.filter((n, i) => outputNames.indexOf(n) !== i);
   if (duplicates.length) {
     throw new FerryError(
       'MAPPING_DUPLICATE_COLUMN',
@@ -90,14 +94,16 @@ export function compileMappingSql(input: {
       },
     );
   }
-  // Which columns the user mapped explicitly (the rest may be packed into a map).
+  // Which columns the user mapped explicitly; with `rest`, every other selected column is packed
+  // into the map. `fields` only selects (what to import), so a listed column that is not renamed,
+  // cast, keyed, required, a relation or the timestamp travels inside the map.
   const explicit = new Set<string>([
     ...Object.values(mapping.rename),
     ...Object.keys(mapping.cast),
     ...(mapping.key ?? []),
     ...mapping.required,
     ...(mapping.timestamp ? [mapping.timestamp.column] : []),
-    ...(mapping.fields ?? []).map((f) => mapping.rename[f] ?? f),
+    ...Object.keys(mapping.relations),
   ]);
   for (const column of [...Object.keys(mapping.cast), ...(mapping.key ?? []), ...mapping.required]) {
     if (!renamed.has(column) && !(column in mapping.compute)) {
