@@ -160,7 +160,7 @@ export type ColumnList3 = [ColumnName4, ...ColumnName4[]];
  */
 export type ColumnName4 = string;
 /**
- * Compare each new file with the previous run's snapshot and pass on only added and changed rows (the Lytics "Diff" checkbox). true compares whole rows; {key: […]} matches rows by key. Default: no diff.
+ * Compare each new file with the previous run's snapshot and pass on only added and changed rows (the Lytics "Diff" checkbox). true matches rows by mapping.key when it is set and compares whole rows otherwise; {key: […]} matches rows by these columns. Default: no diff.
  */
 export type Diff = boolean | DiffOptions;
 /**
@@ -581,7 +581,7 @@ export interface S3Sink {
    */
   filename?: string;
   /**
-   * How {{timestamp}} is written in the file name. Tokens: YYYY year (2024), YY two-digit year (24), MM month 01-12, M month 1-12, DD day 01-31, D day 1-31, HH hour 00-23, H hour 0-23, mm minute 00-59, ss second 00-59, SSS milliseconds 000-999, X Unix seconds, x Unix milliseconds, Z UTC offset (+01:00). Text in [brackets] is copied literally, for example YYYY-MM-DD[T]HH:mm:ss. Note the case: MM is month, mm is minute. Default YYYYMMDDHHmmss.
+   * How {{timestamp}} is written in the file name. Tokens: YYYY year (2024), YY two-digit year (24), MM month 01-12, M month 1-12, DD day 01-31, D day 1-31, HH hour 00-23, H hour 0-23, mm minute 00-59, ss second 00-59, SSS milliseconds 000-999, X Unix seconds, x Unix milliseconds, Z UTC offset (+01:00). Text in [brackets] is copied literally, for example YYYY-MM-DD[T]HHmmss. Characters other than letters, digits, ".", "_", "=" and "-" in substituted values become "_" (so a ":" would), keeping keys portable. Note the case: MM is month, mm is minute. Default YYYYMMDDHHmmss.
    */
   timestamp_format?: string;
   timezone?: Timezone1;
