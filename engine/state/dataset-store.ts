@@ -5,10 +5,13 @@
  *   datasets/<name>/v000007.parquet one file per version; the last `keepVersions` are kept
  *
  * A new version is copied in first and becomes current only when the manifest is renamed into
- * place, after the run's outputs are verified. `rollback` moves the pointer back.
+ * place, after the run's outputs are verified. `rollback` moves the pointer back. The manifest also
+ * records which version each one was merged into (`parents`, kept for pruned versions too), so an
+ * incremental export can tell whether the version it last exported is still in the current one's
+ * history — after a rollback it is not, and only a full export brings the consumer back in line.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
 
@@ -29,9 +32,30 @@ export interface DatasetManifest {
   dataset: string;
   current: number | null;
   versions: DatasetVersion[];
+  /** Version → the version it was merged into (null: the first). Absent in older manifests: linear. */
+  parents?: Record<string, number | null>;
+}
+
+/** Whether `ancestor` is `version` or a version it was (transitively) built from. */
+export function isAncestorVersion(manifest: DatasetManifest, ancestor: number, version: number): boolean {
+  let v: number | null = version;
+  while (v !== null && v > ancestor) {
+    const parent: number | null | undefined = manifest.parents?.[String(v)];
+    v = parent === undefined ? v - 1 : parent;
+  }
+  return v === ancestor || (v === null && ancestor === 0);
 }
 
 const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+
+/** Parent links of every version so far; older manifests without them were linear. */
+function lineage(manifest: DatasetManifest): Record<string, number | null> {
+  const parents: Record<string, number | null> = { ...manifest.parents };
+  for (const v of manifest.versions) {
+    if (!(String(v.version) in parents)) parents[String(v.version)] = v.version > 1 ? v.version - 1 : null;
+  }
+  return parents;
+}
 
 async function writeFileAtomic(path: string, data: string): Promise<void> {
   const temp = `${path}.tmp-${randomUUID()}`;
@@ -64,11 +88,24 @@ export class DatasetStore {
       }
       throw new FerryError('STATE_READ_FAILED', `Cannot read dataset manifest ${path}.`, { cause: error, context: { dataset } });
     }
+    let manifest: DatasetManifest;
     try {
-      return JSON.parse(text) as DatasetManifest;
+      manifest = JSON.parse(text) as DatasetManifest;
     } catch (error) {
-      throw new FerryError('STATE_CORRUPT', `Dataset manifest ${path} is not valid JSON.`, { cause: error, context: { dataset } });
+      throw new FerryError('STATE_CORRUPT', `Dataset manifest ${path} is not valid JSON.`, {
+        cause: error,
+        context: { dataset },
+        hint: 'Restore it from backup; ferry writes manifests atomically, so this file was changed outside ferry.',
+      });
     }
+    if (manifest.formatVersion !== DATASET_FORMAT_VERSION) {
+      throw new FerryError(
+        'STATE_VERSION',
+        `Dataset manifest ${path} has format version ${String(manifest.formatVersion)}; this ferry reads ${DATASET_FORMAT_VERSION}.`,
+        { context: { dataset }, hint: 'Upgrade ferry to the version that wrote this state.' },
+      );
+    }
+    return manifest;
   }
 
   /** Path of the current version's Parquet file, or undefined for an empty (never written) dataset. */
@@ -107,10 +144,22 @@ export class DatasetStore {
     const versions = [...manifest.versions.filter((v) => v.version !== input.version), entry]
       .sort((a, b) => a.version - b.version)
       .slice(-Math.max(1, input.keepVersions));
-    const next: DatasetManifest = { ...manifest, formatVersion: DATASET_FORMAT_VERSION, current: input.version, versions };
+    // The version this run read (and merged into) is the new one's parent.
+    const parents = { ...lineage(manifest), [String(input.version)]: manifest.current };
+    const next: DatasetManifest = {
+      ...manifest,
+      formatVersion: DATASET_FORMAT_VERSION,
+      current: input.version,
+      versions,
+      parents,
+    };
     await writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(next, null, 2) + '\n');
+    // Remove pruned versions, and files a crashed run copied in but never made current.
     const kept = new Set(versions.map((v) => v.file));
-    for (const old of manifest.versions) if (!kept.has(old.file)) await rm(join(dir, old.file), { force: true });
+    for (const entry of await readdir(dir)) {
+      const stale = /^v\d{6,}\.parquet$/.test(entry) && !kept.has(entry);
+      if (stale || entry.startsWith('manifest.json.tmp-')) await rm(join(dir, entry), { force: true });
+    }
     return next;
   }
 

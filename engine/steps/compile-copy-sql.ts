@@ -28,11 +28,14 @@ const enc = (expr: string) =>
 export function csvColumnExpr(column: ColumnType, listSeparator: string): string {
   const ref = q(column.name);
   const sep = quoteLiteral(listSeparator);
+  // array_to_string skips NULL items and gives NULL when all are: a non-NULL list stays non-NULL.
+  const joined = (items: string) =>
+    `coalesce(array_to_string(${items}, ${sep}), CASE WHEN ${ref} IS NOT NULL THEN '' END)`;
   if (isMapType(column.type)) {
-    return `array_to_string(list_transform(map_entries(${ref}), e -> ${enc('e.key')} || '=' || ${enc('e.value')}), ${sep}) AS ${ref}`;
+    return `${joined(`list_transform(map_entries(${ref}), e -> ${enc('e.key')} || '=' || ${enc('e.value')})`)} AS ${ref}`;
   }
   if (isListType(column.type)) {
-    return `array_to_string(list_transform(${ref}, v -> ${enc('v')}), ${sep}) AS ${ref}`;
+    return `${joined(`list_transform(${ref}, v -> ${enc('v')})`)} AS ${ref}`;
   }
   if (isStructType(column.type)) return `CAST(to_json(${ref}) AS VARCHAR) AS ${ref}`;
   return ref;

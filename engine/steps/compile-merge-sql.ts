@@ -2,14 +2,18 @@
  * Writing into a dataset as SQL: one merge of this run's rows into the current version, by mode.
  * Pure: names, columns and the mode in; statements out. Rows in a dataset carry four internal
  * columns: `_ferry_version` (the dataset version that last changed the row — drives since_last_run),
- * `_ferry_created_at`, `_ferry_updated_at` (the run time; for events, the ingestion time) and
- * `_ferry_hash` (MD5 of the row's data, to tell changed from unchanged).
+ * `_ferry_created_at` (when the row was first written: for events, the ingestion time),
+ * `_ferry_updated_at` (when it last changed) and `_ferry_hash` (MD5 of the row's data columns).
  *
  *   upsert  create new keys, update existing ones (only the columns this run provides)
  *   update  update existing keys only; unmatched keys are counted (and optionally written aside)
  *   insert  create new keys only; existing keys are skipped
  *   append  events: add rows, skipping keys already present (re-sent events are not duplicated)
- *   mirror  upsert, and delete keys absent from this run
+ *   mirror  upsert, and delete keys absent from this run (unless `holdDeletes`)
+ *
+ * Changed vs unchanged compares the whole merged row with the whole current row (over every column
+ * of either), so a pipeline that writes only some columns does not "update" rows it leaves as they
+ * are, and a column another pipeline added does not make every row look changed.
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 
@@ -25,29 +29,41 @@ export const DATASET_INTERNAL_COLUMNS = [
 ] as const;
 
 export type MergeMode = 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
+export type MergeKind = 'created' | 'updated' | 'unchanged' | 'skipped' | 'unmatched';
 
 export interface MergeSql {
+  /** This run's rows, the last row per key winning. */
   createIncoming: string;
+  /** Rows of the batch superseded by a later row with the same key: n. */
+  countSuperseded: string;
   createCurrent: string;
+  /** Incoming rows joined with the current ones: merged row, `_ferry_kind`, `_ferry_applied`. */
   createJoined: string;
   /** Rows: kind ∈ created | updated | unchanged | unmatched | skipped, n. */
   countKinds: string;
   countDeleted: string;
   createNext: string;
-  /** Incoming rows whose key is not in the dataset (update mode: written aside when configured). */
-  createUnmatched: string;
+  /** Incoming rows that are not applied (update: unmatched keys; insert: existing keys), with a reason. */
+  createNotApplied: string;
   writeNext: (path: string) => string;
 }
 
 const K = '_ferry_k';
 
-function keyJson(key: readonly string[], alias?: string): string {
+/** The row identity: the key columns as text in one JSON object (types may differ between runs). */
+export function keyJsonExpr(key: readonly string[], alias?: string): string {
   const ref = (c: string) => (alias ? `${alias}.${q(c)}` : q(c));
   return `CAST(to_json({${key.map((c) => `${quoteLiteral(c)}: CAST(${ref(c)} AS VARCHAR)`).join(', ')}}) AS VARCHAR)`;
 }
 
+/** MD5 over the named columns in name order (`expr` gives each column's value). */
+function rowHash(columns: readonly string[], expr: (column: string) => string): string {
+  const sorted = [...columns].sort();
+  return `md5(CAST(to_json({${sorted.map((c) => `${quoteLiteral(c)}: ${expr(c)}`).join(', ')}}) AS VARCHAR))`;
+}
+
 export function compileMergeSql(input: {
-  /** Valid mapped rows (no reject column), with `_ferry_row` for "last row per key wins". */
+  /** Valid mapped rows (no reject column), with `rowColumn` for "last row per key wins". */
   incomingTable: string;
   incomingColumns: readonly string[];
   rowColumn: string;
@@ -59,67 +75,111 @@ export function compileMergeSql(input: {
   mode: MergeMode;
   version: number;
   runTime: Date;
+  /** mirror: keep keys absent from this run (some source rows were rejected, their keys unknown). */
+  holdDeletes?: boolean;
 }): MergeSql {
   const { key, mode } = input;
   const inCols = [...input.incomingColumns];
-  const curOnly = input.currentColumns.filter((c) => !inCols.includes(c));
+  const curCols = input.currentFile ? [...input.currentColumns] : [];
+  // The new version's columns: the current ones in their order, then the ones this run adds.
+  const allCols = [...curCols, ...inCols.filter((c) => !curCols.includes(c))];
   const now = `CAST(${quoteLiteral(input.runTime.toISOString())} AS TIMESTAMPTZ)`;
-  const hash = `md5(CAST(to_json({${inCols.map((c) => `${quoteLiteral(c)}: ${q(c)}`).join(', ')}}) AS VARCHAR))`;
   const emptyCurrent =
-    `SELECT ${inCols.map((c) => `${q(c)}`).join(', ')}, CAST(NULL AS BIGINT) AS ${q(VERSION_COLUMN)}, CAST(NULL AS TIMESTAMPTZ) AS ${q(CREATED_COLUMN)}, ` +
+    `SELECT ${inCols.map(q).join(', ')}, CAST(NULL AS BIGINT) AS ${q(VERSION_COLUMN)}, CAST(NULL AS TIMESTAMPTZ) AS ${q(CREATED_COLUMN)}, ` +
     `CAST(NULL AS TIMESTAMPTZ) AS ${q(UPDATED_COLUMN)}, CAST(NULL AS VARCHAR) AS ${q(ROW_HASH_COLUMN)} FROM ${q(input.incomingTable)} WHERE false`;
-  const changed = `(NOT j._exists OR j._old_hash IS DISTINCT FROM j.${q(ROW_HASH_COLUMN)})`;
-  // The merged row: this run's columns from the incoming row, other columns kept from the current row.
-  const mergedRow = [
-    ...inCols.map((c) => `j.${q(c)}`),
-    ...curOnly.map((c) => `c.${q(c)}`),
-    `CASE WHEN ${changed} THEN ${input.version} ELSE j._old_version END AS ${q(VERSION_COLUMN)}`,
-    `coalesce(j._old_created, ${now}) AS ${q(CREATED_COLUMN)}`,
-    `CASE WHEN ${changed} THEN ${now} ELSE j._old_updated END AS ${q(UPDATED_COLUMN)}`,
-    `j.${q(ROW_HASH_COLUMN)}`,
-  ].join(', ');
-  const fromJoined = `joined j LEFT JOIN current c ON c.${K} = j.${K}`;
-  const untouched = `SELECT * EXCLUDE (${K}) FROM current c WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.${K} = c.${K})`;
-  let next: string;
+  // The merged row: this run's columns from the incoming row, the others kept from the current row.
+  const merged = (c: string) => (inCols.includes(c) ? `i.${q(c)}` : `c.${q(c)}`);
+  const old = (c: string) => (curCols.includes(c) ? `c.${q(c)}` : 'NULL');
+  // Inner level: the merged row, the current row's bookkeeping and both row hashes.
+  const inner = [
+    ...allCols.map((c) => `${merged(c)} AS ${q(c)}`),
+    `c.${q(VERSION_COLUMN)} AS _ferry_old_version`,
+    `c.${q(CREATED_COLUMN)} AS _ferry_old_created`,
+    `c.${q(UPDATED_COLUMN)} AS _ferry_old_updated`,
+    `c.${K} IS NOT NULL AS _ferry_exists`,
+    `${rowHash(allCols, old)} AS _ferry_old_hash`,
+    `${rowHash(allCols, merged)} AS _ferry_new_hash`,
+    `i.${K}`,
+    `i.${q(input.rowColumn)}`,
+  ];
+  const changed = `(NOT _ferry_exists OR _ferry_old_hash IS DISTINCT FROM _ferry_new_hash)`;
+  let kind: string;
+  let applied: string;
   switch (mode) {
     case 'upsert':
-      next = `${untouched} UNION ALL BY NAME SELECT ${mergedRow} FROM ${fromJoined}`;
-      break;
     case 'mirror':
-      next = `SELECT ${mergedRow} FROM ${fromJoined}`;
+      kind = `CASE WHEN NOT _ferry_exists THEN 'created' WHEN ${changed} THEN 'updated' ELSE 'unchanged' END`;
+      applied = 'true';
       break;
     case 'update':
-      next = `${untouched} UNION ALL BY NAME SELECT ${mergedRow} FROM ${fromJoined} WHERE j._exists`;
+      kind = `CASE WHEN NOT _ferry_exists THEN 'unmatched' WHEN ${changed} THEN 'updated' ELSE 'unchanged' END`;
+      applied = '_ferry_exists';
       break;
     case 'insert':
     case 'append':
-      next = `SELECT * EXCLUDE (${K}) FROM current UNION ALL BY NAME SELECT ${mergedRow} FROM ${fromJoined} WHERE NOT j._exists`;
+      kind = `CASE WHEN _ferry_exists THEN 'skipped' ELSE 'created' END`;
+      applied = 'NOT _ferry_exists';
       break;
   }
-  const kinds =
+  const outer = [
+    ...allCols.map(q),
+    `CASE WHEN ${changed} THEN ${input.version} ELSE _ferry_old_version END AS ${q(VERSION_COLUMN)}`,
+    `coalesce(_ferry_old_created, ${now}) AS ${q(CREATED_COLUMN)}`,
+    `CASE WHEN ${changed} THEN ${now} ELSE _ferry_old_updated END AS ${q(UPDATED_COLUMN)}`,
+    K,
+    q(input.rowColumn),
+    `${kind} AS _ferry_kind`,
+    `${applied} AS _ferry_applied`,
+  ];
+  const bookkeeping = [VERSION_COLUMN, CREATED_COLUMN, UPDATED_COLUMN];
+  // Current rows have the current columns only; UNION ALL BY NAME gives them NULL in the new ones.
+  const currentRow = [...(input.currentFile ? curCols : inCols), ...bookkeeping].map(q).join(', ');
+  const untouched = `SELECT ${currentRow} FROM current c WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.${K} = c.${K})`;
+  const appliedRows = `SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM joined WHERE _ferry_applied`;
+  let next: string;
+  switch (mode) {
+    case 'mirror':
+      next = input.holdDeletes ? `${untouched} UNION ALL BY NAME ${appliedRows}` : appliedRows;
+      break;
+    case 'upsert':
+    case 'update':
+      next = `${untouched} UNION ALL BY NAME ${appliedRows}`;
+      break;
+    case 'insert':
+    case 'append':
+      // Existing keys keep their current row untouched.
+      next = `SELECT ${currentRow} FROM current UNION ALL BY NAME ${appliedRows}`;
+      break;
+  }
+  const reason =
     mode === 'update'
-      ? `CASE WHEN NOT _exists THEN 'unmatched' WHEN _old_hash IS DISTINCT FROM ${q(ROW_HASH_COLUMN)} THEN 'updated' ELSE 'unchanged' END`
-      : mode === 'insert' || mode === 'append'
-        ? `CASE WHEN _exists THEN 'skipped' ELSE 'created' END`
-        : `CASE WHEN NOT _exists THEN 'created' WHEN _old_hash IS DISTINCT FROM ${q(ROW_HASH_COLUMN)} THEN 'updated' ELSE 'unchanged' END`;
+      ? `'key not in dataset (mode: update)'`
+      : mode === 'insert'
+        ? `'key already in dataset (mode: insert)'`
+        : 'NULL';
   return {
     createIncoming:
-      `CREATE TABLE incoming AS SELECT ${inCols.map(q).join(', ')}, ${hash} AS ${q(ROW_HASH_COLUMN)}, ${keyJson(key)} AS ${K}, ${q(input.rowColumn)} ` +
-      `FROM ${q(input.incomingTable)} QUALIFY row_number() OVER (PARTITION BY ${keyJson(key)} ORDER BY ${q(input.rowColumn)} DESC) = 1`,
-    createCurrent: `CREATE TABLE current AS SELECT *, ${keyJson(key)} AS ${K} FROM (${
+      `CREATE TABLE incoming AS SELECT ${inCols.map(q).join(', ')}, ${keyJsonExpr(key)} AS ${K}, ${q(input.rowColumn)} ` +
+      `FROM ${q(input.incomingTable)} QUALIFY row_number() OVER (PARTITION BY ${keyJsonExpr(key)} ORDER BY ${q(input.rowColumn)} DESC) = 1`,
+    countSuperseded: `SELECT (SELECT count(*) FROM ${q(input.incomingTable)}) - (SELECT count(*) FROM incoming) AS n`,
+    createCurrent: `CREATE TABLE current AS SELECT *, ${keyJsonExpr(key)} AS ${K} FROM (${
       input.currentFile ? `SELECT * FROM read_parquet(${quoteLiteral(input.currentFile)})` : emptyCurrent
     })`,
     createJoined:
-      `CREATE TABLE joined AS SELECT i.*, c.${K} IS NOT NULL AS _exists, c.${q(ROW_HASH_COLUMN)} AS _old_hash, c.${q(VERSION_COLUMN)} AS _old_version, ` +
-      `c.${q(CREATED_COLUMN)} AS _old_created, c.${q(UPDATED_COLUMN)} AS _old_updated FROM incoming i LEFT JOIN current c ON c.${K} = i.${K}`,
-    countKinds: `SELECT ${kinds} AS kind, count(*) AS n FROM joined GROUP BY 1`,
+      `CREATE TABLE joined AS SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} ` +
+      `FROM incoming i LEFT JOIN current c ON c.${K} = i.${K})`,
+    countKinds: `SELECT _ferry_kind AS kind, count(*) AS n FROM joined GROUP BY 1`,
     countDeleted:
-      mode === 'mirror'
+      mode === 'mirror' && !input.holdDeletes
         ? `SELECT count(*) AS n FROM current c WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.${K} = c.${K})`
         : 'SELECT 0 AS n',
-    createNext: `CREATE TABLE next_version AS ${next}`,
-    createUnmatched: `CREATE TABLE unmatched AS SELECT ${inCols.map(q).join(', ')}, ${q(input.rowColumn)} FROM joined WHERE NOT _exists ORDER BY ${q(input.rowColumn)}`,
+    createNext:
+      `CREATE TABLE next_version AS SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')}, ` +
+      `${rowHash(allCols, q)} AS ${q(ROW_HASH_COLUMN)} FROM (${next})`,
+    createNotApplied:
+      `CREATE TABLE not_applied AS SELECT ${inCols.map((c) => `i.${q(c)}`).join(', ')}, i.${q(input.rowColumn)}, ${reason} AS _ferry_reason ` +
+      `FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = i.${K} AND j._ferry_applied)`,
     writeNext: (path) =>
-      `COPY (SELECT * FROM next_version ORDER BY ${keyJson(key)}, ${q(UPDATED_COLUMN)}) TO ${quoteLiteral(path)} (FORMAT parquet)`,
+      `COPY (SELECT * FROM next_version ORDER BY ${keyJsonExpr(key)}) TO ${quoteLiteral(path)} (FORMAT parquet)`,
   };
 }

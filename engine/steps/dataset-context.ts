@@ -14,9 +14,11 @@ export interface DatasetEffect {
   skipped: number;
   unmatched: number;
   deleted: number;
-  /** Rows in the new version. */
+  /** Rows of this run replaced by a later row with the same key (the last one wins). */
+  superseded: number;
+  /** Rows in the dataset after this run. */
   rows: number;
-  /** The version this run creates. */
+  /** The dataset's version after this run: a new one, or the current one when no row changed. */
   version: number;
   /** Relation checks: referencing rows whose target key does not exist. */
   missingRelations: Array<{ column: string; dataset: string; rows: number }>;

@@ -1,21 +1,26 @@
 /**
  * merge-dataset: this run's rows into the dataset by mode, as one SQL merge producing the next
- * version in the temp dir. Declared column types are enforced (failing rows are rejected, not
- * lost); relations to other datasets are checked and counted. Nothing is committed here: apply
- * makes the version current after the run's other outputs are verified.
+ * version in the temp dir. Rows whose key is empty or whose value does not cast to a declared column
+ * type are rejected with the reason (rows in = merged + superseded + rejected); relations to other
+ * datasets are checked and counted. A run that changes no row makes no new version. Nothing is
+ * committed here: apply makes the version current after the run's other outputs are verified.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DatasetSink } from '../config/model.js';
+import type { Dataset, DatasetSink } from '../config/model.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { MergeDatasetStep } from '../plan/plan-model.js';
 import { renderOutputKey } from '../plan/render-output-key.js';
 import { formatTimestamp } from '../time/timestamp-format.js';
-import { compileMergeSql, DATASET_INTERNAL_COLUMNS } from './compile-merge-sql.js';
+import { csvColumnExpr, isListType, isMapType, isStructType } from './compile-copy-sql.js';
+import { compileMergeSql, DATASET_INTERNAL_COLUMNS, type MergeKind } from './compile-merge-sql.js';
 import { copyIntoTemp } from './copy-into-temp.js';
+import type { DatasetEffect } from './dataset-context.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
+
+const REASON_COLUMN = '_ferry_reason';
 
 export async function executeMergeDatasetStep(context: StepContext, step: MergeDatasetStep): Promise<void> {
   const datasets = context.datasets;
@@ -24,53 +29,60 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   if (!datasets || !dataset || !manifest)
     throw new FerryError('CONFIG_UNKNOWN_DATASET', `Unknown dataset "${step.dataset}".`);
   const pipeline = context.pipeline.name;
+  const errorContext = { pipeline, step: 'merge-dataset', dataset: dataset.name };
   const sink = context.pipeline.sink as DatasetSink;
-  let table = context.outputTable ?? 'output';
-  const columns = [...context.columns];
-
-  for (const column of dataset.key) {
-    if (!columns.includes(column)) {
-      throw new FerryError(
-        'DATASET_KEY_MISSING',
-        `Dataset "${dataset.name}" is keyed by ${dataset.key.join(', ')}, but the pipeline does not produce "${column}".`,
-        {
-          context: { pipeline, step: 'merge-dataset', dataset: dataset.name },
-          hint: 'Rename the source column to the key with mapping.rename, or compute it with mapping.compute.',
-        },
-      );
-    }
-  }
+  const input = context.outputTable ?? 'output';
+  checkColumns(dataset, context.columns, errorContext);
+  // Declared columns keep their declared order (JSON sources, for one, load keys alphabetically).
   const declared = Object.keys(dataset.columns);
-  if (declared.length) {
-    const unknown = columns.filter((c) => !declared.includes(c));
-    if (unknown.length) {
-      throw new FerryError(
-        'DATASET_UNKNOWN_COLUMN',
-        `Dataset "${dataset.name}" declares no column ${unknown.map((c) => `"${c}"`).join(', ')}.`,
-        {
-          context: { pipeline, step: 'merge-dataset', dataset: dataset.name },
-          hint: 'Declare the columns in ferry.yaml, drop them with mapping.exclude, or pack them with mapping.rest.',
-        },
-      );
-    }
-    // Conform to the declared types; rows that do not cast are rejected with the reason.
-    const casts = columns.map((c) => `TRY_CAST(${q(c)} AS ${dataset.columns[c] ?? 'VARCHAR'}) AS ${q(c)}`);
-    const reasons = columns.map(
+  const columns = declared.length
+    ? declared.filter((c) => context.columns.includes(c))
+    : [...context.columns];
+
+  // Conform: declared types cast, keys present; failing rows are rejected with the reason.
+  const described = await querySql(context, 'merge-dataset', `DESCRIBE ${q(input)}`);
+  const inputTypes = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
+  const cast = (c: string): string => {
+    const type = dataset.columns[c];
+    if (type === undefined) return q(c);
+    // Nested values from JSON or CSV sources arrive as JSON text: read them as JSON.
+    const nested = isListType(type) || isMapType(type) || isStructType(type);
+    const value = nested && inputTypes.get(c) === 'VARCHAR' ? `TRY_CAST(${q(c)} AS JSON)` : q(c);
+    return `TRY_CAST(${value} AS ${type})`;
+  };
+  const reasons = [
+    ...dataset.key.map(
       (c) =>
-        `WHEN ${q(c)} IS NOT NULL AND TRY_CAST(${q(c)} AS ${dataset.columns[c] ?? 'VARCHAR'}) IS NULL THEN ${quoteLiteral(`column "${c}" does not cast to ${dataset.columns[c] ?? 'VARCHAR'} (dataset ${dataset.name})`)}`,
-    );
-    await runSql(
+        `WHEN ${q(c)} IS NULL THEN ${quoteLiteral(`key column "${c}" is empty (dataset ${dataset.name})`)}`,
+    ),
+    ...columns
+      .filter((c) => dataset.columns[c] !== undefined)
+      .map(
+        (c) =>
+          `WHEN ${q(c)} IS NOT NULL AND ${cast(c)} IS NULL THEN ${quoteLiteral(`column "${c}" does not cast to ${dataset.columns[c] ?? ''} (dataset ${dataset.name})`)}`,
+      ),
+  ];
+  await runSql(
+    context,
+    'merge-dataset',
+    `CREATE TABLE conformed AS SELECT ${columns.map((c) => `${cast(c)} AS ${q(c)}`).join(', ')}, ${q(ORDER_COLUMN)}, ` +
+      `CASE ${reasons.join(' ')} ELSE NULL END AS ${q(REASON_COLUMN)} FROM ${q(input)}`,
+  );
+  const [rejectedCount] = await querySql(
+    context,
+    'merge-dataset',
+    `SELECT count(*) AS n FROM conformed WHERE ${q(REASON_COLUMN)} IS NOT NULL`,
+  );
+  const rejected = Number(rejectedCount?.['n'] ?? 0);
+  if (rejected > 0) {
+    context.counts.rowsRejected += rejected;
+    const room = Math.max(0, MAX_REJECT_DETAILS - context.rejects.length);
+    const details = await querySql(
       context,
       'merge-dataset',
-      `CREATE TABLE conformed AS SELECT ${casts.join(', ')}, ${q(ORDER_COLUMN)}, CASE ${reasons.join(' ')} ELSE NULL END AS _ferry_reject FROM ${q(table)}`,
+      `SELECT ${q(ORDER_COLUMN)} AS row, ${q(REASON_COLUMN)} AS reason FROM conformed WHERE ${q(REASON_COLUMN)} IS NOT NULL ORDER BY 1 LIMIT ${room}`,
     );
-    const rejected = await querySql(
-      context,
-      'merge-dataset',
-      `SELECT ${q(ORDER_COLUMN)} AS row, _ferry_reject AS reason FROM conformed WHERE _ferry_reject IS NOT NULL ORDER BY 1`,
-    );
-    context.counts.rowsRejected += rejected.length;
-    for (const row of rejected.slice(0, Math.max(0, MAX_REJECT_DETAILS - context.rejects.length))) {
+    for (const row of details) {
       context.rejects.push({
         file: `dataset:${dataset.name}`,
         line: null,
@@ -78,13 +90,12 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
         reason: String(row['reason']),
       });
     }
-    await runSql(
-      context,
-      'merge-dataset',
-      `CREATE VIEW conformed_ok AS SELECT * EXCLUDE (_ferry_reject) FROM conformed WHERE _ferry_reject IS NULL`,
-    );
-    table = 'conformed_ok';
   }
+  await runSql(
+    context,
+    'merge-dataset',
+    `CREATE VIEW conformed_ok AS SELECT * EXCLUDE (${q(REASON_COLUMN)}) FROM conformed WHERE ${q(REASON_COLUMN)} IS NULL`,
+  );
 
   const currentFile = datasets.store.currentFile(manifest);
   const localCurrent = currentFile
@@ -92,18 +103,20 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     : undefined;
   let currentColumns: string[] = [];
   if (localCurrent) {
-    const described = await querySql(
+    const rows = await querySql(
       context,
       'merge-dataset',
       `DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(localCurrent)})`,
     );
-    currentColumns = described
+    currentColumns = rows
       .map((r) => String(r['column_name']))
       .filter((c) => !(DATASET_INTERNAL_COLUMNS as readonly string[]).includes(c));
   }
+  // mirror deletes keys absent from this run; a rejected row's key is absent but not gone.
+  const holdDeletes = step.mode === 'mirror' && context.counts.rowsRejected > 0;
   const version = datasets.store.nextVersion(manifest);
   const sql = compileMergeSql({
-    incomingTable: table,
+    incomingTable: 'conformed_ok',
     incomingColumns: columns,
     rowColumn: ORDER_COLUMN,
     currentFile: localCurrent,
@@ -112,10 +125,11 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     mode: step.mode,
     version,
     runTime: context.runTime,
+    holdDeletes,
   });
   for (const statement of [sql.createIncoming, sql.createCurrent, sql.createJoined])
     await runSql(context, 'merge-dataset', statement);
-  const effect = {
+  const effect: DatasetEffect = {
     dataset: dataset.name,
     mode: step.mode,
     created: 0,
@@ -124,31 +138,144 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     skipped: 0,
     unmatched: 0,
     deleted: 0,
+    superseded: 0,
     rows: 0,
     version,
-    missingRelations: [] as Array<{ column: string; dataset: string; rows: number }>,
+    missingRelations: [],
   };
   for (const row of await querySql(context, 'merge-dataset', sql.countKinds)) {
-    const kind = String(row['kind']) as 'created' | 'updated' | 'unchanged' | 'skipped' | 'unmatched';
-    effect[kind] += Number(row['n']);
+    effect[String(row['kind']) as MergeKind] += Number(row['n']);
   }
+  const [superseded] = await querySql(context, 'merge-dataset', sql.countSuperseded);
+  effect.superseded = Number(superseded?.['n'] ?? 0);
   const [deleted] = await querySql(context, 'merge-dataset', sql.countDeleted);
   effect.deleted = Number(deleted?.['n'] ?? 0);
   await runSql(context, 'merge-dataset', sql.createNext);
   const [rows] = await querySql(context, 'merge-dataset', 'SELECT count(*) AS n FROM next_version');
   effect.rows = Number(rows?.['n'] ?? 0);
 
-  // Relations (a user's account id → accounts): counted, fatal only when configured.
+  await checkRelations(context, dataset, columns, effect);
+  addWarnings(context, dataset, effect, holdDeletes);
+
+  // No row created, updated or deleted and no new column: the current version stays current.
+  const newColumn = columns.some((c) => !currentColumns.includes(c));
+  if (effect.created + effect.updated + effect.deleted > 0 || (localCurrent !== undefined && newColumn)) {
+    const path = join(context.tempDir, 'dataset-next.parquet');
+    await runSql(context, 'merge-dataset', sql.writeNext(path));
+    datasets.pendingVersion = { dataset: dataset.name, path, rows: effect.rows, version };
+  } else {
+    effect.version = manifest.current ?? 0;
+  }
+  datasets.effect = effect;
+  context.counts.rowsWritten = effect.created + effect.updated;
+
+  // Rows that cannot be applied (rejected, unmatched for update, existing for insert), written aside.
+  const notApplied = step.mode === 'update' || step.mode === 'insert';
+  if (sink.rejects && (rejected > 0 || (notApplied && effect.unmatched + effect.skipped > 0))) {
+    const parts: string[] = [];
+    if (rejected > 0) {
+      parts.push(
+        `SELECT ${q(ORDER_COLUMN)} AS "_ferry_row", ${columns.map((c) => csvValue(c, inputTypes.get(c))).join(', ')}, r.${q(REASON_COLUMN)} ` +
+          `FROM ${q(input)} JOIN (SELECT ${q(ORDER_COLUMN)} AS _o, ${q(REASON_COLUMN)} FROM conformed WHERE ${q(REASON_COLUMN)} IS NOT NULL) r ON r._o = ${q(ORDER_COLUMN)}`,
+      );
+    }
+    if (notApplied && effect.unmatched + effect.skipped > 0) {
+      await runSql(context, 'merge-dataset', sql.createNotApplied);
+      const types = new Map(
+        (await querySql(context, 'merge-dataset', 'DESCRIBE not_applied')).map((r) => [
+          String(r['column_name']),
+          String(r['column_type']),
+        ]),
+      );
+      parts.push(
+        `SELECT ${q(ORDER_COLUMN)} AS "_ferry_row", ${columns.map((c) => csvValue(c, types.get(c))).join(', ')}, ${q(REASON_COLUMN)} FROM not_applied`,
+      );
+    }
+    const key = renderOutputKey({
+      directory: sink.rejects.directory,
+      template: '{{pipeline}}-rejects-{{timestamp}}.csv',
+      variables: { pipeline, timestamp: formatTimestamp(context.runTime, 'YYYYMMDDHHmmss', 'UTC') },
+      pipeline,
+    });
+    const local = join(context.tempDir, 'dataset-rejects.csv');
+    await runSql(
+      context,
+      'merge-dataset',
+      `COPY (SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY "_ferry_row") TO ${quoteLiteral(local)} (FORMAT csv, HEADER true)`,
+    );
+    const { size } = await stat(local);
+    context.outputs.push({
+      bucket: sink.rejects.bucket,
+      key,
+      format: 'csv',
+      rows: rejected + (notApplied ? effect.unmatched + effect.skipped : 0),
+      bytes: size,
+      path: local,
+      connection: sink.rejects.connection,
+    });
+  }
+}
+
+/** A column as CSV text (lists and maps joined by `&`, as in flat CSV exports). */
+function csvValue(column: string, type = 'VARCHAR'): string {
+  return isListType(type) || isMapType(type) || isStructType(type)
+    ? csvColumnExpr({ name: column, type }, '&')
+    : `CAST(${q(column)} AS VARCHAR) AS ${q(column)}`;
+}
+
+function checkColumns(dataset: Dataset, columns: readonly string[], context: Record<string, string>): void {
+  for (const column of dataset.key) {
+    if (!columns.includes(column)) {
+      throw new FerryError(
+        'DATASET_KEY_MISSING',
+        `Dataset "${dataset.name}" is keyed by ${dataset.key.join(', ')}, but the pipeline does not produce "${column}".`,
+        {
+          context,
+          hint: 'Rename the source column to the key with mapping.rename, or compute it with mapping.compute.',
+        },
+      );
+    }
+  }
+  const reserved = columns.filter((c) => c.startsWith('_ferry_'));
+  if (reserved.length) {
+    throw new FerryError(
+      'DATASET_RESERVED_COLUMN',
+      `The pipeline produces ${reserved.map((c) => `"${c}"`).join(', ')}; names starting with _ferry_ are reserved for ferry's own columns.`,
+      { context, hint: 'Rename the column with mapping.rename.' },
+    );
+  }
+  const declared = Object.keys(dataset.columns);
+  const unknown = declared.length ? columns.filter((c) => !declared.includes(c)) : [];
+  if (unknown.length) {
+    throw new FerryError(
+      'DATASET_UNKNOWN_COLUMN',
+      `Dataset "${dataset.name}" declares no column ${unknown.map((c) => `"${c}"`).join(', ')}.`,
+      {
+        context,
+        hint: 'Declare the columns in ferry.yaml, drop them with mapping.exclude, or pack them with mapping.rest.',
+      },
+    );
+  }
+}
+
+/** Relations (a user's account id → accounts) of the rows this run applies: counted, fatal only when configured. */
+async function checkRelations(
+  context: StepContext,
+  dataset: Dataset,
+  columns: readonly string[],
+  effect: DatasetEffect,
+): Promise<void> {
+  const datasets = context.datasets;
+  if (!datasets) return;
+  const errorContext = { pipeline: context.pipeline.name, step: 'merge-dataset', dataset: dataset.name };
   for (const [column, relation] of Object.entries(context.pipeline.mapping?.relations ?? {})) {
     const target = context.project.datasets[relation.dataset];
     const targetManifest = datasets.manifests.get(relation.dataset);
-    if (!target || !targetManifest || target.key.length !== 1) {
+    if (!target || !targetManifest || target.key.length !== 1 || !columns.includes(column)) {
       throw new FerryError(
         'RELATION_INVALID',
-        `mapping.relations.${column} must point at a dataset with a one-column key.`,
-        {
-          context: { pipeline, step: 'merge-dataset' },
-        },
+        `mapping.relations.${column} must name a column the pipeline produces and a dataset with a one-column key.`,
+        { context: errorContext },
       );
     }
     const targetKey = target.key[0] ?? '';
@@ -163,56 +290,53 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     const [missing] = await querySql(
       context,
       'merge-dataset',
-      `SELECT count(*) AS n FROM incoming i WHERE i.${q(column)} IS NOT NULL AND CAST(i.${q(column)} AS VARCHAR) NOT IN (${keys})`,
+      `SELECT count(*) AS n FROM joined j WHERE j._ferry_applied AND j.${q(column)} IS NOT NULL ` +
+        `AND NOT EXISTS (SELECT 1 FROM (${keys}) t WHERE t.k = CAST(j.${q(column)} AS VARCHAR))`,
     );
     const n = Number(missing?.['n'] ?? 0);
-    if (n > 0) {
-      effect.missingRelations.push({ column, dataset: relation.dataset, rows: n });
-      const message = `${n} row${n === 1 ? '' : 's'} refer to a ${relation.dataset} ${targetKey} (column ${column}) that does not exist.`;
-      if (relation.onMissing === 'fail') {
-        throw new FerryError('RELATION_MISSING', message, {
-          context: { pipeline, step: 'merge-dataset', dataset: dataset.name },
-          hint: `Load ${relation.dataset} first, or set on_missing: count to only report it.`,
-        });
-      }
-      context.warnings.push({ code: 'RELATION_MISSING', message });
+    if (n === 0) continue;
+    effect.missingRelations.push({ column, dataset: relation.dataset, rows: n });
+    const message = `${n} ${dataset.name} row${n === 1 ? '' : 's'} point${n === 1 ? 's' : ''} at ${relation.dataset} that do${n === 1 ? 'es' : ''} not exist (${column} → ${relation.dataset}.${targetKey}).`;
+    if (relation.onMissing === 'fail') {
+      throw new FerryError('RELATION_MISSING', message, {
+        context: errorContext,
+        hint: `Load ${relation.dataset} first, or set on_missing: count to only report it.`,
+      });
     }
+    context.warnings.push({ code: 'RELATION_MISSING', message });
   }
+}
 
-  const path = join(context.tempDir, 'dataset-next.parquet');
-  await runSql(context, 'merge-dataset', sql.writeNext(path));
-  datasets.pendingVersion = { dataset: dataset.name, path, rows: effect.rows, version };
-  datasets.effect = effect;
-  context.counts.rowsWritten = effect.created + effect.updated;
-  if (step.mode === 'update' && effect.unmatched > 0) {
+function addWarnings(
+  context: StepContext,
+  dataset: Dataset,
+  effect: DatasetEffect,
+  holdDeletes: boolean,
+): void {
+  const rows = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
+  const were = (n: number) => (n === 1 ? 'was' : 'were');
+  if (effect.superseded > 0) {
+    context.warnings.push({
+      code: 'DATASET_DUPLICATE_KEY',
+      message: `${rows(effect.superseded)} had the same ${dataset.key.join(', ')} as a later row of this run and ${were(effect.superseded)} superseded by it.`,
+    });
+  }
+  if (effect.unmatched > 0) {
     context.warnings.push({
       code: 'DATASET_UNMATCHED',
-      message: `${effect.unmatched} row${effect.unmatched === 1 ? '' : 's'} did not match an existing ${dataset.name} key and ${effect.unmatched === 1 ? 'was' : 'were'} not written (mode: update).`,
+      message: `${rows(effect.unmatched)} did not match an existing ${dataset.name} key and ${were(effect.unmatched)} not written (mode: update).`,
     });
-    if (sink.rejects) {
-      await runSql(context, 'merge-dataset', sql.createUnmatched);
-      const key = renderOutputKey({
-        directory: sink.rejects.directory,
-        template: '{{pipeline}}-unmatched-{{timestamp}}.csv',
-        variables: { pipeline, timestamp: formatTimestamp(context.runTime, 'YYYYMMDDHHmmss', 'UTC') },
-        pipeline,
-      });
-      const local = join(context.tempDir, 'unmatched.csv');
-      await runSql(
-        context,
-        'merge-dataset',
-        `COPY (SELECT ${columns.map(q).join(', ')} FROM unmatched ORDER BY ${q(ORDER_COLUMN)}) TO ${quoteLiteral(local)} (FORMAT csv, HEADER true)`,
-      );
-      const { size } = await stat(local);
-      context.outputs.push({
-        bucket: sink.rejects.bucket,
-        key,
-        format: 'csv',
-        rows: effect.unmatched,
-        bytes: size,
-        path: local,
-        connection: sink.rejects.connection,
-      });
-    }
+  }
+  if (effect.skipped > 0 && effect.mode === 'insert') {
+    context.warnings.push({
+      code: 'DATASET_SKIPPED',
+      message: `${rows(effect.skipped)} had a key already in ${dataset.name} and ${were(effect.skipped)} not written (mode: insert).`,
+    });
+  }
+  if (holdDeletes) {
+    context.warnings.push({
+      code: 'DATASET_DELETES_HELD',
+      message: `This run rejected ${rows(context.counts.rowsRejected)}, so no ${dataset.name} key was deleted (mode: mirror): a rejected row's key is not absent from the source.`,
+    });
   }
 }

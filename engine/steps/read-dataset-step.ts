@@ -3,10 +3,15 @@
  * filtered by the segment's predicate and `where`, by `since_last_run` (rows whose version is newer
  * than the last one this pipeline exported), in key order, limited — into the `source` table that
  * the mapping and file steps read, exactly as for a file source.
+ *
+ * since_last_run compares version numbers, which only means "changed since" while the exported
+ * version is in the current version's history. After a rollback past it, rows the consumer has seen
+ * in a newer state were put back, with old version numbers: that run exports every row instead.
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
-import type { DatasetSource } from '../config/model.js';
+import type { Dataset, DatasetSource } from '../config/model.js';
+import { isAncestorVersion } from '../state/dataset-store.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { DATASET_INTERNAL_COLUMNS, VERSION_COLUMN } from './compile-merge-sql.js';
 import { copyIntoTemp } from './copy-into-temp.js';
@@ -23,6 +28,8 @@ export async function executeReadDatasetStep(
   const source = context.pipeline.source as DatasetSource;
   const { project } = context;
   const segment = source.segment !== undefined ? project.segments[source.segment] : undefined;
+  const segmentsField = context.pipeline.sink.kind === 's3' ? context.pipeline.sink.segmentsField : undefined;
+  const several = source.datasets.length > 1;
   const parts: string[] = [];
   let offset = 0;
   const columns: string[] = [];
@@ -32,23 +39,56 @@ export async function executeReadDatasetStep(
     if (!dataset || !manifest) throw new FerryError('CONFIG_UNKNOWN_DATASET', `Unknown dataset "${name}".`);
     const file = datasets.store.currentFile(manifest);
     datasets.nextWatermarks[name] = manifest.current ?? 0;
-    if (!file) continue; // never written: nothing to export
-    const local = await copyIntoTemp(context.tempDir, file, `dataset-${index}.parquet`);
     const filters: string[] = [];
     if (segment && segment.dataset === name) filters.push(`(${segment.where})`);
     if (segment && segment.dataset !== name) filters.push('false');
     if (source.where !== undefined) filters.push(`(${source.where})`);
     const watermark = datasets.watermarks[name];
-    if (source.sinceLastRun && watermark !== undefined) filters.push(`${q(VERSION_COLUMN)} > ${watermark}`);
-    const keyOrder = dataset.key.map((c) => `CAST(${q(c)} AS VARCHAR)`).join(', ');
+    if (source.sinceLastRun && watermark !== undefined && manifest.current !== null) {
+      if (isAncestorVersion(manifest, watermark, manifest.current)) {
+        filters.push(`${q(VERSION_COLUMN)} > ${watermark}`);
+      } else {
+        context.warnings.push({
+          code: 'EXPORT_FULL_AFTER_ROLLBACK',
+          message: `Dataset ${name} was rolled back past version ${watermark}, which this pipeline exported last; every row is exported again so the consumer gets the restored values.`,
+        });
+      }
+    }
     const stage = `dataset_${index}`;
-    const segmentList = segmentMembership(context, name);
+    const extra = [
+      ...(segmentsField !== undefined ? [`${segmentMembership(context, name)} AS ${q(segmentsField)}`] : []),
+      ...(several ? [`${quoteLiteral(name)} AS ${q(DATASET_COLUMN)}`] : []),
+    ];
+    let from: string;
+    if (file) {
+      const local = await copyIntoTemp(context.tempDir, file, `dataset-${index}.parquet`);
+      // A declared column no pipeline has written yet is a column of NULLs, not an unknown one.
+      const present = new Set(
+        (
+          await querySql(
+            context,
+            'read-dataset',
+            `DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(local)})`,
+          )
+        ).map((r) => String(r['column_name'])),
+      );
+      const unwritten = Object.entries(dataset.columns)
+        .filter(([c]) => !present.has(c))
+        .map(([c, type]) => `, CAST(NULL AS ${type}) AS ${q(c)}`);
+      const rows = `SELECT *${unwritten.join('')} FROM read_parquet(${quoteLiteral(local)})`;
+      from = `(SELECT * EXCLUDE (${DATASET_INTERNAL_COLUMNS.map(q).join(', ')}) FROM (${rows})${
+        filters.length ? ` WHERE ${filters.join(' AND ')}` : ''
+      })`;
+    } else if (Object.keys(dataset.columns).length > 0) {
+      from = `(${emptyDeclared(dataset)})`; // never written: no rows, but its declared columns
+    } else {
+      continue; // never written, nothing declared: nothing to export
+    }
+    const keyOrder = dataset.key.map((c) => `CAST(${q(c)} AS VARCHAR)`).join(', ');
     await runSql(
       context,
       'read-dataset',
-      `CREATE TABLE ${q(stage)} AS SELECT * EXCLUDE (${DATASET_INTERNAL_COLUMNS.map(q).join(', ')})${segmentList ? `, ${segmentList}` : ''}${
-        source.datasets.length > 1 ? `, ${quoteLiteral(name)} AS ${q(DATASET_COLUMN)}` : ''
-      } FROM read_parquet(${quoteLiteral(local)})${filters.length ? ` WHERE ${filters.join(' AND ')}` : ''} ORDER BY ${keyOrder}`,
+      `CREATE TABLE ${q(stage)} AS SELECT *${extra.map((e) => `, ${e}`).join('')} FROM ${from} ORDER BY ${keyOrder}`,
     );
     const described = await querySql(context, 'read-dataset', `DESCRIBE ${q(stage)}`);
     for (const row of described) {
@@ -77,32 +117,52 @@ export async function executeReadDatasetStep(
     );
   }
   const [read] = await querySql(context, 'read-dataset', `SELECT count(*) AS n FROM ${q(table)}`);
-  context.counts.rowsRead += Number(read?.['n'] ?? 0);
-  if (source.fields) {
-    for (const field of source.fields) {
-      if (!columns.includes(field)) {
-        throw new FerryError(
-          'SOURCE_UNKNOWN_FIELD',
-          `source.fields names "${field}", which dataset(s) ${source.datasets.join(', ')} do not have.`,
-          {
-            context: { pipeline: context.pipeline.name, step: 'read-dataset' },
-            hint: `Columns: ${columns.join(', ')}.`,
-          },
-        );
-      }
+  const rowsRead = Number(read?.['n'] ?? 0);
+  context.counts.rowsRead += rowsRead;
+  if (source.sinceLastRun && offset > rowsRead) {
+    context.warnings.push({
+      code: 'EXPORT_LIMIT_SKIPS_ROWS',
+      message: `source.limit exported ${rowsRead} of ${offset} new or changed rows; with since_last_run the other ${offset - rowsRead} are not exported by later runs (until they change again).`,
+    });
+  }
+  // Data columns in dataset order, then the columns ferry adds on request.
+  const added = [
+    ...(segmentsField !== undefined ? [segmentsField] : []),
+    ...(several ? [DATASET_COLUMN] : []),
+  ];
+  if (columns.length === 0) {
+    context.sourceColumns = [];
+    return;
+  }
+  if (!source.fields) {
+    context.sourceColumns = [...columns.filter((c) => !added.includes(c)), ...added];
+    return;
+  }
+  for (const field of source.fields) {
+    if (!columns.includes(field)) {
+      throw new FerryError(
+        'SOURCE_UNKNOWN_FIELD',
+        `source.fields names "${field}", which dataset(s) ${source.datasets.join(', ')} do not have.`,
+        {
+          context: { pipeline: context.pipeline.name, step: 'read-dataset' },
+          hint: `Columns: ${columns.join(', ')}.`,
+        },
+      );
     }
   }
-  context.sourceColumns = source.fields ? [...source.fields] : columns;
+  // The columns ferry adds on request are part of the output even when fields does not list them.
+  context.sourceColumns = [...source.fields, ...added.filter((c) => !source.fields?.includes(c))];
+}
+
+/** A never-written dataset as an empty table of its declared columns. */
+function emptyDeclared(dataset: Dataset): string {
+  const columns = Object.entries(dataset.columns).map(([c, type]) => `CAST(NULL AS ${type}) AS ${q(c)}`);
+  return `SELECT ${columns.join(', ')} WHERE false`;
 }
 
 /** The seed's "Additional Segments": per row, the names of the segments (on its dataset) it belongs to. */
-function segmentMembership(context: StepContext, dataset: string): string | undefined {
-  const field = context.pipeline.sink.kind === 's3' ? context.pipeline.sink.segmentsField : undefined;
-  if (field === undefined) return undefined;
+function segmentMembership(context: StepContext, dataset: string): string {
   const segments = Object.values(context.project.segments).filter((s) => s.dataset === dataset);
   const items = segments.map((s) => `CASE WHEN (${s.where}) THEN ${quoteLiteral(s.name)} END`);
-  const list = items.length
-    ? `list_filter([${items.join(', ')}], x -> x IS NOT NULL)`
-    : 'CAST([] AS VARCHAR[])';
-  return `${list} AS ${q(field)}`;
+  return items.length ? `list_filter([${items.join(', ')}], x -> x IS NOT NULL)` : 'CAST([] AS VARCHAR[])';
 }
