@@ -21,13 +21,30 @@ export function isStructType(type: string): boolean {
   return /^STRUCT\(/i.test(type) || /^UNION\(/i.test(type);
 }
 
-const enc = (expr: string) =>
-  `replace(replace(replace(CAST(${expr} AS VARCHAR), '%', '%25'), '&', '%26'), '=', '%3D')`;
+/**
+ * Percent-encode `%` first, then `=` and every character of the list separator (`&` by default), so
+ * any separator stays unambiguous.
+ */
+function encoder(listSeparator: string): (expr: string) => string {
+  const special = [...new Set(['=', '&', ...listSeparator])];
+  return (expr) =>
+    special.reduce(
+      (sql, ch) => `replace(${sql}, ${quoteLiteral(ch)}, ${quoteLiteral(percentEncode(ch))})`,
+      `replace(CAST(${expr} AS VARCHAR), '%', '%25')`,
+    );
+}
+
+function percentEncode(ch: string): string {
+  return [...Buffer.from(ch, 'utf8')]
+    .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
+    .join('');
+}
 
 /** One column as CSV text. */
 export function csvColumnExpr(column: ColumnType, listSeparator: string): string {
   const ref = q(column.name);
   const sep = quoteLiteral(listSeparator);
+  const enc = encoder(listSeparator);
   // array_to_string skips NULL items and gives NULL when all are: a non-NULL list stays non-NULL.
   const joined = (items: string) =>
     `coalesce(array_to_string(${items}, ${sep}), CASE WHEN ${ref} IS NOT NULL THEN '' END)`;
@@ -38,6 +55,20 @@ export function csvColumnExpr(column: ColumnType, listSeparator: string): string
     return `${joined(`list_transform(${ref}, v -> ${enc('v')})`)} AS ${ref}`;
   }
   if (isStructType(column.type)) return `CAST(to_json(${ref}) AS VARCHAR) AS ${ref}`;
+  return ref;
+}
+
+/**
+ * JSON has no timestamp type; DuckDB would write its SQL text form ("2026-11-21 12:04:42+00"). ferry
+ * writes RFC 3339 in UTC instead ("2026-11-21T12:04:42.000Z"), which every JSON consumer parses.
+ */
+export function jsonColumnExpr(column: ColumnType): string {
+  const ref = q(column.name);
+  if (/^TIMESTAMP WITH TIME ZONE$|^TIMESTAMPTZ$/i.test(column.type)) {
+    return `strftime(timezone('UTC', ${ref}), '%Y-%m-%dT%H:%M:%S.%gZ') AS ${ref}`;
+  }
+  if (/^TIMESTAMP(_S|_MS|_NS)?$/i.test(column.type))
+    return `strftime(${ref}, '%Y-%m-%dT%H:%M:%S.%g') AS ${ref}`;
   return ref;
 }
 
@@ -61,7 +92,9 @@ export function compileCopySql(input: {
   const select =
     format.kind === 'csv'
       ? input.columns.map((c) => csvColumnExpr(c, format.listSeparator)).join(', ')
-      : input.columns.map((c) => q(c.name)).join(', ');
+      : format.kind === 'json' || format.kind === 'ndjson'
+        ? input.columns.map(jsonColumnExpr).join(', ')
+        : input.columns.map((c) => q(c.name)).join(', ');
   const order = input.orderBy.length ? ` ORDER BY ${input.orderBy.map(q).join(', ')}` : '';
   const window = `${input.limit !== undefined ? ` LIMIT ${input.limit}` : ''}${input.offset ? ` OFFSET ${input.offset}` : ''}`;
   const query = `SELECT ${select} FROM ${q(input.table)}${order}${window}`;
