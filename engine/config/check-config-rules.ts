@@ -280,6 +280,16 @@ function checkPipeline(
     }
   } else {
     checkDatasetRef(sink.dataset, '/sink/dataset');
+    const target = project?.datasets[sink.dataset];
+    if (target?.kind === 'events' && sink.mode !== 'append' && sink.mode !== 'insert') {
+      issues.push({
+        code: 'CONFIG_CONFLICT',
+        severity: 'error',
+        message: `Dataset "${sink.dataset}" holds events, which are never updated or deleted; mode: ${sink.mode} would rewrite them.`,
+        hint: 'Use mode: append (re-sent events with a known key are skipped), or declare the dataset kind: entity.',
+        ...at('/sink/mode'),
+      });
+    }
     if (sink.mode === 'mirror' && pipeline.diff) {
       issues.push({
         code: 'CONFIG_CONFLICT',

@@ -65,7 +65,7 @@ export function normalizePipeline(
     source: normalizeSource(spec.source, context.project),
     ...(mapping ? { mapping } : {}),
     ...(diff ? { diff } : {}),
-    sink: normalizeSink(spec.sink, timezone),
+    sink: normalizeSink(spec.sink, timezone, context.project),
     ...(schedule ? { schedule } : {}),
     origin: { file: context.file, pointer: context.pointer },
   };
@@ -210,12 +210,13 @@ function normalizeSinkFormat(spec: SinkFormatSpec): SinkFormat {
   }
 }
 
-function normalizeSink(spec: SinkSpec, timezone: string): Sink {
+function normalizeSink(spec: SinkSpec, timezone: string, project: Project | undefined): Sink {
   if (spec.kind === 'dataset') {
     return {
       kind: 'dataset',
       dataset: spec.dataset,
-      mode: spec.mode ?? 'upsert',
+      // Events are only ever appended; entities are created and updated.
+      mode: spec.mode ?? (project?.datasets[spec.dataset]?.kind === 'events' ? 'append' : 'upsert'),
       ...(spec.rejects
         ? {
             rejects: {

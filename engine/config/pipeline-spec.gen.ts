@@ -710,7 +710,7 @@ export interface DatasetSink {
   kind: 'dataset';
   dataset: DatasetRef3;
   /**
-   * How rows merge by key. upsert: create and update (Vitally "Create and update"). update: only update existing keys; unmatched rows are reported and written to `rejects` if set (Vitally "only Update existing"). insert: only create new keys. append: add every row (events). mirror: upsert and delete keys absent from this run's data (destructive; shown in plans). Default upsert.
+   * How rows merge by key. upsert: create and update (Vitally "Create and update"). update: only update existing keys; unmatched rows are reported and written to `rejects` if set (Vitally "only Update existing"). insert: only create new keys. append: add rows, skipping keys already present (events; re-sent events are not duplicated). mirror: upsert and delete keys absent from this run's data (destructive; shown in plans). Events datasets take only append or insert. Default: append for an events dataset, upsert otherwise.
    */
   mode?: 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
   rejects?: Rejects;
