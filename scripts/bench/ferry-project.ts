@@ -1,0 +1,120 @@
+/**
+ * The benchmark's ferry project: one pipeline that takes the newest accounts CSV from s3rver, renames
+ * one column and casts another, diffs by id against the previous snapshot and writes the added and
+ * changed rows as one CSV. `applyOnce` runs `apply` the way the CLI does (loadProject + runProject)
+ * and fails loudly if the pipeline did not succeed.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PipelinePlan } from '../../engine/plan/plan-model.js';
+import { loadProject } from '../../engine/project/load-project.js';
+import { runProject } from '../../engine/run/run-project.js';
+
+export const SOURCE_BUCKET = 'vendor-drops';
+export const SINK_BUCKET = 'ferry-exports';
+export const SOURCE_PREFIX = 'accounts/';
+export const PIPELINE_NAME = 'bench-accounts';
+
+/** The mapping, shared with the raw DuckDB baseline so both do the same work. */
+export const RENAME = { from: 'signed_up', to: 'signed_up_on' } as const;
+export const CAST = { column: 'mrr', type: 'DECIMAL(12,2)' } as const;
+export const DIFF_KEY = 'id';
+
+const FERRY_YAML = `version: 1
+connections:
+  bench:
+    region: us-east-1
+    endpoint: \${env:FERRY_BENCH_ENDPOINT}
+    force_path_style: true
+    checksum: when_required
+    auth:
+      kind: static
+      access_key_id: \${env:FERRY_BENCH_ACCESS_KEY_ID}
+      secret_access_key: \${env:FERRY_BENCH_SECRET_ACCESS_KEY}
+state:
+  kind: local
+  directory: state
+pipelines:
+  - pipelines/*.yaml
+`;
+
+const PIPELINE_YAML = `name: ${PIPELINE_NAME}
+description: Benchmark - newest accounts snapshot, diffed by id, added/changed rows as CSV
+source:
+  kind: s3
+  connection: bench
+  bucket: ${SOURCE_BUCKET}
+  prefix: ${SOURCE_PREFIX}
+  match: '^accounts_(?P<timestamp>\\d{8})\\.csv$'
+  timestamp_format: YYYYMMDD
+  pick: newest
+  order: timestamp
+  format:
+    kind: csv
+    delimiter: ','
+    header: true
+    encoding: utf-8
+    max_rejects: 0
+mapping:
+  rename:
+    ${RENAME.from}: ${RENAME.to}
+  cast:
+    ${CAST.column}: '${CAST.type}'
+diff:
+  key: [${DIFF_KEY}]
+sink:
+  kind: s3
+  connection: bench
+  bucket: ${SINK_BUCKET}
+  directory: accounts/
+  filename: 'accounts-changed-{{timestamp}}.csv'
+  timestamp_format: YYYYMMDD
+  format:
+    kind: csv
+    headers: true
+`;
+
+export async function writeBenchProject(directory: string): Promise<void> {
+  await mkdir(join(directory, 'pipelines'), { recursive: true });
+  await mkdir(join(directory, 'state'), { recursive: true });
+  await writeFile(join(directory, 'ferry.yaml'), FERRY_YAML);
+  await writeFile(join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`), PIPELINE_YAML);
+}
+
+export function benchEnv(endpoint: string): NodeJS.ProcessEnv {
+  return {
+    FERRY_BENCH_ENDPOINT: endpoint,
+    FERRY_BENCH_ACCESS_KEY_ID: 'S3RVER',
+    FERRY_BENCH_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+}
+
+/** `ferry apply` on the bench project; returns the pipeline's plan. Throws unless it succeeded. */
+export async function applyOnce(options: {
+  projectDir: string;
+  env: NodeJS.ProcessEnv;
+  now: Date;
+  tempRoot: string;
+}): Promise<PipelinePlan> {
+  const loaded = loadProject({ cwd: options.projectDir, env: options.env });
+  const errors = loaded.problems.filter((p) => p.severity === 'error');
+  if (loaded.project === undefined || errors.length > 0) {
+    throw new Error(
+      `The bench project does not load: ${errors.map((p) => `${p.code}: ${p.message}`).join('; ')}`,
+    );
+  }
+  const plan = await runProject({
+    project: loaded.project,
+    pipelines: loaded.pipelines,
+    mode: 'apply',
+    env: options.env,
+    now: options.now,
+    tempRoot: options.tempRoot,
+  });
+  const result = plan.pipelines.find((p) => p.pipeline === PIPELINE_NAME);
+  if (result === undefined) throw new Error(`apply did not run ${PIPELINE_NAME}`);
+  if (result.status === 'error') {
+    throw new Error(`apply failed: ${result.error?.code ?? '?'}: ${result.error?.message ?? ''}`);
+  }
+  return result;
+}
