@@ -8,7 +8,6 @@
  *   npm run bench                         1,000,000 rows (about 115 MB per day)
  *   npm run bench -- --rows 100000        a quick run
  *   npm run bench -- --repeat 3           fastest of 3 interleaved runs of each side (noisy machines)
- *   npm run bench -- --what-if            the proposed engine changes, replayed (scripts/bench/what-if.ts)
  *   npm run bench -- --help               all options
  *
  * 1. Generate (seeded) day 1 and day 2 of an accounts CSV: ~5% of rows changed, 1% removed, 1% added.
@@ -41,7 +40,6 @@ import { generateBenchData } from './bench/generate-data.js';
 import { MEMORY_LIMIT, prepareRawSnapshot, runRawDuckDb } from './bench/raw-duckdb.js';
 import { installS3RequestRecorder, type S3RequestRecord } from './bench/record-s3-requests.js';
 import { installStatementRecorder, type StatementRecord } from './bench/record-statements.js';
-import { runWhatIf } from './bench/what-if.js';
 import { integer, megabytes, seconds, share, table } from './bench/report.js';
 import { sampleRss } from './bench/rss-sampler.js';
 
@@ -56,18 +54,14 @@ interface Options {
   repeat: number;
   top: number;
   keep: boolean;
-  whatIf: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--rows N] [--repeat N] [--seed N] [--top N] [--keep]
-       npm run bench -- --what-if [--rows N] [--repeat N] [--seed N]
   --rows N     rows on day 1 (default 1000000)
-  --repeat N   timed runs of each side, interleaved; the fastest of each is compared (default 1;
-               --what-if: 3)
+  --repeat N   timed runs of each side, interleaved; the fastest of each is compared (default 1)
   --seed N     data generator seed (default 42)
   --top N      slowest ferry statements to list (default 12)
-  --keep       keep the temp directory (data, project, state) and print its path
-  --what-if    replay ferry's day-2 SQL on local files with the proposed engine changes instead`;
+  --keep       keep the temp directory (data, project, state) and print its path`;
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -78,7 +72,6 @@ function parseOptions(argv: string[]): Options {
       repeat: { type: 'string' },
       top: { type: 'string', default: '12' },
       keep: { type: 'boolean', default: false },
-      'what-if': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -95,10 +88,9 @@ function parseOptions(argv: string[]): Options {
   return {
     rows: count('rows', values.rows, 100),
     seed: count('seed', values.seed, 0),
-    repeat: count('repeat', values.repeat ?? (values['what-if'] ? '3' : '1'), 1),
+    repeat: count('repeat', values.repeat ?? '1', 1),
     top: count('top', values.top, 0),
     keep: values.keep,
-    whatIf: values['what-if'],
   };
 }
 
@@ -424,8 +416,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    if (options.whatIf) await runWhatIf({ ...options, root });
-    else await bench(options, root, (s) => (server = s));
+    await bench(options, root, (s) => (server = s));
   } catch (error) {
     console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = 1;

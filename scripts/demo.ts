@@ -16,7 +16,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type _Object } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type _Object,
+} from '@aws-sdk/client-s3';
 import { generateSampleData, type SampleDrop } from './demo/sample-data.js';
 import { S3RVER_KEYS, startDemoS3Server, type DemoS3Server } from './demo/s3-server.js';
 
@@ -30,7 +36,7 @@ const DATA_DIR = join(ROOT, 'demo-data');
 const S3_DIR = join(DATA_DIR, 's3');
 const EXPORTS_DIR = join(DATA_DIR, 'exports');
 const LOCK_FILE = join(DATA_DIR, 'demo.pid');
-const STATE_PIPELINES_DIR = join(ROOT, 'state', 'pipelines');
+const STATE_DIR = join(ROOT, 'state');
 const SOURCE_BUCKET = 'vendor-drops';
 const EXPORT_BUCKET = 'ferry-exports';
 const SEED = 20_240_501;
@@ -61,7 +67,7 @@ const green = paint(32);
 const cyan = paint(36);
 
 let stepNumber = 0;
-const STEP_COUNT = 10;
+const STEP_COUNT = 11;
 
 function banner(title: string, ...explanation: string[]): void {
   stepNumber += 1;
@@ -218,18 +224,26 @@ function isRunning(pid: number): boolean {
 }
 
 async function clearState(): Promise<void> {
-  const pipelines = await readdir(STATE_PIPELINES_DIR).catch(() => []);
-  await rm(STATE_PIPELINES_DIR, { recursive: true, force: true });
+  const cleared: string[] = [];
+  for (const kind of ['pipelines', 'datasets']) {
+    const names = await readdir(join(STATE_DIR, kind)).catch(() => []);
+    await rm(join(STATE_DIR, kind), { recursive: true, force: true });
+    if (names.length)
+      cleared.push(
+        `state/${kind}/ (${names.length} ${kind === 'pipelines' ? 'pipeline' : 'dataset'}${names.length === 1 ? '' : 's'})`,
+      );
+  }
   console.log(
-    pipelines.length
-      ? `Cleared the demo's local state: removed state/pipelines/ (${pipelines.length} pipeline${pipelines.length === 1 ? '' : 's'}: ${pipelines.join(', ')}).`
-      : 'The demo\u2019s local state (state/pipelines/) is empty: this is a first run.',
+    cleared.length
+      ? `Cleared the demo's local state: removed ${cleared.join(' and ')}.`
+      : 'The demo\u2019s local state (state/pipelines/, state/datasets/) is empty: this is a first run.',
   );
   console.log(
     dim('(ferry.yaml keeps state in ./state; the demo starts from scratch each time, so every file is new.)'),
   );
 }
 
+/** Every object in the export bucket, grouped by the pipeline that wrote it (ferry's object metadata). */
 async function showExports(server: DemoS3Server): Promise<void> {
   const objects = await listObjects(server, EXPORT_BUCKET);
   await rm(EXPORTS_DIR, { recursive: true, force: true });
@@ -237,16 +251,30 @@ async function showExports(server: DemoS3Server): Promise<void> {
     console.log(red(`s3://${EXPORT_BUCKET} is empty: ferry wrote nothing.`));
     return;
   }
-  const width = Math.max(...objects.map((o) => (o.Key ?? '').length));
-  console.log(`s3://${EXPORT_BUCKET} holds ${objects.length} objects:`);
+  const byPipeline = new Map<string, { key: string; size: number; rows: string }[]>();
   let total = 0;
   for (const object of objects) {
     const key = object.Key ?? '';
+    const head = await server.client.send(new HeadObjectCommand({ Bucket: EXPORT_BUCKET, Key: key }));
+    const pipeline = head.Metadata?.['ferry-pipeline'] ?? '(unknown pipeline)';
+    const list = byPipeline.get(pipeline) ?? [];
+    list.push({ key, size: object.Size ?? 0, rows: head.Metadata?.['ferry-rows'] ?? '?' });
+    byPipeline.set(pipeline, list);
     total += object.Size ?? 0;
-    console.log(`  ${key.padEnd(width)}  ${formatSize(object.Size ?? 0).padStart(8)}`);
     await download(server, EXPORT_BUCKET, key, join(EXPORTS_DIR, key));
   }
-  console.log(`  ${dim(`${formatSize(total)} in total`)}`);
+  const width = Math.max(...objects.map((o) => (o.Key ?? '').length));
+  console.log(
+    `s3://${EXPORT_BUCKET} holds ${objects.length} objects, ${formatSize(total)} in total ${dim('(day 1 and day 2; by the pipeline that wrote them)')}:`,
+  );
+  for (const [pipeline, files] of [...byPipeline].sort(([a], [b]) => a.localeCompare(b))) {
+    console.log(`  ${bold(pipeline)}`);
+    for (const file of files) {
+      console.log(
+        `    ${file.key.padEnd(width)}  ${formatSize(file.size).padStart(8)}  ${dim(`${file.rows} rows`)}`,
+      );
+    }
+  }
 }
 
 function awsListCommand(endpoint: string): string {
@@ -262,6 +290,7 @@ function printHowToLook(keep: boolean): void {
       `  Copies of the outputs     ${rel(EXPORTS_DIR)}/  ${dim('(e.g. head, zstdcat, duckdb -c "FROM \'…parquet\'")')}`,
       `  s3rver's object store     ${rel(S3_DIR)}/<bucket>/<key>._S3rver_object  ${dim('(plain files; kept until the next npm start)')}`,
       `  ferry's state             state/pipelines/<pipeline>/state.json, run reports in …/runs/`,
+      `  The datasets              state/datasets/<dataset>/v*.parquet  ${dim('(one file per kept version; ferry state rollback DATASET)')}`,
       `  The pipelines             ferry.yaml, pipelines/*.yaml  ${dim('(edit one and run npm start again)')}`,
     ].join('\n'),
   );
@@ -393,10 +422,17 @@ async function main(): Promise<number> {
     banner(
       'ferry plan',
       'A dry run: lists, fetches, loads, maps and diffs for real, and shows what apply would write. Writes nothing.',
+      'Pipelines that read a dataset (exports, relation checks, mode: update) are planned against the dataset as',
+      'it is now — empty on a first run — so their numbers here are not yet those of apply.',
     );
     await ferry(['plan'], env);
 
-    banner('ferry apply', 'Runs the same steps, uploads and verifies the outputs, then commits state.');
+    banner(
+      'ferry apply',
+      'Runs the same steps, uploads and verifies the outputs, then commits state. A pipeline that writes a',
+      'dataset runs before those that read it: organizations → accounts → users → NPS responses and tracks,',
+      'and every export after the datasets it reads.',
+    );
     await ferry(['apply'], env);
 
     banner(
@@ -407,15 +443,25 @@ async function main(): Promise<number> {
 
     banner(
       'ferry plan',
-      'Only new files are taken; the accounts snapshot is compared with yesterday\u2019s by account_id.',
+      'Only new files are taken: snapshots are compared with yesterday\u2019s, rows merged into datasets by key.',
+      'Again, dataset readers see the datasets as apply left them yesterday; today\u2019s imports reach them at apply.',
     );
     await ferry(['plan'], env);
 
-    banner('ferry apply', 'Publishes only what changed.');
+    banner(
+      'ferry apply',
+      'Imports merge what changed; exports publish from the updated datasets (the activity export: only new events).',
+    );
     await ferry(['apply'], env);
 
     banner('What ferry wrote');
     await showExports(server);
+
+    banner(
+      'ferry state list',
+      'What ferry remembers: each pipeline\u2019s last run, each dataset\u2019s versions.',
+    );
+    await ferry(['state', 'list'], env);
     printHowToLook(args.keep);
     console.log(`\n${green('✔')} Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     if (args.keep) {

@@ -11,14 +11,16 @@ export const HASH_COLUMN = '_ferry_hash';
 export const DIFF_COLUMN = '_ferry_diff';
 
 export interface DiffSql {
-  /** current: valid rows with key + hash, last row per key wins. */
+  /** current: valid rows with key + hash, in source order. */
   createCurrent: string;
-  /** Rows that lost to a later row with the same key. */
+  /** Rows that share a key with a later row (0 in the common case, so the window below rarely runs). */
   countSuperseded: string;
-  createPrevious: string;
-  /** Classifies current rows as added / changed / unchanged. */
-  createClassified: string;
-  countRemoved: string;
+  /** Keep the last row per key (only run when countSuperseded > 0). */
+  dropSuperseded: string;
+  /** Rows in the previous snapshot (Parquet metadata; keys there are unique). */
+  countPrevious: string;
+  /** added and changed rows, in source order, with their kind — one narrow join against the snapshot. */
+  createChanged: (table: string, dataColumns: readonly string[], orderColumn: string) => string;
   /** Removed keys (for tombstones), key columns as VARCHAR. */
   createRemoved: string;
   writeSnapshot: (path: string) => string;
@@ -43,22 +45,28 @@ export function compileDiffSql(input: {
 }): DiffSql {
   const { columns, key } = input;
   const keyColumns = key ?? [];
-  const valid = `${q(input.mappedTable)} WHERE ${q(REJECT_COLUMN)} IS NULL`;
-  const withKey = `SELECT *, ${keyExpr(key, columns)} AS ${q(KEY_COLUMN)}, ${hashExpr(columns)} AS ${q(HASH_COLUMN)} FROM ${valid}`;
   const keyVarchar = keyColumns.map((c) => `CAST(${q(c)} AS VARCHAR) AS ${q(c)}`);
+  const previous = input.previousSnapshot
+    ? `read_parquet(${quoteLiteral(input.previousSnapshot)})`
+    : `(SELECT CAST(NULL AS VARCHAR) AS ${q(KEY_COLUMN)}, CAST(NULL AS VARCHAR) AS ${q(HASH_COLUMN)}${keyColumns
+        .map((c) => `, CAST(NULL AS VARCHAR) AS ${q(c)}`)
+        .join('')} WHERE false)`;
+  const K = q(KEY_COLUMN);
+  const H = q(HASH_COLUMN);
   return {
-    createCurrent: `CREATE TABLE current AS SELECT * FROM (${withKey}) QUALIFY row_number() OVER (PARTITION BY ${q(KEY_COLUMN)} ORDER BY ${q(ROW_COLUMN)} DESC) = 1`,
-    countSuperseded: `SELECT (SELECT count(*) FROM ${valid}) - (SELECT count(*) FROM current) AS n`,
-    createPrevious: input.previousSnapshot
-      ? `CREATE TABLE previous AS SELECT * FROM read_parquet(${quoteLiteral(input.previousSnapshot)})`
-      : `CREATE TABLE previous AS SELECT CAST(NULL AS VARCHAR) AS ${q(KEY_COLUMN)}, CAST(NULL AS VARCHAR) AS ${q(HASH_COLUMN)}${keyColumns.map((c) => `, CAST(NULL AS VARCHAR) AS ${q(c)}`).join('')} WHERE false`,
-    createClassified:
-      `CREATE TABLE classified AS SELECT c.*, CASE WHEN p.${q(KEY_COLUMN)} IS NULL THEN 'added' ` +
-      `WHEN p.${q(HASH_COLUMN)} <> c.${q(HASH_COLUMN)} THEN 'changed' ELSE 'unchanged' END AS ${q(DIFF_COLUMN)} ` +
-      `FROM current c LEFT JOIN previous p ON p.${q(KEY_COLUMN)} = c.${q(KEY_COLUMN)}`,
-    countRemoved: `SELECT count(*) AS n FROM previous p WHERE NOT EXISTS (SELECT 1 FROM current c WHERE c.${q(KEY_COLUMN)} = p.${q(KEY_COLUMN)})`,
-    createRemoved: `CREATE TABLE removed AS SELECT p.* FROM previous p WHERE NOT EXISTS (SELECT 1 FROM current c WHERE c.${q(KEY_COLUMN)} = p.${q(KEY_COLUMN)}) ORDER BY p.${q(KEY_COLUMN)}`,
+    createCurrent:
+      `CREATE TABLE current AS SELECT ${[...columns.map(q), q(ROW_COLUMN)].join(', ')}, ${keyExpr(key, columns)} AS ${K}, ` +
+      `${hashExpr(columns)} AS ${H} FROM ${q(input.mappedTable)} WHERE ${q(REJECT_COLUMN)} IS NULL`,
+    countSuperseded: `SELECT count(*) - count(DISTINCT ${K}) AS n FROM current`,
+    dropSuperseded: `DELETE FROM current WHERE rowid IN (SELECT rowid FROM current QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(ROW_COLUMN)} DESC) > 1)`,
+    countPrevious: `SELECT count(*) AS n FROM ${previous}`,
+    createChanged: (table, dataColumns, orderColumn) =>
+      `CREATE TABLE ${q(table)} AS SELECT ${dataColumns.map((c) => `c.${q(c)}`).join(', ')}, c.${q(ROW_COLUMN)} AS ${q(orderColumn)}, ` +
+      `CASE WHEN p.${K} IS NULL THEN 'added' ELSE 'changed' END AS ${q(DIFF_COLUMN)} ` +
+      `FROM current c LEFT JOIN ${previous} p ON p.${K} = c.${K} WHERE p.${K} IS NULL OR p.${H} <> c.${H} ORDER BY c.${q(ROW_COLUMN)}`,
+    createRemoved: `CREATE TABLE removed AS SELECT p.* FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM current c WHERE c.${K} = p.${K}) ORDER BY p.${K}`,
+    // current is in source order (no sort needed for a deterministic file).
     writeSnapshot: (path) =>
-      `COPY (SELECT ${q(KEY_COLUMN)}, ${q(HASH_COLUMN)}${keyVarchar.length ? ', ' + keyVarchar.join(', ') : ''} FROM current ORDER BY ${q(KEY_COLUMN)}) TO ${quoteLiteral(path)} (FORMAT parquet)`,
+      `COPY (SELECT ${K}, ${H}${keyVarchar.length ? ', ' + keyVarchar.join(', ') : ''} FROM current) TO ${quoteLiteral(path)} (FORMAT parquet)`,
   };
 }

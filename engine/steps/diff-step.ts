@@ -29,29 +29,35 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   const [superseded] = await querySql(context, 'diff', sql.countSuperseded);
   const duplicates = Number(superseded?.['n'] ?? 0);
   if (duplicates > 0) {
+    await runSql(context, 'diff', sql.dropSuperseded);
     context.warnings.push({
       code: 'DIFF_DUPLICATE_KEY',
       message: `${duplicates} row${duplicates === 1 ? '' : 's'} had the same ${key ? `key (${key.join(', ')})` : 'content'} as a later row and ${duplicates === 1 ? 'was' : 'were'} superseded by it.`,
     });
   }
-  await runSql(context, 'diff', sql.createPrevious);
-  await runSql(context, 'diff', sql.createClassified);
-  const counts = await querySql(
+  // Only added and changed rows are materialized; the other counts follow from the totals
+  // (snapshot keys are unique): unchanged = current − added − changed, removed = previous − changed − unchanged.
+  const changedTable = step.tombstones && key ? 'changed_rows' : step.table;
+  await runSql(context, 'diff', sql.createChanged(changedTable, context.columns, ORDER_COLUMN));
+  let added = 0;
+  let changed = 0;
+  for (const row of await querySql(
     context,
     'diff',
-    `SELECT ${q(DIFF_COLUMN)} AS kind, count(*) AS n FROM classified GROUP BY 1`,
-  );
-  for (const row of counts) {
-    const n = Number(row['n']);
-    if (row['kind'] === 'added') context.counts.rowsAdded += n;
-    else if (row['kind'] === 'changed') context.counts.rowsChanged += n;
-    else context.counts.rowsUnchanged += n;
+    `SELECT ${q(DIFF_COLUMN)} AS kind, count(*) AS n FROM ${q(changedTable)} GROUP BY 1`,
+  )) {
+    if (row['kind'] === 'added') added = Number(row['n']);
+    else changed = Number(row['n']);
   }
-  const [removed] = await querySql(context, 'diff', sql.countRemoved);
-  context.counts.rowsRemoved += Number(removed?.['n'] ?? 0);
+  const [currentRows] = await querySql(context, 'diff', 'SELECT count(*) AS n FROM current');
+  const [previousRows] = await querySql(context, 'diff', sql.countPrevious);
+  const current = Number(currentRows?.['n'] ?? 0);
+  const unchanged = current - added - changed;
+  context.counts.rowsAdded += added;
+  context.counts.rowsChanged += changed;
+  context.counts.rowsUnchanged += unchanged;
+  context.counts.rowsRemoved += Number(previousRows?.['n'] ?? 0) - changed - unchanged;
 
-  const data = context.columns.map(q).join(', ');
-  const keep = `SELECT ${data}, ${q(ROW_COLUMN)} AS ${q(ORDER_COLUMN)} FROM classified WHERE ${q(DIFF_COLUMN)} <> 'unchanged'`;
   if (step.tombstones && key) {
     await runSql(context, 'diff', sql.createRemoved);
     const flag = q(step.tombstones);
@@ -59,16 +65,13 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
     await runSql(
       context,
       'diff',
-      `CREATE TABLE ${q(step.table)} AS SELECT *, false AS ${flag} FROM (${keep}) UNION ALL BY NAME ` +
+      `CREATE TABLE ${q(step.table)} AS SELECT * EXCLUDE (${q(DIFF_COLUMN)}), false AS ${flag} FROM ${q(changedTable)} UNION ALL BY NAME ` +
         `SELECT ${key.map((c) => `${q(c)}`).join(', ')}, true AS ${flag}, (SELECT coalesce(max(${q(ROW_COLUMN)}), 0) FROM current) + row_number() OVER (ORDER BY ${q(KEY_COLUMN)}) AS ${q(ORDER_COLUMN)} FROM removed`,
     );
     context.columns = [...context.columns, step.tombstones];
-  } else {
-    await runSql(context, 'diff', `CREATE TABLE ${q(step.table)} AS ${keep}`);
   }
   const path = join(context.tempDir, 'snapshot.parquet');
   await runSql(context, 'diff', sql.writeSnapshot(path));
-  const [rows] = await querySql(context, 'diff', 'SELECT count(*) AS n FROM current');
-  context.newSnapshot = { path, rows: Number(rows?.['n'] ?? 0), key: key ? [...key] : null };
+  context.newSnapshot = { path, rows: current, key: key ? [...key] : null };
   context.outputTable = step.table;
 }

@@ -132,15 +132,25 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
   let offset = 0;
   const selects: string[] = [];
   for (const part of parts) {
+    // Loaded tables keep file order (CREATE TABLE AS with preserve_insertion_order), so a contiguous
+    // rowid numbers the rows without a sort; a gap (never expected) falls back to a window.
+    const [range] = await querySql(
+      context,
+      'load',
+      `SELECT min(rowid) AS lo, max(rowid) AS hi, count(*) AS n FROM ${q(part.table)}`,
+    );
+    const lo = Number(range?.['lo'] ?? 0);
+    const contiguous = Number(range?.['hi'] ?? -1) - lo + 1 === Number(range?.['n'] ?? 0);
+    const rowNumber = contiguous ? `rowid - ${lo} + 1` : 'row_number() OVER (ORDER BY rowid)';
     selects.push(
-      `SELECT *, ${quoteLiteral(part.key)} AS ${q(FILE_COLUMN)}, ${offset} + row_number() OVER (ORDER BY rowid) AS ${q(ROW_COLUMN)} FROM ${q(part.table)}`,
+      `SELECT *, ${quoteLiteral(part.key)} AS ${q(FILE_COLUMN)}, ${offset} + ${rowNumber} AS ${q(ROW_COLUMN)} FROM ${q(part.table)}`,
     );
     const file = context.loadedFiles?.find((f) => f.key === part.key);
     if (file) file.offset = offset;
     offset += part.rows;
   }
-  await runSql(context, 'load', `CREATE TABLE ${q(step.table)} AS ${selects.join(' UNION ALL BY NAME ')}`);
-  for (const part of parts) await runSql(context, 'load', `DROP TABLE ${q(part.table)}`);
+  // A view: the rows are read once, by the mapping, instead of being copied here first.
+  await runSql(context, 'load', `CREATE VIEW ${q(step.table)} AS ${selects.join(' UNION ALL BY NAME ')}`);
   const [row] = await querySql(context, 'load', `SELECT count(*) AS n FROM ${q(step.table)}`);
   if (Number(row?.['n']) !== offset) {
     throw new FerryError(

@@ -65,12 +65,20 @@ export async function executeWriteFilesStep(context: StepContext, _step: WriteFi
   if (total === 0) return;
 
   // The rows to write, in a stable order, limited once.
-  const source = 'to_write';
-  await runSql(
-    context,
-    'write-files',
-    `CREATE TABLE ${q(source)} AS SELECT ${[...columns, ORDER_COLUMN].map(q).join(', ')} FROM ${q(table)} ORDER BY ${q(ORDER_COLUMN)}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
-  );
+  // One plain file is written straight from the table (COPY orders it); parts, a limit and
+  // multi-csv first take the rows to write, in order, into their own table.
+  const direct =
+    sink.format.kind !== 'multi-csv' &&
+    sink.limit === undefined &&
+    (sink.maxRowsPerFile === undefined || total <= sink.maxRowsPerFile);
+  const source = direct ? table : 'to_write';
+  if (!direct) {
+    await runSql(
+      context,
+      'write-files',
+      `CREATE TABLE ${q(source)} AS SELECT ${[...columns, ORDER_COLUMN].map(q).join(', ')} FROM ${q(table)} ORDER BY ${q(ORDER_COLUMN)}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
+    );
+  }
   const typed = columns.map((name) => ({ name, type: types.get(name) ?? 'VARCHAR' }));
   const jobs: FileJob[] = [];
   if (sink.format.kind === 'multi-csv') {
