@@ -257,13 +257,7 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
       }
       await executeStep(context, step, {
         commitState: async () => {
-          plan.outputs = context.outputs.map(({ bucket, key, format, rows, bytes }) => ({
-            bucket,
-            key,
-            format,
-            rows,
-            bytes,
-          }));
+          plan.outputs = publicOutputs(context.outputs);
           if (datasets?.pendingVersion) {
             const pending = datasets.pendingVersion;
             const dataset = project.datasets[pending.dataset];
@@ -307,13 +301,7 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
         },
       });
     }
-    plan.outputs = context.outputs.map(({ bucket, key, format, rows, bytes }) => ({
-      bucket,
-      key,
-      format,
-      rows,
-      bytes,
-    }));
+    plan.outputs = publicOutputs(context.outputs);
     if (datasets?.effect) plan.dataset = datasets.effect;
     const datasetChanges = datasets?.effect
       ? datasets.effect.created + datasets.effect.updated + datasets.effect.deleted
@@ -453,4 +441,9 @@ function checkSavedPlan(
       },
     );
   }
+}
+
+/** Outputs as the plan reports them (no local paths). */
+function publicOutputs(outputs: StepContext['outputs']): PipelinePlan['outputs'] {
+  return outputs.map(({ bucket, key, format, rows, bytes }) => ({ bucket, key, format, rows, bytes }));
 }

@@ -10,10 +10,10 @@
  * incremental export can tell whether the version it last exported is still in the current one's
  * history — after a rollback it is not, and only a full export brings the consumer back in line.
  */
-import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
+import { writeFileAtomic } from './write-file-atomic.js';
 
 export const DATASET_FORMAT_VERSION = 1;
 
@@ -55,18 +55,6 @@ function lineage(manifest: DatasetManifest): Record<string, number | null> {
     if (!(String(v.version) in parents)) parents[String(v.version)] = v.version > 1 ? v.version - 1 : null;
   }
   return parents;
-}
-
-async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const temp = `${path}.tmp-${randomUUID()}`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
 }
 
 export class DatasetStore {

@@ -8,12 +8,12 @@
  *
  * A failed run never calls commit, so state.json and the snapshot stay byte-identical.
  */
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
 import { emptyPipelineState, STATE_FORMAT_VERSION, type PipelineState, type RunRecord } from './pipeline-state.js';
+import { writeFileAtomic } from './write-file-atomic.js';
 
 export interface LockInfo {
   owner: string;
@@ -30,18 +30,6 @@ export interface HeldLock {
 }
 
 const SAFE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
-async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const temp = `${path}.tmp-${randomUUID()}`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-}
 
 export class LocalStateStore {
   constructor(readonly directory: string) {}
