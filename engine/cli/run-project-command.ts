@@ -12,7 +12,21 @@ import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
 import { renderPlanText } from '../report/render-plan-text.js';
 import { renderProblemsText } from '../report/render-problems.js';
 import { runProject } from '../run/run-project.js';
-import type { CommandContext } from './command.js';
+import type { CommandContext, OptionSpec } from './command.js';
+
+/** Options `plan` and `apply` share. */
+export const RUN_OPTIONS: Record<string, OptionSpec> = {
+  project: { type: 'string', short: 'p', description: 'Project file.', default: 'ferry.yaml' },
+  pipeline: { type: 'string', multiple: true, description: 'Only this pipeline (repeatable).' },
+  format: {
+    type: 'string',
+    short: 'f',
+    description: 'Output format.',
+    choices: ['text', 'markdown', 'json'],
+    default: 'text',
+  },
+  'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
+};
 
 export async function runProjectCommand(context: CommandContext, mode: 'plan' | 'apply'): Promise<ExitCode> {
   const { values, cwd, env, output } = context;

@@ -45,14 +45,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           },
           maxRejects: format.maxRejects,
         });
-        for (const reject of result.rejects) {
-          if (context.rejects.length >= MAX_REJECT_DETAILS) break;
-          context.rejects.push({
-            file: key,
-            line: reject.line,
-            reason: `${reject.reason}: ${reject.detail}`,
-          });
-        }
+        keepRejects(context, key, result.rejects);
         loaded = result;
         if (result.rejects.length === result.rowsRejected) {
           records = {
@@ -70,14 +63,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           layout: format.layout,
           compression,
         });
-        for (const reject of result.rejects) {
-          if (context.rejects.length >= MAX_REJECT_DETAILS) break;
-          context.rejects.push({
-            file: key,
-            line: reject.line,
-            reason: `${reject.reason}: ${reject.detail}`,
-          });
-        }
+        keepRejects(context, key, result.rejects);
         loaded = result;
         break;
       }
@@ -162,4 +148,16 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     );
   }
   context.sourceColumns = columns;
+}
+
+/** Reader rejects go into the report with file, line and reason (details capped; all are counted). */
+function keepRejects(
+  context: StepContext,
+  key: string,
+  rejects: ReadonlyArray<{ line: number; reason: string; detail: string }>,
+): void {
+  for (const reject of rejects) {
+    if (context.rejects.length >= MAX_REJECT_DETAILS) break;
+    context.rejects.push({ file: key, line: reject.line, reason: `${reject.reason}: ${reject.detail}` });
+  }
 }

@@ -1,5 +1,5 @@
 /** `ferry apply`: one run of the pipelines, committing state only after outputs are verified. */
-import { runProjectCommand } from '../run-project-command.js';
+import { RUN_OPTIONS, runProjectCommand } from '../run-project-command.js';
 import type { CommandSpec } from '../command.js';
 
 export const applyCommand: CommandSpec = {
@@ -10,16 +10,7 @@ export const applyCommand: CommandSpec = {
     'State is committed only after every output is uploaded and verified; a failed run leaves state\n' +
     'untouched, and a retry of the same inputs writes the same object keys (no duplicates).',
   options: {
-    project: { type: 'string', short: 'p', description: 'Project file.', default: 'ferry.yaml' },
-    pipeline: { type: 'string', multiple: true, description: 'Only this pipeline (repeatable).' },
-    format: {
-      type: 'string',
-      short: 'f',
-      description: 'Output format.',
-      choices: ['text', 'markdown', 'json'],
-      default: 'text',
-    },
-    'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
+    ...RUN_OPTIONS,
     plan: {
       type: 'string',
       description:

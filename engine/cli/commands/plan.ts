@@ -2,7 +2,7 @@
  * `ferry plan`: runs every read-only step for real (listing, fetching, loading, mapping, diffing and
  * writing output files into a temp dir) and reports what `apply` would do. Writes nothing.
  */
-import { runProjectCommand } from '../run-project-command.js';
+import { RUN_OPTIONS, runProjectCommand } from '../run-project-command.js';
 import type { CommandSpec } from '../command.js';
 
 export const planCommand: CommandSpec = {
@@ -14,20 +14,11 @@ export const planCommand: CommandSpec = {
     'Reads sources and state for real, so the counts are exact. Markdown output is made for a pull-request\n' +
     'comment; JSON output is versioned (format_version).',
   options: {
-    project: { type: 'string', short: 'p', description: 'Project file.', default: 'ferry.yaml' },
-    pipeline: { type: 'string', multiple: true, description: 'Only this pipeline (repeatable).' },
-    format: {
-      type: 'string',
-      short: 'f',
-      description: 'Output format.',
-      choices: ['text', 'markdown', 'json'],
-      default: 'text',
-    },
+    ...RUN_OPTIONS,
     'detailed-exitcode': {
       type: 'boolean',
       description: 'Exit 2 when there is work to do, 0 when there is none.',
     },
-    'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
     out: {
       type: 'string',
       short: 'o',
