@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -244,6 +245,24 @@ async function clearState(): Promise<void> {
 }
 
 /** Every object in the export bucket, grouped by the pipeline that wrote it (ferry's object metadata). */
+/**
+ * Pipelines switched off with `enabled: false`: plan and apply skip them without a word, so the demo
+ * names them (the file's comment says why).
+ */
+async function disabledPipelines(): Promise<{ name: string; file: string }[]> {
+  const dir = join(ROOT, 'pipelines');
+  const found: { name: string; file: string }[] = [];
+  for (const file of (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const doc: unknown = parseYaml(await readFile(join(dir, file), 'utf8'));
+    const list = (doc as { pipelines?: unknown[] } | null)?.pipelines ?? [doc];
+    for (const item of list) {
+      const pipeline = item as { name?: unknown; enabled?: unknown } | null;
+      if (pipeline?.enabled === false) found.push({ name: String(pipeline.name), file: `pipelines/${file}` });
+    }
+  }
+  return found;
+}
+
 async function showExports(server: DemoS3Server): Promise<void> {
   const objects = await listObjects(server, EXPORT_BUCKET);
   await rm(EXPORTS_DIR, { recursive: true, force: true });
@@ -418,6 +437,11 @@ async function main(): Promise<number> {
       'Checks ferry.yaml and every pipeline against the schema and the rules; reads no data.',
     );
     await ferry(['validate'], env);
+    for (const { name, file } of await disabledPipelines()) {
+      console.log(
+        `${bold('Note:')} ${name} is switched off (enabled: false in ${file}); plan and apply skip it. Its comment says why.`,
+      );
+    }
 
     banner(
       'ferry plan',
