@@ -446,8 +446,8 @@ async function main(): Promise<number> {
     banner(
       'ferry plan',
       'A dry run: lists, fetches, loads, maps and diffs for real, and shows what apply would write. Writes nothing.',
-      'Pipelines that read a dataset (exports, relation checks, mode: update) are planned against the dataset as',
-      'it is now — empty on a first run — so their numbers here are not yet those of apply.',
+      'Pipelines that read a dataset (exports, relation checks, mode: update) are planned against the version the',
+      'imports before them would create, so the numbers here are those of apply.',
     );
     await ferry(['plan'], env);
 
@@ -467,8 +467,8 @@ async function main(): Promise<number> {
 
     banner(
       'ferry plan',
-      'Only new files are taken: snapshots are compared with yesterday\u2019s, rows merged into datasets by key.',
-      'Again, dataset readers see the datasets as apply left them yesterday; today\u2019s imports reach them at apply.',
+      'Only new files are taken: snapshots are compared with yesterday\u2019s, rows merged into datasets by key;',
+      'exports see today\u2019s imports already, as they will at apply.',
     );
     await ferry(['plan'], env);
 

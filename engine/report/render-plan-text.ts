@@ -51,9 +51,16 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
     return lines;
   }
   const s = p.selection;
-  lines.push(
-    `  files    ${s.listed} listed, ${s.matched} matched, ${s.selected.length} to process, ${s.skipped.length} skipped`,
-  );
+  const readDataset = p.steps.find((step) => step.kind === 'read-dataset');
+  if (readDataset?.kind === 'read-dataset') {
+    lines.push(
+      `  source   dataset${readDataset.datasets.length === 1 ? '' : 's'} ${readDataset.datasets.join(', ')}`,
+    );
+  } else {
+    lines.push(
+      `  files    ${s.listed} listed, ${s.matched} matched, ${s.selected.length} to process, ${s.skipped.length} skipped`,
+    );
+  }
   for (const file of s.selected) {
     const changed = s.changed.includes(file.key) ? c.yellow(' (changed since last processed)') : '';
     lines.push(`    ${c.green('+')} ${file.key}  ${c.dim(formatBytes(file.size))}${changed}`);
@@ -82,7 +89,9 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
       `  ${c.green('dataset')}  ${d.dataset} (${d.mode}): ${d.created} created, ${d.updated} updated, ${d.unchanged} unchanged, ${d.skipped} skipped, ${d.unmatched} unmatched, ${deleted} → version ${d.version} (${d.rows} rows)`,
     );
     for (const r of d.missingRelations)
-      lines.push(`  ${c.yellow('relation')} ${r.rows} rows: ${r.column} → ${r.dataset} not found`);
+      lines.push(
+        `  ${c.yellow('relation')} ${r.rows} row${r.rows === 1 ? '' : 's'}: ${r.column} → ${r.dataset} not found`,
+      );
   }
   for (const output of p.outputs) {
     lines.push(

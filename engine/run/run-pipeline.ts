@@ -30,6 +30,13 @@ import { executeStep } from '../steps/execute-step.js';
 import { checkOutputsAbsent } from './check-outputs-absent.js';
 import type { S3Access, StepContext } from '../steps/step-context.js';
 
+/** A dataset version a plan would create: its Parquet file (absolute path) and number. */
+export interface DatasetOverlay {
+  file: string;
+  version: number;
+  rows: number;
+}
+
 export interface RunPipelineOptions {
   project: Project;
   pipeline: Pipeline;
@@ -40,6 +47,13 @@ export interface RunPipelineOptions {
   /** Root for the run's temp dir (default: the OS temp dir). */
   tempRoot?: string;
   memoryLimit?: string;
+  /**
+   * plan only: dataset versions that pipelines planned earlier in this run would create, so readers
+   * are planned against what apply will give them (dataset → absolute Parquet path and version).
+   */
+  datasetOverlays?: ReadonlyMap<string, DatasetOverlay>;
+  /** plan only: called with the dataset version this pipeline would create, before its temp dir goes. */
+  onPlannedDatasetVersion?: (version: DatasetOverlay & { dataset: string; path: string }) => Promise<void>;
   /** apply --plan: the saved plan of this pipeline; apply refuses (PLAN_STALE) if it no longer holds. */
   savedPlan?: Pick<PipelinePlan, 'runId' | 'runTime' | 'fingerprints'>;
 }
@@ -88,8 +102,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         runId: createRunId(options.now),
       });
     }
-    plan = await planAndExecute(options, state);
-    return plan;
+    return await planAndExecute(options, state, (p) => (plan = p));
   } catch (error) {
     if (mode === 'apply') {
       const failure: RunRecord = {
@@ -100,12 +113,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         durationMs: Date.now() - started,
         counts: plan?.counts ?? emptyCounts(),
         outputs: [],
-        error: isFerryError(error)
-          ? { code: error.code, message: error.message }
-          : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
+        error: describeFailure(error),
       };
       await store.writeRunRecord(pipeline.name, failure).catch(() => undefined);
     }
+    // What the run had found before it failed (files, counts, rejects) stays in the report.
+    if (plan) return { ...plan, outputs: [], status: 'error', error: describeFailure(error) };
     throw error;
   } finally {
     await datasetLock?.release();
@@ -113,7 +126,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   }
 }
 
-async function planAndExecute(options: RunPipelineOptions, state: PipelineState): Promise<PipelinePlan> {
+async function planAndExecute(
+  options: RunPipelineOptions,
+  state: PipelineState,
+  onPlan: (plan: PipelinePlan) => void,
+): Promise<PipelinePlan> {
   const { pipeline, project, store, mode, now } = options;
   const source = pipeline.source;
   let listing: ListedObject[] = [];
@@ -134,7 +151,7 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
     });
     selection = selectFiles(source, listing, state, { now, timezone: project.defaults.timezone });
   }
-  const datasets = await readDatasetContext(pipeline, project, store, state);
+  const datasets = await readDatasetContext(pipeline, project, store, state, options.datasetOverlays);
   const fingerprint = inputFingerprint(pipeline, selection);
   // Read in plan mode too (read-only): a plan after a failed apply must show the keys the retry writes.
   const pending = await readPending(store.pipelineDir(pipeline.name));
@@ -184,6 +201,8 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
     sql: [],
     status: 'no-changes',
   };
+  onPlan(plan);
+
   if (steps.length === 0) {
     if (
       mode === 'apply' &&
@@ -314,6 +333,16 @@ async function planAndExecute(options: RunPipelineOptions, state: PipelineState)
       plan.firstApply
         ? 'changes'
         : 'no-changes';
+    if (mode === 'plan' && datasets?.pendingVersion && options.onPlannedDatasetVersion) {
+      const pending = datasets.pendingVersion;
+      await options.onPlannedDatasetVersion({
+        dataset: pending.dataset,
+        path: pending.path,
+        version: pending.version,
+        rows: pending.rows,
+        file: pending.path,
+      });
+    }
     return plan;
   } finally {
     session.close();
@@ -386,6 +415,7 @@ async function readDatasetContext(
   project: Project,
   store: LocalStateStore,
   state: PipelineState,
+  overlays: ReadonlyMap<string, DatasetOverlay> | undefined,
 ): Promise<DatasetContext | undefined> {
   const names = new Set<string>();
   if (pipeline.source.kind === 'dataset') pipeline.source.datasets.forEach((d) => names.add(d));
@@ -399,7 +429,29 @@ async function readDatasetContext(
       throw new FerryError('CONFIG_UNKNOWN_DATASET', `Unknown dataset "${name}".`, {
         context: { pipeline: pipeline.name },
       });
-    manifests.set(name, await datasets.readManifest(name));
+    const manifest = await datasets.readManifest(name);
+    const overlay = overlays?.get(name);
+    manifests.set(
+      name,
+      overlay
+        ? {
+            ...manifest,
+            current: overlay.version,
+            versions: [
+              ...manifest.versions,
+              {
+                version: overlay.version,
+                file: overlay.file,
+                rows: overlay.rows,
+                createdAt: '',
+                pipeline: '(plan)',
+                runId: '(plan)',
+              },
+            ],
+            parents: { ...(manifest.parents ?? {}), [String(overlay.version)]: manifest.current },
+          }
+        : manifest,
+    );
   }
   return {
     store: datasets,
@@ -446,4 +498,14 @@ function checkSavedPlan(
 /** Outputs as the plan reports them (no local paths). */
 function publicOutputs(outputs: StepContext['outputs']): PipelinePlan['outputs'] {
   return outputs.map(({ bucket, key, format, rows, bytes }) => ({ bucket, key, format, rows, bytes }));
+}
+
+/** An error as a plan and a run record report it: code, message, hint; never a stack for ours. */
+export function describeFailure(error: unknown): { code: string; message: string; hint?: string } {
+  if (isFerryError(error))
+    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+  return {
+    code: 'INTERNAL',
+    message: `Internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  };
 }

@@ -3,8 +3,11 @@
  * here), one state store, every selected pipeline in name order. A failing pipeline is reported and
  * does not stop the others; its state stays as it was.
  */
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Pipeline, Project } from '../config/model.js';
-import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { FerryError } from '../errors/ferry-error.js';
 import { createS3Client } from '../io/s3/create-s3-client.js';
 import { orderPipelines } from '../plan/order-pipelines.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PipelinePlan } from '../plan/plan-model.js';
@@ -12,7 +15,7 @@ import { LocalStateStore } from '../state/local-state-store.js';
 import { emptyCounts } from '../state/pipeline-state.js';
 import type { S3Access } from '../steps/step-context.js';
 import { resolveConnection } from './resolve-connection.js';
-import { createRunId, runPipeline } from './run-pipeline.js';
+import { createRunId, describeFailure, runPipeline, type DatasetOverlay } from './run-pipeline.js';
 
 export interface RunProjectOptions {
   project: Project;
@@ -83,6 +86,18 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
     }
   }
   const results: PipelinePlan[] = [];
+  // plan: a dataset version one pipeline would create is what later pipelines read, as in apply.
+  const overlays = new Map<string, DatasetOverlay>();
+  const overlayDir =
+    options.mode === 'plan'
+      ? await mkdtemp(join(options.tempRoot ?? tmpdir(), 'ferry-plan-datasets-'))
+      : undefined;
+  const keepPlannedVersion = async (v: { dataset: string; path: string; version: number; rows: number }) => {
+    if (!overlayDir) return;
+    const file = join(overlayDir, `${v.dataset}-v${v.version}.parquet`);
+    await copyFile(v.path, file);
+    overlays.set(v.dataset, { file, version: v.version, rows: v.rows });
+  };
   try {
     for (const pipeline of selected) {
       try {
@@ -96,6 +111,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
             now,
             ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),
             ...(saved.has(pipeline.name) ? { savedPlan: saved.get(pipeline.name) as PipelinePlan } : {}),
+            ...(overlayDir ? { datasetOverlays: overlays, onPlannedDatasetVersion: keepPlannedVersion } : {}),
           }),
         );
       } catch (error) {
@@ -104,6 +120,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
     }
   } finally {
     for (const access of clients.values()) access.client.destroy();
+    if (overlayDir) await rm(overlayDir, { recursive: true, force: true });
   }
   return {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -114,12 +131,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
 }
 
 function failedPlan(pipeline: Pipeline, now: Date, error: unknown): PipelinePlan {
-  const failure = isFerryError(error)
-    ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
-    : {
-        code: 'INTERNAL',
-        message: `Internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      };
+  const failure = describeFailure(error);
   return {
     pipeline: pipeline.name,
     ...(pipeline.description !== undefined ? { description: pipeline.description } : {}),

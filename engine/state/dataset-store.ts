@@ -11,7 +11,7 @@
  * history — after a rollback it is not, and only a full export brings the consumer back in line.
  */
 import { copyFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
@@ -99,7 +99,8 @@ export class DatasetStore {
   /** Path of the current version's Parquet file, or undefined for an empty (never written) dataset. */
   currentFile(manifest: DatasetManifest): string | undefined {
     const current = manifest.versions.find((v) => v.version === manifest.current);
-    return current ? join(this.datasetDir(manifest.dataset), current.file) : undefined;
+    // resolve: a plan's not-yet-committed version (see run-project) is referenced by an absolute path.
+    return current ? resolve(this.datasetDir(manifest.dataset), current.file) : undefined;
   }
 
   nextVersion(manifest: DatasetManifest): number {

@@ -134,7 +134,7 @@ export function compileMergeSql(input: {
   const bookkeeping = [VERSION_COLUMN, CREATED_COLUMN, UPDATED_COLUMN];
   // Current rows have the current columns only; UNION ALL BY NAME gives them NULL in the new ones.
   const currentRow = [...(input.currentFile ? curCols : inCols), ...bookkeeping].map(q).join(', ');
-  const untouched = `SELECT ${currentRow} FROM current c WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.${K} = c.${K})`;
+  const untouched = `SELECT ${currentRow} FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K})`;
   const appliedRows = `SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM joined WHERE _ferry_applied`;
   let next: string;
   switch (mode) {
@@ -148,7 +148,7 @@ export function compileMergeSql(input: {
     case 'insert':
     case 'append':
       // Existing keys keep their current row untouched.
-      next = `SELECT ${currentRow} FROM current UNION ALL BY NAME ${appliedRows}`;
+      next = `SELECT ${currentRow} FROM dataset_current UNION ALL BY NAME ${appliedRows}`;
       break;
   }
   const reason =
@@ -159,26 +159,26 @@ export function compileMergeSql(input: {
         : 'NULL';
   return {
     createIncoming:
-      `CREATE TABLE incoming AS SELECT ${inCols.map(q).join(', ')}, ${keyJsonExpr(key)} AS ${K}, ${q(input.rowColumn)} ` +
+      `CREATE TABLE dataset_incoming AS SELECT ${inCols.map(q).join(', ')}, ${keyJsonExpr(key)} AS ${K}, ${q(input.rowColumn)} ` +
       `FROM ${q(input.incomingTable)} QUALIFY row_number() OVER (PARTITION BY ${keyJsonExpr(key)} ORDER BY ${q(input.rowColumn)} DESC) = 1`,
-    countSuperseded: `SELECT (SELECT count(*) FROM ${q(input.incomingTable)}) - (SELECT count(*) FROM incoming) AS n`,
-    createCurrent: `CREATE TABLE current AS SELECT *, ${keyJsonExpr(key)} AS ${K} FROM (${
+    countSuperseded: `SELECT (SELECT count(*) FROM ${q(input.incomingTable)}) - (SELECT count(*) FROM dataset_incoming) AS n`,
+    createCurrent: `CREATE TABLE dataset_current AS SELECT *, ${keyJsonExpr(key)} AS ${K} FROM (${
       input.currentFile ? `SELECT * FROM read_parquet(${quoteLiteral(input.currentFile)})` : emptyCurrent
     })`,
     createJoined:
       `CREATE TABLE joined AS SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} ` +
-      `FROM incoming i LEFT JOIN current c ON c.${K} = i.${K})`,
+      `FROM dataset_incoming i LEFT JOIN dataset_current c ON c.${K} = i.${K})`,
     countKinds: `SELECT _ferry_kind AS kind, count(*) AS n FROM joined GROUP BY 1`,
     countDeleted:
       mode === 'mirror' && !input.holdDeletes
-        ? `SELECT count(*) AS n FROM current c WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.${K} = c.${K})`
+        ? `SELECT count(*) AS n FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K})`
         : 'SELECT 0 AS n',
     createNext:
       `CREATE TABLE next_version AS SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')}, ` +
       `${rowHash(allCols, q)} AS ${q(ROW_HASH_COLUMN)} FROM (${next})`,
     createNotApplied:
       `CREATE TABLE not_applied AS SELECT ${inCols.map((c) => `i.${q(c)}`).join(', ')}, i.${q(input.rowColumn)}, ${reason} AS _ferry_reason ` +
-      `FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = i.${K} AND j._ferry_applied)`,
+      `FROM dataset_incoming i WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = i.${K} AND j._ferry_applied)`,
     writeNext: (path) =>
       `COPY (SELECT * FROM next_version ORDER BY ${keyJsonExpr(key)}) TO ${quoteLiteral(path)} (FORMAT parquet)`,
   };

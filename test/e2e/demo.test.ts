@@ -73,9 +73,8 @@ describe('npm start (the demo)', () => {
       ]) {
         expect(listing, output).toMatch(new RegExp(`^  ${pipeline}$`, 'm'));
       }
-      // ferry state list at the end shows the datasets the Vitally-style imports keep. (activity is written
-      // by lytics-import-activity-csv, switched off until the engine bug named in its comment is fixed.)
-      for (const dataset of ['organizations', 'accounts', 'users', 'nps_responses', 'tracks']) {
+      // ferry state list at the end shows the datasets the imports keep.
+      for (const dataset of ['organizations', 'accounts', 'users', 'nps_responses', 'tracks', 'activity']) {
         expect(output, output).toMatch(new RegExp(`^dataset ${dataset}: version \\d+`, 'm'));
       }
       expect(output).toContain('The S3 server is stopped.');
