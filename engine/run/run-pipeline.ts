@@ -14,7 +14,7 @@ import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pipeline, Project } from '../config/model.js';
 import { createDuckDbSession } from '../duckdb/create-duckdb-session.js';
-import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { isFerryError } from '../errors/ferry-error.js';
 import { listObjects } from '../io/s3/list-objects.js';
 import { createRunTempDir } from '../io/temp-dir.js';
 import { compileSteps } from '../plan/compile-plan.js';
@@ -22,20 +22,16 @@ import { configFingerprint, configSnapshot, diffConfig } from '../plan/diff-conf
 import { nextRuns } from '../plan/next-runs.js';
 import { WRITING_STEPS, type PipelinePlan } from '../plan/plan-model.js';
 import { selectFiles, type FileSelection, type ListedObject } from '../plan/select-files.js';
-import { DatasetStore } from '../state/dataset-store.js';
-import type { DatasetContext } from '../steps/dataset-context.js';
 import type { LocalStateStore } from '../state/local-state-store.js';
-import { emptyCounts, MAX_HISTORY, type PipelineState, type RunRecord } from '../state/pipeline-state.js';
+import { emptyCounts, type PipelineState, type RunRecord } from '../state/pipeline-state.js';
 import { executeStep } from '../steps/execute-step.js';
+import { checkSavedPlan, stateFingerprint } from './check-saved-plan.js';
+import { nextState, prunedProcessed } from './next-pipeline-state.js';
+import { readDatasetContext, type DatasetOverlay } from './read-dataset-context.js';
+
+export type { DatasetOverlay } from './read-dataset-context.js';
 import { checkOutputsAbsent } from './check-outputs-absent.js';
 import type { S3Access, StepContext } from '../steps/step-context.js';
-
-/** A dataset version a plan would create: its Parquet file (absolute path) and number. */
-export interface DatasetOverlay {
-  file: string;
-  version: number;
-  rows: number;
-}
 
 export interface RunPipelineOptions {
   project: Project;
@@ -352,147 +348,6 @@ async function planAndExecute(
 
 function started(now: Date): number {
   return now.getTime();
-}
-
-function prunedProcessed(
-  state: PipelineState,
-  listing: ReadonlyArray<{ key: string }>,
-): PipelineState['processed'] {
-  // Forget objects that no longer exist at the source: keeps the processed set bounded by the listing.
-  const present = new Set(listing.map((o) => o.key));
-  return state.processed.filter((p) => present.has(p.key));
-}
-
-function nextState(
-  state: PipelineState,
-  pipeline: Pipeline,
-  plan: PipelinePlan,
-  listing: ReadonlyArray<{ key: string }>,
-  snapshot: PipelineState['snapshot'],
-  startedMs: number,
-): PipelineState {
-  const finished = new Date();
-  const selectedKeys = new Set(plan.selection.selected.map((c) => c.key));
-  const processed = [
-    ...prunedProcessed(state, listing).filter((p) => !selectedKeys.has(p.key)),
-    ...plan.selection.selected.map((c) => ({
-      key: c.key,
-      etag: c.etag,
-      size: c.size,
-      lastModified: c.lastModified.toISOString(),
-      processedAt: finished.toISOString(),
-      runId: plan.runId,
-    })),
-  ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const lastTimestamped = [...plan.selection.selected].reverse().find((c) => c.timestamp);
-  const record: RunRecord = {
-    runId: plan.runId,
-    status: 'succeeded',
-    startedAt: new Date(startedMs).toISOString(),
-    finishedAt: finished.toISOString(),
-    durationMs: finished.getTime() - startedMs,
-    counts: plan.counts,
-    outputs: plan.outputs.map(({ bucket, key, bytes, rows }) => ({ bucket, key, size: bytes, rows })),
-  };
-  const next: PipelineState = {
-    ...state,
-    configFingerprint: configFingerprint(pipeline),
-    appliedConfig: configSnapshot(pipeline),
-    processed,
-    lastSuccessfulRun: record,
-    history: [...state.history, record].slice(-MAX_HISTORY),
-  };
-  if (pipeline.source.kind === 's3' && pipeline.source.pick === 'sequence' && lastTimestamped?.timestamp) {
-    next.sequenceCursor = { key: lastTimestamped.key, timestamp: lastTimestamped.timestamp.toISOString() };
-  }
-  if (snapshot) next.snapshot = snapshot;
-  return next;
-}
-
-/** Manifests of every dataset the pipeline touches, read once so the run sees one version of each. */
-async function readDatasetContext(
-  pipeline: Pipeline,
-  project: Project,
-  store: LocalStateStore,
-  state: PipelineState,
-  overlays: ReadonlyMap<string, DatasetOverlay> | undefined,
-): Promise<DatasetContext | undefined> {
-  const names = new Set<string>();
-  if (pipeline.source.kind === 'dataset') pipeline.source.datasets.forEach((d) => names.add(d));
-  if (pipeline.sink.kind === 'dataset') names.add(pipeline.sink.dataset);
-  for (const relation of Object.values(pipeline.mapping?.relations ?? {})) names.add(relation.dataset);
-  if (names.size === 0) return undefined;
-  const datasets = new DatasetStore(store.directory);
-  const manifests = new Map<string, Awaited<ReturnType<DatasetStore['readManifest']>>>();
-  for (const name of names) {
-    if (!project.datasets[name])
-      throw new FerryError('CONFIG_UNKNOWN_DATASET', `Unknown dataset "${name}".`, {
-        context: { pipeline: pipeline.name },
-      });
-    const manifest = await datasets.readManifest(name);
-    const overlay = overlays?.get(name);
-    manifests.set(
-      name,
-      overlay
-        ? {
-            ...manifest,
-            current: overlay.version,
-            versions: [
-              ...manifest.versions,
-              {
-                version: overlay.version,
-                file: overlay.file,
-                rows: overlay.rows,
-                createdAt: '',
-                pipeline: '(plan)',
-                runId: '(plan)',
-              },
-            ],
-            parents: { ...(manifest.parents ?? {}), [String(overlay.version)]: manifest.current },
-          }
-        : manifest,
-    );
-  }
-  return {
-    store: datasets,
-    manifests,
-    watermarks: { ...(state.exportWatermarks ?? {}) },
-    nextWatermarks: {},
-  };
-}
-
-export function stateFingerprint(state: PipelineState): string {
-  return createHash('sha256').update(JSON.stringify(state)).digest('hex');
-}
-
-/** I5: a saved plan is applied only if config, state and inputs are what the plan saw. */
-function checkSavedPlan(
-  pipeline: string,
-  saved: PipelinePlan['fingerprints'],
-  now: PipelinePlan['fingerprints'],
-): void {
-  const reasons: string[] = [];
-  if (saved.config !== now.config) reasons.push('its configuration changed');
-  if (saved.state !== now.state) reasons.push('its state changed (another apply ran)');
-  if (JSON.stringify(saved.inputs) !== JSON.stringify(now.inputs)) {
-    const before = new Set(saved.inputs.map((i) => i.join('|')));
-    const after = new Set(now.inputs.map((i) => i.join('|')));
-    const added = now.inputs.filter((i) => !before.has(i.join('|'))).map((i) => i[0]);
-    const gone = saved.inputs.filter((i) => !after.has(i.join('|'))).map((i) => i[0]);
-    reasons.push(
-      `its source files changed${added.length ? ` (new or modified: ${added.slice(0, 3).join(', ')}${added.length > 3 ? ', …' : ''})` : ''}${gone.length ? ` (gone or modified: ${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ', …' : ''})` : ''}`,
-    );
-  }
-  if (reasons.length) {
-    throw new FerryError(
-      'PLAN_STALE',
-      `The saved plan for pipeline "${pipeline}" is stale: ${reasons.join('; ')}.`,
-      {
-        context: { pipeline },
-        hint: 'Run `ferry plan --out FILE` again, review it, and apply the new plan.',
-      },
-    );
-  }
 }
 
 /** Outputs as the plan reports them (no local paths). */
