@@ -5,14 +5,14 @@
  * Pure: works on the normalized model and reports pointers; the loader turns them into locations.
  */
 import { Cron } from 'croner';
-import Handlebars from 'handlebars';
 import { RE2JS } from 're2js';
 import type { Problem } from '../errors/problem.js';
 import { compileTimestampFormat, isValidTimeZone, TimestampFormatError } from '../time/timestamp-format.js';
 import { checkSqlFragment } from './count-sql-statements.js';
-import type { Connection, Pipeline, Project } from './model.js';
+import type { Pipeline, Project } from './model.js';
 import { suggest } from './suggest.js';
-import { FILENAME_VARIABLES } from './filename-template.js';
+import { checkConnection } from './check-connection-rules.js';
+import { checkFilenameTemplate } from './check-filename-template.js';
 
 export interface RuleIssue extends Omit<Problem, 'at' | 'pointer'> {
   file: string;
@@ -84,66 +84,6 @@ function checkProject(project: Project, issues: RuleIssue[]): void {
         at('/state/connection'),
       ),
     );
-  }
-}
-
-function checkConnection(connection: Connection, issues: RuleIssue[]): void {
-  const at = (path: string) => ({ file: connection.origin.file, pointer: connection.origin.pointer + path });
-  if (connection.endpoint === undefined) return;
-  // The endpoint may come from ${env:…}: never echo it, it could hold credentials.
-  let url: URL | undefined;
-  try {
-    url = new URL(connection.endpoint);
-  } catch {
-    issues.push({
-      code: 'CONFIG_INVALID_VALUE',
-      severity: 'error',
-      message: `Connection "${connection.name}": endpoint is not a valid URL.`,
-      hint: 'Write a URL such as https://s3.example.com or http://127.0.0.1:9000.',
-      ...at('/endpoint'),
-    });
-    return;
-  }
-  if (url.username || url.password) {
-    issues.push({
-      code: 'CONFIG_CREDENTIALS_IN_URL',
-      severity: 'error',
-      message: `Connection "${connection.name}": the endpoint URL contains credentials.`,
-      hint: 'Remove user:password from the URL and use auth: {kind: static, access_key_id: "${env:…}", secret_access_key: "${env:…}"}.',
-      ...at('/endpoint'),
-    });
-  }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (
-    /^169\.254\./.test(host) ||
-    /^fe80:/i.test(host) ||
-    host === 'metadata.google.internal' ||
-    host === 'fd00:ec2::254'
-  ) {
-    issues.push({
-      code: 'CONFIG_FORBIDDEN_ENDPOINT',
-      severity: 'error',
-      message: `Connection "${connection.name}": the endpoint is a link-local / instance-metadata address.`,
-      hint: 'Point the endpoint at an S3-compatible service, never at a metadata service.',
-      ...at('/endpoint'),
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    issues.push({
-      code: 'CONFIG_INVALID_VALUE',
-      severity: 'error',
-      message: `Connection "${connection.name}": the endpoint must use http or https.`,
-      ...at('/endpoint'),
-    });
-  }
-  if (connection.auth.kind === 'default') {
-    issues.push({
-      code: 'CONFIG_DEFAULT_CHAIN_CUSTOM_ENDPOINT',
-      severity: 'error',
-      message: `Connection "${connection.name}" has a custom endpoint but uses the default AWS credential chain.`,
-      hint: 'ferry never sends your AWS credentials to a non-AWS endpoint; set auth to static keys given by reference.',
-      ...at('/auth'),
-    });
   }
 }
 
@@ -392,73 +332,6 @@ function suggestTimestampFormat(format: string): string | undefined {
     return out;
   } catch {
     return undefined;
-  }
-}
-
-function checkFilenameTemplate(
-  template: string,
-  issues: RuleIssue[],
-  where: { file: string; pointer: string },
-  multiFile: boolean,
-): void {
-  let ast: hbs.AST.Program;
-  try {
-    ast = Handlebars.parse(template);
-  } catch (error) {
-    issues.push({
-      code: 'CONFIG_BAD_TEMPLATE',
-      severity: 'error',
-      message: `sink.filename is not a valid template: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}.`,
-      hint: 'Use {{variable}} placeholders, e.g. "accounts-{{timestamp}}.csv".',
-      ...where,
-    });
-    return;
-  }
-  const used: string[] = [];
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (node === null || typeof node !== 'object') return;
-    const record = node as Record<string, unknown>;
-    if (record['type'] === 'PathExpression') used.push(String(record['original']));
-    Object.values(record).forEach(visit);
-  };
-  visit(ast.body);
-  for (const name of used) {
-    if (!(FILENAME_VARIABLES as readonly string[]).includes(name)) {
-      const guess = suggest(name, FILENAME_VARIABLES);
-      issues.push({
-        code: 'CONFIG_UNKNOWN_TEMPLATE_VARIABLE',
-        severity: 'error',
-        message: `sink.filename uses {{${name}}}, which ferry does not provide.`,
-        hint: `${guess ? `Did you mean {{${guess}}}? ` : ''}Known variables: ${FILENAME_VARIABLES.join(', ')}.`,
-        ...where,
-      });
-    }
-  }
-  if (multiFile && !used.includes('field')) {
-    issues.push({
-      code: 'CONFIG_TEMPLATE_NEEDS_FIELD',
-      severity: 'error',
-      message:
-        'format multi-csv writes one file per list/map field, so sink.filename must contain {{field}}.',
-      hint: 'For example "users-{{field}}-{{timestamp}}.csv".',
-      ...where,
-    });
-  }
-  const staticText = template.replace(/\{\{[^}]*\}\}/g, 'x');
-  if (
-    staticText.startsWith('/') ||
-    staticText.split('/').some((s) => s === '..' || s === '.') ||
-    staticText.includes('//')
-  ) {
-    issues.push({
-      code: 'CONFIG_UNSAFE_FILENAME',
-      severity: 'error',
-      message:
-        'sink.filename must stay inside sink.directory: no leading "/", no "." or ".." segments, no "//".',
-      hint: 'Put the folder in sink.directory and only the file name (optionally sub-folders) in filename.',
-      ...where,
-    });
   }
 }
 
