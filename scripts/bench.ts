@@ -42,6 +42,7 @@ import { installS3RequestRecorder, type S3RequestRecord } from './bench/record-s
 import { installStatementRecorder, type StatementRecord } from './bench/record-statements.js';
 import { integer, megabytes, seconds, share, table } from './bench/report.js';
 import { sampleRss } from './bench/rss-sampler.js';
+import { benchUpsert } from './bench/upsert-scenario.js';
 
 const TARGET_RATIO = 2;
 const DAY1 = { date: '20240501', now: new Date('2024-05-01T06:00:00Z') };
@@ -385,6 +386,9 @@ async function bench(
       `process max RSS ${megabytes(process.resourceUsage().maxRSS * 1024)})`,
   );
   console.log(out.join('\n'));
+
+  // The datasets scenario on the same files: a 1M-row upsert into a 1M-row dataset.
+  await benchUpsert({ root, day1Path, day2Path, rows: options.rows, expected, log });
 }
 
 /** One line, long column lists elided, at most 110 characters. */

@@ -22,13 +22,13 @@ export interface RawResult {
   statements: Array<{ label: string; seconds: number }>;
 }
 
-function readCsv(path: string): string {
+export function readCsv(path: string): string {
   const columns = BENCH_COLUMNS.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ');
   return `read_csv(${quoteLiteral(path)}, auto_detect = false, header = true, columns = {${columns}}, delim = ',', quote = '"', escape = '"', nullstr = '', strict_mode = true)`;
 }
 
 /** Output columns after the rename, with the cast applied. */
-function mappedSelect(): string {
+export function mappedSelect(): string {
   return BENCH_COLUMNS.map((c) => {
     if (c === CAST.column) return `TRY_CAST(${q(c)} AS ${CAST.type}) AS ${q(c)}`;
     if (c === RENAME.from) return `${q(c)} AS ${q(RENAME.to)}`;
@@ -36,17 +36,17 @@ function mappedSelect(): string {
   }).join(', ');
 }
 
-function outputColumns(): string[] {
+export function outputColumns(): string[] {
   return BENCH_COLUMNS.map((c) => (c === RENAME.from ? RENAME.to : c));
 }
 
-function rowHash(): string {
+export function rowHash(): string {
   return `md5(CAST(to_json({${outputColumns()
     .map((c) => `${quoteLiteral(c)}: ${q(c)}`)
     .join(', ')}}) AS VARCHAR))`;
 }
 
-async function open(dir: string): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+export async function open(dir: string): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   await connection.run(`SET memory_limit = ${quoteLiteral(MEMORY_LIMIT)}`);
@@ -54,7 +54,7 @@ async function open(dir: string): Promise<{ instance: DuckDBInstance; connection
   return { instance, connection };
 }
 
-async function scalar(connection: DuckDBConnection, sql: string): Promise<number> {
+export async function scalar(connection: DuckDBConnection, sql: string): Promise<number> {
   const reader = await connection.runAndReadAll(sql);
   return Number(reader.getRows()[0]?.[0] ?? 0);
 }
