@@ -128,7 +128,13 @@ export interface Mapping {
   rename: Record<string, string>;
   cast: Record<string, string>;
   compute: Record<string, string>;
-  timestamp?: { column: string; format?: string; timezone?: string };
+  timestamp?: {
+    column: string;
+    format?: string;
+    timezone?: string;
+    /** import-time: rows without a time (or a source without the column) get the run's start time. */
+    default?: 'import-time';
+  };
   rest?: { into: string };
   key?: string[];
   relations: Record<string, { dataset: string; onMissing: 'count' | 'fail' }>;

@@ -166,6 +166,7 @@ function normalizeMapping(spec: MappingSpec): Mapping {
             column: spec.timestamp.column,
             ...(spec.timestamp.format !== undefined ? { format: spec.timestamp.format } : {}),
             ...(spec.timestamp.timezone !== undefined ? { timezone: spec.timestamp.timezone } : {}),
+            ...(spec.timestamp.default !== undefined ? { default: spec.timestamp.default } : {}),
           },
         }
       : {}),

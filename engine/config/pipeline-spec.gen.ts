@@ -521,7 +521,7 @@ export interface Mapping {
   required?: ColumnList3;
 }
 /**
- * The column holding the event time (the Lytics "Timestamps" / "Timestamp Field"). Default: the time of import.
+ * The column holding the event time (the Lytics "Timestamps" / "Timestamp Field"), parsed into a TIMESTAMPTZ. For the seed's default, the time of import, set default: import-time. Example: {column: created_at, format: X}.
  */
 export interface TimestampMapping {
   column: ColumnName3;
@@ -530,6 +530,10 @@ export interface TimestampMapping {
    */
   format?: string;
   timezone?: Timezone;
+  /**
+   * What a row without a time gets (the seed's "if no field is specified, the time of the import"). import-time: the run's start time, one instant for every row of a run. A source without the column gets the column, filled; empty values are filled too. The filled time is not data: it never makes a row changed for diff or a dataset merge, and an unchanged dataset row keeps the time it was first given. Default: none (an empty value stays empty; a missing column is an error).
+   */
+  default?: 'import-time';
 }
 /**
  * Pack every column not otherwise mapped into one map column (Vitally: "we will pull in the fields as traits"). Example: {into: traits}.

@@ -1,10 +1,12 @@
 /**
  * The diff step as SQL: a hash join of this run's rows against the previous run's snapshot
  * (key + row hash, Parquet). Keys are compared as JSON of their VARCHAR values, so a type change in
- * a mapping does not make every row look new; the row hash covers every output column.
+ * a mapping does not make every row look new; the row hash covers every output column (an
+ * import-time fill read as empty, so it never makes a row changed).
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
+import { hashedValue, type ImportTime } from './import-time.js';
 
 export const KEY_COLUMN = '_ferry_key';
 export const HASH_COLUMN = '_ferry_hash';
@@ -26,13 +28,19 @@ export interface DiffSql {
   writeSnapshot: (path: string) => string;
 }
 
-function keyExpr(key: readonly string[] | null, columns: readonly string[]): string {
-  const parts = (key ?? columns).map((c) => `${quoteLiteral(c)}: CAST(${q(c)} AS VARCHAR)`);
+function keyExpr(
+  key: readonly string[] | null,
+  columns: readonly string[],
+  importTime: ImportTime | undefined,
+): string {
+  // Without a key the row is its own key: a filled import time is not part of it.
+  const value = (c: string) => (key ? q(c) : hashedValue(c, importTime));
+  const parts = (key ?? columns).map((c) => `${quoteLiteral(c)}: CAST(${value(c)} AS VARCHAR)`);
   return `CAST(to_json({${parts.join(', ')}}) AS VARCHAR)`;
 }
 
-function hashExpr(columns: readonly string[]): string {
-  const parts = columns.map((c) => `${quoteLiteral(c)}: ${q(c)}`);
+function hashExpr(columns: readonly string[], importTime: ImportTime | undefined): string {
+  const parts = columns.map((c) => `${quoteLiteral(c)}: ${hashedValue(c, importTime)}`);
   return `md5(CAST(to_json({${parts.join(', ')}}) AS VARCHAR))`;
 }
 
@@ -42,6 +50,8 @@ export function compileDiffSql(input: {
   key: readonly string[] | null;
   /** Local path of the previous snapshot, or undefined on a first run. */
   previousSnapshot: string | undefined;
+  /** A column filled with the import time, which the row hash reads as empty. */
+  importTime?: ImportTime | undefined;
 }): DiffSql {
   const { columns, key } = input;
   const keyColumns = key ?? [];
@@ -55,8 +65,8 @@ export function compileDiffSql(input: {
   const H = q(HASH_COLUMN);
   return {
     createCurrent:
-      `CREATE TABLE current AS SELECT ${[...columns.map(q), q(ROW_COLUMN)].join(', ')}, ${keyExpr(key, columns)} AS ${K}, ` +
-      `${hashExpr(columns)} AS ${H} FROM ${q(input.mappedTable)} WHERE ${q(REJECT_COLUMN)} IS NULL`,
+      `CREATE TABLE current AS SELECT ${[...columns.map(q), q(ROW_COLUMN)].join(', ')}, ${keyExpr(key, columns, input.importTime)} AS ${K}, ` +
+      `${hashExpr(columns, input.importTime)} AS ${H} FROM ${q(input.mappedTable)} WHERE ${q(REJECT_COLUMN)} IS NULL`,
     countSuperseded: `SELECT count(*) - count(DISTINCT ${K}) AS n FROM current`,
     dropSuperseded: `DELETE FROM current WHERE rowid IN (SELECT rowid FROM current QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(ROW_COLUMN)} DESC) > 1)`,
     countPrevious: `SELECT count(*) AS n FROM ${previous}`,

@@ -2,6 +2,7 @@
  * The mapping step as SQL. Pure: the mapping, the loaded columns and their order in, statements out.
  *
  *   mapped_stage: selection (fields/exclude) → rename → TRY_CAST casts → computed columns → timestamp
+ *                 (empty or absent ones filled with the import time when asked)
  *                 → rest packed into one MAP column, plus `_ferry_reject` naming the first problem
  *   rejects: rows whose cast/timestamp failed or whose required column is empty are kept aside,
  *   so rows in = rows mapped + rows rejected.
@@ -11,6 +12,7 @@ import type { Mapping } from '../config/model.js';
 import { suggest } from '../config/suggest.js';
 import { quoteIdent, quoteLiteral } from '../duckdb/sql.js';
 import { compileTimestampSql } from './compile-timestamp-sql.js';
+import { importTimeLiteral } from './import-time.js';
 
 /** Columns ferry adds to every loaded row: which file, which data record (1-based). */
 export const FILE_COLUMN = '_ferry_file';
@@ -50,6 +52,8 @@ export function compileMappingSql(input: {
   columns: readonly string[];
   pipeline: string;
   timezone: string;
+  /** The run's start time: the value of mapping.timestamp.default: import-time. */
+  importTime: Date;
 }): CompiledMapping {
   const { mapping, columns, pipeline } = input;
   const q = quoteIdent;
@@ -110,13 +114,18 @@ export function compileMappingSql(input: {
       throw unknownColumn(column, column in mapping.cast ? 'cast' : 'key/required', outputNames, pipeline);
     }
   }
-  if (
+  const fillImportTime = mapping.timestamp?.default === 'import-time';
+  // A source without the timestamp column gets it, filled with the import time, when asked to.
+  const createdTimestamp =
     mapping.timestamp &&
     !renamed.has(mapping.timestamp.column) &&
     !(mapping.timestamp.column in mapping.compute)
-  ) {
-    throw unknownColumn(mapping.timestamp.column, 'timestamp.column', outputNames, pipeline);
+      ? mapping.timestamp.column
+      : undefined;
+  if (createdTimestamp !== undefined && !fillImportTime) {
+    throw unknownColumn(createdTimestamp, 'timestamp.column', outputNames, pipeline);
   }
+  const importTime = importTimeLiteral(input.importTime);
 
   // 3. Base projection with casts and timestamp parsing; conditions that reject a row.
   const rejectConditions: string[] = [];
@@ -139,9 +148,14 @@ export function compileMappingSql(input: {
         pipeline,
         column: output,
       });
-      base.push(`${parsed} AS ${q(output)}`);
+      const empty = `(${raw} IS NULL OR CAST(${raw} AS VARCHAR) = '')`;
+      base.push(
+        fillImportTime
+          ? `CASE WHEN ${empty} THEN ${importTime} ELSE ${parsed} END AS ${q(output)}`
+          : `${parsed} AS ${q(output)}`,
+      );
       rejectConditions.push(
-        `WHEN ${raw} IS NOT NULL AND ${parsed} IS NULL THEN ${quoteLiteral(`timestamp column "${output}" does not read as ${mapping.timestamp.format ?? 'an ISO timestamp'}`)}`,
+        `WHEN ${fillImportTime ? `NOT ${empty}` : `${raw} IS NOT NULL`} AND ${parsed} IS NULL THEN ${quoteLiteral(`timestamp column "${output}" does not read as ${mapping.timestamp.format ?? 'an ISO timestamp'}`)}`,
       );
     } else if (type) {
       base.push(`TRY_CAST(${raw} AS ${type}) AS ${q(output)}`);
@@ -151,6 +165,10 @@ export function compileMappingSql(input: {
     } else {
       base.push(`${raw} AS ${q(output)}`);
     }
+  }
+  if (createdTimestamp !== undefined) {
+    kept.push(createdTimestamp);
+    base.push(`${importTime} AS ${q(createdTimestamp)}`);
   }
   for (const column of mapping.required) {
     const source = renamed.get(column);

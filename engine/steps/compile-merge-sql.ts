@@ -14,8 +14,13 @@
  * Changed vs unchanged compares the whole merged row with the whole current row (over every column
  * of either), so a pipeline that writes only some columns does not "update" rows it leaves as they
  * are, and a column another pipeline added does not make every row look changed.
+ *
+ * Cost: when this run adds no column, the current rows' stored `_ferry_hash` is their hash, so only
+ * the merged rows are hashed (once); untouched rows keep theirs. The new version is written in no
+ * particular order: readers of a dataset order by key themselves.
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
+import { hashedValue, type ImportTime } from './import-time.js';
 
 export const VERSION_COLUMN = '_ferry_version';
 export const CREATED_COLUMN = '_ferry_created_at';
@@ -32,10 +37,12 @@ export type MergeMode = 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
 export type MergeKind = 'created' | 'updated' | 'unchanged' | 'skipped' | 'unmatched';
 
 export interface MergeSql {
-  /** This run's rows, the last row per key winning. */
+  /** This run's rows with their key. */
   createIncoming: string;
-  /** Rows of the batch superseded by a later row with the same key: n. */
+  /** Rows of the batch superseded by a later row with the same key: n (0 in the common case). */
   countSuperseded: string;
+  /** Keep the last row per key (only run when countSuperseded > 0). */
+  dropSuperseded: string;
   createCurrent: string;
   /** Incoming rows joined with the current ones: merged row, `_ferry_kind`, `_ferry_applied`. */
   createJoined: string;
@@ -50,9 +57,14 @@ export interface MergeSql {
 
 const K = '_ferry_k';
 
-/** The row identity: the key columns as text in one JSON object (types may differ between runs). */
+/**
+ * The row identity as text (types may differ between runs): a one-column key is its value as text,
+ * a longer one a JSON object of them. Key values are never NULL here (such rows are rejected first).
+ */
 export function keyJsonExpr(key: readonly string[], alias?: string): string {
   const ref = (c: string) => (alias ? `${alias}.${q(c)}` : q(c));
+  const [only] = key;
+  if (key.length === 1 && only !== undefined) return `CAST(${ref(only)} AS VARCHAR)`;
   return `CAST(to_json({${key.map((c) => `${quoteLiteral(c)}: CAST(${ref(c)} AS VARCHAR)`).join(', ')}}) AS VARCHAR)`;
 }
 
@@ -77,6 +89,8 @@ export function compileMergeSql(input: {
   runTime: Date;
   /** mirror: keep keys absent from this run (some source rows were rejected, their keys unknown). */
   holdDeletes?: boolean;
+  /** A column filled with the import time: not data for change detection; unchanged rows keep theirs. */
+  importTime?: ImportTime | undefined;
 }): MergeSql {
   const { key, mode } = input;
   const inCols = [...input.incomingColumns];
@@ -90,6 +104,14 @@ export function compileMergeSql(input: {
   // The merged row: this run's columns from the incoming row, the others kept from the current row.
   const merged = (c: string) => (inCols.includes(c) ? `i.${q(c)}` : `c.${q(c)}`);
   const old = (c: string) => (curCols.includes(c) ? `c.${q(c)}` : 'NULL');
+  // Same columns as the current version: its stored hashes are valid for the new version too.
+  const sameColumns = input.currentFile !== undefined && allCols.length === curCols.length;
+  const { importTime } = input;
+  const hashOf = (expr: (c: string) => string) =>
+    rowHash(allCols, (c) => hashedValue(c, importTime, expr(c)));
+  const oldHash = sameColumns ? `c.${q(ROW_HASH_COLUMN)}` : hashOf(old);
+  // An unchanged row keeps the import time it was first given.
+  const keepsOld = importTime && allCols.includes(importTime.column) ? importTime.column : undefined;
   // Inner level: the merged row, the current row's bookkeeping and both row hashes.
   const inner = [
     ...allCols.map((c) => `${merged(c)} AS ${q(c)}`),
@@ -97,8 +119,9 @@ export function compileMergeSql(input: {
     `c.${q(CREATED_COLUMN)} AS _ferry_old_created`,
     `c.${q(UPDATED_COLUMN)} AS _ferry_old_updated`,
     `c.${K} IS NOT NULL AS _ferry_exists`,
-    `${rowHash(allCols, old)} AS _ferry_old_hash`,
-    `${rowHash(allCols, merged)} AS _ferry_new_hash`,
+    ...(keepsOld !== undefined ? [`${old(keepsOld)} AS _ferry_old_import_time`] : []),
+    `${oldHash} AS _ferry_old_hash`,
+    `${hashOf(merged)} AS _ferry_new_hash`,
     `i.${K}`,
     `i.${q(input.rowColumn)}`,
   ];
@@ -122,18 +145,27 @@ export function compileMergeSql(input: {
       break;
   }
   const outer = [
-    ...allCols.map(q),
+    ...allCols.map((c) =>
+      c === keepsOld ? `CASE WHEN ${changed} THEN ${q(c)} ELSE _ferry_old_import_time END AS ${q(c)}` : q(c),
+    ),
     `CASE WHEN ${changed} THEN ${input.version} ELSE _ferry_old_version END AS ${q(VERSION_COLUMN)}`,
     `coalesce(_ferry_old_created, ${now}) AS ${q(CREATED_COLUMN)}`,
     `CASE WHEN ${changed} THEN ${now} ELSE _ferry_old_updated END AS ${q(UPDATED_COLUMN)}`,
+    `_ferry_new_hash AS ${q(ROW_HASH_COLUMN)}`,
     K,
     q(input.rowColumn),
     `${kind} AS _ferry_kind`,
     `${applied} AS _ferry_applied`,
   ];
-  const bookkeeping = [VERSION_COLUMN, CREATED_COLUMN, UPDATED_COLUMN];
-  // Current rows have the current columns only; UNION ALL BY NAME gives them NULL in the new ones.
-  const currentRow = [...(input.currentFile ? curCols : inCols), ...bookkeeping].map(q).join(', ');
+  const bookkeeping = [VERSION_COLUMN, CREATED_COLUMN, UPDATED_COLUMN, ROW_HASH_COLUMN];
+  // Current rows have the current columns only; UNION ALL BY NAME gives them NULL in the new ones
+  // (and a hash over the new column set then).
+  const currentRow = [
+    ...[...(input.currentFile ? curCols : inCols), VERSION_COLUMN, CREATED_COLUMN, UPDATED_COLUMN].map(
+      (c) => `c.${q(c)}`,
+    ),
+    sameColumns ? `c.${q(ROW_HASH_COLUMN)}` : `${hashOf(old)} AS ${q(ROW_HASH_COLUMN)}`,
+  ].join(', ');
   const untouched = `SELECT ${currentRow} FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K})`;
   const appliedRows = `SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM joined WHERE _ferry_applied`;
   let next: string;
@@ -148,7 +180,7 @@ export function compileMergeSql(input: {
     case 'insert':
     case 'append':
       // Existing keys keep their current row untouched.
-      next = `SELECT ${currentRow} FROM dataset_current UNION ALL BY NAME ${appliedRows}`;
+      next = `SELECT ${currentRow} FROM dataset_current c UNION ALL BY NAME ${appliedRows}`;
       break;
   }
   const reason =
@@ -158,11 +190,10 @@ export function compileMergeSql(input: {
         ? `'key already in dataset (mode: insert)'`
         : 'NULL';
   return {
-    createIncoming:
-      `CREATE TABLE dataset_incoming AS SELECT ${inCols.map(q).join(', ')}, ${keyJsonExpr(key)} AS ${K}, ${q(input.rowColumn)} ` +
-      `FROM ${q(input.incomingTable)} QUALIFY row_number() OVER (PARTITION BY ${keyJsonExpr(key)} ORDER BY ${q(input.rowColumn)} DESC) = 1`,
-    countSuperseded: `SELECT (SELECT count(*) FROM ${q(input.incomingTable)}) - (SELECT count(*) FROM dataset_incoming) AS n`,
-    createCurrent: `CREATE TABLE dataset_current AS SELECT *, ${keyJsonExpr(key)} AS ${K} FROM (${
+    createIncoming: `CREATE TABLE dataset_incoming AS SELECT ${inCols.map(q).join(', ')}, ${keyJsonExpr(key)} AS ${K}, ${q(input.rowColumn)} FROM ${q(input.incomingTable)}`,
+    countSuperseded: `SELECT count(*) - count(DISTINCT ${K}) AS n FROM dataset_incoming`,
+    dropSuperseded: `DELETE FROM dataset_incoming WHERE rowid IN (SELECT rowid FROM dataset_incoming QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(input.rowColumn)} DESC) > 1)`,
+    createCurrent: `CREATE VIEW dataset_current AS SELECT *, ${keyJsonExpr(key)} AS ${K} FROM (${
       input.currentFile ? `SELECT * FROM read_parquet(${quoteLiteral(input.currentFile)})` : emptyCurrent
     })`,
     createJoined:
@@ -173,13 +204,11 @@ export function compileMergeSql(input: {
       mode === 'mirror' && !input.holdDeletes
         ? `SELECT count(*) AS n FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K})`
         : 'SELECT 0 AS n',
-    createNext:
-      `CREATE TABLE next_version AS SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')}, ` +
-      `${rowHash(allCols, q)} AS ${q(ROW_HASH_COLUMN)} FROM (${next})`,
+    // A view: the COPY below streams it, nothing is materialized twice.
+    createNext: `CREATE VIEW next_version AS SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM (${next})`,
     createNotApplied:
       `CREATE TABLE not_applied AS SELECT ${inCols.map((c) => `i.${q(c)}`).join(', ')}, i.${q(input.rowColumn)}, ${reason} AS _ferry_reason ` +
       `FROM dataset_incoming i WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = i.${K} AND j._ferry_applied)`,
-    writeNext: (path) =>
-      `COPY (SELECT * FROM next_version ORDER BY ${keyJsonExpr(key)}) TO ${quoteLiteral(path)} (FORMAT parquet)`,
+    writeNext: (path) => `COPY next_version TO ${quoteLiteral(path)} (FORMAT parquet)`,
   };
 }

@@ -3,6 +3,7 @@
  * rows (plus tombstones for removed keys, when configured). The new snapshot is written to the temp
  * dir; `apply` commits it to state after every output is verified.
  */
+import { importTimeOf } from './import-time.js';
 import { join } from 'node:path';
 import { quoteIdent as q } from '../duckdb/sql.js';
 import type { DiffStep } from '../plan/plan-model.js';
@@ -24,6 +25,7 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
     columns: context.columns,
     key,
     previousSnapshot: context.previousSnapshot,
+    importTime: importTimeOf(context.pipeline.mapping, context.runTime),
   });
   await runSql(context, 'diff', sql.createCurrent);
   const [superseded] = await querySql(context, 'diff', sql.countSuperseded);

@@ -37,6 +37,7 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     columns: context.sourceColumns,
     pipeline: context.pipeline.name,
     timezone: context.project.defaults.timezone,
+    importTime: context.runTime,
   });
   await runSql(context, 'map', compiled.createStage);
   context.columns = compiled.columns;

@@ -5,6 +5,7 @@
  * datasets are checked and counted. A run that changes no row makes no new version. Nothing is
  * committed here: apply makes the version current after the run's other outputs are verified.
  */
+import { importTimeOf } from './import-time.js';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset, DatasetSink } from '../config/model.js';
@@ -125,10 +126,15 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     mode: step.mode,
     version,
     runTime: context.runTime,
+    importTime: importTimeOf(context.pipeline.mapping, context.runTime),
     holdDeletes,
   });
-  for (const statement of [sql.createIncoming, sql.createCurrent, sql.createJoined])
-    await runSql(context, 'merge-dataset', statement);
+  await runSql(context, 'merge-dataset', sql.createIncoming);
+  const [superseded] = await querySql(context, 'merge-dataset', sql.countSuperseded);
+  const supersededRows = Number(superseded?.['n'] ?? 0);
+  if (supersededRows > 0) await runSql(context, 'merge-dataset', sql.dropSuperseded);
+  await runSql(context, 'merge-dataset', sql.createCurrent);
+  await runSql(context, 'merge-dataset', sql.createJoined);
   const effect: DatasetEffect = {
     dataset: dataset.name,
     mode: step.mode,
@@ -146,8 +152,7 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   for (const row of await querySql(context, 'merge-dataset', sql.countKinds)) {
     effect[String(row['kind']) as MergeKind] += Number(row['n']);
   }
-  const [superseded] = await querySql(context, 'merge-dataset', sql.countSuperseded);
-  effect.superseded = Number(superseded?.['n'] ?? 0);
+  effect.superseded = supersededRows;
   const [deleted] = await querySql(context, 'merge-dataset', sql.countDeleted);
   effect.deleted = Number(deleted?.['n'] ?? 0);
   await runSql(context, 'merge-dataset', sql.createNext);

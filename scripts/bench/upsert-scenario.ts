@@ -14,6 +14,7 @@ import { uploadFile } from '../../engine/io/s3/upload-file.js';
 import { startS3Server } from '../../test/harness/s3-server.js';
 import { CAST, RENAME, benchEnv } from './ferry-project.js';
 import { mappedSelect, open, outputColumns, readCsv, rowHash, scalar } from './raw-duckdb.js';
+import { installStatementRecorder, type StatementRecord } from './record-statements.js';
 import { integer, seconds, table } from './report.js';
 
 const KEY = 'id';
@@ -95,7 +96,14 @@ async function ferryUpsert(root: string, day1Path: string, day2Path: string) {
     await put(day1Path, 'accounts_1.csv');
     await apply(new Date('2024-05-01T06:00:00Z'));
     await put(day2Path, 'accounts_2.csv');
-    return await timed(() => apply(new Date('2024-05-02T06:00:00Z')));
+    const recorder = installStatementRecorder();
+    try {
+      recorder.start();
+      const run = await timed(() => apply(new Date('2024-05-02T06:00:00Z')));
+      return { ...run, records: recorder.stop() };
+    } finally {
+      recorder.dispose();
+    }
   } finally {
     await server.stop();
   }
@@ -205,6 +213,21 @@ export async function benchUpsert(options: {
       ),
       ratio <= 2 ? 'WITHIN TARGET' : 'OVER TARGET',
       '(ferry: S3 GET, load, map, one SQL merge, new version Parquet, commit; raw: the same merge on local files)',
+      '',
+      'ferry day 2, slowest DuckDB statements:',
+      table(['seconds', 'statement'], slowest(ferry.records, 8)),
     ].join('\n'),
   );
+}
+
+function slowest(records: readonly StatementRecord[], top: number): string[][] {
+  return [...records]
+    .sort((a, b) => b.end - b.start - (a.end - a.start))
+    .slice(0, top)
+    .map((r) => [seconds((r.end - r.start) / 1000), oneLine(r.sql, 110)]);
+}
+
+function oneLine(sql: string, width: number): string {
+  const flat = sql.replace(/\s+/g, ' ');
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
 }

@@ -28,6 +28,33 @@ const DAY2 = at('2024-05-02T06:00:00Z');
 const DAY3 = at('2024-05-03T06:00:00Z');
 
 describe('upsert', () => {
+  it('keeps the import time an unchanged row was first given (mapping.timestamp.default: import-time)', async () => {
+    const p = await fx.createProject({
+      datasets: { contacts: { kind: 'entity', key: ['contact_id'] } },
+    });
+    await p.writeImport('contacts', {
+      dataset: 'contacts',
+      mode: 'upsert',
+      mapping: { timestamp: { column: 'seen_at', default: 'import-time' } },
+    });
+    await p.put('in/contacts/1.csv', 'contact_id,email\nc1,ada@x.io\nc2,bob@x.io\n');
+    await p.run('apply', 'contacts', DAY1);
+    // The same rows again, one of them changed: only that one is updated and re-stamped.
+    await p.put('in/contacts/2.csv', 'contact_id,email\nc1,ada@x.io\nc2,bob@y.io\n');
+    const second = await p.run('apply', 'contacts', DAY2);
+    expect(effectCounts(second)).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
+    const rows =
+      "contact_id, email, strftime(seen_at, '%Y-%m-%d') AS seen, CAST(_ferry_version AS INTEGER) AS v";
+    expect(await p.readDataset('contacts', { select: rows })).toEqual([
+      { contact_id: 'c1', email: 'ada@x.io', seen: '2024-05-01', v: 1 },
+      { contact_id: 'c2', email: 'bob@y.io', seen: '2024-05-02', v: 2 },
+    ]);
+    // An identical third run changes nothing and makes no new version.
+    await p.put('in/contacts/3.csv', 'contact_id,email\nc1,ada@x.io\nc2,bob@y.io\n');
+    const third = await p.run('apply', 'contacts', DAY3);
+    expect([third.dataset?.unchanged, third.dataset?.version]).toEqual([2, 2]);
+  });
+
   it('creates, updates and leaves unchanged rows; an identical re-run makes no new version', async () => {
     const p = await fx.createProject({ datasets: ACCOUNTS });
     await p.writeImport('accounts', { dataset: 'accounts', mode: 'upsert' });

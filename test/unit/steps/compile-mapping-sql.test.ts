@@ -19,6 +19,7 @@ const compile = (m: Mapping, columns: string[]) =>
     columns,
     pipeline: 'p',
     timezone: 'UTC',
+    importTime: new Date('2024-05-01T00:00:00Z'),
   });
 
 describe('compileMappingSql', () => {
