@@ -32,6 +32,8 @@ export interface CommandContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
   output: Output;
+  /** Aborted when the process is asked to stop (SIGTERM, SIGINT); the reason is the signal name. */
+  signal?: AbortSignal;
 }
 
 export class UsageError extends Error {

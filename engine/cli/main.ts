@@ -29,7 +29,8 @@ function renderMainHelp(): string {
     'Run `ferry <command> --help` for a command’s options.',
     '',
     'Exit codes: 0 ok, 1 runtime failure, 2 changes (--detailed-exitcode), 3 invalid config,',
-    '            4 lock held, 5 stale plan, 64 usage error, 70 internal error.',
+    '            4 lock held, 5 stale plan, 64 usage error, 70 internal error,',
+    '            130/143 stopped by SIGINT/SIGTERM (re-run to finish).',
     '',
   ].join('\n');
 }
@@ -38,6 +39,8 @@ export interface RunCliOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   output?: Output;
+  /** Aborted to stop the run between steps (reason: the signal name). */
+  signal?: AbortSignal;
 }
 
 /** Runs one CLI invocation and returns its exit code (no process exit; used by tests too). */
@@ -69,6 +72,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? process.env,
       output,
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
     if (error instanceof UsageError) {
@@ -118,7 +122,32 @@ function parseCommandArgs(
   return { values, positionals: parsed.positionals };
 }
 
-/** Process entry: run and set the exit code (never process.exit, so output is flushed). */
+/**
+ * Process entry: run and set the exit code (never process.exit, so output is flushed).
+ *
+ * SIGTERM (a container stopping) or SIGINT (Ctrl-C): the run stops before its next step, records the
+ * failure, releases its locks and exits 143 / 130 with state untouched; a pipeline already uploading
+ * finishes its upload and commit first, so no output is left without state. A second signal stops
+ * at once (what a crash would do; the next run recovers).
+ */
 export async function main(argv: readonly string[]): Promise<void> {
-  process.exitCode = await runCli(argv);
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`ferry: ${signal} again, stopping now.\n`);
+      process.exit(signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    }
+    process.stderr.write(
+      `ferry: ${signal} received, stopping after the step in progress (send it again to stop at once).\n`,
+    );
+    controller.abort(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    process.exitCode = await runCli(argv, { signal: controller.signal });
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
 }

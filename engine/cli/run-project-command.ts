@@ -29,7 +29,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
 };
 
 export async function runProjectCommand(context: CommandContext, mode: 'plan' | 'apply'): Promise<ExitCode> {
-  const { values, cwd, env, output } = context;
+  const { values, cwd, env, output, signal } = context;
   const loaded = loadProject({ cwd, env, projectFile: String(values['project']) });
   if (hasErrors(loaded.problems) || !loaded.project) {
     output.stderr(
@@ -53,6 +53,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     env,
     only,
     ...(savedPlan ? { savedPlan } : {}),
+    ...(signal ? { signal } : {}),
   });
   if (mode === 'plan' && typeof values['out'] === 'string') {
     await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
@@ -64,6 +65,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   else
     output.stdout(renderPlanText(plan, { verb, color: output.color, showSql: values['show-sql'] === true }));
   const summary = summarizePlan(plan);
+  if (signal?.aborted) return signal.reason === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   if (plan.pipelines.some((p) => p.error?.code === 'PLAN_STALE')) return ExitCode.stalePlan;
   if (summary.errors > 0) {
     const lockHeld = plan.pipelines.some((p) => p.error?.code === 'LOCK_HELD');

@@ -8,6 +8,9 @@ export const ExitCode = {
   stalePlan: 5,
   usage: 64,
   internal: 70,
+  /** Stopped by SIGINT (128 + 2) or SIGTERM (128 + 15): nothing half-committed, re-run to finish. */
+  interrupted: 130,
+  terminated: 143,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

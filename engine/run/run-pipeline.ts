@@ -14,7 +14,8 @@ import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pipeline, Project } from '../config/model.js';
 import { createDuckDbSession } from '../duckdb/create-duckdb-session.js';
-import { isFerryError } from '../errors/ferry-error.js';
+import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { failpoint } from '../io/failpoint.js';
 import { listObjects } from '../io/s3/list-objects.js';
 import { createRunTempDir } from '../io/temp-dir.js';
 import { compileSteps } from '../plan/compile-plan.js';
@@ -52,6 +53,19 @@ export interface RunPipelineOptions {
   onPlannedDatasetVersion?: (version: DatasetOverlay & { dataset: string; path: string }) => Promise<void>;
   /** apply --plan: the saved plan of this pipeline; apply refuses (PLAN_STALE) if it no longer holds. */
   savedPlan?: Pick<PipelinePlan, 'runId' | 'runTime' | 'fingerprints'>;
+  /**
+   * Aborted: stop before the next step (RUN_INTERRUPTED, state untouched). Once uploading has begun
+   * the run finishes its upload and commit instead, so no output is left without its state.
+   */
+  signal?: AbortSignal;
+}
+
+/** The error of a run stopped by a signal; `where` says how far it got. */
+export function interruption(signal: AbortSignal, where: string): FerryError {
+  const name = typeof signal.reason === 'string' ? signal.reason : 'a stop request';
+  return new FerryError('RUN_INTERRUPTED', `Stopped by ${name} ${where}; nothing was committed.`, {
+    hint: 'Run `ferry apply` again: it starts over from the committed state, with the same output keys.',
+  });
 }
 
 interface PendingRun {
@@ -98,7 +112,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         runId: createRunId(options.now),
       });
     }
-    return await planAndExecute(options, state, (p) => (plan = p));
+    if (lock) failpoint('after-lock');
+    const result = await planAndExecute(options, state, (p) => (plan = p));
+    if (lock) failpoint('after-commit');
+    return result;
   } catch (error) {
     if (mode === 'apply') {
       const failure: RunRecord = {
@@ -260,6 +277,9 @@ async function planAndExecute(
         });
       }
       if (mode === 'plan' && WRITING_STEPS.has(step.kind)) break;
+      if (options.signal?.aborted && step.kind !== 'commit-state') {
+        throw interruption(options.signal, `before the ${step.kind} step`);
+      }
       if (step.kind === 'upload' && context.outputs.length > 0) {
         // Journal the run time first: a retry after a failure renders the same keys. Written aside and
         // renamed, so a crash mid-write cannot leave a torn journal (which would mean new keys).
@@ -286,6 +306,7 @@ async function planAndExecute(
                 runId,
                 keepVersions: dataset.keepVersions,
               });
+              failpoint('between-commits');
             }
           }
           const snapshotFile = context.newSnapshot ? `snapshot-${runId}.parquet` : undefined;
@@ -315,6 +336,8 @@ async function planAndExecute(
           await store.writeRunRecord(pipeline.name, next.lastSuccessfulRun as RunRecord);
         },
       });
+      if (mode === 'apply' && step.kind === 'fetch') failpoint('after-download');
+      if (step.kind === 'upload') failpoint('after-upload');
     }
     plan.outputs = publicOutputs(context.outputs);
     if (datasets?.effect) plan.dataset = datasets.effect;

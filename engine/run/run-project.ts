@@ -15,7 +15,13 @@ import { LocalStateStore } from '../state/local-state-store.js';
 import { emptyCounts } from '../state/pipeline-state.js';
 import type { S3Access } from '../steps/step-context.js';
 import { resolveConnection } from './resolve-connection.js';
-import { createRunId, describeFailure, runPipeline, type DatasetOverlay } from './run-pipeline.js';
+import {
+  createRunId,
+  describeFailure,
+  interruption,
+  runPipeline,
+  type DatasetOverlay,
+} from './run-pipeline.js';
 
 export interface RunProjectOptions {
   project: Project;
@@ -28,6 +34,8 @@ export interface RunProjectOptions {
   tempRoot?: string;
   /** apply --plan: only the pipelines in this saved plan, each checked against it first. */
   savedPlan?: Plan;
+  /** Stop before the next step when aborted (the reason names the signal); see interruption(). */
+  signal?: AbortSignal;
 }
 
 export async function runProject(options: RunProjectOptions): Promise<Plan> {
@@ -101,6 +109,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
   try {
     for (const pipeline of selected) {
       try {
+        if (options.signal?.aborted) throw interruption(options.signal, 'before this pipeline started');
         results.push(
           await runPipeline({
             project,
@@ -111,6 +120,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
             now,
             ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),
             ...(saved.has(pipeline.name) ? { savedPlan: saved.get(pipeline.name) as PipelinePlan } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
             ...(overlayDir ? { datasetOverlays: overlays, onPlannedDatasetVersion: keepPlannedVersion } : {}),
           }),
         );

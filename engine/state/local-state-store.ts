@@ -9,7 +9,7 @@
  * A failed run never calls commit, so state.json and the snapshot stay byte-identical.
  */
 import { hostname } from 'node:os';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
 import { emptyPipelineState, STATE_FORMAT_VERSION, type PipelineState, type RunRecord } from './pipeline-state.js';
@@ -92,7 +92,9 @@ export class LocalStateStore {
         await handle.close();
       }
     }
-    await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+    await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n', {
+      failpoint: 'during-state-write',
+    });
     for (const entry of await readdir(dir)) {
       if (entry.startsWith('snapshot-') && entry !== state.snapshot?.file) {
         await rm(join(dir, entry), { force: true });
@@ -144,6 +146,22 @@ async function readLockFile(path: string): Promise<LockInfo | undefined> {
   }
 }
 
+/**
+ * A holder on this machine whose process no longer exists (killed, crashed, OOM) holds nothing: its
+ * lock is taken over at once instead of after expiry. Holders on other hosts, and processes that
+ * exist (even if not ours: EPERM), are trusted until their lock expires. A reused pid only makes us
+ * wait for the expiry, the safe side.
+ */
+function holderIsGone(holder: LockInfo): boolean {
+  if (holder.host !== hostname() || holder.pid === process.pid || !Number.isInteger(holder.pid)) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 async function acquireLockFile(
   dir: string,
   label: string,
@@ -174,16 +192,26 @@ async function acquireLockFile(
   };
   if (!(await tryCreate())) {
     const holder = await readLockFile(path);
-    const expired = holder !== undefined && Date.parse(holder.expiresAt) < now().getTime();
+    const expired =
+      holder !== undefined && (Date.parse(holder.expiresAt) < now().getTime() || holderIsGone(holder));
     let taken = false;
     if (expired) {
-      // Move the stale lock aside; of two contenders only one rename succeeds.
+      // Move the stale lock aside; of two contenders only one rename succeeds. If what moved is not
+      // the lock we judged stale (another contender replaced it in between), give it back: link
+      // never overwrites, so a lock created meanwhile is not clobbered either.
+      const aside = `${path}.stale-${options.runId}`;
       try {
-        await rename(path, `${path}.stale-${options.runId}`);
-        await rm(`${path}.stale-${options.runId}`, { force: true });
-        taken = await tryCreate();
+        await rename(path, aside);
+        const moved = await readLockFile(aside);
+        if (moved?.owner === holder.owner) {
+          taken = await tryCreate();
+        } else {
+          await link(aside, path).catch(() => undefined);
+        }
       } catch {
         taken = false;
+      } finally {
+        await rm(aside, { force: true });
       }
     }
     if (!taken) {
@@ -192,7 +220,7 @@ async function acquireLockFile(
         `${label} is locked by ${holder ? `run ${holder.runId} on ${holder.host} (pid ${holder.pid}) since ${holder.acquiredAt}, until ${holder.expiresAt}` : 'another run'}.`,
         {
           context: { ...errorContext, ...(holder ? { lockOwner: holder.owner } : {}) },
-          hint: 'Wait for that run to finish. If it is gone, the lock expires on its own; `ferry state unlock PIPELINE` removes a pipeline lock sooner.',
+          hint: 'Wait for that run to finish. If it is gone, the lock expires on its own (at once when it ran on this machine); `ferry state unlock PIPELINE` removes a pipeline lock sooner.',
         },
       );
     }

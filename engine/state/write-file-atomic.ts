@@ -4,8 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { open, rename } from 'node:fs/promises';
+import { failpoint, type Failpoint } from '../io/failpoint.js';
 
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Buffer,
+  options: { failpoint?: Failpoint } = {},
+): Promise<void> {
   const temp = `${path}.tmp-${randomUUID()}`;
   const handle = await open(temp, 'w');
   try {
@@ -14,5 +19,6 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
   } finally {
     await handle.close();
   }
+  if (options.failpoint) failpoint(options.failpoint);
   await rename(temp, path);
 }

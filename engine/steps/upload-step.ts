@@ -2,6 +2,7 @@
  * upload: each local output to its object key (lib-storage multipart), verified by HEAD (length and
  * the SHA-256 in metadata). Keys are deterministic, so a retry overwrites rather than duplicates.
  */
+import { failpoint } from '../io/failpoint.js';
 import { uploadFile } from '../io/s3/upload-file.js';
 import type { UploadStep } from '../plan/plan-model.js';
 import type { StepContext } from './step-context.js';
@@ -32,5 +33,6 @@ export async function executeUploadStep(context: StepContext, step: UploadStep):
     });
     output.sha256 = uploaded.sha256;
     context.counts.objectsWritten += 1;
+    if (context.counts.objectsWritten < context.outputs.length) failpoint('mid-upload');
   }
 }

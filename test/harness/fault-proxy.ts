@@ -30,7 +30,9 @@ export type Fault =
   /** Forward (the server commits the change), then reset the connection instead of answering. */
   | { kind: 'drop-response' }
   /** Forward, but replace these response headers (e.g. to fake what HeadObject reports). */
-  | { kind: 'override-headers'; headers: Record<string, string> };
+  | { kind: 'override-headers'; headers: Record<string, string> }
+  /** Forward after `ms` milliseconds (a slow server: something to interrupt). */
+  | { kind: 'delay'; ms: number };
 
 export interface RequestMatch {
   method?: string;
@@ -236,6 +238,11 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
       case 'drop-response':
         forwardBuffered(req, res, () => reset(res));
         return;
+      case 'delay': {
+        const timer = setTimeout(() => forward(req, res), fault.ms);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
       case 'override-headers':
         forwardBuffered(req, res, (status, headers, body) => {
           res.writeHead(status, { ...headers, ...fault.headers });

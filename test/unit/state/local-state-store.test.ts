@@ -1,5 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalStateStore } from '../../../engine/state/local-state-store.js';
@@ -30,6 +31,34 @@ describe('pipeline lock (I4)', () => {
     clock = new Date('2026-01-01T00:01:01Z');
     const taken = await s.acquireLock('p', { runId: 'late', now });
     expect((await s.readLock('p'))?.runId).toBe('late');
+    await taken.release();
+  });
+
+  it('takes over at once a lock whose process on this machine is gone, not one from another host', async () => {
+    const s = store();
+    // A process that has exited: its pid is free (ESRCH).
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const deadPid = Number(child.stdout.toString());
+    const lockFile = join(s.pipelineDir('p'), 'lock.json');
+    const write = (host: string) => {
+      mkdirSync(s.pipelineDir('p'), { recursive: true });
+      writeFileSync(
+        lockFile,
+        JSON.stringify({
+          owner: `${host}:${deadPid}:killed`,
+          runId: 'killed',
+          host,
+          pid: deadPid,
+          acquiredAt: '2026-01-01T00:00:00.000Z',
+          expiresAt: '2999-01-01T00:00:00.000Z',
+        }),
+      );
+    };
+    write('another-host');
+    await expect(s.acquireLock('p', { runId: 'next' })).rejects.toMatchObject({ code: 'LOCK_HELD' });
+    write(hostname());
+    const taken = await s.acquireLock('p', { runId: 'next' });
+    expect((await s.readLock('p'))?.runId).toBe('next');
     await taken.release();
   });
 
