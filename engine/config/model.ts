@@ -86,7 +86,7 @@ export type MaxRejects = { kind: 'count'; value: number } | { kind: 'percent'; v
 
 export type SourceFormat =
   | ({ kind: 'csv'; emptyFile: 'skip' | 'fail'; maxRejects: MaxRejects } & CsvDialect)
-  | { kind: 'json'; layout: 'array' | 'ndjson' }
+  | { kind: 'json'; layout: 'array' | 'ndjson'; emptyFile: 'skip' | 'fail'; maxRejects: MaxRejects }
   | { kind: 'parquet' };
 
 export type Compression = 'none' | 'gzip' | 'zstd';

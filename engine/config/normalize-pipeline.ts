@@ -116,7 +116,12 @@ function normalizeSource(spec: SourceSpec, project: Project | undefined): Source
       maxRejects: parseMaxRejects(f.max_rejects ?? policy.maxRejects),
     };
   } else if (f.kind === 'json') {
-    format = { kind: 'json', layout: f.layout ?? 'ndjson' };
+    format = {
+      kind: 'json',
+      layout: f.layout ?? 'ndjson',
+      emptyFile: f.empty_file ?? 'fail',
+      maxRejects: parseMaxRejects(f.max_rejects),
+    };
   } else {
     format = { kind: 'parquet' };
   }

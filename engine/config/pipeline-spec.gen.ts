@@ -76,6 +76,14 @@ export type CsvEmptyFile = 'skip' | 'fail';
  */
 export type CsvMaxRejects = number | string;
 /**
+ * Malformed records (NDJSON lines that are not a JSON object) tolerated per file before the run fails: a count or a percentage like "1%". Default 0. A malformed JSON array fails the file whatever this says.
+ */
+export type CsvMaxRejects1 = number | string;
+/**
+ * A file without records: skip or fail (default fail).
+ */
+export type CsvEmptyFile1 = 'skip' | 'fail';
+/**
  * The dataset to read. Example: users.
  */
 export type DatasetRef = string;
@@ -427,6 +435,8 @@ export interface JsonSourceFormat {
    * array: the file is one JSON array of objects. ndjson: one JSON object per line (JSON Lines). Default ndjson.
    */
   layout?: 'array' | 'ndjson';
+  max_rejects?: CsvMaxRejects1;
+  empty_file?: CsvEmptyFile1;
 }
 /**
  * Parquet.

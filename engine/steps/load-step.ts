@@ -62,6 +62,8 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           displayName,
           layout: format.layout,
           compression,
+          emptyFile: format.emptyFile,
+          maxRejects: format.maxRejects,
         });
         keepRejects(context, key, result.rejects);
         loaded = result;

@@ -58,7 +58,7 @@ describe('JSON sources', () => {
     const project = await fx.createProject();
     await project.writePipeline('p', {
       name: 'p',
-      source: { format: { kind: 'json', layout: 'ndjson' } },
+      source: { format: { kind: 'json', layout: 'ndjson', max_rejects: 1 } },
       sink: { filename: 'events', format: 'ndjson' },
     });
     await project.put('events.ndjson', '{"id":"1"}\n{"id": oops}\n{"id":"3"}\n');
@@ -68,6 +68,36 @@ describe('JSON sources', () => {
     expect(plan.rejects).toHaveLength(1);
     expect(plan.rejects[0]).toMatchObject({ file: 'events.ndjson', line: 2 });
     expect((await project.get('events.ndjson')).toString()).toBe('{"id":"1"}\n{"id":"3"}\n');
+  });
+
+  it('fails the file on a malformed line by default (max_rejects 0), writing nothing', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json', layout: 'ndjson' } },
+      sink: { filename: 'events', format: 'ndjson' },
+    });
+    await project.put('events.ndjson', '{"id":"1"}\n{"id": oops}\n{"id":"3"}\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toMatchObject({ code: 'JSON_REJECTS_OVER_LIMIT' });
+    expect(await project.list()).toEqual([]);
+  });
+
+  it('fails on an empty file by default, and skips it with empty_file: skip', async () => {
+    const project = await fx.createProject();
+    const write = (emptyFile?: 'skip') =>
+      project.writePipeline('p', {
+        name: 'p',
+        source: { format: { kind: 'json', ...(emptyFile ? { empty_file: emptyFile } : {}) } },
+        sink: { filename: 'events', format: 'ndjson' },
+      });
+    await write();
+    await project.put('events.ndjson', '');
+    expect((await project.run('apply', { now: NOW })).error).toMatchObject({ code: 'JSON_EMPTY_FILE' });
+    await write('skip');
+    const skipped = await project.run('apply', { now: NOW });
+    expect(skipped.error).toBeUndefined();
+    expect(skipped.warnings.map((w) => w.code)).toContain('SOURCE_FILE_EMPTY');
   });
 
   it('reads a JSON array', async () => {
