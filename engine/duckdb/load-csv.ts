@@ -22,7 +22,7 @@ import { assertValidMaxRejects, enforceMaxRejects, type MaxRejects } from './enf
 import { normalizeCsvDialect, type CsvDialect, type NormalizedCsvDialect } from './normalize-csv-dialect.js';
 import { MAX_CSV_COLUMNS, probeCsvFirstRecord } from './probe-csv-first-record.js';
 import { quoteIdent } from './sql.js';
-import { summarizeCsvRejects, type CsvReject } from './summarize-csv-rejects.js';
+import { keepCsvRejectsSql, summarizeCsvRejects, type CsvReject } from './summarize-csv-rejects.js';
 import { validateCsvHeader } from './validate-csv-header.js';
 
 export interface LoadCsvOptions {
@@ -40,6 +40,11 @@ export interface LoadCsvOptions {
   columns?: readonly string[];
   /** Fail with `CSV_REJECTS_OVER_LIMIT` above this many rejected rows. */
   maxRejects?: MaxRejects;
+  /**
+   * Also copy every rejected data record into this table (file, line, row, step, reason, record),
+   * before max_rejects is enforced, so a file that fails still leaves its bad records behind.
+   */
+  keepRejects?: { into: string; file: string; maxRecordChars: number };
   /** How many rejects to return in detail (all are counted). Default 1000. */
   maxRejectDetails?: number;
   /** Longest record in bytes (DuckDB `max_line_size`); longer ones are rejected as line-too-long. */
@@ -148,7 +153,7 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
       if (dialect.emptyFile === 'fail') {
         throw new FerryError('CSV_EMPTY_FILE', `${displayName} has no data rows.`, {
           context: { file: displayName },
-          hint: 'Set emptyFile: skip for this source if an empty file is normal.',
+          hint: 'Set source.format.empty_file: skip if an empty file is normal for this source.',
         });
       }
       await dropTable(session, target);
@@ -164,6 +169,15 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
       };
     }
 
+    if (options.keepRejects && rowsRejected > 0) {
+      await session.run(
+        keepCsvRejectsSql({
+          table: rejectsTables.table,
+          firstDataLine: dialect.header ? 2 : 1,
+          ...options.keepRejects,
+        }),
+      );
+    }
     enforceMaxRejects({
       format: 'CSV',
       displayName,

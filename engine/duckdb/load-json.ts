@@ -36,6 +36,11 @@ export interface LoadJsonOptions {
   emptyFile?: 'skip' | 'fail';
   /** Fail with `JSON_REJECTS_OVER_LIMIT` above this many rejected lines (NDJSON). */
   maxRejects?: MaxRejects;
+  /**
+   * Also copy every rejected NDJSON line into this table (file, line, row, step, reason, record),
+   * before max_rejects is enforced, so a file that fails still leaves its bad lines behind.
+   */
+  keepRejects?: { into: string; file: string; maxRecordChars: number };
   /** How many rejects to return in detail (all are counted). Default 1000. */
   maxRejectDetails?: number;
   /** Longest NDJSON line in bytes; longer ones are rejected. Default 16 MiB (DuckDB's object limit). */
@@ -95,14 +100,26 @@ export async function loadJson(session: DuckDbSession, options: LoadJsonOptions)
     nodePath.dirname(path),
     `.${nodePath.basename(path)}.${createUniqueToken()}.ndjson`,
   );
+  const rejectsPath = options.keepRejects ? `${goodPath}.rejects` : undefined;
   try {
     const validation = await validateNdjsonFile(path, {
+      ...(rejectsPath !== undefined && options.keepRejects
+        ? { rejectsPath, maxRecordChars: options.keepRejects.maxRecordChars }
+        : {}),
       compression,
       outputPath: goodPath,
       maxLineBytes,
       maxDetails: options.maxRejectDetails ?? DEFAULT_MAX_REJECT_DETAILS,
       displayName,
     });
+    if (options.keepRejects && rejectsPath !== undefined && validation.rowsRejected > 0) {
+      const { into, file } = options.keepRejects;
+      await session.run(
+        `INSERT INTO ${quoteIdent(into)} SELECT ${quoteLiteral(file)}, line, NULL, 'read', reason || ': ' || detail, record ` +
+          `FROM read_json(${quoteLiteral(rejectsPath)}, format = 'newline_delimited', ` +
+          `columns = {line: 'BIGINT', reason: 'VARCHAR', detail: 'VARCHAR', record: 'VARCHAR'})`,
+      );
+    }
     const source: JsonSource = {
       path: goodPath,
       format: 'newline_delimited',
@@ -122,6 +139,7 @@ export async function loadJson(session: DuckDbSession, options: LoadJsonOptions)
     return result;
   } finally {
     await rm(goodPath, { force: true });
+    if (rejectsPath !== undefined) await rm(rejectsPath, { force: true });
   }
 }
 
@@ -180,7 +198,7 @@ async function loadRecords(
     if (options.emptyFile === 'fail') {
       throw new FerryError('JSON_EMPTY_FILE', `${displayName} holds no records.`, {
         context: { file: displayName },
-        hint: 'Set emptyFile: skip for this source if an empty file is normal.',
+        hint: 'Set source.format.empty_file: skip if an empty file is normal for this source.',
       });
     }
     return {

@@ -7,7 +7,7 @@
 
 import type { JS } from '@duckdb/node-api';
 import type { DuckDbSession } from './create-duckdb-session.js';
-import { quoteIdent } from './sql.js';
+import { quoteIdent, quoteLiteral } from './sql.js';
 
 export type CsvRejectReason =
   | 'missing-columns'
@@ -115,4 +115,23 @@ export async function summarizeCsvRejects(
     headerRejects: headerDetails.map(toReject),
     firstEncodingReject: firstEncoding === undefined ? undefined : toReject(firstEncoding),
   };
+}
+
+/**
+ * Copies a load's data-row rejects into a run-wide table (file, line, row, step, reason, record):
+ * one row per rejected record, its reasons joined, the record as DuckDB read it (cut at `maxRecordChars`).
+ */
+export function keepCsvRejectsSql(options: {
+  table: string;
+  firstDataLine: 1 | 2;
+  into: string;
+  file: string;
+  maxRecordChars: number;
+}): string {
+  const reason = `CASE error_type::VARCHAR ${Object.entries(REASONS)
+    .map(([type, word]) => `WHEN ${quoteLiteral(type)} THEN ${quoteLiteral(word)}`)
+    .join(' ')} ELSE 'invalid-state' END || ': ' || error_message`;
+  return `INSERT INTO ${quoteIdent(options.into)} SELECT ${quoteLiteral(options.file)}, line, NULL, 'read',
+      string_agg(DISTINCT ${reason}, '; '), left(min(csv_line), ${options.maxRecordChars})
+    FROM ${quoteIdent(options.table)} WHERE line >= ${options.firstDataLine} GROUP BY line`;
 }

@@ -39,6 +39,12 @@ export interface ValidateNdjsonOptions {
   maxLineBytes: number;
   maxDetails: number;
   displayName: string;
+  /**
+   * Where every rejected line goes, as NDJSON {line, reason, detail, record} (record: the line's
+   * text, cut at `maxRecordChars`; null when too long to have been kept).
+   */
+  rejectsPath?: string;
+  maxRecordChars?: number;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -133,9 +139,25 @@ export async function validateNdjsonFile(
 ): Promise<NdjsonValidation> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const result: NdjsonValidation = { records: 0, goodRecords: 0, rowsRejected: 0, rejects: [] };
-  const reject = (line: number, reason: JsonRejectReason, detail: string): void => {
+  const rejectsOutput = options.rejectsPath === undefined ? undefined : await open(options.rejectsPath, 'wx');
+  let rejectLines: string[] = [];
+  const flushRejects = async (): Promise<void> => {
+    if (rejectsOutput === undefined || rejectLines.length === 0) return;
+    await rejectsOutput.write(rejectLines.join(''));
+    rejectLines = [];
+  };
+  const reject = async (
+    line: number,
+    reason: JsonRejectReason,
+    detail: string,
+    record: string | null,
+  ): Promise<void> => {
     result.rowsRejected += 1;
     if (result.rejects.length < options.maxDetails) result.rejects.push({ line, reason, detail });
+    if (rejectsOutput === undefined) return;
+    const kept = record === null ? null : record.slice(0, options.maxRecordChars ?? record.length);
+    rejectLines.push(JSON.stringify({ line, reason, detail, record: kept }) + '\n');
+    if (rejectLines.length >= 1000) await flushRejects();
   };
 
   const output = await open(options.outputPath, 'wx');
@@ -154,7 +176,7 @@ export async function validateNdjsonFile(
       lineNumber += 1;
       if (raw === undefined) {
         result.records += 1;
-        reject(lineNumber, 'line-too-long', `longer than ${options.maxLineBytes} bytes`);
+        await reject(lineNumber, 'line-too-long', `longer than ${options.maxLineBytes} bytes`, null);
         continue;
       }
       let bytes = lineNumber === 1 && raw.subarray(0, 3).equals(BOM) ? raw.subarray(3) : raw;
@@ -164,7 +186,7 @@ export async function validateNdjsonFile(
         text = decoder.decode(bytes);
       } catch {
         result.records += 1;
-        reject(lineNumber, 'invalid-encoding', 'not valid UTF-8');
+        await reject(lineNumber, 'invalid-encoding', 'not valid UTF-8', bytes.toString('latin1'));
         continue;
       }
       if (text.trim() === '') continue;
@@ -173,11 +195,11 @@ export async function validateNdjsonFile(
       try {
         value = JSON.parse(text);
       } catch (error) {
-        reject(lineNumber, 'malformed', error instanceof Error ? error.message : String(error));
+        await reject(lineNumber, 'malformed', error instanceof Error ? error.message : String(error), text);
         continue;
       }
       if (!isPlainObject(value)) {
-        reject(lineNumber, 'not-an-object', `${describeJsonValue(value)}, not an object`);
+        await reject(lineNumber, 'not-an-object', `${describeJsonValue(value)}, not an object`, text);
         continue;
       }
       result.goodRecords += 1;
@@ -186,6 +208,7 @@ export async function validateNdjsonFile(
       if (batchBytes >= WRITE_BATCH_BYTES) await flush();
     }
     await flush();
+    await flushRejects();
   } catch (error) {
     throw new FerryError('JSON_READ_FAILED', `${options.displayName} could not be read.`, {
       context: { file: options.displayName, compression: options.compression },
@@ -194,6 +217,7 @@ export async function validateNdjsonFile(
     });
   } finally {
     await output.close();
+    await rejectsOutput?.close();
   }
   return result;
 }

@@ -116,6 +116,8 @@ export interface PipelinePlan {
   counts: RunCounts;
   outputs: OutputFile[];
   rejects: RejectedRow[];
+  /** apply: every rejected row of the run, as CSV (path relative to the project directory; the report lists the first). */
+  rejectedRowsFile?: string;
   warnings: Array<{ code: string; message: string }>;
   /** What a dataset sink does: rows created, updated, unchanged, skipped, unmatched, deleted. */
   dataset?: DatasetEffect;

@@ -117,7 +117,8 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
   const maxRejects = options.maxRejects ?? 10;
   if (p.rejects.length) {
     lines.push(
-      `  rejects  ${n.rowsRejected} row${n.rowsRejected === 1 ? '' : 's'} kept aside${n.rowsRejected > maxRejects ? ` (first ${maxRejects})` : ''}:`,
+      `  rejects  ${n.rowsRejected} row${n.rowsRejected === 1 ? '' : 's'} rejected${n.rowsRejected > maxRejects ? ` (first ${maxRejects})` : ''}` +
+        `${p.rejectedRowsFile !== undefined ? `, all kept in ${p.rejectedRowsFile}` : ''}:`,
     );
     for (const reject of p.rejects.slice(0, maxRejects)) {
       const where =

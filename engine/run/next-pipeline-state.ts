@@ -47,6 +47,7 @@ export function nextState(
     durationMs: finished.getTime() - startedMs,
     counts: plan.counts,
     outputs: plan.outputs.map(({ bucket, key, bytes, rows }) => ({ bucket, key, size: bytes, rows })),
+    ...(plan.rejectedRowsFile !== undefined ? { rejectedRowsFile: plan.rejectedRowsFile } : {}),
   };
   const next: PipelineState = {
     ...state,

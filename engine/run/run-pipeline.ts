@@ -10,8 +10,8 @@
  * keys come out the same and nothing is duplicated.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import type { Pipeline, Project } from '../config/model.js';
 import { createDuckDbSession } from '../duckdb/create-duckdb-session.js';
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
@@ -26,6 +26,7 @@ import { selectFiles, type FileSelection, type ListedObject } from '../plan/sele
 import type { LocalStateStore } from '../state/local-state-store.js';
 import { emptyCounts, type PipelineState, type RunRecord } from '../state/pipeline-state.js';
 import { executeStep } from '../steps/execute-step.js';
+import { CREATE_REJECTED_ROWS_TABLE, exportRejectedRows } from '../steps/rejected-rows.js';
 import { checkSavedPlan, stateFingerprint } from './check-saved-plan.js';
 import { nextState, prunedProcessed } from './next-pipeline-state.js';
 import { readDatasetContext, type DatasetOverlay } from './read-dataset-context.js';
@@ -126,6 +127,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         durationMs: Date.now() - started,
         counts: plan?.counts ?? emptyCounts(),
         outputs: [],
+        ...(plan?.rejectedRowsFile !== undefined ? { rejectedRowsFile: plan.rejectedRowsFile } : {}),
         error: describeFailure(error),
       };
       await store.writeRunRecord(pipeline.name, failure).catch(() => undefined);
@@ -237,7 +239,10 @@ async function planAndExecute(
     tempDir: temp.path,
     ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
   });
+  // The failure path needs the context (its rejected rows) once there is one.
+  let contextForFailure: StepContext | undefined;
   try {
+    await session.run(CREATE_REJECTED_ROWS_TABLE);
     let previousSnapshot: string | undefined;
     if (state.snapshot && pipeline.diff) {
       previousSnapshot = join(temp.path, 'previous-snapshot.parquet');
@@ -265,6 +270,7 @@ async function planAndExecute(
       warnings: plan.warnings,
       sql: plan.sql,
     };
+    contextForFailure = context;
     const pipelineDir = store.pipelineDir(pipeline.name);
     for (const step of steps) {
       if (step.kind === 'upload') {
@@ -279,6 +285,9 @@ async function planAndExecute(
       if (mode === 'plan' && WRITING_STEPS.has(step.kind)) break;
       if (options.signal?.aborted && step.kind !== 'commit-state') {
         throw interruption(options.signal, `before the ${step.kind} step`);
+      }
+      if (mode === 'apply' && step.kind === 'commit-state') {
+        await keepRejectedRows(context, store, plan);
       }
       if (step.kind === 'upload' && context.outputs.length > 0) {
         // Journal the run time first: a retry after a failure renders the same keys. Written aside and
@@ -363,10 +372,31 @@ async function planAndExecute(
       });
     }
     return plan;
+  } catch (error) {
+    // A failed run keeps its rejected rows too: over max_rejects is when they matter most.
+    if (mode === 'apply' && contextForFailure)
+      await keepRejectedRows(contextForFailure, store, plan).catch(() => undefined);
+    throw error;
   } finally {
     session.close();
     await temp.cleanup();
   }
+}
+
+/** Moves the run's rejected rows (if any) beside its run record: runs/<run>.rejected.csv. */
+async function keepRejectedRows(
+  context: StepContext,
+  store: LocalStateStore,
+  plan: PipelinePlan,
+): Promise<void> {
+  // Shown relative to the project directory (state/pipelines/…), where people run ferry.
+  if (plan.rejectedRowsFile !== undefined) return;
+  const exported = await exportRejectedRows(context);
+  if (!exported) return;
+  const dir = join(store.pipelineDir(plan.pipeline), 'runs');
+  await mkdir(dir, { recursive: true });
+  await copyFile(exported.path, join(dir, `${plan.runId}.rejected.csv`));
+  plan.rejectedRowsFile = relative(context.project.directory, join(dir, `${plan.runId}.rejected.csv`));
 }
 
 function started(now: Date): number {

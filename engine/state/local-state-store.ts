@@ -5,6 +5,7 @@
  *   pipelines/<name>/snapshot-<run>.parquet  diff snapshot referenced from state.json
  *   pipelines/<name>/lock.json           one writer at a time (exclusive create, expiry, heartbeat)
  *   pipelines/<name>/runs/<run>.json     run reports, failed runs included (never part of state)
+ *   pipelines/<name>/runs/<run>.rejected.csv  every rejected row of that run (a log, like the report)
  *
  * A failed run never calls commit, so state.json and the snapshot stay byte-identical.
  */

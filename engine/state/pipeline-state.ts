@@ -44,6 +44,8 @@ export interface RunRecord {
   durationMs: number;
   counts: RunCounts;
   outputs: Array<{ bucket: string; key: string; size: number; rows: number }>;
+  /** Every rejected row of the run (CSV: file, line, row, step, reason, record), relative to the project directory. */
+  rejectedRowsFile?: string;
   error?: { code: string; message: string };
 }
 

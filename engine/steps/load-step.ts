@@ -12,6 +12,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { LoadStep } from '../plan/plan-model.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
+import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
 
 export async function executeLoadStep(context: StepContext, step: LoadStep): Promise<void> {
@@ -44,6 +45,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
             emptyFile: format.emptyFile,
           },
           maxRejects: format.maxRejects,
+          keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
         });
         keepRejects(context, key, result.rejects);
         loaded = result;
@@ -64,6 +66,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           compression,
           emptyFile: format.emptyFile,
           maxRejects: format.maxRejects,
+          keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
         });
         keepRejects(context, key, result.rejects);
         loaded = result;

@@ -10,6 +10,7 @@ import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { MapStep } from '../plan/plan-model.js';
 import { compileMappingSql, FILE_COLUMN, REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { ORDER_COLUMN } from './diff-step.js';
+import { keepMappedRejectsSql } from './rejected-rows.js';
 import { MAX_REJECT_DETAILS, querySql, recordOfRow, runSql, type StepContext } from './step-context.js';
 
 export async function executeMapStep(context: StepContext, step: MapStep): Promise<void> {
@@ -67,6 +68,17 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
         reason: String(row['reason']),
       });
     }
+    // All of them, with the source record, kept for the run's rejected-rows file.
+    await runSql(
+      context,
+      'map',
+      keepMappedRejectsSql({
+        mappedTable: step.table,
+        sourceTable: 'source',
+        sourceColumns: context.sourceColumns,
+        files: context.loadedFiles ?? [],
+      }),
+    );
     await enforceFileBudgets(context, step.table);
   }
   if (context.pipeline.diff) {

@@ -16,6 +16,7 @@ import { renderOutputKey } from '../plan/render-output-key.js';
 import { formatTimestamp } from '../time/timestamp-format.js';
 import { csvColumnExpr, isListType, isMapType, isStructType } from './compile-copy-sql.js';
 import { compileMergeSql, DATASET_INTERNAL_COLUMNS, type MergeKind } from './compile-merge-sql.js';
+import { keepDatasetRejectsSql } from './rejected-rows.js';
 import { copyIntoTemp } from './copy-into-temp.js';
 import type { DatasetEffect } from './dataset-context.js';
 import { ORDER_COLUMN } from './diff-step.js';
@@ -91,6 +92,18 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
         reason: String(row['reason']),
       });
     }
+    await runSql(
+      context,
+      'merge-dataset',
+      keepDatasetRejectsSql({
+        dataset: dataset.name,
+        inputTable: input,
+        conformedTable: 'conformed',
+        columns,
+        orderColumn: ORDER_COLUMN,
+        reasonColumn: REASON_COLUMN,
+      }),
+    );
   }
   await runSql(
     context,

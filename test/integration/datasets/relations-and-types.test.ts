@@ -3,6 +3,9 @@
  * or fatal; declared column types, where a value that does not cast is a rejected row with its
  * reason (rows in = merged + rejected); rows without a key are rejected too.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, effectCounts, startDatasetFixture, type DatasetFixture } from './dataset-fixture.js';
 
@@ -199,6 +202,15 @@ describe('declared column types', () => {
         reason: 'key column "account_id" is empty (dataset accounts)',
       },
     ]);
+    // All six are kept whole in the run's rejected-rows file, each with the row as mapped.
+    const kept = parse<Record<string, string>>(
+      await readFile(join(p.dir, plan.rejectedRowsFile ?? ''), 'utf8'),
+      { columns: true },
+    );
+    expect(kept.map((r) => [r['file'], r['row'], r['step']])).toEqual(
+      [2, 3, 4, 5, 6, 7].map((row) => ['dataset:accounts', String(row), 'dataset']),
+    );
+    expect(JSON.parse(kept[0]?.['record'] ?? '')).toMatchObject({ account_id: 'a2', mrr: 'ten' });
     expect(
       await p.readDataset('accounts', {
         select:

@@ -188,8 +188,14 @@ describe('the reject budget', () => {
     expect((await project.list()).map((o) => o.key)).toEqual(['multi.csv']);
     const after = await project.hashState();
     for (const [path, hash] of Object.entries(before)) expect(after[path], path).toBe(hash);
-    expect(Object.keys(after).filter((k) => !(k in before))).toEqual([
+    // New: the failed run's record and its rejected rows (logs in runs/, not state).
+    expect(
+      Object.keys(after)
+        .filter((k) => !(k in before))
+        .sort(),
+    ).toEqual([
       expect.stringMatching(/^pipelines\/p\/runs\/[^/]+\.json$/),
+      expect.stringMatching(/^pipelines\/p\/runs\/[^/]+\.rejected\.csv$/),
     ]);
   });
 

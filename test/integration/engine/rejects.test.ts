@@ -75,10 +75,12 @@ describe('ragged CSV', () => {
     expect(failed.error?.message).toContain('in/b.csv');
     expect(await project.list()).toEqual(outputsBefore);
     const after = await project.hashState();
-    // The only new file is the failed run's report in runs/ (a log, not state); nothing else moved.
+    // The only new files are the failed run's report and its rejected rows in runs/ (logs, not
+    // state); nothing else moved.
     const added = Object.keys(after).filter((k) => !(k in before));
-    expect(added).toEqual([
+    expect(added.sort()).toEqual([
       expect.stringMatching(/^pipelines\/p\/runs\/20240502T000000Z-[0-9a-f]{8}\.json$/),
+      expect.stringMatching(/^pipelines\/p\/runs\/20240502T000000Z-[0-9a-f]{8}\.rejected\.csv$/),
     ]);
     for (const [path, hash] of Object.entries(before)) expect(after[path], path).toBe(hash);
 
