@@ -9,6 +9,7 @@
  *
  * A failed run never calls commit, so state.json and the snapshot stay byte-identical.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -102,6 +103,14 @@ export class LocalStateStore {
       }
       if (entry.startsWith('state.json.tmp-')) await rm(join(dir, entry), { force: true });
     }
+  }
+
+  /** Names of the pipelines that have committed state (whether or not they are still configured). */
+  async listPipelinesWithState(): Promise<string[]> {
+    const root = join(this.directory, 'pipelines');
+    if (!existsSync(root)) return [];
+    const names = await readdir(root);
+    return names.filter((n) => SAFE_NAME.test(n) && existsSync(join(root, n, 'state.json'))).sort();
   }
 
   async writeRunRecord(pipeline: string, record: RunRecord): Promise<string> {

@@ -1,0 +1,103 @@
+/**
+ * `ferry plan --offline` output: the configuration a change would apply, as text, Markdown (a
+ * pull-request comment) or versioned JSON. No row counts or object keys: nothing was read.
+ */
+import type { ConfigChange } from '../plan/plan-model.js';
+import type { ConfigReview } from '../plan/review-config.js';
+
+function against(review: ConfigReview): string {
+  return review.base.kind === 'git' ? `git ref ${review.base.ref}` : 'the last apply (state)';
+}
+
+export function summarizeReview(review: ConfigReview): { add: number; change: number; remove: number } {
+  const count = (kind: string) => review.pipelines.filter((p) => p.change === kind).length;
+  return { add: count('added'), change: count('changed'), remove: count('removed') };
+}
+
+function summaryLine(review: ConfigReview): string {
+  const s = summarizeReview(review);
+  const project = review.project.length
+    ? `; ferry.yaml: ${review.project.length} change${review.project.length === 1 ? '' : 's'}`
+    : '';
+  return `Configuration: ${s.add} pipeline${s.add === 1 ? '' : 's'} to add, ${s.change} to change, ${s.remove} to remove${project}.`;
+}
+
+function changeLines(changes: readonly ConfigChange[]): string[] {
+  const lines: string[] = [];
+  for (const c of changes) {
+    if (c.change !== 'added') lines.push(`- ${c.path}: ${JSON.stringify(c.before)}`);
+    if (c.change !== 'removed') lines.push(`+ ${c.path}: ${JSON.stringify(c.after)}`);
+  }
+  return lines;
+}
+
+const WORD = { added: 'added', removed: 'removed', changed: 'changed', unchanged: 'unchanged' } as const;
+
+export function renderConfigReviewText(review: ConfigReview): string {
+  const out = [
+    `Offline plan against ${against(review)}: configuration only, no source or state was read from S3.`,
+    '',
+  ];
+  if (review.project.length) {
+    out.push('ferry.yaml');
+    out.push(...changeLines(review.project).map((l) => `  ${l}`), '');
+  }
+  for (const p of review.pipelines) {
+    if (p.change === 'unchanged') continue;
+    const note = p.change === 'added' && review.base.kind === 'state' ? ' (never applied)' : '';
+    out.push(`pipeline ${p.pipeline}  ${WORD[p.change]}${note}`);
+    out.push(...changeLines(p.changes).map((l) => `  ${l}`));
+    out.push('');
+  }
+  const unchanged = review.pipelines.filter((p) => p.change === 'unchanged').length;
+  if (unchanged) out.push(`${unchanged} pipeline${unchanged === 1 ? '' : 's'} unchanged.`);
+  out.push(summaryLine(review));
+  return out.join('\n') + '\n';
+}
+
+export function renderConfigReviewMarkdown(review: ConfigReview): string {
+  const out = [
+    `### ferry plan (offline, against ${against(review)})`,
+    '',
+    `**${summaryLine(review)}**`,
+    '',
+    'Configuration only: sources, row counts and object keys need `ferry plan` with credentials.',
+    '',
+  ];
+  const changed = review.pipelines.filter((p) => p.change !== 'unchanged');
+  if (changed.length) {
+    out.push('| pipeline | change | settings changed |', '|---|---|---:|');
+    for (const p of changed) out.push(`| \`${p.pipeline}\` | ${WORD[p.change]} | ${p.changes.length} |`);
+    out.push('');
+  }
+  if (review.pipelines.some((p) => p.change === 'removed')) {
+    out.push('> [!WARNING]', '> Removed pipelines stop running; their state and datasets are kept.', '');
+  }
+  const details: Array<[string, readonly ConfigChange[]]> = [
+    ...(review.project.length ? [['ferry.yaml', review.project] as [string, readonly ConfigChange[]]] : []),
+    ...changed
+      .filter((p) => p.changes.length)
+      .map((p): [string, readonly ConfigChange[]] => [`pipeline ${p.pipeline}`, p.changes]),
+  ];
+  for (const [title, changes] of details) {
+    out.push(
+      `<details><summary><code>${title}</code></summary>`,
+      '',
+      '```diff',
+      ...changeLines(changes),
+      '```',
+      '',
+      '</details>',
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+export function renderConfigReviewJson(review: ConfigReview): string {
+  const { formatVersion, ...rest } = review;
+  return (
+    JSON.stringify({ format_version: formatVersion, summary: summarizeReview(review), ...rest }, null, 2) +
+    '\n'
+  );
+}
