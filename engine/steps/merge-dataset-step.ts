@@ -67,7 +67,7 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   await runSql(
     context,
     'merge-dataset',
-    `CREATE TABLE conformed AS SELECT ${columns.map((c) => `${cast(c)} AS ${q(c)}`).join(', ')}, ${q(ORDER_COLUMN)}, ` +
+    `CREATE VIEW conformed AS SELECT ${columns.map((c) => `${cast(c)} AS ${q(c)}`).join(', ')}, ${q(ORDER_COLUMN)}, ` +
       `CASE ${reasons.join(' ')} ELSE NULL END AS ${q(REASON_COLUMN)} FROM ${q(input)}`,
   );
   const [rejectedCount] = await querySql(
