@@ -85,7 +85,7 @@ export interface Project {
 export type MaxRejects = { kind: 'count'; value: number } | { kind: 'percent'; value: number };
 
 export type SourceFormat =
-  | ({ kind: 'csv'; emptyFile: 'skip' | 'fail'; maxRejects: MaxRejects } & CsvDialect)
+  | ({ kind: 'csv'; emptyFile: 'skip' | 'fail'; maxRejects: MaxRejects; columns?: string[] } & CsvDialect)
   | { kind: 'json'; layout: 'array' | 'ndjson'; emptyFile: 'skip' | 'fail'; maxRejects: MaxRejects }
   | { kind: 'parquet' };
 

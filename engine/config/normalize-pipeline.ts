@@ -114,6 +114,7 @@ function normalizeSource(spec: SourceSpec, project: Project | undefined): Source
       ...normalizeCsvDialect(f, base),
       emptyFile: f.empty_file ?? policy.emptyFile ?? 'fail',
       maxRejects: parseMaxRejects(f.max_rejects ?? policy.maxRejects),
+      ...(f.columns ? { columns: [...f.columns] } : {}),
     };
   } else if (f.kind === 'json') {
     format = {

@@ -72,6 +72,10 @@ export type CsvNullString = string;
  */
 export type CsvEmptyFile = 'skip' | 'fail';
 /**
+ * A column name, in file order.
+ */
+export type ColumnName = string;
+/**
  * Malformed rows tolerated per file before the run fails: a count or a percentage like "1%". Default 0.
  */
 export type CsvMaxRejects = number | string;
@@ -104,31 +108,31 @@ export type Name = string;
  *
  * @minItems 1
  */
-export type ColumnList = [ColumnName, ...ColumnName[]];
-/**
- * A column name.
- */
-export type ColumnName = string;
-/**
- * Keep only these source columns (the seeds' "Fields"; Lytics: "If nothing is selected, all fields will be imported"). Cannot be combined with `exclude`. Example: [id, name, plan].
- *
- * @minItems 1
- */
-export type ColumnList1 = [ColumnName1, ...ColumnName1[]];
+export type ColumnList = [ColumnName1, ...ColumnName1[]];
 /**
  * A column name.
  */
 export type ColumnName1 = string;
 /**
- * Drop these source columns and keep the rest. Cannot be combined with `fields`. Example: [internal_notes].
+ * Keep only these source columns (the seeds' "Fields"; Lytics: "If nothing is selected, all fields will be imported"). Cannot be combined with `exclude`. Example: [id, name, plan].
  *
  * @minItems 1
  */
-export type ColumnList2 = [ColumnName2, ...ColumnName2[]];
+export type ColumnList1 = [ColumnName2, ...ColumnName2[]];
 /**
  * A column name.
  */
 export type ColumnName2 = string;
+/**
+ * Drop these source columns and keep the rest. Cannot be combined with `fields`. Example: [internal_notes].
+ *
+ * @minItems 1
+ */
+export type ColumnList2 = [ColumnName3, ...ColumnName3[]];
+/**
+ * A column name.
+ */
+export type ColumnName3 = string;
 /**
  * The new column name.
  */
@@ -140,7 +144,7 @@ export type DuckdbType = string;
 /**
  * The column with the event time (after rename). Example: created_at.
  */
-export type ColumnName3 = string;
+export type ColumnName4 = string;
 /**
  * The time zone of values without an offset. Default: defaults.timezone in ferry.yaml, else UTC. Example: America/New_York.
  */
@@ -162,11 +166,11 @@ export type DatasetRef2 = string;
  *
  * @minItems 1
  */
-export type ColumnList3 = [ColumnName4, ...ColumnName4[]];
+export type ColumnList3 = [ColumnName5, ...ColumnName5[]];
 /**
  * A column name.
  */
-export type ColumnName4 = string;
+export type ColumnName5 = string;
 /**
  * Compare each new file with the previous run's snapshot and pass on only added and changed rows (the Lytics "Diff" checkbox). true matches rows by mapping.key when it is set and compares whole rows otherwise; {key: […]} matches rows by these columns. Default: no diff.
  */
@@ -174,7 +178,7 @@ export type Diff = boolean | DiffOptions;
 /**
  * A key column (after mapping).
  */
-export type ColumnName5 = string;
+export type ColumnName6 = string;
 /**
  * The boolean column that marks a removed row (true) or a live one (false). Default _deleted.
  */
@@ -229,11 +233,11 @@ export type Identifier4 = string;
  *
  * @minItems 1
  */
-export type ColumnList4 = [ColumnName6, ...ColumnName6[]];
+export type ColumnList4 = [ColumnName7, ...ColumnName7[]];
 /**
  * A column name.
  */
-export type ColumnName6 = string;
+export type ColumnName7 = string;
 /**
  * Add a list column with this name naming every segment (of the row's dataset) the row belongs to (the Lytics "Additional Segments"); in CSV the names are joined by the list separator. Only for dataset sources. Example: segments.
  */
@@ -421,6 +425,13 @@ export interface CsvSourceFormat {
   encoding?: CsvEncoding;
   null_string?: CsvNullString;
   empty_file?: CsvEmptyFile;
+  /**
+   * Column names to use, in file order: for a file without a header (header: false), or instead of a header ferry cannot use (duplicate or empty names) — its header row is then skipped, and must have as many columns. Example: [id, first_name, last_name].
+   *
+   * @minItems 1
+   * @maxItems 4096
+   */
+  columns?: [ColumnName, ...ColumnName[]];
   max_rejects?: CsvMaxRejects;
 }
 /**
@@ -534,7 +545,7 @@ export interface Mapping {
  * The column holding the event time (the Lytics "Timestamps" / "Timestamp Field"), parsed into a TIMESTAMPTZ. For the seed's default, the time of import, set default: import-time. Example: {column: created_at, format: X}.
  */
 export interface TimestampMapping {
-  column: ColumnName3;
+  column: ColumnName4;
   /**
    * How the column is written: a strptime pattern (%Y-%m-%d %H:%M:%S, %d/%m/%Y) or a token pattern. Tokens: YYYY year (2024), YY two-digit year (24), MM month 01-12, M month 1-12, DD day 01-31, D day 1-31, HH hour 00-23, H hour 0-23, mm minute 00-59, ss second 00-59, SSS milliseconds 000-999, X Unix seconds, x Unix milliseconds, Z UTC offset (+01:00). Text in [brackets] is copied literally, for example YYYY-MM-DD[T]HH:mm:ss. Note the case: MM is month, mm is minute. Default: ISO 8601 (2024-05-01T12:00:00Z), or the column's own type if it is already a timestamp.
    */
@@ -570,7 +581,7 @@ export interface DiffOptions {
    *
    * @minItems 1
    */
-  key?: [ColumnName5, ...ColumnName5[]];
+  key?: [ColumnName6, ...ColumnName6[]];
   tombstones?: Tombstones;
 }
 /**

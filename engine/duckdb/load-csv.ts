@@ -34,8 +34,9 @@ export interface LoadCsvOptions {
   /** The file as the user knows it (e.g. `s3://bucket/key`), for messages. */
   displayName: string;
   /**
-   * Column names for a file without a header (`header: false`); every record must have this many
-   * fields. Without it the columns are `column1` … `columnN`, N from the first record.
+   * Column names, in file order; every record must have this many fields. With `header: false` they
+   * name the columns (without them: `column1` … `columnN`, N from the first record). With a header
+   * they replace it: its names are not used or checked (duplicates, empty names), only its width.
    */
   columns?: readonly string[];
   /** Fail with `CSV_REJECTS_OVER_LIMIT` above this many rejected rows. */
@@ -81,13 +82,27 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
   const maxLine = options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes };
 
   const firstRecord =
-    options.columns === undefined
+    options.columns === undefined || dialect.header
       ? await probeCsvFirstRecord(session, { path, displayName, dialect, ...maxLine }).catch(
           (error: unknown) => {
             throw readFailed(error, displayName);
           },
         )
       : undefined;
+  if (
+    options.columns !== undefined &&
+    firstRecord !== undefined &&
+    firstRecord.length !== options.columns.length
+  ) {
+    throw new FerryError(
+      'CSV_BAD_HEADER',
+      `${displayName}: the header has ${firstRecord.length} columns, but source.format.columns names ${options.columns.length}.`,
+      {
+        context: { file: displayName, header: firstRecord.length, columns: options.columns.length },
+        hint: 'List one name per column of the file, in file order.',
+      },
+    );
+  }
   const width = options.columns?.length ?? firstRecord?.length ?? 1;
   const token = createUniqueToken();
   const staging = Array.from({ length: width }, (_, i) => `ferry_${token}_${i + 1}`);
@@ -135,7 +150,7 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
           });
         if (!matches) throw headerMismatch(displayName);
       }
-      columns = firstRecord ?? [];
+      columns = options.columns ? [...options.columns] : (firstRecord ?? []);
       validateCsvHeader(columns, displayName);
     } else {
       columns =
@@ -204,16 +219,6 @@ function checkOptions(options: LoadCsvOptions, dialect: NormalizedCsvDialect): v
   const { columns, displayName } = options;
   assertValidMaxRejects(options.maxRejects, 'CSV');
   if (columns === undefined) return;
-  if (dialect.header) {
-    throw new FerryError(
-      'CSV_BAD_OPTIONS',
-      `${displayName}: column names are given but the file has a header.`,
-      {
-        context: { file: displayName },
-        hint: 'Give column names only with header: false.',
-      },
-    );
-  }
   if (columns.length === 0 || columns.length > MAX_CSV_COLUMNS) {
     throw new FerryError('CSV_BAD_OPTIONS', `${displayName}: give 1 to ${MAX_CSV_COLUMNS} column names.`, {
       context: { file: displayName },

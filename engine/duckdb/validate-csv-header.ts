@@ -7,7 +7,7 @@
 import { FerryError } from '../errors/ferry-error.js';
 
 const HINT =
-  'Rename the column in the vendor file, or set header: false and map the columns by position (column1, column2, …).';
+  'Rename the column in the vendor file, or name the columns yourself with source.format.columns: [a, b, …] (the header row is then skipped).';
 
 /** DuckDB's identifier comparison folds ASCII letters only. */
 function foldCase(name: string): string {

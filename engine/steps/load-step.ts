@@ -45,6 +45,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
             emptyFile: format.emptyFile,
           },
           maxRejects: format.maxRejects,
+          ...(format.columns ? { columns: format.columns } : {}),
           keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
         });
         keepRejects(context, key, result.rejects);

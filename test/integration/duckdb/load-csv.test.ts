@@ -149,9 +149,24 @@ describe('loadCsv without a header', () => {
     expect(result.rejects).toMatchObject([{ line: 2, reason: 'too-many-columns' }]);
   });
 
-  it('refuses column names for a file with a header', async () => {
-    const error = await ferryErrorOf(() => load('a\n1\n', {}, { columns: ['x'] }));
-    expect(error.code).toBe('CSV_BAD_OPTIONS');
+  it('given column names replace a header ferry cannot use (duplicate or empty names)', async () => {
+    const result = await load(
+      'id,name,name,\n1,Ada,Lovelace,x\n',
+      {},
+      { columns: ['id', 'first', 'last', 'note'] },
+    );
+    expect(result).toMatchObject({
+      columns: ['id', 'first', 'last', 'note'],
+      rowsLoaded: 1,
+      rowsRejected: 0,
+    });
+    expect((await rows())[0]).toEqual({ id: '1', first: 'Ada', last: 'Lovelace', note: 'x' });
+  });
+
+  it('refuses given column names that do not match the width of the header', async () => {
+    const error = await ferryErrorOf(() => load('a,b\n1,2\n', {}, { columns: ['x'] }));
+    expect(error.code).toBe('CSV_BAD_HEADER');
+    expect(error.message).toContain('the header has 2 columns, but source.format.columns names 1');
   });
 });
 
@@ -240,7 +255,7 @@ describe('loadCsv header problems', () => {
     const error = await ferryErrorOf(() => load(text));
     expect(error.code).toBe('CSV_BAD_HEADER');
     expect(error.context).toMatchObject({ file: 's3://vendor/input.csv', column });
-    expect(error.hint).toContain('header: false');
+    expect(error.hint).toContain('source.format.columns');
     expect(await tableExists(t.session, 'loaded')).toBe(false);
   });
 

@@ -160,3 +160,24 @@ describe('quoting, line endings, BOM', () => {
     expect(bytes.toString('utf8')).toBe('id,name\n1,Zoë\n');
   });
 });
+
+describe('column names', () => {
+  it('source.format.columns names the columns of a header ferry cannot use (a duplicate name)', async () => {
+    const { plan, text } = await convert({
+      format: { columns: ['id', 'first_name', 'last_name'] },
+      key: 'in/people.csv',
+      body: 'id,name,name\n1,Ada,Lovelace\n',
+    });
+    expect(plan.counts).toEqual(counts(1));
+    expect(text).toBe('id,first_name,last_name\n1,Ada,Lovelace\n');
+  });
+
+  it('and the columns of a file without a header', async () => {
+    const { text } = await convert({
+      format: { header: false, columns: ['id', 'name'] },
+      key: 'in/people.csv',
+      body: '1,Ada\n2,Bob\n',
+    });
+    expect(text).toBe('id,name\n1,Ada\n2,Bob\n');
+  });
+});
