@@ -78,7 +78,7 @@ const DEFAULT_MAX_REJECT_DETAILS = 1000;
 export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): Promise<LoadCsvResult> {
   const { path, table, displayName } = options;
   const dialect = normalizeCsvDialect(options.dialect, displayName);
-  checkOptions(options, dialect);
+  checkOptions(options);
   const maxLine = options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes };
 
   const firstRecord =
@@ -215,7 +215,7 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
   }
 }
 
-function checkOptions(options: LoadCsvOptions, dialect: NormalizedCsvDialect): void {
+function checkOptions(options: LoadCsvOptions): void {
   const { columns, displayName } = options;
   assertValidMaxRejects(options.maxRejects, 'CSV');
   if (columns === undefined) return;
