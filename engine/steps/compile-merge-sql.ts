@@ -49,6 +49,10 @@ export interface MergeSql {
   /** Rows: kind ∈ created | updated | unchanged | unmatched | skipped, n. */
   countKinds: string;
   countDeleted: string;
+  /** The first `limit` keys of a kind (unmatched, skipped) in source order, as text. */
+  sampleKeys: (kind: 'unmatched' | 'skipped', limit: number) => string;
+  /** The first `limit` keys mirror deletes, as text, in key order. */
+  sampleDeleted: (limit: number) => string;
   createNext: string;
   /** Incoming rows that are not applied (update: unmatched keys; insert: existing keys), with a reason. */
   createNotApplied: string;
@@ -204,6 +208,10 @@ export function compileMergeSql(input: {
       mode === 'mirror' && !input.holdDeletes
         ? `SELECT count(*) AS n FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K})`
         : 'SELECT 0 AS n',
+    sampleKeys: (kind, limit) =>
+      `SELECT ${K} AS k FROM joined WHERE _ferry_kind = ${quoteLiteral(kind)} ORDER BY ${q(input.rowColumn)} LIMIT ${limit}`,
+    sampleDeleted: (limit) =>
+      `SELECT c.${K} AS k FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K}) ORDER BY 1 LIMIT ${limit}`,
     // A view: the COPY below streams it, nothing is materialized twice.
     createNext: `CREATE VIEW next_version AS SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM (${next})`,
     createNotApplied:

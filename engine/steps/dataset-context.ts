@@ -20,6 +20,8 @@ export interface DatasetEffect {
   rows: number;
   /** The dataset's version after this run: a new one, or the current one when no row changed. */
   version: number;
+  /** The first keys (as text; a JSON object for a multi-column key) behind the unmatched, skipped and deleted counts. */
+  keys?: { unmatched?: string[]; skipped?: string[]; deleted?: string[] };
   /** Relation checks: referencing rows whose target key does not exist. */
   missingRelations: Array<{ column: string; dataset: string; rows: number }>;
 }

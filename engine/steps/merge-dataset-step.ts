@@ -23,6 +23,8 @@ import { ORDER_COLUMN } from './diff-step.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
 
 const REASON_COLUMN = '_ferry_reason';
+/** Keys listed per count (unmatched, skipped, deleted) in the plan. */
+const KEY_SAMPLE = 10;
 
 export async function executeMergeDatasetStep(context: StepContext, step: MergeDatasetStep): Promise<void> {
   const datasets = context.datasets;
@@ -168,6 +170,14 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   effect.superseded = supersededRows;
   const [deleted] = await querySql(context, 'merge-dataset', sql.countDeleted);
   effect.deleted = Number(deleted?.['n'] ?? 0);
+  // Which keys: the plan lists the first ones behind each count a reviewer has to act on.
+  const sample = async (query: string) =>
+    (await querySql(context, 'merge-dataset', query)).map((r) => String(r['k']));
+  const keys: NonNullable<DatasetEffect['keys']> = {};
+  if (effect.unmatched > 0) keys.unmatched = await sample(sql.sampleKeys('unmatched', KEY_SAMPLE));
+  if (effect.skipped > 0) keys.skipped = await sample(sql.sampleKeys('skipped', KEY_SAMPLE));
+  if (effect.deleted > 0) keys.deleted = await sample(sql.sampleDeleted(KEY_SAMPLE));
+  if (Object.keys(keys).length) effect.keys = keys;
   await runSql(context, 'merge-dataset', sql.createNext);
   const [rows] = await querySql(context, 'merge-dataset', 'SELECT count(*) AS n FROM next_version');
   effect.rows = Number(rows?.['n'] ?? 0);
@@ -339,16 +349,26 @@ function addWarnings(
       message: `${rows(effect.superseded)} had the same ${dataset.key.join(', ')} as a later row of this run and ${were(effect.superseded)} superseded by it.`,
     });
   }
+  const listed = (keys: readonly string[] | undefined, total: number) =>
+    keys?.length
+      ? `: ${keys.join(', ')}${total > keys.length ? `, … (${total - keys.length} more)` : ''}`
+      : '';
   if (effect.unmatched > 0) {
     context.warnings.push({
       code: 'DATASET_UNMATCHED',
-      message: `${rows(effect.unmatched)} did not match an existing ${dataset.name} key and ${were(effect.unmatched)} not written (mode: update).`,
+      message: `${rows(effect.unmatched)} did not match an existing ${dataset.name} key and ${were(effect.unmatched)} not written (mode: update)${listed(effect.keys?.unmatched, effect.unmatched)}.`,
     });
   }
   if (effect.skipped > 0 && effect.mode === 'insert') {
     context.warnings.push({
       code: 'DATASET_SKIPPED',
-      message: `${rows(effect.skipped)} had a key already in ${dataset.name} and ${were(effect.skipped)} not written (mode: insert).`,
+      message: `${rows(effect.skipped)} had a key already in ${dataset.name} and ${were(effect.skipped)} not written (mode: insert)${listed(effect.keys?.skipped, effect.skipped)}.`,
+    });
+  }
+  if (effect.deleted > 0) {
+    context.warnings.push({
+      code: 'DATASET_DELETES',
+      message: `Deletes ${rows(effect.deleted)} from ${dataset.name} whose key is not in this run (mode: mirror)${listed(effect.keys?.deleted, effect.deleted)}.`,
     });
   }
   if (holdDeletes) {

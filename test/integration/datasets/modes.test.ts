@@ -279,7 +279,7 @@ describe('update (only update existing)', () => {
     expect(applied.warnings).toEqual([
       {
         code: 'DATASET_UNMATCHED',
-        message: '2 rows did not match an existing accounts key and were not written (mode: update).',
+        message: '2 rows did not match an existing accounts key and were not written (mode: update): a9, a8.',
       },
     ]);
     expect(await p.list(p.rejectsBucket)).toEqual(['rejects/updates/updates-rejects-20240502060000.csv']);
@@ -417,6 +417,10 @@ describe('mirror', () => {
     expect(markdown.stdout).toContain('1 to add, 1 to change, 2 to destroy');
     expect(markdown.stdout).toContain(
       '> - `orgs`: deletes 2 rows from dataset `organizations` (mode: mirror)',
+    );
+    // Which ones, by key.
+    expect(markdown.stdout).toContain(
+      'Deletes 2 rows from organizations whose key is not in this run (mode: mirror): o2, o4.',
     );
     expect(await p.hashState()).toEqual(state);
 
