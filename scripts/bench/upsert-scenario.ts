@@ -213,6 +213,7 @@ export async function benchUpsert(options: {
       ),
       ratio <= 2 ? 'WITHIN TARGET' : 'OVER TARGET',
       '(ferry: S3 GET, load, map, one SQL merge, new version Parquet, commit; raw: the same merge on local files)',
+      `(of ferry's ${seconds(ferry.seconds)} s: ${seconds(inDuckDb(ferry.records))} s inside DuckDB statements, = ${(inDuckDb(ferry.records) / raw.seconds).toFixed(2)}× raw; the rest is S3 listing and download, the new version copied into state, and bookkeeping)`,
       '',
       'ferry day 2, slowest DuckDB statements:',
       table(['seconds', 'statement'], slowest(ferry.records, 8)),
@@ -230,4 +231,8 @@ function slowest(records: readonly StatementRecord[], top: number): string[][] {
 function oneLine(sql: string, width: number): string {
   const flat = sql.replace(/\s+/g, ' ');
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
+
+function inDuckDb(records: readonly StatementRecord[]): number {
+  return records.reduce((sum, r) => sum + (r.end - r.start), 0) / 1000;
 }
