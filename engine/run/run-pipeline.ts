@@ -65,7 +65,7 @@ export interface RunPipelineOptions {
 export function interruption(signal: AbortSignal, where: string): FerryError {
   const name = typeof signal.reason === 'string' ? signal.reason : 'a stop request';
   return new FerryError('RUN_INTERRUPTED', `Stopped by ${name} ${where}; nothing was committed.`, {
-    hint: 'Run `ferry apply` again: it starts over from the committed state, with the same output keys.',
+    hint: 'Run `ferry apply` again: it starts over from the committed state, and nothing is duplicated.',
   });
 }
 
@@ -389,13 +389,13 @@ async function keepRejectedRows(
   store: LocalStateStore,
   plan: PipelinePlan,
 ): Promise<void> {
-  // Shown relative to the project directory (state/pipelines/…), where people run ferry.
   if (plan.rejectedRowsFile !== undefined) return;
   const exported = await exportRejectedRows(context);
   if (!exported) return;
   const dir = join(store.pipelineDir(plan.pipeline), 'runs');
   await mkdir(dir, { recursive: true });
   await copyFile(exported.path, join(dir, `${plan.runId}.rejected.csv`));
+  // Shown relative to the project directory (state/pipelines/…), where people run ferry.
   plan.rejectedRowsFile = relative(context.project.directory, join(dir, `${plan.runId}.rejected.csv`));
 }
 
