@@ -4,6 +4,7 @@
  */
 import type { ConfigChange } from '../plan/plan-model.js';
 import type { ConfigReview } from '../plan/review-config.js';
+import { MARKDOWN_BUDGET_CHARS } from './render-plan-markdown.js';
 
 function against(review: ConfigReview): string {
   return review.base.kind === 'git' ? `git ref ${review.base.ref}` : 'the last apply (state)';
@@ -55,7 +56,8 @@ export function renderConfigReviewText(review: ConfigReview): string {
   return out.join('\n') + '\n';
 }
 
-export function renderConfigReviewMarkdown(review: ConfigReview): string {
+/** GitHub comments hold 65,536 characters; details past the budget are named, not shown. */
+export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDOWN_BUDGET_CHARS): string {
   const out = [
     `### ferry plan (offline, against ${against(review)})`,
     '',
@@ -79,8 +81,10 @@ export function renderConfigReviewMarkdown(review: ConfigReview): string {
       .filter((p) => p.changes.length)
       .map((p): [string, readonly ConfigChange[]] => [`pipeline ${p.pipeline}`, p.changes]),
   ];
+  let text = out.join('\n');
+  const left: string[] = [];
   for (const [title, changes] of details) {
-    out.push(
+    const section = [
       `<details><summary><code>${title}</code></summary>`,
       '',
       '```diff',
@@ -89,9 +93,14 @@ export function renderConfigReviewMarkdown(review: ConfigReview): string {
       '',
       '</details>',
       '',
-    );
+    ].join('\n');
+    if (text.length + section.length + 300 > budget) left.push(title);
+    else text += `${section}\n`;
   }
-  return out.join('\n');
+  if (left.length) {
+    text += `\n> **Truncated:** the changes of ${left.length} item(s) (${left.map((t) => `\`${t}\``).join(', ')}) were left out to stay under ${budget} characters. Run \`ferry plan --offline\` locally or use \`--format json\` for everything.\n`;
+  }
+  return text;
 }
 
 export function renderConfigReviewJson(review: ConfigReview): string {
