@@ -6,8 +6,11 @@
 
 /** Where a normalized value came from, for problems found after normalization. */
 export interface Origin {
+  /** For messages: relative to the working directory when possible. */
   file: string;
   pointer: string;
+  /** Absolute path, to find a run-time error's place in the file (pipelines only). */
+  path?: string;
 }
 
 /** A secret stays a reference until the moment a client needs it. */

@@ -39,6 +39,8 @@ export const DEFAULT_FILENAME_TIMESTAMP_FORMAT = 'YYYYMMDDHHmmss';
 
 interface NormalizeContext {
   file: string;
+  /** Absolute path of the file. */
+  path?: string;
   project: Project | undefined;
 }
 
@@ -67,7 +69,11 @@ export function normalizePipeline(
     ...(diff ? { diff } : {}),
     sink: normalizeSink(spec.sink, timezone, context.project),
     ...(schedule ? { schedule } : {}),
-    origin: { file: context.file, pointer: context.pointer },
+    origin: {
+      file: context.file,
+      pointer: context.pointer,
+      ...(context.path !== undefined ? { path: context.path } : {}),
+    },
   };
 }
 

@@ -12,6 +12,13 @@ export interface FerryErrorContext {
   bucket?: string;
   key?: string;
   file?: string;
+  /**
+   * Where in the pipeline's configuration the problem is: a JSON pointer relative to the pipeline
+   * (e.g. `/mapping/rename/Acount ID`); `configKey` when it is the key there, not its value.
+   * Resolved to file:line:col when the failure is reported.
+   */
+  config?: string;
+  configKey?: boolean;
   /** AWS error name, HTTP status and request id, when the failure came from S3. */
   awsErrorName?: string;
   httpStatus?: number;

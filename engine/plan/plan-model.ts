@@ -133,7 +133,8 @@ export interface PipelinePlan {
     inputs: Array<[string, string, number]>;
   };
   status: 'changes' | 'no-changes' | 'error';
-  error?: { code: string; message: string; hint?: string };
+  /** `location`: file:line:col of the setting that caused it, when a setting did. */
+  error?: { code: string; message: string; hint?: string; location?: string };
 }
 
 export interface Plan {

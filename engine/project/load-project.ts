@@ -151,7 +151,9 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     if (!checked) continue;
     checkedByFile.set(checked.file.path, checked);
     if (checked.valid) {
-      pipelines.push(...normalizePipelineFile(checked.value, { file: checked.file.path, project }));
+      pipelines.push(
+        ...normalizePipelineFile(checked.value, { file: checked.file.path, path: abs, project }),
+      );
     }
   }
 

@@ -79,7 +79,8 @@ function renderDetails(p: PipelinePlan): string {
     '',
   ];
   if (p.error) {
-    lines.push(`**Error** \`${p.error.code}\`: ${p.error.message}`, '');
+    const where = p.error.location !== undefined ? ` at \`${p.error.location}\`` : '';
+    lines.push(`**Error** \`${p.error.code}\`${where}: ${p.error.message}`, '');
     if (p.error.hint) lines.push(`Hint: ${p.error.hint}`, '');
   }
   const s = p.selection;

@@ -46,7 +46,8 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
     `${c.bold(`pipeline ${p.pipeline}`)}  ${status}${p.description ? c.dim(`  — ${p.description}`) : ''}`,
   );
   if (p.error) {
-    lines.push(`  ${c.red('error')} ${p.error.message} ${c.dim(`[${p.error.code}]`)}`);
+    const where = p.error.location !== undefined ? `${p.error.location}: ` : '';
+    lines.push(`  ${c.red('error')} ${where}${p.error.message} ${c.dim(`[${p.error.code}]`)}`);
     if (p.error.hint) lines.push(`  ${c.cyan('hint:')} ${p.error.hint}`);
     return lines;
   }

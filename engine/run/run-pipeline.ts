@@ -33,6 +33,7 @@ import { readDatasetContext, type DatasetOverlay } from './read-dataset-context.
 
 export type { DatasetOverlay } from './read-dataset-context.js';
 import { checkOutputsAbsent } from './check-outputs-absent.js';
+import { locateFailure } from './locate-failure.js';
 import type { S3Access, StepContext } from '../steps/step-context.js';
 
 export interface RunPipelineOptions {
@@ -118,6 +119,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     if (lock) failpoint('after-commit');
     return result;
   } catch (error) {
+    const location = await locateFailure(error, pipeline);
+    const described = { ...describeFailure(error), ...(location !== undefined ? { location } : {}) };
     if (mode === 'apply') {
       const failure: RunRecord = {
         runId: plan?.runId ?? createRunId(options.now),
@@ -128,12 +131,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         counts: plan?.counts ?? emptyCounts(),
         outputs: [],
         ...(plan?.rejectedRowsFile !== undefined ? { rejectedRowsFile: plan.rejectedRowsFile } : {}),
-        error: describeFailure(error),
+        error: described,
       };
       await store.writeRunRecord(pipeline.name, failure).catch(() => undefined);
     }
     // What the run had found before it failed (files, counts, rejects) stays in the report.
-    if (plan) return { ...plan, outputs: [], status: 'error', error: describeFailure(error) };
+    if (plan) return { ...plan, outputs: [], status: 'error', error: described };
     throw error;
   } finally {
     await datasetLock?.release();

@@ -46,7 +46,7 @@ export interface RunRecord {
   outputs: Array<{ bucket: string; key: string; size: number; rows: number }>;
   /** Every rejected row of the run (CSV: file, line, row, step, reason, record), relative to the project directory. */
   rejectedRowsFile?: string;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; hint?: string; location?: string };
 }
 
 export interface PipelineState {

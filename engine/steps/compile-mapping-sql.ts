@@ -9,6 +9,7 @@
  */
 import { FerryError } from '../errors/ferry-error.js';
 import type { Mapping } from '../config/model.js';
+import { joinPointer } from '../config/locate-pointer.js';
 import { suggest } from '../config/suggest.js';
 import { quoteIdent, quoteLiteral } from '../duckdb/sql.js';
 import { compileTimestampSql } from './compile-timestamp-sql.js';
@@ -32,13 +33,20 @@ function unknownColumn(
   where: string,
   available: readonly string[],
   pipeline: string,
+  /** Where in the pipeline: path segments under `mapping`, and whether the last one is a key. */
+  at: { path: ReadonlyArray<string | number>; key?: boolean },
 ): FerryError {
   const guess = suggest(column, available);
   return new FerryError(
     'MAPPING_UNKNOWN_COLUMN',
     `mapping.${where} names column "${column}", which the source does not have.`,
     {
-      context: { pipeline, step: 'map' },
+      context: {
+        pipeline,
+        step: 'map',
+        config: joinPointer(['mapping', ...at.path]),
+        ...(at.key ? { configKey: true } : {}),
+      },
       hint: `${guess ? `Did you mean "${guess}"? ` : ''}Columns in the source: ${available.slice(0, 30).join(', ')}${available.length > 30 ? ', …' : ''}.`,
     },
   );
@@ -68,17 +76,20 @@ export function compileMappingSql(input: {
   // 1. Selection.
   let selected = available;
   if (mapping.fields) {
-    for (const f of mapping.fields)
-      if (!available.includes(f)) throw unknownColumn(f, 'fields', available, pipeline);
+    for (const [i, f] of mapping.fields.entries())
+      if (!available.includes(f))
+        throw unknownColumn(f, 'fields', available, pipeline, { path: ['fields', i] });
     selected = [...mapping.fields];
   } else if (mapping.exclude) {
-    for (const f of mapping.exclude)
-      if (!available.includes(f)) throw unknownColumn(f, 'exclude', available, pipeline);
+    for (const [i, f] of mapping.exclude.entries())
+      if (!available.includes(f))
+        throw unknownColumn(f, 'exclude', available, pipeline, { path: ['exclude', i] });
     selected = available.filter((c) => !mapping.exclude?.includes(c));
   }
   // 2. Rename (source name → output name).
   for (const from of Object.keys(mapping.rename)) {
-    if (!available.includes(from)) throw unknownColumn(from, 'rename', available, pipeline);
+    if (!available.includes(from))
+      throw unknownColumn(from, 'rename', available, pipeline, { path: ['rename', from], key: true });
   }
   const renamed = new Map<string, string>(); // output name → source name
   const duplicates: string[] = [];
@@ -109,9 +120,26 @@ export function compileMappingSql(input: {
     ...(mapping.timestamp ? [mapping.timestamp.column] : []),
     ...Object.keys(mapping.relations),
   ]);
-  for (const column of [...Object.keys(mapping.cast), ...(mapping.key ?? []), ...mapping.required]) {
+  const named: Array<[string, string, { path: Array<string | number>; key?: boolean }]> = [
+    ...Object.keys(mapping.cast).map((c): [string, string, { path: string[]; key: boolean }] => [
+      c,
+      'cast',
+      { path: ['cast', c], key: true },
+    ]),
+    ...(mapping.key ?? []).map((c, i): [string, string, { path: Array<string | number> }] => [
+      c,
+      'key',
+      { path: ['key', i] },
+    ]),
+    ...mapping.required.map((c, i): [string, string, { path: Array<string | number> }] => [
+      c,
+      'required',
+      { path: ['required', i] },
+    ]),
+  ];
+  for (const [column, where, at] of named) {
     if (!renamed.has(column) && !(column in mapping.compute)) {
-      throw unknownColumn(column, column in mapping.cast ? 'cast' : 'key/required', outputNames, pipeline);
+      throw unknownColumn(column, where, outputNames, pipeline, at);
     }
   }
   const fillImportTime = mapping.timestamp?.default === 'import-time';
@@ -123,7 +151,9 @@ export function compileMappingSql(input: {
       ? mapping.timestamp.column
       : undefined;
   if (createdTimestamp !== undefined && !fillImportTime) {
-    throw unknownColumn(createdTimestamp, 'timestamp.column', outputNames, pipeline);
+    throw unknownColumn(createdTimestamp, 'timestamp.column', outputNames, pipeline, {
+      path: ['timestamp', 'column'],
+    });
   }
   const importTime = importTimeLiteral(input.importTime);
 

@@ -7,6 +7,8 @@
  */
 process.env['TZ'] = 'America/New_York';
 
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../../engine/state/pipeline-state.js';
 import { at, startEngineFixture, type EngineFixture } from './engine-fixture.js';
@@ -212,5 +214,35 @@ describe('the reject budget', () => {
     expect(plan.error?.code).toBe('CSV_REJECTS_OVER_LIMIT');
     expect(await project.list()).toEqual([]);
     expect(await project.readState('p')).toBeUndefined();
+  });
+});
+
+describe('a mapping that does not fit the file', () => {
+  it('fails at the setting: file:line:col of the misspelt column, with a suggestion', async () => {
+    const project = await fx.createProject();
+    const yaml = (
+      await (async () => {
+        await project.writePipeline('p', {
+          name: 'p',
+          source: { format: { kind: 'csv' } },
+          mapping: { rename: { 'Acount ID': 'account_id' } },
+          sink: { filename: 'out', format: 'csv' },
+        });
+        return readFile(join(project.dir, 'pipelines', 'p.yaml'), 'utf8');
+      })()
+    ).split('\n');
+    const line = yaml.findIndex((l) => l.includes('Acount ID')) + 1;
+    const col = (yaml[line - 1] ?? '').indexOf('Acount ID') + 1;
+    await project.put('accounts.csv', 'Account ID,name\n1,Ada\n');
+    const plan = await project.run('plan', { now: NOW });
+    expect(plan.error).toMatchObject({
+      code: 'MAPPING_UNKNOWN_COLUMN',
+      location: `pipelines/p.yaml:${line}:${col}`,
+    });
+    expect(plan.error?.hint).toContain('Did you mean "Account ID"?');
+    const text = await project.cli(['plan', '--pipeline', 'p']);
+    expect(text.stdout).toContain(
+      `error pipelines/p.yaml:${line}:${col}: mapping.rename names column "Acount ID"`,
+    );
   });
 });
