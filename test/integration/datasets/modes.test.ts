@@ -3,6 +3,7 @@
  * appended, mirror deleting): exact effect counts, exact dataset contents, a run that changes
  * nothing makes no new version, rows that cannot be applied written to the rejects bucket.
  */
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, effectCounts, startDatasetFixture, type DatasetFixture } from './dataset-fixture.js';
 
@@ -28,6 +29,25 @@ const DAY2 = at('2024-05-02T06:00:00Z');
 const DAY3 = at('2024-05-03T06:00:00Z');
 
 describe('upsert', () => {
+  it('deleting a source file never deletes dataset rows', async () => {
+    const p = await fx.createProject({ datasets: ACCOUNTS });
+    await p.writeImport('accounts', { dataset: 'accounts', mode: 'upsert' });
+    await p.put('in/accounts/1.csv', 'account_id,name,plan,mrr\na1,Acme,pro,100\n');
+    await p.put('in/accounts/2.csv', 'account_id,name,plan,mrr\na2,Beta,free,0\n');
+    await p.run('apply', 'accounts', DAY1);
+    await fx.server.client.send(
+      new DeleteObjectCommand({ Bucket: p.sourceBucket, Key: 'in/accounts/1.csv' }),
+    );
+    await p.put('in/accounts/3.csv', 'account_id,name,plan,mrr\na3,Gamma,pro,50\n');
+    const next = await p.run('apply', 'accounts', DAY2);
+    expect(effectCounts(next)).toMatchObject({ created: 1, deleted: 0, rows: 3 });
+    expect((await p.readDataset('accounts', { select: 'account_id' })).map((r) => r['account_id'])).toEqual([
+      'a1',
+      'a2',
+      'a3',
+    ]);
+  });
+
   it('keeps the import time an unchanged row was first given (mapping.timestamp.default: import-time)', async () => {
     const p = await fx.createProject({
       datasets: { contacts: { kind: 'entity', key: ['contact_id'] } },
