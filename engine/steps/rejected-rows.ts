@@ -5,6 +5,7 @@
  * the run succeeds or fails (over max_rejects is when it matters most). The report lists the first
  * rows; this file has all of them, so they can be fixed and sent again.
  */
+import { join } from 'node:path';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FILE_COLUMN, REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import type { LoadedFile, StepContext } from './step-context.js';
@@ -26,7 +27,7 @@ export async function exportRejectedRows(
   const [count] = await context.session.all(`SELECT count(*) AS n FROM ${q(REJECTED_ROWS_TABLE)}`);
   const rows = Number(count?.['n'] ?? 0);
   if (rows === 0) return undefined;
-  const path = `${context.tempDir}/rejected-rows.csv`;
+  const path = join(context.tempDir, 'rejected-rows.csv');
   await context.session.run(
     `COPY (SELECT * FROM ${q(REJECTED_ROWS_TABLE)} ORDER BY file, line NULLS LAST, "row" NULLS LAST) ` +
       `TO ${quoteLiteral(path)} (FORMAT csv, HEADER true)`,
