@@ -160,7 +160,10 @@ export async function validateNdjsonFile(
     if (rejectLines.length >= 1000) await flushRejects();
   };
 
-  const output = await open(options.outputPath, 'wx');
+  const output = await open(options.outputPath, 'wx').catch(async (error: unknown) => {
+    await rejectsOutput?.close();
+    throw error;
+  });
   let batch: Buffer[] = [];
   let batchBytes = 0;
   const flush = async (): Promise<void> => {
