@@ -58,6 +58,9 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
   let base: ReviewBase;
   const ref = values['base'];
   if (typeof ref === 'string') {
+    // A ref is handed to git as an argument: one that looks like an option is refused, not run.
+    if (ref === '' || ref.startsWith('-'))
+      throw new UsageError(`--base needs a git ref such as origin/main (got "${ref}").`);
     base = { kind: 'git', ref };
     const temp = await mkdtemp(join(tmpdir(), 'ferry-base-'));
     try {

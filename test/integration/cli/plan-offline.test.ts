@@ -163,6 +163,8 @@ describe('plan --offline (against state)', () => {
     try {
       expect((await plan(dir, ['--offline', '--out', 'plan.json'])).code).toBe(64);
       expect((await plan(dir, ['--offline', '--show-sql'])).code).toBe(64);
+      // A ref that git would read as an option is refused before git runs.
+      expect((await plan(dir, ['--base=--output=/tmp/x'])).code).toBe(64);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
