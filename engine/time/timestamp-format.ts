@@ -118,7 +118,8 @@ function zonedParts(date: Date, timeZone: string): ZonedParts {
     });
     formatterCache.set(timeZone, formatter);
   }
-  const get = (type: string) => Number(formatter.formatToParts(date).find((p) => p.type === type)?.value);
+  const formatted = formatter.formatToParts(date);
+  const get = (type: string) => Number(formatted.find((p) => p.type === type)?.value);
   const parts = {
     year: get('year'),
     month: get('month'),
