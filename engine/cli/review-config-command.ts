@@ -4,6 +4,7 @@
  * loads the base — each pipeline's last applied configuration from state, or the project at a git
  * ref — and renders what would change.
  */
+import { loadValidProject } from './load-valid-project.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -26,7 +27,6 @@ import {
   renderConfigReviewMarkdown,
   renderConfigReviewText,
 } from '../report/render-config-review.js';
-import { renderProblemsText } from '../report/render-problems.js';
 import { LocalStateStore } from '../state/local-state-store.js';
 import { UsageError, type CommandContext } from './command.js';
 
@@ -41,17 +41,8 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
     }
   }
   const projectFile = String(values['project']);
-  const loaded = loadProject({ cwd, env, projectFile });
-  if (hasErrors(loaded.problems) || !loaded.project) {
-    output.stderr(
-      renderProblemsText(loaded.problems, {
-        sources: loaded.sources,
-        color: output.color,
-        omitted: loaded.omitted,
-      }),
-    );
-    return ExitCode.invalidConfig;
-  }
+  const loaded = loadValidProject(context);
+  if (!loaded) return ExitCode.invalidConfig;
   const project = loaded.project;
   const after: ConfigSide = { project: projectSnapshot(project), pipelines: snapshots(loaded.pipelines) };
   let before: ConfigSide;

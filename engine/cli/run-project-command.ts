@@ -1,16 +1,14 @@
 /** Shared body of `plan` and `apply`: load and validate, run, render, choose the exit code. */
+import { loadValidProject } from './load-valid-project.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode } from '../errors/exit-codes.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan-model.js';
-import { hasErrors } from '../errors/problem.js';
-import { loadProject } from '../project/load-project.js';
 import { summarizePlan } from '../report/plan-summary.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
 import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
 import { renderPlanText } from '../report/render-plan-text.js';
-import { renderProblemsText } from '../report/render-problems.js';
 import { runProject } from '../run/run-project.js';
 import type { CommandContext, OptionSpec } from './command.js';
 
@@ -30,17 +28,8 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
 
 export async function runProjectCommand(context: CommandContext, mode: 'plan' | 'apply'): Promise<ExitCode> {
   const { values, cwd, env, output, signal } = context;
-  const loaded = loadProject({ cwd, env, projectFile: String(values['project']) });
-  if (hasErrors(loaded.problems) || !loaded.project) {
-    output.stderr(
-      renderProblemsText(loaded.problems, {
-        sources: loaded.sources,
-        color: output.color,
-        omitted: loaded.omitted,
-      }),
-    );
-    return ExitCode.invalidConfig;
-  }
+  const loaded = loadValidProject(context);
+  if (!loaded) return ExitCode.invalidConfig;
   const only = (values['pipeline'] as string[] | undefined) ?? [];
   const savedPlan =
     mode === 'apply' && typeof values['plan'] === 'string'

@@ -2,13 +2,11 @@
  * `ferry state list|show|rollback|unlock`: look at what ferry remembers, put a dataset back to an
  * earlier version, or remove a lock whose holder is gone. Reads the local state backend.
  */
+import { loadValidProject } from '../load-valid-project.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode } from '../../errors/exit-codes.js';
 import { FerryError } from '../../errors/ferry-error.js';
-import { hasErrors } from '../../errors/problem.js';
-import { loadProject } from '../../project/load-project.js';
-import { renderProblemsText } from '../../report/render-problems.js';
 import { DatasetStore } from '../../state/dataset-store.js';
 import { LocalStateStore } from '../../state/local-state-store.js';
 import { UsageError, type CommandSpec } from '../command.js';
@@ -31,13 +29,11 @@ export const stateCommand: CommandSpec = {
     'ferry state show vendor-accounts-csv',
     'ferry state rollback accounts --to 3',
   ],
-  run: async ({ values, positionals, cwd, env, output }) => {
+  run: async (context) => {
+    const { values, positionals, output } = context;
     const [action, name] = positionals;
-    const loaded = loadProject({ cwd, env, projectFile: String(values['project']) });
-    if (hasErrors(loaded.problems) || !loaded.project) {
-      output.stderr(renderProblemsText(loaded.problems, { sources: loaded.sources, color: output.color }));
-      return ExitCode.invalidConfig;
-    }
+    const loaded = loadValidProject(context);
+    if (!loaded) return ExitCode.invalidConfig;
     const project = loaded.project;
     if (project.state.kind !== 'local')
       throw new FerryError('NOT_SUPPORTED_YET', 'Only the local state backend is supported.');
