@@ -18,6 +18,7 @@
  *   custom/activity_YYYYMMDDHHmmss.json             NDJSON, one file per day (custom-data-json-sequence)
  */
 import { gzipSync } from 'node:zlib';
+import { formatTimestamp } from '../../engine/time/timestamp-format.js';
 
 export interface SampleFile {
   key: string;
@@ -139,32 +140,6 @@ function sqlTimestamp(d: Date): string {
 /** 2024-05-01T06:12:03Z */
 function isoInstant(d: Date): string {
   return `${isoDate(d)}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}Z`;
-}
-
-/** The wall-clock parts of an instant in a time zone (the files of some vendors are in local time). */
-function wallClock(
-  d: Date,
-  timeZone: string,
-): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', string> {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(d);
-  const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
-  return {
-    year: get('year'),
-    month: get('month'),
-    day: get('day'),
-    hour: get('hour'),
-    minute: get('minute'),
-    second: get('second'),
-  };
 }
 
 /** A time in [from, to), in whole seconds. */
@@ -751,8 +726,7 @@ interface NpsResponse {
 
 /** MM/DD/YYYY HH:mm in New York time, as the survey tool writes it. */
 function usDateTime(d: Date): string {
-  const p = wallClock(d, 'America/New_York');
-  return `${p.month}/${p.day}/${p.year} ${p.hour}:${p.minute}`;
+  return formatTimestamp(d, 'MM/DD/YYYY HH:mm', 'America/New_York');
 }
 
 function npsResponses(
@@ -867,7 +841,6 @@ function webActivities(users: readonly User[], random: Random, from: number, to:
     (a, b) => a.getTime() - b.getTime(),
   );
   return times.map((time, i) => {
-    const p = wallClock(time, 'Europe/Berlin');
     return {
       at: time.getTime(),
       fields: [
@@ -881,7 +854,8 @@ function webActivities(users: readonly User[], random: Random, from: number, to:
           demo_requested: 5,
           signup_started: 8,
         }),
-        `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`,
+        // Berlin wall-clock time, as the vendor writes it.
+        formatTimestamp(time, 'YYYY-MM-DD HH:mm:ss', 'Europe/Berlin'),
         `https://acme.example${random.pick(WEB_PAGES)}`,
         random.pick([
           'https://www.google.com/',
