@@ -11,12 +11,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../engine/cli/main.js';
 import type { Failpoint } from '../../../engine/io/failpoint.js';
 import { DatasetStore } from '../../../engine/state/dataset-store.js';
 import { startFerryProcess } from '../../harness/ferry-process.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
+import { getObject, listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
 import { queryFile } from '../datasets/dataset-fixture.js';
@@ -100,23 +101,14 @@ function crashAt(project: Project, point: Failpoint, pipeline: string) {
   }).exited;
 }
 
-async function apply(project: Project): Promise<{ code: number; output: string }> {
-  let output = '';
-  const code = await runCli(['apply'], {
-    cwd: project.dir,
-    env: ENV,
-    output: { stdout: (t) => void (output += t), stderr: (t) => void (output += t), color: false },
-  });
-  return { code, output };
-}
+const apply = (project: Project) => runCliCaptured(['apply'], { cwd: project.dir, env: ENV });
 
 /** What a run leaves behind, comparable across projects: objects (key stamp masked), dataset rows, processed files. */
 async function outcome(project: Project) {
-  const listed = await server.client.send(new ListObjectsV2Command({ Bucket: project.output }));
   const objects: Array<[string, string]> = [];
-  for (const { Key } of listed.Contents ?? []) {
-    const body = await server.client.send(new GetObjectCommand({ Bucket: project.output, Key }));
-    objects.push([String(Key).replace(/\d{14}/, 'STAMP'), (await body.Body?.transformToString()) ?? '']);
+  for (const { key } of await listAll(server.client, project.output)) {
+    const body = await getObject(server.client, project.output, key);
+    objects.push([key.replace(/\d{14}/, 'STAMP'), body.toString('utf8')]);
   }
   const store = new DatasetStore(join(project.dir, 'state'));
   const file = store.currentFile(await store.readManifest('events'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../../../engine/cli/main.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
 
@@ -16,15 +16,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function run(dir: string, argv: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const code = await runCli(argv, {
-    cwd: dir,
-    env: { K: 'S3RVER', S: 'S3RVER' },
-    output: { stdout: (t) => void (stdout += t), stderr: (t) => void (stdout += t), color: false },
-  });
-  return { code, stdout };
-}
+const run = (dir: string, argv: string[]) =>
+  runCliCaptured(argv, { cwd: dir, env: { K: 'S3RVER', S: 'S3RVER' } });
 
 it('a fixed filename is written once; the next run with new input is refused, old output kept', async () => {
   const input = uniqueBucket('in');
@@ -46,10 +39,10 @@ it('a fixed filename is written once; the next run with new input is refused, ol
   await server.client.send(new PutObjectCommand({ Bucket: input, Key: 'a_2.csv', Body: 'id\n2\n' }));
   const planned = await run(dir, ['plan']);
   expect(planned.code).toBe(1);
-  expect(planned.stdout).toContain('OUTPUT_EXISTS');
+  expect(planned.output).toContain('OUTPUT_EXISTS');
   const applied = await run(dir, ['apply']);
   expect(applied.code).toBe(1);
-  expect(applied.stdout).toContain('OUTPUT_EXISTS');
+  expect(applied.output).toContain('OUTPUT_EXISTS');
   const body = await (
     await server.client.send(new GetObjectCommand({ Bucket: output, Key: 'fixed.csv' }))
   ).Body?.transformToString();

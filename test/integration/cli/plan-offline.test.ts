@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../../engine/cli/main.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { configSnapshot } from '../../../engine/plan/diff-config.js';
 import { loadProject } from '../../../engine/project/load-project.js';
 import { LocalStateStore } from '../../../engine/state/local-state-store.js';
@@ -44,16 +44,8 @@ function git(dir: string, ...args: string[]): void {
   });
 }
 
-async function plan(dir: string, args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['plan', ...args], {
-    cwd: dir,
-    env: {},
-    output: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), color: false },
-  });
-  return { code, stdout, stderr };
-}
+// No credential variable at all: the offline plan must not need one.
+const plan = (dir: string, args: string[]) => runCliCaptured(['plan', ...args], { cwd: dir, env: {} });
 
 describe('plan --offline --base REF', () => {
   it('shows pipelines added, changed and removed and ferry.yaml changes, without credentials', async () => {

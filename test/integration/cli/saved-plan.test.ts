@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../engine/cli/main.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
+import { listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
 
@@ -56,20 +57,10 @@ async function setup(): Promise<{ dir: string; input: string; output: string }> 
   return { dir, input, output };
 }
 
-async function run(dir: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    cwd: dir,
-    env,
-    output: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), color: false },
-  });
-  return { code, stdout, stderr };
-}
+const run = (dir: string, argv: string[]) => runCliCaptured(argv, { cwd: dir, env });
 
 async function keys(bucket: string): Promise<string[]> {
-  const listed = await server.client.send(new ListObjectsV2Command({ Bucket: bucket }));
-  return (listed.Contents ?? []).map((o) => o.Key ?? '').sort();
+  return (await listAll(server.client, bucket)).map((o) => o.key);
 }
 
 describe('apply --plan FILE', () => {

@@ -8,11 +8,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../../../engine/cli/main.js';
 import { startFaultProxy, type FaultProxy, type RequestMatch } from '../../harness/fault-proxy.js';
 import { startFerryProcess } from '../../harness/ferry-process.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
+import { listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
 
@@ -50,10 +51,7 @@ async function createProject() {
       new PutObjectCommand({ Bucket: input, Key: `${name}/data.csv`, Body: 'id,name\n1,Ada\n2,Bob\n' }),
     );
   }
-  const outputs = async () =>
-    ((await server.client.send(new ListObjectsV2Command({ Bucket: output }))).Contents ?? []).map(
-      (o) => o.Key,
-    );
+  const outputs = async () => (await listAll(server.client, output)).map((o) => o.key);
   const statePath = (pipeline: string, file: string) => join(dir, 'state', 'pipelines', pipeline, file);
   return { dir, input, output, outputs, statePath };
 }
@@ -71,15 +69,7 @@ async function applyAndTerminate(dir: string, when: RequestMatch) {
   return ferry.exited;
 }
 
-async function applyInProcess(dir: string) {
-  let output = '';
-  const code = await runCli(['apply'], {
-    cwd: dir,
-    env: ENV,
-    output: { stdout: (t) => void (output += t), stderr: (t) => void (output += t), color: false },
-  });
-  return { code, output };
-}
+const applyInProcess = (dir: string) => runCliCaptured(['apply'], { cwd: dir, env: ENV });
 
 it('while downloading: stops before the next step, commits nothing, releases the lock, exits 143', async () => {
   const p = await createProject();

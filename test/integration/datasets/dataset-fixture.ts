@@ -5,20 +5,21 @@
  * read datasets into the sink bucket. Runs go through loadProject + runProject (the clock injected)
  * or runCli; dataset contents are read from the current version's Parquet in a scratch DuckDB.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { stringify } from 'yaml';
-import { runCli } from '../../../engine/cli/main.js';
 import { createDuckDbSession, type DuckDbRow } from '../../../engine/duckdb/create-duckdb-session.js';
 import { quoteLiteral } from '../../../engine/duckdb/sql.js';
 import type { PipelinePlan, Plan } from '../../../engine/plan/plan-model.js';
 import { loadProject } from '../../../engine/project/load-project.js';
 import { runProject } from '../../../engine/run/run-project.js';
 import { DatasetStore, type DatasetManifest } from '../../../engine/state/dataset-store.js';
+import { hashTree } from '../../harness/hash-tree.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
+import { getObject, listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
 
@@ -193,20 +194,10 @@ export async function startDatasetFixture(): Promise<DatasetFixture> {
       },
       runAll: (mode, now) => runAll(mode, now),
       cli: async (args) => {
-        let stdout = '';
-        let stderr = '';
-        const code = await runCli(args, {
-          cwd: dir,
-          env: TEST_ENV,
-          output: {
-            stdout: (text) => void (stdout += text),
-            stderr: (text) => void (stderr += text),
-            color: false,
-          },
-        });
+        const { code, stdout, stderr } = await runCliCaptured(args, { cwd: dir, env: TEST_ENV });
         return { code, stdout, stderr };
       },
-      list: (bucket = sinkBucket) => listKeys(server.client, bucket),
+      list: async (bucket = sinkBucket) => (await listAll(server.client, bucket)).map((o) => o.key),
       get: (key, bucket = sinkBucket) => getObject(server.client, bucket, key),
       hashState: () => hashTree(stateDir),
       manifest: (dataset) => store.readManifest(dataset),
@@ -236,41 +227,6 @@ export async function startDatasetFixture(): Promise<DatasetFixture> {
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     },
   };
-}
-
-async function listKeys(client: S3Client, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, ...(token ? { ContinuationToken: token } : {}) }),
-    );
-    for (const o of page.Contents ?? []) keys.push(o.Key ?? '');
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
-}
-
-async function getObject(client: S3Client, bucket: string, key: string): Promise<Buffer> {
-  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
-}
-
-async function hashTree(root: string): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else
-        result[relative(root, path)] = createHash('sha256')
-          .update(await readFile(path))
-          .digest('hex');
-    }
-  };
-  await walk(root);
-  return Object.fromEntries(Object.entries(result).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /**

@@ -4,18 +4,19 @@
  * Runs go through loadProject + runProject (so a test can inject the clock) or through runCli.
  * Outputs are read back with the SDK; DuckDB reads them in a scratch session for exact rows.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify } from 'yaml';
-import { runCli } from '../../../engine/cli/main.js';
 import { createDuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
 import { quoteLiteral } from '../../../engine/duckdb/sql.js';
 import type { PipelinePlan, Plan } from '../../../engine/plan/plan-model.js';
 import { loadProject } from '../../../engine/project/load-project.js';
 import { runProject } from '../../../engine/run/run-project.js';
+import { hashTree } from '../../harness/hash-tree.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
+import { getObject, listAll, type ObjectInfo } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
 
@@ -37,11 +38,6 @@ export interface CreateProjectOptions {
   timezone?: string;
   /** Extra `max_attempts` for both connections (default 2: fault tests stay fast). */
   maxAttempts?: number;
-}
-
-export interface ObjectInfo {
-  key: string;
-  size: number;
 }
 
 export interface TestProject {
@@ -166,17 +162,7 @@ export async function startEngineFixture(): Promise<EngineFixture> {
         return first;
       },
       cli: async (args) => {
-        let stdout = '';
-        let stderr = '';
-        const code = await runCli(args, {
-          cwd: dir,
-          env: TEST_ENV,
-          output: {
-            stdout: (text) => void (stdout += text),
-            stderr: (text) => void (stderr += text),
-            color: false,
-          },
-        });
+        const { code, stdout, stderr } = await runCliCaptured(args, { cwd: dir, env: TEST_ENV });
         return { code, stdout, stderr };
       },
       list: (bucket = sinkBucket) => listAll(server.client, bucket),
@@ -201,47 +187,6 @@ export async function startEngineFixture(): Promise<EngineFixture> {
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     },
   };
-}
-
-export async function listAll(client: S3Client, bucket: string): Promise<ObjectInfo[]> {
-  const objects: ObjectInfo[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, ...(token ? { ContinuationToken: token } : {}) }),
-    );
-    for (const o of page.Contents ?? []) objects.push({ key: o.Key ?? '', size: o.Size ?? 0 });
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-export async function getObject(client: S3Client, bucket: string, key: string): Promise<Buffer> {
-  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const bytes = await response.Body?.transformToByteArray();
-  return Buffer.from(bytes ?? []);
-}
-
-async function hashTree(root: string): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else
-        result[relative(root, path)] = createHash('sha256')
-          .update(await readFile(path))
-          .digest('hex');
-    }
-  };
-  await walk(root);
-  return Object.fromEntries(Object.entries(result).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /**

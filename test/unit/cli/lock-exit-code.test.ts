@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { runCli } from '../../../engine/cli/main.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { LocalStateStore } from '../../../engine/state/local-state-store.js';
 
 it('apply exits 4 (lock held) without touching S3', async () => {
@@ -18,14 +18,9 @@ it('apply exits 4 (lock held) without touching S3', async () => {
     'name: p\nsource: {kind: s3, connection: s3, bucket: bucket-in, format: {kind: csv}}\nsink: {kind: s3, connection: s3, bucket: bucket-out, format: csv}\n',
   );
   const held = await new LocalStateStore(join(dir, 'state')).acquireLock('p', { runId: 'the-other-run' });
-  let out = '';
-  const code = await runCli(['apply'], {
-    cwd: dir,
-    env: { K: 'k', S: 's' },
-    output: { stdout: (t) => void (out += t), stderr: (t) => void (out += t), color: false },
-  });
+  const run = await runCliCaptured(['apply'], { cwd: dir, env: { K: 'k', S: 's' } });
   await held.release();
-  expect(code).toBe(4);
-  expect(out).toContain('LOCK_HELD');
-  expect(out).toContain('the-other-run');
+  expect(run.code).toBe(4);
+  expect(run.output).toContain('LOCK_HELD');
+  expect(run.output).toContain('the-other-run');
 });
