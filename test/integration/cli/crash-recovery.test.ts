@@ -8,21 +8,20 @@
  * run-time stamp in their keys aside), the same dataset rows, every file processed once.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Failpoint } from '../../../engine/io/failpoint.js';
 import { DatasetStore } from '../../../engine/state/dataset-store.js';
+import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { startFerryProcess } from '../../harness/ferry-process.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { getObject, listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
-import { uniqueBucket } from '../../harness/unique-bucket.js';
 import { queryFile } from '../datasets/dataset-fixture.js';
 
-const ENV = { K: 'S3RVER', S: 'S3RVER' };
+const ENV = CLI_PROJECT_ENV;
 
 let server: S3TestServer;
 beforeAll(async () => {
@@ -43,26 +42,11 @@ interface Project {
  * and `events` (CSV appended into a dataset, so the two commits can be cut apart).
  */
 async function createProject(): Promise<Project> {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-crash-'));
-  const input = uniqueBucket('in');
-  const output = uniqueBucket('out');
-  await server.createBucket(input);
-  await server.createBucket(output);
-  await mkdir(join(dir, 'pipelines'));
-  await writeFile(
-    join(dir, 'ferry.yaml'),
-    [
-      'version: 1',
-      'connections:',
-      '  s3:',
-      `    endpoint: ${server.endpoint}`,
-      '    force_path_style: true',
-      '    auth: {kind: static, access_key_id: "${env:K}", secret_access_key: "${env:S}"}',
-      'datasets:',
-      '  events: {kind: events, key: [id]}',
-      '',
-    ].join('\n'),
-  );
+  const { dir, input, output } = await createCliProject({
+    server,
+    label: 'crash',
+    extraYaml: 'datasets:\n  events: {kind: events, key: [id]}',
+  });
   await writeFile(
     join(dir, 'pipelines', 'files.yaml'),
     `name: files

@@ -1,12 +1,11 @@
 /** ferry refuses to overwrite an object another run wrote, in plan and in apply. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
-import { uniqueBucket } from '../../harness/unique-bucket.js';
 
 let server: S3TestServer;
 beforeAll(async () => {
@@ -16,21 +15,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const run = (dir: string, argv: string[]) =>
-  runCliCaptured(argv, { cwd: dir, env: { K: 'S3RVER', S: 'S3RVER' } });
+const run = (dir: string, argv: string[]) => runCliCaptured(argv, { cwd: dir, env: CLI_PROJECT_ENV });
 
 it('a fixed filename is written once; the next run with new input is refused, old output kept', async () => {
-  const input = uniqueBucket('in');
-  const output = uniqueBucket('out');
-  await server.createBucket(input);
-  await server.createBucket(output);
+  const { dir, input, output } = await createCliProject({ server, label: 'exists' });
   await server.client.send(new PutObjectCommand({ Bucket: input, Key: 'a_1.csv', Body: 'id\n1\n' }));
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-exists-'));
-  mkdirSync(join(dir, 'pipelines'));
-  writeFileSync(
-    join(dir, 'ferry.yaml'),
-    `version: 1\nconnections:\n  s3:\n    endpoint: ${server.endpoint}\n    force_path_style: true\n    auth: {kind: static, access_key_id: "\${env:K}", secret_access_key: "\${env:S}"}\n`,
-  );
   writeFileSync(
     join(dir, 'pipelines', 'p.yaml'),
     `name: p\nsource: {kind: s3, connection: s3, bucket: ${input}, format: {kind: csv}}\nsink: {kind: s3, connection: s3, bucket: ${output}, filename: fixed.csv, format: csv}\n`,

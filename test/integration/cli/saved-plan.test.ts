@@ -3,15 +3,14 @@
  * nothing written, state untouched) when a source, the state or the configuration changed since.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
-import { uniqueBucket } from '../../harness/unique-bucket.js';
 
 let server: S3TestServer;
 beforeAll(async () => {
@@ -21,7 +20,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const env = { K: 'S3RVER', S: 'S3RVER' };
+const env = CLI_PROJECT_ENV;
 
 function hashTree(dir: string): string {
   const hash = createHash('sha256');
@@ -37,18 +36,9 @@ function hashTree(dir: string): string {
 }
 
 async function setup(): Promise<{ dir: string; input: string; output: string }> {
-  const input = uniqueBucket('in');
-  const output = uniqueBucket('out');
-  await server.createBucket(input);
-  await server.createBucket(output);
+  const { dir, input, output } = await createCliProject({ server, label: 'saved-plan' });
   await server.client.send(
     new PutObjectCommand({ Bucket: input, Key: 'd/a_20260101.csv', Body: 'id,v\n1,a\n2,b\n' }),
-  );
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-saved-plan-'));
-  mkdirSync(join(dir, 'pipelines'));
-  writeFileSync(
-    join(dir, 'ferry.yaml'),
-    `version: 1\nconnections:\n  s3:\n    endpoint: ${server.endpoint}\n    force_path_style: true\n    auth: {kind: static, access_key_id: "\${env:K}", secret_access_key: "\${env:S}"}\n`,
   );
   writeFileSync(
     join(dir, 'pipelines', 'p.yaml'),

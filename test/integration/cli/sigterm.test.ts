@@ -5,19 +5,18 @@
  * The fault proxy slows one request down so the signal lands at a known point.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFaultProxy, type FaultProxy, type RequestMatch } from '../../harness/fault-proxy.js';
+import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { startFerryProcess } from '../../harness/ferry-process.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
-import { uniqueBucket } from '../../harness/unique-bucket.js';
 
-const ENV = { K: 'S3RVER', S: 'S3RVER' };
+const ENV = CLI_PROJECT_ENV;
 
 let server: S3TestServer;
 let proxy: FaultProxy;
@@ -32,16 +31,11 @@ afterAll(async () => {
 
 /** Pipelines `a` and `b`, each copying one CSV from the input bucket to the output bucket. */
 async function createProject() {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-sigterm-'));
-  const input = uniqueBucket('in');
-  const output = uniqueBucket('out');
-  await server.createBucket(input);
-  await server.createBucket(output);
-  await mkdir(join(dir, 'pipelines'));
-  await writeFile(
-    join(dir, 'ferry.yaml'),
-    `version: 1\nconnections:\n  s3:\n    endpoint: ${proxy.endpoint}\n    force_path_style: true\n    auth: {kind: static, access_key_id: "\${env:K}", secret_access_key: "\${env:S}"}\n`,
-  );
+  const { dir, input, output } = await createCliProject({
+    server,
+    endpoint: proxy.endpoint,
+    label: 'sigterm',
+  });
   for (const name of ['a', 'b']) {
     await writeFile(
       join(dir, 'pipelines', `${name}.yaml`),
