@@ -19,7 +19,7 @@ import { startFerryProcess } from '../../harness/ferry-process.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { getObject, listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
-import { queryFile } from '../datasets/dataset-fixture.js';
+import { queryFile } from '../../harness/duckdb-files.js';
 
 const ENV = CLI_PROJECT_ENV;
 

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { stringify } from 'yaml';
-import { createDuckDbSession, type DuckDbRow } from '../../../engine/duckdb/create-duckdb-session.js';
-import { quoteLiteral } from '../../../engine/duckdb/sql.js';
+import type { DuckDbRow } from '../../../engine/duckdb/create-duckdb-session.js';
 import type { PipelinePlan, Plan } from '../../../engine/plan/plan-model.js';
 import { loadProject } from '../../../engine/project/load-project.js';
 import { runProject } from '../../../engine/run/run-project.js';
 import { DatasetStore, type DatasetManifest } from '../../../engine/state/dataset-store.js';
+import { queryFile } from '../../harness/duckdb-files.js';
 import { hashTree } from '../../harness/hash-tree.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { getObject, listAll } from '../../harness/s3-objects.js';
@@ -227,53 +227,6 @@ export async function startDatasetFixture(): Promise<DatasetFixture> {
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     },
   };
-}
-
-/**
- * Runs one query over files in a scratch sandboxed DuckDB: `files` are written into a temp dir and
- * `$name` in the query becomes the quoted path of the file `name` (`$path` for a single file).
- */
-export async function queryFiles(files: Record<string, Buffer>, query: string): Promise<DuckDbRow[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-read-'));
-  try {
-    let sql = query;
-    // Longest names first, so `$main` does not eat the start of `$main_2`.
-    for (const name of Object.keys(files).sort((a, b) => b.length - a.length)) {
-      const path = join(dir, name);
-      await writeFile(path, files[name] ?? Buffer.alloc(0));
-      sql = sql.replaceAll(`$${name}`, quoteLiteral(path));
-    }
-    const session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 1 });
-    try {
-      return await session.all(sql);
-    } finally {
-      session.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** `queryFiles` for one file, named `$path` in the query. */
-export function queryFile(bytes: Buffer, fileName: string, query: string): Promise<DuckDbRow[]> {
-  return queryFiles({ [fileName]: bytes }, query.replaceAll('$path', `$${fileName}`));
-}
-
-/** Writes a file with DuckDB `COPY (query) TO … (options)` in a scratch session; returns its bytes. */
-export async function writeWithDuckDb(query: string, options: string): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-write-'));
-  try {
-    const path = join(dir, 'out');
-    const session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 1 });
-    try {
-      await session.run(`COPY (${query}) TO ${quoteLiteral(path)} (${options})`);
-    } finally {
-      session.close();
-    }
-    return await readFile(path);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 /** The effect counts of a dataset plan, for one `toEqual`. */

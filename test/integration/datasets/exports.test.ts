@@ -5,13 +5,8 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  at,
-  queryFile,
-  startDatasetFixture,
-  type DatasetFixture,
-  type DatasetProject,
-} from './dataset-fixture.js';
+import { queryFile } from '../../harness/duckdb-files.js';
+import { at, startDatasetFixture, type DatasetFixture, type DatasetProject } from './dataset-fixture.js';
 
 let fx: DatasetFixture;
 let p: DatasetProject;

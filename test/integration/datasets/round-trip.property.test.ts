@@ -14,7 +14,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DuckDbRow } from '../../../engine/duckdb/create-duckdb-session.js';
-import { at, queryFile, queryFiles, startDatasetFixture, type DatasetFixture } from './dataset-fixture.js';
+import { queryFile, queryFiles } from '../../harness/duckdb-files.js';
+import { at, startDatasetFixture, type DatasetFixture } from './dataset-fixture.js';
 
 let fx: DatasetFixture;
 beforeAll(async () => {

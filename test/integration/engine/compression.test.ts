@@ -6,7 +6,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../../engine/state/pipeline-state.js';
-import { at, queryFile, startEngineFixture, writeWithDuckDb, type EngineFixture } from './engine-fixture.js';
+import { writeWithDuckDb } from '../../harness/duckdb-files.js';
+import { at, queryFile, startEngineFixture, type EngineFixture } from './engine-fixture.js';
 
 let fx: EngineFixture;
 beforeAll(async () => {

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify } from 'yaml';
-import { createDuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
-import { quoteLiteral } from '../../../engine/duckdb/sql.js';
 import type { PipelinePlan, Plan } from '../../../engine/plan/plan-model.js';
 import { loadProject } from '../../../engine/project/load-project.js';
 import { runProject } from '../../../engine/run/run-project.js';
+import { queryFile as queryFileWith } from '../../harness/duckdb-files.js';
 import { hashTree } from '../../harness/hash-tree.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { getObject, listAll, type ObjectInfo } from '../../harness/s3-objects.js';
@@ -193,41 +192,12 @@ export async function startEngineFixture(): Promise<EngineFixture> {
  * Reads bytes with DuckDB in a scratch sandboxed session: `reader` is a table function call with
  * `$path` where the file goes, e.g. `read_csv($path, all_varchar=true)`. Rows as objects, in file order.
  */
-export async function queryFile(
+export function queryFile(
   bytes: Buffer,
   fileName: string,
   reader: string,
 ): Promise<Array<Record<string, unknown>>> {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-read-'));
-  try {
-    const path = join(dir, fileName);
-    await writeFile(path, bytes);
-    const session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 1 });
-    try {
-      return await session.all(`SELECT * FROM ${reader.replace('$path', quoteLiteral(path))}`);
-    } finally {
-      session.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Writes a file with DuckDB `COPY (query) TO … (options)` in a scratch session and returns its bytes. */
-export async function writeWithDuckDb(query: string, fileName: string, options: string): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-write-'));
-  try {
-    const path = join(dir, fileName);
-    const session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 1 });
-    try {
-      await session.run(`COPY (${query}) TO ${quoteLiteral(path)} (${options})`);
-    } finally {
-      session.close();
-    }
-    return await readFile(path);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return queryFileWith(bytes, fileName, `SELECT * FROM ${reader}`);
 }
 
 /** Counts in one object, for one `toEqual` per run. */
