@@ -4,7 +4,7 @@
  */
 import type { ConfigChange } from '../plan/plan-model.js';
 import type { ConfigReview } from '../plan/review-config.js';
-import { MARKDOWN_BUDGET_CHARS } from './render-plan-markdown.js';
+import { appendWithinBudget, configChangeLines, MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
 
 function against(review: ConfigReview): string {
   return review.base.kind === 'git' ? `git ref ${review.base.ref}` : 'the last apply (state)';
@@ -23,15 +23,6 @@ function summaryLine(review: ConfigReview): string {
   return `Configuration: ${s.add} pipeline${s.add === 1 ? '' : 's'} to add, ${s.change} to change, ${s.remove} to remove${project}.`;
 }
 
-function changeLines(changes: readonly ConfigChange[]): string[] {
-  const lines: string[] = [];
-  for (const c of changes) {
-    if (c.change !== 'added') lines.push(`- ${c.path}: ${JSON.stringify(c.before)}`);
-    if (c.change !== 'removed') lines.push(`+ ${c.path}: ${JSON.stringify(c.after)}`);
-  }
-  return lines;
-}
-
 const WORD = { added: 'added', removed: 'removed', changed: 'changed', unchanged: 'unchanged' } as const;
 
 export function renderConfigReviewText(review: ConfigReview): string {
@@ -41,13 +32,13 @@ export function renderConfigReviewText(review: ConfigReview): string {
   ];
   if (review.project.length) {
     out.push('ferry.yaml');
-    out.push(...changeLines(review.project).map((l) => `  ${l}`), '');
+    out.push(...configChangeLines(review.project).map((l) => `  ${l}`), '');
   }
   for (const p of review.pipelines) {
     if (p.change === 'unchanged') continue;
     const note = p.change === 'added' && review.base.kind === 'state' ? ' (never applied)' : '';
     out.push(`pipeline ${p.pipeline}  ${WORD[p.change]}${note}`);
-    out.push(...changeLines(p.changes).map((l) => `  ${l}`));
+    out.push(...configChangeLines(p.changes).map((l) => `  ${l}`));
     out.push('');
   }
   const unchanged = review.pipelines.filter((p) => p.change === 'unchanged').length;
@@ -81,22 +72,25 @@ export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDO
       .filter((p) => p.changes.length)
       .map((p): [string, readonly ConfigChange[]] => [`pipeline ${p.pipeline}`, p.changes]),
   ];
-  let text = out.join('\n');
-  const left: string[] = [];
-  for (const [title, changes] of details) {
-    const section = [
-      `<details><summary><code>${title}</code></summary>`,
-      '',
-      '```diff',
-      ...changeLines(changes),
-      '```',
-      '',
-      '</details>',
-      '',
-    ].join('\n');
-    if (text.length + section.length + 300 > budget) left.push(title);
-    else text += `${section}\n`;
-  }
+  const { text: fitted, left } = appendWithinBudget(
+    out.join('\n'),
+    details.map(([title, changes]) => ({
+      name: title,
+      text:
+        [
+          `<details><summary><code>${title}</code></summary>`,
+          '',
+          '```diff',
+          ...configChangeLines(changes),
+          '```',
+          '',
+          '</details>',
+          '',
+        ].join('\n') + '\n',
+    })),
+    { budget, reserve: 300 },
+  );
+  let text = fitted;
   if (left.length) {
     text += `\n> **Truncated:** the changes of ${left.length} item(s) (${left.map((t) => `\`${t}\``).join(', ')}) were left out to stay under ${budget} characters. Run \`ferry plan --offline\` locally or use \`--format json\` for everything.\n`;
   }

@@ -4,9 +4,10 @@
  * truncation notice (GitHub comments hold 65,536 characters).
  */
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
+import { appendWithinBudget, configChangeLines, MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 
-export const MARKDOWN_BUDGET_CHARS = 60_000;
+export { MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -56,16 +57,13 @@ export function renderPlanMarkdown(
       head.push(`> \`${p.pipeline}\`: ${cell(p.error?.message ?? '')} (\`${p.error?.code ?? ''}\`)`);
   }
   head.push('');
-  let text = head.join('\n');
-  const truncated: string[] = [];
-  for (const p of plan.pipelines) {
-    const section = renderDetails(p);
-    if (text.length + section.length + 200 > budget) {
-      truncated.push(p.pipeline);
-      continue;
-    }
-    text += section;
-  }
+  const fitted = appendWithinBudget(
+    head.join('\n'),
+    plan.pipelines.map((p) => ({ name: p.pipeline, text: renderDetails(p) })),
+    { budget, reserve: 200 },
+  );
+  let { text } = fitted;
+  const truncated = fitted.left;
   if (truncated.length) {
     text += `\n> **Truncated:** details of ${truncated.length} pipeline(s) (${truncated.map((n) => `\`${n}\``).join(', ')}) were left out to stay under ${budget} characters. Run \`ferry plan\` locally or see the JSON plan for everything.\n`;
   }
@@ -116,11 +114,12 @@ function renderDetails(p: PipelinePlan): string {
   }
   if (p.firstApply) lines.push('Configuration: first apply of this pipeline.', '');
   if (p.configChanges.length) {
-    lines.push('Configuration changes since the last apply:', '', '```diff');
-    for (const c of p.configChanges) {
-      if (c.change !== 'added') lines.push(`- ${c.path}: ${JSON.stringify(c.before)}`);
-      if (c.change !== 'removed') lines.push(`+ ${c.path}: ${JSON.stringify(c.after)}`);
-    }
+    lines.push(
+      'Configuration changes since the last apply:',
+      '',
+      '```diff',
+      ...configChangeLines(p.configChanges),
+    );
     lines.push('```', '');
   }
   if (p.schedule)
