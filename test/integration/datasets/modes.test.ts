@@ -352,6 +352,8 @@ describe('insert (only create)', () => {
       rows: 2,
     });
     expect(plan.warnings.map((w) => w.code)).toEqual(['DATASET_SKIPPED']);
+    expect(plan.dataset?.keys).toEqual({ skipped: ['a1'] });
+    expect(plan.warnings[0]?.message).toMatch(/\(mode: insert\): a1\.$/);
     expect(await p.readDataset('accounts', { select: ACCOUNT_ROWS })).toEqual([
       { account_id: 'a1', name: 'Acme', plan: 'pro', mrr: '100.00', v: 1 },
       { account_id: 'a5', name: 'Echo', plan: 'free', mrr: '5.00', v: 2 },
