@@ -65,7 +65,7 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
         const first = baseLoaded.problems[0];
         throw new FerryError(
           'BASE_CONFIG_INVALID',
-          `The configuration at ${ref} does not load (${baseLoaded.problems.length} problem${baseLoaded.problems.length === 1 ? '' : 's'}${first ? `; first: ${first.code} ${first.message}` : ''}).`,
+          `The configuration at ${ref} does not load (${baseLoaded.problems.length} problem${baseLoaded.problems.length === 1 ? '' : 's'}${first ? `; first: ${first.at ? `${ref}:${first.at.file}:${first.at.line}:${first.at.col} ` : ''}${first.code} ${first.message}` : ''}).`,
           {
             hint: `Compare against a ref whose configuration is valid, or run \`ferry validate\` on ${ref}.`,
           },

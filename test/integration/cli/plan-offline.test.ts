@@ -110,6 +110,26 @@ describe('plan --offline --base REF', () => {
     }
   });
 
+  it('a base whose configuration does not load is an error that says where', async () => {
+    const dir = project();
+    try {
+      writeFileSync(
+        join(dir, 'pipelines', 'a.yaml'),
+        pipeline('a').replace('format: csv}\n', 'format: csvv}\n'),
+      );
+      git(dir, 'init', '-q');
+      git(dir, 'add', '.');
+      git(dir, 'commit', '-q', '-m', 'broken');
+      writeFileSync(join(dir, 'pipelines', 'a.yaml'), pipeline('a'));
+      const result = await plan(dir, ['--base', 'HEAD']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('[BASE_CONFIG_INVALID]');
+      expect(result.stderr).toMatch(/first: HEAD:pipelines\/a\.yaml:\d+:\d+ /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an unknown ref is a clear error', async () => {
     const dir = project();
     try {
