@@ -27,7 +27,7 @@ import {
   renderConfigReviewMarkdown,
   renderConfigReviewText,
 } from '../report/render-config-review.js';
-import { LocalStateStore } from '../state/local-state-store.js';
+import { openStateStore } from '../run/open-state-store.js';
 import { UsageError, type CommandContext } from './command.js';
 
 const snapshots = (pipelines: readonly Pipeline[]) =>
@@ -77,15 +77,10 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
     }
   } else {
     base = { kind: 'state' };
-    if (project.state.kind !== 'local') {
-      throw new FerryError('NOT_SUPPORTED_YET', 'The s3 state backend is not supported yet.', {
-        hint: 'Use `--base REF` to compare against a git ref instead.',
-      });
-    }
-    const store = new LocalStateStore(project.state.directory);
+    const store = openStateStore(project);
     const applied = new Map<string, unknown>();
     for (const name of await store.listPipelinesWithState()) {
-      const state = await store.readPipelineState(name);
+      const { state } = await store.readPipelineState(name);
       if (state.appliedConfig !== undefined) applied.set(name, state.appliedConfig);
     }
     before = { pipelines: applied };

@@ -10,7 +10,7 @@ import { renderPlanJson } from '../report/render-plan-json.js';
 import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
 import { renderPlanText } from '../report/render-plan-text.js';
 import { runProject } from '../run/run-project.js';
-import type { CommandContext, OptionSpec } from './command.js';
+import { UsageError, type CommandContext, type OptionSpec } from './command.js';
 
 /** Options `plan` and `apply` share. */
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
@@ -31,6 +31,12 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   const loaded = loadValidProject(context);
   if (!loaded) return ExitCode.invalidConfig;
   const only = (values['pipeline'] as string[] | undefined) ?? [];
+  const unknown = only.filter((name) => !loaded.pipelines.some((p) => p.name === name));
+  if (unknown.length) {
+    throw new UsageError(
+      `no pipeline named ${unknown.map((n) => `"${n}"`).join(', ')}; the project has ${loaded.pipelines.map((p) => p.name).join(', ') || 'none'}.`,
+    );
+  }
   const savedPlan =
     mode === 'apply' && typeof values['plan'] === 'string'
       ? await readSavedPlan(resolve(cwd, values['plan']))

@@ -4,8 +4,8 @@
  * step that writes (upload, dataset write, state commit) and reports what those steps would do.
  */
 import type { FileSelection } from './select-files.js';
-import type { RunCounts } from '../state/pipeline-state.js';
-import type { DatasetEffect } from '../steps/dataset-context.js';
+import type { OrphanObject, RunCounts } from '../state/pipeline-state.js';
+import type { DatasetEffect } from './dataset-effect.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -105,6 +105,10 @@ export interface PipelinePlan {
   pipeline: string;
   description?: string;
   runId: string;
+  /** apply: this attempt's id (its run record); differs from runId when the run is a retry. */
+  attemptId?: string;
+  /** apply: the attempt this one retried (same inputs, same keys). */
+  retryOf?: string;
   /** The run time used for templates; reused by a retry of the same inputs (deterministic keys). */
   runTime: string;
   selection: FileSelection;
@@ -116,6 +120,12 @@ export interface PipelinePlan {
   counts: RunCounts;
   outputs: OutputFile[];
   rejects: RejectedRow[];
+  /** Objects written by earlier runs that never committed: removed by this run after its own outputs. */
+  orphans?: OrphanObject[];
+  /** apply: the orphans this run deleted. */
+  orphansDeleted?: OrphanObject[];
+  /** apply: the orphans it could not delete, with the reason (e.g. S3_ACCESS_DENIED). */
+  orphansKept?: Array<OrphanObject & { reason: string }>;
   /** apply: every rejected row of the run, as CSV (path relative to the project directory; the report lists the first). */
   rejectedRowsFile?: string;
   warnings: Array<{ code: string; message: string }>;
@@ -132,7 +142,8 @@ export interface PipelinePlan {
     /** The source objects the plan takes: key, ETag, size. */
     inputs: Array<[string, string, number]>;
   };
-  status: 'changes' | 'no-changes' | 'error';
+  /** `disabled`: `enabled: false` in its file; listed so it does not silently vanish from plans. */
+  status: 'changes' | 'no-changes' | 'error' | 'disabled';
   /** `location`: file:line:col of the setting that caused it, when a setting did. */
   error?: { code: string; message: string; hint?: string; location?: string };
 }

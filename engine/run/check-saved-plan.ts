@@ -1,14 +1,7 @@
 /** I5: `apply --plan` proceeds only if the pipeline's config, state and inputs are what the plan saw. */
-import { createHash } from 'node:crypto';
 import { FerryError } from '../errors/ferry-error.js';
 import type { PipelinePlan } from '../plan/plan-model.js';
-import type { PipelineState } from '../state/pipeline-state.js';
 
-export function stateFingerprint(state: PipelineState): string {
-  return createHash('sha256').update(JSON.stringify(state)).digest('hex');
-}
-
-/** I5: a saved plan is applied only if config, state and inputs are what the plan saw. */
 export function checkSavedPlan(
   pipeline: string,
   saved: PipelinePlan['fingerprints'],

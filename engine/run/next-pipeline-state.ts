@@ -7,6 +7,7 @@ import type { Pipeline } from '../config/model.js';
 import { configFingerprint, configSnapshot } from '../plan/diff-config.js';
 import type { PipelinePlan } from '../plan/plan-model.js';
 import { MAX_HISTORY, type PipelineState, type RunRecord } from '../state/pipeline-state.js';
+import type { RunIdentity } from '../state/run-commit.js';
 
 export function prunedProcessed(
   state: PipelineState,
@@ -17,49 +18,63 @@ export function prunedProcessed(
   return state.processed.filter((p) => present.has(p.key));
 }
 
-export function nextState(
-  state: PipelineState,
-  pipeline: Pipeline,
+/** The record of one attempt, as history and runs/ keep it. */
+export function runRecordOf(
   plan: PipelinePlan,
-  listing: ReadonlyArray<{ key: string }>,
-  snapshot: PipelineState['snapshot'],
-  startedMs: number,
-): PipelineState {
-  const finished = new Date();
+  identity: RunIdentity,
+  times: { startedAt: Date; finishedAt: Date },
+  status: RunRecord['status'],
+): RunRecord {
+  return {
+    runId: identity.runId,
+    attemptId: identity.attemptId,
+    ...(identity.retryOf !== undefined ? { retryOf: identity.retryOf } : {}),
+    status,
+    startedAt: times.startedAt.toISOString(),
+    finishedAt: times.finishedAt.toISOString(),
+    durationMs: times.finishedAt.getTime() - times.startedAt.getTime(),
+    counts: { ...plan.counts },
+    outputs: plan.outputs.map(({ bucket, key, bytes, rows }) => ({ bucket, key, size: bytes, rows })),
+    ...(plan.rejectedRowsFile !== undefined ? { rejectedRowsFile: plan.rejectedRowsFile } : {}),
+  };
+}
+
+export function nextState(input: {
+  state: PipelineState;
+  pipeline: Pipeline;
+  plan: PipelinePlan;
+  listing: ReadonlyArray<{ key: string }>;
+  snapshot: PipelineState['snapshot'];
+  /** The run's record; absent for a bookkeeping commit (no run happened). */
+  record: RunRecord | undefined;
+  finishedAt: Date;
+}): PipelineState {
+  const { state, pipeline, plan, record } = input;
   const selectedKeys = new Set(plan.selection.selected.map((c) => c.key));
   const processed = [
-    ...prunedProcessed(state, listing).filter((p) => !selectedKeys.has(p.key)),
+    ...prunedProcessed(state, input.listing).filter((p) => !selectedKeys.has(p.key)),
     ...plan.selection.selected.map((c) => ({
       key: c.key,
       etag: c.etag,
       size: c.size,
       lastModified: c.lastModified.toISOString(),
-      processedAt: finished.toISOString(),
+      processedAt: input.finishedAt.toISOString(),
       runId: plan.runId,
     })),
   ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const lastTimestamped = [...plan.selection.selected].reverse().find((c) => c.timestamp);
-  const record: RunRecord = {
-    runId: plan.runId,
-    status: 'succeeded',
-    startedAt: new Date(startedMs).toISOString(),
-    finishedAt: finished.toISOString(),
-    durationMs: finished.getTime() - startedMs,
-    counts: plan.counts,
-    outputs: plan.outputs.map(({ bucket, key, bytes, rows }) => ({ bucket, key, size: bytes, rows })),
-    ...(plan.rejectedRowsFile !== undefined ? { rejectedRowsFile: plan.rejectedRowsFile } : {}),
-  };
   const next: PipelineState = {
     ...state,
     configFingerprint: configFingerprint(pipeline),
     appliedConfig: configSnapshot(pipeline),
     processed,
-    lastSuccessfulRun: record,
-    history: [...state.history, record].slice(-MAX_HISTORY),
+    ...(record ? { lastSuccessfulRun: record, history: [...state.history, record].slice(-MAX_HISTORY) } : {}),
   };
   if (pipeline.source.kind === 's3' && pipeline.source.pick === 'sequence' && lastTimestamped?.timestamp) {
     next.sequenceCursor = { key: lastTimestamped.key, timestamp: lastTimestamped.timestamp.toISOString() };
   }
-  if (snapshot) next.snapshot = snapshot;
+  if (input.snapshot) next.snapshot = input.snapshot;
+  if (plan.orphansKept?.length) next.orphans = plan.orphansKept;
+  else delete next.orphans;
   return next;
 }

@@ -1,7 +1,7 @@
 /**
  * plan / apply over a loaded project: one S3 client per connection (secrets resolved here, only
- * here), one state store, every selected pipeline in name order. A failing pipeline is reported and
- * does not stop the others; its state stays as it was.
+ * here), one state store, every selected pipeline in dependency order (dataset writers before their
+ * readers). A failing pipeline is reported and does not stop the others; its state stays as it was.
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,19 +9,18 @@ import { join } from 'node:path';
 import type { Pipeline, Project } from '../config/model.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { createS3Client } from '../io/s3/create-s3-client.js';
+import { assemblePipelinePlan, emptySelection } from '../plan/assemble-pipeline-plan.js';
 import { orderPipelines } from '../plan/order-pipelines.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PipelinePlan } from '../plan/plan-model.js';
-import { LocalStateStore } from '../state/local-state-store.js';
-import { emptyCounts } from '../state/pipeline-state.js';
+import { emptyPipelineState } from '../state/pipeline-state.js';
+import type { StateStore } from '../state/state-store.js';
 import type { S3Access } from '../steps/step-context.js';
+import { describeFailure, interruption } from './describe-failure.js';
+import { openStateStore } from './open-state-store.js';
 import { resolveConnection } from './resolve-connection.js';
-import {
-  createRunId,
-  describeFailure,
-  interruption,
-  runPipeline,
-  type DatasetOverlay,
-} from './run-pipeline.js';
+import type { RunEvent } from './run-events.js';
+import { createRunId, runPipeline, type DatasetOverlay } from './run-pipeline.js';
+import type { RunPipelineOptions } from './run-pipeline-options.js';
 
 export interface RunProjectOptions {
   project: Project;
@@ -29,36 +28,53 @@ export interface RunProjectOptions {
   mode: 'plan' | 'apply';
   env: NodeJS.ProcessEnv;
   now?: Date;
-  /** Only these pipelines (by name). */
+  /** Only these pipelines (by name). A name that is not configured is an UNKNOWN_PIPELINE error. */
   only?: readonly string[];
   tempRoot?: string;
   /** apply --plan: only the pipelines in this saved plan, each checked against it first. */
   savedPlan?: Plan;
   /** Stop before the next step when aborted (the reason names the signal); see interruption(). */
   signal?: AbortSignal;
+  /** Progress of every pipeline run (logs, metrics). */
+  onEvent?: (event: RunEvent) => void;
+  /** A state store to use instead of the project's (tests; serve keeps one open). */
+  store?: StateStore;
+  /** Per-pipeline extras for tests (interleavings, lock clocks). */
+  pipelineOptions?: Pick<RunPipelineOptions, 'afterStateRead' | 'lock'>;
+}
+
+/** The S3 clients of one project run, made on first use: secrets are resolved here and nowhere else. */
+export function createS3Access(
+  project: Project,
+  env: NodeJS.ProcessEnv,
+): {
+  s3: (connection: string) => S3Access;
+  destroy: () => void;
+} {
+  const clients = new Map<string, S3Access>();
+  return {
+    s3: (name) => {
+      let access = clients.get(name);
+      if (!access) {
+        const connection = project.connections[name];
+        if (!connection) throw new FerryError('CONFIG_UNKNOWN_CONNECTION', `Unknown connection "${name}".`);
+        const settings = resolveConnection(connection, { env, projectDir: project.directory });
+        access = { settings, client: createS3Client(settings) };
+        clients.set(name, access);
+      }
+      return access;
+    },
+    destroy: () => {
+      for (const access of clients.values()) access.client.destroy();
+    },
+  };
 }
 
 export async function runProject(options: RunProjectOptions): Promise<Plan> {
   const { project } = options;
   const now = options.now ?? new Date();
-  if (project.state.kind !== 'local') {
-    throw new FerryError('NOT_SUPPORTED_YET', 'The s3 state backend is not supported yet.', {
-      hint: 'Use state: {kind: local}.',
-    });
-  }
-  const store = new LocalStateStore(project.state.directory);
-  const clients = new Map<string, S3Access>();
-  const s3 = (name: string): S3Access => {
-    let access = clients.get(name);
-    if (!access) {
-      const connection = project.connections[name];
-      if (!connection) throw new FerryError('CONFIG_UNKNOWN_CONNECTION', `Unknown connection "${name}".`);
-      const settings = resolveConnection(connection, { env: options.env, projectDir: project.directory });
-      access = { settings, client: createS3Client(settings) };
-      clients.set(name, access);
-    }
-    return access;
-  };
+  const store = options.store ?? openStateStore(project);
+  const access = createS3Access(project, options.env);
   const unknown = (options.only ?? []).filter((n) => !options.pipelines.some((p) => p.name === n));
   if (unknown.length) {
     throw new FerryError(
@@ -69,18 +85,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
       },
     );
   }
-  const saved = new Map(
-    (options.savedPlan?.pipelines ?? []).filter((p) => p.status !== 'error').map((p) => [p.pipeline, p]),
-  );
-  const selected = orderPipelines(
-    options.pipelines.filter((p) =>
-      options.savedPlan
-        ? saved.has(p.name)
-        : options.only?.length
-          ? options.only.includes(p.name)
-          : p.enabled,
-    ),
-  );
+  const saved = new Map((options.savedPlan?.pipelines ?? []).map((p) => [p.pipeline, p]));
   if (options.savedPlan) {
     const missing = [...saved.keys()].filter((name) => !options.pipelines.some((p) => p.name === name));
     if (missing.length) {
@@ -93,6 +98,9 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
       );
     }
   }
+  const wanted = (p: Pipeline) =>
+    options.savedPlan ? saved.has(p.name) : options.only?.length ? options.only.includes(p.name) : true;
+  const selected = orderPipelines(options.pipelines.filter(wanted));
   const results: PipelinePlan[] = [];
   // plan: a dataset version one pipeline would create is what later pipelines read, as in apply.
   const overlays = new Map<string, DatasetOverlay>();
@@ -108,6 +116,15 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
   };
   try {
     for (const pipeline of selected) {
+      const savedPipeline = saved.get(pipeline.name);
+      if (!pipeline.enabled) {
+        results.push(disabledPlan(pipeline, now));
+        continue;
+      }
+      if (savedPipeline && savedPipeline.status === 'error') {
+        results.push(notAppliedPlan(pipeline, now, savedPipeline));
+        continue;
+      }
       try {
         if (options.signal?.aborted) throw interruption(options.signal, 'before this pipeline started');
         results.push(
@@ -116,20 +133,22 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
             pipeline,
             mode: options.mode,
             store,
-            s3,
+            s3: access.s3,
             now,
+            ...options.pipelineOptions,
             ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),
-            ...(saved.has(pipeline.name) ? { savedPlan: saved.get(pipeline.name) as PipelinePlan } : {}),
+            ...(savedPipeline ? { savedPlan: savedPipeline } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.onEvent ? { onEvent: options.onEvent } : {}),
             ...(overlayDir ? { datasetOverlays: overlays, onPlannedDatasetVersion: keepPlannedVersion } : {}),
           }),
         );
       } catch (error) {
-        results.push(failedPlan(pipeline, now, error));
+        results.push({ ...skeletonPlan(pipeline, now), status: 'error', error: describeFailure(error) });
       }
     }
   } finally {
-    for (const access of clients.values()) access.client.destroy();
+    access.destroy();
     if (overlayDir) await rm(overlayDir, { recursive: true, force: true });
   }
   return {
@@ -140,24 +159,43 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
   };
 }
 
-function failedPlan(pipeline: Pipeline, now: Date, error: unknown): PipelinePlan {
-  const failure = describeFailure(error);
-  return {
-    pipeline: pipeline.name,
-    ...(pipeline.description !== undefined ? { description: pipeline.description } : {}),
+/** A pipeline's plan before anything was read: its name, schedule and steps only. */
+function skeletonPlan(pipeline: Pipeline, now: Date): PipelinePlan {
+  const plan = assemblePipelinePlan({
+    pipeline,
+    selection: emptySelection(),
+    state: emptyPipelineState(pipeline.name),
     runId: createRunId(now),
-    runTime: now.toISOString(),
-    selection: { listed: 0, matched: 0, selected: [], changed: [], skipped: [], warnings: [] },
-    steps: [],
-    configChanges: [],
-    firstApply: false,
-    counts: emptyCounts(),
-    outputs: [],
-    rejects: [],
-    fingerprints: { config: '', state: '', inputs: [] },
-    warnings: [],
-    sql: [],
+    runTime: now,
+    now,
+    orphans: [],
+  });
+  return { ...plan, steps: [], firstApply: false, fingerprints: { config: '', state: '', inputs: [] } };
+}
+
+/** `enabled: false`: one line in the plan, so a pipeline does not silently vanish. */
+function disabledPlan(pipeline: Pipeline, now: Date): PipelinePlan {
+  return {
+    ...skeletonPlan(pipeline, now),
+    status: 'disabled',
+    warnings: [
+      {
+        code: 'PIPELINE_DISABLED',
+        message: `Pipeline "${pipeline.name}" is disabled (enabled: false in ${pipeline.origin.file}); it is not planned or applied.`,
+      },
+    ],
+  };
+}
+
+/** A pipeline whose saved plan had failed is not applied: apply says so and fails (exit 1). */
+function notAppliedPlan(pipeline: Pipeline, now: Date, saved: PipelinePlan): PipelinePlan {
+  return {
+    ...skeletonPlan(pipeline, now),
     status: 'error',
-    error: failure,
+    error: {
+      code: 'PLAN_PIPELINE_FAILED',
+      message: `Pipeline "${pipeline.name}" was not applied: its saved plan had failed (${saved.error?.code ?? 'error'}${saved.error ? `: ${saved.error.message}` : ''}).`,
+      hint: 'Fix the cause, run `ferry plan --out FILE` again and apply the new plan.',
+    },
   };
 }

@@ -1,9 +1,12 @@
 /**
  * What ferry remembers about a pipeline between runs. Versioned JSON; the diff snapshot lives
- * beside it as Parquet, referenced by name so the JSON file's rename is the single commit point.
+ * beside it as Parquet, referenced by name so replacing the JSON document is the single commit point.
+ * Every commit raises `generation` and is a compare-and-swap on the document that run read, so a
+ * run that lost its lock can never overwrite what a later run committed.
  */
 
-export const STATE_FORMAT_VERSION = 1;
+/** 2: `generation`, `datasetVersions`, `orphans`. Version 1 documents are read and upgraded. */
+export const STATE_FORMAT_VERSION = 2;
 
 export interface ProcessedObject {
   key: string;
@@ -36,8 +39,22 @@ export interface RunCounts {
   objectsWritten: number;
 }
 
-export interface RunRecord {
+/** An object a failed run uploaded that no committed run owns; removed (or reported) by a later run. */
+export interface OrphanObject {
+  connection: string;
+  bucket: string;
+  key: string;
+  /** The run whose output it was (its `ferry-run-id` metadata): only such objects are ever deleted. */
   runId: string;
+}
+
+export interface RunRecord {
+  /** The run's identity in output keys and object metadata; a retry of the same inputs reuses it. */
+  runId: string;
+  /** This attempt (unique: a retry gets its own record); absent in older records, where it is runId. */
+  attemptId?: string;
+  /** The attempt this one retried (same inputs, same run id), when it is a retry. */
+  retryOf?: string;
   status: 'succeeded' | 'failed';
   startedAt: string;
   finishedAt: string;
@@ -47,11 +64,15 @@ export interface RunRecord {
   /** Every rejected row of the run (CSV: file, line, row, step, reason, record), relative to the project directory. */
   rejectedRowsFile?: string;
   error?: { code: string; message: string; hint?: string; location?: string };
+  /** Objects left by earlier failed runs: deleted by this run, or kept because they could not be. */
+  orphans?: { deleted: OrphanObject[]; kept: Array<OrphanObject & { reason: string }> };
 }
 
 export interface PipelineState {
   formatVersion: number;
   pipeline: string;
+  /** Number of commits so far; each commit is conditional on the document the run read. */
+  generation: number;
   /** SHA-256 of the normalized pipeline (secret references included, never their values). */
   configFingerprint?: string;
   /** The normalized pipeline as last applied, for "what changed since the last apply". */
@@ -61,6 +82,10 @@ export interface PipelineState {
   snapshot?: SnapshotRef;
   /** Dataset exports: the dataset version each dataset was last exported at (since_last_run). */
   exportWatermarks?: Record<string, number>;
+  /** Dataset → the version this pipeline last made current: a dataset that lost its manifest is noticed. */
+  datasetVersions?: Record<string, number>;
+  /** Outputs of failed runs that could not be deleted yet (reported by every plan until they are). */
+  orphans?: Array<OrphanObject & { reason: string }>;
   lastSuccessfulRun?: RunRecord;
   /** Successful runs, newest last, capped. Failed runs are logged in runs/, never here (state is untouched by failure). */
   history: RunRecord[];
@@ -69,7 +94,7 @@ export interface PipelineState {
 export const MAX_HISTORY = 50;
 
 export function emptyPipelineState(pipeline: string): PipelineState {
-  return { formatVersion: STATE_FORMAT_VERSION, pipeline, processed: [], history: [] };
+  return { formatVersion: STATE_FORMAT_VERSION, pipeline, generation: 0, processed: [], history: [] };
 }
 
 export function emptyCounts(): RunCounts {

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import type { Dataset, DatasetSink } from '../config/model.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
+import { nextDatasetVersion } from '../state/dataset-store.js';
 import type { MergeDatasetStep } from '../plan/plan-model.js';
 import { renderOutputKey } from '../plan/render-output-key.js';
 import { formatTimestamp } from '../time/timestamp-format.js';
 import { csvColumnExpr, isListType, isMapType, isStructType } from './compile-copy-sql.js';
 import { compileMergeSql, DATASET_INTERNAL_COLUMNS, type MergeKind } from './compile-merge-sql.js';
 import { keepDatasetRejectsSql } from './rejected-rows.js';
-import { copyIntoTemp } from './copy-into-temp.js';
 import type { DatasetEffect } from './dataset-context.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
@@ -113,10 +113,8 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     `CREATE VIEW conformed_ok AS SELECT * EXCLUDE (${q(REASON_COLUMN)}) FROM conformed WHERE ${q(REASON_COLUMN)} IS NULL`,
   );
 
-  const currentFile = datasets.store.currentFile(manifest);
-  const localCurrent = currentFile
-    ? await copyIntoTemp(context.tempDir, currentFile, `dataset-current.parquet`)
-    : undefined;
+  const currentPath = join(context.tempDir, 'dataset-current.parquet');
+  const localCurrent = (await datasets.fetchCurrent(step.dataset, currentPath)) ? currentPath : undefined;
   let currentColumns: string[] = [];
   if (localCurrent) {
     const rows = await querySql(
@@ -130,7 +128,7 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   }
   // mirror deletes keys absent from this run; a rejected row's key is absent but not gone.
   const holdDeletes = step.mode === 'mirror' && context.counts.rowsRejected > 0;
-  const version = datasets.store.nextVersion(manifest);
+  const version = nextDatasetVersion(manifest);
   const sql = compileMergeSql({
     incomingTable: 'conformed_ok',
     incomingColumns: columns,
@@ -307,24 +305,35 @@ async function checkRelations(
       );
     }
     const targetKey = target.key[0] ?? '';
+    const targetPath = join(context.tempDir, `relation-${relation.dataset}.parquet`);
     const targetFile =
-      relation.dataset === dataset.name ? undefined : datasets.store.currentFile(targetManifest);
+      relation.dataset !== dataset.name && (await datasets.fetchCurrent(relation.dataset, targetPath))
+        ? targetPath
+        : undefined;
     const keys =
       relation.dataset === dataset.name
         ? `SELECT CAST(${q(targetKey)} AS VARCHAR) AS k FROM next_version`
         : targetFile
-          ? `SELECT CAST(${q(targetKey)} AS VARCHAR) AS k FROM read_parquet(${quoteLiteral(await copyIntoTemp(context.tempDir, targetFile, `relation-${relation.dataset}.parquet`))})`
+          ? `SELECT CAST(${q(targetKey)} AS VARCHAR) AS k FROM read_parquet(${quoteLiteral(targetFile)})`
           : 'SELECT CAST(NULL AS VARCHAR) AS k WHERE false';
-    const [missing] = await querySql(
-      context,
-      'merge-dataset',
-      `SELECT count(*) AS n FROM joined j WHERE j._ferry_applied AND j.${q(column)} IS NOT NULL ` +
-        `AND NOT EXISTS (SELECT 1 FROM (${keys}) t WHERE t.k = CAST(j.${q(column)} AS VARCHAR))`,
-    );
+    const dangling =
+      `SELECT CAST(j.${q(column)} AS VARCHAR) AS v FROM joined j WHERE j._ferry_applied AND j.${q(column)} IS NOT NULL ` +
+      `AND NOT EXISTS (SELECT 1 FROM (${keys}) t WHERE t.k = CAST(j.${q(column)} AS VARCHAR))`;
+    const [missing] = await querySql(context, 'merge-dataset', `SELECT count(*) AS n FROM (${dangling})`);
     const n = Number(missing?.['n'] ?? 0);
     if (n === 0) continue;
-    effect.missingRelations.push({ column, dataset: relation.dataset, rows: n });
-    const message = `${n} ${dataset.name} row${n === 1 ? '' : 's'} point${n === 1 ? 's' : ''} at ${relation.dataset} that do${n === 1 ? 'es' : ''} not exist (${column} → ${relation.dataset}.${targetKey}).`;
+    // The first missing targets, as the plan lists unmatched keys: what a reviewer looks up.
+    const sample = (
+      await querySql(
+        context,
+        'merge-dataset',
+        `SELECT DISTINCT v FROM (${dangling}) ORDER BY v LIMIT ${KEY_SAMPLE + 1}`,
+      )
+    ).map((r) => String(r['v']));
+    const keysShown = sample.slice(0, KEY_SAMPLE);
+    effect.missingRelations.push({ column, dataset: relation.dataset, rows: n, keys: keysShown });
+    const more = sample.length > KEY_SAMPLE ? ', …' : '';
+    const message = `${n} ${dataset.name} row${n === 1 ? '' : 's'} point${n === 1 ? 's' : ''} at ${relation.dataset} that do${n === 1 ? 'es' : ''} not exist (${column} → ${relation.dataset}.${targetKey}): ${keysShown.join(', ')}${more}.`;
     if (relation.onMissing === 'fail') {
       throw new FerryError('RELATION_MISSING', message, {
         context: errorContext,

@@ -8,13 +8,13 @@
  * version is in the current version's history. After a rollback past it, rows the consumer has seen
  * in a newer state were put back, with old version numbers: that run exports every row instead.
  */
+import { join } from 'node:path';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Dataset, DatasetSource } from '../config/model.js';
 import { isAncestorVersion } from '../state/dataset-store.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { DATASET_INTERNAL_COLUMNS, VERSION_COLUMN } from './compile-merge-sql.js';
-import { copyIntoTemp } from './copy-into-temp.js';
 import type { DatasetContext } from './dataset-context.js';
 import { querySql, runSql, type StepContext } from './step-context.js';
 
@@ -37,7 +37,8 @@ export async function executeReadDatasetStep(
     const dataset = project.datasets[name];
     const manifest = datasets.manifests.get(name);
     if (!dataset || !manifest) throw new FerryError('CONFIG_UNKNOWN_DATASET', `Unknown dataset "${name}".`);
-    const file = datasets.store.currentFile(manifest);
+    const local = join(context.tempDir, `dataset-${index}.parquet`);
+    const file = await datasets.fetchCurrent(name, local);
     datasets.nextWatermarks[name] = manifest.current ?? 0;
     const filters: string[] = [];
     if (segment && segment.dataset === name) filters.push(`(${segment.where})`);
@@ -61,7 +62,6 @@ export async function executeReadDatasetStep(
     ];
     let from: string;
     if (file) {
-      const local = await copyIntoTemp(context.tempDir, file, `dataset-${index}.parquet`);
       // A declared column no pipeline has written yet is a column of NULLs, not an unknown one.
       const present = new Set(
         (

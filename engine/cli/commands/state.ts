@@ -1,112 +1,191 @@
 /**
- * `ferry state list|show|rollback|unlock`: look at what ferry remembers, put a dataset back to an
- * earlier version, or remove a lock whose holder is gone. Reads the local state backend.
+ * `ferry state list|show|rollback|repair|unlock`: look at what ferry remembers, put a dataset back
+ * to an earlier version, rebuild a lost manifest, or remove a lock whose holder is gone.
  */
-import { loadValidProject } from '../load-valid-project.js';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { ExitCode } from '../../errors/exit-codes.js';
 import { FerryError } from '../../errors/ferry-error.js';
-import { DatasetStore } from '../../state/dataset-store.js';
-import { LocalStateStore } from '../../state/local-state-store.js';
+import { openStateStore } from '../../run/open-state-store.js';
+import { repairDataset } from '../../run/repair-dataset.js';
+import { createRunId } from '../../run/run-pipeline.js';
+import { lockHolderIsGone, type LockStatus } from '../../state/state-lock.js';
+import type { StateStore } from '../../state/state-store.js';
 import { UsageError, type CommandSpec } from '../command.js';
+import { loadValidProject, type ValidProject } from '../load-valid-project.js';
+import type { Output } from '../output.js';
 
 export const stateCommand: CommandSpec = {
   name: 'state',
-  summary: 'Inspect state (list, show), roll a dataset back to an earlier version, or remove a stale lock.',
-  usage: 'ferry state list | show PIPELINE | rollback DATASET [--to VERSION] | unlock PIPELINE',
+  summary:
+    'Inspect state (list, show), roll a dataset back, rebuild a lost manifest, or remove a stale lock.',
+  usage:
+    'ferry state list | show PIPELINE | rollback DATASET [--to VERSION] | repair DATASET | unlock PIPELINE [--lock-id ID]',
   description:
     'list      every pipeline and dataset with its last run / current version\n' +
     'show      one pipeline’s state as JSON (processed files, cursor, snapshot, history)\n' +
     'rollback  make an earlier kept version of a dataset current again (default: the previous one)\n' +
-    'unlock    remove a pipeline’s lock file (only when the run that holds it is gone)',
+    'repair    rebuild a dataset’s lost or damaged manifest from its version files (the newest becomes current)\n' +
+    'unlock    remove a pipeline’s lock: at once when its holder ran on this machine and is gone, or when\n' +
+    '          the lock is damaged; a holder elsewhere only with --lock-id (the run id `ferry state list` shows)',
   options: {
     project: { type: 'string', short: 'p', description: 'Project file.', default: 'ferry.yaml' },
     to: { type: 'string', description: 'rollback: the version to make current.' },
+    'lock-id': {
+      type: 'string',
+      description: 'unlock: the run id of the lock to remove (a holder on another host).',
+    },
   },
   examples: [
     'ferry state list',
     'ferry state show vendor-accounts-csv',
     'ferry state rollback accounts --to 3',
+    'ferry state unlock vendor-accounts-csv --lock-id 20261206T030000Z-1a2b3c4d',
   ],
   run: async (context) => {
     const { values, positionals, output } = context;
     const [action, name] = positionals;
     const loaded = loadValidProject(context);
     if (!loaded) return ExitCode.invalidConfig;
-    const project = loaded.project;
-    if (project.state.kind !== 'local')
-      throw new FerryError('NOT_SUPPORTED_YET', 'Only the local state backend is supported.');
-    const store = new LocalStateStore(project.state.directory);
-    const datasets = new DatasetStore(project.state.directory);
+    const store = openStateStore(loaded.project);
     switch (action) {
-      case 'list': {
-        const lines: string[] = [];
-        for (const pipeline of [...loaded.pipelines].sort((a, b) => a.name.localeCompare(b.name))) {
-          const state = await store.readPipelineState(pipeline.name);
-          const last = state.lastSuccessfulRun;
-          const lock = await store.readLock(pipeline.name);
-          lines.push(
-            `pipeline ${pipeline.name}: ${last ? `last run ${last.runId} ${last.finishedAt}, ${state.processed.length} files processed` : 'never applied'}${lock ? ` (locked by ${lock.runId} until ${lock.expiresAt})` : ''}`,
-          );
-        }
-        for (const name of Object.keys(project.datasets).sort()) {
-          const manifest = await datasets.readManifest(name);
-          const current = manifest.versions.find((v) => v.version === manifest.current);
-          lines.push(
-            `dataset ${name}: ${current ? `version ${current.version} (${current.rows} rows, by ${current.pipeline} at ${current.createdAt}); kept ${manifest.versions.map((v) => v.version).join(', ')}` : 'empty'}`,
-          );
-        }
-        output.stdout(lines.join('\n') + '\n');
+      case 'list':
+        output.stdout(await listState(loaded, store));
         return ExitCode.ok;
-      }
       case 'show': {
-        if (!name) throw new UsageError('state show needs a pipeline name.');
-        requirePipeline(loaded.pipelines, name);
-        output.stdout(JSON.stringify(await store.readPipelineState(name), null, 2) + '\n');
+        requirePipeline(loaded, name, 'show');
+        output.stdout(JSON.stringify((await store.readPipelineState(name)).state, null, 2) + '\n');
         return ExitCode.ok;
       }
       case 'rollback': {
-        if (!name) throw new UsageError('state rollback needs a dataset name.');
-        if (!project.datasets[name])
-          throw new FerryError('CONFIG_UNKNOWN_DATASET', `Unknown dataset "${name}".`);
+        requireDataset(loaded, name, 'rollback');
         const to = values['to'] === undefined ? undefined : Number(values['to']);
         if (to !== undefined && !Number.isInteger(to)) throw new UsageError('--to must be a version number.');
-        const lock = await store.acquireDatasetLock(name, { runId: `rollback-${Date.now()}` });
+        const lock = await store.acquireDatasetLock(name, { runId: `rollback-${createRunId(new Date())}` });
         try {
-          const manifest = await datasets.rollback(name, to);
+          const manifest = await store.datasets.rollback(name, to);
           output.stdout(`Dataset ${name} is at version ${String(manifest.current)} now.\n`);
         } finally {
           await lock.release();
         }
         return ExitCode.ok;
       }
-      case 'unlock': {
-        if (!name) throw new UsageError('state unlock needs a pipeline name.');
-        requirePipeline(loaded.pipelines, name);
-        const lock = await store.readLock(name);
-        if (!lock) {
-          output.stdout(`Pipeline ${name} is not locked.\n`);
-          return ExitCode.ok;
-        }
-        await rm(join(store.pipelineDir(name), 'lock.json'), { force: true });
+      case 'repair': {
+        requireDataset(loaded, name, 'repair');
+        const manifest = await repairDataset(store, name);
         output.stdout(
-          `Removed the lock of run ${lock.runId} (${lock.host}, pid ${lock.pid}) on pipeline ${name}.\n`,
+          `Rebuilt the manifest of dataset ${name} from ${manifest.versions.length} version file(s); version ${String(manifest.current)} is current.\n`,
         );
         return ExitCode.ok;
       }
+      case 'unlock':
+        requirePipeline(loaded, name, 'unlock');
+        return unlock(store, name, values['lock-id'], output);
       case undefined:
-        throw new UsageError('say what to do: list, show, rollback or unlock.');
+        throw new UsageError('say what to do: list, show, rollback, repair or unlock.');
       default:
         throw new UsageError(`unknown state action "${action}".`);
     }
   },
 };
 
-function requirePipeline(pipelines: ReadonlyArray<{ name: string }>, name: string): void {
-  if (!pipelines.some((p) => p.name === name)) {
-    throw new FerryError('UNKNOWN_PIPELINE', `No pipeline named "${name}".`, {
-      hint: `Pipelines: ${pipelines.map((p) => p.name).join(', ')}.`,
-    });
+async function listState(loaded: ValidProject, store: StateStore): Promise<string> {
+  const lines: string[] = [];
+  for (const pipeline of [...loaded.pipelines].sort((a, b) => a.name.localeCompare(b.name))) {
+    const { state } = await store.readPipelineState(pipeline.name);
+    const last = state.lastSuccessfulRun;
+    const lock = await store.readPipelineLock(pipeline.name);
+    const locked =
+      lock.kind === 'held'
+        ? ` (locked by run ${lock.info.runId} on ${lock.info.host} until ${lock.info.expiresAt})`
+        : lock.kind === 'corrupt'
+          ? ' (a damaged lock: `ferry state unlock` removes it)'
+          : '';
+    lines.push(
+      `pipeline ${pipeline.name}: ${last ? `last run ${last.runId} ${last.finishedAt}, ${state.processed.length} files processed` : 'never applied'}${locked}`,
+    );
+  }
+  for (const name of Object.keys(loaded.project.datasets).sort()) {
+    try {
+      const manifest = await store.datasets.readManifest(name);
+      const current = manifest.versions.find((v) => v.version === manifest.current);
+      lines.push(
+        `dataset ${name}: ${current ? `version ${current.version} (${current.rows} rows, by ${current.pipeline} at ${current.createdAt}); kept ${manifest.versions.map((v) => v.version).join(', ')}` : 'empty'}`,
+      );
+    } catch (error) {
+      if (!(error instanceof FerryError)) throw error;
+      lines.push(`dataset ${name}: ${error.code}: ${error.message}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Removes a lock only when no live run can hold it: the holder ran here and its process is gone, the
+ * lock expired, or the lock is damaged (nobody can be shown as its holder). A holder elsewhere that
+ * has not expired may still be running: only its lock id (as with `terraform force-unlock`) says
+ * the person checked.
+ */
+async function unlock(
+  store: StateStore,
+  pipeline: string,
+  lockId: unknown,
+  output: Output,
+): Promise<ExitCode> {
+  const status: LockStatus = await store.readPipelineLock(pipeline);
+  if (status.kind === 'free') {
+    output.stdout(`Pipeline ${pipeline} is not locked.\n`);
+    return ExitCode.ok;
+  }
+  if (status.kind === 'corrupt') {
+    await store.removePipelineLock(pipeline, status.blob.version);
+    output.stdout(`Removed the damaged lock of pipeline ${pipeline} (${status.reason}).\n`);
+    return ExitCode.ok;
+  }
+  const holder = status.info;
+  const gone = lockHolderIsGone(holder) || Date.parse(holder.expiresAt) < Date.now();
+  // On this machine we can see the holder is alive: no lock id overrides that.
+  const live = !gone && holder.host === hostname();
+  if (live || (!gone && lockId !== holder.runId)) {
+    throw new FerryError(
+      'LOCK_HELD',
+      `Pipeline ${pipeline} is locked by run ${holder.runId} on ${holder.host} (pid ${holder.pid}) until ${holder.expiresAt}; that run may still be working.`,
+      {
+        context: { pipeline, lockOwner: holder.owner, lockId: holder.runId },
+        hint: live
+          ? `Its process (pid ${holder.pid}) is running on this machine: wait for it to finish, or stop it.`
+          : `If you are sure it is gone, run \`ferry state unlock ${pipeline} --lock-id ${holder.runId}\`.`,
+      },
+    );
+  }
+  await store.removePipelineLock(pipeline, status.blob.version);
+  output.stdout(
+    `Removed the lock of run ${holder.runId} (${holder.host}, pid ${holder.pid}) on pipeline ${pipeline}.\n`,
+  );
+  return ExitCode.ok;
+}
+
+function requirePipeline(
+  loaded: ValidProject,
+  name: string | undefined,
+  action: string,
+): asserts name is string {
+  if (!name) throw new UsageError(`state ${action} needs a pipeline name.`);
+  if (!loaded.pipelines.some((p) => p.name === name)) {
+    throw new UsageError(
+      `no pipeline named "${name}"; the project has ${loaded.pipelines.map((p) => p.name).join(', ')}.`,
+    );
+  }
+}
+
+function requireDataset(
+  loaded: ValidProject,
+  name: string | undefined,
+  action: string,
+): asserts name is string {
+  if (!name) throw new UsageError(`state ${action} needs a dataset name.`);
+  if (!loaded.project.datasets[name]) {
+    throw new UsageError(
+      `no dataset named "${name}"; the project has ${Object.keys(loaded.project.datasets).join(', ') || 'none'}.`,
+    );
   }
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Failpoint } from '../../../engine/io/failpoint.js';
-import { DatasetStore } from '../../../engine/state/dataset-store.js';
+import { currentVersionPath, openLocalState } from '../../harness/local-state.js';
 import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { startFerryProcess } from '../../harness/ferry-process.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
@@ -94,8 +94,8 @@ async function outcome(project: Project) {
     const body = await getObject(server.client, project.output, key);
     objects.push([key.replace(/\d{14}/, 'STAMP'), body.toString('utf8')]);
   }
-  const store = new DatasetStore(join(project.dir, 'state'));
-  const file = store.currentFile(await store.readManifest('events'));
+  const stateDir = join(project.dir, 'state');
+  const file = currentVersionPath(stateDir, await openLocalState(stateDir).datasets.readManifest('events'));
   const rows = file
     ? await queryFile(
         readFileSync(file),

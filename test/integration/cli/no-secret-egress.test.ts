@@ -68,7 +68,7 @@ it('canary secrets appear in no output, plan file, state or error', async () => 
     pipeline(uniqueBucket('missing')).replace('name: p', 'name: q'),
   );
   expect(await runCli(['apply'], { cwd: dir, env, output: io })).toBe(1);
-  expect(text).toContain('S3_NO_SUCH_BUCKET');
+  expect(text).toContain('SINK_BUCKET_MISSING');
   for (const secret of [canary, 'S3RVER']) {
     expect(text).not.toContain(secret);
     for (const file of allFiles(dir).filter((f) => !f.endsWith('ferry.yaml'))) {

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { configSnapshot } from '../../../engine/plan/diff-config.js';
 import { loadProject } from '../../../engine/project/load-project.js';
-import { LocalStateStore } from '../../../engine/state/local-state-store.js';
+import { openLocalState } from '../../harness/local-state.js';
 import { emptyPipelineState } from '../../../engine/state/pipeline-state.js';
 
 const FERRY_YAML = (keepVersions: number, secret = 'NOT_SET_SECRET') => `version: 1
@@ -151,10 +151,18 @@ describe('plan --offline (against state)', () => {
       // State as an apply of a and of a pipeline "gone" (since deleted from the project) leaves it.
       const loaded = loadProject({ cwd: dir, env: {} });
       const a = loaded.pipelines.find((p) => p.name === 'a');
-      const store = new LocalStateStore(join(dir, 'state'));
+      const store = openLocalState(join(dir, 'state'));
       if (!a) throw new Error('pipeline a not loaded');
-      await store.commitPipelineState('a', { ...emptyPipelineState('a'), appliedConfig: configSnapshot(a) });
-      await store.commitPipelineState('gone', { ...emptyPipelineState('gone'), appliedConfig: {} });
+      await store.commitPipelineState(
+        'a',
+        { ...emptyPipelineState('a'), appliedConfig: configSnapshot(a) },
+        { expected: undefined },
+      );
+      await store.commitPipelineState(
+        'gone',
+        { ...emptyPipelineState('gone'), appliedConfig: {} },
+        { expected: undefined },
+      );
       writeFileSync(join(dir, 'pipelines', 'a.yaml'), pipeline('a', '|'));
 
       const result = await plan(dir, ['--offline']);

@@ -15,7 +15,8 @@ import type { DuckDbRow } from '../../../engine/duckdb/create-duckdb-session.js'
 import type { PipelinePlan, Plan } from '../../../engine/plan/plan-model.js';
 import { loadProject } from '../../../engine/project/load-project.js';
 import { runProject } from '../../../engine/run/run-project.js';
-import { DatasetStore, type DatasetManifest } from '../../../engine/state/dataset-store.js';
+import type { DatasetManifest } from '../../../engine/state/dataset-store.js';
+import { currentVersionPath, openLocalState } from '../../harness/local-state.js';
 import { queryFile } from '../../harness/duckdb-files.js';
 import { hashTree } from '../../harness/hash-tree.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
@@ -141,7 +142,7 @@ export async function startDatasetFixture(): Promise<DatasetFixture> {
         ...(only ? { only: [only] } : {}),
       });
     };
-    const store = new DatasetStore(stateDir);
+    const store = openLocalState(stateDir).datasets;
 
     return {
       dir,
@@ -209,7 +210,7 @@ export async function startDatasetFixture(): Promise<DatasetFixture> {
       },
       readDataset: async (dataset, readOptions = {}) => {
         const manifest = await store.readManifest(dataset);
-        const file = store.currentFile(manifest);
+        const file = currentVersionPath(stateDir, manifest);
         if (!file) return [];
         return await queryFile(
           await readFile(file),

@@ -56,7 +56,11 @@ describe('relations', () => {
       deleted: 0,
       rows: 5,
     });
-    expect(plan.dataset?.missingRelations).toEqual([{ column: 'account_id', dataset: 'accounts', rows: 2 }]);
+    expect(plan.dataset?.missingRelations).toEqual([
+      { column: 'account_id', dataset: 'accounts', rows: 2, keys: ['a8', 'a9'] },
+    ]);
+    // The warning names the missing accounts, as DATASET_UNMATCHED names its keys.
+    expect(plan.warnings[0]?.message).toContain(': a8, a9.');
     expect(plan.warnings.map((w) => w.code)).toEqual(['RELATION_MISSING']);
     expect((await p.readDataset('users', { select: 'user_id' })).map((r) => r['user_id'])).toEqual([
       'u1',

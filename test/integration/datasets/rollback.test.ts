@@ -2,7 +2,7 @@
  * `ferry state rollback`: the manifest points back at a kept version, a later export reads that
  * version, and the next import builds on it under a new version number. keep_versions prunes files.
  */
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, startDatasetFixture, type DatasetFixture } from './dataset-fixture.js';
@@ -81,7 +81,15 @@ describe('state rollback', () => {
     const manifest = await p.manifest('accounts');
     expect([manifest.current, manifest.versions.map((v) => v.version)]).toEqual([3, [2, 3]]);
     const dir = join(p.stateDir, 'datasets', 'accounts');
-    expect([1, 2, 3].map((v) => existsSync(join(dir, `v00000${v}.parquet`)))).toEqual([false, true, true]);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.parquet'))
+        .sort(),
+    ).toEqual(manifest.versions.map((v) => v.file).sort());
+    expect(manifest.versions.map((v) => v.file)).toEqual([
+      expect.stringMatching(/^v000002-.+\.parquet$/),
+      expect.stringMatching(/^v000003-.+\.parquet$/),
+    ]);
 
     const missing = await p.cli(['state', 'rollback', 'accounts', '--to', '1']);
     expect(missing.code).toBe(1);

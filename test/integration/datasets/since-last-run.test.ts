@@ -49,12 +49,12 @@ describe('since_last_run', () => {
 
     await p.put('in/tracks/3.json', `${event('m4', 'login')}\n${event('m5', 'buy')}\n`);
     await p.run('apply', 'tracks', at('2024-05-03T00:00:00Z'));
-    // The sink bucket is missing: the upload fails and nothing is committed.
+    // The sink bucket is missing: the run stops before any work and nothing is committed.
     await p.writeExport('tracks-export', exportSpec('no-such-bucket-ferry'));
     const stateBefore = await p.readState('tracks-export');
     const failed = await p.run('apply', 'tracks-export', at('2024-05-03T01:00:00Z'));
     expect(failed.status).toBe('error');
-    expect(failed.error?.code).toBe('S3_NO_SUCH_BUCKET');
+    expect(failed.error?.code).toBe('SINK_BUCKET_MISSING');
     expect(await p.readState('tracks-export')).toEqual(stateBefore);
     expect((await p.readState('tracks-export'))?.['exportWatermarks']).toEqual({ tracks: 2 });
 

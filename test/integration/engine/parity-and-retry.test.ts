@@ -135,14 +135,14 @@ describe('failed upload, then retry', () => {
     expect(rule.hits).toBeLessThanOrEqual(4);
     expect(await project.list()).toEqual(listedBefore);
 
-    // Committed state is byte-identical; the only new files are the run log and the pending journal.
+    // Committed state is byte-identical; the only new files are the run log and the journal.
     const after = await project.hashState();
     for (const [path, hash] of Object.entries(before)) expect(after[path], path).toBe(hash);
     expect(
       Object.keys(after)
         .filter((k) => !(k in before))
         .map((k) => k.replace(/runs\/[^/]+\.json$/, 'runs/<run>.json')),
-    ).toEqual(['pipelines/p/pending.json', 'pipelines/p/runs/<run>.json']);
+    ).toEqual(['pipelines/p/journal.json', 'pipelines/p/runs/<run>.json']);
 
     // A plan before the retry shows what the retry will write: the journaled keys, not the clock's.
     const replanned = await project.run('plan', { now: at('2024-05-02T07:00:00Z') });
@@ -161,7 +161,14 @@ describe('failed upload, then retry', () => {
     expect((await project.get(expectedKeys[0] ?? '')).toString()).toBe('id,name\n2,Bob\n3,Cy\n');
     expect((await project.get(expectedKeys[1] ?? '')).toString()).toBe('id,name\n4,Di\n');
     const final = await project.hashState();
-    expect(Object.keys(final).some((k) => k.endsWith('pending.json'))).toBe(false);
+    expect(Object.keys(final).some((k) => k.endsWith('journal.json'))).toBe(false);
+    // The retry has a run record of its own, linked to the failed attempt, which is kept.
+    const records = (hashes: Record<string, string>) =>
+      Object.keys(hashes).filter((k) => /runs\/[^/]+\.json$/.test(k));
+    expect(records(final)).toEqual(expect.arrayContaining(records(after)));
+    expect(records(final)).toHaveLength(records(after).length + 1);
+    expect(retried.retryOf).toBeDefined();
+    expect(retried.attemptId).not.toBe(retried.runId);
 
     // And the run after that starts from the committed state: nothing left to do.
     const next = await project.run('apply', { now: at('2024-05-02T08:00:00Z') });

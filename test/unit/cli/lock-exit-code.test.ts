@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
-import { LocalStateStore } from '../../../engine/state/local-state-store.js';
+import { openLocalState } from '../../harness/local-state.js';
 
 it('apply exits 4 (lock held) without touching S3', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-lock-'));
@@ -17,7 +17,7 @@ it('apply exits 4 (lock held) without touching S3', async () => {
     join(dir, 'pipelines', 'p.yaml'),
     'name: p\nsource: {kind: s3, connection: s3, bucket: bucket-in, format: {kind: csv}}\nsink: {kind: s3, connection: s3, bucket: bucket-out, format: csv}\n',
   );
-  const held = await new LocalStateStore(join(dir, 'state')).acquireLock('p', { runId: 'the-other-run' });
+  const held = await openLocalState(join(dir, 'state')).acquirePipelineLock('p', { runId: 'the-other-run' });
   const run = await runCliCaptured(['apply'], { cwd: dir, env: { K: 'k', S: 's' } });
   await held.release();
   expect(run.code).toBe(4);

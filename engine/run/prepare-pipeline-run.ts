@@ -1,0 +1,77 @@
+/**
+ * Everything a pipeline run reads before its first step: the source listing and the files it
+ * selects, the datasets it touches, its journal (a run to resume, orphans to remove) and the plan
+ * assembled from them. In apply this happens under the pipeline's lock, after state was read.
+ */
+import type { Pipeline, Project } from '../config/model.js';
+import { listObjects } from '../io/s3/list-objects.js';
+import { assemblePipelinePlan, emptySelection, inputFingerprint } from '../plan/assemble-pipeline-plan.js';
+import type { PipelinePlan } from '../plan/plan-model.js';
+import { selectFiles, type FileSelection, type ListedObject } from '../plan/select-files.js';
+import { RunCommit } from '../state/run-commit.js';
+import type { ReadPipelineState, StateStore } from '../state/state-store.js';
+import type { DatasetContext } from '../steps/dataset-context.js';
+import type { S3Access } from '../steps/step-context.js';
+import { checkSavedPlan } from './check-saved-plan.js';
+import { readDatasetContext, type DatasetOverlay } from './read-dataset-context.js';
+import { checkSinks } from './check-sinks.js';
+
+export interface PreparedRun {
+  plan: PipelinePlan;
+  listing: ListedObject[];
+  selection: FileSelection;
+  datasets: DatasetContext | undefined;
+  commit: RunCommit;
+}
+
+export async function preparePipelineRun(input: {
+  project: Project;
+  pipeline: Pipeline;
+  store: StateStore;
+  read: ReadPipelineState;
+  s3: (connection: string) => S3Access;
+  now: Date;
+  attemptId: string;
+  datasetOverlays: ReadonlyMap<string, DatasetOverlay> | undefined;
+  savedPlan: Pick<PipelinePlan, 'runId' | 'runTime' | 'fingerprints'> | undefined;
+}): Promise<PreparedRun> {
+  const { pipeline, store, read, now } = input;
+  const source = pipeline.source;
+  let listing: ListedObject[] = [];
+  let selection = emptySelection();
+  if (source.kind === 's3') {
+    listing = await listObjects(input.s3(source.connection).client, {
+      connection: source.connection,
+      bucket: source.bucket,
+      prefix: source.prefix,
+    });
+    selection = selectFiles(source, listing, read.state, { now, timezone: input.project.defaults.timezone });
+  }
+  await checkSinks(pipeline, input.s3);
+  const datasets = await readDatasetContext(
+    pipeline,
+    input.project,
+    store,
+    read.state,
+    input.datasetOverlays,
+  );
+  const commit = await RunCommit.begin(store, {
+    pipeline: pipeline.name,
+    read,
+    fingerprint: inputFingerprint(pipeline, selection),
+    attemptId: input.attemptId,
+    now,
+    ...(input.savedPlan ? { fixed: { runId: input.savedPlan.runId, runTime: input.savedPlan.runTime } } : {}),
+  });
+  const plan = assemblePipelinePlan({
+    pipeline,
+    selection,
+    state: read.state,
+    runId: commit.identity.runId,
+    runTime: commit.identity.runTime,
+    now,
+    orphans: commit.orphans,
+  });
+  if (input.savedPlan) checkSavedPlan(pipeline.name, input.savedPlan.fingerprints, plan.fingerprints);
+  return { plan, listing, selection, datasets, commit };
+}

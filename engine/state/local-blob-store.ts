@@ -1,0 +1,274 @@
+/**
+ * The local state backend's storage: one file per key under the state directory. Writes go to a temp
+ * file that is fsynced and renamed over the target, so a crash leaves the old file or the new one.
+ *
+ * Conditional writes hold a short per-key mutex (an exclusively created directory) around
+ * read-compare-rename; the version is the SHA-256 of the content. A mutex left by a process that died
+ * inside that window is removed after MUTEX_STALE_MS.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { FerryError } from '../errors/ferry-error.js';
+import { failpoint } from '../io/failpoint.js';
+import { assertStateKey, type BlobStore, type StoredBlob, type WriteCondition } from './blob-store.js';
+
+const MUTEX_STALE_MS = 30_000;
+const MUTEX_WAIT_MS = 20_000;
+
+function versionOf(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export class LocalBlobStore implements BlobStore {
+  readonly conditionalWrites = 'enforced' as const;
+
+  /** `directory`: absolute; `displayRoot`: how messages name it (relative to the project). */
+  constructor(
+    readonly directory: string,
+    private readonly displayRoot: string = directory,
+  ) {}
+
+  get location(): string {
+    return this.displayRoot.endsWith('/') ? this.displayRoot : `${this.displayRoot}/`;
+  }
+
+  describe(key: string): string {
+    return `${this.location}${key}`;
+  }
+
+  /** The file behind a key (the local backend only: DuckDB and tests may read it in place). */
+  pathOf(key: string): string {
+    assertStateKey(key);
+    return join(this.directory, ...key.split('/'));
+  }
+
+  async read(key: string): Promise<StoredBlob | undefined> {
+    const path = this.pathOf(key);
+    try {
+      const [data, info] = await Promise.all([readFile(path), stat(path)]);
+      return { data, version: versionOf(data), modifiedAt: info.mtime };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw this.failed('read', key, error);
+    }
+  }
+
+  async write(key: string, data: string | Buffer, condition?: WriteCondition): Promise<string> {
+    const path = this.pathOf(key);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    await mkdir(dirname(path), { recursive: true });
+    const temp = tempPathFor(path);
+    try {
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (key.endsWith('/state.json')) failpoint('during-state-write');
+      if (condition) {
+        await this.withMutex(path, async () => {
+          await this.checkCondition(key, condition);
+          await rename(temp, path);
+        });
+      } else {
+        await rename(temp, path);
+      }
+    } catch (error) {
+      await rm(temp, { force: true });
+      if (error instanceof FerryError) throw error;
+      throw this.failed('write', key, error);
+    }
+    await syncDirectory(dirname(path));
+    await removeDeadTemps(path);
+    return versionOf(bytes);
+  }
+
+  async delete(key: string, condition?: { ifMatch: string }): Promise<void> {
+    const path = this.pathOf(key);
+    const remove = async () => {
+      if (condition) await this.checkCondition(key, condition);
+      await rm(path, { force: true });
+    };
+    if (condition) await this.withMutex(path, remove);
+    else await remove();
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const trimmed = prefix.replace(/\/$/, '');
+    const root = trimmed ? this.pathOf(trimmed) : this.directory;
+    const keys: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if (isMissing(error)) return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory() && !entry.name.endsWith('.mutex')) await walk(full);
+        else if (entry.isFile() && !entry.name.includes('.tmp-')) {
+          keys.push(relative(this.directory, full).split(sep).join('/'));
+        }
+      }
+    };
+    await walk(root);
+    return keys.sort();
+  }
+
+  async putFile(key: string, localPath: string, condition?: { ifNoneMatch: '*' }): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = tempPathFor(path);
+    try {
+      await copyFile(localPath, temp);
+      const handle = await open(temp, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (condition) {
+        await this.withMutex(path, async () => {
+          await this.checkCondition(key, condition);
+          await rename(temp, path);
+        });
+      } else {
+        await rename(temp, path);
+      }
+    } catch (error) {
+      await rm(temp, { force: true });
+      if (error instanceof FerryError) throw error;
+      throw this.failed('write', key, error);
+    }
+    await syncDirectory(dirname(path));
+  }
+
+  async getFile(key: string, localPath: string): Promise<boolean> {
+    try {
+      await copyFile(this.pathOf(key), localPath);
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw this.failed('read', key, error);
+    }
+  }
+
+  /** SHA-256 of a blob's bytes, streamed (large files). */
+  async hashFile(key: string): Promise<string | undefined> {
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of createReadStream(this.pathOf(key))) hash.update(chunk as Buffer);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    return hash.digest('hex');
+  }
+
+  private async checkCondition(key: string, condition: WriteCondition | { ifMatch: string }): Promise<void> {
+    const current = await this.read(key);
+    const ok =
+      'ifNoneMatch' in condition ? current === undefined : current?.version === condition.ifMatch;
+    if (!ok) {
+      throw new FerryError(
+        'STATE_CONFLICT',
+        `${this.describe(key)} changed while this run was working${'ifNoneMatch' in condition ? ' (it exists already)' : ''}.`,
+        {
+          context: { file: this.describe(key) },
+          hint: 'Another run wrote the same state. Nothing of this run was committed; run it again.',
+        },
+      );
+    }
+  }
+
+  /** Runs `fn` holding `<path>.mutex`; waits for another holder, breaks a mutex its holder left behind. */
+  private async withMutex<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    const mutex = `${path}.mutex`;
+    const started = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await mkdir(mutex);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const info = await stat(mutex).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > MUTEX_STALE_MS) {
+        await rmdir(mutex).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() - started > MUTEX_WAIT_MS) {
+        throw new FerryError('STATE_BUSY', `${path} is being written by another process.`, {
+          retryable: true,
+          hint: `If no ferry process is running, remove the directory ${mutex}.`,
+        });
+      }
+      await delay(Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
+    }
+    try {
+      return await fn();
+    } finally {
+      await rmdir(mutex).catch(() => undefined);
+    }
+  }
+
+  private failed(action: 'read' | 'write', key: string, cause: unknown): FerryError {
+    return new FerryError(
+      action === 'read' ? 'STATE_READ_FAILED' : 'STATE_WRITE_FAILED',
+      `Cannot ${action} ${this.describe(key)}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}.`,
+      { cause, context: { file: this.describe(key) }, hint: 'Check the state directory exists and is writable.' },
+    );
+  }
+}
+
+/** A temp file beside the target, named after this process so leftovers of dead ones can be found. */
+function tempPathFor(path: string): string {
+  return `${path}.tmp-${process.pid}-${randomUUID()}`;
+}
+
+/** Temp files of `path` that a process killed mid-write left behind (its pid no longer exists). */
+async function removeDeadTemps(path: string): Promise<void> {
+  const prefix = `${basename(path)}.tmp-`;
+  const entries = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await rm(join(dirname(path), entry), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** fsync a directory so a rename in it survives a power loss (best effort: not every FS allows it). */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic.
+  }
+}

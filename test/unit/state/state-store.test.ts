@@ -1,0 +1,312 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalBlobStore } from '../../../engine/state/local-blob-store.js';
+import { emptyPipelineState } from '../../../engine/state/pipeline-state.js';
+import { StateStore } from '../../../engine/state/state-store.js';
+
+const newDir = () => mkdtempSync(join(tmpdir(), 'ferry-state-'));
+const store = (dir = newDir()) => new StateStore(new LocalBlobStore(dir, 'state'));
+const lockFile = (dir: string) => join(dir, 'pipelines', 'p', 'lock.json');
+const codeOf = (fn: () => void): string => {
+  try {
+    fn();
+    return 'none';
+  } catch (error) {
+    return (error as { code: string }).code;
+  }
+};
+
+describe('pipeline lock (I4)', () => {
+  it('lets one writer in and tells the second who holds the lock', async () => {
+    const s = store();
+    const held = await s.acquirePipelineLock('p', { runId: 'run-1' });
+    await expect(s.acquirePipelineLock('p', { runId: 'run-2' })).rejects.toMatchObject({
+      code: 'LOCK_HELD',
+      message: expect.stringContaining('run-1'),
+    });
+    await held.release();
+    const next = await s.acquirePipelineLock('p', { runId: 'run-2' });
+    await next.release();
+  });
+
+  it('takes over a lock only after it expired', async () => {
+    const s = store();
+    let clock = new Date('2026-01-01T00:00:00Z');
+    const now = () => clock;
+    await s.acquirePipelineLock('p', { runId: 'crashed', ttlMs: 60_000, heartbeatMs: 3_600_000, now });
+    clock = new Date('2026-01-01T00:00:59Z');
+    await expect(s.acquirePipelineLock('p', { runId: 'early', now })).rejects.toMatchObject({ code: 'LOCK_HELD' });
+    clock = new Date('2026-01-01T00:01:01Z');
+    const taken = await s.acquirePipelineLock('p', { runId: 'late', now, heartbeatMs: 3_600_000 });
+    const status = await s.readPipelineLock('p');
+    expect(status.kind === 'held' && status.info.runId).toBe('late');
+    await taken.release();
+  });
+
+  it('takes over at once a lock whose process on this machine is gone, not one from another host', async () => {
+    const dir = newDir();
+    const s = store(dir);
+    // A process that has exited: its pid is free (ESRCH).
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const deadPid = Number(child.stdout.toString());
+    const write = (host: string) => {
+      mkdirSync(join(dir, 'pipelines', 'p'), { recursive: true });
+      writeFileSync(
+        lockFile(dir),
+        JSON.stringify({
+          owner: `${host}:${deadPid}:killed`,
+          runId: 'killed',
+          host,
+          pid: deadPid,
+          acquiredAt: '2026-01-01T00:00:00.000Z',
+          expiresAt: '2999-01-01T00:00:00.000Z',
+        }),
+      );
+    };
+    write('another-host');
+    await expect(s.acquirePipelineLock('p', { runId: 'next' })).rejects.toMatchObject({ code: 'LOCK_HELD' });
+    write(hostname());
+    const taken = await s.acquirePipelineLock('p', { runId: 'next' });
+    await taken.release();
+  });
+
+  it('release does not remove a lock another run took over, and the loser learns it lost the lock', async () => {
+    const s = store();
+    let clock = new Date('2026-01-01T00:00:00Z');
+    const now = () => clock;
+    const stale = await s.acquirePipelineLock('p', { runId: 'slow', ttlMs: 1_000, heartbeatMs: 20, now });
+    clock = new Date('2026-01-01T00:00:02Z');
+    const fresh = await s.acquirePipelineLock('p', { runId: 'fresh', ttlMs: 60_000, heartbeatMs: 3_600_000, now });
+    // The slow holder's next heartbeat finds the lock changed; poll for it instead of guessing a time.
+    await expect.poll(() => codeOf(() => stale.assertHeld()), { timeout: 30_000 }).toBe('LOCK_LOST');
+    await stale.release();
+    const status = await s.readPipelineLock('p');
+    expect(status.kind === 'held' && status.info.runId).toBe('fresh');
+    await fresh.release();
+  });
+
+  it('a damaged lock file is reported as damaged, and taken over once it is a TTL old', async () => {
+    const dir = newDir();
+    const s = store(dir);
+    mkdirSync(join(dir, 'pipelines', 'p'), { recursive: true });
+    writeFileSync(lockFile(dir), '');
+    await expect(s.acquirePipelineLock('p', { runId: 'next' })).rejects.toMatchObject({
+      code: 'LOCK_HELD',
+      hint: expect.stringContaining('ferry state unlock'),
+    });
+    expect((await s.readPipelineLock('p')).kind).toBe('corrupt');
+    const later = () => new Date(Date.now() + 11 * 60_000);
+    const taken = await s.acquirePipelineLock('p', { runId: 'next', now: later, heartbeatMs: 3_600_000 });
+    await taken.release();
+    expect((await s.readPipelineLock('p')).kind).toBe('free');
+  });
+});
+
+describe('state commit (I3)', () => {
+  it('replaces state.json atomically and keeps only the referenced snapshot', async () => {
+    const dir = newDir();
+    const s = store(dir);
+    const snapshot = join(newDir(), 'snap.parquet');
+    writeFileSync(snapshot, 'first');
+    await s.commitPipelineState(
+      'p',
+      { ...emptyPipelineState('p'), snapshot: { file: 'snapshot-a.parquet', rows: 1, key: null } },
+      { expected: undefined, snapshotFrom: snapshot },
+    );
+    writeFileSync(snapshot, 'second');
+    const read = await s.readPipelineState('p');
+    await s.commitPipelineState(
+      'p',
+      { ...read.state, snapshot: { file: 'snapshot-b.parquet', rows: 1, key: null } },
+      { expected: read.blobVersion, snapshotFrom: snapshot },
+    );
+    expect((await s.readPipelineState('p')).state.snapshot?.file).toBe('snapshot-b.parquet');
+    expect(readFileSync(join(dir, 'pipelines', 'p', 'snapshot-b.parquet'), 'utf8')).toBe('second');
+    expect(readdirSync(join(dir, 'pipelines', 'p')).sort()).toEqual(['snapshot-b.parquet', 'state.json']);
+  });
+
+  it('commits only against the state it read: a second writer gets STATE_CONFLICT and changes nothing', async () => {
+    const dir = newDir();
+    const s = store(dir);
+    await s.commitPipelineState('p', emptyPipelineState('p'), { expected: undefined });
+    const first = await s.readPipelineState('p');
+    const second = await s.readPipelineState('p');
+    await s.commitPipelineState('p', { ...first.state, generation: 1 }, { expected: first.blobVersion });
+    const before = readFileSync(join(dir, 'pipelines', 'p', 'state.json'));
+    await expect(
+      s.commitPipelineState('p', { ...second.state, generation: 1 }, { expected: second.blobVersion }),
+    ).rejects.toMatchObject({ code: 'STATE_CONFLICT', context: { pipeline: 'p' } });
+    expect(readFileSync(join(dir, 'pipelines', 'p', 'state.json'))).toEqual(before);
+    // The first commit of a pipeline is a create: a second "first" commit conflicts too.
+    await expect(
+      s.commitPipelineState('p', emptyPipelineState('p'), { expected: undefined }),
+    ).rejects.toMatchObject({ code: 'STATE_CONFLICT' });
+  });
+
+  it('refuses state written by a newer format version', async () => {
+    const dir = newDir();
+    const s = store(dir);
+    await s.commitPipelineState('p', emptyPipelineState('p'), { expected: undefined });
+    const path = join(dir, 'pipelines', 'p', 'state.json');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"formatVersion": 2', '"formatVersion": 9'));
+    await expect(s.readPipelineState('p')).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+
+  it.each([
+    ['not JSON', '{"formatVersion": 2,'],
+    [
+      'processed is null',
+      JSON.stringify({ formatVersion: 2, pipeline: 'p', generation: 1, processed: null, history: [] }),
+    ],
+    [
+      'a processed entry without an etag',
+      JSON.stringify({
+        formatVersion: 2,
+        pipeline: 'p',
+        processed: [{ key: 'a', size: 1, lastModified: 'x' }],
+        history: [],
+      }),
+    ],
+    [
+      'a snapshot file name that leaves the directory',
+      JSON.stringify({
+        formatVersion: 2,
+        pipeline: 'p',
+        processed: [],
+        history: [],
+        snapshot: { file: '../x.parquet', rows: 1 },
+      }),
+    ],
+  ])('a damaged state.json (%s) is a coded error naming the file', async (_what, text) => {
+    const dir = newDir();
+    mkdirSync(join(dir, 'pipelines', 'p'), { recursive: true });
+    writeFileSync(join(dir, 'pipelines', 'p', 'state.json'), text);
+    await expect(store(dir).readPipelineState('p')).rejects.toMatchObject({
+      code: 'STATE_CORRUPT',
+      message: expect.stringContaining('state/pipelines/p/state.json'),
+      hint: expect.stringContaining('backup'),
+    });
+  });
+
+  it('reads version 1 state and upgrades it in memory', async () => {
+    const dir = newDir();
+    mkdirSync(join(dir, 'pipelines', 'p'), { recursive: true });
+    writeFileSync(
+      join(dir, 'pipelines', 'p', 'state.json'),
+      JSON.stringify({ formatVersion: 1, pipeline: 'p', processed: [], history: [] }),
+    );
+    const { state } = await store(dir).readPipelineState('p');
+    expect(state).toMatchObject({ formatVersion: 2, generation: 0 });
+  });
+
+  it('a damaged journal is a coded error that says what it holds', async () => {
+    const dir = newDir();
+    mkdirSync(join(dir, 'pipelines', 'p'), { recursive: true });
+    writeFileSync(join(dir, 'pipelines', 'p', 'journal.json'), '{"runId": 3}');
+    await expect(store(dir).readJournal('p')).rejects.toMatchObject({
+      code: 'STATE_CORRUPT',
+      hint: expect.stringContaining('outputs'),
+    });
+  });
+});
+
+describe('dataset versions (immutable, checked on read)', () => {
+  const manifestPath = (dir: string) => join(dir, 'datasets', 'accounts', 'manifest.json');
+  async function commitTwo(dir: string) {
+    const s = store(dir);
+    const file = join(newDir(), 'v.parquet');
+    writeFileSync(file, 'version one');
+    let manifest = await s.datasets.readManifest('accounts');
+    manifest = await s.datasets.commitVersion(manifest, {
+      from: file,
+      rows: 1,
+      version: 1,
+      pipeline: 'p',
+      runId: 'r1',
+      attemptId: 'a1',
+      keepVersions: 5,
+    });
+    writeFileSync(file, 'version two');
+    manifest = await s.datasets.commitVersion(manifest, {
+      from: file,
+      rows: 2,
+      version: 2,
+      pipeline: 'p',
+      runId: 'r2',
+      attemptId: 'a2',
+      keepVersions: 5,
+    });
+    return { s, manifest };
+  }
+
+  it('stores each version under a name of its own with its rows and hash', async () => {
+    const { manifest } = await commitTwo(newDir());
+    expect(manifest.versions.map((v) => [v.version, v.file, v.rows])).toEqual([
+      [1, 'v000001-a1.parquet', 1],
+      [2, 'v000002-a2.parquet', 2],
+    ]);
+    expect(manifest.versions[1]?.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses a version file that was swapped for other bytes', async () => {
+    const dir = newDir();
+    const { s } = await commitTwo(dir);
+    writeFileSync(join(dir, 'datasets', 'accounts', 'v000002-a2.parquet'), 'three of fifteen rows');
+    const manifest = await s.datasets.readManifest('accounts');
+    await expect(s.datasets.fetchVersion(manifest, join(newDir(), 'x'))).rejects.toMatchObject({
+      code: 'DATASET_VERSION_CORRUPT',
+    });
+  });
+
+  it('a deleted version file is DATASET_VERSION_MISSING, with the way out', async () => {
+    const dir = newDir();
+    const { s } = await commitTwo(dir);
+    rmSync(join(dir, 'datasets', 'accounts', 'v000002-a2.parquet'));
+    const manifest = await s.datasets.readManifest('accounts');
+    await expect(s.datasets.fetchVersion(manifest, join(newDir(), 'x'))).rejects.toMatchObject({
+      code: 'DATASET_VERSION_MISSING',
+      hint: expect.stringContaining('ferry state rollback accounts'),
+    });
+  });
+
+  it('a missing manifest beside version files is an error, never a restart at version 1', async () => {
+    const dir = newDir();
+    const { s } = await commitTwo(dir);
+    rmSync(manifestPath(dir));
+    await expect(s.datasets.readManifest('accounts')).rejects.toMatchObject({
+      code: 'DATASET_MANIFEST_MISSING',
+      hint: expect.stringContaining('ferry state repair accounts'),
+    });
+  });
+
+  it('repair rebuilds the manifest from the version files; the newest is current', async () => {
+    const dir = newDir();
+    const { s } = await commitTwo(dir);
+    rmSync(manifestPath(dir));
+    const rebuilt = await s.datasets.repair('accounts', {
+      scratchPath: join(newDir(), 'scratch'),
+      countRows: () => Promise.resolve(7),
+    });
+    expect(rebuilt.current).toBe(2);
+    expect((await s.datasets.readManifest('accounts')).versions.map((v) => v.file)).toEqual([
+      'v000001-a1.parquet',
+      'v000002-a2.parquet',
+    ]);
+  });
+
+  it('a manifest commit conflicts when another run committed since it was read', async () => {
+    const s = store();
+    const file = join(newDir(), 'v.parquet');
+    writeFileSync(file, 'x');
+    const read = await s.datasets.readManifest('accounts');
+    const input = { from: file, rows: 1, version: 1, keepVersions: 5 };
+    await s.datasets.commitVersion(read, { ...input, pipeline: 'p', runId: 'r1', attemptId: 'a1' });
+    await expect(
+      s.datasets.commitVersion(read, { ...input, pipeline: 'q', runId: 'r2', attemptId: 'a2' }),
+    ).rejects.toMatchObject({ code: 'STATE_CONFLICT', context: { dataset: 'accounts' } });
+    expect((await s.datasets.readManifest('accounts')).versions.map((v) => v.runId)).toEqual(['r1']);
+  });
+});
