@@ -10,6 +10,7 @@ export default tseslint.config(
       'bin/**',
       'scripts/**/*.mjs',
       'eslint.config.js',
+      '.dependency-cruiser.cjs',
       'test/fixtures/**',
       'engine/config/*.gen.ts',
     ],

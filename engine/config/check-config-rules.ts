@@ -6,19 +6,15 @@
  */
 import { Cron } from 'croner';
 import { RE2JS } from 're2js';
-import type { Problem } from '../errors/problem.js';
 import { compileTimestampFormat, isValidTimeZone, TimestampFormatError } from '../time/timestamp-format.js';
 import { checkSqlFragment } from './count-sql-statements.js';
 import type { Pipeline, Project } from './model.js';
 import { suggest } from './suggest.js';
 import { checkConnection } from './check-connection-rules.js';
 import { checkFilenameTemplate } from './check-filename-template.js';
+import type { RuleIssue } from './rule-issue.js';
 
-export interface RuleIssue extends Omit<Problem, 'at' | 'pointer'> {
-  file: string;
-  pointer: string;
-  target?: 'key' | 'value';
-}
+export type { RuleIssue } from './rule-issue.js';
 
 export function checkConfigRules(input: {
   project: Project | undefined;

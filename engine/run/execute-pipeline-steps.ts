@@ -22,7 +22,7 @@ import type { RunPipelineOptions } from './run-pipeline-options.js';
 export async function executePipelineSteps(
   options: RunPipelineOptions,
   prepared: PreparedRun,
-  lockHeld: () => void,
+  lockHeld: () => Promise<void>,
 ): Promise<PipelinePlan> {
   const { pipeline, project, mode, store } = options;
   const { plan, commit } = prepared;
@@ -87,7 +87,7 @@ export async function executePipelineSteps(
       await executeStep(context, step, {
         commitState: async () => {
           await keepRejectedRows(context, store, plan);
-          lockHeld();
+          await lockHeld();
           await commitPipelineRun(options, prepared, context);
         },
       });

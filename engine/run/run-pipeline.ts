@@ -78,11 +78,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     for (const warning of plan.warnings) {
       options.onEvent?.({ type: 'warning', pipeline: pipeline.name, runId: plan.runId, ...warning });
     }
-    const assertLocked = () => locks.forEach((l) => l.assertHeld());
+    const assertLocked = async () => {
+      for (const lock of locks) await lock.assertHeld();
+    };
     let result: PipelinePlan;
     if (plan.steps.length === 0) {
       if (mode === 'apply') {
-        assertLocked();
+        await assertLocked();
         await commitBookkeeping(options, prepared);
       }
       plan.status =

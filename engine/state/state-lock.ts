@@ -21,8 +21,11 @@ export interface LockInfo {
 
 export interface HeldLock {
   info: LockInfo;
-  /** Throws LOCK_LOST when a heartbeat found the lock taken over (this run must not commit). */
-  assertHeld(): void;
+  /**
+   * Throws LOCK_LOST when the lock is no longer this run's: a heartbeat found it taken over, or it
+   * says so now (read again). Called right before a commit.
+   */
+  assertHeld(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -168,10 +171,16 @@ function holdLock(
   timer.unref();
   return {
     info,
-    assertHeld: () => {
+    assertHeld: async () => {
+      if (!lost) {
+        const status = await readLock(blobs, key);
+        if (status.kind !== 'held' || status.info.owner !== info.owner) {
+          lost = status.kind === 'held' ? `run ${status.info.runId} on ${status.info.host} took it over` : 'it was removed';
+        }
+      }
       if (lost) {
-        throw new FerryError('LOCK_LOST', `The lock ${blobs.describe(key)} was lost: ${lost}.`, {
-          hint: 'Nothing of this run was committed. Run it again once the other run is done.',
+        throw new FerryError('LOCK_LOST', `The lock ${blobs.describe(key)} is no longer this run's: ${lost}.`, {
+          hint: 'Nothing of this run was committed; its outputs are journaled and removed by the next run. Run it again once the other run is done.',
         });
       }
     },

@@ -11,7 +11,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stringify } from 'yaml';
 import type { PipelinePlan, Plan } from '../../../engine/plan/plan-model.js';
 import { loadProject } from '../../../engine/project/load-project.js';
-import { runProject } from '../../../engine/run/run-project.js';
+import { runProject, type RunProjectOptions } from '../../../engine/run/run-project.js';
 import { queryFile as queryFileWith } from '../../harness/duckdb-files.js';
 import { hashTree } from '../../harness/hash-tree.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
@@ -53,9 +53,9 @@ export interface TestProject {
   /** Puts an object into the source bucket. */
   put: (key: string, body: string | Buffer) => Promise<void>;
   /** loadProject + runProject; fails the test on config problems. Returns the one pipeline's plan. */
-  run: (mode: 'plan' | 'apply', options?: { now?: Date; pipeline?: string }) => Promise<PipelinePlan>;
+  run: (mode: 'plan' | 'apply', options?: RunOptions) => Promise<PipelinePlan>;
   /** Every pipeline of the project, in name order. */
-  runAll: (mode: 'plan' | 'apply', options?: { now?: Date }) => Promise<Plan>;
+  runAll: (mode: 'plan' | 'apply', options?: RunOptions) => Promise<Plan>;
   /** The CLI in-process, output captured. */
   cli: (args: readonly string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
   /** Objects in the sink bucket (or another), sorted by key. */
@@ -65,6 +65,13 @@ export interface TestProject {
   hashState: () => Promise<Record<string, string>>;
   /** Reads the pipeline's committed state.json (undefined before the first commit). */
   readState: (pipeline: string) => Promise<Record<string, unknown> | undefined>;
+}
+
+export interface RunOptions {
+  now?: Date;
+  pipeline?: string;
+  /** Per-pipeline test hooks: an interleaving point after state is read, the lock's clock. */
+  pipelineOptions?: RunProjectOptions['pipelineOptions'];
 }
 
 export interface PipelineInput {
@@ -120,7 +127,7 @@ export async function startEngineFixture(): Promise<EngineFixture> {
       return { project: loaded.project, pipelines: loaded.pipelines };
     };
 
-    const runAll = async (mode: 'plan' | 'apply', runOptions: { now?: Date; pipeline?: string } = {}) => {
+    const runAll = async (mode: 'plan' | 'apply', runOptions: RunOptions = {}) => {
       const { project, pipelines } = load();
       return await runProject({
         project,
@@ -129,6 +136,7 @@ export async function startEngineFixture(): Promise<EngineFixture> {
         env: TEST_ENV,
         ...(runOptions.now ? { now: runOptions.now } : {}),
         ...(runOptions.pipeline ? { only: [runOptions.pipeline] } : {}),
+        ...(runOptions.pipelineOptions ? { pipelineOptions: runOptions.pipelineOptions } : {}),
       });
     };
 

@@ -1,0 +1,65 @@
+/**
+ * The "before" side of a configuration review (`plan --offline`): each pipeline's configuration as
+ * last applied (from state), or the whole project as it is at a git ref (`--base REF`, for pull
+ * requests whose CI has no credentials). Nothing here connects to S3.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import type { Pipeline, Project } from '../config/model.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { hasErrors } from '../errors/problem.js';
+import { readGitTree } from '../io/read-git-tree.js';
+import { configSnapshot } from '../plan/diff-config.js';
+import { projectSnapshot, type ConfigSide } from '../plan/review-config.js';
+import { loadProject } from '../project/load-project.js';
+import { openStateStore } from './open-state-store.js';
+
+export function configSide(project: Project, pipelines: readonly Pipeline[]): ConfigSide {
+  return {
+    project: projectSnapshot(project),
+    pipelines: new Map<string, unknown>(pipelines.map((p) => [p.name, configSnapshot(p)])),
+  };
+}
+
+/** Each pipeline's last applied configuration, as state recorded it. */
+export async function readAppliedConfigs(project: Project): Promise<ConfigSide> {
+  const store = openStateStore(project);
+  const applied = new Map<string, unknown>();
+  for (const name of await store.listPipelinesWithState()) {
+    const { state } = await store.readPipelineState(name);
+    if (state.appliedConfig !== undefined) applied.set(name, state.appliedConfig);
+  }
+  return { pipelines: applied };
+}
+
+/** The project at a git ref, loaded like the working tree (its secret fields stay references). */
+export async function readConfigAtRef(input: {
+  project: Project;
+  ref: string;
+  cwd: string;
+  projectFile: string;
+  env: NodeJS.ProcessEnv;
+}): Promise<ConfigSide> {
+  const { project, ref } = input;
+  const temp = await mkdtemp(join(tmpdir(), 'ferry-base-'));
+  try {
+    const dir = await readGitTree({ projectDir: project.directory, ref, target: temp });
+    const loaded = loadProject({
+      cwd: dir,
+      env: input.env,
+      projectFile: relative(project.directory, resolve(input.cwd, input.projectFile)),
+    });
+    if (hasErrors(loaded.problems) || !loaded.project) {
+      const first = loaded.problems[0];
+      throw new FerryError(
+        'BASE_CONFIG_INVALID',
+        `The configuration at ${ref} does not load (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}${first ? `; first: ${first.at ? `${ref}:${first.at.file}:${first.at.line}:${first.at.col} ` : ''}${first.code} ${first.message}` : ''}).`,
+        { hint: `Compare against a ref whose configuration is valid, or run \`ferry validate\` on ${ref}.` },
+      );
+    }
+    return configSide(loaded.project, loaded.pipelines);
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
