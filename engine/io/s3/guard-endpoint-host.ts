@@ -14,6 +14,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../../errors/ferry-error.js';
 import { isForbiddenAddress, isForbiddenHost } from '../../net/metadata-address.js';
 
+const ERRNO_NOT_FOUND = 'ENOTFOUND';
+
 /** All addresses a host name resolves to (tests inject their own; default: the system resolver). */
 export type HostResolver = (hostname: string) => Promise<string[]>;
 
@@ -81,8 +83,9 @@ export function createEndpointGuard(options: {
         const first = addresses[0];
         if (bad !== undefined) callback(forbidden(connection, hostname, bad.address), '', 0);
         else if (first === undefined) {
+          // Node's own errno code (not a ferry code): wrap-s3-error maps it to S3_NETWORK.
           const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
-            code: 'ENOTFOUND',
+            code: ERRNO_NOT_FOUND,
             hostname,
           });
           callback(error, '', 0);
