@@ -58,7 +58,9 @@ function conditionHolds(condition: Statement['Condition'], context: Record<strin
 function applies(statement: Statement, request: PolicyRequest): boolean {
   return (
     list(statement.Action).some((a) => wildcard(a, { caseInsensitive: true }).test(request.action)) &&
-    list(statement.Resource ?? []).some((r) => wildcard(r, { caseInsensitive: false }).test(request.resource)) &&
+    list(statement.Resource ?? []).some((r) =>
+      wildcard(r, { caseInsensitive: false }).test(request.resource),
+    ) &&
     conditionHolds(statement.Condition, request.context ?? {})
   );
 }
