@@ -48,6 +48,7 @@ const FORBIDDEN = [
     'storage and DuckDB take plain settings, not configuration',
   ],
   ['(time|errors)', '(?!(time|errors)/)', 'time/ and errors/ are the bottom: they import nothing of ferry'],
+  ['net', '(?!(net|errors)/)', 'net/ (address rules) is a leaf that config and io share'],
 ];
 
 module.exports = {

@@ -18,10 +18,37 @@ export interface SecretRef {
   ref: string;
 }
 
-export type ConnectionAuth =
-  | { kind: 'default' }
-  | { kind: 'static'; accessKeyId: SecretRef; secretAccessKey: SecretRef; sessionToken?: SecretRef }
-  | { kind: 'assume_role'; roleArn: string; externalId?: string; sessionName?: string };
+export interface StaticAuth {
+  kind: 'static';
+  accessKeyId: SecretRef;
+  secretAccessKey: SecretRef;
+  sessionToken?: SecretRef;
+}
+
+/**
+ * `allowCustomEndpoint`: these AWS credentials may be sent to a custom endpoint (the connection's
+ * `endpoint`; for an assumed role's source, the `stsEndpoint`). Never implied: see docs/authentication.md.
+ */
+export interface DefaultChainAuth {
+  kind: 'default';
+  allowCustomEndpoint: boolean;
+}
+
+export interface AssumeRoleAuth {
+  kind: 'assume_role';
+  roleArn: string;
+  externalId?: string;
+  /** Undefined: ferry-<connection name> (resolve-connection.ts). */
+  sessionName?: string;
+  durationSeconds: number;
+  /** Who calls AssumeRole. */
+  source: DefaultChainAuth | StaticAuth;
+  stsEndpoint?: string;
+  stsRegion?: string;
+  allowCustomEndpoint: boolean;
+}
+
+export type ConnectionAuth = DefaultChainAuth | StaticAuth | AssumeRoleAuth;
 
 export interface Connection {
   name: string;

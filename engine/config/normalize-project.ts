@@ -12,8 +12,9 @@ import type {
   Project,
   Segment,
   StateBackend,
+  StaticAuth,
 } from './model.js';
-import type { Auth, CsvDialect as CsvDialectSpec, ProjectSpec } from './project-spec.gen.js';
+import type { Auth, AuthStatic, CsvDialect as CsvDialectSpec, ProjectSpec } from './project-spec.gen.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
 export const DEFAULT_PIPELINE_GLOBS = ['pipelines/*.yaml'];
@@ -43,24 +44,36 @@ export function normalizeCsvDialect(spec: CsvDialectSpec | undefined, base: CsvD
   };
 }
 
+function normalizeStaticAuth(auth: AuthStatic): StaticAuth {
+  return {
+    kind: 'static',
+    accessKeyId: { ref: auth.access_key_id },
+    secretAccessKey: { ref: auth.secret_access_key },
+    ...(auth.session_token !== undefined ? { sessionToken: { ref: auth.session_token } } : {}),
+  };
+}
+
 function normalizeAuth(auth: Auth | undefined): ConnectionAuth {
-  if (!auth) return { kind: 'default' };
+  if (!auth) return { kind: 'default', allowCustomEndpoint: false };
   switch (auth.kind) {
     case 'default':
-      return { kind: 'default' };
+      return { kind: 'default', allowCustomEndpoint: auth.allow_custom_endpoint ?? false };
     case 'static':
-      return {
-        kind: 'static',
-        accessKeyId: { ref: auth.access_key_id },
-        secretAccessKey: { ref: auth.secret_access_key },
-        ...(auth.session_token !== undefined ? { sessionToken: { ref: auth.session_token } } : {}),
-      };
+      return normalizeStaticAuth(auth);
     case 'assume_role':
       return {
         kind: 'assume_role',
         roleArn: auth.role_arn,
         ...(auth.external_id !== undefined ? { externalId: auth.external_id } : {}),
         ...(auth.session_name !== undefined ? { sessionName: auth.session_name } : {}),
+        durationSeconds: auth.duration_seconds ?? 3600,
+        source:
+          auth.source?.kind === 'static'
+            ? normalizeStaticAuth(auth.source)
+            : { kind: 'default', allowCustomEndpoint: auth.source?.allow_custom_endpoint ?? false },
+        ...(auth.sts_endpoint !== undefined ? { stsEndpoint: auth.sts_endpoint } : {}),
+        ...(auth.sts_region !== undefined ? { stsRegion: auth.sts_region } : {}),
+        allowCustomEndpoint: auth.allow_custom_endpoint ?? false,
       };
   }
 }

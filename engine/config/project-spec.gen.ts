@@ -3,13 +3,21 @@
 // change the schema and run `npm run gen:types`.
 
 /**
- * A custom S3-compatible endpoint (MinIO, Cloudflare R2, Ceph, s3rver). Omit for AWS. A custom endpoint needs `auth` other than `default` (ferry never sends the AWS credential chain to a non-AWS endpoint). Example: https://minio.internal:9000 or "${env:FERRY_DEMO_ENDPOINT}".
+ * A custom S3-compatible endpoint (MinIO, Cloudflare R2, Ceph, s3rver) or an AWS endpoint ferry cannot recognize as one (a VPC interface endpoint, FIPS). Omit for AWS. ferry never sends AWS credentials (the default chain, or an assumed role's session) to a custom endpoint unless `auth.allow_custom_endpoint` is true; static keys by reference are the usual choice. Example: https://minio.internal:9000 or "${env:FERRY_DEMO_ENDPOINT}".
  */
 export type EndpointUrl = string;
 /**
- * How ferry signs in. Default {kind: default} (the AWS credential chain: environment, profile, container or instance role). Example: {kind: static, access_key_id: "${env:AWS_ACCESS_KEY_ID}", secret_access_key: "${env:AWS_SECRET_ACCESS_KEY}"}.
+ * How ferry signs in. Default {kind: default} (the AWS credential chain: environment, shared config/profile, SSO, web identity for Kubernetes service accounts, container and instance role). Example: {kind: static, access_key_id: "${env:AWS_ACCESS_KEY_ID}", secret_access_key: "${env:AWS_SECRET_ACCESS_KEY}"}. See docs/authentication.md.
  */
 export type Auth = AuthDefault | AuthStatic | AuthAssumeRole;
+/**
+ * The identity that calls AssumeRole: {kind: default} (the default chain; the default) or {kind: static, …} keys by reference.
+ */
+export type AuthSource = AuthDefault1 | AuthStatic1;
+/**
+ * A custom STS endpoint (a VPC endpoint, or a test stand-in). Omit for AWS's regional STS endpoint. A source from the default chain is sent there only with source.allow_custom_endpoint: true. Example: https://sts.eu-west-1.amazonaws.com.
+ */
+export type EndpointUrl1 = string;
 /**
  * Where ferry keeps its state. Default {kind: local, directory: state}.
  */
@@ -49,7 +57,7 @@ export type NotificationTarget = WebhookTarget | SmtpTarget;
 /**
  * Where to POST. Example: "${env:SLACK_WEBHOOK_URL}" or https://hooks.example.com/ferry.
  */
-export type EndpointUrl1 = string;
+export type EndpointUrl2 = string;
 /**
  * The time zone for schedules, filename timestamps and timestamps without an offset. Default UTC. Example: Europe/Berlin.
  */
@@ -179,6 +187,10 @@ export interface AuthDefault {
    * Use the AWS default credential chain.
    */
   kind: 'default';
+  /**
+   * Send these AWS credentials to the connection's custom `endpoint` too. Only for endpoints that really are AWS (a VPC interface endpoint, a FIPS endpoint, LocalStack); a third-party server would receive your AWS identity. Default false.
+   */
+  allow_custom_endpoint?: boolean;
 }
 /**
  * Static keys by reference.
@@ -214,13 +226,61 @@ export interface AuthAssumeRole {
    */
   role_arn: string;
   /**
-   * The external id the role's trust policy requires; needed when the role is in another account. Example: "${env:VENDOR_EXTERNAL_ID}" or a fixed agreed string.
+   * The external id the role's trust policy requires (sts:ExternalId). Required when the role is in another account than the source identity: ferry checks the source's account with STS GetCallerIdentity before assuming a role without one. Not a secret (AWS documents it as an identifier), so a literal or a reference. Example: "${env:VENDOR_EXTERNAL_ID}" or a fixed agreed string.
    */
   external_id?: string;
   /**
-   * Session name shown in CloudTrail. Default ferry. Example: ferry-prod.
+   * The role session name, shown in CloudTrail. Default ferry-<connection name> (shortened to 64 characters). Example: ferry-prod.
    */
   session_name?: string;
+  /**
+   * How long each role session lasts, in seconds (900 to the role's maximum, at most 43200). ferry asks for a new session 5 minutes before one expires. Default 3600.
+   */
+  duration_seconds?: number;
+  source?: AuthSource;
+  sts_endpoint?: EndpointUrl1;
+  /**
+   * The region of the STS endpoint. Default: the connection's region. Example: eu-west-1.
+   */
+  sts_region?: string;
+  /**
+   * Send the role's session credentials to the connection's custom `endpoint`. Only for endpoints that really are AWS (a VPC interface endpoint, FIPS, LocalStack) or a server you trust with them. Default false.
+   */
+  allow_custom_endpoint?: boolean;
+}
+/**
+ * The AWS default chain.
+ */
+export interface AuthDefault1 {
+  /**
+   * Use the AWS default credential chain.
+   */
+  kind: 'default';
+  /**
+   * Send these AWS credentials to the connection's custom `endpoint` too. Only for endpoints that really are AWS (a VPC interface endpoint, a FIPS endpoint, LocalStack); a third-party server would receive your AWS identity. Default false.
+   */
+  allow_custom_endpoint?: boolean;
+}
+/**
+ * Static keys by reference.
+ */
+export interface AuthStatic1 {
+  /**
+   * Use the access keys below.
+   */
+  kind: 'static';
+  /**
+   * The access key id (Vitally "Access Key ID"), as a reference. Example: "${env:VENDOR_ACCESS_KEY_ID}". Plans show at most its last 4 characters.
+   */
+  access_key_id: string;
+  /**
+   * The secret access key (Vitally "Access Key Secret"), as a reference. Example: "${file:/run/secrets/vendor_secret_key}".
+   */
+  secret_access_key: string;
+  /**
+   * A session token for temporary credentials, as a reference. Optional. Example: "${env:AWS_SESSION_TOKEN}".
+   */
+  session_token?: string;
 }
 /**
  * Network timeouts for every call on this connection, in milliseconds.
@@ -333,7 +393,7 @@ export interface WebhookTarget {
    * Send a JSON POST.
    */
   kind: 'webhook';
-  url: EndpointUrl1;
+  url: EndpointUrl2;
   /**
    * Extra HTTP headers. A value may be a literal ("application/json") or a reference; put tokens in references: {Authorization: "${env:WEBHOOK_TOKEN}"}. References are resolved only when sending and never shown in plans.
    */

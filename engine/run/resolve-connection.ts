@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Connection, SecretRef } from '../config/model.js';
+import type { Connection, SecretRef, StaticAuth } from '../config/model.js';
 import { parseSingleReference } from '../config/interpolate-references.js';
 import { FerryError } from '../errors/ferry-error.js';
-import type { S3ConnectionSettings } from '../io/s3/s3-connection.js';
+import type { S3Auth, S3ConnectionSettings, S3StaticAuth } from '../io/s3/s3-connection.js';
 
 export function resolveSecret(
   secret: SecretRef,
@@ -39,22 +39,63 @@ export function resolveSecret(
   return value;
 }
 
+type SecretContext = Parameters<typeof resolveSecret>[1];
+
+function resolveStaticAuth(auth: StaticAuth, ctx: (field: string) => SecretContext): S3StaticAuth {
+  return {
+    kind: 'static',
+    accessKeyId: resolveSecret(auth.accessKeyId, ctx('access_key_id')),
+    secretAccessKey: resolveSecret(auth.secretAccessKey, ctx('secret_access_key')),
+    ...(auth.sessionToken ? { sessionToken: resolveSecret(auth.sessionToken, ctx('session_token')) } : {}),
+  };
+}
+
+/** A role session name from a connection name: ferry-<name>, within STS's 64 characters and alphabet. */
+export function defaultRoleSessionName(connection: string): string {
+  return `ferry-${connection}`.replace(/[^A-Za-z0-9+=,.@_-]/g, '-').slice(0, 64);
+}
+
+function resolveAuth(
+  connection: Connection,
+  ctx: (field: string) => SecretContext,
+  sessionName: string | undefined,
+): S3Auth {
+  const auth = connection.auth;
+  switch (auth.kind) {
+    case 'default':
+      return auth;
+    case 'static':
+      return resolveStaticAuth(auth, ctx);
+    case 'assume_role':
+      return {
+        kind: 'assume_role',
+        roleArn: auth.roleArn,
+        ...(auth.externalId !== undefined ? { externalId: auth.externalId } : {}),
+        sessionName: auth.sessionName ?? sessionName ?? defaultRoleSessionName(connection.name),
+        durationSeconds: auth.durationSeconds,
+        source:
+          auth.source.kind === 'static'
+            ? resolveStaticAuth(auth.source, (field) => ctx(`source.${field}`))
+            : auth.source,
+        ...(auth.stsEndpoint !== undefined ? { stsEndpoint: auth.stsEndpoint } : {}),
+        ...(auth.stsRegion !== undefined ? { stsRegion: auth.stsRegion } : {}),
+        allowCustomEndpoint: auth.allowCustomEndpoint,
+      };
+  }
+}
+
 export function resolveConnection(
   connection: Connection,
-  context: { env: NodeJS.ProcessEnv; projectDir: string },
+  /** `sessionName`: the assumed-role session name when the connection sets none (ferry-<connection>). */
+  context: { env: NodeJS.ProcessEnv; projectDir: string; sessionName?: string },
 ): S3ConnectionSettings {
-  const ctx = (field: string) => ({ ...context, connection: connection.name, field });
-  const auth: S3ConnectionSettings['auth'] =
-    connection.auth.kind === 'static'
-      ? {
-          kind: 'static',
-          accessKeyId: resolveSecret(connection.auth.accessKeyId, ctx('access_key_id')),
-          secretAccessKey: resolveSecret(connection.auth.secretAccessKey, ctx('secret_access_key')),
-          ...(connection.auth.sessionToken
-            ? { sessionToken: resolveSecret(connection.auth.sessionToken, ctx('session_token')) }
-            : {}),
-        }
-      : connection.auth;
+  const ctx = (field: string) => ({
+    env: context.env,
+    projectDir: context.projectDir,
+    connection: connection.name,
+    field,
+  });
+  const auth = resolveAuth(connection, ctx, context.sessionName);
   return {
     name: connection.name,
     region: connection.region,

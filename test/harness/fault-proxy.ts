@@ -70,6 +70,8 @@ export interface ProxiedRequest {
   key: string | undefined;
   query: Record<string, string>;
   fault: Fault['kind'] | undefined;
+  /** The upstream's status, for requests forwarded without a fault (set when its headers arrive). */
+  status?: number;
 }
 
 export interface FaultProxy {
@@ -178,9 +180,10 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
     return upstreamReq;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, record?: ProxiedRequest): void => {
     const upstreamReq = forwardRequest(req, res);
     upstreamReq.on('response', (upstreamRes) => {
+      if (record && upstreamRes.statusCode !== undefined) record.status = upstreamRes.statusCode;
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.rawHeaders);
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
@@ -268,8 +271,9 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
       break;
     }
     const { authorization: _authorization, ...headers } = req.headers;
-    requests.push({ ...target, headers, fault: fault?.kind });
-    if (fault === undefined) forward(req, res);
+    const record: ProxiedRequest = { ...target, headers, fault: fault?.kind };
+    requests.push(record);
+    if (fault === undefined) forward(req, res, record);
     else applyFault(fault, req, res, requestId);
   });
   server.on('connection', (socket) => {

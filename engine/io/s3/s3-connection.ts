@@ -4,11 +4,44 @@
  * tested (and reused) without any config file.
  */
 
-/** How the connection authenticates. Secret values arrive already resolved from their references. */
-export type S3Auth =
-  | { kind: 'default' }
-  | { kind: 'static'; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
-  | { kind: 'assume_role'; roleArn: string; externalId?: string; sessionName?: string };
+/** Fixed keys (secret values arrive already resolved from their references). */
+export interface S3StaticAuth {
+  kind: 'static';
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/**
+ * The AWS SDK's default credential chain. `allowCustomEndpoint`: it may sign requests to a custom
+ * endpoint (the connection's, or for an assumed role's source the STS endpoint). Default false.
+ */
+export interface S3DefaultChainAuth {
+  kind: 'default';
+  allowCustomEndpoint?: boolean;
+}
+
+/** STS AssumeRole on top of `source` (default: the default chain); sessions are cached and refreshed. */
+export interface S3AssumeRoleAuth {
+  kind: 'assume_role';
+  roleArn: string;
+  /** Without it, the role must be in the source identity's account (checked with GetCallerIdentity). */
+  externalId?: string;
+  /** Default `ferry`. */
+  sessionName?: string;
+  /** Default 3600. */
+  durationSeconds?: number;
+  source?: S3DefaultChainAuth | S3StaticAuth;
+  /** A custom STS endpoint; default AWS's regional one. */
+  stsEndpoint?: string;
+  /** Default: the connection's region. */
+  stsRegion?: string;
+  /** The session credentials may be sent to the connection's custom endpoint. Default false. */
+  allowCustomEndpoint?: boolean;
+}
+
+/** How the connection authenticates. */
+export type S3Auth = S3DefaultChainAuth | S3StaticAuth | S3AssumeRoleAuth;
 
 export interface S3ConnectionSettings {
   /** Connection name from config; used in error messages, never a secret. */

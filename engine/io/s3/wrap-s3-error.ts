@@ -76,7 +76,7 @@ const MAX_CAUSE_DEPTH = 5;
  * errors, and the SDK's (non-deletable) `$response` holds the raw request, whose Authorization header
  * carries the access key id and a signature that can be replayed for minutes.
  */
-function sanitizeCause(error: unknown, depth = 0): Error {
+export function sanitizeCause(error: unknown, depth = 0): Error {
   if (!(error instanceof Error)) {
     return new Error(typeof error === 'string' ? error : `non-error value thrown (${typeof error})`);
   }

@@ -74,6 +74,20 @@ describe('createS3Client', () => {
     expect(error.code).toBe('S3_DEFAULT_CREDENTIALS_ON_CUSTOM_ENDPOINT');
   });
 
+  it('sends AWS credentials to a custom endpoint only when the connection allows it', () => {
+    const endpoint = 'https://bucket.vpce-0a1b.s3.eu-west-1.vpce.amazonaws.com';
+    createS3Client(settings({ endpoint, auth: { kind: 'default', allowCustomEndpoint: true } })).destroy();
+    const role = {
+      kind: 'assume_role',
+      roleArn: 'arn:aws:iam::111111111111:role/x',
+      externalId: 'e1',
+    } as const;
+    expect(creationError(settings({ endpoint, auth: role })).code).toBe(
+      'S3_DEFAULT_CREDENTIALS_ON_CUSTOM_ENDPOINT',
+    );
+    createS3Client(settings({ endpoint, auth: { ...role, allowCustomEndpoint: true } })).destroy();
+  });
+
   it('allows the default chain and assume_role against AWS itself', () => {
     createS3Client(settings({ auth: { kind: 'default' } })).destroy();
     createS3Client(
