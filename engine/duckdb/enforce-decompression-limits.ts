@@ -40,10 +40,9 @@ export interface EnforceDecompressionLimitsOptions extends DecompressionLimits {
 export interface DecompressionMeasurement {
   /**
    * `complete`: the whole file was decompressed within the limits. `not-compressed`: nothing to do.
-   * `unavailable`: this Node cannot decompress it (zstd before Node 22.15). `unreadable`: the stream
-   * failed (corrupt or truncated); the loader reports that with its own code.
+   * `unavailable`: this Node cannot decompress it (zstd before Node 22.15).
    */
-  outcome: 'complete' | 'not-compressed' | 'unavailable' | 'unreadable';
+  outcome: 'complete' | 'not-compressed' | 'unavailable';
   compressedBytes: number;
   decompressedBytes: number;
 }
@@ -82,7 +81,7 @@ function ratioTooHigh(
   const ratio = Math.floor(decompressed / compressed);
   return new FerryError(
     'SOURCE_COMPRESSION_RATIO_TOO_HIGH',
-    `${options.displayName} decompresses ${ratio} times its compressed size (${formatBytes(decompressed)} from ${formatBytes(compressed)} so far), over limits.max_compression_ratio (${options.maxCompressionRatio}): it looks like a decompression bomb.`,
+    `${options.displayName} decompresses at least ${ratio} times its compressed size (${formatBytes(decompressed)} from ${formatBytes(compressed)} so far), over limits.max_compression_ratio (${options.maxCompressionRatio}): it looks like a decompression bomb.`,
     {
       context: {
         ...options.context,
@@ -95,10 +94,23 @@ function ratioTooHigh(
   );
 }
 
+function unreadable(options: EnforceDecompressionLimitsOptions, decompressed: number, cause: unknown) {
+  return new FerryError(
+    'SOURCE_DECOMPRESSION_FAILED',
+    `${options.displayName} is not a valid ${options.compression} stream: decompressing it failed after ${formatBytes(decompressed)} (corrupt, truncated, or followed by other bytes).`,
+    {
+      context: { ...options.context, compression: options.compression, decompressedBytes: decompressed },
+      cause,
+      hint: 'Ask the vendor to send the file again; check that nothing between them and the bucket alters it.',
+    },
+  );
+}
+
 /**
  * Decompresses `path` without keeping the output, and throws `SOURCE_DECOMPRESSED_TOO_LARGE` or
- * `SOURCE_COMPRESSION_RATIO_TOO_HIGH` as soon as the output passes a limit. A stream that cannot be
- * read is not this check's business: it reports `unreadable` and leaves the error to the loader.
+ * `SOURCE_COMPRESSION_RATIO_TOO_HIGH` as soon as the output passes a limit. A stream Node cannot read
+ * throws `SOURCE_DECOMPRESSION_FAILED`: it must not be left to DuckDB, which ignores gzip CRCs, so a
+ * small member with a bad CRC in front of a bomb would otherwise end the count and let the bomb through.
  */
 export async function enforceDecompressionLimits(
   path: string,
@@ -135,7 +147,7 @@ export async function enforceDecompressionLimits(
     }
   } catch (error) {
     if (error instanceof FerryError) throw error;
-    return { ...measurement, outcome: 'unreadable' };
+    throw unreadable(options, measurement.decompressedBytes, error);
   } finally {
     output.destroy();
   }

@@ -84,10 +84,22 @@ describe('enforceDecompressionLimits', () => {
     expect(measured.decompressedBytes / measured.compressedBytes).toBeLessThan(10);
   });
 
-  it('leaves a corrupt stream to the loader', async () => {
+  it('fails a truncated stream, naming the object', async () => {
     const body = gzipSync(realisticCsv(1000));
     const file = await t.write('in-0001', body.subarray(0, body.length - 100));
-    expect((await enforceDecompressionLimits(file, options())).outcome).toBe('unreadable');
+    const error = await ferryErrorOf(() => enforceDecompressionLimits(file, options()));
+    expect(error.code).toBe('SOURCE_DECOMPRESSION_FAILED');
+    expect(error.context).toMatchObject(where);
+    expect(error.message).toContain('s3://b/in/bomb.csv.gz');
+  });
+
+  it('fails a bomb behind a member with a bad CRC (DuckDB ignores gzip CRCs and would read it all)', async () => {
+    const head = gzipSync('id,name,email,plan\n');
+    head[head.length - 6] = (head[head.length - 6] ?? 0) ^ 0xff; // the CRC-32 of the first member
+    const bomb = createGzipBomb('csv', 64 * 2 ** 20).body;
+    const file = await t.write('in-0001', Buffer.concat([head, bomb]));
+    const error = await ferryErrorOf(() => enforceDecompressionLimits(file, options()));
+    expect(error.code).toBe('SOURCE_DECOMPRESSION_FAILED');
   });
 
   it('does nothing for an uncompressed file', async () => {
