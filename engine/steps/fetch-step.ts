@@ -6,6 +6,7 @@
  * reads it (docs/limits.md).
  */
 import { join } from 'node:path';
+import { formatByteSize } from '../config/parse-byte-size.js';
 import { detectCompression } from '../duckdb/detect-compression.js';
 import { enforceDecompressionLimits } from '../duckdb/enforce-decompression-limits.js';
 import { FerryError } from '../errors/ferry-error.js';
@@ -26,7 +27,7 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
     if (fetchedBytes + object.size > limits.tempDiskBytes) {
       throw new FerryError(
         'RUN_TEMP_DISK_EXCEEDED',
-        `Fetching ${displayName} (${object.size} bytes) would take the run's files past limits.temp_disk_bytes (${limits.tempDiskBytes} bytes); ${fetchedBytes} bytes are already fetched.`,
+        `Fetching ${displayName} (${formatByteSize(object.size)}) would take the run's files past limits.temp_disk_bytes (${formatByteSize(limits.tempDiskBytes)}); ${formatByteSize(fetchedBytes)} are fetched already.`,
         {
           context: { ...where, limit: 'temp_disk_bytes', maxBytes: limits.tempDiskBytes },
           hint: 'Raise limits.temp_disk_bytes in ferry.yaml, or lower source.max_files so a run fetches fewer files.',
