@@ -51,6 +51,15 @@ const PATTERNS: Record<string, PatternDescription> = {
   '^[1-9][0-9]*(m|h|d)$': {
     words: 'a whole number followed by m (minutes), h (hours) or d (days), such as 30m, 6h or 7d',
   },
+  '^[1-9][0-9]*(s|m|h)$': {
+    words: 'a whole number followed by s (seconds), m (minutes) or h (hours), such as 90s, 30m or 2h',
+    fix: (v) => matches('^[1-9][0-9]*(s|m|h)$')(v.trim().replace(/\s+/g, '').toLowerCase(), v),
+  },
+  '^[1-9][0-9]*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$': {
+    words:
+      'a whole number followed by a unit B, KB, MB, GB, TB, KiB, MiB, GiB or TiB, such as 500MB or 10GiB',
+    fix: (v) => matches('^[1-9][0-9]*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$')(v.replace(/\s+/g, ''), v),
+  },
   [IDENTIFIER]: {
     words: 'letters, digits and "_", not starting with a digit, such as account_id',
     fix: (v) =>

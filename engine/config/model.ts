@@ -110,6 +110,19 @@ export interface Project {
     csvPolicy: { emptyFile?: 'skip' | 'fail'; maxRejects?: number | string };
   };
   pipelineGlobs: string[];
+  limits: Limits;
+}
+
+/** ferry.yaml `limits`: what one pipeline run may consume (docs/limits.md). */
+export interface Limits {
+  /** Largest size of a gzip/zstd source file once decompressed. */
+  maxDecompressedBytes: number;
+  /** Largest decompressed ÷ compressed ratio of a source file (checked past a floor of output). */
+  maxCompressionRatio: number;
+  /** Disk a run may use in its temp dir: the fetched files together, and DuckDB's spill files. */
+  tempDiskBytes: number;
+  /** Longest one DuckDB query may run before it is interrupted. */
+  queryTimeoutMs: number;
 }
 
 export type MaxRejects = { kind: 'count'; value: number } | { kind: 'percent'; value: number };

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { joinPointer } from './locate-pointer.js';
+import { normalizeLimits } from './normalize-limits.js';
 import type {
   Connection,
   ConnectionAuth,
@@ -153,5 +154,6 @@ export function normalizeProject(value: unknown, context: { file: string; direct
       },
     },
     pipelineGlobs: spec.pipelines ? [...spec.pipelines] : DEFAULT_PIPELINE_GLOBS,
+    limits: normalizeLimits(spec.limits),
   };
 }

@@ -106,6 +106,14 @@ export type Name1 = string;
  * A notification target name.
  */
 export type Name2 = string;
+/**
+ * Largest size a gzip or zstd source file may have once decompressed. ferry counts the bytes while it decompresses the fetched file, before DuckDB reads it, and stops at the limit (SOURCE_DECOMPRESSED_TOO_LARGE). Default 10GiB.
+ */
+export type ByteSize = number | string;
+/**
+ * Disk one pipeline run may use in its temp directory: the fetched source files together, and DuckDB's spill files (DuckDB's max_temp_directory_size) each stay under it (RUN_TEMP_DISK_EXCEEDED). Default 20GiB.
+ */
+export type ByteSize1 = number | string;
 
 /**
  * The shared settings of a ferry project: connections to S3, where state lives, the datasets ferry maintains, segments, notification targets, defaults, and where the pipeline files are.
@@ -141,6 +149,7 @@ export interface ProjectSpec {
     [k: string]: NotificationTarget | undefined;
   };
   defaults?: Defaults;
+  limits?: Limits;
   /**
    * Where the pipeline files are: globs relative to ferry.yaml. Default ["pipelines/*.yaml"]. Example: ["pipelines/*.yaml", "teams/* /pipelines/*.yaml"].
    *
@@ -482,4 +491,19 @@ export interface NotifyRoutes {
    * Targets told when a `pick: sequence` source is overdue (no next file after expect_every + grace). Default: the on_failure targets.
    */
   on_stale?: Name2[];
+}
+/**
+ * Bounds on what one run may consume, so a hostile or broken source file (a decompression bomb, a file that makes DuckDB spill without end) fails with a clear error instead of filling the disk or running for hours. Every limit has a safe default; raise the one an error names. Example: {max_decompressed_bytes: 20GiB, query_timeout: 2h}.
+ */
+export interface Limits {
+  max_decompressed_bytes?: ByteSize;
+  /**
+   * Largest ratio of decompressed to compressed bytes a source file may have, checked while decompressing once 16 MiB have come out (SOURCE_COMPRESSION_RATIO_TOO_HIGH). Real CSV and NDJSON compress 3 to 30 times; decompression bombs several hundred to thousands of times. Default 100.
+   */
+  max_compression_ratio?: number;
+  temp_disk_bytes?: ByteSize1;
+  /**
+   * Longest one DuckDB query may run before ferry interrupts it (QUERY_TIMEOUT): a whole number followed by s, m or h. Each step runs a few queries per source file. Default 30m.
+   */
+  query_timeout?: string;
 }

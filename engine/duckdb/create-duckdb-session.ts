@@ -6,12 +6,18 @@
  *
  * The node API runs every statement of a string; `run` and `all` refuse more than one, and every
  * prepared statement and connection is released in `finally`.
+ *
+ * Limits (docs/limits.md): DuckDB's spill files stay under `tempDiskBytes` (its own
+ * `max_temp_directory_size`, set before the lock) and a statement that runs longer than
+ * `queryTimeoutMs` is interrupted; both fail with a code that names the limit to raise and, when the
+ * statement reads a file named with `nameFile`, the object it came from.
  */
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type JS } from '@duckdb/node-api';
 import { FerryError } from '../errors/ferry-error.js';
+import { duckDbLimitError, type StatementLimits } from './duckdb-limit-error.js';
 import { quoteLiteral, quoteStringList } from './sql.js';
 import { wrapDuckDbError } from './wrap-duckdb-error.js';
 
@@ -27,6 +33,11 @@ export interface DuckDbSession {
   run(sql: string): Promise<void>;
   /** Runs exactly one statement and returns its rows as objects. */
   all(sql: string): Promise<DuckDbRow[]>;
+  /**
+   * Names a local file for people (`s3://bucket/key`): a statement over the temp-disk budget or the
+   * time limit that reads it (or a sibling ferry made from it) names that object in its error.
+   */
+  nameFile(path: string, name: string): void;
   /** Releases the connection and the database. Safe to call more than once. */
   close(): void;
 }
@@ -38,9 +49,17 @@ export interface CreateDuckDbSessionOptions {
   memoryLimit?: string;
   /** DuckDB `threads`; DuckDB's default (all cores) when absent. */
   threads?: number;
+  /** Most bytes DuckDB may spill to the temp dir (`limits.temp_disk_bytes`). Default 20 GiB. */
+  tempDiskBytes?: number;
+  /** Longest one statement may run before it is interrupted (`limits.query_timeout`). Default 30 min. */
+  queryTimeoutMs?: number;
+  /** The pipeline the session runs for, named in limit errors. */
+  pipeline?: string;
 }
 
 const DEFAULT_MEMORY_LIMIT = '1GB';
+/** Mirror DEFAULT_LIMITS in config/normalize-limits.ts (a unit test keeps them in step). */
+export const DEFAULT_SESSION_LIMITS = { tempDiskBytes: 20 * 2 ** 30, queryTimeoutMs: 30 * 60_000 } as const;
 /** Spill files go here, inside the temp dir, so `allowed_directories` covers them. */
 const SPILL_DIR_NAME = 'duckdb-spill';
 
@@ -48,11 +67,18 @@ const SPILL_DIR_NAME = 'duckdb-spill';
  * The sandbox, in order. `temp_directory` must be set before `enable_external_access=false` (DuckDB
  * refuses to change it afterwards), and `lock_configuration` comes last.
  */
-function sandboxStatements(tempDir: string, memoryLimit: string, threads: number | undefined): string[] {
+function sandboxStatements(
+  tempDir: string,
+  memoryLimit: string,
+  threads: number | undefined,
+  tempDiskBytes: number,
+): string[] {
   return [
     'SET autoinstall_known_extensions = false',
     'SET autoload_known_extensions = false',
     `SET temp_directory = ${quoteLiteral(path.join(tempDir, SPILL_DIR_NAME))}`,
+    // DuckDB's default is 90% of the free disk: a decompression bomb spilled 31.7 GB before failing.
+    `SET max_temp_directory_size = ${quoteLiteral(`${tempDiskBytes}B`)}`,
     `SET memory_limit = ${quoteLiteral(memoryLimit)}`,
     ...(threads === undefined ? [] : [`SET threads = ${threads}`]),
     // load-csv relies on CREATE TABLE AS keeping file order (the header record is rowid 0).
@@ -86,6 +112,15 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
     throw new FerryError('DUCKDB_ERROR', `DuckDB threads must be a positive integer, got ${threads}.`);
   }
+  const limits: StatementLimits = {
+    tempDiskBytes: options.tempDiskBytes ?? DEFAULT_SESSION_LIMITS.tempDiskBytes,
+    queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_SESSION_LIMITS.queryTimeoutMs,
+  };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new FerryError('DUCKDB_ERROR', `DuckDB ${name} must be a positive integer, got ${value}.`);
+    }
+  }
   await assertDirectory(tempDir);
 
   let instance: DuckDBInstance;
@@ -113,14 +148,23 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
     }
   };
 
+  const fileNames = new Map<string, string>();
+  const guard: StatementGuard = {
+    limits,
+    pipeline: options.pipeline,
+    objectOf: (sql) => objectNameIn(sql, fileNames),
+  };
   const session: DuckDbSession = {
     connection,
     tempDir,
     async run(sql) {
-      await runOne(connection, sql, false);
+      await runOne(connection, sql, false, guard);
     },
     async all(sql) {
-      return runOne(connection, sql, true);
+      return runOne(connection, sql, true, guard);
+    },
+    nameFile(file, name) {
+      fileNames.set(path.resolve(file), name);
     },
     close,
   };
@@ -130,6 +174,7 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
       tempDir,
       options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
       threads,
+      limits.tempDiskBytes,
     )) {
       await session.run(statement);
     }
@@ -140,8 +185,39 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
   return session;
 }
 
-async function runOne(connection: DuckDBConnection, sql: string, read: boolean): Promise<DuckDbRow[]> {
+interface StatementGuard {
+  limits: StatementLimits;
+  pipeline: string | undefined;
+  objectOf: (sql: string) => string | undefined;
+}
+
+/**
+ * The object a statement reads: a named file's path as an SQL literal, or a sibling ferry derived
+ * from it (`<dir>/.<name>.<token>…`, e.g. the checked NDJSON lines).
+ */
+function objectNameIn(sql: string, fileNames: ReadonlyMap<string, string>): string | undefined {
+  for (const [file, name] of fileNames) {
+    const sibling = path.join(path.dirname(file), `.${path.basename(file)}.`);
+    if (sql.includes(`${file}'`) || sql.includes(sibling)) return name;
+  }
+  return undefined;
+}
+
+async function runOne(
+  connection: DuckDBConnection,
+  sql: string,
+  read: boolean,
+  guard: StatementGuard,
+): Promise<DuckDbRow[]> {
   let prepared;
+  // interrupt() stops whatever the connection runs; the timer is cleared before the next statement
+  // can start (both run on this event loop), and an interrupt that finds nothing running is a no-op.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    connection.interrupt();
+  }, guard.limits.queryTimeoutMs);
+  timer.unref();
   try {
     const extracted = await connection.extractStatements(sql);
     if (extracted.count !== 1) {
@@ -159,8 +235,17 @@ async function runOne(connection: DuckDBConnection, sql: string, read: boolean):
     const reader = await prepared.runAndReadAll();
     return reader.getRowObjectsJS();
   } catch (error) {
-    throw wrapDuckDbError(error, sql);
+    const limitError = duckDbLimitError({
+      error,
+      sql,
+      timedOut,
+      limits: guard.limits,
+      objectName: guard.objectOf(sql),
+      pipeline: guard.pipeline,
+    });
+    throw limitError ?? wrapDuckDbError(error, sql);
   } finally {
+    clearTimeout(timer);
     prepared?.destroySync();
   }
 }

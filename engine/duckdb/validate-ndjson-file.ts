@@ -52,9 +52,9 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const WRITE_BATCH_BYTES = 1 << 20;
 
-type ZstdFactory = () => Transform;
+export type ZstdFactory = () => Transform;
 
-function zstdFactory(): ZstdFactory | undefined {
+export function zstdFactory(): ZstdFactory | undefined {
   // Node >= 22.15 has zstd; ferry also runs on Node 20, whose typings do not know the function.
   const candidate = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
   return typeof candidate === 'function' ? candidate : undefined;

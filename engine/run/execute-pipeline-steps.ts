@@ -31,6 +31,9 @@ export async function executePipelineSteps(
   const session = await createDuckDbSession({
     tempDir: temp.path,
     ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
+    tempDiskBytes: project.limits.tempDiskBytes,
+    queryTimeoutMs: project.limits.queryTimeoutMs,
+    pipeline: pipeline.name,
   });
   const context: StepContext = {
     mode,

@@ -3,12 +3,12 @@
  * here), one state store, every selected pipeline in dependency order (dataset writers before their
  * readers). A failing pipeline is reported and does not stop the others; its state stays as it was.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pipeline, Project } from '../config/model.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { createS3Client } from '../io/s3/create-s3-client.js';
+import { createRunTempDir, removeStaleRunTempDirs } from '../io/temp-dir.js';
 import { assemblePipelinePlan, emptySelection } from '../plan/assemble-pipeline-plan.js';
 import { orderPipelines } from '../plan/order-pipelines.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PipelinePlan } from '../plan/plan-model.js';
@@ -104,10 +104,16 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
   const results: PipelinePlan[] = [];
   // plan: a dataset version one pipeline would create is what later pipelines read, as in apply.
   const overlays = new Map<string, DatasetOverlay>();
-  const overlayDir =
+  // Temp dirs of runs that died (killed, out of memory) go first; this plan's own dir is marked too.
+  await removeStaleRunTempDirs(options.tempRoot ? { root: options.tempRoot } : {});
+  const overlayTemp =
     options.mode === 'plan'
-      ? await mkdtemp(join(options.tempRoot ?? tmpdir(), 'ferry-plan-datasets-'))
+      ? await createRunTempDir({
+          ...(options.tempRoot ? { root: options.tempRoot } : {}),
+          runId: 'plan-datasets',
+        })
       : undefined;
+  const overlayDir = overlayTemp?.path;
   const keepPlannedVersion = async (v: { dataset: string; path: string; version: number; rows: number }) => {
     if (!overlayDir) return;
     const file = join(overlayDir, `${v.dataset}-v${v.version}.parquet`);
@@ -149,7 +155,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
     }
   } finally {
     access.destroy();
-    if (overlayDir) await rm(overlayDir, { recursive: true, force: true });
+    await overlayTemp?.cleanup();
   }
   return {
     formatVersion: PLAN_FORMAT_VERSION,

@@ -1,5 +1,4 @@
 import { randomBytes, createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { downloadObject, type DownloadObjectOptions } from '../../../engine/io/s
 import { listObjects } from '../../../engine/io/s3/list-objects.js';
 import type { S3ConnectionSettings } from '../../../engine/io/s3/s3-connection.js';
 import { createRunTempDir, type RunTempDir } from '../../../engine/io/temp-dir.js';
+import { filesIn } from '../../harness/files-in.js';
 import { startFaultProxy, type FaultProxy, type FaultRuleSpec } from '../../harness/fault-proxy.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { createTestConnection } from '../../harness/test-connection.js';
@@ -144,7 +144,7 @@ describe('retried faults', () => {
     expect(result).toMatchObject({ path: destPath, size: OBJECT_BYTES, sha256: sha256(f.content) });
     expect(rule.hits).toBe(1);
     expect(proxy.count({ method: 'GET', bucket: f.bucket, key: f.key })).toBe(2);
-    expect(await readdir(temp.path)).toEqual(['object.bin']);
+    expect(await filesIn(temp.path)).toEqual(['object.bin']);
   });
 });
 
@@ -167,7 +167,7 @@ describe('faults that end the call', () => {
     expect(error.context.requestId).toMatch(/^FERRYPROXY\d+$/);
     expect(error.message).toContain(`GetObject s3://${f.bucket}/${f.key}`);
     expect(proxy.count({ method: 'GET', bucket: f.bucket, key: f.key })).toBe(3);
-    expect(await readdir(temp.path)).toEqual([]); // no .part left behind
+    expect(await filesIn(temp.path)).toEqual([]); // no .part left behind
   });
 
   const notRetried = [
@@ -255,7 +255,7 @@ describe('faults that end the call', () => {
     expect(error.context).toMatchObject({ attempts: 3, bytesReceived: 1_000, bytesExpected: OBJECT_BYTES });
     expect(error.message).toContain(`s3://${f.bucket}/${f.key}`);
     expect(proxy.count({ method: 'GET', bucket: f.bucket, key: f.key })).toBe(3);
-    expect(await readdir(temp.path)).toEqual([]);
+    expect(await filesIn(temp.path)).toEqual([]);
   });
 
   it('a size different from the listing is S3_OBJECT_CHANGED, not retried', async () => {

@@ -1,8 +1,15 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRunTempDir } from '../../../engine/io/temp-dir.js';
+import {
+  createRunTempDir,
+  removeStaleRunTempDirs,
+  RUN_TEMP_DIR_MARKER,
+  type RunTempDirMarker,
+} from '../../../engine/io/temp-dir.js';
+import { startTempDirHolder } from '../../harness/temp-dir-holder.js';
 
 let root: string;
 
@@ -34,5 +41,70 @@ describe('createRunTempDir', () => {
     expect(dirname(dir.path)).toBe(root);
     expect(basename(dir.path)).toMatch(/^ferry-\.\._\.\._etc_passwd-/);
     await dir.cleanup();
+  });
+});
+
+describe('removeStaleRunTempDirs', () => {
+  it('removes the dirs of runs whose process is gone and keeps every other', async () => {
+    const sweepRoot = await mkdtemp(join(root, 'sweep-'));
+    // In this order: each process sweeps the root before its first run temp dir.
+    const own = await createRunTempDir({ root: sweepRoot, runId: 'own' });
+    const live = await startTempDirHolder(sweepRoot, 'hold');
+    const dead = await startTempDirHolder(sweepRoot, 'exit');
+    try {
+      const marked = async (name: string, marker: Partial<RunTempDirMarker>): Promise<string> => {
+        const dir = join(sweepRoot, name);
+        await mkdir(dir);
+        const base = { pid: process.pid, host: hostname(), processStartedAt: 'x', runId: name };
+        await writeFile(join(dir, RUN_TEMP_DIR_MARKER), JSON.stringify({ ...base, ...marker }));
+        return dir;
+      };
+      const ownMarker = JSON.parse(
+        await readFile(join(own.path, RUN_TEMP_DIR_MARKER), 'utf8'),
+      ) as RunTempDirMarker;
+      // This pid, but an earlier process (a restarted container's pid 1): dead.
+      const earlierSelf = await marked('ferry-earlier-self-aaaaaa', {
+        processStartedAt: '2001-01-01T00:00:00.000Z',
+      });
+      // The dead child's pid on another host sharing this temp dir: cannot tell, kept.
+      const otherHost = await marked('ferry-other-host-aaaaaa', { pid: dead.pid, host: `not-${hostname()}` });
+      // No marker: an old run of a ferry before markers (a day old) goes; a young one and a dir that
+      // is not a run's stay.
+      const unmarkedOld = join(sweepRoot, 'ferry-20240101T000000Z-0123abcd-AbC123');
+      const unmarkedYoung = join(sweepRoot, 'ferry-20240102T000000Z-0123abcd-AbC123');
+      const notARun = join(sweepRoot, 'ferry-engine-AbC123');
+      for (const dir of [unmarkedOld, unmarkedYoung, notARun]) await mkdir(dir);
+      const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
+      await utimes(unmarkedOld, twoDaysAgo, twoDaysAgo);
+      await utimes(notARun, twoDaysAgo, twoDaysAgo);
+
+      const removed = await removeStaleRunTempDirs({ root: sweepRoot });
+
+      expect(removed.sort()).toEqual([dead.path, earlierSelf, unmarkedOld].sort());
+      for (const dir of [dead.path, earlierSelf, unmarkedOld]) expect(existsSync(dir), dir).toBe(false);
+      for (const dir of [live.path, own.path, otherHost, unmarkedYoung, notARun]) {
+        expect(existsSync(dir), dir).toBe(true);
+      }
+      expect(ownMarker).toMatchObject({ pid: process.pid, host: hostname(), runId: 'own' });
+    } finally {
+      await live.release();
+      await rm(sweepRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('runs once, before the first run temp dir a process makes under a root', async () => {
+    const sweepRoot = await mkdtemp(join(root, 'first-run-'));
+    const live = await startTempDirHolder(sweepRoot, 'hold');
+    const dead = await startTempDirHolder(sweepRoot, 'exit');
+    try {
+      expect(existsSync(dead.path)).toBe(true);
+      const first = await createRunTempDir({ root: sweepRoot, runId: 'first' });
+      expect(existsSync(dead.path)).toBe(false);
+      expect(existsSync(live.path)).toBe(true);
+      await first.cleanup();
+    } finally {
+      await live.release();
+      await rm(sweepRoot, { recursive: true, force: true });
+    }
   });
 });

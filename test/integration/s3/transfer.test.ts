@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -9,6 +9,7 @@ import { createS3Client } from '../../../engine/io/s3/create-s3-client.js';
 import { downloadObject } from '../../../engine/io/s3/download-object.js';
 import { uploadFile } from '../../../engine/io/s3/upload-file.js';
 import { createRunTempDir, type RunTempDir } from '../../../engine/io/temp-dir.js';
+import { filesIn } from '../../harness/files-in.js';
 import { startFaultProxy, type FaultProxy } from '../../harness/fault-proxy.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { createTestConnection } from '../../harness/test-connection.js';
@@ -118,7 +119,7 @@ describe('uploadFile and downloadObject', () => {
     expect(downloaded).toMatchObject({ path: destPath, size: content.length, sha256: sha256(content) });
     expect(downloaded.etag).toBe(uploaded.etag);
     expect(sha256(await readFile(destPath))).toBe(sha256(content));
-    expect((await readdir(temp.path)).sort()).toEqual(['big.bin', 'download.bin']); // no .part left behind
+    expect((await filesIn(temp.path)).sort()).toEqual(['big.bin', 'download.bin']); // no .part left behind
   });
 
   it('stores an 8000-byte file as exactly 8000 bytes (no aws-chunked framing), with Content-MD5', async () => {

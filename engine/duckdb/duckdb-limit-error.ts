@@ -1,0 +1,75 @@
+/**
+ * The two DuckDB failures that are ferry's limits, not bugs: a statement interrupted because it ran
+ * past `limits.query_timeout`, and a spill refused at `limits.temp_disk_bytes` (DuckDB reports it as an
+ * out-of-memory error that names no file). Each becomes a coded error that names the limit to raise
+ * and, when the statement reads a source file, the object it was fetched from.
+ */
+
+import { FerryError, type FerryErrorContext } from '../errors/ferry-error.js';
+import { duckDbMessageOf, statementKindOf } from './wrap-duckdb-error.js';
+
+export interface StatementLimits {
+  tempDiskBytes: number;
+  queryTimeoutMs: number;
+}
+
+export interface LimitErrorInput {
+  error: unknown;
+  sql: string;
+  /** True when ferry interrupted the statement because it ran past the time limit. */
+  timedOut: boolean;
+  limits: StatementLimits;
+  /** The object the statement reads, when known (`s3://bucket/key`). */
+  objectName: string | undefined;
+  pipeline: string | undefined;
+}
+
+function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`;
+}
+
+function formatGiB(bytes: number): string {
+  return bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** The limit error for a failed statement, or undefined when the failure is not one of the limits. */
+export function duckDbLimitError(input: LimitErrorInput): FerryError | undefined {
+  const { limits, objectName, pipeline } = input;
+  const statement = statementKindOf(input.sql);
+  const where = [
+    pipeline === undefined ? undefined : `pipeline ${pipeline}`,
+    objectName === undefined ? undefined : `reading ${objectName}`,
+  ].filter((part) => part !== undefined);
+  const about = where.length === 0 ? '' : ` (${where.join(', ')})`;
+  const context: FerryErrorContext = {
+    operation: 'duckdb',
+    statement,
+    ...(pipeline === undefined ? {} : { pipeline }),
+    ...(objectName === undefined ? {} : { file: objectName }),
+  };
+  if (input.timedOut) {
+    return new FerryError(
+      'QUERY_TIMEOUT',
+      `A DuckDB ${statement} query${about} ran longer than limits.query_timeout (${formatMs(limits.queryTimeoutMs)}) and was stopped.`,
+      {
+        context: { ...context, limit: 'query_timeout', timeoutMs: limits.queryTimeoutMs },
+        cause: input.error,
+        hint: 'If the data is genuinely that large, raise limits.query_timeout in ferry.yaml; otherwise check the source file and the mapping.',
+      },
+    );
+  }
+  if (duckDbMessageOf(input.error).includes('max_temp_directory_size')) {
+    return new FerryError(
+      'RUN_TEMP_DISK_EXCEEDED',
+      `A DuckDB ${statement} query${about} needed more temp disk than limits.temp_disk_bytes (${formatGiB(limits.tempDiskBytes)}) to spill what did not fit in memory.`,
+      {
+        context: { ...context, limit: 'temp_disk_bytes', maxBytes: limits.tempDiskBytes },
+        cause: input.error,
+        hint: 'If the source is genuinely that large, raise limits.temp_disk_bytes in ferry.yaml (and make sure the disk has the room).',
+      },
+    );
+  }
+  return undefined;
+}
