@@ -13,6 +13,7 @@ import type {
   Segment,
   StateBackend,
 } from './model.js';
+import { DEFAULT_ENV_PATTERNS } from './reference-policy.js';
 import type { Auth, CsvDialect as CsvDialectSpec, ProjectSpec } from './project-spec.gen.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
@@ -140,5 +141,9 @@ export function normalizeProject(value: unknown, context: { file: string; direct
       },
     },
     pipelineGlobs: spec.pipelines ? [...spec.pipelines] : DEFAULT_PIPELINE_GLOBS,
+    references: {
+      env: [...(spec.references?.env ?? DEFAULT_ENV_PATTERNS)],
+      files: [...(spec.references?.files ?? [])],
+    },
   };
 }
