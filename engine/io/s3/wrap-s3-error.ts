@@ -2,10 +2,13 @@
  * The boundary between the AWS SDK (and Node's network errors) and ferry: every S3 failure becomes a
  * FerryError with a stable, public code, the AWS error name, HTTP status and request id, and a message
  * that names the operation and the resource and says what to do next. Credentials never appear: the
- * cause is a copy of the original error without the fields that can carry them (see sanitizeCause).
+ * cause is a copy of the original error without the fields that can carry them (see sanitizeCause),
+ * and every text that came from the server (its message, error code, name) is passed through
+ * redactSecrets, since a server can echo the access key id or session token it was sent.
  */
 
 import { FerryError, type FerryErrorContext } from '../../errors/ferry-error.js';
+import { redactSecrets } from '../../errors/redact-secrets.js';
 import { failedCommandOf } from './tag-failed-command.js';
 
 /**
@@ -80,9 +83,9 @@ function sanitizeCause(error: unknown, depth = 0): Error {
   if (!(error instanceof Error)) {
     return new Error(typeof error === 'string' ? error : `non-error value thrown (${typeof error})`);
   }
-  const clean = new Error(error.message);
+  const clean = new Error(redactSecrets(error.message));
   clean.name = error.name;
-  if (error.stack !== undefined) clean.stack = error.stack;
+  if (error.stack !== undefined) clean.stack = redactSecrets(error.stack);
   const source = error as unknown as Record<string, unknown>;
   const target = clean as unknown as Record<string, unknown>;
   for (const field of SAFE_CAUSE_FIELDS) {
@@ -273,6 +276,16 @@ export function formatS3Uri(bucket: string, key?: string): string {
   return `s3://${bucket}/${key ?? ''}`;
 }
 
+/** Error names and codes come from the server's answer too: they are redacted like the message. */
+function redactContext(context: FerryErrorContext): FerryErrorContext {
+  return Object.fromEntries(
+    Object.entries(context).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? redactSecrets(value) : value,
+    ]),
+  );
+}
+
 /**
  * Converts any error thrown by an S3 call into a FerryError. A FerryError is returned unchanged.
  * The cause is a sanitized copy of the original error (see sanitizeCause).
@@ -294,8 +307,8 @@ export function wrapS3Error(error: unknown, given: S3ErrorTarget): FerryError {
   if (facts.attempts !== undefined) context.attempts = facts.attempts;
   if (facts.code !== undefined) context.errorCode = facts.code;
   const message = `${target.operation} ${formatS3Uri(target.bucket, target.key)} ${classified.what}. ${classified.next}`;
-  return new FerryError(classified.code, message, {
-    context,
+  return new FerryError(classified.code, redactSecrets(message), {
+    context: redactContext(context),
     cause: sanitizeCause(error),
     retryable: classified.retryable,
     ...(classified.hint === undefined ? {} : { hint: classified.hint }),
