@@ -151,6 +151,22 @@ function truncate(text: string, maxChars: number): string {
   return text.length <= maxChars ? text : `${text.slice(0, maxChars)}…`;
 }
 
+function network(facts: ErrorFacts, connection: string): Classified {
+  const { code } = facts;
+  const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+  return {
+    code: 'S3_NETWORK',
+    retryable: code !== 'ENOTFOUND',
+    what: `failed on the network (${code ?? 'connection aborted'})${attemptsSuffix(facts)}`,
+    next: refused
+      ? `Check the endpoint of ${connection}: its host name, port and that the service is running.`
+      : `The connection to the endpoint of ${connection} was cut.`,
+    hint: refused
+      ? 'Check that the endpoint URL is right and that the server is reachable from this machine.'
+      : 'Something between ferry and the endpoint (a proxy, firewall, NAT gateway or load balancer) or the server itself is closing connections; check it. Longer timeouts do not help here.',
+  };
+}
+
 interface Classified {
   code: string;
   retryable: boolean;
@@ -238,6 +254,10 @@ function classify(facts: ErrorFacts, target: S3ErrorTarget): Classified {
       hint: `Set \`checksum: when_required\` on ${connection}.`,
     };
   }
+  // Before timeouts: the SDK names a reset socket (ECONNRESET, EPIPE) "TimeoutError" so that it retries.
+  if ((code !== undefined && NETWORK_CODES.has(code)) || facts.serverMessage === 'aborted') {
+    return network(facts, connection);
+  }
   if ((name !== undefined && TIMEOUT_NAMES.has(name)) || code === 'ETIMEDOUT') {
     return {
       code: 'S3_TIMEOUT',
@@ -252,14 +272,6 @@ function classify(facts: ErrorFacts, target: S3ErrorTarget): Classified {
       retryable: true,
       what: `failed with a server error (${statusText})${attemptsSuffix(facts)}`,
       next: 'Retry later; if it persists, check the health of the endpoint.',
-    };
-  }
-  if ((code !== undefined && NETWORK_CODES.has(code)) || facts.serverMessage === 'aborted') {
-    return {
-      code: 'S3_NETWORK',
-      retryable: code !== 'ENOTFOUND',
-      what: `failed on the network (${code ?? 'connection aborted'})${attemptsSuffix(facts)}`,
-      next: `Check the network path to the endpoint of ${connection}.`,
     };
   }
   const detail = facts.serverMessage === undefined ? '' : `: ${truncate(facts.serverMessage, 200)}`;
