@@ -9,7 +9,7 @@
  * hang a `validate`.
  */
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import type { Reference, ReferenceResolver } from '../config/interpolate-references.js';
 import {
   refuseEnvReference,
@@ -38,17 +38,23 @@ function segmentsInside(dir: string, path: string): string[] | undefined {
 
 const hidden = (segments: readonly string[]) => segments.some((s) => s.startsWith('.'));
 
-/** Reads a regular file of bounded size as UTF-8 without its final newline; undefined otherwise. */
+/**
+ * Reads a regular file of at most MAX_REFERENCE_FILE_BYTES as UTF-8 without its final newline;
+ * undefined otherwise. Reads until the end rather than trusting the size (/proc files report 0).
+ */
 function readReferencedFile(path: string): string | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    const stat = fstatSync(fd);
-    if (!stat.isFile() || stat.size > MAX_REFERENCE_FILE_BYTES) return undefined;
-    const buffer = Buffer.alloc(stat.size);
-    const read = readSync(fd, buffer, 0, stat.size, 0);
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buffer = Buffer.alloc(MAX_REFERENCE_FILE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) {
+      n = readSync(fd, buffer, length, buffer.length - length, null);
+    }
+    if (length > MAX_REFERENCE_FILE_BYTES) return undefined;
     return buffer
-      .subarray(0, read)
+      .subarray(0, length)
       .toString('utf8')
       .replace(/\r?\n$/, '');
   } catch {
@@ -79,7 +85,7 @@ export function createReferenceResolver(options: {
     const patterns = secret ? [...listed, ...mounts] : listed;
     const matches = (path: string) => patterns.some((pattern) => pattern.test(path));
     if (matches(absolute) && (real === undefined || matches(real))) return true;
-    if (isAbsolute(ref.name) || hidden(ref.name.split(/[\\/]/))) return false;
+    if (isAbsolute(ref.name) || hidden(normalize(ref.name).split(/[\\/]/))) return false;
     const inside =
       real === undefined ? segmentsInside(projectDir, absolute) : segmentsInside(realProject, real);
     return inside !== undefined && !hidden(inside);

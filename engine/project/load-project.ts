@@ -190,11 +190,24 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
   };
 }
 
-/** The pipeline with the references resolved in its part of the file (plans show them, not values). */
+/**
+ * The pipeline with the references resolved in its part of the file, for snapshots to show them
+ * instead of their values. Its texts that exist only to be shown (description, schedule as written)
+ * show the references themselves.
+ */
 function withResolvedReferences(pipeline: Pipeline, resolved: readonly ResolvedReference[]): Pipeline {
   const prefix = pipeline.origin.pointer;
   const own = resolved.filter((r) => r.pointer.startsWith(`${prefix}/`));
-  return own.length ? { ...pipeline, origin: { ...pipeline.origin, resolvedReferences: own } } : pipeline;
+  if (!own.length) return pipeline;
+  const { description, schedule } = pipeline;
+  return {
+    ...pipeline,
+    ...(description !== undefined ? { description: restoreReferencesInText(description, own) } : {}),
+    ...(schedule
+      ? { schedule: { ...schedule, description: restoreReferencesInText(schedule.description, own) } }
+      : {}),
+    origin: { ...pipeline.origin, resolvedReferences: own },
+  };
 }
 
 /** A problem's message and hint name a resolved value by its reference. */
