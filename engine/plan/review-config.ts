@@ -1,6 +1,7 @@
 /**
  * `ferry plan --offline`: what a pull request changes in the configuration, without credentials or
- * any S3 call. Compares the normalized configuration (secret fields stay references) with a base:
+ * any S3 call. Compares the normalized configuration (secret fields stay references, and so does
+ * every setting written with a reference) with a base:
  * the configuration each pipeline was last applied with (state), or the project at a git ref
  * (`--base origin/main`). Pure: snapshots in, review out.
  */
