@@ -6,8 +6,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MAX_PROBLEMS, sortProblems, type Problem } from '../errors/problem.js';
-import { checkConfigRules } from '../config/check-config-rules.js';
 import { checkConfigFile, getSecretKeys, type CheckedConfigFile } from '../config/check-config-file.js';
+import { checkConfigRules } from '../config/check-config-rules.js';
 import type { ResolvedReference } from '../config/interpolate-references.js';
 import { locatePointer } from '../config/locate-pointer.js';
 import type { Pipeline, Project } from '../config/model.js';
