@@ -11,7 +11,7 @@ import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
-import { createConsoleOutput, type Output } from './output.js';
+import { createConsoleOutput, createRedactingOutput, type Output } from './output.js';
 
 const COMMANDS: readonly CommandSpec[] = [
   validateCommand,
@@ -52,7 +52,7 @@ export interface RunCliOptions {
 
 /** Runs one CLI invocation and returns its exit code (no process exit; used by tests too). */
 export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
-  const output = options.output ?? createConsoleOutput(options.env);
+  const output = options.output ? createRedactingOutput(options.output) : createConsoleOutput(options.env);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;

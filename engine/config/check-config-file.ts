@@ -5,7 +5,11 @@
 import type { Document, LineCounter } from 'yaml';
 import type { Problem } from '../errors/problem.js';
 import { readConfigSchema, collectSecretKeys } from './config-schemas.js';
-import { interpolateReferences, type ReferenceResolver } from './interpolate-references.js';
+import {
+  interpolateReferences,
+  type ReferenceResolver,
+  type ResolvedReference,
+} from './interpolate-references.js';
 import { locatePointer } from './locate-pointer.js';
 import { parseYamlFile } from './parse-yaml-file.js';
 import type { SourceFile } from './source-file.js';
@@ -24,6 +28,8 @@ export interface CheckedConfigFile {
   lineCounter: LineCounter;
   /** Pointers of values that were written as references. */
   referencePointers: string[];
+  /** The references resolved in the file, with their values (for showing the reference instead). */
+  resolvedReferences: ResolvedReference[];
 }
 
 let validators:
@@ -64,7 +70,14 @@ export function checkConfigFile(
   };
   const problems = [...parsed.problems];
   if (!parsed.doc || problems.some((p) => p.severity === 'error')) {
-    return { ...base, value: parsed.value, valid: false, problems, referencePointers: [] };
+    return {
+      ...base,
+      value: parsed.value,
+      valid: false,
+      problems,
+      referencePointers: [],
+      resolvedReferences: [],
+    };
   }
   const doc = parsed.doc;
   if (parsed.value === null || parsed.value === undefined) {
@@ -78,7 +91,14 @@ export function checkConfigFile(
           ? 'Run `ferry init` to scaffold a project, or add `version: 1`.'
           : 'Add a pipeline with name, source and sink, or delete the file.',
     });
-    return { ...base, value: undefined, valid: false, problems, referencePointers: [] };
+    return {
+      ...base,
+      value: undefined,
+      valid: false,
+      problems,
+      referencePointers: [],
+      resolvedReferences: [],
+    };
   }
 
   const interpolated = interpolateReferences(parsed.value, {
@@ -127,6 +147,7 @@ export function checkConfigFile(
     valid: !problems.some((p) => p.severity === 'error'),
     problems,
     referencePointers: interpolated.referencePointers,
+    resolvedReferences: interpolated.resolved,
   };
 }
 

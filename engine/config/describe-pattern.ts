@@ -81,7 +81,7 @@ const PATTERNS: Record<string, PatternDescription> = {
   },
   '^(https?://[^\\s/?#]+(?:[/?#]\\S*)?|\\$\\{(env|file):[^}]+\\})$': {
     words:
-      'an http:// or https:// URL such as https://s3.example.com, or a reference such as "${env:S3_ENDPOINT}"',
+      'an http:// or https:// URL such as https://s3.example.com, or a reference such as "${env:FERRY_S3_ENDPOINT}"',
   },
   '^[a-z0-9][a-z0-9-]{0,31}$': {
     words: 'an AWS region name such as eu-west-1 (lowercase letters, digits and "-")',
@@ -108,6 +108,12 @@ const PATTERNS: Record<string, PatternDescription> = {
   },
   "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$": {
     words: "an HTTP header name (letters, digits and any of ! # $ % & ' * + . ^ _ ` | ~ -)",
+  },
+  '^[A-Za-z0-9_*]+$': {
+    words: 'an environment variable name or a pattern with *, such as VENDOR_BUCKET or DROP_*',
+  },
+  '^[^$]+$': {
+    words: 'a file path or glob without "$", such as /etc/ferry/*.txt',
   },
   '^\\$\\{(env:[A-Za-z_][A-Za-z0-9_]*|file:[^}]+)\\}$': {
     words: 'a reference such as "${env:NAME}" or "${file:/path/to/secret}"',

@@ -4,6 +4,8 @@
  *
  * Secret fields are NOT resolved here: they stay references in the loaded configuration and are
  * resolved only where a client is created, so a secret value never reaches a plan, a log or state.
+ * Every reference, secret or not, is first put to the resolver's `refuse` (reference-policy.ts): a
+ * refused one is reported and left unresolved, so its value never enters the configuration.
  */
 import { joinPointer } from './locate-pointer.js';
 
@@ -15,12 +17,25 @@ export interface Reference {
   defaultValue?: string;
 }
 
-/** Resolves one reference, or returns undefined when it is unset / unreadable. */
-export type ReferenceResolver = (ref: Reference) => string | undefined;
+/** How references are checked and read; the loader supplies one (project/create-reference-resolver.ts). */
+export interface ReferenceResolver {
+  /** Why this reference may not be used in this field, or undefined when it may. */
+  refuse(ref: Reference, field: { secret: boolean }): { message: string; hint: string } | undefined;
+  /** The value of an allowed reference in a non-secret field, or undefined when unset / unreadable. */
+  read(ref: Reference): string | undefined;
+}
+
+/** A reference as written and the text it was replaced by: plans show the former (restore-references.ts). */
+export interface ResolvedReference {
+  /** Where, as a JSON pointer into the file. */
+  pointer: string;
+  text: string;
+  value: string;
+}
 
 export interface InterpolationIssue {
   pointer: string;
-  code: 'CONFIG_REFERENCE_UNSET' | 'CONFIG_REFERENCE_INVALID';
+  code: 'CONFIG_REFERENCE_UNSET' | 'CONFIG_REFERENCE_INVALID' | 'CONFIG_REFERENCE_NOT_ALLOWED';
   message: string;
   hint: string;
 }
@@ -30,6 +45,8 @@ export interface InterpolationResult {
   issues: InterpolationIssue[];
   /** Pointers of values that held references (for `plan` to show the reference, not the value). */
   referencePointers: string[];
+  /** Every reference replaced by a value (or its default), for showing the reference instead. */
+  resolved: ResolvedReference[];
 }
 
 const REFERENCE = /\$\{([^}]*)\}/g;
@@ -73,40 +90,58 @@ export function interpolateReferences(
 ): InterpolationResult {
   const issues: InterpolationIssue[] = [];
   const referencePointers: string[] = [];
+  const resolved: ResolvedReference[] = [];
+  const refused = (pointer: string, ref: Reference, secret: boolean): boolean => {
+    const refusal = options.resolve.refuse(ref, { secret });
+    if (refusal) issues.push({ pointer, code: 'CONFIG_REFERENCE_NOT_ALLOWED', ...refusal });
+    return refusal !== undefined;
+  };
+
+  const substitute = (value: string, pointer: string): string =>
+    value.replace(REFERENCE, (whole, body: string) => {
+      const ref = parseReference(body);
+      if (!ref) {
+        issues.push({
+          pointer,
+          code: 'CONFIG_REFERENCE_INVALID',
+          message: `"${whole}" is not a valid reference.`,
+          hint: 'Use ${env:NAME}, ${env:NAME:-default} or ${file:PATH}.',
+        });
+        return whole;
+      }
+      if (refused(pointer, ref, false)) return whole;
+      const text = options.resolve.read(ref) ?? ref.defaultValue;
+      if (text !== undefined) {
+        resolved.push({ pointer, text: whole, value: text });
+        return text;
+      }
+      issues.push({
+        pointer,
+        code: 'CONFIG_REFERENCE_UNSET',
+        message:
+          ref.kind === 'env'
+            ? `Environment variable ${ref.name} is not set.`
+            : `File ${ref.name} referenced here cannot be read.`,
+        hint:
+          ref.kind === 'env'
+            ? `Set ${ref.name}, or give a default: \${env:${ref.name}:-value}.`
+            : 'Check the path and its permissions (a regular file of at most 1 MiB).',
+      });
+      return whole;
+    });
 
   const visit = (value: unknown, path: (string | number)[], isSecret: boolean): unknown => {
     if (typeof value === 'string') {
-      if (isSecret || !value.includes('${')) return value;
+      if (!value.includes('${')) return value;
       const pointer = joinPointer(path);
+      if (isSecret) {
+        // Checked, never read here; a malformed secret value is the schema's CONFIG_LITERAL_SECRET.
+        const ref = parseSingleReference(value);
+        if (ref) refused(pointer, ref, true);
+        return value;
+      }
       referencePointers.push(pointer);
-      return value.replace(REFERENCE, (whole, body: string) => {
-        const ref = parseReference(body);
-        if (!ref) {
-          issues.push({
-            pointer,
-            code: 'CONFIG_REFERENCE_INVALID',
-            message: `"${whole}" is not a valid reference.`,
-            hint: 'Use ${env:NAME}, ${env:NAME:-default} or ${file:PATH}.',
-          });
-          return whole;
-        }
-        const resolved = options.resolve(ref);
-        if (resolved !== undefined) return resolved;
-        if (ref.defaultValue !== undefined) return ref.defaultValue;
-        issues.push({
-          pointer,
-          code: 'CONFIG_REFERENCE_UNSET',
-          message:
-            ref.kind === 'env'
-              ? `Environment variable ${ref.name} is not set.`
-              : `File ${ref.name} referenced here cannot be read.`,
-          hint:
-            ref.kind === 'env'
-              ? `Set ${ref.name}, or give a default: \${env:${ref.name}:-value}.`
-              : 'Check the path and its permissions.',
-        });
-        return whole;
-      });
+      return substitute(value, pointer);
     }
     if (Array.isArray(value)) return value.map((item, i) => visit(item, [...path, i], isSecret));
     if (value !== null && typeof value === 'object') {
@@ -119,5 +154,5 @@ export function interpolateReferences(
     return value;
   };
 
-  return { value: visit(input, [], false), issues, referencePointers };
+  return { value: visit(input, [], false), issues, referencePointers, resolved };
 }

@@ -4,6 +4,8 @@
  * are what the planner and steps consume. Unions are discriminated by `kind`, using the YAML words.
  */
 
+import type { ResolvedReference } from './interpolate-references.js';
+
 /** Where a normalized value came from, for problems found after normalization. */
 export interface Origin {
   /** For messages: relative to the working directory when possible. */
@@ -11,6 +13,8 @@ export interface Origin {
   pointer: string;
   /** Absolute path, to find a run-time error's place in the file (pipelines only). */
   path?: string;
+  /** References resolved in this item's settings: plans and state show them, not their values. */
+  resolvedReferences?: readonly ResolvedReference[];
 }
 
 /** A secret stays a reference until the moment a client needs it. */
@@ -111,6 +115,10 @@ export interface Project {
   };
   pipelineGlobs: string[];
   limits: Limits;
+  /** What references in non-secret settings may read (`references`, docs/security.md). */
+  references: { env: string[]; files: string[] };
+  /** References resolved in ferry.yaml: plans show them, not their values. */
+  resolvedReferences?: readonly ResolvedReference[];
 }
 
 /** ferry.yaml `limits`: what one pipeline run may consume (docs/limits.md). */

@@ -15,6 +15,7 @@ import type {
   StateBackend,
   StaticAuth,
 } from './model.js';
+import { DEFAULT_ENV_PATTERNS } from './reference-policy.js';
 import type { Auth, AuthStatic, CsvDialect as CsvDialectSpec, ProjectSpec } from './project-spec.gen.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
@@ -155,5 +156,9 @@ export function normalizeProject(value: unknown, context: { file: string; direct
     },
     pipelineGlobs: spec.pipelines ? [...spec.pipelines] : DEFAULT_PIPELINE_GLOBS,
     limits: normalizeLimits(spec.limits),
+    references: {
+      env: [...(spec.references?.env ?? DEFAULT_ENV_PATTERNS)],
+      files: [...(spec.references?.files ?? [])],
+    },
   };
 }

@@ -55,7 +55,7 @@ export type SqlPredicate = string;
  */
 export type NotificationTarget = WebhookTarget | SmtpTarget;
 /**
- * Where to POST. Example: "${env:SLACK_WEBHOOK_URL}" or https://hooks.example.com/ferry.
+ * Where to POST. Example: "${env:FERRY_SLACK_WEBHOOK_URL}" or https://hooks.example.com/ferry.
  */
 export type EndpointUrl2 = string;
 /**
@@ -158,6 +158,23 @@ export interface ProjectSpec {
    * Items: A glob relative to ferry.yaml. Example: pipelines/** /*.yaml.
    */
   pipelines?: [string, ...string[]];
+  /**
+   * What `${env:…}` and `${file:…}` references may read. A non-secret setting's value shows in plans, object keys and messages, so non-secret settings may read only the environment variables allowed here and files inside the project directory; secret settings (keys, passwords) may read any environment variable. Default {env: ["FERRY_*"], files: []}. See docs/security.md.
+   */
+  references?: {
+    /**
+     * Environment variables that non-secret settings may read. Replaces the default, so keep "FERRY_*" in the list if you want it. A name that looks like a secret's (…SECRET…, …TOKEN…, …PASSWORD…) is allowed only when listed exactly, without *; a variable a secret setting reads is never allowed. Default ["FERRY_*"]. Example: ["FERRY_*", "VENDOR_BUCKET"].
+     *
+     * Items: An environment variable name, or a pattern where * stands for any characters. Example: VENDOR_BUCKET or DROP_*.
+     */
+    env?: string[];
+    /**
+     * Files outside the project directory (or hidden inside it) that references may read, in any setting. Without a listing, non-secret settings read only files inside the project directory, and secret settings also files under /run/secrets and /var/run/secrets. Default []. Example: ["/etc/ferry/endpoint.txt"].
+     *
+     * Items: A path or glob (* within a directory, ** across directories), absolute or relative to ferry.yaml. Example: /etc/ferry/*.txt.
+     */
+    files?: string[];
+  };
 }
 /**
  * An S3 connection.
@@ -235,7 +252,7 @@ export interface AuthAssumeRole {
    */
   role_arn: string;
   /**
-   * The external id the role's trust policy requires (sts:ExternalId). Required when the role is in another account than the source identity: ferry checks the source's account with STS GetCallerIdentity before assuming a role without one. Not a secret (AWS documents it as an identifier), so a literal or a reference. Example: "${env:VENDOR_EXTERNAL_ID}" or a fixed agreed string.
+   * The external id the role's trust policy requires (sts:ExternalId). Required when the role is in another account than the source identity: ferry checks the source's account with STS GetCallerIdentity before assuming a role without one. Not a secret (AWS documents it as an identifier), so a literal or a reference. Example: "${env:FERRY_VENDOR_EXTERNAL_ID}" or a fixed agreed string.
    */
   external_id?: string;
   /**

@@ -1,10 +1,12 @@
 /**
  * `ferry plan --offline`: what a pull request changes in the configuration, without credentials or
- * any S3 call. Compares the normalized configuration (secret fields stay references) with a base:
+ * any S3 call. Compares the normalized configuration (secret fields stay references, and so does
+ * every setting written with a reference) with a base:
  * the configuration each pipeline was last applied with (state), or the project at a git ref
  * (`--base origin/main`). Pure: snapshots in, review out.
  */
 import type { Project } from '../config/model.js';
+import { restoreReferences } from '../config/restore-references.js';
 import { diffConfig } from './diff-config.js';
 import type { ConfigChange } from './plan-model.js';
 
@@ -34,7 +36,10 @@ export interface ConfigSide {
   pipelines: ReadonlyMap<string, unknown>;
 }
 
-/** ferry.yaml as compared: no file locations, paths relative to the project directory. */
+/**
+ * ferry.yaml as compared: no file locations, paths relative to the project directory, settings
+ * written with a reference shown as the reference.
+ */
 export function projectSnapshot(project: Project): Record<string, unknown> {
   const strip = <T extends { origin: unknown }>(items: Record<string, T>) =>
     Object.fromEntries(Object.entries(items).map(([name, { origin: _origin, ...rest }]) => [name, rest]));
@@ -42,7 +47,7 @@ export function projectSnapshot(project: Project): Record<string, unknown> {
     project.state.kind === 'local'
       ? { kind: 'local', directory: relativeTo(project.directory, project.state.directory) }
       : project.state;
-  return JSON.parse(
+  const snapshot = JSON.parse(
     JSON.stringify({
       connections: strip(project.connections),
       state,
@@ -50,8 +55,10 @@ export function projectSnapshot(project: Project): Record<string, unknown> {
       segments: strip(project.segments),
       defaults: project.defaults,
       pipelines: project.pipelineGlobs,
+      references: project.references,
     }),
   ) as Record<string, unknown>;
+  return restoreReferences(snapshot, project.resolvedReferences ?? []);
 }
 
 function relativeTo(base: string, path: string): string {

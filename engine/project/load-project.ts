@@ -6,13 +6,17 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MAX_PROBLEMS, sortProblems, type Problem } from '../errors/problem.js';
-import { checkConfigFile, type CheckedConfigFile } from '../config/check-config-file.js';
+import { checkConfigFile, getSecretKeys, type CheckedConfigFile } from '../config/check-config-file.js';
 import { checkConfigRules } from '../config/check-config-rules.js';
-import type { ReferenceResolver } from '../config/interpolate-references.js';
+import type { ResolvedReference } from '../config/interpolate-references.js';
 import { locatePointer } from '../config/locate-pointer.js';
 import type { Pipeline, Project } from '../config/model.js';
 import { normalizePipelineFile } from '../config/normalize-pipeline.js';
+import { parseYamlFile } from '../config/parse-yaml-file.js';
+import { readReferencePolicy } from '../config/reference-policy.js';
+import { restoreReferencesInText } from '../config/restore-references.js';
 import { DEFAULT_PIPELINE_GLOBS, normalizeProject } from '../config/normalize-project.js';
+import { createReferenceResolver } from './create-reference-resolver.js';
 import { findFiles, findYamlFiles } from './find-files.js';
 
 export interface LoadProjectOptions {
@@ -98,14 +102,14 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
   }
   const projectDir = projectAbs ? dirname(projectAbs) : cwd;
 
-  const resolveReference: ReferenceResolver = (ref) => {
-    if (ref.kind === 'env') return options.env[ref.name];
-    try {
-      return readFileSync(resolve(projectDir, ref.name), 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      return undefined;
-    }
-  };
+  // What references may read comes from ferry.yaml, so it is known before ferry.yaml is checked.
+  const resolverFor = (rawProject: unknown) =>
+    createReferenceResolver({
+      projectDir,
+      env: options.env,
+      policy: readReferencePolicy(rawProject, getSecretKeys()),
+    });
+  let resolveReference = resolverFor(undefined);
   const read = (abs: string, kind: 'project' | 'pipeline'): CheckedConfigFile | undefined => {
     const path = display(abs);
     let text: string;
@@ -121,8 +125,9 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
       return undefined;
     }
     sources.set(path, text);
+    if (kind === 'project') resolveReference = resolverFor(parseYamlFile({ path, text }).value);
     const checked = checkConfigFile({ path, text }, kind, { resolve: resolveReference });
-    problems.push(...checked.problems);
+    problems.push(...checked.problems.map((p) => showReferences(p, checked.resolvedReferences)));
     return checked;
   };
 
@@ -131,10 +136,10 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
   const projectChecked = projectAbs ? read(projectAbs, 'project') : undefined;
   if (projectAbs) files.push(display(projectAbs));
   if (projectChecked?.valid) {
-    project = normalizeProject(projectChecked.value, {
-      file: projectChecked.file.path,
-      directory: projectDir,
-    });
+    project = {
+      ...normalizeProject(projectChecked.value, { file: projectChecked.file.path, directory: projectDir }),
+      resolvedReferences: projectChecked.resolvedReferences,
+    };
   }
   if (!options.paths?.length && projectAbs) {
     // Even when ferry.yaml has problems, its pipeline files are checked too (all problems in one pass).
@@ -152,7 +157,9 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     checkedByFile.set(checked.file.path, checked);
     if (checked.valid) {
       pipelines.push(
-        ...normalizePipelineFile(checked.value, { file: checked.file.path, path: abs, project }),
+        ...normalizePipelineFile(checked.value, { file: checked.file.path, path: abs, project }).map(
+          (pipeline) => withResolvedReferences(pipeline, checked.resolvedReferences),
+        ),
       );
     }
   }
@@ -160,8 +167,9 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
   for (const issue of checkConfigRules({ project, pipelines })) {
     const checked = checkedByFile.get(issue.file);
     const { file, pointer, target, ...rest } = issue;
+    const shown = showReferences(rest, checked?.resolvedReferences ?? []);
     problems.push({
-      ...rest,
+      ...shown,
       pointer,
       at:
         checked?.doc !== undefined
@@ -179,6 +187,39 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     omitted: Math.max(0, sorted.length - MAX_PROBLEMS),
     sources,
     files,
+  };
+}
+
+/**
+ * The pipeline with the references resolved in its part of the file, for snapshots to show them
+ * instead of their values. Its texts that exist only to be shown (description, schedule as written)
+ * show the references themselves.
+ */
+function withResolvedReferences(pipeline: Pipeline, resolved: readonly ResolvedReference[]): Pipeline {
+  const prefix = pipeline.origin.pointer;
+  const own = resolved.filter((r) => r.pointer.startsWith(`${prefix}/`));
+  if (!own.length) return pipeline;
+  const { description, schedule } = pipeline;
+  return {
+    ...pipeline,
+    ...(description !== undefined ? { description: restoreReferencesInText(description, own) } : {}),
+    ...(schedule
+      ? { schedule: { ...schedule, description: restoreReferencesInText(schedule.description, own) } }
+      : {}),
+    origin: { ...pipeline.origin, resolvedReferences: own },
+  };
+}
+
+/** A problem's message and hint name a resolved value by its reference. */
+function showReferences<T extends { message: string; hint?: string }>(
+  problem: T,
+  resolved: readonly ResolvedReference[],
+): T {
+  if (!resolved.length) return problem;
+  return {
+    ...problem,
+    message: restoreReferencesInText(problem.message, resolved),
+    ...(problem.hint !== undefined ? { hint: restoreReferencesInText(problem.hint, resolved) } : {}),
   };
 }
 

@@ -23,6 +23,14 @@ function summaryLine(review: ConfigReview): string {
   return `Configuration: ${s.add} pipeline${s.add === 1 ? '' : 's'} to add, ${s.change} to change, ${s.remove} to remove${project}.`;
 }
 
+/** A change to what `${env:…}`/`${file:…}` may read deserves a reviewer's attention (docs/security.md). */
+function changesReferencePolicy(review: ConfigReview): boolean {
+  return review.project.some((c) => c.path === 'references' || c.path.startsWith('references.'));
+}
+
+const REFERENCES_NOTE =
+  'This change alters `references` in ferry.yaml: which environment variables and files the configuration may read. Check that none of them holds a secret.';
+
 const WORD = { added: 'added', removed: 'removed', changed: 'changed', unchanged: 'unchanged' } as const;
 
 export function renderConfigReviewText(review: ConfigReview): string {
@@ -41,6 +49,7 @@ export function renderConfigReviewText(review: ConfigReview): string {
     out.push(...configChangeLines(p.changes).map((l) => `  ${l}`));
     out.push('');
   }
+  if (changesReferencePolicy(review)) out.push(`Note: ${REFERENCES_NOTE}`, '');
   const unchanged = review.pipelines.filter((p) => p.change === 'unchanged').length;
   if (unchanged) out.push(`${unchanged} pipeline${unchanged === 1 ? '' : 's'} unchanged.`);
   out.push(summaryLine(review));
@@ -63,6 +72,7 @@ export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDO
     for (const p of changed) out.push(`| \`${p.pipeline}\` | ${WORD[p.change]} | ${p.changes.length} |`);
     out.push('');
   }
+  if (changesReferencePolicy(review)) out.push('> [!CAUTION]', `> ${REFERENCES_NOTE}`, '');
   if (review.pipelines.some((p) => p.change === 'removed')) {
     out.push('> [!WARNING]', '> Removed pipelines stop running; their state and datasets are kept.', '');
   }

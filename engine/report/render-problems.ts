@@ -1,12 +1,17 @@
 /**
  * Problems rendered three ways: eslint-style text with a code frame (people), JSON (tools) and
- * GitHub workflow annotations (pull requests). Pure: the caller writes the result.
+ * GitHub workflow annotations (pull requests). Pure: the caller writes the result. Code frames never
+ * show a secret: every secret field's literal value and URL credentials are masked in every line.
  */
+import { getSecretKeys } from '../config/check-config-file.js';
+import { maskSecretValues } from '../config/mask-secret-values.js';
 import type { Problem } from '../errors/problem.js';
 
 export interface RenderProblemsOptions {
   /** File path → text, for code frames. */
   sources: ReadonlyMap<string, string>;
+  /** Keys whose values are secrets, masked in every frame. Default: the schemas' `x-ferry-secret` keys. */
+  secretKeys?: ReadonlySet<string>;
   color?: boolean;
   /** Problems left out because of the cap. */
   omitted?: number;
@@ -20,6 +25,16 @@ export function renderProblemsText(problems: readonly Problem[], options: Render
     ? { red: ansi(31), yellow: ansi(33), dim: ansi(2), bold: ansi(1), cyan: ansi(36) }
     : { red: plain, yellow: plain, dim: plain, bold: plain, cyan: plain };
   const lines: string[] = [];
+  const secretKeys = options.secretKeys ?? getSecretKeys();
+  const masked = new Map<string, string>();
+  /** Frames show the masked text: a literal secret near a problem is never printed. */
+  const frameText = (file: string): string | undefined => {
+    const text = options.sources.get(file);
+    if (text === undefined) return undefined;
+    let out = masked.get(file);
+    if (out === undefined) masked.set(file, (out = maskSecretValues(text, secretKeys)));
+    return out;
+  };
   const byFile = new Map<string, Problem[]>();
   for (const problem of problems) {
     const file = problem.at?.file ?? '(configuration)';
@@ -31,7 +46,7 @@ export function renderProblemsText(problems: readonly Problem[], options: Render
       const position = problem.at ? `${problem.at.line}:${problem.at.col}` : '-';
       const severity = problem.severity === 'error' ? c.red('error') : c.yellow('warning');
       lines.push(`  ${position}  ${severity}  ${problem.message}  ${c.dim(problem.code)}`);
-      const text = problem.at ? options.sources.get(problem.at.file) : undefined;
+      const text = problem.at ? frameText(problem.at.file) : undefined;
       if (text !== undefined && problem.at) {
         lines.push(...codeFrame(text, problem.at, c.red, { mask: MASKED_CODES.has(problem.code) }));
       }
@@ -50,7 +65,7 @@ export function renderProblemsText(problems: readonly Problem[], options: Render
   return lines.join('\n') + '\n';
 }
 
-/** Problems whose underlined value is (or contains) a secret: the frame shows asterisks instead. */
+/** Problems whose underlined value is (or contains) a secret: the whole span is masked too. */
 const MASKED_CODES: ReadonlySet<string> = new Set(['CONFIG_LITERAL_SECRET', 'CONFIG_CREDENTIALS_IN_URL']);
 
 function codeFrame(

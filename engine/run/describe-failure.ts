@@ -1,5 +1,6 @@
 /** How a failed run is told: its error as plans and run records carry it, and the stop by a signal. */
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { redactSecrets } from '../errors/redact-secrets.js';
 
 /** The error of a run stopped by a signal; `where` says how far it got. */
 export function interruption(signal: AbortSignal, where: string): FerryError {
@@ -11,10 +12,17 @@ export function interruption(signal: AbortSignal, where: string): FerryError {
 
 /** An error as a plan and a run record report it: code, message, hint; never a stack for ours. */
 export function describeFailure(error: unknown): { code: string; message: string; hint?: string } {
+  // Plans, logs and run records carry this: no secret that a third party echoed may reach them.
   if (isFerryError(error))
-    return { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+    return {
+      code: error.code,
+      message: redactSecrets(error.message),
+      ...(error.hint ? { hint: redactSecrets(error.hint) } : {}),
+    };
   return {
     code: 'INTERNAL',
-    message: `Internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    message: redactSecrets(
+      `Internal error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    ),
   };
 }

@@ -1,12 +1,14 @@
 /**
  * Config connection → S3 client settings. This is the one place secret references are resolved,
- * right before a client is made; the values go to the SDK and nowhere else.
+ * right before a client is made; the values go to the SDK and nowhere else, and are registered with
+ * the redactor (errors/redact-secrets.ts) so that a server echoing them cannot get them printed.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Connection, SecretRef, StaticAuth } from '../config/model.js';
 import { parseSingleReference } from '../config/interpolate-references.js';
 import { FerryError } from '../errors/ferry-error.js';
+import { registerSecret } from '../errors/redact-secrets.js';
 import type { S3Auth, S3ConnectionSettings, S3StaticAuth } from '../io/s3/s3-connection.js';
 
 export function resolveSecret(
@@ -36,6 +38,7 @@ export function resolveSecret(
       },
     );
   }
+  registerSecret(value);
   return value;
 }
 
@@ -96,6 +99,10 @@ export function resolveConnection(
     field,
   });
   const auth = resolveAuth(connection, ctx, context.sessionName);
+  if (connection.auth.kind !== 'static') {
+    // The SDK reads these itself; an endpoint that echoes them must not get them printed either.
+    for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) registerSecret(context.env[name]);
+  }
   return {
     name: connection.name,
     region: connection.region,

@@ -22,12 +22,17 @@ interface CliResult {
   stderr: string;
 }
 
-function ferry(args: readonly string[], cwd: string): Promise<CliResult> {
+function ferry(args: readonly string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: ENV }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { ...ENV, ...extraEnv } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -159,6 +164,35 @@ describe.concurrent('ferry validate (built CLI)', () => {
     expect(lines[0]).toMatch(
       /^::error file=pipelines\/p\.yaml,line=5,col=3,.*title=CONFIG_UNKNOWN_KEY::Unknown key/,
     );
+  });
+
+  it('masks every literal secret in code frames, also a second one on the same line', async ({ expect }) => {
+    const dir = copyFixture('literal-secrets-one-line');
+    const results = await Promise.all(
+      ['text', 'json', 'github'].map((format) => ferry(['validate', '--format', format], dir)),
+    );
+    for (const result of results) {
+      expect(result.code).toBe(3);
+      const output = result.stdout + result.stderr;
+      expect(output).toContain('CONFIG_LITERAL_SECRET');
+      for (const secret of ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI', 'EXAMPLEKEY']) {
+        expect(output).not.toContain(secret);
+      }
+    }
+  });
+
+  it('refuses references that would print the environment, and never reads them', async ({ expect }) => {
+    const canaries = {
+      AWS_SECRET_ACCESS_KEY: 'canary-aws-9f3e1',
+      VENDOR_SECRET: 'canary-vendor-77d2',
+      DELIMITER: ';',
+    };
+    const result = await ferry(['validate'], copyFixture('reference-not-allowed'), canaries);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('CONFIG_REFERENCE_NOT_ALLOWED');
+    for (const value of ['canary-aws-9f3e1', 'canary-vendor-77d2']) {
+      expect(result.stdout + result.stderr).not.toContain(value);
+    }
   });
 
   it('--help and validate --help exit 0 and describe the options', async ({ expect }) => {

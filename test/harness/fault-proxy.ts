@@ -17,8 +17,11 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Fault =
-  /** Answer with this status and an S3 XML error body (no body for HEAD). */
-  | { kind: 'status'; status: number; code: string; message?: string }
+  /**
+   * Answer with this status and an S3 XML error body (no body for HEAD). `echoHeaders`: the message
+   * is the values of these request headers, as a careless server that echoes credentials would send.
+   */
+  | { kind: 'status'; status: number; code: string; message?: string; echoHeaders?: readonly string[] }
   /** Reset the connection instead of answering (after reading the request). */
   | { kind: 'reset' }
   /** Forward, then send the headers (full Content-Length) and only `afterBytes` of the body, then reset. */
@@ -212,7 +215,9 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
             req.method === 'HEAD'
               ? ''
               : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(fault.code)}</Code><Message>${escapeXml(
-                  fault.message ?? `Injected ${fault.code} by the ferry fault proxy`,
+                  fault.echoHeaders
+                    ? fault.echoHeaders.map((name) => `${name}: ${String(req.headers[name])}`).join('; ')
+                    : (fault.message ?? `Injected ${fault.code} by the ferry fault proxy`),
                 )}</Message><RequestId>${requestId}</RequestId></Error>`;
           res.writeHead(fault.status, {
             'content-type': 'application/xml',

@@ -10,6 +10,7 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import { registerSecret } from '../../errors/redact-secrets.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { EndpointGuard } from './guard-endpoint-host.js';
 import type { S3AssumeRoleAuth, S3ConnectionSettings } from './s3-connection.js';
@@ -156,7 +157,11 @@ export function createRoleCredentials(
       sameAccountChecked = true;
     }
     try {
-      return await assumeRole(identityProperties);
+      const credentials = await assumeRole(identityProperties);
+      // A server that echoes a request's headers must not get the session's secrets printed.
+      registerSecret(credentials.secretAccessKey);
+      registerSecret(credentials.sessionToken);
+      return credentials;
     } catch (error) {
       throw stsError(
         'AUTH_ASSUME_ROLE_FAILED',

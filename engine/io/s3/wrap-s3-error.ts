@@ -2,10 +2,13 @@
  * The boundary between the AWS SDK (and Node's network errors) and ferry: every S3 failure becomes a
  * FerryError with a stable, public code, the AWS error name, HTTP status and request id, and a message
  * that names the operation and the resource and says what to do next. Credentials never appear: the
- * cause is a copy of the original error without the fields that can carry them (see sanitizeCause).
+ * cause is a copy of the original error without the fields that can carry them (see sanitizeCause),
+ * and every text that came from the server (its message, error code, name) is passed through
+ * redactSecrets, since a server can echo the access key id or session token it was sent.
  */
 
 import { FerryError, type FerryErrorContext } from '../../errors/ferry-error.js';
+import { redactSecrets } from '../../errors/redact-secrets.js';
 import { failedCommandOf } from './tag-failed-command.js';
 
 /**
@@ -80,9 +83,9 @@ export function sanitizeCause(error: unknown, depth = 0): Error {
   if (!(error instanceof Error)) {
     return new Error(typeof error === 'string' ? error : `non-error value thrown (${typeof error})`);
   }
-  const clean = new Error(error.message);
+  const clean = new Error(redactSecrets(error.message));
   clean.name = error.name;
-  if (error.stack !== undefined) clean.stack = error.stack;
+  if (error.stack !== undefined) clean.stack = redactSecrets(error.stack);
   const source = error as unknown as Record<string, unknown>;
   const target = clean as unknown as Record<string, unknown>;
   for (const field of SAFE_CAUSE_FIELDS) {
@@ -146,6 +149,22 @@ function attemptsSuffix(facts: ErrorFacts): string {
 
 function truncate(text: string, maxChars: number): string {
   return text.length <= maxChars ? text : `${text.slice(0, maxChars)}…`;
+}
+
+function network(facts: ErrorFacts, connection: string): Classified {
+  const { code } = facts;
+  const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+  return {
+    code: 'S3_NETWORK',
+    retryable: code !== 'ENOTFOUND',
+    what: `failed on the network (${code ?? 'connection aborted'})${attemptsSuffix(facts)}`,
+    next: refused
+      ? `Check the endpoint of ${connection}: its host name, port and that the service is running.`
+      : `The connection to the endpoint of ${connection} was cut.`,
+    hint: refused
+      ? 'Check that the endpoint URL is right and that the server is reachable from this machine.'
+      : 'Something between ferry and the endpoint (a proxy, firewall, NAT gateway or load balancer) or the server itself is closing connections; check it. Longer timeouts do not help here.',
+  };
 }
 
 interface Classified {
@@ -235,6 +254,10 @@ function classify(facts: ErrorFacts, target: S3ErrorTarget): Classified {
       hint: `Set \`checksum: when_required\` on ${connection}.`,
     };
   }
+  // Before timeouts: the SDK names a reset socket (ECONNRESET, EPIPE) "TimeoutError" so that it retries.
+  if ((code !== undefined && NETWORK_CODES.has(code)) || facts.serverMessage === 'aborted') {
+    return network(facts, connection);
+  }
   if ((name !== undefined && TIMEOUT_NAMES.has(name)) || code === 'ETIMEDOUT') {
     return {
       code: 'S3_TIMEOUT',
@@ -251,14 +274,6 @@ function classify(facts: ErrorFacts, target: S3ErrorTarget): Classified {
       next: 'Retry later; if it persists, check the health of the endpoint.',
     };
   }
-  if ((code !== undefined && NETWORK_CODES.has(code)) || facts.serverMessage === 'aborted') {
-    return {
-      code: 'S3_NETWORK',
-      retryable: code !== 'ENOTFOUND',
-      what: `failed on the network (${code ?? 'connection aborted'})${attemptsSuffix(facts)}`,
-      next: `Check the network path to the endpoint of ${connection}.`,
-    };
-  }
   const detail = facts.serverMessage === undefined ? '' : `: ${truncate(facts.serverMessage, 200)}`;
   return {
     code: 'S3_UNEXPECTED',
@@ -271,6 +286,16 @@ function classify(facts: ErrorFacts, target: S3ErrorTarget): Classified {
 /** `s3://bucket/key` (or `s3://bucket/` for bucket-level calls), for messages. */
 export function formatS3Uri(bucket: string, key?: string): string {
   return `s3://${bucket}/${key ?? ''}`;
+}
+
+/** Error names and codes come from the server's answer too: they are redacted like the message. */
+function redactContext(context: FerryErrorContext): FerryErrorContext {
+  return Object.fromEntries(
+    Object.entries(context).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? redactSecrets(value) : value,
+    ]),
+  );
 }
 
 /**
@@ -294,8 +319,8 @@ export function wrapS3Error(error: unknown, given: S3ErrorTarget): FerryError {
   if (facts.attempts !== undefined) context.attempts = facts.attempts;
   if (facts.code !== undefined) context.errorCode = facts.code;
   const message = `${target.operation} ${formatS3Uri(target.bucket, target.key)} ${classified.what}. ${classified.next}`;
-  return new FerryError(classified.code, message, {
-    context,
+  return new FerryError(classified.code, redactSecrets(message), {
+    context: redactContext(context),
     cause: sanitizeCause(error),
     retryable: classified.retryable,
     ...(classified.hint === undefined ? {} : { hint: classified.hint }),

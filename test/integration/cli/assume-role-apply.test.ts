@@ -19,7 +19,7 @@ import { uniqueBucket } from '../../harness/unique-bucket.js';
 const ENV = {
   SRC_KEY: 'AKIASOURCEKEYFROMENV',
   SRC_SECRET: 'source-secret-canary-8Hq2',
-  VENDOR_EXTERNAL_ID: 'acme-ferry-2024',
+  FERRY_VENDOR_EXTERNAL_ID: 'acme-ferry-2024',
 };
 
 let server: S3TestServer;
@@ -30,7 +30,7 @@ let dir: string;
 beforeAll(async () => {
   server = await startS3Server();
   proxy = await startFaultProxy({ upstream: server.endpoint });
-  sts = await startStsStandIn({ requireExternalId: ENV.VENDOR_EXTERNAL_ID });
+  sts = await startStsStandIn({ requireExternalId: ENV.FERRY_VENDOR_EXTERNAL_ID });
   dir = await mkdtemp(join(tmpdir(), 'ferry-assume-role-'));
 });
 
@@ -61,7 +61,7 @@ it('applies a pipeline whose connection assumes a role, signing every S3 request
       '    auth:',
       '      kind: assume_role',
       '      role_arn: arn:aws:iam::210987654321:role/ferry-reader',
-      '      external_id: ${env:VENDOR_EXTERNAL_ID}',
+      '      external_id: ${env:FERRY_VENDOR_EXTERNAL_ID}',
       `      sts_endpoint: ${sts.endpoint}`,
       '      allow_custom_endpoint: true',
       '      source: {kind: static, access_key_id: "${env:SRC_KEY}", secret_access_key: "${env:SRC_SECRET}"}',
@@ -87,7 +87,7 @@ it('applies a pipeline whose connection assumes a role, signing every S3 request
     accessKeyId: ENV.SRC_KEY,
     params: {
       RoleArn: 'arn:aws:iam::210987654321:role/ferry-reader',
-      ExternalId: ENV.VENDOR_EXTERNAL_ID,
+      ExternalId: ENV.FERRY_VENDOR_EXTERNAL_ID,
       RoleSessionName: 'ferry-vendor',
     },
   });

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../../engine/cli/main.js';
+import { startFaultProxy } from '../../harness/fault-proxy.js';
+import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
 
@@ -74,5 +76,57 @@ it('canary secrets appear in no output, plan file, state or error', async () => 
     for (const file of allFiles(dir).filter((f) => !f.endsWith('ferry.yaml'))) {
       expect(readFileSync(file).includes(secret), `${secret} found in ${file}`).toBe(false);
     }
+  }
+});
+
+/** An access key id of AWS's shape (AKIA + 16), random so that nothing else can contain it. */
+function canaryAccessKeyId(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  return `AKIA${[...randomBytes(16)].map((b) => alphabet[b % alphabet.length] ?? 'A').join('')}`;
+}
+
+it('a server error that echoes the credentials is printed and recorded without them (item 7)', async () => {
+  const proxy = await startFaultProxy({ upstream: server.endpoint });
+  try {
+    const keyId = canaryAccessKeyId();
+    const secret = `secret-${randomBytes(12).toString('hex')}`;
+    const token = `token-${randomBytes(12).toString('hex')}`;
+    const input = uniqueBucket('in');
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-echo-'));
+    mkdirSync(join(dir, 'pipelines'));
+    writeFileSync(
+      join(dir, 'ferry.yaml'),
+      `version: 1\nconnections:\n  s3:\n    endpoint: ${proxy.endpoint}\n    force_path_style: true\n    auth:\n      kind: static\n      access_key_id: "\${env:KEY_ID}"\n      secret_access_key: "\${env:SECRET}"\n      session_token: "\${env:TOKEN}"\n`,
+    );
+    writeFileSync(
+      join(dir, 'pipelines', 'p.yaml'),
+      `name: p\nsource: {kind: s3, connection: s3, bucket: ${input}, format: {kind: csv}}\nsink: {kind: s3, connection: s3, bucket: ${uniqueBucket('out')}, format: csv}\n`,
+    );
+    // The proxy answers for the server: 400 with the request's credentials in the error message.
+    proxy.addRule({
+      match: { bucket: input },
+      fault: {
+        kind: 'status',
+        status: 400,
+        code: 'InvalidRequest',
+        echoHeaders: ['x-amz-security-token', 'authorization'],
+      },
+    });
+    const env = { KEY_ID: keyId, SECRET: secret, TOKEN: token };
+    const run = await runCliCaptured(['apply'], { cwd: dir, env });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('S3_UNEXPECTED');
+    // The echo did reach ferry (so the absence below is redaction, not a lost message).
+    expect(run.output).toContain('x-amz-security-token: ***');
+    const records = allFiles(join(dir, 'state')).filter((f) => f.includes('/runs/'));
+    expect(records.length).toBe(1);
+    const artifacts = [run.output, ...records.map((f) => readFileSync(f, 'utf8'))];
+    for (const text of artifacts) {
+      for (const value of [token, secret, keyId, keyId.slice(0, 16)]) expect(text).not.toContain(value);
+      expect(text).not.toMatch(/Signature=[0-9a-f]{64}/);
+    }
+    expect(artifacts[1]).toContain('x-amz-security-token: ***');
+  } finally {
+    await proxy.close();
   }
 });

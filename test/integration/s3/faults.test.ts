@@ -170,6 +170,28 @@ describe('faults that end the call', () => {
     expect(await filesIn(temp.path)).toEqual([]); // no .part left behind
   });
 
+  it('a connection reset on every attempt: S3_NETWORK, not a timeout to raise (GET and listing)', async () => {
+    const f = await fixture('reset-forever');
+    proxy.addRule(getRule(f, { kind: 'reset' }));
+    const error = await catchFerryError(f.download());
+    expect(error.code).toBe('S3_NETWORK');
+    expect(error.retryable).toBe(true);
+    expect(error.context).toMatchObject({ operation: 'GetObject', errorCode: 'ECONNRESET', attempts: 3 });
+    expect(`${error.message} ${error.hint ?? ''}`).not.toContain('raise its timeouts');
+    expect(error.hint).toBeDefined();
+    expect(proxy.count({ method: 'GET', bucket: f.bucket, key: f.key })).toBe(3);
+
+    proxy.addRule({
+      match: { method: 'GET', bucket: f.bucket, hasQuery: ['list-type'] },
+      fault: { kind: 'reset' },
+    });
+    const listing = await catchFerryError(
+      listObjects(proxiedClient(), { connection: 'test-s3', bucket: f.bucket, prefix: 'in/' }),
+    );
+    expect(listing.code).toBe('S3_NETWORK');
+    expect(listing.context).toMatchObject({ operation: 'ListObjectsV2', errorCode: 'ECONNRESET' });
+  });
+
   const notRetried = [
     { status: 403, code: 'AccessDenied', expected: 'S3_ACCESS_DENIED', says: 's3:GetObject' },
     { status: 403, code: 'InvalidAccessKeyId', expected: 'S3_INVALID_CREDENTIALS', says: 'access key' },

@@ -102,12 +102,23 @@ describe('configuration fixtures', () => {
   });
 
   it('never prints a literal secret from the file', () => {
-    for (const name of ['literal-secret', 'secret-env-default', 'endpoint-credentials']) {
+    for (const name of [
+      'literal-secret',
+      'secret-env-default',
+      'endpoint-credentials',
+      'literal-secrets-one-line',
+    ]) {
       const loaded = load(name);
       const text = renderProblemsText(loaded.problems, { sources: loaded.sources, color: false });
       const json = renderProblemsJson(loaded.problems);
       const github = renderProblemsGithub(loaded.problems);
-      for (const secret of ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'hunter2hunter2', 'minio123']) {
+      const secrets = [
+        'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        'AKIAIOSFODNN7EXAMPLE',
+        'hunter2hunter2',
+        'minio123',
+      ];
+      for (const secret of secrets) {
         expect(text).not.toContain(secret);
         expect(json).not.toContain(secret);
         expect(github).not.toContain(secret);

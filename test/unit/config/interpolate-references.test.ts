@@ -1,12 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   interpolateReferences,
   isSecretReference,
   parseReference,
+  type ReferenceResolver,
 } from '../../../engine/config/interpolate-references.js';
 
 const env: Record<string, string> = { HOST: 'example.com', EMPTY: '' };
-const resolve = (ref: { kind: string; name: string }) => (ref.kind === 'env' ? env[ref.name] : undefined);
+const resolve: ReferenceResolver = {
+  refuse: () => undefined,
+  read: (ref) => (ref.kind === 'env' ? env[ref.name] : undefined),
+};
 
 describe('interpolateReferences', () => {
   it('substitutes env references inside strings, with defaults', () => {
@@ -17,6 +21,32 @@ describe('interpolateReferences', () => {
     expect(result.value).toEqual({ url: 'https://example.com/x', port: '9000', n: 3, list: ['example.com'] });
     expect(result.issues).toEqual([]);
     expect(result.referencePointers).toEqual(['/url', '/port', '/list/0']);
+    expect(result.resolved).toEqual([
+      { pointer: '/url', text: '${env:HOST}', value: 'example.com' },
+      { pointer: '/port', text: '${env:PORT:-9000}', value: '9000' },
+      { pointer: '/list/0', text: '${env:HOST}', value: 'example.com' },
+    ]);
+  });
+
+  it('leaves a refused reference unresolved and never reads it, in secret and other fields', () => {
+    const read = vi.fn(() => 'leaked');
+    const result = interpolateReferences(
+      { description: 'x ${env:AWS_SECRET:-d} y', auth: { secret_access_key: '${file:/proc/self/environ}' } },
+      {
+        secretKeys: new Set(['secret_access_key']),
+        resolve: { refuse: (ref) => ({ message: `no ${ref.name}`, hint: 'h' }), read },
+      },
+    );
+    expect(read).not.toHaveBeenCalled();
+    expect(result.value).toEqual({
+      description: 'x ${env:AWS_SECRET:-d} y',
+      auth: { secret_access_key: '${file:/proc/self/environ}' },
+    });
+    expect(result.issues.map((i) => [i.code, i.pointer, i.message])).toEqual([
+      ['CONFIG_REFERENCE_NOT_ALLOWED', '/description', 'no AWS_SECRET'],
+      ['CONFIG_REFERENCE_NOT_ALLOWED', '/auth/secret_access_key', 'no /proc/self/environ'],
+    ]);
+    expect(result.resolved).toEqual([]);
   });
 
   it('keeps secret fields as references (resolved only where a client is made)', () => {
@@ -41,7 +71,7 @@ describe('interpolateReferences', () => {
   it('does not re-interpret substituted text (no injection)', () => {
     const result = interpolateReferences(
       { a: '${env:X}' },
-      { secretKeys: new Set(), resolve: () => '${env:HOST}' },
+      { secretKeys: new Set(), resolve: { refuse: () => undefined, read: () => '${env:HOST}' } },
     );
     expect(result.value).toEqual({ a: '${env:HOST}' });
   });

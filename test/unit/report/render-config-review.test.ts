@@ -75,3 +75,19 @@ describe('reviewConfig and its rendering', () => {
     expect(short).toContain('`pipeline edited`');
   });
 });
+
+describe('a change to what references may read', () => {
+  const side = (env: string[]) => ({ project: { references: { env, files: [] } }, pipelines: new Map() });
+  const widened = reviewConfig({
+    base: { kind: 'git', ref: 'origin/main' },
+    before: side(['FERRY_*']),
+    after: side(['FERRY_*', 'GITHUB_TOKEN']),
+  });
+
+  it('is called out for the reviewer, in Markdown and text', () => {
+    expect(widened.project.map((c) => c.path)).toEqual(['references.env']);
+    expect(renderConfigReviewMarkdown(widened)).toMatch(/> \[!CAUTION\]\n> .*`references`/);
+    expect(renderConfigReviewText(widened)).toMatch(/^Note: .*`references`/m);
+    expect(renderConfigReviewMarkdown(review)).not.toContain('[!CAUTION]');
+  });
+});
