@@ -3,7 +3,7 @@
  * {{field}} for multi-csv, and cannot climb out of sink.directory.
  */
 import Handlebars from 'handlebars';
-import type { RuleIssue } from './check-config-rules.js';
+import type { RuleIssue } from './rule-issue.js';
 import { FILENAME_VARIABLES } from './filename-template.js';
 import { suggest } from './suggest.js';
 
