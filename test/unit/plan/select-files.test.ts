@@ -108,6 +108,18 @@ describe('selectFiles', () => {
     ]);
   });
 
+  it('reads key timestamps in the zone normalization put on the source, whatever the caller passes', () => {
+    const source = { ...base, timezone: 'Europe/Berlin' };
+    const result = selectFiles(source, [object('in/data_20260701.csv')], emptyPipelineState('p'), {
+      now,
+      timezone: 'UTC', // the old option: ignored
+    });
+    expect(result.selected[0]?.timestamp?.toISOString()).toBe('2026-06-30T22:00:00.000Z');
+    // Without a zone (a source built by hand), UTC.
+    const utc = selectFiles(base, [object('in/data_20260701.csv')], emptyPipelineState('p'), { now });
+    expect(utc.selected[0]?.timestamp?.toISOString()).toBe('2026-07-01T00:00:00.000Z');
+  });
+
   it('reports names whose timestamp does not parse', () => {
     const result = select({}, [object('in/data_20261399.csv')]);
     expect(result.skipped.map((s) => s.reason)).toEqual(['bad-timestamp']);
@@ -138,6 +150,18 @@ describe('selectFiles', () => {
       expect(result.skipped.map((s) => [s.key, s.reason])).toEqual([
         ['in/data_20260101.csv', 'before-cursor'],
       ]);
+    });
+
+    it('says how overdue the next file is in days and hours, not seconds', () => {
+      const result = selectFiles(
+        { ...base, ...sequence },
+        [object('in/data_20260104.csv')],
+        emptyPipelineState('p'),
+        { now: new Date('2026-01-17T04:54:03Z') },
+      );
+      const overdue = result.warnings.find((w) => w.code === 'SEQUENCE_OVERDUE');
+      expect(overdue?.message).toContain(', 13 days 4 hours ago;');
+      expect(overdue?.message).toContain('expected every 1d');
     });
 
     it('is quiet when files arrive on time', () => {
