@@ -44,8 +44,12 @@ describe('defaults.timezone at normalization', () => {
   });
 
   it('a source without timestamp_format carries no zone (changing the default changes nothing there)', () => {
-    const { timestamp_format: _f, match: _m, ...source } = spec().source as Record<string, unknown>;
-    const pipeline = normalizePipeline({ ...spec(), source, mapping: {} } as PipelineSpec, {
+    const {
+      timestamp_format: _f,
+      match: _m,
+      ...source
+    } = spec().source as unknown as Record<string, unknown>;
+    const pipeline = normalizePipeline({ ...spec(), source, mapping: {} } as unknown as PipelineSpec, {
       file: 'p.yaml',
       pointer: '',
       project: undefined,
