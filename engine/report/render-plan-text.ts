@@ -10,7 +10,8 @@ export interface RenderTextOptions {
   maxRejects?: number;
 }
 
-export function renderPlanText(plan: Plan, options: RenderTextOptions): string {
+export function renderPlanText(input: Plan, options: RenderTextOptions): string {
+  const plan = visibleStrings(input);
   const c = palette(options.color === true);
   const out: string[] = [];
   for (const p of plan.pipelines) out.push(...renderPipeline(p, options, c), '');
@@ -25,6 +26,29 @@ export function renderPlanText(plan: Plan, options: RenderTextOptions): string {
   if (summary.errors)
     out.push(c.red(`${summary.errors} pipeline${summary.errors === 1 ? '' : 's'} failed; see above.`));
   return out.join('\n') + '\n';
+}
+
+/**
+ * Every string of the plan with its control characters shown, not obeyed: an object key or a
+ * message from data cannot break a line or send terminal escapes (`\x1b[2J`). SQL keeps its
+ * line breaks (it is ferry's own, printed with --show-sql).
+ */
+function visibleStrings<T>(value: T, multiline = false): T {
+  if (typeof value === 'string') {
+    // Matching control characters is the point here.
+    const controls = multiline
+      ? /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g // eslint-disable-line no-control-regex
+      : /[\u0000-\u001f\u007f-\u009f]/g; // eslint-disable-line no-control-regex
+    return value.replace(controls, (ch) =>
+      ch === '\n' ? '␤' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    ) as T;
+  }
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => visibleStrings(item, multiline)) as T;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value))
+    out[key] = visibleStrings(item, multiline || key === 'sql');
+  return out as T;
 }
 
 type Palette = Record<'bold' | 'red' | 'green' | 'yellow' | 'dim' | 'cyan', (s: string) => string>;

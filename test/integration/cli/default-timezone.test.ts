@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePlanJson } from '../../../engine/report/parse-plan-json.js';
 import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { listAll } from '../../harness/s3-objects.js';
@@ -76,6 +77,11 @@ describe('defaults.timezone', () => {
   it('a plan saved before the change is stale: nothing written (exit 5)', async () => {
     const { dir, output } = await setup();
     expect((await run(dir, ['plan', '--out', 'plan.json'])).code).toBe(0);
+    // A real saved plan reads back through the plan schema.
+    const saved = parsePlanJson(readFileSync(join(dir, 'plan.json'), 'utf8'), 'plan.json');
+    expect(saved.pipelines.map((p) => [p.pipeline, p.selection.selected.map((c) => c.timestamp)])).toEqual([
+      ['p', [new Date('2026-01-01T00:00:00.000Z')]],
+    ]);
     setDefaultZone(dir, 'America/New_York');
     const applied = await run(dir, ['apply', '--plan', 'plan.json']);
     expect(applied.code, applied.stdout + applied.stderr).toBe(5);
