@@ -2,6 +2,7 @@
  * `ferry plan --offline` output: the configuration a change would apply, as text, Markdown (a
  * pull-request comment) or versioned JSON. No row counts or object keys: nothing was read.
  */
+import { FERRY_VERSION } from '../ferry-version.js';
 import type { ConfigChange } from '../plan/plan-model.js';
 import type { ConfigReview } from '../plan/review-config.js';
 import {
@@ -106,7 +107,15 @@ export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDO
 export function renderConfigReviewJson(review: ConfigReview): string {
   const { formatVersion, ...rest } = review;
   return (
-    JSON.stringify({ format_version: formatVersion, summary: summarizeReview(review), ...rest }, null, 2) +
-    '\n'
+    JSON.stringify(
+      {
+        format_version: formatVersion,
+        ferry_version: FERRY_VERSION,
+        summary: summarizeReview(review),
+        ...rest,
+      },
+      null,
+      2,
+    ) + '\n'
   );
 }
