@@ -8,10 +8,10 @@ import { Cron } from 'croner';
 import { isValidTimeZone } from '../time/timestamp-format.js';
 import { checkConnection } from './check-connection-rules.js';
 import { checkFilenameTemplate } from './check-filename-template.js';
-import { checkS3Source, checkTimestampFormat } from './check-source-rules.js';
+import { checkS3Source, checkTimestampFormat, type At } from './check-source-rules.js';
 import { checkSqlFragment } from './count-sql-statements.js';
 import type { DatasetSource, Mapping, Pipeline, Project, Schedule } from './model.js';
-import type { IssueWhere, RuleIssue } from './rule-issue.js';
+import type { RuleIssue } from './rule-issue.js';
 import { suggest } from './suggest.js';
 
 export type { RuleIssue } from './rule-issue.js';
@@ -82,8 +82,6 @@ function checkProject(project: Project, issues: RuleIssue[]): void {
     );
   }
 }
-
-type At = (path: string, target?: 'key' | 'value') => IssueWhere;
 
 /** Checks that the names a pipeline refers to exist in ferry.yaml (skipped without a project). */
 function createRefChecks(project: Project | undefined, issues: RuleIssue[], at: At) {

@@ -2,7 +2,7 @@
  * Endpoint safety for S3 connections: a valid http(s) URL, no credentials inside it, no link-local
  * or instance-metadata address, and never the default AWS credential chain towards a non-AWS endpoint.
  */
-import type { RuleIssue } from './rule-issue.js';
+import type { RuleIssue } from './check-config-rules.js';
 import type { Connection } from './model.js';
 
 export function checkConnection(connection: Connection, issues: RuleIssue[]): void {

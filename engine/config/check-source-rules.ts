@@ -7,9 +7,13 @@
 import { RE2JS } from 're2js';
 import { compileTimestampFormat, TimestampFormatError } from '../time/timestamp-format.js';
 import type { S3Source } from './model.js';
-import type { IssueWhere, RuleIssue } from './rule-issue.js';
+import type { RuleIssue } from './rule-issue.js';
 
-type At = (path: string, target?: 'key' | 'value') => IssueWhere;
+/** Where a rule points: a file, a pointer in it, and whether the key or the value is meant. */
+export type IssueWhere = Pick<RuleIssue, 'file' | 'pointer' | 'target'>;
+
+/** A pipeline's pointer (relative to the pipeline) → where in its file. */
+export type At = (path: string, target?: 'key' | 'value') => IssueWhere;
 
 export function checkS3Source(source: S3Source, issues: RuleIssue[], at: At): void {
   const hasTimestampGroup = checkMatch(source, issues, at);
