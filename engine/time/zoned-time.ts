@@ -90,8 +90,11 @@ export function zonedParts(date: Date, timeZone: string): ZonedParts {
  * (ICU) applies in timezone(zone, TIMESTAMP), so key and column timestamps agree.
  */
 export function resolveWallTime(wall: number, timeZone: string): number {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return wall;
   const before = zonedParts(new Date(wall - DAY_MS), timeZone).offsetMs;
   const after = zonedParts(new Date(wall + DAY_MS), timeZone).offsetMs;
+  // No transition near: one offset (no zone changes and changes back within two days).
+  if (before === after) return wall - before;
   const real = [...new Set([wall - before, wall - after])].filter(
     (instant) => zonedParts(new Date(instant), timeZone).offsetMs === wall - instant,
   );
