@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ExitCode } from '../errors/exit-codes.js';
 import { isFerryError } from '../errors/ferry-error.js';
+import { FERRY_VERSION } from '../ferry-version.js';
 import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
 import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
@@ -21,7 +22,8 @@ const COMMANDS: readonly CommandSpec[] = [
   policyCommand,
 ];
 
-export const VERSION = '0.1.0';
+/** ferry's version, from package.json. */
+export const VERSION = FERRY_VERSION;
 
 function renderMainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

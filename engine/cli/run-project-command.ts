@@ -4,7 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode } from '../errors/exit-codes.js';
 import { FerryError } from '../errors/ferry-error.js';
-import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan-model.js';
+import type { Plan } from '../plan/plan-model.js';
+import { parsePlanJson } from '../report/parse-plan-json.js';
 import { summarizePlan } from '../report/plan-summary.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
 import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
@@ -24,6 +25,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
     default: 'text',
   },
   'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
+  verbose: { type: 'boolean', description: 'List every file (text shows the first 10 per pipeline).' },
 };
 
 export async function runProjectCommand(context: CommandContext, mode: 'plan' | 'apply'): Promise<ExitCode> {
@@ -58,7 +60,14 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   if (format === 'json') output.stdout(renderPlanJson(plan));
   else if (format === 'markdown') output.stdout(renderPlanMarkdown(plan, { verb }));
   else
-    output.stdout(renderPlanText(plan, { verb, color: output.color, showSql: values['show-sql'] === true }));
+    output.stdout(
+      renderPlanText(plan, {
+        verb,
+        color: output.color,
+        showSql: values['show-sql'] === true,
+        verbose: values['verbose'] === true,
+      }),
+    );
   const summary = summarizePlan(plan);
   if (signal?.aborted) return signal.reason === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   if (plan.pipelines.some((p) => p.error?.code === 'PLAN_STALE')) return ExitCode.stalePlan;
@@ -73,28 +82,14 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
 }
 
 async function readSavedPlan(path: string): Promise<Plan> {
-  let data: Record<string, unknown>;
+  let text: string;
   try {
-    data = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    text = await readFile(path, 'utf8');
   } catch (error) {
     throw new FerryError('PLAN_UNREADABLE', `Cannot read the saved plan ${path}.`, {
       cause: error,
       hint: 'Save one with `ferry plan --out FILE`.',
     });
   }
-  if (data['format_version'] !== PLAN_FORMAT_VERSION || !Array.isArray(data['pipelines'])) {
-    throw new FerryError(
-      'PLAN_UNREADABLE',
-      `${path} is not a ferry plan (format_version ${PLAN_FORMAT_VERSION}).`,
-      {
-        hint: 'Save one with `ferry plan --out FILE` using this version of ferry.',
-      },
-    );
-  }
-  return {
-    formatVersion: PLAN_FORMAT_VERSION,
-    createdAt: String(data['createdAt']),
-    project: String(data['project']),
-    pipelines: data['pipelines'] as Plan['pipelines'],
-  };
+  return parsePlanJson(text, path);
 }

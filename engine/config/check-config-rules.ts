@@ -5,14 +5,14 @@
  * Pure: works on the normalized model and reports pointers; the loader turns them into locations.
  */
 import { Cron } from 'croner';
-import { RE2JS } from 're2js';
-import { compileTimestampFormat, isValidTimeZone, TimestampFormatError } from '../time/timestamp-format.js';
-import { checkSqlFragment } from './count-sql-statements.js';
-import type { Pipeline, Project } from './model.js';
-import { suggest } from './suggest.js';
+import { isValidTimeZone } from '../time/timestamp-format.js';
 import { checkConnection } from './check-connection-rules.js';
 import { checkFilenameTemplate } from './check-filename-template.js';
+import { checkS3Source, checkTimestampFormat, type At } from './check-source-rules.js';
+import { checkSqlFragment } from './count-sql-statements.js';
+import type { DatasetSource, Mapping, Pipeline, Project, Schedule } from './model.js';
 import type { RuleIssue } from './rule-issue.js';
+import { suggest } from './suggest.js';
 
 export type { RuleIssue } from './rule-issue.js';
 
@@ -26,7 +26,7 @@ export function checkConfigRules(input: {
 
   const seen = new Map<string, Pipeline>();
   for (const pipeline of pipelines) {
-    const at = (path: string, target?: 'key' | 'value') => ({
+    const at: At = (path, target) => ({
       file: pipeline.origin.file,
       pointer: pipeline.origin.pointer + path,
       ...(target ? { target } : {}),
@@ -83,128 +83,102 @@ function checkProject(project: Project, issues: RuleIssue[]): void {
   }
 }
 
-function checkPipeline(
+/** Checks that the names a pipeline refers to exist in ferry.yaml (skipped without a project). */
+function createRefChecks(project: Project | undefined, issues: RuleIssue[], at: At) {
+  const connections = project ? Object.keys(project.connections) : undefined;
+  const datasets = project ? Object.keys(project.datasets) : undefined;
+  return {
+    connection(name: string, path: string): void {
+      if (connections && !connections.includes(name))
+        issues.push(unknownRef('connection', name, connections, at(path)));
+    },
+    dataset(name: string, path: string): void {
+      if (datasets && !datasets.includes(name)) issues.push(unknownRef('dataset', name, datasets, at(path)));
+    },
+  };
+}
+
+type RefChecks = ReturnType<typeof createRefChecks>;
+
+function checkPipeline(pipeline: Pipeline, project: Project | undefined, issues: RuleIssue[], at: At): void {
+  const refs = createRefChecks(project, issues, at);
+  const { source } = pipeline;
+  if (source.kind === 's3') {
+    refs.connection(source.connection, '/source/connection');
+    checkS3Source(source, issues, at);
+  } else {
+    checkDatasetSource(source, project, issues, at, refs);
+  }
+  if (pipeline.mapping) checkMapping(pipeline.mapping, project, issues, at, refs);
+  checkSink(pipeline, project, issues, at, refs);
+  if (pipeline.schedule) checkSchedule(pipeline.schedule, issues, at);
+}
+
+function checkDatasetSource(
+  source: DatasetSource,
+  project: Project | undefined,
+  issues: RuleIssue[],
+  at: At,
+  refs: RefChecks,
+): void {
+  source.datasets.forEach((name, i) => refs.dataset(name, source.datasetPaths[i] ?? '/source'));
+  if (source.segment !== undefined && project && !project.segments[source.segment]) {
+    issues.push(unknownRef('segment', source.segment, Object.keys(project.segments), at('/source/segment')));
+  }
+  if (source.where !== undefined) checkSql(source.where, issues, at('/source/where'));
+  const segment = source.segment !== undefined ? project?.segments[source.segment] : undefined;
+  const outside = segment ? source.datasets.filter((d) => d !== segment.dataset) : [];
+  if (segment && outside.length) {
+    issues.push({
+      code: 'CONFIG_CONFLICT',
+      severity: 'error',
+      message: `Segment "${segment.name}" is defined on dataset "${segment.dataset}", but the source also reads ${outside.map((d) => `"${d}"`).join(', ')}.`,
+      hint: 'Read only the segment (drop dataset/datasets), or filter with source.where instead.',
+      ...at('/source/segment'),
+    });
+  }
+}
+
+function checkMapping(
+  mapping: Mapping,
+  project: Project | undefined,
+  issues: RuleIssue[],
+  at: At,
+  refs: RefChecks,
+): void {
+  for (const [column, expression] of Object.entries(mapping.compute)) {
+    checkSql(expression, issues, at(`/mapping/compute/${escapePointer(column)}`));
+  }
+  for (const [column, relation] of Object.entries(mapping.relations)) {
+    const pointer = `/mapping/relations/${escapePointer(column)}/dataset`;
+    refs.dataset(relation.dataset, pointer);
+    const target = project?.datasets[relation.dataset];
+    if (target && target.key.length !== 1) {
+      issues.push({
+        code: 'CONFIG_RELATION_KEY',
+        severity: 'error',
+        message: `mapping.relations.${column} points at dataset "${relation.dataset}", whose key has ${target.key.length} columns; a relation needs a one-column key.`,
+        hint: 'Relate to a dataset keyed by one column (an external id).',
+        ...at(pointer),
+      });
+    }
+  }
+}
+
+function checkSink(
   pipeline: Pipeline,
   project: Project | undefined,
   issues: RuleIssue[],
-  at: (path: string, target?: 'key' | 'value') => { file: string; pointer: string; target?: 'key' | 'value' },
+  at: At,
+  refs: RefChecks,
 ): void {
-  const { source, sink } = pipeline;
-  const connections = project ? Object.keys(project.connections) : undefined;
-  const datasets = project ? Object.keys(project.datasets) : undefined;
-  const checkConnectionRef = (name: string, path: string) => {
-    if (connections && !connections.includes(name))
-      issues.push(unknownRef('connection', name, connections, at(path)));
-  };
-  const checkDatasetRef = (name: string, path: string) => {
-    if (datasets && !datasets.includes(name)) issues.push(unknownRef('dataset', name, datasets, at(path)));
-  };
-
-  if (source.kind === 's3') {
-    checkConnectionRef(source.connection, '/source/connection');
-    let hasTimestampGroup = false;
-    if (source.match !== undefined) {
-      try {
-        const compiled = RE2JS.compile(source.match);
-        const groups = Object.keys(compiled.namedGroups());
-        hasTimestampGroup = groups.includes('timestamp');
-        const unknown = groups.filter((g) => g !== 'timestamp');
-        if (unknown.length) {
-          issues.push({
-            code: 'CONFIG_UNKNOWN_REGEX_GROUP',
-            severity: 'warning',
-            message: `Named group${unknown.length > 1 ? 's' : ''} ${unknown.map((g) => `"${g}"`).join(', ')} in source.match ${unknown.length > 1 ? 'are' : 'is'} not used by ferry.`,
-            hint: 'Only a group named "timestamp" has a meaning; use plain (…) groups otherwise.',
-            ...at('/source/match'),
-          });
-        }
-      } catch (error) {
-        const detail =
-          error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
-        issues.push({
-          code: 'CONFIG_BAD_REGEX',
-          severity: 'error',
-          message: `source.match is not a valid RE2 regular expression: ${detail}.`,
-          hint: 'ferry uses RE2 (linear time): no lookarounds (?=…) or backreferences \\1. Name the timestamp group (?P<timestamp>…).',
-          ...at('/source/match'),
-        });
-        hasTimestampGroup = true; // already reported; do not pile on
-      }
-    }
-    if (source.timestampFormat !== undefined) {
-      checkTimestampFormat(source.timestampFormat, issues, at('/source/timestamp_format'));
-      if (!hasTimestampGroup) {
-        issues.push({
-          code: 'CONFIG_TIMESTAMP_GROUP_MISSING',
-          severity: 'error',
-          message: 'source.timestamp_format is set but source.match has no (?P<timestamp>…) group.',
-          hint: 'Add a named group to match, e.g. ^accounts_(?P<timestamp>\\d{8})\\.csv$.',
-          ...at('/source/timestamp_format', 'key'),
-        });
-      }
-    } else if (
-      hasTimestampGroup &&
-      source.match !== undefined &&
-      !issues.some((i) => i.code === 'CONFIG_BAD_REGEX' && i.pointer.endsWith('/source/match'))
-    ) {
-      issues.push({
-        code: 'CONFIG_MISSING_KEY',
-        severity: 'error',
-        message: 'source.match has a timestamp group but source.timestamp_format is not set.',
-        hint: 'Say how to read it, e.g. timestamp_format: "YYYYMMDD" (MM = month, mm = minute).',
-        ...at('/source', 'key'),
-      });
-    }
-    const needsTimestamp =
-      source.pick === 'sequence'
-        ? 'pick: sequence'
-        : source.order === 'timestamp'
-          ? 'order: timestamp'
-          : undefined;
-    if (needsTimestamp && (source.match === undefined || !hasTimestampGroup)) {
-      issues.push({
-        code: 'CONFIG_TIMESTAMP_GROUP_MISSING',
-        severity: 'error',
-        message: `source.${needsTimestamp} needs a timestamp in the file name, but source.match has no (?P<timestamp>…) group.`,
-        hint: 'Add match: ^prefix_(?P<timestamp>\\d{14})\\.json$ and timestamp_format: "YYYYMMDDHHmmss".',
-        ...at(source.pick === 'sequence' ? '/source/pick' : '/source/order'),
-      });
-    }
-    if (source.sequence && source.pick !== 'sequence') {
-      issues.push({
-        code: 'CONFIG_CONFLICT',
-        severity: 'error',
-        message: 'source.sequence only applies with pick: sequence.',
-        hint: 'Set pick: sequence, or remove sequence.',
-        ...at('/source/sequence', 'key'),
-      });
-    }
-  } else {
-    source.datasets.forEach((name, i) => checkDatasetRef(name, source.datasetPaths[i] ?? '/source'));
-    if (source.segment !== undefined && project && !project.segments[source.segment]) {
-      issues.push(
-        unknownRef('segment', source.segment, Object.keys(project.segments), at('/source/segment')),
-      );
-    }
-    if (source.where !== undefined) checkSql(source.where, issues, at('/source/where'));
-  }
-
-  const mapping = pipeline.mapping;
-  if (mapping) {
-    for (const [column, expression] of Object.entries(mapping.compute)) {
-      checkSql(expression, issues, at(`/mapping/compute/${escapePointer(column)}`));
-    }
-    for (const [column, relation] of Object.entries(mapping.relations)) {
-      checkDatasetRef(relation.dataset, `/mapping/relations/${escapePointer(column)}/dataset`);
-    }
-  }
-
+  const { sink } = pipeline;
   if (sink.kind === 's3') {
-    checkConnectionRef(sink.connection, '/sink/connection');
+    refs.connection(sink.connection, '/sink/connection');
     checkTimestampFormat(sink.timestampFormat, issues, at('/sink/timestamp_format'));
     if (!isValidTimeZone(sink.timezone)) issues.push(badTimeZone(sink.timezone, at('/sink/timezone')));
     checkFilenameTemplate(sink.filename, issues, at('/sink/filename'), sink.format.kind === 'multi-csv');
-    if (sink.segmentsField !== undefined && source.kind !== 'dataset') {
+    if (sink.segmentsField !== undefined && pipeline.source.kind !== 'dataset') {
       issues.push({
         code: 'CONFIG_CONFLICT',
         severity: 'error',
@@ -214,120 +188,47 @@ function checkPipeline(
         ...at('/sink/segments_field', 'key'),
       });
     }
-  } else {
-    checkDatasetRef(sink.dataset, '/sink/dataset');
-    const target = project?.datasets[sink.dataset];
-    if (target?.kind === 'events' && sink.mode !== 'append' && sink.mode !== 'insert') {
-      issues.push({
-        code: 'CONFIG_CONFLICT',
-        severity: 'error',
-        message: `Dataset "${sink.dataset}" holds events, which are never updated or deleted; mode: ${sink.mode} would rewrite them.`,
-        hint: 'Use mode: append (re-sent events with a known key are skipped), or declare the dataset kind: entity.',
-        ...at('/sink/mode'),
-      });
-    }
-    if (sink.mode === 'mirror' && pipeline.diff) {
-      issues.push({
-        code: 'CONFIG_CONFLICT',
-        severity: 'error',
-        message:
-          'mode: mirror deletes every key absent from the run, but diff passes on only changed rows: unchanged keys would be deleted.',
-        hint: 'Remove diff from this pipeline (the dataset merge already tells unchanged rows apart), or use mode: upsert.',
-        ...at('/sink/mode'),
-      });
-    }
+    return;
   }
-  if (source.kind === 'dataset' && source.segment !== undefined && project) {
-    const segment = project.segments[source.segment];
-    const outside = segment ? source.datasets.filter((d) => d !== segment.dataset) : [];
-    if (segment && outside.length) {
-      issues.push({
-        code: 'CONFIG_CONFLICT',
-        severity: 'error',
-        message: `Segment "${source.segment}" is defined on dataset "${segment.dataset}", but the source also reads ${outside.map((d) => `"${d}"`).join(', ')}.`,
-        hint: 'Read only the segment (drop dataset/datasets), or filter with source.where instead.',
-        ...at('/source/segment'),
-      });
-    }
-  }
-  if (project && pipeline.mapping) {
-    for (const [column, relation] of Object.entries(pipeline.mapping.relations)) {
-      const target = project.datasets[relation.dataset];
-      if (target && target.key.length !== 1) {
-        issues.push({
-          code: 'CONFIG_RELATION_KEY',
-          severity: 'error',
-          message: `mapping.relations.${column} points at dataset "${relation.dataset}", whose key has ${target.key.length} columns; a relation needs a one-column key.`,
-          hint: 'Relate to a dataset keyed by one column (an external id).',
-          ...at(`/mapping/relations/${escapePointer(column)}/dataset`),
-        });
-      }
-    }
-  }
-
-  const schedule = pipeline.schedule;
-  if (schedule) {
-    if (!isValidTimeZone(schedule.timezone))
-      issues.push(badTimeZone(schedule.timezone, at('/schedule/timezone')));
-    else if (schedule.kind === 'cron') {
-      try {
-        new Cron(schedule.cron, { timezone: schedule.timezone, paused: true });
-      } catch (error) {
-        issues.push({
-          code: 'CONFIG_BAD_CRON',
-          severity: 'error',
-          message: `schedule.cron "${schedule.cron}" is not a valid cron expression: ${error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error)}.`,
-          hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * 1-5".',
-          ...at(schedule.pointer),
-        });
-      }
-    }
-  }
-}
-
-function checkTimestampFormat(
-  format: string,
-  issues: RuleIssue[],
-  where: { file: string; pointer: string },
-): void {
-  try {
-    compileTimestampFormat(format);
-  } catch (error) {
-    if (!(error instanceof TimestampFormatError)) throw error;
-    const guess = suggestTimestampFormat(format);
+  refs.dataset(sink.dataset, '/sink/dataset');
+  const target = project?.datasets[sink.dataset];
+  if (target?.kind === 'events' && sink.mode !== 'append' && sink.mode !== 'insert') {
     issues.push({
-      code: 'CONFIG_BAD_TIMESTAMP_FORMAT',
+      code: 'CONFIG_CONFLICT',
       severity: 'error',
-      message: `Timestamp format "${format}": ${error.message}`,
-      hint: `${guess !== undefined ? `Did you mean "${guess}"? ` : ''}MM is the month and mm the minute; see docs/seed-options.md for the token table.`,
-      ...where,
+      message: `Dataset "${sink.dataset}" holds events, which are never updated or deleted; mode: ${sink.mode} would rewrite them.`,
+      hint: 'Use mode: append (re-sent events with a known key are skipped), or declare the dataset kind: entity.',
+      ...at('/sink/mode'),
+    });
+  }
+  if (sink.mode === 'mirror' && pipeline.diff) {
+    issues.push({
+      code: 'CONFIG_CONFLICT',
+      severity: 'error',
+      message:
+        'mode: mirror deletes every key absent from the run, but diff passes on only changed rows: unchanged keys would be deleted.',
+      hint: 'Remove diff from this pipeline (the dataset merge already tells unchanged rows apart), or use mode: upsert.',
+      ...at('/sink/mode'),
     });
   }
 }
 
-/**
- * Java/strftime habits in a moment-style format: `yyyyMMdd` → `YYYYMMDD`, `dd.MM.yyyy hh:mm` →
- * `DD.MM.YYYY HH:mm`. Only suggested when the result is a valid format.
- */
-function suggestTimestampFormat(format: string): string | undefined {
-  // Split into [literal] parts (kept) and token parts (rewritten).
-  const parts = format.split(/(\[[^\]]*\])/);
-  const tokens = parts.filter((_, i) => i % 2 === 0).join('');
-  // `yyyy-mm-dd` almost always means month; with no hour in the format, mm is read as MM.
-  const minuteMeansMonth = !/[hH]/.test(tokens);
-  const out = parts
-    .map((part, i) => {
-      if (i % 2 === 1) return part;
-      const fixed = part.replace(/y/g, 'Y').replace(/d/g, 'D').replace(/h/g, 'H');
-      return minuteMeansMonth ? fixed.replace(/mm/g, 'MM') : fixed;
-    })
-    .join('');
-  if (out === format) return undefined;
+function checkSchedule(schedule: Schedule, issues: RuleIssue[], at: At): void {
+  if (!isValidTimeZone(schedule.timezone)) {
+    issues.push(badTimeZone(schedule.timezone, at('/schedule/timezone')));
+    return;
+  }
+  if (schedule.kind !== 'cron') return;
   try {
-    compileTimestampFormat(out);
-    return out;
-  } catch {
-    return undefined;
+    new Cron(schedule.cron, { timezone: schedule.timezone, paused: true });
+  } catch (error) {
+    issues.push({
+      code: 'CONFIG_BAD_CRON',
+      severity: 'error',
+      message: `schedule.cron "${schedule.cron}" is not a valid cron expression: ${error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error)}.`,
+      hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * 1-5".',
+      ...at(schedule.pointer),
+    });
   }
 }
 

@@ -150,6 +150,11 @@ export interface S3Source {
   /** RE2 pattern matched against the key after the prefix; undefined matches everything. */
   match?: string;
   timestampFormat?: string;
+  /**
+   * The zone of key timestamps without an offset: `defaults.timezone` resolved at normalization, so
+   * the config diff and saved-plan checks see it. Set exactly when timestampFormat is.
+   */
+  timezone?: string;
   pick: 'newest' | 'all-new' | 'sequence';
   sequence?: { expectEveryMs: number; graceMs: number };
   maxFiles: number;
@@ -182,7 +187,8 @@ export interface Mapping {
   timestamp?: {
     column: string;
     format?: string;
-    timezone?: string;
+    /** The zone of values without an offset: as written, else `defaults.timezone` (resolved at normalization). */
+    timezone: string;
     /** import-time: rows without a time (or a source without the column) get the run's start time. */
     default?: 'import-time';
   };

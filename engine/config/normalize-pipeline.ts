@@ -56,15 +56,17 @@ export function normalizePipeline(
   spec: PipelineSpec,
   context: NormalizeContext & { pointer: string },
 ): Pipeline {
+  // The default zone is resolved here, once, into every field that reads or writes wall-clock time,
+  // so the normalized pipeline (its config diff and fingerprint) changes when defaults.timezone does.
   const timezone = context.project?.defaults.timezone ?? DEFAULT_TIMEZONE;
-  const mapping = spec.mapping ? normalizeMapping(spec.mapping) : undefined;
+  const mapping = spec.mapping ? normalizeMapping(spec.mapping, timezone) : undefined;
   const diff = normalizeDiff(spec.diff);
   const schedule = spec.schedule ? normalizeSchedule(spec.schedule, timezone) : undefined;
   return {
     name: spec.name,
     ...(spec.description !== undefined ? { description: spec.description } : {}),
     enabled: spec.enabled ?? true,
-    source: normalizeSource(spec.source, context.project),
+    source: normalizeSource(spec.source, timezone, context.project),
     ...(mapping ? { mapping } : {}),
     ...(diff ? { diff } : {}),
     sink: normalizeSink(spec.sink, timezone, context.project),
@@ -83,7 +85,7 @@ export function parseMaxRejects(value: number | string | undefined): MaxRejects 
   return { kind: 'percent', value: Number(value.replace('%', '')) };
 }
 
-function normalizeSource(spec: SourceSpec, project: Project | undefined): Source {
+function normalizeSource(spec: SourceSpec, timezone: string, project: Project | undefined): Source {
   if (spec.kind === 'dataset') {
     const segment = spec.segment !== undefined ? project?.segments[spec.segment] : undefined;
     const named =
@@ -138,7 +140,7 @@ function normalizeSource(spec: SourceSpec, project: Project | undefined): Source
     bucket: spec.bucket,
     prefix: spec.prefix ?? '',
     ...(spec.match !== undefined ? { match: spec.match } : {}),
-    ...(spec.timestamp_format !== undefined ? { timestampFormat: spec.timestamp_format } : {}),
+    ...(spec.timestamp_format !== undefined ? { timestampFormat: spec.timestamp_format, timezone } : {}),
     pick: spec.pick ?? 'all-new',
     ...(spec.sequence
       ? {
@@ -156,7 +158,7 @@ function normalizeSource(spec: SourceSpec, project: Project | undefined): Source
   };
 }
 
-function normalizeMapping(spec: MappingSpec): Mapping {
+function normalizeMapping(spec: MappingSpec, timezone: string): Mapping {
   const compact = <T>(record: Record<string, T | undefined> | undefined): Record<string, T> => {
     const out: Record<string, T> = {};
     for (const [k, v] of Object.entries(record ?? {})) if (v !== undefined) out[k] = v;
@@ -177,7 +179,7 @@ function normalizeMapping(spec: MappingSpec): Mapping {
           timestamp: {
             column: spec.timestamp.column,
             ...(spec.timestamp.format !== undefined ? { format: spec.timestamp.format } : {}),
-            ...(spec.timestamp.timezone !== undefined ? { timezone: spec.timestamp.timezone } : {}),
+            timezone: spec.timestamp.timezone ?? timezone,
             ...(spec.timestamp.default !== undefined ? { default: spec.timestamp.default } : {}),
           },
         }

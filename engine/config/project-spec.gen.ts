@@ -155,7 +155,7 @@ export interface ProjectSpec {
    *
    * @minItems 1
    *
-   * Items: A glob relative to ferry.yaml. Example: pipelines/** /*.yaml.
+   * Items: A glob relative to ferry.yaml (*, **, ?, {a,b}, [ab]); it must match at least one file. Example: pipelines/** /*.yaml.
    */
   pipelines?: [string, ...string[]];
   /**

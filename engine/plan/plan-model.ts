@@ -7,7 +7,8 @@ import type { FileSelection } from './select-files.js';
 import type { OrphanObject, RunCounts } from '../state/pipeline-state.js';
 import type { DatasetEffect } from './dataset-effect.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+/** 2: snake_case keys, `ferry_version`, attempts and orphans. */
+export const PLAN_FORMAT_VERSION = 2;
 
 export interface FetchStep {
   kind: 'fetch';

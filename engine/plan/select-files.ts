@@ -5,10 +5,11 @@
  */
 import { RE2JS } from 're2js';
 import type { S3Source } from '../config/model.js';
+import { DEFAULT_TIMEZONE } from '../config/normalize-project.js';
 import { formatDuration } from '../config/parse-duration.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { PipelineState, ProcessedObject } from '../state/pipeline-state.js';
-import { parseTimestamp } from '../time/timestamp-format.js';
+import { compileTimestampParser } from '../time/timestamp-format.js';
 
 export interface ListedObject {
   key: string;
@@ -63,9 +64,13 @@ export function selectFiles(
   source: S3Source,
   listing: readonly ListedObject[],
   state: PipelineState,
-  options: { now: Date; timezone: string },
+  /** Key timestamps are read in `source.timezone` (defaults.timezone resolved at normalization). */
+  options: { now: Date },
 ): FileSelection {
   const matcher = source.match !== undefined ? RE2JS.compile(source.match) : undefined;
+  const parser =
+    source.timestampFormat !== undefined ? compileTimestampParser(source.timestampFormat) : undefined;
+  const zone = source.timezone ?? DEFAULT_TIMEZONE;
   const skipped: SkippedFile[] = [];
   const warnings: SelectionWarning[] = [];
   const candidates: Candidate[] = [];
@@ -79,18 +84,17 @@ export function selectFiles(
     }
     const m = matcher.matcher(name);
     if (!m.matches()) continue;
-    if (source.timestampFormat === undefined) {
+    if (parser === undefined) {
       candidates.push({ ...object, name });
       continue;
     }
     const raw = m.group('timestamp');
-    const timestamp =
-      raw === null ? undefined : parseTimestamp(raw, source.timestampFormat, options.timezone);
+    const timestamp = raw === null ? undefined : parser.parse(raw, zone);
     if (!timestamp) {
       skipped.push({
         key: object.key,
         reason: 'bad-timestamp',
-        detail: `"${raw ?? ''}" does not read as ${source.timestampFormat}`,
+        detail: `"${raw ?? ''}" does not read as ${source.timestampFormat ?? ''}`,
       });
       continue;
     }
@@ -242,7 +246,7 @@ function selectSequence(
         warnings.push({
           code: 'SEQUENCE_GAP',
           key: candidate.key,
-          message: `Gap in the sequence before ${candidate.key}: ${formatDuration(candidate.timestamp.getTime() - previous.getTime())} after the previous file; expected every ${formatDuration(expected)}.`,
+          message: `Gap in the sequence before ${candidate.key}: ${describeElapsed(candidate.timestamp.getTime() - previous.getTime())} after the previous file; expected every ${formatDuration(expected)}.`,
         });
       }
       if (candidate.timestamp) previous = candidate.timestamp;
@@ -251,9 +255,30 @@ function selectSequence(
     if (last && now.getTime() - last.getTime() > limit) {
       warnings.push({
         code: 'SEQUENCE_OVERDUE',
-        message: `The next file is overdue: the newest is from ${last.toISOString()}, ${formatDuration(now.getTime() - last.getTime())} ago; expected every ${formatDuration(expected)}.`,
+        message: `The next file is overdue: the newest is from ${last.toISOString()}, ${describeElapsed(now.getTime() - last.getTime())} ago; expected every ${formatDuration(expected)}.`,
       });
     }
   }
   return selected;
+}
+
+const ELAPSED_UNITS: ReadonlyArray<[string, number]> = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1000],
+];
+
+/** An elapsed time in words, its two largest units rounded down: 1140843000 → "13 days 4 hours". */
+function describeElapsed(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / 1000) * 1000);
+  const words: string[] = [];
+  for (const [unit, size] of ELAPSED_UNITS) {
+    if (words.length === 2) break;
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) words.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+    else if (words.length) break; // "2 days", not "2 days 0 hours 5 minutes"
+  }
+  return words.length ? words.join(' ') : 'less than a second';
 }

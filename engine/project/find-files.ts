@@ -1,71 +1,72 @@
 /**
- * Expands the small glob language ferry's `pipelines:` setting uses (`*`, `**`, `?`) relative to the
- * project directory, in a stable (sorted) order. Node 20 has no fs.glob; this is enough for config files.
+ * Finds files by glob (tinyglobby: `*`, `**`, `?`, `{a,b}`, `[ab]`, extglobs) relative to the project
+ * directory, in a stable (sorted) order. Hidden files and directories and node_modules are skipped.
+ * Symbolic links are followed, and a file reached twice (a link loop, a linked directory) is listed
+ * once, under its first path.
  */
-import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import picomatch from 'picomatch';
+import { globSync } from 'tinyglobby';
 
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i] ?? '';
-    if (ch === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        out += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else {
-        out += '[^/]*';
-      }
-    } else if (ch === '?') {
-      out += '[^/]';
-    } else {
-      out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^${out}$`);
+const GLOB_OPTIONS = {
+  dot: false,
+  onlyFiles: true,
+  // `pipelines` must not quietly mean `pipelines/**`: a pattern says which files it means.
+  expandDirectories: false,
+  followSymbolicLinks: true,
+  ignore: ['**/node_modules/**'],
+} as const;
+
+export interface GlobMatch {
+  glob: string;
+  /** Paths relative to root, with `/`, sorted. */
+  files: string[];
 }
 
-function walk(dir: string, root: string, out: string[]): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const entry of entries.sort()) {
-    if (entry === 'node_modules' || entry.startsWith('.')) continue;
-    const full = join(dir, entry);
-    let stat: Stats | undefined;
-    try {
-      // Symlinked directories are not followed, so a link loop cannot recurse forever.
-      stat = lstatSync(full);
-      if (stat.isSymbolicLink()) {
-        const target = statSync(full, { throwIfNoEntry: false });
-        stat = target?.isFile() ? target : undefined;
-      }
-    } catch {
-      stat = undefined;
-    }
-    if (!stat) continue;
-    if (stat.isDirectory()) walk(full, root, out);
-    else if (stat.isFile()) out.push(relative(root, full).split(sep).join('/'));
-  }
+/** Each glob with the files it matches under `root` (a glob may match nothing). */
+export function matchGlobs(root: string, globs: readonly string[]): GlobMatch[] {
+  return globs.map((glob) => ({
+    glob,
+    files: uniqueFiles(root, globSync([glob], { ...GLOB_OPTIONS, cwd: root })),
+  }));
+}
+
+/** Sorted, and a file reached by several paths (links, overlapping globs) once, under its first. */
+export function uniqueFiles(root: string, files: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return [...files].sort().filter((file) => {
+    const real = realPath(join(root, file));
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
 }
 
 /** Files under `root` matching any of the globs, as paths relative to root, sorted, unique. */
 export function findFiles(root: string, globs: readonly string[]): string[] {
-  const patterns = globs.map((g) => globToRegExp(g.replace(/^\.\//, '')));
-  const all: string[] = [];
-  walk(root, root, all);
-  return [...new Set(all.filter((file) => patterns.some((p) => p.test(file))))].sort();
+  return uniqueFiles(
+    root,
+    matchGlobs(root, globs).flatMap((m) => m.files),
+  );
+}
+
+/** A matcher for one glob against whole (absolute or relative) paths, with the same language as above. */
+export function globToRegExp(glob: string): RegExp {
+  return picomatch.makeRe(glob, { dot: false });
 }
 
 export const YAML_FILE = /\.ya?ml$/;
 
-/** All YAML files in a directory tree, relative to `cwd`-less root, sorted. */
+/** All YAML files in a directory tree, relative to it, sorted. */
 export function findYamlFiles(dir: string): string[] {
-  const all: string[] = [];
-  walk(dir, dir, all);
-  return all.filter((f) => YAML_FILE.test(f)).sort();
+  return findFiles(dir, ['**/*.yaml', '**/*.yml']);
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // vanished since the listing: let the reader report it
+  }
 }

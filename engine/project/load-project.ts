@@ -17,7 +17,8 @@ import { readReferencePolicy } from '../config/reference-policy.js';
 import { restoreReferencesInText } from '../config/restore-references.js';
 import { DEFAULT_PIPELINE_GLOBS, normalizeProject } from '../config/normalize-project.js';
 import { createReferenceResolver } from './create-reference-resolver.js';
-import { findFiles, findYamlFiles } from './find-files.js';
+import { findYamlFiles } from './find-files.js';
+import { findPipelineFiles } from './find-pipeline-files.js';
 
 export interface LoadProjectOptions {
   cwd: string;
@@ -143,8 +144,12 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
   }
   if (!options.paths?.length && projectAbs) {
     // Even when ferry.yaml has problems, its pipeline files are checked too (all problems in one pass).
-    const globs = project?.pipelineGlobs ?? rawPipelineGlobs(projectChecked?.value) ?? DEFAULT_PIPELINE_GLOBS;
-    pipelineAbs.push(...findFiles(projectDir, globs).map((f) => join(projectDir, f)));
+    const written = rawPipelineGlobs(projectChecked?.value);
+    const globs = written ?? DEFAULT_PIPELINE_GLOBS;
+    const writtenIn = written !== undefined ? projectChecked : undefined;
+    const found = findPipelineFiles({ root: projectDir, globs, writtenIn });
+    problems.push(...found.problems);
+    pipelineAbs.push(...found.files.map((f) => join(projectDir, f)));
   }
 
   const pipelines: Pipeline[] = [];

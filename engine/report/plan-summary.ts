@@ -1,54 +1,68 @@
 /**
- * The Terraform-style summary line, with ferry's meaning of each word:
- *   to add     — output objects to write, plus dataset rows to create
- *   to change  — dataset rows to update
- *   to destroy — dataset rows to delete (mirror), plus removed rows published as tombstones
+ * The summary line, Terraform-style but with objects and rows apart (they are different things):
+ *   objects to write  — output objects this run uploads
+ *   objects to delete — objects left by runs that never committed, removed by this one
+ *   rows to add       — dataset rows to create, and rows written to outputs
+ *   rows to change    — dataset rows to update
+ *   rows to delete    — dataset rows deleted (mirror), plus removed rows published as tombstones
  * Configuration changes since the last apply are counted separately (`configChanged`).
  */
 import type { Plan } from '../plan/plan-model.js';
 
 export interface PlanSummary {
-  add: number;
-  change: number;
-  destroy: number;
+  objectsToWrite: number;
+  objectsToDelete: number;
+  rowsToAdd: number;
+  rowsToChange: number;
+  rowsToDelete: number;
   errors: number;
   /** Pipelines whose configuration changed since their last apply. */
   configChanged: number;
+  /** Pipelines with `enabled: false`. */
+  disabled: number;
   hasChanges: boolean;
 }
 
 export function summarizePlan(plan: Plan): PlanSummary {
-  let add = 0;
-  let change = 0;
-  let destroy = 0;
-  let errors = 0;
-  let configChanged = 0;
-  for (const p of plan.pipelines) {
-    add += p.outputs.length + (p.dataset?.created ?? 0);
-    change += p.dataset?.updated ?? 0;
-    destroy += p.dataset?.deleted ?? 0;
-    if (p.steps.some((s) => s.kind === 'diff' && s.tombstones !== null)) destroy += p.counts.rowsRemoved;
-    if (p.configChanges.length > 0) configChanged += 1;
-    if (p.status === 'error') errors += 1;
-  }
-  return {
-    add,
-    change,
-    destroy,
-    errors,
-    configChanged,
+  const summary: PlanSummary = {
+    objectsToWrite: 0,
+    objectsToDelete: 0,
+    rowsToAdd: 0,
+    rowsToChange: 0,
+    rowsToDelete: 0,
+    errors: 0,
+    configChanged: 0,
+    disabled: 0,
     hasChanges: plan.pipelines.some((p) => p.status === 'changes'),
   };
+  for (const p of plan.pipelines) {
+    summary.objectsToWrite += p.outputs.length;
+    summary.objectsToDelete += p.orphansDeleted?.length ?? p.orphans?.length ?? 0;
+    summary.rowsToAdd += p.dataset
+      ? p.dataset.created
+      : p.counts.rowsAdded + (p.steps.some((s) => s.kind === 'diff') ? 0 : p.counts.rowsWritten);
+    summary.rowsToChange += p.dataset ? p.dataset.updated : p.counts.rowsChanged;
+    summary.rowsToDelete += p.dataset?.deleted ?? 0;
+    if (p.steps.some((s) => s.kind === 'diff' && s.tombstones !== null))
+      summary.rowsToDelete += p.counts.rowsRemoved;
+    if (p.configChanges.length > 0) summary.configChanged += 1;
+    if (p.status === 'error') summary.errors += 1;
+    if (p.status === 'disabled') summary.disabled += 1;
+  }
+  return summary;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function renderSummaryLine(summary: PlanSummary, verb: 'Plan' | 'Apply complete'): string {
-  const core = `${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy`;
-  if (verb !== 'Plan' && summary.errors > 0) {
-    return `Apply failed for ${summary.errors} pipeline${summary.errors === 1 ? '' : 's'}. Done elsewhere: ${summary.add} added, ${summary.change} changed, ${summary.destroy} destroyed.`;
+  const s = summary;
+  if (verb === 'Plan') {
+    const objects = `${plural(s.objectsToWrite, 'object')} to write${s.objectsToDelete ? `, ${s.objectsToDelete} to delete` : ''}`;
+    return `Plan: ${objects}; rows: ${s.rowsToAdd} to add, ${s.rowsToChange} to change, ${s.rowsToDelete} to delete.`;
   }
-  return verb === 'Plan'
-    ? `Plan: ${core}.`
-    : `Apply complete! Resources: ${summary.add} added, ${summary.change} changed, ${summary.destroy} destroyed.`;
+  const done = `objects: ${s.objectsToWrite} written${s.objectsToDelete ? `, ${s.objectsToDelete} deleted` : ''}; rows: ${s.rowsToAdd} added, ${s.rowsToChange} changed, ${s.rowsToDelete} deleted`;
+  if (s.errors > 0) return `Apply failed for ${plural(s.errors, 'pipeline')}. Done elsewhere: ${done}.`;
+  return `Apply complete! ${done.charAt(0).toUpperCase()}${done.slice(1)}.`;
 }
 
 export function formatBytes(bytes: number): string {

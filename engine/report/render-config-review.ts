@@ -2,9 +2,17 @@
  * `ferry plan --offline` output: the configuration a change would apply, as text, Markdown (a
  * pull-request comment) or versioned JSON. No row counts or object keys: nothing was read.
  */
+import { FERRY_VERSION } from '../ferry-version.js';
 import type { ConfigChange } from '../plan/plan-model.js';
 import type { ConfigReview } from '../plan/review-config.js';
-import { appendWithinBudget, configChangeLines, MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
+import {
+  appendWithinBudget,
+  configChangeLines,
+  fencedBlock,
+  htmlText,
+  markdownCode,
+  MARKDOWN_BUDGET_CHARS,
+} from './markdown-parts.js';
 
 function against(review: ConfigReview): string {
   return review.base.kind === 'git' ? `git ref ${review.base.ref}` : 'the last apply (state)';
@@ -69,7 +77,8 @@ export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDO
   const changed = review.pipelines.filter((p) => p.change !== 'unchanged');
   if (changed.length) {
     out.push('| pipeline | change | settings changed |', '|---|---|---:|');
-    for (const p of changed) out.push(`| \`${p.pipeline}\` | ${WORD[p.change]} | ${p.changes.length} |`);
+    for (const p of changed)
+      out.push(`| ${markdownCode(p.pipeline, { table: true })} | ${WORD[p.change]} | ${p.changes.length} |`);
     out.push('');
   }
   if (changesReferencePolicy(review)) out.push('> [!CAUTION]', `> ${REFERENCES_NOTE}`, '');
@@ -88,11 +97,9 @@ export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDO
       name: title,
       text:
         [
-          `<details><summary><code>${title}</code></summary>`,
+          `<details><summary><code>${htmlText(title)}</code></summary>`,
           '',
-          '```diff',
-          ...configChangeLines(changes),
-          '```',
+          ...fencedBlock('diff', configChangeLines(changes)),
           '',
           '</details>',
           '',
@@ -102,7 +109,7 @@ export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDO
   );
   let text = fitted;
   if (left.length) {
-    text += `\n> **Truncated:** the changes of ${left.length} item(s) (${left.map((t) => `\`${t}\``).join(', ')}) were left out to stay under ${budget} characters. Run \`ferry plan --offline\` locally or use \`--format json\` for everything.\n`;
+    text += `\n> **Truncated:** the changes of ${left.length} item(s) (${left.map((t) => markdownCode(t)).join(', ')}) were left out to stay under ${budget} characters. Run \`ferry plan --offline\` locally or use \`--format json\` for everything.\n`;
   }
   return text;
 }
@@ -110,7 +117,15 @@ export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDO
 export function renderConfigReviewJson(review: ConfigReview): string {
   const { formatVersion, ...rest } = review;
   return (
-    JSON.stringify({ format_version: formatVersion, summary: summarizeReview(review), ...rest }, null, 2) +
-    '\n'
+    JSON.stringify(
+      {
+        format_version: formatVersion,
+        ferry_version: FERRY_VERSION,
+        summary: summarizeReview(review),
+        ...rest,
+      },
+      null,
+      2,
+    ) + '\n'
   );
 }

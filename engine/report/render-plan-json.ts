@@ -1,10 +1,23 @@
-/** The plan as versioned JSON (`format_version`), for tools and for `apply --plan FILE`. */
+/**
+ * The plan as versioned JSON, for tools and for `apply --plan FILE`: snake_case keys throughout
+ * (`format_version`, `ferry_version`, `created_at`, `run_id`…), the summary line's numbers, and
+ * the ferry version that wrote it. parse-plan-json.ts reads it back; schemas/plan.schema.json
+ * describes it.
+ */
+import { FERRY_VERSION } from '../ferry-version.js';
 import type { Plan } from '../plan/plan-model.js';
+import { snakeCaseKeys } from './plan-json-keys.js';
 import { summarizePlan } from './plan-summary.js';
 
 export function renderPlanJson(plan: Plan): string {
-  const { formatVersion, ...rest } = plan;
-  return (
-    JSON.stringify({ format_version: formatVersion, summary: summarizePlan(plan), ...rest }, null, 2) + '\n'
-  );
+  const { formatVersion, createdAt, project, pipelines } = plan;
+  const document = snakeCaseKeys({
+    formatVersion,
+    ferryVersion: FERRY_VERSION,
+    createdAt,
+    project,
+    summary: summarizePlan(plan),
+    pipelines,
+  });
+  return JSON.stringify(document, null, 2) + '\n';
 }

@@ -45,7 +45,7 @@ export async function preparePipelineRun(input: {
       bucket: source.bucket,
       prefix: source.prefix,
     });
-    selection = selectFiles(source, listing, read.state, { now, timezone: input.project.defaults.timezone });
+    selection = selectFiles(source, listing, read.state, { now });
   }
   await checkSinks(pipeline, input.s3);
   const datasets = await readDatasetContext(

@@ -37,7 +37,7 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     outputTable: step.table,
     columns: context.sourceColumns,
     pipeline: context.pipeline.name,
-    timezone: context.project.defaults.timezone,
+    timezone: context.pipeline.mapping?.timestamp?.timezone ?? 'UTC',
     importTime: context.runTime,
   });
   await runSql(context, 'map', compiled.createStage);

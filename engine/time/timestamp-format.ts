@@ -23,6 +23,10 @@
  * | [...] | literal text       | [T]     |
  */
 
+import { MINUTE_MS, remember, resolveWallTime, utcMs, zonedParts } from './zoned-time.js';
+
+export { isValidTimeZone } from './zoned-time.js';
+
 export type TimestampToken =
   'YYYY' | 'YY' | 'MM' | 'M' | 'DD' | 'D' | 'HH' | 'H' | 'mm' | 'ss' | 'SSS' | 'X' | 'x' | 'Z';
 
@@ -91,61 +95,30 @@ export function compileTimestampFormat(format: string): FormatPart[] {
   return parts;
 }
 
-interface ZonedParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  offsetMinutes: number;
-}
-
-const formatterCache = new Map<string, Intl.DateTimeFormat>();
-
-function zonedParts(date: Date, timeZone: string): ZonedParts {
-  let formatter = formatterCache.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatterCache.set(timeZone, formatter);
-  }
-  const formatted = formatter.formatToParts(date);
-  const get = (type: string) => Number(formatted.find((p) => p.type === type)?.value);
-  const parts = {
-    year: get('year'),
-    month: get('month'),
-    day: get('day'),
-    hour: get('hour'),
-    minute: get('minute'),
-    second: get('second'),
-  };
-  const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
-  const offsetMinutes = Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60000);
-  return { ...parts, offsetMinutes };
-}
-
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
-function formatOffset(minutes: number): string {
+function formatOffset(offsetMs: number): string {
+  const minutes = Math.round(offsetMs / MINUTE_MS);
   const sign = minutes < 0 ? '-' : '+';
   const abs = Math.abs(minutes);
   return `${sign}${pad(Math.floor(abs / 60), 2)}:${pad(abs % 60, 2)}`;
 }
 
+const compiledFormats = new Map<string, readonly FormatPart[]>();
+
+function partsOf(format: string | readonly FormatPart[]): readonly FormatPart[] {
+  if (typeof format !== 'string') return format;
+  return compiledFormats.get(format) ?? remember(compiledFormats, format, compileTimestampFormat(format));
+}
+
 /** Format an instant in an IANA time zone. */
-export function formatTimestamp(date: Date, format: string | FormatPart[], timeZone: string): string {
-  const parts = typeof format === 'string' ? compileTimestampFormat(format) : format;
+export function formatTimestamp(
+  date: Date,
+  format: string | readonly FormatPart[],
+  timeZone: string,
+): string {
   const z = zonedParts(date, timeZone);
-  return parts
+  return partsOf(format)
     .map((part) => {
       if (part.kind === 'literal') return part.text;
       switch (part.token) {
@@ -176,7 +149,7 @@ export function formatTimestamp(date: Date, format: string | FormatPart[], timeZ
         case 'x':
           return String(date.getTime());
         case 'Z':
-          return formatOffset(z.offsetMinutes);
+          return formatOffset(z.offsetMs);
       }
     })
     .join('');
@@ -199,29 +172,61 @@ const TOKEN_PATTERN: Record<TimestampToken, string> = {
   Z: '([+-]\\d{2}:?\\d{2}|Z)',
 };
 
-/**
- * Parse text written in `format`, interpreting wall-clock fields in `timeZone` (unless the text has
- * an offset). Returns undefined when the text does not match or names an impossible date.
- */
-export function parseTimestamp(
-  text: string,
-  format: string | FormatPart[],
-  timeZone: string,
-): Date | undefined {
-  const parts = typeof format === 'string' ? compileTimestampFormat(format) : format;
+/** A format compiled for reading: get one with compileTimestampParser (cached per format). */
+export interface TimestampParser {
+  readonly format: string | readonly FormatPart[];
+  /** See parseTimestamp. */
+  parse(text: string, timeZone: string): Date | undefined;
+}
+
+const parsersByFormat = new Map<string, TimestampParser>();
+const parsersByParts = new WeakMap<readonly FormatPart[], TimestampParser>();
+
+function createParser(format: string | readonly FormatPart[]): TimestampParser {
   const tokens: TimestampToken[] = [];
-  const pattern = parts
+  const source = partsOf(format)
     .map((p) => {
       if (p.kind === 'literal') return p.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       tokens.push(p.token);
       return TOKEN_PATTERN[p.token];
     })
     .join('');
-  const match = new RegExp(`^${pattern}$`).exec(text);
-  if (!match) return undefined;
-  const f = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
-  let offset: number | undefined;
-  let epochMs: number | undefined;
+  const pattern = new RegExp(`^${source}$`);
+  return { format, parse: (text, timeZone) => readTimestamp(pattern.exec(text), tokens, timeZone) };
+}
+
+/**
+ * The parser of a format, built once: the same format (string, or compiled parts object) gives the
+ * same parser, so reading thousands of keys compiles its pattern once. Throws TimestampFormatError.
+ */
+export function compileTimestampParser(format: string | readonly FormatPart[]): TimestampParser {
+  if (typeof format === 'string') {
+    return parsersByFormat.get(format) ?? remember(parsersByFormat, format, createParser(format));
+  }
+  let parser = parsersByParts.get(format);
+  if (!parser) {
+    parser = createParser(format);
+    parsersByParts.set(format, parser);
+  }
+  return parser;
+}
+
+interface ParsedFields {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  ms: number;
+  /** Minutes east of UTC, when the text has an offset. */
+  offset?: number;
+  /** When the text is an epoch (X, x). */
+  epochMs?: number;
+}
+
+function readFields(match: RegExpExecArray, tokens: readonly TimestampToken[]): ParsedFields {
+  const f: ParsedFields = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
   tokens.forEach((token, i) => {
     const raw = match[i + 1] ?? '';
     const n = Number(raw);
@@ -254,22 +259,46 @@ export function parseTimestamp(
         f.ms = n;
         break;
       case 'X':
-        epochMs = n * 1000;
+        f.epochMs = n * 1000;
         break;
       case 'x':
-        epochMs = n;
+        f.epochMs = n;
         break;
       case 'Z': {
-        if (raw === 'Z') offset = 0;
-        else {
-          const m = /^([+-])(\d{2}):?(\d{2})$/.exec(raw);
-          if (m) offset = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
-        }
+        const m = /^([+-])(\d{2}):?(\d{2})$/.exec(raw);
+        if (raw === 'Z') f.offset = 0;
+        else if (m) f.offset = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
         break;
       }
     }
   });
-  if (epochMs !== undefined) return new Date(epochMs);
+  return f;
+}
+
+/**
+ * Parse text written in `format`, interpreting wall-clock fields in `timeZone` (unless the text has
+ * an offset). Returns undefined when the text does not match or names an impossible date.
+ *
+ * A wall-clock time the zone repeats (the hour after a fall-back) reads as the **later** instant, and
+ * one the zone skips (the hour of a spring-forward) is moved forward by the gap, in every zone: the
+ * rule DuckDB (ICU) applies to mapping timestamps, so a key's timestamp and a column's agree.
+ */
+export function parseTimestamp(
+  text: string,
+  format: string | readonly FormatPart[],
+  timeZone: string,
+): Date | undefined {
+  return compileTimestampParser(format).parse(text, timeZone);
+}
+
+function readTimestamp(
+  match: RegExpExecArray | null,
+  tokens: readonly TimestampToken[],
+  timeZone: string,
+): Date | undefined {
+  if (!match) return undefined;
+  const f = readFields(match, tokens);
+  if (f.epochMs !== undefined) return new Date(f.epochMs);
   if (
     f.month < 1 ||
     f.month > 12 ||
@@ -281,22 +310,8 @@ export function parseTimestamp(
   ) {
     return undefined;
   }
-  const wall = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second, f.ms);
-  const check = new Date(wall);
-  if (check.getUTCDate() !== f.day) return undefined;
-  if (offset !== undefined) return new Date(wall - offset * 60000);
-  // Resolve the wall-clock time in the zone: guess with the zone's offset at that instant, then correct once.
-  let guess = wall - zonedParts(new Date(wall), timeZone).offsetMinutes * 60000;
-  guess = wall - zonedParts(new Date(guess), timeZone).offsetMinutes * 60000;
-  return new Date(guess);
-}
-
-/** True when `timeZone` is an IANA name this runtime knows. */
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
+  const wall = utcMs(f.year, f.month, f.day, f.hour, f.minute, f.second, f.ms);
+  if (new Date(wall).getUTCDate() !== f.day) return undefined;
+  if (f.offset !== undefined) return new Date(wall - f.offset * MINUTE_MS);
+  return new Date(resolveWallTime(wall, timeZone));
 }

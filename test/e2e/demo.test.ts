@@ -54,8 +54,11 @@ describe('npm start (the demo)', () => {
       expect({ code, signal }, output).toEqual({ code: 0, signal: null });
       // NO_COLOR: no ANSI escapes from the demo or from ferry.
       expect(output).not.toContain('\u001b[');
-      expect(output.match(/^Plan: \d+ to add, \d+ to change, \d+ to destroy\.$/gm), output).toHaveLength(2);
-      expect(output.match(/^Apply complete! Resources: /gm), output).toHaveLength(2);
+      expect(
+        output.match(/^Plan: \d+ objects? to write; rows: \d+ to add, \d+ to change, \d+ to delete\.$/gm),
+        output,
+      ).toHaveLength(2);
+      expect(output.match(/^Apply complete! Objects: \d+ written; rows: /gm), output).toHaveLength(2);
       // Every example pipeline runs: none fails in either plan or apply.
       expect(output, output).not.toMatch(/^pipeline \S+\s+failed/m);
       expect(output).toMatch(/s3:\/\/ferry-exports holds \d+ objects, .* in total/);

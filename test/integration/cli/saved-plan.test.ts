@@ -62,7 +62,7 @@ describe('apply --plan FILE', () => {
       format_version: number;
       pipelines: Array<{ outputs: Array<{ key: string }> }>;
     };
-    expect(saved.format_version).toBe(1);
+    expect(saved.format_version).toBe(2);
     const plannedKeys = (saved.pipelines[0]?.outputs ?? []).map((o) => o.key);
     expect(plannedKeys).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 20)); // a later run time would give another key

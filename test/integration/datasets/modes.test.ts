@@ -436,7 +436,7 @@ describe('mirror', () => {
     const state = await p.hashState();
     const markdown = await p.cli(['plan', '--format', 'markdown']);
     expect(markdown.code).toBe(0);
-    expect(markdown.stdout).toContain('1 to add, 1 to change, 2 to destroy');
+    expect(markdown.stdout).toContain('Plan: 0 objects to write; rows: 1 to add, 1 to change, 2 to delete.');
     expect(markdown.stdout).toContain(
       '> - `orgs`: deletes 2 rows from dataset `organizations` (mode: mirror)',
     );

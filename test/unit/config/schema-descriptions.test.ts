@@ -1,4 +1,5 @@
 /** Editors show schema descriptions as help: every property of both schemas must have one. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readConfigSchema, type JsonSchema } from '../../../engine/config/config-schemas.js';
 
@@ -33,5 +34,14 @@ function undescribed(schema: JsonSchema): string[] {
 describe.each(['ferry', 'pipeline'] as const)('%s.schema.json', (name) => {
   it('describes every property', () => {
     expect(undescribed(readConfigSchema(name))).toEqual([]);
+  });
+});
+
+describe('plan.schema.json', () => {
+  it('describes every property', () => {
+    const schema = JSON.parse(
+      readFileSync(new URL('../../../schemas/plan.schema.json', import.meta.url), 'utf8'),
+    ) as JsonSchema;
+    expect(undescribed(schema)).toEqual([]);
   });
 });

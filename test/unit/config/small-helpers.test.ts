@@ -3,7 +3,6 @@ import { checkSqlFragment } from '../../../engine/config/count-sql-statements.js
 import { normalizeFilenameTemplate } from '../../../engine/config/filename-template.js';
 import { formatDuration, formatElapsed, parseDuration } from '../../../engine/config/parse-duration.js';
 import { suggest } from '../../../engine/config/suggest.js';
-import { globToRegExp } from '../../../engine/project/find-files.js';
 
 describe('checkSqlFragment', () => {
   it.each([
@@ -48,14 +47,5 @@ describe('filename templates', () => {
   it("accepts the seed's {TIMESTAMP} form", () => {
     expect(normalizeFilenameTemplate('lytics-events-{TIMESTAMP}')).toBe('lytics-events-{{timestamp}}');
     expect(normalizeFilenameTemplate('a-{{timestamp}}-{TIMESTAMP}')).toBe('a-{{timestamp}}-{{timestamp}}');
-  });
-});
-
-describe('globToRegExp', () => {
-  it('matches the pipelines glob language', () => {
-    expect(globToRegExp('pipelines/*.yaml').test('pipelines/a.yaml')).toBe(true);
-    expect(globToRegExp('pipelines/*.yaml').test('pipelines/x/a.yaml')).toBe(false);
-    expect(globToRegExp('pipelines/**/*.yaml').test('pipelines/x/y/a.yaml')).toBe(true);
-    expect(globToRegExp('pipelines/**/*.yaml').test('pipelines/a.yaml')).toBe(true);
   });
 });

@@ -39,7 +39,7 @@ const processed = (state: PipelineState, ...objects: ListedObject[]): PipelineSt
 
 const now = new Date('2026-01-10T12:00:00Z');
 const select = (source: Partial<S3Source>, listing: ListedObject[], state = emptyPipelineState('p')) =>
-  selectFiles({ ...base, ...source }, listing, state, { now, timezone: 'UTC' });
+  selectFiles({ ...base, ...source }, listing, state, { now });
 
 describe('selectFiles', () => {
   const listing = [
@@ -108,6 +108,15 @@ describe('selectFiles', () => {
     ]);
   });
 
+  it('reads key timestamps in the zone normalization put on the source', () => {
+    const source = { ...base, timezone: 'Europe/Berlin' };
+    const result = selectFiles(source, [object('in/data_20260701.csv')], emptyPipelineState('p'), { now });
+    expect(result.selected[0]?.timestamp?.toISOString()).toBe('2026-06-30T22:00:00.000Z');
+    // Without a zone (a source built by hand), UTC.
+    const utc = selectFiles(base, [object('in/data_20260701.csv')], emptyPipelineState('p'), { now });
+    expect(utc.selected[0]?.timestamp?.toISOString()).toBe('2026-07-01T00:00:00.000Z');
+  });
+
   it('reports names whose timestamp does not parse', () => {
     const result = select({}, [object('in/data_20261399.csv')]);
     expect(result.skipped.map((s) => s.reason)).toEqual(['bad-timestamp']);
@@ -140,12 +149,24 @@ describe('selectFiles', () => {
       ]);
     });
 
+    it('says how overdue the next file is in days and hours, not seconds', () => {
+      const result = selectFiles(
+        { ...base, ...sequence },
+        [object('in/data_20260104.csv')],
+        emptyPipelineState('p'),
+        { now: new Date('2026-01-17T04:54:03Z') },
+      );
+      const overdue = result.warnings.find((w) => w.code === 'SEQUENCE_OVERDUE');
+      expect(overdue?.message).toContain(', 13 days 4 hours ago;');
+      expect(overdue?.message).toContain('expected every 1d');
+    });
+
     it('is quiet when files arrive on time', () => {
       const result = selectFiles(
         { ...base, ...sequence },
         [object('in/data_20260109.csv'), object('in/data_20260110.csv')],
         emptyPipelineState('p'),
-        { now, timezone: 'UTC' },
+        { now },
       );
       expect(result.warnings).toEqual([]);
     });

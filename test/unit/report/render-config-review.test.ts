@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { FERRY_VERSION } from '../../../engine/ferry-version.js';
 import { reviewConfig } from '../../../engine/plan/review-config.js';
 import {
+  renderConfigReviewJson,
   renderConfigReviewMarkdown,
   renderConfigReviewText,
   summarizeReview,
@@ -73,6 +75,24 @@ describe('reviewConfig and its rendering', () => {
     expect(short.length).toBeLessThan(1100);
     expect(short).toContain('**Truncated:**');
     expect(short).toContain('`pipeline edited`');
+  });
+
+  it('json: versioned, with the ferry that wrote it', () => {
+    const json = JSON.parse(renderConfigReviewJson(review)) as Record<string, unknown>;
+    expect(Object.keys(json).slice(0, 3)).toEqual(['format_version', 'ferry_version', 'summary']);
+    expect(json['ferry_version']).toBe(FERRY_VERSION);
+  });
+
+  it('markdown: a configuration key with backticks and line breaks cannot close the diff block', () => {
+    const hostile = reviewConfig({
+      base: { kind: 'git', ref: 'main' },
+      before: { pipelines: new Map([['p', { mapping: { rename: {} } }]]) },
+      after: { pipelines: new Map([['p', { mapping: { rename: { 'a\n```\n<img src=x>': 'b' } } }]]) },
+    });
+    const markdown = renderConfigReviewMarkdown(hostile);
+    expect(markdown).toContain(
+      '````diff\n- mapping.rename: {}\n+ mapping.rename.a␤```␤<img src=x>: "b"\n````',
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   compileTimestampFormat,
+  compileTimestampParser,
   formatTimestamp,
   isValidTimeZone,
   parseTimestamp,
@@ -51,6 +52,43 @@ describe('parseTimestamp', () => {
   it('reads wall-clock time in the given zone', () => {
     expect(parseTimestamp('20260701', 'YYYYMMDD', 'Europe/Berlin')?.toISOString()).toBe(
       '2026-06-30T22:00:00.000Z',
+    );
+  });
+
+  // The hour after a fall-back happens twice. One rule in every zone: the later instant (standard
+  // time), as DuckDB reads mapping timestamps. Before, Berlin took the later and New York the earlier.
+  it.each([
+    ['Europe/Berlin', '2026-10-25 02:30', '2026-10-25T01:30:00.000Z'],
+    ['America/New_York', '2026-11-01 01:30', '2026-11-01T06:30:00.000Z'],
+    ['Australia/Lord_Howe', '2026-04-05 01:45', '2026-04-04T15:15:00.000Z'],
+  ])('a repeated wall-clock time in %s is the later instant', (zone, text, iso) => {
+    expect(parseTimestamp(text, 'YYYY-MM-DD HH:mm', zone)?.toISOString()).toBe(iso);
+  });
+
+  it.each([
+    ['Europe/Berlin', '2026-03-29 02:30', '2026-03-29T01:30:00.000Z'],
+    ['America/New_York', '2026-03-08 02:30', '2026-03-08T07:30:00.000Z'],
+  ])('a skipped wall-clock time in %s moves forward by the gap', (zone, text, iso) => {
+    expect(parseTimestamp(text, 'YYYY-MM-DD HH:mm', zone)?.toISOString()).toBe(iso);
+  });
+
+  it('reads years before 100 as written (0024 is 24, not 1924), in UTC and in a zone', () => {
+    expect(parseTimestamp('00240301', 'YYYYMMDD', 'UTC')?.toISOString()).toBe('0024-03-01T00:00:00.000Z');
+    const berlin = parseTimestamp('0024-03-01 12:00', 'YYYY-MM-DD HH:mm', 'Europe/Berlin');
+    expect(berlin?.getUTCFullYear()).toBe(24);
+    expect(formatTimestamp(berlin ?? new Date(NaN), 'YYYY-MM-DD HH:mm', 'Europe/Berlin')).toBe(
+      '0024-03-01 12:00',
+    );
+    // Feb 29 of year 24 exists (a leap year); of 1924 too, but of year 25 not.
+    expect(parseTimestamp('00250229', 'YYYYMMDD', 'UTC')).toBeUndefined();
+  });
+
+  it('compiles a format once: the same format gives the same parser', () => {
+    const parts = compileTimestampFormat('YYYYMMDD');
+    expect(compileTimestampParser('YYYYMMDDHHmm')).toBe(compileTimestampParser('YYYYMMDDHHmm'));
+    expect(compileTimestampParser(parts)).toBe(compileTimestampParser(parts));
+    expect(compileTimestampParser(parts).parse('20260701', 'UTC')?.toISOString()).toBe(
+      '2026-07-01T00:00:00.000Z',
     );
   });
 
