@@ -6,6 +6,7 @@
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
 import { appendWithinBudget, configChangeLines, MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
+import { formatNextRuns } from '../plan/next-runs.js';
 
 export { MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
 
@@ -123,7 +124,10 @@ function renderDetails(p: PipelinePlan): string {
     lines.push('```', '');
   }
   if (p.schedule)
-    lines.push(`Schedule: ${p.schedule.description}; next runs ${p.schedule.next.join(', ')}.`, '');
+    lines.push(
+      `Schedule: ${p.schedule.description}; next runs ${formatNextRuns(p.schedule).join(', ')}.`,
+      '',
+    );
   for (const w of p.warnings) lines.push(`- ⚠️ ${escapeHtml(w.message)} (\`${w.code}\`)`);
   if (p.warnings.length) lines.push('');
   if (p.rejects.length) {

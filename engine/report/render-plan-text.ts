@@ -1,6 +1,7 @@
 /** The plan (or apply report) for a terminal: one block per pipeline, then the summary line. */
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
+import { formatNextRuns } from '../plan/next-runs.js';
 
 export interface RenderTextOptions {
   color?: boolean;
@@ -112,7 +113,9 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
     lines.push(`  config   ${sign} ${change.path}: ${detail}`);
   }
   if (p.schedule)
-    lines.push(`  schedule ${p.schedule.description}; next ${p.schedule.next.slice(0, 3).join(', ')}`);
+    lines.push(
+      `  schedule ${p.schedule.description}; next ${formatNextRuns(p.schedule).slice(0, 3).join(', ')}`,
+    );
   for (const warning of p.warnings)
     lines.push(`  ${c.yellow('warning')}  ${warning.message} ${c.dim(`[${warning.code}]`)}`);
   const maxRejects = options.maxRejects ?? 10;
