@@ -8,11 +8,18 @@ import { isFerryError } from '../errors/ferry-error.js';
 import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
 import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
+import { serveCommand } from './commands/serve.js';
 import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { createConsoleOutput, type Output } from './output.js';
 
-const COMMANDS: readonly CommandSpec[] = [validateCommand, planCommand, applyCommand, stateCommand];
+const COMMANDS: readonly CommandSpec[] = [
+  validateCommand,
+  planCommand,
+  applyCommand,
+  serveCommand,
+  stateCommand,
+];
 
 export const VERSION = '0.1.0';
 

@@ -6,6 +6,8 @@ export interface Output {
   stderr(text: string): void;
   /** True when stdout is a terminal and colour is not disabled (NO_COLOR, FORCE_COLOR=0). */
   color: boolean;
+  /** True when stdout is a terminal (a person is watching): log lines as text rather than JSON. */
+  interactive?: boolean;
 }
 
 export function createConsoleOutput(env: NodeJS.ProcessEnv = process.env): Output {
@@ -17,5 +19,6 @@ export function createConsoleOutput(env: NodeJS.ProcessEnv = process.env): Outpu
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     color,
+    interactive: process.stdout.isTTY === true,
   };
 }

@@ -1,0 +1,47 @@
+/** A RunEvent as one log line: the same fields in JSON, a short sentence in text. */
+import type { RunEvent } from '../run/run-events.js';
+import type { Logger } from './create-logger.js';
+
+export function logRunEvent(logger: Logger, event: RunEvent, extra: Record<string, unknown> = {}): void {
+  switch (event.type) {
+    case 'run-start':
+      logger.info({ ...extra, ...event, event: event.type }, `run started (${event.mode})`);
+      return;
+    case 'step-end':
+      logger.info(
+        { ...extra, ...event, event: event.type },
+        `${event.step} done in ${formatDuration(event.durationMs)}${event.rows !== undefined ? `, ${event.rows} rows` : ''}`,
+      );
+      return;
+    case 'warning':
+      logger.warn({ ...extra, ...event, event: event.type }, event.message);
+      return;
+    case 'run-end': {
+      const fields = { ...extra, ...event, event: event.type, code: event.error?.code };
+      const summary = `run ${event.status} in ${formatDuration(event.durationMs)}${describeCounts(event.counts)}`;
+      if (event.status === 'failed') logger.error(fields, `${summary}: ${event.error?.message ?? 'failed'}`);
+      else logger.info(fields, summary);
+      return;
+    }
+    default: {
+      const never: never = event;
+      throw new Error(`unknown run event ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function describeCounts(counts: Record<string, number> | undefined): string {
+  if (!counts) return '';
+  const parts: string[] = [];
+  if (counts['rowsRead'] !== undefined) parts.push(`${counts['rowsRead']} rows read`);
+  if (counts['rowsWritten'] !== undefined) parts.push(`${counts['rowsWritten']} written`);
+  if (counts['rowsRejected']) parts.push(`${counts['rowsRejected']} rejected`);
+  if (counts['objectsWritten']) parts.push(`${counts['objectsWritten']} objects`);
+  return parts.length ? `: ${parts.join(', ')}` : '';
+}
