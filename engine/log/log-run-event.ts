@@ -1,26 +1,29 @@
 /** A RunEvent as one log line: the same fields in JSON, a short sentence in text. */
-import type { RunEvent } from '../run/run-events.js';
+import type { RunEvent, RunEventListener } from '../run/run-events.js';
 import type { Logger } from './create-logger.js';
 
 export function logRunEvent(logger: Logger, event: RunEvent, extra: Record<string, unknown> = {}): void {
+  const { type, ...fields } = event;
+  const base = { ...extra, ...fields, event: type };
   switch (event.type) {
     case 'run-start':
-      logger.info({ ...extra, ...event, event: event.type }, `run started (${event.mode})`);
+      logger.info(base, `run started (${event.mode})`);
       return;
     case 'step-end':
       logger.info(
-        { ...extra, ...event, event: event.type },
+        base,
         `${event.step} done in ${formatDuration(event.durationMs)}${event.rows !== undefined ? `, ${event.rows} rows` : ''}`,
       );
       return;
     case 'warning':
-      logger.warn({ ...extra, ...event, event: event.type }, event.message);
+      logger.warn(base, event.message);
       return;
     case 'run-end': {
-      const fields = { ...extra, ...event, event: event.type, code: event.error?.code };
+      const withCode = { ...base, code: event.error?.code };
       const summary = `run ${event.status} in ${formatDuration(event.durationMs)}${describeCounts(event.counts)}`;
-      if (event.status === 'failed') logger.error(fields, `${summary}: ${event.error?.message ?? 'failed'}`);
-      else logger.info(fields, summary);
+      if (event.status === 'failed')
+        logger.error(withCode, `${summary}: ${event.error?.message ?? 'failed'}`);
+      else logger.info(withCode, summary);
       return;
     }
     default: {
@@ -44,4 +47,12 @@ function describeCounts(counts: Record<string, number> | undefined): string {
   if (counts['rowsRejected']) parts.push(`${counts['rowsRejected']} rejected`);
   if (counts['objectsWritten']) parts.push(`${counts['objectsWritten']} objects`);
   return parts.length ? `: ${parts.join(', ')}` : '';
+}
+
+/**
+ * A listener for runProject's run events (its coming `onEvent` option): what `ferry apply` will pass
+ * so that it logs as it goes instead of printing everything at the end.
+ */
+export function createRunEventLogger(logger: Logger): RunEventListener {
+  return (event) => logRunEvent(logger, event);
 }
