@@ -13,3 +13,20 @@ export const systemClock: ServeClock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** Waits for `work`, or for `graceMs` on the clock, whichever comes first. */
+export async function waitWithGrace(
+  work: Promise<unknown>,
+  clock: ServeClock,
+  graceMs: number,
+): Promise<'settled' | 'expired'> {
+  let timer: unknown;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = clock.setTimeout(() => resolve('expired'), graceMs);
+  });
+  try {
+    return await Promise.race([work.then(() => 'settled' as const), expired]);
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}

@@ -81,3 +81,16 @@ export function buildNotifications(
       })),
   ];
 }
+
+/** Calls the hook for each notification without waiting; a failure goes to `onError`. */
+export function deliverNotifications(
+  notify: Notify,
+  notifications: readonly ServeNotification[],
+  onError: (notification: ServeNotification, error: unknown) => void,
+): void {
+  for (const notification of notifications) {
+    Promise.resolve()
+      .then(() => notify(notification))
+      .catch((error: unknown) => onError(notification, error));
+  }
+}

@@ -12,7 +12,6 @@ import type { Pipeline } from '../config/model.js';
 import type { Logger } from '../log/create-logger.js';
 import { logRunEvent } from '../log/log-run-event.js';
 import { orderPipelines } from '../plan/order-pipelines.js';
-import { formatScheduledTime } from '../plan/next-runs.js';
 import { createRunId } from '../run/run-pipeline.js';
 import { compileSchedule } from '../schedule/compile-schedule.js';
 import {
@@ -24,9 +23,10 @@ import {
 } from '../schedule/plan-due-runs.js';
 import { sharedDatasets } from './dataset-conflicts.js';
 import { failedOutcome, type RunOne, type RunOutcome, type ServeConfig } from './run-one.js';
-import type { ServeClock } from './serve-clock.js';
-import { buildNotifications, type Notify, type ServeObserver } from './serve-hooks.js';
-import { snapshotEntry, type PipelineStatus, type ServeEntry } from './serve-status.js';
+import { waitWithGrace, type ServeClock } from './serve-clock.js';
+import { buildNotifications, deliverNotifications, type Notify, type ServeObserver } from './serve-hooks.js';
+import { recordOutcome, snapshotEntry, type PipelineStatus, type ServeEntry } from './serve-status.js';
+import { logFirstDue } from './log-schedule-decision.js';
 
 export interface ServeLoopOptions {
   config: ServeConfig;
@@ -99,27 +99,7 @@ export function createServeLoop(options: ServeLoopOptions): ServeLoop {
       options.observer?.previousSuccess(pipeline.name, previous.finishedAt);
     }
     entries.set(pipeline.name, entry);
-    const fields = { event: 'scheduled', pipeline: pipeline.name, schedule: pipeline.schedule!.description };
-    if (first.catchUp) {
-      logger.info(
-        {
-          ...fields,
-          event: 'catch-up',
-          missed: first.missed.length,
-          since: previous?.startedAt.toISOString(),
-        },
-        `missed ${first.missed.length}${first.missed.length >= 1000 ? '+' : ''} run(s) since ${previous?.startedAt.toISOString() ?? 'never'}: running once now`,
-      );
-    } else if (first.missed.length > 0) {
-      logger.info(
-        { ...fields, event: 'missed-skipped', missed: first.missed.length },
-        `missed ${first.missed.length} run(s) while stopped; catch_up is false, so they are skipped`,
-      );
-    }
-    logger.info(
-      { ...fields, nextRun: first.due?.toISOString() },
-      `scheduled ${pipeline.schedule!.description}; next ${first.due ? formatScheduledTime(first.due.toISOString(), schedule.timezone) : 'never'}`,
-    );
+    logFirstDue(logger, pipeline, first, previous, schedule.timezone);
   }
 
   function wake(): void {
@@ -158,13 +138,30 @@ export function createServeLoop(options: ServeLoopOptions): ServeLoop {
     }
     dispatch();
     timer = clock.setTimeout(
-      wake,
+      safeWake,
       msUntilNextDue(
         [...entries.values()].map((e) => e.nextDue),
         now,
         maxSleepMs,
       ),
     );
+  }
+
+  /** A bug in the loop is logged, never allowed to kill the service; it looks again later. */
+  function internalError(error: unknown): void {
+    logger.error(
+      { event: 'internal-error', code: 'INTERNAL' },
+      `internal error in the scheduler (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+  }
+
+  function safeWake(): void {
+    try {
+      wake();
+    } catch (error) {
+      internalError(error);
+      if (!draining) timer = clock.setTimeout(safeWake, maxSleepMs);
+    }
   }
 
   function dispatch(): void {
@@ -214,7 +211,8 @@ export function createServeLoop(options: ServeLoopOptions): ServeLoop {
     );
     const done = runOne(entry.name, { signal: stop.signal, config: runConfig })
       .catch((error: unknown) => failedOutcome({ code: errorCode(error), message: String(error) }))
-      .then((outcome) => finishRun(entry, outcome));
+      .then((outcome) => finishRun(entry, outcome))
+      .catch((error: unknown) => internalError(error));
     inflight.add(done);
     void done.finally(() => inflight.delete(done));
   }
@@ -244,50 +242,22 @@ export function createServeLoop(options: ServeLoopOptions): ServeLoop {
     );
     options.observer?.runEnded(entry.name, outcome, durationMs, finishedAt);
     if (outcome.error?.code === 'LOCK_HELD') options.observer?.runWaited(entry.name, 'lock-held');
-    entry.previous = { startedAt: current.startedAt, finishedAt };
-    entry.lastRun = {
-      runId: current.runId,
-      recordId: outcome.recordId,
-      status: outcome.status,
-      startedAt: current.startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs,
-      counts: outcome.counts,
-      configRevision: current.config.revision,
-      ...(current.config.gitCommit ? { gitCommit: current.config.gitCommit } : {}),
-      ...(outcome.error ? { error: outcome.error } : {}),
-    };
-    if (outcome.status === 'failed')
-      entry.lastError = {
-        ...(outcome.error ?? { code: 'INTERNAL', message: 'failed' }),
-        at: finishedAt.toISOString(),
-      };
-    else entry.lastSuccessAt = finishedAt.toISOString();
+    recordOutcome(entry, outcome, current, finishedAt);
     entry.current = undefined;
     entry.state = 'idle';
     if (!draining) entry.nextDue = planDueAfterRun(entry.schedule, { finishedAt, nextDue: entry.nextDue });
     if (entry.retired) entries.delete(entry.name);
-    sendNotifications(entry, outcome, current, finishedAt);
-    wake();
-  }
-
-  function sendNotifications(
-    entry: ServeEntry,
-    outcome: RunOutcome,
-    current: NonNullable<ServeEntry['current']>,
-    finishedAt: Date,
-  ): void {
-    if (!options.notify) return;
-    for (const notification of buildNotifications(entry.name, outcome, current, finishedAt)) {
-      Promise.resolve()
-        .then(() => options.notify?.(notification))
-        .catch((error: unknown) =>
+    if (options.notify)
+      deliverNotifications(
+        options.notify,
+        buildNotifications(entry.name, outcome, current, finishedAt),
+        (n, error) =>
           logger.warn(
-            { event: 'notify-failed', pipeline: entry.name, code: errorCode(error), kind: notification.kind },
+            { event: 'notify-failed', pipeline: n.pipeline, code: errorCode(error), kind: n.kind },
             'a notification could not be sent',
           ),
-        );
-    }
+      );
+    wake();
   }
 
   async function adopt(next: ServeConfig): Promise<void> {
@@ -364,17 +334,9 @@ export function createServeLoop(options: ServeLoopOptions): ServeLoop {
         { event: 'drain', running, graceMs },
         `${reason}: waiting up to ${Math.round(graceMs / 1000)} s for ${running.join(', ')} to stop at the next step`,
       );
-      let graceTimer: unknown;
-      const expired = new Promise<'expired'>((resolve) => {
-        graceTimer = clock.setTimeout(() => resolve('expired'), graceMs);
-      });
-      const result = await Promise.race([
-        Promise.allSettled([...inflight]).then(() => 'done' as const),
-        expired,
-      ]);
-      clock.clearTimeout(graceTimer);
+      const result = await waitWithGrace(Promise.allSettled([...inflight]), clock, graceMs);
       const stillRunning = [...entries.values()].filter((e) => e.state === 'running').map((e) => e.name);
-      return { clean: result === 'done', stillRunning };
+      return { clean: result === 'settled', stillRunning };
     },
     pipelines: () =>
       [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((e) => snapshotEntry(e)),

@@ -69,3 +69,31 @@ export function snapshotEntry(entry: ServeEntry): PipelineStatus {
     lastError: entry.lastError ?? null,
   };
 }
+
+/** Books a finished run on its entry: previous-run times, last run, last success or last error. */
+export function recordOutcome(
+  entry: ServeEntry,
+  outcome: RunOutcome,
+  run: { runId: string; startedAt: Date; config: ServeConfig },
+  finishedAt: Date,
+): void {
+  entry.previous = { startedAt: run.startedAt, finishedAt };
+  entry.lastRun = {
+    runId: run.runId,
+    recordId: outcome.recordId,
+    status: outcome.status,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - run.startedAt.getTime(),
+    counts: outcome.counts,
+    configRevision: run.config.revision,
+    ...(run.config.gitCommit ? { gitCommit: run.config.gitCommit } : {}),
+    ...(outcome.error ? { error: outcome.error } : {}),
+  };
+  if (outcome.status === 'failed')
+    entry.lastError = {
+      ...(outcome.error ?? { code: 'INTERNAL', message: 'failed' }),
+      at: finishedAt.toISOString(),
+    };
+  else entry.lastSuccessAt = finishedAt.toISOString();
+}
