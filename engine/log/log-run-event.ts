@@ -20,7 +20,8 @@ export function logRunEvent(logger: Logger, event: RunEvent, extra: Record<strin
       return;
     case 'run-end': {
       const withCode = { ...base, code: event.error?.code };
-      const summary = `run ${event.status} in ${formatDuration(event.durationMs)}${describeCounts(event.counts)}`;
+      const counts = event.status === 'failed' ? '' : describeCounts(event.counts);
+      const summary = `run ${event.status} in ${formatDuration(event.durationMs)}${counts}`;
       if (event.status === 'failed')
         logger.error(withCode, `${summary}: ${event.error?.message ?? 'failed'}`);
       else logger.info(withCode, summary);
