@@ -1,5 +1,5 @@
 /** A RunEvent as one log line: the same fields in JSON, a short sentence in text. */
-import type { RunEvent, RunEventListener } from '../run/run-events.js';
+import type { RunEvent } from '../run/run-events.js';
 import type { Logger } from './create-logger.js';
 
 export function logRunEvent(logger: Logger, event: RunEvent, extra: Record<string, unknown> = {}): void {
@@ -54,6 +54,6 @@ function describeCounts(counts: Record<string, number> | undefined): string {
  * A listener for runProject's run events (its coming `onEvent` option): what `ferry apply` will pass
  * so that it logs as it goes instead of printing everything at the end.
  */
-export function createRunEventLogger(logger: Logger): RunEventListener {
+export function createRunEventLogger(logger: Logger): (event: RunEvent) => void {
   return (event) => logRunEvent(logger, event);
 }

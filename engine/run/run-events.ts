@@ -1,7 +1,6 @@
 /**
- * What a run tells while it goes: one event when it starts, one per step, one per warning, one when
- * it ends. Loggers (engine/log) and the service (engine/serve) consume them. Events carry names,
- * codes, counts and durations only — never configuration values — so they cannot leak a secret.
+ * What a run reports while it works, for logs (`ferry apply`, `ferry serve`) and metrics. Events carry
+ * names, counts and codes — never configuration values or data — so they cannot leak a secret.
  */
 export type RunEvent =
   | { type: 'run-start'; pipeline: string; runId: string; mode: 'plan' | 'apply'; at: string }
@@ -16,5 +15,3 @@ export type RunEvent =
       counts?: Record<string, number>;
       error?: { code: string; message: string };
     };
-
-export type RunEventListener = (event: RunEvent) => void;

@@ -1,7 +1,9 @@
 /**
  * The previous run of a pipeline as the service needs it for catch-up and completion anchors: the
  * last successful run recorded in state (failed runs leave state untouched, so a failure before a
- * restart is caught up). Kept in one place because the state layer is the coordinator's.
+ * restart is caught up). Kept in one place because the state layer is the coordinator's: with the
+ * StateStore of the rewritten state layer this is
+ * `(await openStateStore(config.project).readPipelineState(pipeline)).state.lastSuccessfulRun`.
  */
 import { LocalStateStore } from '../state/local-state-store.js';
 import type { PreviousRun } from '../schedule/plan-due-runs.js';
