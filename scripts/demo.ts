@@ -7,6 +7,7 @@
  *   npm start                      run the demo (well under a minute)
  *   npm start -- --keep            keep the S3 server running afterwards, until Ctrl-C
  *   npm start -- --keep --port 4568   … on a fixed port (4568 is ferry.yaml's default endpoint)
+ *   npm start -- --serve           day 1's files, then `ferry serve` on the project until Ctrl-C
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -26,6 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { generateSampleData, type SampleDrop } from './demo/sample-data.js';
 import { S3RVER_KEYS, startDemoS3Server, type DemoS3Server } from './demo/s3-server.js';
+import { runServeDemo } from './demo/serve-demo.js';
 
 // The ferry commands get the environment as it was, so they print exactly what they would print for
 // you. The demo's own S3 client (seeding and listing) does not need the AWS SDK's Node-version notice.
@@ -42,13 +44,15 @@ const SOURCE_BUCKET = 'vendor-drops';
 const EXPORT_BUCKET = 'ferry-exports';
 const SEED = 20_240_501;
 
-const USAGE = `Usage: npm start [-- --keep] [-- --port N]
+const USAGE = `Usage: npm start [-- --keep] [-- --port N] [-- --serve]
 
 Runs ferry's demo: an embedded S3 server, generated vendor files, and the real CLI on ferry.yaml and
 pipelines/ (validate → plan → apply, then a second day's files → plan → apply).
 
   --keep      keep the S3 server running after the demo, until Ctrl-C
   --port N    the S3 server's port (default: any free port; 4568 is ferry.yaml's default endpoint)
+  --serve     drop day 1's files, then run the project under \`ferry serve\` (schedules shortened
+              to every minute) until Ctrl-C; day 2's files follow after the first round of runs
   --help      this text
 `;
 
@@ -68,11 +72,11 @@ const green = paint(32);
 const cyan = paint(36);
 
 let stepNumber = 0;
-const STEP_COUNT = 11;
+let stepCount = 11;
 
 function banner(title: string, ...explanation: string[]): void {
   stepNumber += 1;
-  const head = `── ${stepNumber}/${STEP_COUNT}  ${title} `;
+  const head = `── ${stepNumber}/${stepCount}  ${title} `;
   console.log(`\n${bold(cyan(head.padEnd(100, '─')))}`);
   for (const line of explanation) console.log(dim(line));
 }
@@ -349,11 +353,12 @@ function waitForCtrlC(): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  let args: { keep: boolean; port: number };
+  let args: { keep: boolean; port: number; serve: boolean };
   try {
     const { values } = parseArgs({
       options: {
         keep: { type: 'boolean', default: false },
+        serve: { type: 'boolean', default: false },
         port: { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -366,13 +371,14 @@ async function main(): Promise<number> {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
       throw new Error(`--port ${values.port} is not a port`);
-    args = { keep: values.keep, port };
+    args = { keep: values.keep, port, serve: values.serve };
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     return 64;
   }
 
   const started = Date.now();
+  if (args.serve) stepCount = 4;
   const sample = generateSampleData({ seed: SEED, now: new Date() });
   console.log(
     bold('ferry demo') +
@@ -431,6 +437,24 @@ async function main(): Promise<number> {
       ...sample.dayOne.notes.map((note) => `· ${note}`),
     );
     await upload(server, sample.dayOne);
+
+    if (args.serve) {
+      banner('ferry serve', 'The pipelines on their schedules, with health, metrics and status endpoints.');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const demoServer = server;
+      const code = await runServeDemo({
+        root: ROOT,
+        dataDir: DATA_DIR,
+        env,
+        dropDayTwo: () => upload(demoServer, sample.dayTwo),
+        log: (line) => console.log(dim(line)),
+      });
+      console.log(
+        code === 0 ? `${green('✔')} ferry serve stopped cleanly.` : red(`ferry serve exited with ${code}.`),
+      );
+      return code;
+    }
 
     banner(
       'ferry validate',

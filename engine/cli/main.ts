@@ -10,6 +10,7 @@ import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
 import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
+import { serveCommand } from './commands/serve.js';
 import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { createConsoleOutput, createRedactingOutput, type Output } from './output.js';
@@ -18,6 +19,7 @@ const COMMANDS: readonly CommandSpec[] = [
   validateCommand,
   planCommand,
   applyCommand,
+  serveCommand,
   stateCommand,
   policyCommand,
 ];

@@ -10,6 +10,8 @@ export interface Output {
   stderr(text: string): void;
   /** True when stdout is a terminal and colour is not disabled (NO_COLOR, FORCE_COLOR=0). */
   color: boolean;
+  /** True when stdout is a terminal (a person is watching): log lines as text rather than JSON. */
+  interactive?: boolean;
 }
 
 /** The same output with every text redacted before it is written. */
@@ -18,6 +20,7 @@ export function createRedactingOutput(output: Output): Output {
     stdout: (text) => output.stdout(redactSecrets(text)),
     stderr: (text) => output.stderr(redactSecrets(text)),
     color: output.color,
+    ...(output.interactive !== undefined ? { interactive: output.interactive } : {}),
   };
 }
 
@@ -30,5 +33,6 @@ export function createConsoleOutput(env: NodeJS.ProcessEnv = process.env): Outpu
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     color,
+    interactive: process.stdout.isTTY === true,
   });
 }

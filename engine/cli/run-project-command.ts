@@ -11,7 +11,11 @@ import { renderPlanJson } from '../report/render-plan-json.js';
 import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
 import { renderPlanText } from '../report/render-plan-text.js';
 import { runProject } from '../run/run-project.js';
+import { createLogger } from '../log/create-logger.js';
+import { logRunEvent } from '../log/log-run-event.js';
+import type { RunEvent } from '../run/run-events.js';
 import { UsageError, type CommandContext, type OptionSpec } from './command.js';
+import type { Output } from './output.js';
 
 /** Options `plan` and `apply` share. */
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
@@ -43,6 +47,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     mode === 'apply' && typeof values['plan'] === 'string'
       ? await readSavedPlan(resolve(cwd, values['plan']))
       : undefined;
+  const onEvent = mode === 'apply' ? progressLogger(values['log-format'], output) : undefined;
   const plan = await runProject({
     project: loaded.project,
     pipelines: loaded.pipelines,
@@ -51,6 +56,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     only,
     ...(savedPlan ? { savedPlan } : {}),
     ...(signal ? { signal } : {}),
+    ...(onEvent ? { onEvent } : {}),
   });
   if (mode === 'plan' && typeof values['out'] === 'string') {
     await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
@@ -79,6 +85,13 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   }
   if (mode === 'plan' && values['detailed-exitcode'] === true && summary.hasChanges) return ExitCode.changes;
   return ExitCode.ok;
+}
+
+/** apply's progress: each run and step as it ends, on stderr (stdout keeps the report). */
+function progressLogger(format: unknown, output: Output): ((event: RunEvent) => void) | undefined {
+  if (format !== 'text' && format !== 'json') return undefined;
+  const logger = createLogger({ format, write: (line) => output.stderr(line), color: output.color });
+  return (event) => logRunEvent(logger, event);
 }
 
 async function readSavedPlan(path: string): Promise<Plan> {

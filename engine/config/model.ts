@@ -246,8 +246,15 @@ interface ScheduleCommon {
   pointer: string;
 }
 
-/** daily / weekly / monthly / hourly normalize to cron; `every` stays an interval. */
-export type Schedule = ({ kind: 'cron'; cron: string } | { kind: 'every'; everyMs: number }) & ScheduleCommon;
+/**
+ * daily / weekly / monthly / hourly normalize to cron, and so does a clock `every` that divides an
+ * hour or a day; other intervals stay `every`. `anchor: completion` counts from the end of the
+ * previous run instead of the clock.
+ */
+export type Schedule = (
+  { kind: 'cron'; cron: string } | { kind: 'every'; everyMs: number; anchor: 'clock' | 'completion' }
+) &
+  ScheduleCommon;
 
 export interface Pipeline {
   name: string;

@@ -283,6 +283,17 @@ export function normalizeSchedule(spec: ScheduleSpec, defaultTimezone: string): 
   if (spec.every !== undefined) {
     const everyMs = parseDuration(spec.every) ?? 0;
     const minutes = everyMs / 60_000;
+    if (spec.anchor === 'completion') {
+      const description = `every ${spec.every} after the previous run ends${zone}`;
+      return {
+        kind: 'every',
+        everyMs,
+        anchor: 'completion',
+        ...common,
+        description,
+        pointer: '/schedule/every',
+      };
+    }
     const description = `every ${spec.every}${zone}`;
     // Intervals that divide an hour or a day are anchored to the clock in the zone (00:00, 06:00, …).
     if (minutes >= 1 && minutes < 60 && 60 % minutes === 0) {
@@ -304,7 +315,7 @@ export function normalizeSchedule(spec: ScheduleSpec, defaultTimezone: string): 
         pointer: '/schedule/every',
       };
     }
-    return { kind: 'every', everyMs, ...common, description, pointer: '/schedule/every' };
+    return { kind: 'every', everyMs, anchor: 'clock', ...common, description, pointer: '/schedule/every' };
   }
   if (spec.hourly !== undefined) {
     const minute = spec.hourly.at_minute ?? 0;

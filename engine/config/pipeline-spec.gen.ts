@@ -303,9 +303,13 @@ export type Schedule = (
    * After downtime, run once for all missed times (coalesced, never N times). false skips missed runs and waits for the next time. Default true.
    */
   catch_up?: boolean;
+  /**
+   * Only with `every`: what the interval counts from. clock: fixed times of the clock in `timezone` (every 6h runs at 00:00, 06:00, 12:00, 18:00). completion: `every` after the previous run of this pipeline finished, successful or not (Lytics: "with no time of day, scheduled from the completion of the last import"); a slow run pushes the next one back, and a pipeline that never ran starts at once. Default clock.
+   */
+  anchor?: 'clock' | 'completion';
 };
 /**
- * A fixed interval (Vitally "every 6, 12, or 24 hours"; Lytics runs "based on the completion time of the last import" when no time of day is set). Intervals that divide a day start at midnight in `timezone`. Example: 6h.
+ * A fixed interval (Vitally "every 6, 12, or 24 hours"; Lytics runs "based on the completion time of the last import" when no time of day is set). Intervals that divide a day start at midnight in `timezone`; others (90m, 5h, 2d) run on a fixed grid counted from 2000-01-01 00:00 in `timezone`. `anchor: completion` counts from the end of the previous run instead. Example: 6h.
  */
 export type Duration3 = string;
 /**

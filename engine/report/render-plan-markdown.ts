@@ -15,6 +15,7 @@ import {
   MARKDOWN_BUDGET_CHARS,
 } from './markdown-parts.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
+import { formatNextRuns } from '../plan/next-runs.js';
 
 export { MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
 
@@ -190,6 +191,9 @@ function renderFound(p: PipelinePlan): string[] {
     );
   }
   if (p.schedule)
-    lines.push(`Schedule: ${text(p.schedule.description)}; next runs ${p.schedule.next.join(', ')}.`, '');
+    lines.push(
+      `Schedule: ${text(p.schedule.description)}; next runs ${formatNextRuns(p.schedule).join(', ')}.`,
+      '',
+    );
   return lines;
 }

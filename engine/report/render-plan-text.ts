@@ -1,6 +1,7 @@
 /** The plan (or apply report) for a terminal: one block per pipeline, then the summary line. */
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
+import { formatNextRuns } from '../plan/next-runs.js';
 
 export interface RenderTextOptions {
   color?: boolean;
@@ -188,7 +189,9 @@ function renderConfig(p: PipelinePlan, c: Palette): string[] {
     lines.push(`  config   ${sign} ${change.path}: ${detail}`);
   }
   if (p.schedule)
-    lines.push(`  schedule ${p.schedule.description}; next ${p.schedule.next.slice(0, 3).join(', ')}`);
+    lines.push(
+      `  schedule ${p.schedule.description}; next ${formatNextRuns(p.schedule).slice(0, 3).join(', ')}`,
+    );
   return lines;
 }
 

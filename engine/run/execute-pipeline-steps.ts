@@ -150,7 +150,7 @@ function emitStepEnd(options: RunPipelineOptions, plan: PipelinePlan, step: Step
   options.onEvent({
     type: 'step-end',
     pipeline: plan.pipeline,
-    runId: plan.runId,
+    runId: plan.attemptId ?? plan.runId,
     step: step.kind,
     durationMs,
     ...(n !== undefined ? { rows: n } : {}),

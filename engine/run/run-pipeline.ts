@@ -76,7 +76,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     plan.attemptId = attemptId;
     if (prepared.commit.identity.retryOf !== undefined) plan.retryOf = prepared.commit.identity.retryOf;
     for (const warning of plan.warnings) {
-      options.onEvent?.({ type: 'warning', pipeline: pipeline.name, runId: plan.runId, ...warning });
+      options.onEvent?.({ type: 'warning', pipeline: pipeline.name, runId: attemptId, ...warning });
     }
     const assertLocked = async () => {
       for (const lock of locks) await lock.assertHeld();
@@ -158,7 +158,7 @@ function emitRunEnd(options: RunPipelineOptions, plan: PipelinePlan, startedMs: 
   options.onEvent?.({
     type: 'run-end',
     pipeline: plan.pipeline,
-    runId: plan.runId,
+    runId: plan.attemptId ?? plan.runId,
     status: plan.status === 'error' ? 'failed' : plan.status === 'changes' ? 'succeeded' : 'no-changes',
     durationMs: Date.now() - startedMs,
     counts: { ...plan.counts },

@@ -5,16 +5,25 @@ import type { CommandSpec } from '../command.js';
 export const applyCommand: CommandSpec = {
   name: 'apply',
   summary: 'Run the pipelines once: fetch, load, map, diff, write, upload and verify, then commit state.',
-  usage: 'ferry apply [--pipeline NAME…] [--plan FILE] [--format text|markdown|json]',
+  usage:
+    'ferry apply [--pipeline NAME…] [--plan FILE] [--format text|markdown|json] [--log-format text|json|none]',
   description:
     'State is committed only after every output is uploaded and verified; a failed run leaves state\n' +
-    'untouched, and a retry of the same inputs writes the same object keys (no duplicates).',
+    'untouched, and a retry of the same inputs writes the same object keys (no duplicates).\n' +
+    'Progress (each run and step as it ends, warnings with their codes) goes to stderr as it happens;\n' +
+    'the report goes to stdout at the end.',
   options: {
     ...RUN_OPTIONS,
     plan: {
       type: 'string',
       description:
         'Apply a plan saved with `ferry plan --out FILE`; refuses (exit 5) if sources, state or config changed since.',
+    },
+    'log-format': {
+      type: 'string',
+      description: 'Progress lines on stderr: readable text, JSON lines (as `ferry serve` logs), or none.',
+      choices: ['text', 'json', 'none'],
+      default: 'text',
     },
   },
   examples: ['ferry apply', 'ferry apply --pipeline vendor-accounts-csv'],

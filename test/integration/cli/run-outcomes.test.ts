@@ -85,6 +85,30 @@ describe('plan and apply', () => {
   });
 });
 
+describe('apply progress', () => {
+  it('logs each run and step to stderr as it ends (text by default, JSON lines on request, or none)', async () => {
+    const text = await project({ a: pipeline('a') });
+    const run = await cli(text, ['apply']);
+    expect(run.code, run.output).toBe(0);
+    expect(run.stderr).toMatch(/run started \(apply\)/);
+    expect(run.stderr).toMatch(/fetch done in [\d.]+ (ms|s)/);
+    expect(run.stderr).toMatch(/load done in .*, 1 rows/);
+    expect(run.stderr).toMatch(/run succeeded in /);
+    expect(run.stdout).toContain('Apply complete!');
+
+    const json = await project({ a: pipeline('a') });
+    const lines = (await cli(json, ['apply', '--log-format', 'json'])).stderr.trim().split('\n');
+    const events = lines.map((l) => JSON.parse(l) as { event: string; runId: string; pipeline: string });
+    expect(events[0]).toMatchObject({ event: 'run-start', pipeline: 'a' });
+    expect(events.at(-1)).toMatchObject({ event: 'run-end', pipeline: 'a' });
+    // One run id on every line: the attempt's record is runs/<runId>.json.
+    expect(new Set(events.map((e) => e.runId)).size).toBe(1);
+
+    const quiet = await project({ a: pipeline('a') });
+    expect((await cli(quiet, ['apply', '--log-format', 'none'])).stderr).toBe('');
+  });
+});
+
 describe('state unlock', () => {
   const writeLock = (p: CliProject, lock: Record<string, unknown> | string) => {
     mkdirSync(join(p.dir, 'state', 'pipelines', 'a'), { recursive: true });
