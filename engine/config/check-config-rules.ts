@@ -13,6 +13,7 @@ import type { Pipeline, Project } from './model.js';
 import { suggest } from './suggest.js';
 import { checkConnection } from './check-connection-rules.js';
 import { checkFilenameTemplate } from './check-filename-template.js';
+import { checkPgpRules } from './check-pgp-rules.js';
 
 export interface RuleIssue extends Omit<Problem, 'at' | 'pointer'> {
   file: string;
@@ -192,6 +193,8 @@ function checkPipeline(
     }
     if (source.where !== undefined) checkSql(source.where, issues, at('/source/where'));
   }
+
+  checkPgpRules(pipeline, project, issues, at);
 
   const mapping = pipeline.mapping;
   if (mapping) {
