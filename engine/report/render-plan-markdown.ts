@@ -5,6 +5,7 @@
  */
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
 import { appendWithinBudget, configChangeLines, MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
+import { describePgpSteps } from './describe-pgp-steps.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 
 export { MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
@@ -95,6 +96,9 @@ function renderDetails(p: PipelinePlan): string {
     if (s.selected.length > 50) lines.push(`| … ${s.selected.length - 50} more | |`);
     lines.push('');
   }
+  const pgp = describePgpSteps(p.steps);
+  for (const line of pgp) lines.push(`- ${escapeHtml(line.replace(/\s+/, ' '))}`);
+  if (pgp.length) lines.push('');
   if (p.dataset) {
     const d = p.dataset;
     lines.push(

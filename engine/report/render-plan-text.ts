@@ -1,5 +1,6 @@
 /** The plan (or apply report) for a terminal: one block per pipeline, then the summary line. */
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
+import { describePgpSteps } from './describe-pgp-steps.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 
 export interface RenderTextOptions {
@@ -72,6 +73,7 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
     lines.push(`    ${c.dim('·')} ${skip.key}  ${c.dim(`${skip.reason}: ${skip.detail}`)}`);
   if (shownSkips.length > 20) lines.push(`    ${c.dim(`… ${shownSkips.length - 20} more skipped`)}`);
   if (processed) lines.push(`    ${c.dim(`· ${processed} already processed`)}`);
+  for (const line of describePgpSteps(p.steps)) lines.push(`  ${line}`);
   const n = p.counts;
   if (p.steps.length) {
     const diff = p.steps.some((st) => st.kind === 'diff');
