@@ -59,14 +59,18 @@ export async function resolvePgpKeys(
   });
 }
 
-/** An armored key (a reference's value) as it is; anything else is a path relative to the project. */
+/** Key text (a reference's value) as it is; anything else is a key file path relative to the project. */
 async function readPublicKeyInput(
   connection: string,
   index: number,
   value: string,
   projectDir: string,
 ): Promise<PgpKeyInput> {
-  if (value.includes('-----BEGIN PGP ')) return { label: `pgp.public_keys[${index}]`, data: value };
+  // Key text (a reference's value) is used as it is — also when it is not a valid key, so the error
+  // names the entry and never echoes its content (a binary key read through ${file:…} is garbage).
+  if (value.includes('-----BEGIN PGP ') || /[\n\r\0]/.test(value) || value.length > 4096) {
+    return { label: `pgp.public_keys[${index}]`, data: value };
+  }
   const label = `pgp.public_keys[${index}] (${value})`;
   try {
     return { label, data: new Uint8Array(await readFile(resolve(projectDir, value))) };
