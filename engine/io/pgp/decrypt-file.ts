@@ -7,7 +7,7 @@
  * `requireSignature` openpgp's `expectSigned` makes a missing, unknown or bad signature an error
  * (without it openpgp returns the data even when a signature is bad).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
@@ -42,24 +42,24 @@ const WILDCARD_KEY_ID = '0000000000000000';
 
 export async function decryptFile(options: DecryptFileOptions): Promise<DecryptedFile> {
   const { keyring, what } = options;
-  const fail = (code: Parameters<typeof pgpFailureMessage>[0], keyIds: string, detail?: string) => {
-    const { message, hint } = pgpFailureMessage(code);
-    return new FerryError(code, `${what} ${detail ?? message} (${keyIds}).`, {
-      context: options.context,
-      hint,
-    });
-  };
   const ourKeys = keyring.privateKeys.map((key) => ({
     fingerprint: formatKeyId(key.getFingerprint()),
     ids: key.getKeys().map((k) => k.getKeyID().toHex()),
   }));
   const ours = `the connection's key${ourKeys.length === 1 ? '' : 's'}: ${ourKeys.map((k) => k.fingerprint).join(', ') || 'none'}`;
 
-  const message = await readEncryptedMessage(options, ours);
+  const { message, input } = await readEncryptedMessage(options, ours);
   const recipients = message.getEncryptionKeyIDs().map((id) => id.toHex());
   const match = ourKeys.find((k) => recipients.some((r) => r === WILDCARD_KEY_ID || k.ids.includes(r)));
   const encryptedTo = `encrypted to key id${recipients.length === 1 ? '' : 's'} ${recipients.map(formatKeyId).join(', ') || 'none (password-encrypted)'}; ${ours}`;
-  if (!match) throw fail('PGP_WRONG_KEY', encryptedTo);
+  if (!match) {
+    input.destroy();
+    const { message: wrongKey, hint } = pgpFailureMessage('PGP_WRONG_KEY');
+    throw new FerryError('PGP_WRONG_KEY', `${what} ${wrongKey} (${encryptedTo}).`, {
+      context: options.context,
+      hint,
+    });
+  }
 
   const signers: string[] = [];
   const trusted = `signatures are checked against ${keyring.publicKeys.map((k) => formatKeyId(k.getFingerprint())).join(', ') || 'no keys'}`;
@@ -81,19 +81,7 @@ export async function decryptFile(options: DecryptFileOptions): Promise<Decrypte
         () => undefined,
       );
     });
-    let bytes = 0;
-    const limit = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length;
-        if (bytes > options.maxBytes) done(new Error('Maximum decompressed message size exceeded'));
-        else done(null, chunk);
-      },
-    });
-    await pipeline(
-      Readable.fromWeb(data as NodeWebStream<Uint8Array>),
-      limit,
-      createWriteStream(options.outputPath, { flags: 'wx' }),
-    );
+    const bytes = await writeCapped(data as NodeWebStream<Uint8Array>, options.outputPath, options.maxBytes);
     const verified = (await Promise.all(checks)).filter((id): id is string => id !== undefined);
     const signedBy = keyring.publicKeys
       .filter((key) => key.getKeys().some((k) => verified.includes(k.getKeyID().toHex())))
@@ -106,11 +94,32 @@ export async function decryptFile(options: DecryptFileOptions): Promise<Decrypte
       ? `${signers.length ? `signed by key id ${signers.join(', ')}` : 'no signature'}; ${trusted}`
       : `decrypting with ${match.fingerprint}`;
     throw wrapPgpError(error, { what, keyIds, context: options.context });
+  } finally {
+    // openpgp may stop reading early (an unsigned message when one is required): release the file.
+    input.destroy();
   }
 }
 
+/** Streams plaintext into a new file, failing once it grows past `maxBytes`; returns its size. */
+async function writeCapped(data: NodeWebStream<Uint8Array>, path: string, maxBytes: number): Promise<number> {
+  let bytes = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      // Worded like openpgp's own cap, so both classify as PGP_TOO_LARGE.
+      if (bytes > maxBytes) done(new Error('Maximum decompressed message size exceeded'));
+      else done(null, chunk);
+    },
+  });
+  await pipeline(Readable.fromWeb(data), limit, createWriteStream(path, { flags: 'wx' }));
+  return bytes;
+}
+
 /** Armored or binary, told by the first bytes; a file that is no encrypted message is refused here. */
-async function readEncryptedMessage(options: DecryptFileOptions, ours: string): Promise<Message<never>> {
+async function readEncryptedMessage(
+  options: DecryptFileOptions,
+  ours: string,
+): Promise<{ message: Message<never>; input: ReadStream }> {
   const { what } = options;
   const { head, tail, size } = await readEnds(options.inputPath);
   const text = head
@@ -147,13 +156,16 @@ async function readEncryptedMessage(options: DecryptFileOptions, ours: string): 
       );
     }
   }
+  const input = createReadStream(options.inputPath, armored ? { encoding: 'utf8' } : {});
   try {
-    const stream = Readable.toWeb(createReadStream(options.inputPath, armored ? { encoding: 'utf8' } : {}));
+    const stream = Readable.toWeb(input);
     // openpgp's types do not know Node's web streams; they are the same WHATWG streams.
-    return armored
+    const message = armored
       ? await openpgp.readMessage<never>({ armoredMessage: stream as never })
       : await openpgp.readMessage<never>({ binaryMessage: stream as never });
+    return { message, input };
   } catch (error) {
+    input.destroy();
     throw wrapPgpError(error, { what, keyIds: ours, context: options.context });
   }
 }

@@ -18,11 +18,7 @@ export type PgpFailureCode =
 const RULES: ReadonlyArray<{ code: PgpFailureCode; pattern: RegExp }> = [
   { code: 'PGP_TOO_LARGE', pattern: /maximum decompressed message size exceeded/i },
   { code: 'PGP_SIGNATURE_MISSING', pattern: /message is not signed/i },
-  { code: 'PGP_SIGNER_UNKNOWN', pattern: /could not find signing key/i },
-  {
-    code: 'PGP_SIGNATURE_INVALID',
-    pattern: /signed digest did not match|signature .*(invalid|verification failed)/i,
-  },
+  { code: 'PGP_SIGNER_UNKNOWN', pattern: /could not find signing key with key id/i },
   {
     code: 'PGP_TAMPERED',
     pattern: /modification detected|authentication tag mismatch|integrity|checksum mismatch/i,
@@ -31,6 +27,8 @@ const RULES: ReadonlyArray<{ code: PgpFailureCode; pattern: RegExp }> = [
   { code: 'PGP_WRONG_KEY', pattern: /no decryption key packets found/i },
   // The session key did not decrypt with a key whose id the message names: the PKESK was altered.
   { code: 'PGP_TAMPERED', pattern: /session key decryption failed/i },
+  // A digest mismatch, a signature from the future or past its expiry, a signer key not valid for signing.
+  { code: 'PGP_SIGNATURE_INVALID', pattern: /signed digest did not match|signature|signing key/i },
 ];
 
 export function classifyPgpError(error: unknown): PgpFailureCode {

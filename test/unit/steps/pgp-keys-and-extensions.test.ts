@@ -67,6 +67,8 @@ describe('openpgp failures', () => {
     ['Error decrypting message: Message is not signed', 'PGP_SIGNATURE_MISSING'],
     ['Could not find signing key with key ID 6ecec9731e2bae2a', 'PGP_SIGNER_UNKNOWN'],
     ['Signed digest did not match', 'PGP_SIGNATURE_INVALID'],
+    ['Signature creation time is in the future', 'PGP_SIGNATURE_INVALID'],
+    ['Could not find valid signing key packet in key 6ecec9731e2bae2a', 'PGP_SIGNATURE_INVALID'],
     ['Error decrypting message: No decryption key packets found', 'PGP_WRONG_KEY'],
     ['Error decrypting message: Session key decryption failed.', 'PGP_TAMPERED'],
     ['Misformed armored text', 'PGP_MALFORMED'],
