@@ -11,6 +11,7 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FetchStep, WriteFilesStep } from '../../../engine/plan/plan-model.js';
+import { renderPlanMarkdown } from '../../../engine/report/render-plan-markdown.js';
 import { renderPlanText } from '../../../engine/report/render-plan-text.js';
 import {
   FINGERPRINTS,
@@ -126,6 +127,14 @@ describe.each<Kind>(['ed25519', 'rsa'])('with %s keys', (kind) => {
     );
     expect(text).toContain(`decrypt  with ${FINGERPRINTS[`ferry-${kind}`]}`);
     expect(text).toContain(`encrypt  to ${FINGERPRINTS[partner]}`);
+    const markdown = renderPlanMarkdown({
+      formatVersion: 1,
+      createdAt: '',
+      project: '',
+      pipelines: [planned],
+    });
+    expect(markdown).toContain(`- encrypt to ${FINGERPRINTS[partner]} (`);
+    expect(markdown).toContain(`&lt;${email(partner)}&gt;`);
     // A plan names keys, never holds them.
     expect(JSON.stringify(planned)).not.toMatch(/BEGIN PGP|ferry-test-passphrase/);
 
