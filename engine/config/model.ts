@@ -128,8 +128,8 @@ export interface S3Source {
 export interface PgpDecrypt {
   kind: 'pgp';
   requireSignature: boolean;
-  /** Cap on one file's decrypted (decompressed) size. */
-  maxBytes: number;
+  /** Cap on one file's decrypted (decompressed) size; unset: the project-wide default. */
+  maxBytes?: number;
 }
 
 export interface PgpEncrypt {

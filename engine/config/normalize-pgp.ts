@@ -6,9 +6,6 @@ import type { PgpDecrypt, PgpEncrypt, PgpKeys } from './model.js';
 import type { Decrypt as DecryptSpec, Encrypt as EncryptSpec } from './pipeline-spec.gen.js';
 import type { PgpKeys as PgpKeysSpec } from './project-spec.gen.js';
 
-/** 10 GiB: vendor files are large, but a compression bomb must not fill the disk. */
-export const DEFAULT_PGP_MAX_BYTES = 10 * 1024 ** 3;
-
 export function normalizePgpKeys(spec: PgpKeysSpec): PgpKeys {
   return {
     ...(spec.private_key !== undefined ? { privateKey: { ref: spec.private_key } } : {}),
@@ -21,7 +18,7 @@ export function normalizePgpDecrypt(spec: DecryptSpec): PgpDecrypt {
   return {
     kind: 'pgp',
     requireSignature: spec.require_signature ?? false,
-    maxBytes: spec.max_bytes ?? DEFAULT_PGP_MAX_BYTES,
+    ...(spec.max_bytes !== undefined ? { maxBytes: spec.max_bytes } : {}),
   };
 }
 

@@ -471,7 +471,7 @@ export interface Decrypt {
    */
   require_signature?: boolean;
   /**
-   * The largest decrypted (decompressed) size of one file, in bytes. A file that would grow past it fails with PGP_TOO_LARGE, so a small compressed message cannot fill the disk (a compression bomb). Default 10737418240 (10 GiB).
+   * The largest decrypted (decompressed) size of one file, in bytes. A file that would grow past it fails with PGP_TOO_LARGE, so a small compressed message cannot fill the disk (a compression bomb). Default: the project's limit for decompressed source files, 10 GiB (10737418240).
    */
   max_bytes?: number;
 }

@@ -17,6 +17,12 @@ export type DecryptFetched = (key: string, path: string) => Promise<string>;
 
 const PGP_EXTENSION = /\.(pgp|gpg|asc)$/i;
 
+/**
+ * 10 GiB: vendor files are large, but a compression bomb must not fill the disk. The same default as
+ * the project's limit for decompressed source files, which `source.decrypt.max_bytes` overrides.
+ */
+export const DEFAULT_PGP_MAX_BYTES = 10 * 1024 ** 3;
+
 /** The decryption for this fetch step (recording its keys in the step, for the plan), or a guard. */
 export async function prepareDecryption(context: StepContext, step: FetchStep): Promise<DecryptFetched> {
   const source = context.pipeline.source;
@@ -35,7 +41,7 @@ export async function prepareDecryption(context: StepContext, step: FetchStep): 
       outputPath,
       keyring,
       requireSignature: decrypt.requireSignature,
-      maxBytes: decrypt.maxBytes,
+      maxBytes: decrypt.maxBytes ?? DEFAULT_PGP_MAX_BYTES,
       what: formatS3Uri(step.bucket, key),
       context: {
         pipeline: context.pipeline.name,

@@ -16,8 +16,10 @@ it('decrypt and encrypt defaults match the pipeline schema', () => {
   expect(normalizePgpDecrypt({ kind: 'pgp' })).toEqual({
     kind: 'pgp',
     requireSignature: decrypt['require_signature']?.default,
-    maxBytes: decrypt['max_bytes']?.default,
   });
+  // No default of its own: unset, the project-wide cap on decompressed files applies.
+  expect(decrypt['max_bytes']?.default).toBeUndefined();
+  expect(normalizePgpDecrypt({ kind: 'pgp', max_bytes: 5 }).maxBytes).toBe(5);
   const encrypt = definition('pipeline', 'encrypt');
   expect(normalizePgpEncrypt({ kind: 'pgp', recipients: ['a@example.com'] })).toEqual({
     kind: 'pgp',
