@@ -13,6 +13,7 @@ import { checkSqlFragment } from './count-sql-statements.js';
 import type { DatasetSource, Mapping, Pipeline, Project, Schedule } from './model.js';
 import type { RuleIssue } from './rule-issue.js';
 import { suggest } from './suggest.js';
+import { checkPgpRules } from './check-pgp-rules.js';
 
 export type { RuleIssue } from './rule-issue.js';
 
@@ -173,6 +174,7 @@ function checkSink(
   refs: RefChecks,
 ): void {
   const { sink } = pipeline;
+  checkPgpRules(pipeline, project, issues, at);
   if (sink.kind === 's3') {
     refs.connection(sink.connection, '/sink/connection');
     checkTimestampFormat(sink.timestampFormat, issues, at('/sink/timestamp_format'));

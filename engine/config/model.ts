@@ -54,6 +54,17 @@ export interface AssumeRoleAuth {
 
 export type ConnectionAuth = DefaultChainAuth | StaticAuth | AssumeRoleAuth;
 
+/**
+ * A connection's PGP keys. The private key and passphrase stay references until a run decrypts or
+ * signs; public keys are key file paths (relative to the project directory) or armored keys (a
+ * reference's value), read at run time. Plans name keys by fingerprint only.
+ */
+export interface PgpKeys {
+  privateKey?: SecretRef;
+  passphrase?: SecretRef;
+  publicKeys: string[];
+}
+
 export interface Connection {
   name: string;
   region: string;
@@ -65,6 +76,7 @@ export interface Connection {
   requestTimeoutMs: number;
   bodyIdleTimeoutMs: number;
   maxAttempts: number;
+  pgp?: PgpKeys;
   origin: Origin;
 }
 
@@ -162,6 +174,23 @@ export interface S3Source {
   onChanged: 'reprocess' | 'skip' | 'fail';
   format: SourceFormat;
   compression: Compression | 'auto';
+  /** PGP-decrypt every selected file after download, before compression is detected. */
+  decrypt?: PgpDecrypt;
+}
+
+export interface PgpDecrypt {
+  kind: 'pgp';
+  requireSignature: boolean;
+  /** Cap on one file's decrypted (decompressed) size; unset: the project-wide default. */
+  maxBytes?: number;
+}
+
+export interface PgpEncrypt {
+  kind: 'pgp';
+  /** Fingerprints, key ids or emails of keys in the connection's `pgp.publicKeys`. */
+  recipients: string[];
+  sign: boolean;
+  armor: boolean;
 }
 
 export interface DatasetSource {
@@ -226,6 +255,8 @@ export interface S3Sink {
   maxRowsPerFile?: number;
   /** The seed's "Additional Segments": a list column naming the segments each row belongs to. */
   segmentsField?: string;
+  /** PGP-encrypt every output file after it is written, before upload. */
+  encrypt?: PgpEncrypt;
 }
 
 export interface DatasetSink {

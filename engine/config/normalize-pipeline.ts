@@ -22,6 +22,7 @@ import {
   normalizeCsvDialect,
   normalizeDelimiter,
 } from './normalize-project.js';
+import { normalizePgpDecrypt, normalizePgpEncrypt } from './normalize-pgp.js';
 import { parseDuration } from './parse-duration.js';
 import type {
   Diff as DiffSpec,
@@ -155,6 +156,7 @@ function normalizeSource(spec: SourceSpec, timezone: string, project: Project | 
     onChanged: spec.on_changed ?? 'reprocess',
     format,
     compression: spec.compression ?? 'auto',
+    ...(spec.decrypt ? { decrypt: normalizePgpDecrypt(spec.decrypt) } : {}),
   };
 }
 
@@ -257,6 +259,7 @@ function normalizeSink(spec: SinkSpec, timezone: string, project: Project | unde
     compress: spec.compress ?? 'none',
     ...(spec.max_rows_per_file !== undefined ? { maxRowsPerFile: spec.max_rows_per_file } : {}),
     ...(spec.segments_field !== undefined ? { segmentsField: spec.segments_field } : {}),
+    ...(spec.encrypt ? { encrypt: normalizePgpEncrypt(spec.encrypt) } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { joinPointer } from './locate-pointer.js';
 import { normalizeLimits } from './normalize-limits.js';
+import { normalizePgpKeys } from './normalize-pgp.js';
 import type {
   Connection,
   ConnectionAuth,
@@ -96,6 +97,7 @@ export function normalizeProject(value: unknown, context: { file: string; direct
       requestTimeoutMs: c.timeouts?.request_ms ?? 60_000,
       bodyIdleTimeoutMs: c.timeouts?.body_idle_ms ?? 30_000,
       maxAttempts: c.max_attempts ?? 3,
+      ...(c.pgp ? { pgp: normalizePgpKeys(c.pgp) } : {}),
       origin: { file: context.file, pointer: joinPointer(['connections', name]) },
     };
   }

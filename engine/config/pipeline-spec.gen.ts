@@ -463,7 +463,7 @@ export interface ParquetSourceFormat {
   kind: 'parquet';
 }
 /**
- * Decrypt PGP-encrypted files with the connection's private key before reading them.
+ * Decrypt PGP-encrypted files (armored or binary, compressed or not) with the connection's `pgp.private_key` after download and before reading them; the file is used only after decryption (and signature verification) finished without error. `.pgp`, `.gpg` and `.asc` are understood before the compression extension (`accounts.csv.gz.pgp`). Example: {kind: pgp, require_signature: true}.
  */
 export interface Decrypt {
   /**
@@ -471,9 +471,13 @@ export interface Decrypt {
    */
   kind: 'pgp';
   /**
-   * Refuse files that are not signed by one of the connection's `pgp.public_keys`. Default false.
+   * Refuse files that are not signed by one of the connection's `pgp.public_keys` (unsigned, signed by another key, or with a signature that does not match the content). Default false: signatures are then not checked.
    */
   require_signature?: boolean;
+  /**
+   * The largest decrypted (decompressed) size of one file, in bytes. A file that would grow past it fails with PGP_TOO_LARGE, so a small compressed message cannot fill the disk (a compression bomb). Default: the project's limit for decompressed source files, 10 GiB (10737418240).
+   */
+  max_bytes?: number;
 }
 /**
  * A dataset ferry maintains.
@@ -694,7 +698,7 @@ export interface ParquetSinkFormat {
   kind: 'parquet';
 }
 /**
- * PGP-encrypt each file to the recipients' public keys.
+ * PGP-encrypt each output file to the recipients' public keys (from the connection's `pgp.public_keys`) after it is written and before it is uploaded; adds .pgp (binary) or .asc (armored) to the name, after the format's and compression's extensions (`audience.csv.gz.pgp`). Example: {kind: pgp, recipients: [partner@example.com], sign: true}.
  */
 export interface Encrypt {
   /**
@@ -702,17 +706,21 @@ export interface Encrypt {
    */
   kind: 'pgp';
   /**
-   * Whose public keys to encrypt to (from the connection's `pgp.public_keys`). Example: [partner@example.com].
+   * Whose public keys each file is encrypted to (any one of them can decrypt it). Each must name exactly one key of the connection's `pgp.public_keys`. Example: [partner@example.com, 7A1F0C9E1B2D3C4E5F60718293A4B5C6D7E8F901].
    *
    * @minItems 1
    *
-   * Items: A key id, fingerprint or user id (email) of a key in the connection's `pgp.public_keys`.
+   * Items: A key of the connection's `pgp.public_keys`: its fingerprint (40 hex digits), a key id (16 hex digits, of the key or a subkey), or an email address of its user id. Example: partner@example.com.
    */
   recipients: [string, ...string[]];
   /**
-   * Also sign each file with the connection's private key. Default false.
+   * Also sign each file with the connection's `pgp.private_key` (one signature, inside the encrypted message), so the recipient can check it came from you. Default false.
    */
   sign?: boolean;
+  /**
+   * Write ASCII-armored files (`-----BEGIN PGP MESSAGE-----`, extension .asc) instead of binary ones (extension .pgp). Default false.
+   */
+  armor?: boolean;
 }
 /**
  * Email a presigned link to each written file (the Lytics "Email to").

@@ -326,23 +326,23 @@ export interface Timeouts {
   body_idle_ms?: number;
 }
 /**
- * PGP keys for this connection (the seed's "AWS Keys with PGP Encryption"): your private key decrypts imports and signs exports; public keys encrypt exports and verify signatures. Ed25519/X25519 and RSA >= 2048 keys are supported.
+ * PGP keys for this connection (the seed's "AWS Keys with PGP Encryption"): your private key decrypts imports (`source.decrypt`) and signs exports (`sink.encrypt.sign`); your partners' public keys encrypt exports (`sink.encrypt.recipients`) and verify their signatures (`source.decrypt.require_signature`). Ed25519/X25519 (which the Lytics seed does not support) and RSA keys of 2048 bits or more. Example: {private_key: "${file:/run/secrets/ferry-pgp.asc}", passphrase: "${env:FERRY_PGP_PASSPHRASE}", public_keys: [keys/partner.asc]}.
  */
 export interface PgpKeys {
   /**
-   * Your armored private key, as a reference. Decrypts files sent to you and signs files you send. Example: "${file:/run/secrets/ferry_pgp_private.asc}".
+   * Your armored private key (`gpg --armor --export-secret-keys`), as a reference; resolved only when a run decrypts or signs. It may hold several keys (for example the old and the new one during a rotation). Example: "${file:/run/secrets/ferry-pgp.asc}".
    */
   private_key?: string;
   /**
-   * The passphrase of the private key, as a reference. Example: "${env:FERRY_PGP_PASSPHRASE}".
+   * The passphrase that protects the private key, as a reference. Leave it out only for a key without a passphrase. Example: "${env:FERRY_PGP_PASSPHRASE}".
    */
   passphrase?: string;
   /**
-   * Public keys of your partners: encrypt exports to them and verify their signatures on imports. Public keys are not secret, so inline armored keys are fine.
+   * Your partners' public keys: exports are encrypted to those named in `sink.encrypt.recipients`, and signatures on imports are checked against all of them. Public keys are not secret, but they are read from files (or references), not written into ferry.yaml. Example: [keys/partner.asc, "${env:VENDOR_PGP_PUBLIC_KEY}"].
    *
    * @minItems 1
    *
-   * Items: An armored public key ("-----BEGIN PGP PUBLIC KEY BLOCK-----…") or a reference to one such as "${file:keys/partner.asc}".
+   * Items: A key file, as a path relative to ferry.yaml (armored or binary, `gpg --export`; it may hold several keys), or a reference whose value is an armored key. Example: keys/partner.asc.
    */
   public_keys?: [string, ...string[]];
 }

@@ -53,9 +53,12 @@ export function duckDbCompression(compression: Compression): string {
   return compression === 'none' ? 'uncompressed' : compression;
 }
 
-/** Compression by file name: `.gz`/`.gzip` → gzip, `.zst`/`.zstd` → zstd, anything else → none. */
+/**
+ * Compression by file name: `.gz`/`.gzip` → gzip, `.zst`/`.zstd` → zstd, anything else → none. A PGP
+ * extension comes off first: `accounts.csv.gz.pgp` is gzip once decrypted.
+ */
 export function compressionFromExtension(key: string): Compression {
-  const lower = key.toLowerCase();
+  const lower = key.toLowerCase().replace(/(\.(pgp|gpg|asc))+$/, '');
   if (lower.endsWith('.gz') || lower.endsWith('.gzip')) return 'gzip';
   if (lower.endsWith('.zst') || lower.endsWith('.zstd')) return 'zstd';
   return 'none';

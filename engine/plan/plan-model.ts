@@ -10,11 +10,22 @@ import type { DatasetEffect } from './dataset-effect.js';
 /** 2: snake_case keys, `ferry_version`, attempts and orphans. */
 export const PLAN_FORMAT_VERSION = 2;
 
+/** A PGP key as a plan shows it: never the key itself. */
+export interface PlanPgpKey {
+  fingerprint: string;
+  /** The key's first user id ("Name <email>"). */
+  userId?: string;
+  /** Of the key and its subkeys: "ed25519/cv25519", "rsa3072/rsa3072". */
+  algorithm: string;
+}
+
 export interface FetchStep {
   kind: 'fetch';
   connection: string;
   bucket: string;
   objects: Array<{ key: string; size: number; etag: string; localName: string }>;
+  /** source.decrypt: the keys that decrypt, and those signatures are checked against (filled in when the step runs). */
+  decrypt?: { keys: PlanPgpKey[]; requireSignature: boolean; verifyWith: PlanPgpKey[] };
 }
 
 export interface LoadStep {
@@ -39,6 +50,8 @@ export interface WriteFilesStep {
   kind: 'write-files';
   format: string;
   compress: string;
+  /** sink.encrypt: the recipients' keys and the signing key (filled in when the step runs). */
+  encrypt?: { recipients: PlanPgpKey[]; signedBy?: PlanPgpKey; armor: boolean };
 }
 
 export interface UploadStep {

@@ -14,6 +14,7 @@ import {
   markdownText as text,
   MARKDOWN_BUDGET_CHARS,
 } from './markdown-parts.js';
+import { describePgpSteps } from './describe-pgp-steps.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 import { formatNextRuns } from '../plan/next-runs.js';
 
@@ -152,6 +153,9 @@ function renderFound(p: PipelinePlan): string[] {
     if (s.selected.length > FILES_SHOWN) lines.push(`| … and ${s.selected.length - FILES_SHOWN} more | |`);
     lines.push('');
   }
+  const pgp = describePgpSteps(p.steps);
+  for (const line of pgp) lines.push(`- ${text(line.replace(/\s+/, ' '))}`);
+  if (pgp.length) lines.push('');
   if (p.dataset) {
     const d = p.dataset;
     lines.push(

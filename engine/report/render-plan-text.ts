@@ -1,5 +1,6 @@
 /** The plan (or apply report) for a terminal: one block per pipeline, then the summary line. */
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
+import { describePgpSteps } from './describe-pgp-steps.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 import { formatNextRuns } from '../plan/next-runs.js';
 
@@ -128,6 +129,7 @@ function renderFiles(p: PipelinePlan, options: RenderTextOptions, c: Palette): s
   if (shownSkips.length > limit)
     lines.push(`    ${c.dim(`… and ${shownSkips.length - limit} more skipped`)}`);
   if (processed) lines.push(`    ${c.dim(`· ${processed} already processed`)}`);
+  for (const line of describePgpSteps(p.steps)) lines.push(`  ${line}`);
   return lines;
 }
 

@@ -44,6 +44,7 @@ export async function executePipelineSteps(
     tempDir: temp.path,
     session,
     s3: options.s3,
+    pgp: options.pgp,
     state: commit.read.state,
     ...(prepared.datasets ? { datasets: prepared.datasets } : {}),
     selected: prepared.selection.selected,

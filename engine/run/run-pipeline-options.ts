@@ -1,5 +1,6 @@
 /** What one pipeline run is given: the project, the state store, S3 access, the clock and hooks. */
 import type { Pipeline, Project } from '../config/model.js';
+import type { PgpKeyAccess } from '../io/pgp/read-keys.js';
 import type { PipelinePlan } from '../plan/plan-model.js';
 import type { StateStore } from '../state/state-store.js';
 import type { S3Access } from '../steps/step-context.js';
@@ -12,6 +13,8 @@ export interface RunPipelineOptions {
   mode: 'plan' | 'apply';
   store: StateStore;
   s3: (connection: string) => S3Access;
+  /** A connection's PGP keys (made once per project run, like the S3 clients). */
+  pgp: PgpKeyAccess;
   now: Date;
   /** Root for the run's temp dir (default: the OS temp dir). */
   tempRoot?: string;

@@ -18,6 +18,7 @@ import type { S3Access } from '../steps/step-context.js';
 import { describeFailure, interruption } from './describe-failure.js';
 import { openStateStore } from './open-state-store.js';
 import { resolveConnection } from './resolve-connection.js';
+import { createPgpKeyAccess } from './resolve-pgp-keys.js';
 import type { RunEvent } from './run-events.js';
 import { createRunId, runPipeline, type DatasetOverlay } from './run-pipeline.js';
 import type { RunPipelineOptions } from './run-pipeline-options.js';
@@ -75,6 +76,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
   const now = options.now ?? new Date();
   const store = options.store ?? openStateStore(project);
   const access = createS3Access(project, options.env);
+  const pgp = createPgpKeyAccess({ project, env: options.env });
   const unknown = (options.only ?? []).filter((n) => !options.pipelines.some((p) => p.name === n));
   if (unknown.length) {
     throw new FerryError(
@@ -140,6 +142,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
             mode: options.mode,
             store,
             s3: access.s3,
+            pgp,
             now,
             ...options.pipelineOptions,
             ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),

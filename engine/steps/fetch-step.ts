@@ -1,10 +1,12 @@
 /**
  * fetch: stream every selected object into the run's temp dir (local names are ours, never the
- * key), verifying length; downloads that are cut or stall are retried by the S3 layer. The fetched
- * files together must fit `limits.temp_disk_bytes`, and a compressed file is decompressed once, to
- * nowhere, to hold it to `limits.max_decompressed_bytes` and `max_compression_ratio` before DuckDB
- * reads it (docs/limits.md).
+ * key), verifying length; downloads that are cut or stall are retried by the S3 layer. With
+ * `source.decrypt` each file is then PGP-decrypted into a new temp file, which is what load reads.
+ * The fetched files together must fit `limits.temp_disk_bytes`, and a compressed file is
+ * decompressed once, to nowhere, to hold it to `limits.max_decompressed_bytes` and
+ * `max_compression_ratio` before DuckDB reads it (docs/limits.md).
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatByteSize } from '../config/parse-byte-size.js';
 import { detectCompression } from '../duckdb/detect-compression.js';
@@ -13,12 +15,14 @@ import { FerryError } from '../errors/ferry-error.js';
 import { downloadObject } from '../io/s3/download-object.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { FetchStep } from '../plan/plan-model.js';
+import { prepareDecryption } from './decrypt-fetched-file.js';
 import type { StepContext } from './step-context.js';
 
 export async function executeFetchStep(context: StepContext, step: FetchStep): Promise<void> {
   const { client, settings } = context.s3(step.connection);
   const { limits } = context.project;
   let fetchedBytes = 0;
+  const decrypt = await prepareDecryption(context, step);
   for (const object of step.objects) {
     const candidate = context.selected.find((c) => c.key === object.key);
     if (!candidate) continue;
@@ -43,9 +47,11 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
       bodyIdleTimeoutMs: settings.bodyIdleTimeoutMs,
     });
     fetchedBytes += downloaded.size;
-    context.session.nameFile(downloaded.path, displayName);
-    await enforceLimits(context, downloaded.path, displayName, where);
-    context.fetched.push({ candidate, path: downloaded.path, sha256: downloaded.sha256 });
+    const path = await decrypt(object.key, downloaded.path);
+    if (path !== downloaded.path) fetchedBytes += (await stat(path)).size;
+    context.session.nameFile(path, displayName);
+    await enforceLimits(context, path, displayName, where);
+    context.fetched.push({ candidate, path, sha256: downloaded.sha256 });
   }
 }
 

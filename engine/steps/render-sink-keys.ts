@@ -9,6 +9,14 @@ import { renderOutputKey } from '../plan/render-output-key.js';
 import { formatTimestamp } from '../time/timestamp-format.js';
 import { fileExtension } from './compile-copy-sql.js';
 
+const PGP_EXTENSIONS = ['.pgp', '.gpg', '.asc'];
+
+/** After the format's extension: .asc for armored files, .pgp for binary ones. */
+export function pgpExtension(sink: Pick<S3Sink, 'encrypt'>): string {
+  if (!sink.encrypt) return '';
+  return sink.encrypt.armor ? '.asc' : '.pgp';
+}
+
 export interface KeyRequest {
   part: number;
   field?: string;
@@ -31,7 +39,8 @@ export function renderSinkKeys(input: {
   requests: readonly KeyRequest[];
 }): string[] {
   const { sink } = input;
-  const ext = fileExtension(sink.format.kind, sink.compress);
+  const formatExt = fileExtension(sink.format.kind, sink.compress);
+  const ext = formatExt + pgpExtension(sink);
   const zoned = (format: string) => formatTimestamp(input.runTime, format, sink.timezone);
   const common = {
     pipeline: input.pipeline,
@@ -58,8 +67,10 @@ export function renderSinkKeys(input: {
       },
       pipeline: input.pipeline,
     });
-    // The format's extension is added unless the template places it or already ends with it.
-    return usesExt || key.endsWith(ext) ? key : key + ext;
+    // The format's extension is added unless the template places it or already ends with it (an
+    // encrypted file may end in .gpg where ferry would write .pgp).
+    const given = sink.encrypt ? PGP_EXTENSIONS.map((pgp) => formatExt + pgp) : [ext];
+    return usesExt || given.some((e) => key.endsWith(e)) ? key : key + ext;
   });
   const seen = new Set<string>();
   for (const key of keys) {

@@ -5,6 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline, Project } from '../config/model.js';
 import type { DuckDbSession } from '../duckdb/create-duckdb-session.js';
+import type { PgpKeyAccess } from '../io/pgp/read-keys.js';
 import type { S3ConnectionSettings } from '../io/s3/s3-connection.js';
 import type { OutputFile, RejectedRow, Step } from '../plan/plan-model.js';
 import type { Candidate } from '../plan/select-files.js';
@@ -26,6 +27,8 @@ export interface LocalOutput extends OutputFile {
   path: string;
   /** Connection to upload with, when it is not the upload step's own (dataset rejects). */
   connection?: string;
+  /** When not the format's own (an encrypted file). */
+  contentType?: string;
   sha256?: string;
 }
 
@@ -59,6 +62,8 @@ export interface StepContext {
   tempDir: string;
   session: DuckDbSession;
   s3(connection: string): S3Access;
+  /** A connection's PGP keys, resolved on first use (secrets resolved there, only there). */
+  pgp: PgpKeyAccess;
   state: PipelineState;
   /** Local copy (inside tempDir) of the previous diff snapshot, when there is one. */
   previousSnapshot?: string;

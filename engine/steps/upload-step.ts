@@ -24,7 +24,7 @@ export async function executeUploadStep(context: StepContext, step: UploadStep):
       bucket: output.bucket,
       key: output.key,
       filePath: output.path,
-      contentType: CONTENT_TYPES[output.format] ?? 'application/octet-stream',
+      contentType: output.contentType ?? CONTENT_TYPES[output.format] ?? 'application/octet-stream',
       metadata: {
         'ferry-pipeline': context.pipeline.name,
         'ferry-run-id': context.runId,

@@ -12,6 +12,7 @@ import type { S3Sink } from '../config/model.js';
 import type { WriteFilesStep } from '../plan/plan-model.js';
 import { compileCopySql, isListType, isMapType, type ColumnType } from './compile-copy-sql.js';
 import { ORDER_COLUMN } from './diff-step.js';
+import { prepareEncryption } from './encrypt-outputs.js';
 import { renderSinkKeys, type KeyRequest } from './render-sink-keys.js';
 import { querySql, runSql, type StepContext } from './step-context.js';
 
@@ -28,9 +29,11 @@ interface FileJob {
   rows: number;
 }
 
-export async function executeWriteFilesStep(context: StepContext, _step: WriteFilesStep): Promise<void> {
+export async function executeWriteFilesStep(context: StepContext, step: WriteFilesStep): Promise<void> {
   const sink = context.pipeline.sink;
   if (sink.kind !== 's3') throw new Error('write-files needs an s3 sink');
+  const encrypt = await prepareEncryption(context, step);
+  const written = context.outputs.length;
   const table = context.outputTable ?? 'output';
   const described = await querySql(context, 'write-files', `DESCRIBE ${q(table)}`);
   const types = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
@@ -136,6 +139,7 @@ export async function executeWriteFilesStep(context: StepContext, _step: WriteFi
       path,
     });
   }
+  await encrypt?.(context.outputs.slice(written));
 }
 
 /**
