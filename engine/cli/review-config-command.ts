@@ -37,7 +37,7 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
     before = await readConfigAtRef({ project, ref, cwd, env, projectFile: String(values['project']) });
   } else {
     base = { kind: 'state' };
-    before = await readAppliedConfigs(project);
+    before = await readAppliedConfigs(project, env);
   }
   const review = reviewConfig({ base, before, after });
   const only = (values['pipeline'] as string[] | undefined) ?? [];

@@ -10,7 +10,10 @@ import { renderPlanJson } from '../report/render-plan-json.js';
 import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
 import { renderPlanText } from '../report/render-plan-text.js';
 import { runProject } from '../run/run-project.js';
+import { parseDuration } from '../config/parse-duration.js';
+import type { LockWait } from '../state/state-lock.js';
 import { UsageError, type CommandContext, type OptionSpec } from './command.js';
+import type { Output } from './output.js';
 
 /** Options `plan` and `apply` share. */
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
@@ -41,6 +44,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     mode === 'apply' && typeof values['plan'] === 'string'
       ? await readSavedPlan(resolve(cwd, values['plan']))
       : undefined;
+  const lock = mode === 'apply' ? lockWaitOptions(values['lock-timeout'], output) : undefined;
   const plan = await runProject({
     project: loaded.project,
     pipelines: loaded.pipelines,
@@ -49,6 +53,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     only,
     ...(savedPlan ? { savedPlan } : {}),
     ...(signal ? { signal } : {}),
+    ...(lock ? { pipelineOptions: { lock } } : {}),
   });
   if (mode === 'plan' && typeof values['out'] === 'string') {
     await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
@@ -96,5 +101,23 @@ async function readSavedPlan(path: string): Promise<Plan> {
     createdAt: String(data['createdAt']),
     project: String(data['project']),
     pipelines: data['pipelines'] as Plan['pipelines'],
+  };
+}
+
+/** `--lock-timeout DURATION`: how long to wait for a held lock; every wait is reported on stderr. */
+function lockWaitOptions(
+  value: unknown,
+  output: Output,
+): { waitMs: number; onWait: (wait: LockWait) => void } | undefined {
+  if (typeof value !== 'string' || value === '0s') return undefined;
+  const waitMs = parseDuration(value);
+  if (waitMs === undefined)
+    throw new UsageError(`--lock-timeout needs a duration such as 30s or 15m (got "${value}").`);
+  return {
+    waitMs,
+    onWait: (wait) =>
+      output.stderr(
+        `${wait.label} is locked by ${wait.holder}; waited ${Math.round(wait.waitedMs / 1000)} s, trying again in ${Math.ceil(wait.retryInMs / 1000)} s (--lock-timeout ${value}).\n`,
+      ),
   };
 }

@@ -111,6 +111,16 @@ const SCHEMAS = {
       orphans: { type: 'array', items: orphan },
     },
   },
+  'backend record': {
+    type: 'object',
+    required: ['formatVersion', 'conditionalWrites', 'checkedAt'],
+    properties: {
+      formatVersion: { const: 1 },
+      conditionalWrites: { enum: ['enforced', 'not-enforced'] },
+      checkedAt: str,
+      detail: str,
+    },
+  },
   lock: {
     type: 'object',
     required: ['owner', 'runId', 'host', 'pid', 'acquiredAt', 'expiresAt'],
