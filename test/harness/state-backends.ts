@@ -38,7 +38,11 @@ export interface StateBackend {
 }
 
 function localFixture(options: StateStoreOptions | undefined): StateFixture {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-state-'));
+  return localStateFixture(mkdtempSync(join(tmpdir(), 'ferry-state-')), options);
+}
+
+/** A state directory (a project's state/, say). */
+export function localStateFixture(dir: string, options?: StateStoreOptions): StateFixture {
   const path = (key: string) => join(dir, ...key.split('/'));
   const walk = (d: string): string[] => {
     let entries;
