@@ -42,7 +42,6 @@ export async function migrateProjectState(input: {
   const directory = resolve(project.directory, input.fromDirectory);
   const shown = relative(project.directory, directory) || '.';
   const from = new LocalBlobStore(directory, shown.startsWith('..') ? directory : shown);
-  const target = await store.blobs.checkConditionalWrites();
   const scratch = await createRunTempDir({ runId: `migrate-${createRunId(new Date())}` });
   try {
     const report = await migrateState({
@@ -52,6 +51,8 @@ export async function migrateProjectState(input: {
       scratchDir: scratch.path,
       ...(input.onCopied ? { onCopied: input.onCopied } : {}),
     });
+    // Only now: a refused migration leaves the target as it was (the probe writes its record).
+    const target = await store.blobs.checkConditionalWrites();
     return { ...report, from: from.location, to: store.location, target };
   } finally {
     await scratch.cleanup();
