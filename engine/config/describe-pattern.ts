@@ -51,6 +51,9 @@ const PATTERNS: Record<string, PatternDescription> = {
   '^[1-9][0-9]*(m|h|d)$': {
     words: 'a whole number followed by m (minutes), h (hours) or d (days), such as 30m, 6h or 7d',
   },
+  '^(?:(?:[2-9]|[1-9][0-9]+)s|[1-9][0-9]*[mh])$': {
+    words: 'a whole number followed by s (seconds, at least 2), m (minutes) or h (hours), such as 90s or 10m',
+  },
   [IDENTIFIER]: {
     words: 'letters, digits and "_", not starting with a digit, such as account_id',
     fix: (v) =>
