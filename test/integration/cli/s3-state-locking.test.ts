@@ -136,6 +136,13 @@ describe('two `ferry apply` processes on one pipeline, state on S3', () => {
       const lock = await lockOf(project);
       expect(refused.output).toContain(`run ${lock?.runId ?? '?'}`);
       expect(refused.output).toContain(`(pid ${holder.child.pid ?? '?'})`);
+      // With --lock-timeout it waits (the holder stays at its gate all along), reporting each wait.
+      const waited = await apply(project, [...second.split(' '), '--lock-timeout', '2s']);
+      expect(waited.code, waited.output).toBe(4);
+      expect(waited.output).toMatch(
+        /Pipeline "p" is locked by run \S+ .*trying again in \d+ s \(--lock-timeout 2s\)/,
+      );
+      expect(waited.output).toMatch(/Waited \d+ s for it \(--lock-timeout\)/);
 
       holder.go('after-lock');
       const done = await holder.exited;

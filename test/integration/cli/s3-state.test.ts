@@ -133,6 +133,7 @@ describe('an endpoint that does not enforce conditional writes (s3rver)', () => 
     expect(plan.stdout).toContain('STATE_LOCK_UNSUPPORTED');
     expect(plan.stdout).toContain('apply WILL REFUSE');
 
+    expect((await cli(project.dir, ['apply', '--lock-timeout', 'soon'])).code).toBe(64);
     const refused = await cli(project.dir, ['apply']);
     expect(refused.code, refused.output).toBe(1);
     expect(refused.stdout).toContain('STATE_LOCK_UNSUPPORTED');

@@ -4,6 +4,10 @@
  * credentials get, a conditional write whose answer was lost, and reads checked against the
  * SHA-256 ferry stored.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../engine/io/s3/create-s3-client.js';
@@ -135,6 +139,25 @@ describe('conditional writes over a network that loses answers', () => {
       proxy.clearRules();
       client.destroy();
     }
+  });
+});
+
+describe('large immutable files', () => {
+  it('go up in parts, are created only if absent, and come back checked', async () => {
+    const f = s3Fixture(moto.client, motoBucket, prefix());
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-big-'));
+    const big = join(dir, 'big.parquet');
+    // Over the 8 MiB part size: a multipart upload, whose CompleteMultipartUpload carries If-None-Match.
+    writeFileSync(big, randomBytes(9 * 1024 * 1024));
+    const key = 'datasets/d/v000001-a.parquet';
+    await f.store.blobs.putFile(key, big, { ifNoneMatch: '*' });
+    await expect(f.store.blobs.putFile(key, big, { ifNoneMatch: '*' })).rejects.toMatchObject({
+      code: 'STATE_CONFLICT',
+    });
+    const back = join(dir, 'back.parquet');
+    expect(await f.store.blobs.getFile(key, back)).toBe(true);
+    expect(readFileSync(back).equals(readFileSync(big))).toBe(true);
+    expect(await f.store.blobs.getFile('datasets/d/v000002-b.parquet', back)).toBe(false);
   });
 });
 
