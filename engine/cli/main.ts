@@ -82,7 +82,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     if (isFerryError(error)) {
       const hint = error.hint ? `\n  hint: ${error.hint}` : '';
       output.stderr(`ferry ${command.name}: ${error.message} [${error.code}]${hint}\n`);
-      return error.code === 'LOCK_HELD' ? ExitCode.lockHeld : ExitCode.failure;
+      return ExitCode.failure;
     }
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     output.stderr(

@@ -191,7 +191,7 @@ describe('state rollback and unlock on S3', () => {
       );
     await lock('2999-01-01T00:00:00.000Z');
     const refused = await cli(project.dir, ['state', 'unlock', 'p']);
-    expect(refused.code).toBe(4);
+    expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('LOCK_HELD');
     expect((await cli(project.dir, ['state', 'unlock', 'p', '--lock-id', 'run-1'])).code).toBe(0);
     expect((await state.store.readPipelineLock('p')).kind).toBe('free');
@@ -234,7 +234,8 @@ describe('state migrate --to s3', () => {
       }),
     );
     const held = await cli(project.dir, ['state', 'migrate', '--to', 's3']);
-    expect(held.code, held.output).toBe(4);
+    expect(held.code, held.output).toBe(1);
+    expect(held.stderr).toContain('LOCK_HELD');
     expect(await busy.keys()).toEqual([]);
     await writeFile(
       join(project.dir, 'state', 'pipelines', 'p', 'lock.json'),
