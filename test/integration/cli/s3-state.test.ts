@@ -118,6 +118,27 @@ describe('plans read S3 state with read-only credentials', () => {
   });
 });
 
+describe('the probe of conditional writes', () => {
+  it('runs once per command, however many pipelines and locks it has', async () => {
+    const project = await createCliProject({
+      server: s3rver,
+      label: 's3-state-probe',
+      state: { server: moto, endpoint: proxy.endpoint },
+    });
+    await writePipelines(s3rver, project);
+    const before = proxy.requests.length;
+    const applied = await cli(project.dir, ['apply']);
+    expect(applied.code, applied.output).toBe(0);
+    const requests = proxy.requests.slice(before).filter((r) => r.bucket === project.stateBucket);
+    const probes = requests.filter((r) => r.key?.includes('/probes/'));
+    // Create, create again, a wrong If-Match; then the throw-away object is removed.
+    expect(probes.map((r) => r.method)).toEqual(['PUT', 'PUT', 'PUT', 'DELETE']);
+    // Three locks (pipelines p and events, dataset events), each created with If-None-Match: *.
+    const locks = requests.filter((r) => r.key?.endsWith('/lock.json') && r.method === 'PUT');
+    expect(locks.map((r) => r.headers['if-none-match'])).toEqual(['*', '*', '*']);
+  });
+});
+
 describe('an endpoint that does not enforce conditional writes (s3rver)', () => {
   it('plan says apply will refuse; apply refuses and writes nothing; unsafe-single-writer runs, NOT LOCKED', async () => {
     const project = await createCliProject({
