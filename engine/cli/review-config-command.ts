@@ -1,8 +1,8 @@
 /**
  * `ferry plan --offline [--base REF]`: the configuration review of a change, for pull-request CI
- * that has no credentials. Loads the project (secret fields stay references; nothing connects),
- * loads the base — each pipeline's last applied configuration from state, or the project at a git
- * ref — and renders what would change.
+ * that has no credentials. Loads the project (secret fields stay references; nothing connects but
+ * the read of S3 state), loads the base — each pipeline's last applied configuration from state, or
+ * the project at a git ref — and renders what would change.
  */
 import { ExitCode } from '../errors/exit-codes.js';
 import { reviewConfig, reviewHasChanges, type ConfigSide, type ReviewBase } from '../plan/review-config.js';
@@ -37,7 +37,7 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
     before = await readConfigAtRef({ project, ref, cwd, env, projectFile: String(values['project']) });
   } else {
     base = { kind: 'state' };
-    before = await readAppliedConfigs(project);
+    before = await readAppliedConfigs(project, env);
   }
   const review = reviewConfig({ base, before, after });
   const only = (values['pipeline'] as string[] | undefined) ?? [];

@@ -14,6 +14,8 @@ import { runProject } from '../run/run-project.js';
 import { createLogger } from '../log/create-logger.js';
 import { logRunEvent } from '../log/log-run-event.js';
 import type { RunEvent } from '../run/run-events.js';
+import { parseDuration } from '../config/parse-duration.js';
+import type { LockWait } from '../state/state-lock.js';
 import { UsageError, type CommandContext, type OptionSpec } from './command.js';
 import type { Output } from './output.js';
 
@@ -48,6 +50,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
       ? await readSavedPlan(resolve(cwd, values['plan']))
       : undefined;
   const onEvent = mode === 'apply' ? progressLogger(values['log-format'], output) : undefined;
+  const lock = mode === 'apply' ? lockWaitOptions(values['lock-timeout'], output) : undefined;
   const plan = await runProject({
     project: loaded.project,
     pipelines: loaded.pipelines,
@@ -57,6 +60,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     ...(savedPlan ? { savedPlan } : {}),
     ...(signal ? { signal } : {}),
     ...(onEvent ? { onEvent } : {}),
+    ...(lock ? { pipelineOptions: { lock } } : {}),
   });
   if (mode === 'plan' && typeof values['out'] === 'string') {
     await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
@@ -105,4 +109,22 @@ async function readSavedPlan(path: string): Promise<Plan> {
     });
   }
   return parsePlanJson(text, path);
+}
+
+/** `--lock-timeout DURATION`: how long to wait for a held lock; every wait is reported on stderr. */
+function lockWaitOptions(
+  value: unknown,
+  output: Output,
+): { waitMs: number; onWait: (wait: LockWait) => void } | undefined {
+  if (typeof value !== 'string' || value === '0s') return undefined;
+  const waitMs = parseDuration(value);
+  if (waitMs === undefined)
+    throw new UsageError(`--lock-timeout needs a duration such as 30s or 15m (got "${value}").`);
+  return {
+    waitMs,
+    onWait: (wait) =>
+      output.stderr(
+        `${wait.label} is locked by ${wait.holder}; waited ${Math.round(wait.waitedMs / 1000)} s, trying again in ${Math.ceil(wait.retryInMs / 1000)} s (--lock-timeout ${value}).\n`,
+      ),
+  };
 }

@@ -60,6 +60,9 @@ const PATTERNS: Record<string, PatternDescription> = {
       'a whole number followed by a unit B, KB, MB, GB, TB, KiB, MiB, GiB or TiB, such as 500MB or 10GiB',
     fix: (v) => matches('^[1-9][0-9]*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$')(v.replace(/\s+/g, ''), v),
   },
+  '^(?:(?:[2-9]|[1-9][0-9]+)s|[1-9][0-9]*[mh])$': {
+    words: 'a whole number followed by s (seconds, at least 2), m (minutes) or h (hours), such as 90s or 10m',
+  },
   [IDENTIFIER]: {
     words: 'letters, digits and "_", not starting with a digit, such as account_id',
     fix: (v) =>

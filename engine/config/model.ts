@@ -81,7 +81,17 @@ export interface Connection {
 }
 
 export type StateBackend =
-  { kind: 'local'; directory: string } | { kind: 's3'; connection: string; bucket: string; prefix: string };
+  | { kind: 'local'; directory: string }
+  | {
+      kind: 's3';
+      connection: string;
+      bucket: string;
+      /** '' (bucket root) or a folder ending in '/'. */
+      prefix: string;
+      /** `unsafe-single-writer`: run on an endpoint that does not enforce conditional writes, unlocked. */
+      lock: 'required' | 'unsafe-single-writer';
+      lockTtlMs: number;
+    };
 
 export interface Dataset {
   name: string;

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { joinPointer } from './locate-pointer.js';
 import { normalizeLimits } from './normalize-limits.js';
 import { normalizePgpKeys } from './normalize-pgp.js';
+import { parseDuration } from './parse-duration.js';
 import type {
   Connection,
   ConnectionAuth,
@@ -105,11 +106,14 @@ export function normalizeProject(value: unknown, context: { file: string; direct
   if (spec.state?.kind === 'local') {
     state = { kind: 'local', directory: resolve(context.directory, spec.state.directory ?? 'state') };
   } else if (spec.state?.kind === 's3') {
+    const prefix = spec.state.prefix ?? '';
     state = {
       kind: 's3',
       connection: spec.state.connection,
       bucket: spec.state.bucket,
-      prefix: spec.state.prefix ?? 'ferry',
+      prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+      lock: spec.state.lock ?? 'required',
+      lockTtlMs: parseDuration(spec.state.lock_ttl ?? '10m') ?? 600_000,
     };
   }
   const datasets: Record<string, Dataset> = {};

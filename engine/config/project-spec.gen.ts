@@ -370,6 +370,14 @@ export interface StateS3 {
   connection: ConnectionRef;
   bucket: Bucket;
   prefix?: KeyPrefix;
+  /**
+   * required (default): apply takes a lock object per pipeline and per dataset with conditional writes (If-None-Match / If-Match) and refuses to run on an endpoint that does not enforce them. unsafe-single-writer: run anyway on such an endpoint (s3rver, some S3-compatible servers); ferry then cannot lock, and you promise that only one ferry runs against this state at a time. Every plan says so.
+   */
+  lock?: 'required' | 'unsafe-single-writer';
+  /**
+   * How long a lock stays valid without a heartbeat (runs renew it every third of this). A run that died (killed, machine lost) blocks others until its lock expires; only then is it taken over. At least 2s. Default 10m. Examples: 90s, 10m, 1h.
+   */
+  lock_ttl?: string;
 }
 /**
  * A dataset.

@@ -11,9 +11,11 @@
  * and a prefix condition does not apply to that check (the request has no s3:prefix). Sinks (ferry
  * checks that an output key is free before writing it) and the state bucket (a missing pointer or lock
  * is normal) therefore get s3:ListBucket without a prefix condition; sources get it with one.
- * DeleteObject is granted only on the S3 state backend's lock objects, `<prefix>pipelines/<name>/lock.json`
- * and `<prefix>datasets/<name>/lock.json`; no pipeline deletes sink or source objects today (when one
- * does, its statement says so in its Sid).
+ * DeleteObject is granted on sink prefixes only to remove what a failed run uploaded and no run
+ * committed (objects carrying that run's id; see run/remove-orphans.ts) — leave that statement out and
+ * ferry keeps such objects and reports them in every plan instead — and under the S3 state backend's
+ * prefix, where ferry replaces and prunes its own files (journal, old snapshots and dataset versions,
+ * locks). Source objects are never deleted.
  */
 import type { Pipeline, Project } from '../config/model.js';
 import { normalizeDirectory } from './render-output-key.js';
@@ -127,6 +129,11 @@ function listStatements(
     // Sinks and state: a HEAD/GET of a free key must answer 404, which S3 does only with ListBucket.
     out.push(statement('ListBucketsWhereMissingKeysAreExpected', ['s3:ListBucket'], [...whole], extra));
   }
+  const sinkBuckets = sorted(new Set(accesses.filter((a) => a.kind === 'sink').map(bucketArn)));
+  if (sinkBuckets.length) {
+    // Multipart uploads a killed run left open are found (and aborted) by listing them.
+    out.push(statement('FindOpenUploadsOfFailedRuns', ['s3:ListBucketMultipartUploads'], sinkBuckets, extra));
+  }
   return out;
 }
 
@@ -154,22 +161,15 @@ export function compileAccessPolicy(
       ),
     );
   }
+  if (sinks.length) {
+    statements.push(statement('DeleteOrphanedOutputsOfFailedRuns', ['s3:DeleteObject'], sinks, extra));
+  }
   if (state.length) {
     statements.push(
       statement(
         'ReadWriteState',
-        ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
         keys('state'),
-        extra,
-      ),
-      statement(
-        'DeleteOnlyStateLockObjects',
-        ['s3:DeleteObject'],
-        state.flatMap((a) =>
-          ['pipelines', 'datasets'].map((dir) =>
-            objectArn(a, `${escapePolicyPattern(a.prefix)}${dir}/*/lock.json`),
-          ),
-        ),
         extra,
       ),
     );

@@ -73,5 +73,7 @@ export async function preparePipelineRun(input: {
     orphans: commit.orphans,
   });
   if (input.savedPlan) checkSavedPlan(pipeline.name, input.savedPlan.fingerprints, plan.fingerprints);
+  // A state backend that cannot be locked is said in every plan and report, first.
+  plan.warnings.unshift(...(await store.backendWarnings()));
   return { plan, listing, selection, datasets, commit };
 }

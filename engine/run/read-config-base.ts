@@ -1,7 +1,7 @@
 /**
  * The "before" side of a configuration review (`plan --offline`): each pipeline's configuration as
  * last applied (from state), or the whole project as it is at a git ref (`--base REF`, for pull
- * requests whose CI has no credentials). Nothing here connects to S3.
+ * requests whose CI has no credentials). Nothing here connects to S3 but reading S3 state.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { configSnapshot } from '../plan/diff-config.js';
 import { projectSnapshot, type ConfigSide } from '../plan/review-config.js';
 import { loadProject } from '../project/load-project.js';
 import { openStateStore } from './open-state-store.js';
+import { createS3Access } from './run-project.js';
 
 export function configSide(project: Project, pipelines: readonly Pipeline[]): ConfigSide {
   return {
@@ -22,15 +23,23 @@ export function configSide(project: Project, pipelines: readonly Pipeline[]): Co
   };
 }
 
-/** Each pipeline's last applied configuration, as state recorded it. */
-export async function readAppliedConfigs(project: Project): Promise<ConfigSide> {
-  const store = openStateStore(project);
-  const applied = new Map<string, unknown>();
-  for (const name of await store.listPipelinesWithState()) {
-    const { state } = await store.readPipelineState(name);
-    if (state.appliedConfig !== undefined) applied.set(name, state.appliedConfig);
+/**
+ * Each pipeline's last applied configuration, as state recorded it. With `state: {kind: s3}` that
+ * reads the state bucket (read-only credentials for the state connection are enough).
+ */
+export async function readAppliedConfigs(project: Project, env: NodeJS.ProcessEnv): Promise<ConfigSide> {
+  const access = createS3Access(project, env);
+  try {
+    const store = openStateStore(project, { s3: access.s3 });
+    const applied = new Map<string, unknown>();
+    for (const name of await store.listPipelinesWithState()) {
+      const { state } = await store.readPipelineState(name);
+      if (state.appliedConfig !== undefined) applied.set(name, state.appliedConfig);
+    }
+    return { pipelines: applied };
+  } finally {
+    access.destroy();
   }
-  return { pipelines: applied };
 }
 
 /** The project at a git ref, loaded like the working tree (its secret fields stay references). */

@@ -2,6 +2,7 @@
 import type { Pipeline, Project } from '../config/model.js';
 import type { PgpKeyAccess } from '../io/pgp/read-keys.js';
 import type { PipelinePlan } from '../plan/plan-model.js';
+import type { LockOptions } from '../state/state-lock.js';
 import type { StateStore } from '../state/state-store.js';
 import type { S3Access } from '../steps/step-context.js';
 import type { DatasetOverlay } from './read-dataset-context.js';
@@ -37,6 +38,9 @@ export interface RunPipelineOptions {
   onEvent?: (event: RunEvent) => void;
   /** Tests only: called after state was read and before anything else, to force interleavings. */
   afterStateRead?: () => Promise<void>;
-  /** Lock timing (tests inject a clock; serve may shorten the TTL). */
-  lock?: { ttlMs?: number; heartbeatMs?: number; now?: () => Date };
+  /**
+   * Lock timing (tests inject a clock; serve may shorten the TTL), and how long to wait for a lock
+   * another run holds (`apply --lock-timeout`), each wait reported through `onWait`.
+   */
+  lock?: Omit<LockOptions, 'runId'>;
 }

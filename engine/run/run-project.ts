@@ -74,8 +74,8 @@ export function createS3Access(
 export async function runProject(options: RunProjectOptions): Promise<Plan> {
   const { project } = options;
   const now = options.now ?? new Date();
-  const store = options.store ?? openStateStore(project);
   const access = createS3Access(project, options.env);
+  const store = options.store ?? openStateStore(project, { s3: access.s3 });
   const pgp = createPgpKeyAccess({ project, env: options.env });
   const unknown = (options.only ?? []).filter((n) => !options.pipelines.some((p) => p.name === n));
   if (unknown.length) {

@@ -20,11 +20,29 @@ export interface StoredBlob {
  */
 export type WriteCondition = { ifMatch: string } | { ifNoneMatch: '*' };
 
+/** Whether a backend makes conditional writes atomic, and how that is known. */
+export interface ConditionalWriteCheck {
+  /** `unknown`: these credentials cannot write, and no writer recorded what it found. */
+  support: 'enforced' | 'not-enforced' | 'unknown';
+  /** How it was found out, for messages: "probed just now", "as a run recorded at …". */
+  how: string;
+}
+
 export interface BlobStore {
   /** Where the state lives, for messages: `state/` or `s3://bucket/prefix/`. */
   readonly location: string;
-  /** Whether conditional writes are enforced (locks and compare-and-swap commits rely on it). */
-  readonly conditionalWrites: 'enforced' | 'not-enforced';
+  /**
+   * True when processes on other machines use the same store (S3). The pid of a lock holder that
+   * seems to run on this machine then proves nothing (containers share host names and pid numbers):
+   * a lock is taken over only once it expired.
+   */
+  readonly sharedAcrossHosts: boolean;
+  /**
+   * Whether conditional writes are enforced, which locks and compare-and-swap commits rely on. An
+   * S3 endpoint is probed once per store (cached). `readOnly`: credentials that may not write get
+   * what a writer recorded (or `unknown`) instead of an error.
+   */
+  checkConditionalWrites(options?: { readOnly?: boolean }): Promise<ConditionalWriteCheck>;
   read(key: string): Promise<StoredBlob | undefined>;
   /** Writes atomically (readers see the old blob or the new one); returns the new version. */
   write(key: string, data: string | Buffer, condition?: WriteCondition): Promise<string>;

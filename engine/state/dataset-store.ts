@@ -230,12 +230,16 @@ export class DatasetStore {
   async rollback(dataset: string, to?: number): Promise<DatasetManifest> {
     const manifest = await this.readManifest(dataset);
     const older = manifest.versions.filter((v) => manifest.current === null || v.version < manifest.current);
-    const target = to === undefined ? older[older.length - 1] : manifest.versions.find((v) => v.version === to);
+    const target =
+      to === undefined ? older[older.length - 1] : manifest.versions.find((v) => v.version === to);
     if (!target) {
       throw new FerryError(
         'DATASET_VERSION_NOT_FOUND',
         `Dataset "${dataset}" has no ${to === undefined ? 'earlier' : `version ${to}`} version to roll back to.`,
-        { context: { dataset }, hint: `Kept versions: ${manifest.versions.map((v) => v.version).join(', ') || 'none'}.` },
+        {
+          context: { dataset },
+          hint: `Kept versions: ${manifest.versions.map((v) => v.version).join(', ') || 'none'}.`,
+        },
       );
     }
     const next = { ...manifest, current: target.version };
@@ -253,9 +257,13 @@ export class DatasetStore {
   ): Promise<DatasetManifest> {
     const files = await this.versionFiles(dataset);
     if (files.length === 0) {
-      throw new FerryError('DATASET_VERSION_NOT_FOUND', `Dataset "${dataset}" has no version files to rebuild from.`, {
-        context: { dataset },
-      });
+      throw new FerryError(
+        'DATASET_VERSION_NOT_FOUND',
+        `Dataset "${dataset}" has no version files to rebuild from.`,
+        {
+          context: { dataset },
+        },
+      );
     }
     const current = await this.blobs.read(this.key(dataset, 'manifest.json'));
     const byVersion = new Map<number, DatasetVersion>();

@@ -13,7 +13,13 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FerryError } from '../errors/ferry-error.js';
 import { failpoint } from '../io/failpoint.js';
-import { assertStateKey, type BlobStore, type StoredBlob, type WriteCondition } from './blob-store.js';
+import {
+  assertStateKey,
+  type BlobStore,
+  type ConditionalWriteCheck,
+  type StoredBlob,
+  type WriteCondition,
+} from './blob-store.js';
 
 const MUTEX_STALE_MS = 30_000;
 const MUTEX_WAIT_MS = 20_000;
@@ -28,7 +34,7 @@ function isMissing(error: unknown): boolean {
 }
 
 export class LocalBlobStore implements BlobStore {
-  readonly conditionalWrites = 'enforced' as const;
+  readonly sharedAcrossHosts = false;
 
   /** `directory`: absolute; `displayRoot`: how messages name it (relative to the project). */
   constructor(
@@ -38,6 +44,11 @@ export class LocalBlobStore implements BlobStore {
 
   get location(): string {
     return this.displayRoot.endsWith('/') ? this.displayRoot : `${this.displayRoot}/`;
+  }
+
+  /** Conditional writes hold a per-key mutex on the local file system: always enforced. */
+  checkConditionalWrites(): Promise<ConditionalWriteCheck> {
+    return Promise.resolve({ support: 'enforced', how: 'local directory' });
   }
 
   describe(key: string): string {
@@ -179,8 +190,7 @@ export class LocalBlobStore implements BlobStore {
 
   private async checkCondition(key: string, condition: WriteCondition | { ifMatch: string }): Promise<void> {
     const current = await this.read(key);
-    const ok =
-      'ifNoneMatch' in condition ? current === undefined : current?.version === condition.ifMatch;
+    const ok = 'ifNoneMatch' in condition ? current === undefined : current?.version === condition.ifMatch;
     if (!ok) {
       throw new FerryError(
         'STATE_CONFLICT',
@@ -228,7 +238,11 @@ export class LocalBlobStore implements BlobStore {
     return new FerryError(
       action === 'read' ? 'STATE_READ_FAILED' : 'STATE_WRITE_FAILED',
       `Cannot ${action} ${this.describe(key)}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}.`,
-      { cause, context: { file: this.describe(key) }, hint: 'Check the state directory exists and is writable.' },
+      {
+        cause,
+        context: { file: this.describe(key) },
+        hint: 'Check the state directory exists and is writable.',
+      },
     );
   }
 }

@@ -75,7 +75,8 @@ export class RunCommit {
     const runId = input.fixed?.runId ?? resumed?.runId ?? input.attemptId;
     const runTime = new Date(input.fixed?.runTime ?? resumed?.runTime ?? input.now.toISOString());
     const retryOf = resumed?.runId === runId ? resumed.attempts[resumed.attempts.length - 1] : undefined;
-    const carried = journal === undefined ? [] : resumed ? journal.orphans : union(journal.orphans, journal.outputs);
+    const carried =
+      journal === undefined ? [] : resumed ? journal.orphans : union(journal.orphans, journal.outputs);
     const orphans = union(carried, input.read.state.orphans ?? []);
     return new RunCommit(
       store,

@@ -61,7 +61,11 @@ const SCHEMAS = {
           properties: { key: str, etag: str, size: int, lastModified: str, processedAt: str, runId: str },
         },
       },
-      sequenceCursor: { type: 'object', required: ['key', 'timestamp'], properties: { key: str, timestamp: str } },
+      sequenceCursor: {
+        type: 'object',
+        required: ['key', 'timestamp'],
+        properties: { key: str, timestamp: str },
+      },
       snapshot: {
         type: 'object',
         required: ['file', 'rows'],
@@ -99,7 +103,16 @@ const SCHEMAS = {
   },
   'run journal': {
     type: 'object',
-    required: ['formatVersion', 'pipeline', 'fingerprint', 'runId', 'runTime', 'attempts', 'outputs', 'orphans'],
+    required: [
+      'formatVersion',
+      'pipeline',
+      'fingerprint',
+      'runId',
+      'runTime',
+      'attempts',
+      'outputs',
+      'orphans',
+    ],
     properties: {
       formatVersion: { const: 1 },
       pipeline: str,
@@ -111,10 +124,27 @@ const SCHEMAS = {
       orphans: { type: 'array', items: orphan },
     },
   },
+  'backend record': {
+    type: 'object',
+    required: ['formatVersion', 'conditionalWrites', 'checkedAt'],
+    properties: {
+      formatVersion: { const: 1 },
+      conditionalWrites: { enum: ['enforced', 'not-enforced'] },
+      checkedAt: str,
+      detail: str,
+    },
+  },
   lock: {
     type: 'object',
     required: ['owner', 'runId', 'host', 'pid', 'acquiredAt', 'expiresAt'],
-    properties: { owner: str, runId: str, host: str, pid: { type: 'integer' }, acquiredAt: str, expiresAt: str },
+    properties: {
+      owner: str,
+      runId: str,
+      host: str,
+      pid: { type: 'integer' },
+      acquiredAt: str,
+      expiresAt: str,
+    },
   },
 } satisfies Record<string, Schema>;
 

@@ -6,6 +6,7 @@
  * throws, and the run stops before it commits anything.
  */
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
 import type { BlobStore, StoredBlob } from './blob-store.js';
 import { parseStateDocument } from './state-documents.js';
@@ -34,6 +35,21 @@ export interface LockOptions {
   ttlMs?: number;
   heartbeatMs?: number;
   now?: () => Date;
+  /** How long to keep trying while another run holds the lock (`--lock-timeout`); default 0. */
+  waitMs?: number;
+  /** Called before each wait for a held lock, so the wait can be reported. */
+  onWait?: (wait: LockWait) => void;
+}
+
+/** One wait for a lock another run holds. */
+export interface LockWait {
+  /** `Pipeline "p"` or `Dataset "d"`. */
+  label: string;
+  /** Who holds it, for people: `run X on host (pid N) since …, until …`. */
+  holder: string;
+  waitedMs: number;
+  /** How long until the next attempt. */
+  retryInMs: number;
 }
 
 /** What a lock document says, or why it cannot be read. */
@@ -58,9 +74,12 @@ export async function readLock(blobs: BlobStore, key: string): Promise<LockStatu
 /**
  * A holder on this machine whose process no longer exists (killed, crashed, OOM) holds nothing.
  * Holders on other hosts, and processes that exist (even if not ours: EPERM), are trusted until the
- * lock expires. A reused pid only makes us wait for the expiry, the safe side.
+ * lock expires. A reused pid only makes us wait for the expiry, the safe side. On a store shared
+ * across machines (S3) nobody is judged by pid: containers on other machines share host names and
+ * pid numbers, so there a lock is taken over only after it expired.
  */
-export function lockHolderIsGone(holder: LockInfo): boolean {
+export function lockHolderIsGone(holder: LockInfo, options: { sharedStore?: boolean } = {}): boolean {
+  if (options.sharedStore === true) return false;
   if (holder.host !== hostname() || holder.pid === process.pid || !Number.isInteger(holder.pid)) return false;
   try {
     process.kill(holder.pid, 0);
@@ -71,15 +90,34 @@ export function lockHolderIsGone(holder: LockInfo): boolean {
 }
 
 /** Whether a lock may be taken over now, and why. */
-export function staleReason(status: LockStatus, now: Date, ttlMs: number): string | undefined {
+export function staleReason(
+  status: LockStatus,
+  now: Date,
+  ttlMs: number,
+  options: { sharedStore?: boolean } = {},
+): string | undefined {
   if (status.kind === 'free') return undefined;
   if (status.kind === 'corrupt') {
     // Nobody can be shown as the holder; a damaged lock is treated as expired one TTL after its last write.
-    return now.getTime() - status.blob.modifiedAt.getTime() > ttlMs ? 'damaged and not written for a TTL' : undefined;
+    return now.getTime() - status.blob.modifiedAt.getTime() > ttlMs
+      ? 'damaged and not written for a TTL'
+      : undefined;
   }
   if (Date.parse(status.info.expiresAt) < now.getTime()) return 'expired';
-  if (lockHolderIsGone(status.info)) return 'its process on this machine is gone';
+  if (lockHolderIsGone(status.info, options)) return 'its process on this machine is gone';
   return undefined;
+}
+
+const FIRST_WAIT_STEP_MS = 500;
+const MAX_WAIT_STEP_MS = 15_000;
+
+/** When to try again for a held lock: backoff, but never past its expiry or the deadline. */
+function nextAttemptInMs(status: LockStatus, attempt: number, leftMs: number, now: Date): number {
+  const backoffMs =
+    Math.min(MAX_WAIT_STEP_MS, FIRST_WAIT_STEP_MS * 2 ** attempt) * (0.8 + Math.random() * 0.4);
+  const untilExpiryMs =
+    status.kind === 'held' ? Math.max(0, Date.parse(status.info.expiresAt) - now.getTime()) + 100 : Infinity;
+  return Math.max(50, Math.min(backoffMs, untilExpiryMs, leftMs));
 }
 
 function describeHolder(status: LockStatus): string {
@@ -90,6 +128,10 @@ function describeHolder(status: LockStatus): string {
   return status.kind === 'corrupt' ? `a damaged lock (${status.reason})` : 'another run';
 }
 
+/**
+ * Takes a lock, waiting up to `options.waitMs` (with backoff, reported through `onWait`) while
+ * another run holds it. Throws LOCK_HELD, naming the holder, when it is still held then.
+ */
 export async function acquireLock(
   blobs: BlobStore,
   key: string,
@@ -97,6 +139,32 @@ export async function acquireLock(
   errorContext: { pipeline?: string; dataset?: string },
   options: LockOptions,
 ): Promise<HeldLock> {
+  const started = Date.now();
+  const waitMs = options.waitMs ?? 0;
+  for (let attempt = 0; ; attempt += 1) {
+    const result = await tryAcquireLock(blobs, key, label, errorContext, options);
+    if (!(result instanceof FerryError)) return result;
+    const waitedMs = Date.now() - started;
+    const leftMs = waitMs - waitedMs;
+    if (leftMs <= 0) {
+      if (waitMs > 0) result.message += ` Waited ${Math.round(waitedMs / 1000)} s for it (--lock-timeout).`;
+      throw result;
+    }
+    const status = await readLock(blobs, key);
+    const retryInMs = nextAttemptInMs(status, attempt, leftMs, (options.now ?? (() => new Date()))());
+    options.onWait?.({ label, holder: describeHolder(status), waitedMs, retryInMs });
+    await delay(retryInMs);
+  }
+}
+
+/** One attempt: the lock, or the LOCK_HELD error to throw (returned, so the caller may wait instead). */
+async function tryAcquireLock(
+  blobs: BlobStore,
+  key: string,
+  label: string,
+  errorContext: { pipeline?: string; dataset?: string },
+  options: LockOptions,
+): Promise<HeldLock | FerryError> {
   const now = options.now ?? (() => new Date());
   const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
   const makeInfo = (): LockInfo => ({
@@ -120,12 +188,12 @@ export async function acquireLock(
     if (status.kind === 'free') {
       // Released between our attempt and the read: try once more.
       version = await blobs.write(key, text(info), { ifNoneMatch: '*' }).catch(() => undefined);
-    } else if (staleReason(status, now(), ttlMs) !== undefined) {
+    } else if (staleReason(status, now(), ttlMs, { sharedStore: blobs.sharedAcrossHosts }) !== undefined) {
       version = await blobs.write(key, text(info), { ifMatch: status.blob.version }).catch(() => undefined);
     }
     if (version === undefined) {
       const current = status.kind === 'free' ? await readLock(blobs, key) : status;
-      throw new FerryError('LOCK_HELD', `${label} is locked by ${describeHolder(current)}.`, {
+      return new FerryError('LOCK_HELD', `${label} is locked by ${describeHolder(current)}.`, {
         context: {
           ...errorContext,
           ...(current.kind === 'held' ? { lockOwner: current.info.owner, lockId: current.info.runId } : {}),
@@ -133,7 +201,9 @@ export async function acquireLock(
         hint:
           current.kind === 'corrupt'
             ? `The lock document ${blobs.describe(key)} is damaged; \`ferry state unlock\` removes it.`
-            : 'Wait for that run to finish. If it is gone, its lock expires on its own (at once when it ran on this machine); `ferry state unlock` removes it sooner.',
+            : blobs.sharedAcrossHosts
+              ? 'Wait for that run to finish (`--lock-timeout 15m` waits for it). If it is gone, its lock expires on its own; `ferry state unlock` removes it sooner.'
+              : 'Wait for that run to finish (`--lock-timeout 15m` waits for it). If it is gone, its lock expires on its own (at once when it ran on this machine); `ferry state unlock` removes it sooner.',
       });
     }
   }
@@ -175,13 +245,20 @@ function holdLock(
       if (!lost) {
         const status = await readLock(blobs, key);
         if (status.kind !== 'held' || status.info.owner !== info.owner) {
-          lost = status.kind === 'held' ? `run ${status.info.runId} on ${status.info.host} took it over` : 'it was removed';
+          lost =
+            status.kind === 'held'
+              ? `run ${status.info.runId} on ${status.info.host} took it over`
+              : 'it was removed';
         }
       }
       if (lost) {
-        throw new FerryError('LOCK_LOST', `The lock ${blobs.describe(key)} is no longer this run's: ${lost}.`, {
-          hint: 'Nothing of this run was committed; its outputs are journaled and removed by the next run. Run it again once the other run is done.',
-        });
+        throw new FerryError(
+          'LOCK_LOST',
+          `The lock ${blobs.describe(key)} is no longer this run's: ${lost}.`,
+          {
+            hint: 'Nothing of this run was committed; its outputs are journaled and removed by the next run. Run it again once the other run is done.',
+          },
+        );
       }
     },
     release: async () => {

@@ -1,5 +1,7 @@
 /**
- * The state store: everything ferry remembers, over one BlobStore (a local directory or S3).
+ * The state store: everything ferry remembers, over one BlobStore (a local directory, or S3 under
+ * `s3://bucket/prefix/` with the same keys). On S3 also `backend.json` (what the last probe of the
+ * endpoint's conditional writes found) and, for a moment during a probe, an object under `probes/`.
  *
  *   pipelines/<name>/state.json                 committed state (the commit point; compare-and-swap)
  *   pipelines/<name>/snapshot-<run>.parquet     the diff snapshot state.json refers to
@@ -12,6 +14,13 @@
  * A failed run never commits, so state.json and the snapshot stay byte-identical (I3).
  */
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { pausePoint } from '../io/pause-point.js';
+import {
+  assertLockable,
+  backendWarnings,
+  type LockPolicy,
+  type StateWarning,
+} from './state-backend-checks.js';
 import type { BlobStore } from './blob-store.js';
 import { DatasetStore } from './dataset-store.js';
 import {
@@ -22,7 +31,15 @@ import {
   type RunRecord,
 } from './pipeline-state.js';
 import { parseStateDocument } from './state-documents.js';
-import { acquireLock, readLock, type HeldLock, type LockOptions, type LockStatus } from './state-lock.js';
+import {
+  acquireLock,
+  lockHolderIsGone,
+  readLock,
+  type HeldLock,
+  type LockInfo,
+  type LockOptions,
+  type LockStatus,
+} from './state-lock.js';
 
 /** The run a pipeline is in the middle of: written before its first upload, removed by its commit. */
 export interface RunJournal {
@@ -49,10 +66,24 @@ export interface ReadPipelineState {
 
 const SAFE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+export interface StateStoreOptions {
+  /**
+   * `required` (default): refuse to lock on a backend that does not enforce conditional writes.
+   * `unsafe-single-writer`: lock anyway, advisory only (the project promised one writer at a time).
+   */
+  lock?: LockPolicy;
+  /** Lock TTL unless a caller gives one (`state.lock_ttl`). */
+  lockTtlMs?: number;
+}
+
 export class StateStore {
   readonly datasets: DatasetStore;
+  private lockable: Promise<void> | undefined;
 
-  constructor(readonly blobs: BlobStore) {
+  constructor(
+    readonly blobs: BlobStore,
+    private readonly options: StateStoreOptions = {},
+  ) {
     this.datasets = new DatasetStore(blobs);
   }
 
@@ -108,10 +139,14 @@ export class StateStore {
   async fetchSnapshot(pipeline: string, file: string, localPath: string): Promise<void> {
     const key = this.pipelineKey(pipeline, file);
     if (!(await this.blobs.getFile(key, localPath))) {
-      throw new FerryError('STATE_SNAPSHOT_MISSING', `The diff snapshot ${this.describe(key)} that state refers to is missing.`, {
-        context: { pipeline },
-        hint: 'Restore it from a backup. Or remove `snapshot` from state.json (`ferry state show` shows it): the next run then counts every row as added.',
-      });
+      throw new FerryError(
+        'STATE_SNAPSHOT_MISSING',
+        `The diff snapshot ${this.describe(key)} that state refers to is missing.`,
+        {
+          context: { pipeline },
+          hint: 'Restore it from a backup. Or remove `snapshot` from state.json (`ferry state show` shows it): the next run then counts every row as added.',
+        },
+      );
     }
   }
 
@@ -171,7 +206,10 @@ export class StateStore {
   }
 
   async writeJournal(journal: RunJournal): Promise<void> {
-    await this.blobs.write(this.pipelineKey(journal.pipeline, 'journal.json'), JSON.stringify(journal, null, 2) + '\n');
+    await this.blobs.write(
+      this.pipelineKey(journal.pipeline, 'journal.json'),
+      JSON.stringify(journal, null, 2) + '\n',
+    );
   }
 
   async clearJournal(pipeline: string): Promise<void> {
@@ -196,13 +234,57 @@ export class StateStore {
 
   // Locks ---------------------------------------------------------------------------------------
 
-  acquirePipelineLock(pipeline: string, options: LockOptions): Promise<HeldLock> {
-    return acquireLock(this.blobs, this.pipelineKey(pipeline, 'lock.json'), `Pipeline "${pipeline}"`, { pipeline }, options);
+  async acquirePipelineLock(pipeline: string, options: LockOptions): Promise<HeldLock> {
+    const key = this.pipelineKey(pipeline, 'lock.json');
+    await pausePoint('before-lock');
+    await this.assertLockable();
+    const held = await acquireLock(
+      this.blobs,
+      key,
+      `Pipeline "${pipeline}"`,
+      { pipeline },
+      this.withTtl(options),
+    );
+    await pausePoint('after-lock');
+    return held;
   }
 
   /** A dataset has one writer at a time too: two pipelines merging into it take turns. */
-  acquireDatasetLock(dataset: string, options: LockOptions): Promise<HeldLock> {
-    return acquireLock(this.blobs, this.datasets.lockKey(dataset), `Dataset "${dataset}"`, { dataset }, options);
+  async acquireDatasetLock(dataset: string, options: LockOptions): Promise<HeldLock> {
+    await this.assertLockable();
+    return acquireLock(
+      this.blobs,
+      this.datasets.lockKey(dataset),
+      `Dataset "${dataset}"`,
+      { dataset },
+      this.withTtl(options),
+    );
+  }
+
+  private withTtl(options: LockOptions): LockOptions {
+    const ttlMs = options.ttlMs ?? this.options.lockTtlMs;
+    return ttlMs === undefined ? options : { ...options, ttlMs };
+  }
+
+  /**
+   * Locks only mean something where conditional writes are enforced. Elsewhere ferry refuses to
+   * pretend, unless the project accepted running unlocked (`state.lock: unsafe-single-writer`).
+   */
+  private assertLockable(): Promise<void> {
+    this.lockable ??= assertLockable(this.blobs, this.options.lock ?? 'required');
+    // A failed check (network) is not remembered: the next lock asks again.
+    this.lockable.catch(() => (this.lockable = undefined));
+    return this.lockable;
+  }
+
+  /** What every plan and apply report says about the backend first (see state-backend-checks.ts). */
+  backendWarnings(): Promise<StateWarning[]> {
+    return backendWarnings(this.blobs, this.options.lock ?? 'required');
+  }
+
+  /** Whether a lock's holder is known to be gone (never on a store shared across machines). */
+  lockHolderIsGone(holder: LockInfo): boolean {
+    return lockHolderIsGone(holder, { sharedStore: this.blobs.sharedAcrossHosts });
   }
 
   readPipelineLock(pipeline: string): Promise<LockStatus> {

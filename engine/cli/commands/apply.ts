@@ -6,7 +6,8 @@ export const applyCommand: CommandSpec = {
   name: 'apply',
   summary: 'Run the pipelines once: fetch, load, map, diff, write, upload and verify, then commit state.',
   usage:
-    'ferry apply [--pipeline NAME…] [--plan FILE] [--format text|markdown|json] [--log-format text|json|none]',
+    'ferry apply [--pipeline NAME…] [--plan FILE] [--lock-timeout DURATION] [--format text|markdown|json]\n' +
+    '            [--log-format text|json|none]',
   description:
     'State is committed only after every output is uploaded and verified; a failed run leaves state\n' +
     'untouched, and a retry of the same inputs writes the same object keys (no duplicates).\n' +
@@ -25,7 +26,13 @@ export const applyCommand: CommandSpec = {
       choices: ['text', 'json', 'none'],
       default: 'text',
     },
+    'lock-timeout': {
+      type: 'string',
+      description:
+        'While another run holds a pipeline’s or dataset’s lock, keep trying this long (30s, 15m) before giving up with exit 4; each wait is reported on stderr.',
+      default: '0s',
+    },
   },
-  examples: ['ferry apply', 'ferry apply --pipeline vendor-accounts-csv'],
+  examples: ['ferry apply', 'ferry apply --pipeline vendor-accounts-csv', 'ferry apply --lock-timeout 15m'],
   run: (context) => runProjectCommand(context, 'apply'),
 };

@@ -16,7 +16,8 @@ export const planCommand: CommandSpec = {
     'Reads sources and state for real, so the counts are exact. Markdown output is made for a pull-request\n' +
     'comment; JSON output is versioned (format_version).\n' +
     'With --offline it needs no credentials and touches no S3: it shows the configuration changes only,\n' +
-    'against the last applied configuration in state, or with --base against a git ref (pull-request CI).',
+    'against the last applied configuration in state (S3 state: read with the state connection), or with\n' +
+    '--base against a git ref (pull-request CI).',
   options: {
     ...RUN_OPTIONS,
     'detailed-exitcode': {

@@ -1,95 +1,154 @@
 /**
- * `ferry state list|show|rollback|repair|unlock`: look at what ferry remembers, put a dataset back
- * to an earlier version, rebuild a lost manifest, or remove a lock whose holder is gone.
+ * `ferry state list|show|rollback|repair|unlock|migrate`: look at what ferry remembers, put a dataset
+ * back to an earlier version, rebuild a lost manifest, remove a lock whose holder is gone, or move a
+ * local state up to S3. Every action works on the state the project configures, local or S3.
  */
 import { hostname } from 'node:os';
 import { ExitCode } from '../../errors/exit-codes.js';
 import { FerryError } from '../../errors/ferry-error.js';
+import { migrateProjectState } from '../../run/migrate-project-state.js';
 import { openStateStore } from '../../run/open-state-store.js';
 import { repairDataset } from '../../run/repair-dataset.js';
 import { createRunId } from '../../run/run-pipeline.js';
-import { lockHolderIsGone, type LockStatus } from '../../state/state-lock.js';
+import { createS3Access } from '../../run/run-project.js';
+import type { LockStatus } from '../../state/state-lock.js';
 import type { StateStore } from '../../state/state-store.js';
-import { UsageError, type CommandSpec } from '../command.js';
+import { UsageError, type CommandContext, type CommandSpec } from '../command.js';
 import { loadValidProject, type ValidProject } from '../load-valid-project.js';
 import type { Output } from '../output.js';
 
 export const stateCommand: CommandSpec = {
   name: 'state',
   summary:
-    'Inspect state (list, show), roll a dataset back, rebuild a lost manifest, or remove a stale lock.',
+    'Inspect state (list, show), roll a dataset back, rebuild a lost manifest, remove a stale lock, or move local state to S3.',
   usage:
-    'ferry state list | show PIPELINE | rollback DATASET [--to VERSION] | repair DATASET | unlock PIPELINE [--lock-id ID]',
+    'ferry state list | show PIPELINE | rollback DATASET [--to VERSION] | repair DATASET | unlock PIPELINE [--lock-id ID]\n' +
+    '       ferry state migrate --to s3 [--from DIR] [--force]',
   description:
     'list      every pipeline and dataset with its last run / current version\n' +
     'show      one pipeline’s state as JSON (processed files, cursor, snapshot, history)\n' +
     'rollback  make an earlier kept version of a dataset current again (default: the previous one)\n' +
     'repair    rebuild a dataset’s lost or damaged manifest from its version files (the newest becomes current)\n' +
-    'unlock    remove a pipeline’s lock: at once when its holder ran on this machine and is gone, or when\n' +
-    '          the lock is damaged; a holder elsewhere only with --lock-id (the run id `ferry state list` shows)',
+    'unlock    remove a pipeline’s lock: at once when it expired, its holder ran on this machine and is gone\n' +
+    '          (local state only), or the lock is damaged; otherwise only with --lock-id (the run id\n' +
+    '          `ferry state list` shows)\n' +
+    'migrate   copy a local state directory (--from, default state) to the S3 state ferry.yaml now configures,\n' +
+    '          reading every object back to verify it; refuses a target that already has state (--force\n' +
+    '          overwrites) and a source a run is still working on. Locks are not copied.',
   options: {
     project: { type: 'string', short: 'p', description: 'Project file.', default: 'ferry.yaml' },
-    to: { type: 'string', description: 'rollback: the version to make current.' },
     'lock-id': {
       type: 'string',
       description: 'unlock: the run id of the lock to remove (a holder on another host).',
     },
+    to: { type: 'string', description: 'rollback: the version to make current. migrate: the backend (s3).' },
+    from: {
+      type: 'string',
+      description: 'migrate: the local state directory to copy, relative to the project file.',
+      default: 'state',
+    },
+    force: { type: 'boolean', description: 'migrate: copy even if the target already holds state.' },
   },
   examples: [
     'ferry state list',
     'ferry state show vendor-accounts-csv',
     'ferry state rollback accounts --to 3',
     'ferry state unlock vendor-accounts-csv --lock-id 20261206T030000Z-1a2b3c4d',
+    'ferry state migrate --to s3 --from state',
   ],
   run: async (context) => {
     const { values, positionals, output } = context;
     const [action, name] = positionals;
     const loaded = loadValidProject(context);
     if (!loaded) return ExitCode.invalidConfig;
-    const store = openStateStore(loaded.project);
-    switch (action) {
-      case 'list':
-        output.stdout(await listState(loaded, store));
-        return ExitCode.ok;
-      case 'show': {
-        requirePipeline(loaded, name, 'show');
-        output.stdout(JSON.stringify((await store.readPipelineState(name)).state, null, 2) + '\n');
-        return ExitCode.ok;
-      }
-      case 'rollback': {
-        requireDataset(loaded, name, 'rollback');
-        const to = values['to'] === undefined ? undefined : Number(values['to']);
-        if (to !== undefined && !Number.isInteger(to)) throw new UsageError('--to must be a version number.');
-        const lock = await store.acquireDatasetLock(name, { runId: `rollback-${createRunId(new Date())}` });
-        try {
-          const manifest = await store.datasets.rollback(name, to);
-          output.stdout(`Dataset ${name} is at version ${String(manifest.current)} now.\n`);
-        } finally {
-          await lock.release();
-        }
-        return ExitCode.ok;
-      }
-      case 'repair': {
-        requireDataset(loaded, name, 'repair');
-        const manifest = await repairDataset(store, name);
-        output.stdout(
-          `Rebuilt the manifest of dataset ${name} from ${manifest.versions.length} version file(s); version ${String(manifest.current)} is current.\n`,
-        );
-        return ExitCode.ok;
-      }
-      case 'unlock':
-        requirePipeline(loaded, name, 'unlock');
-        return unlock(store, name, values['lock-id'], output);
-      case undefined:
-        throw new UsageError('say what to do: list, show, rollback, repair or unlock.');
-      default:
-        throw new UsageError(`unknown state action "${action}".`);
+    const access = createS3Access(loaded.project, context.env);
+    try {
+      const store = openStateStore(loaded.project, { s3: access.s3 });
+      return await runAction(action, name, { loaded, store, values, output });
+    } finally {
+      access.destroy();
     }
   },
 };
 
+async function runAction(
+  action: string | undefined,
+  name: string | undefined,
+  input: { loaded: ValidProject; store: StateStore; values: CommandContext['values']; output: Output },
+): Promise<ExitCode> {
+  const { loaded, store, values, output } = input;
+  switch (action) {
+    case 'list':
+      output.stdout(await listState(loaded, store));
+      return ExitCode.ok;
+    case 'show': {
+      requirePipeline(loaded, name, 'show');
+      output.stdout(JSON.stringify((await store.readPipelineState(name)).state, null, 2) + '\n');
+      return ExitCode.ok;
+    }
+    case 'rollback': {
+      requireDataset(loaded, name, 'rollback');
+      const to = values['to'] === undefined ? undefined : Number(values['to']);
+      if (to !== undefined && !Number.isInteger(to)) throw new UsageError('--to must be a version number.');
+      const lock = await store.acquireDatasetLock(name, { runId: `rollback-${createRunId(new Date())}` });
+      try {
+        const manifest = await store.datasets.rollback(name, to);
+        output.stdout(`Dataset ${name} is at version ${String(manifest.current)} now.\n`);
+      } finally {
+        await lock.release();
+      }
+      return ExitCode.ok;
+    }
+    case 'repair': {
+      requireDataset(loaded, name, 'repair');
+      const manifest = await repairDataset(store, name);
+      output.stdout(
+        `Rebuilt the manifest of dataset ${name} from ${manifest.versions.length} version file(s); version ${String(manifest.current)} is current.\n`,
+      );
+      return ExitCode.ok;
+    }
+    case 'unlock':
+      requirePipeline(loaded, name, 'unlock');
+      return unlock(store, name, values['lock-id'], output);
+    case 'migrate':
+      return migrate(loaded, store, values, output);
+    case undefined:
+      throw new UsageError('say what to do: list, show, rollback, repair, unlock or migrate.');
+    default:
+      throw new UsageError(`unknown state action "${action}".`);
+  }
+}
+
+async function migrate(
+  loaded: ValidProject,
+  store: StateStore,
+  values: CommandContext['values'],
+  output: Output,
+): Promise<ExitCode> {
+  if (values['to'] !== 's3') throw new UsageError('state migrate needs --to s3 (the only target so far).');
+  const result = await migrateProjectState({
+    project: loaded.project,
+    store,
+    fromDirectory: String(values['from']),
+    force: values['force'] === true,
+    onCopied: (blob) => output.stdout(`  copied ${blob.key} (${blob.bytes} bytes)\n`),
+  });
+  const bytes = result.copied.reduce((sum, b) => sum + b.bytes, 0);
+  const lines = [
+    `Migrated ${result.copied.length} objects (${bytes} bytes) from ${result.from} to ${result.to}; each one read back and verified.`,
+    ...result.staleLocks.map((key) => `Not copied: ${key} (the lock of a run that is gone).`),
+    ...result.keptInTarget.map((key) => `Left as it was in the target (not in the source): ${key}.`),
+    result.target.support === 'enforced'
+      ? `${result.to} enforces conditional writes: runs are locked there.`
+      : `WARNING: ${result.to} does not enforce conditional writes (${result.target.how}): apply refuses to run there unless state.lock is unsafe-single-writer.`,
+    `${loaded.project.file} now uses ${result.to}; ${result.from} is no longer read. Keep it until a \`ferry plan\` against the new state looks right, then remove it.`,
+  ];
+  output.stdout(lines.join('\n') + '\n');
+  return ExitCode.ok;
+}
+
 async function listState(loaded: ValidProject, store: StateStore): Promise<string> {
-  const lines: string[] = [];
+  const lines: string[] = [`state in ${store.location}`];
   for (const pipeline of [...loaded.pipelines].sort((a, b) => a.name.localeCompare(b.name))) {
     const { state } = await store.readPipelineState(pipeline.name);
     const last = state.lastSuccessfulRun;
@@ -142,9 +201,10 @@ async function unlock(
     return ExitCode.ok;
   }
   const holder = status.info;
-  const gone = lockHolderIsGone(holder) || Date.parse(holder.expiresAt) < Date.now();
-  // On this machine we can see the holder is alive: no lock id overrides that.
-  const live = !gone && holder.host === hostname();
+  const gone = store.lockHolderIsGone(holder) || Date.parse(holder.expiresAt) < Date.now();
+  // On this machine we can see the holder is alive: no lock id overrides that (local state only:
+  // on shared state another machine may have the same host name).
+  const live = !gone && holder.host === hostname() && !store.blobs.sharedAcrossHosts;
   if (live || (!gone && lockId !== holder.runId)) {
     throw new FerryError(
       'LOCK_HELD',

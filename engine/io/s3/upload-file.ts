@@ -38,6 +38,11 @@ export interface UploadFileOptions {
   partSizeBytes?: number;
   /** Parts in flight at once. */
   queueSize?: number;
+  /**
+   * `*`: create only; an existing object makes the upload fail with 412 PreconditionFailed (sent on
+   * the PUT, or on CompleteMultipartUpload) where the endpoint enforces it.
+   */
+  ifNoneMatch?: '*';
   signal?: AbortSignal;
 }
 
@@ -196,6 +201,7 @@ export async function uploadFile(client: S3Client, options: UploadFileOptions): 
       ContentLength: expected.size,
       ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
       Metadata: { ...options.metadata, [FERRY_SHA256_METADATA]: expected.sha256 },
+      ...(options.ifNoneMatch === undefined ? {} : { IfNoneMatch: options.ifNoneMatch }),
     },
     partSize,
     queueSize: options.queueSize ?? DEFAULT_QUEUE_SIZE,

@@ -1,52 +1,68 @@
 /**
  * Crash (SIGKILL) at each checkpoint of an apply, then re-run (RELIABILITY.md, "Faults to inject"):
  * nothing lost, no duplicate output, state never torn, the lock of the dead run no obstacle.
+ * Over both state backends: a directory, and S3 on moto (conditional writes enforced). On S3 the dead
+ * run's lock is taken over only once it expired, so there the retry waits for it (`lock_ttl: 2s`,
+ * `--lock-timeout`).
  *
  * The crashing apply is a real `ferry` child process (bin/ferry.js) that kills itself with SIGKILL at
  * FERRY_FAILPOINT (engine/io/failpoint.ts). The recovery and the idempotency check run in-process.
  * Each case ends exactly where a run that never crashed ends: the same objects, byte for byte (the
  * run-time stamp in their keys aside), the same dataset rows, every file processed once.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Failpoint } from '../../../engine/io/failpoint.js';
-import { currentVersionPath, openLocalState } from '../../harness/local-state.js';
 import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { startFerryProcess } from '../../harness/ferry-process.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { getObject, listAll } from '../../harness/s3-objects.js';
+import { startMotoServer, type MotoServer } from '../../harness/moto-server.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
+import { localStateFixture, s3Fixture, type StateFixture } from '../../harness/state-backends.js';
+import { readFile } from 'node:fs/promises';
 import { queryFile } from '../../harness/duckdb-files.js';
 
 const ENV = CLI_PROJECT_ENV;
 
 let server: S3TestServer;
+let moto: MotoServer;
 beforeAll(async () => {
-  server = await startS3Server();
+  [server, moto] = await Promise.all([startS3Server(), startMotoServer()]);
 });
 afterAll(async () => {
-  await server?.stop();
+  await Promise.all([server?.stop(), moto?.stop()]);
 });
 
+type Backend = 'local' | 's3';
+
 interface Project {
+  backend: Backend;
   dir: string;
   input: string;
   output: string;
+  state: StateFixture;
 }
 
 /**
  * Two pipelines: `files` (CSV → diff → CSV in three parts, so an upload can be cut between parts)
  * and `events` (CSV appended into a dataset, so the two commits can be cut apart).
  */
-async function createProject(): Promise<Project> {
-  const { dir, input, output } = await createCliProject({
+async function createProject(backend: Backend): Promise<Project> {
+  const { dir, input, output, stateBucket } = await createCliProject({
     server,
     label: 'crash',
     extraYaml: 'datasets:\n  events: {kind: events, key: [id]}',
+    ...(backend === 's3' ? { state: { server: moto, extra: ['lock_ttl: 2s'] } } : {}),
   });
+  const state =
+    backend === 's3' && stateBucket
+      ? s3Fixture(moto.client, stateBucket, 'ferry/')
+      : localStateFixture(join(dir, 'state'));
   await writeFile(
     join(dir, 'pipelines', 'files.yaml'),
     `name: files
@@ -73,7 +89,7 @@ sink: {kind: dataset, dataset: events, mode: append}
     server.client.send(new PutObjectCommand({ Bucket: input, Key: key, Body: body }));
   await put('accounts/accounts.csv', 'id,name\n1,Ada\n2,Bob\n3,Cy\n4,Di\n5,Ed\n');
   await put('events/events_1.csv', 'id,event\ne1,login\ne2,logout\ne3,login\n');
-  return { dir, input, output };
+  return { backend, dir, input, output, state };
 }
 
 /** `ferry apply` as a child process that kills itself at `point`. */
@@ -85,7 +101,12 @@ function crashAt(project: Project, point: Failpoint, pipeline: string) {
   }).exited;
 }
 
-const apply = (project: Project) => runCliCaptured(['apply'], { cwd: project.dir, env: ENV });
+/** On S3 the dead run's lock is taken over only once it expired: the retry waits for it. */
+const apply = (project: Project) =>
+  runCliCaptured(project.backend === 's3' ? ['apply', '--lock-timeout', '5m'] : ['apply'], {
+    cwd: project.dir,
+    env: ENV,
+  });
 
 /** What a run leaves behind, comparable across projects: objects (key stamp masked), dataset rows, processed files. */
 async function outcome(project: Project) {
@@ -94,42 +115,29 @@ async function outcome(project: Project) {
     const body = await getObject(server.client, project.output, key);
     objects.push([key.replace(/\d{14}/, 'STAMP'), body.toString('utf8')]);
   }
-  const stateDir = join(project.dir, 'state');
-  const file = currentVersionPath(stateDir, await openLocalState(stateDir).datasets.readManifest('events'));
-  const rows = file
+  const store = project.state.store;
+  const scratch = join(mkdtempSync(join(tmpdir(), 'ferry-crash-')), 'events.parquet');
+  const version = await store.datasets.fetchVersion(await store.datasets.readManifest('events'), scratch);
+  const rows = version
     ? await queryFile(
-        readFileSync(file),
+        await readFile(scratch),
         'events.parquet',
         'SELECT id, event FROM read_parquet($path) ORDER BY id',
       )
     : [];
-  const processed = (pipeline: string) => {
-    const state = JSON.parse(
-      readFileSync(join(project.dir, 'state', 'pipelines', pipeline, 'state.json'), 'utf8'),
-    ) as {
-      processed: Array<{ key: string }>;
-    };
-    return state.processed.map((p) => p.key);
-  };
+  const processed = async (pipeline: string) =>
+    (await store.readPipelineState(pipeline)).state.processed.map((p) => p.key);
   return {
     objects: objects.sort(),
     rows,
-    processed: { files: processed('files'), events: processed('events') },
+    processed: { files: await processed('files'), events: await processed('events') },
   };
-}
-
-function allFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((entry) => {
-    const full = join(dir, entry);
-    return statSync(full).isDirectory() ? allFiles(full) : [full];
-  });
 }
 
 let expected: Awaited<ReturnType<typeof outcome>>;
 beforeAll(async () => {
   // The reference: the same project applied once without a crash.
-  const clean = await createProject();
+  const clean = await createProject('local');
   expect((await apply(clean)).code).toBe(0);
   expected = await outcome(clean);
   expect(expected.objects.map(([key]) => key)).toEqual([
@@ -153,24 +161,26 @@ const CASES: Array<[Failpoint, string]> = [
   ['after-commit', 'events'],
 ];
 
-describe('SIGKILL at a checkpoint, then apply again', () => {
+describe.each<Backend>(['local', 's3'])('SIGKILL at a checkpoint, then apply again (%s state)', (backend) => {
   it.each(CASES)('%s (%s): nothing lost, nothing duplicated, state never torn', async (point, pipeline) => {
-    const project = await createProject();
+    const project = await createProject(backend);
     const crashed = await crashAt(project, point, pipeline);
     // The failpoint was reached: the process died by SIGKILL, not by finishing or failing.
     expect(crashed.signal, crashed.output).toBe('SIGKILL');
-    // State right after the crash: every JSON file whole, the dead run's lock still there.
-    for (const file of allFiles(join(project.dir, 'state')).filter((f) => f.endsWith('.json'))) {
-      expect(() => JSON.parse(readFileSync(file, 'utf8')) as unknown, file).not.toThrow();
+    // State right after the crash: every JSON document whole, the dead run's lock still there.
+    const keys = await project.state.keys();
+    for (const key of keys.filter((k) => k.endsWith('.json'))) {
+      const text = (await project.state.get(key))?.toString('utf8') ?? '';
+      expect(() => JSON.parse(text) as unknown, key).not.toThrow();
     }
-    expect(existsSync(join(project.dir, 'state', 'pipelines', pipeline, 'lock.json'))).toBe(true);
+    expect(keys).toContain(`pipelines/${pipeline}/lock.json`);
 
-    // The retry takes over the dead run's lock at once and finishes the work.
+    // The retry takes over the dead run's lock (at once locally; once it expired on S3) and finishes.
     const retry = await apply(project);
     expect(retry.code, retry.output).toBe(0);
     expect(await outcome(project)).toEqual(expected);
-    // No lock and no half-written state file is left behind.
-    const leftovers = allFiles(join(project.dir, 'state')).filter((f) => /lock\.json|\.tmp/.test(f));
+    // No lock, no half-written state file and no probe object is left behind.
+    const leftovers = (await project.state.keys()).filter((k) => /lock\.json|\.tmp|^probes\//.test(k));
     expect(leftovers).toEqual([]);
 
     // And once more: nothing to do, nothing written.

@@ -4,6 +4,7 @@
  * Runs go through loadProject + runProject (so a test can inject the clock) or through runCli.
  * Outputs are read back with the SDK; DuckDB reads them in a scratch session for exact rows.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { queryFile as queryFileWith } from '../../harness/duckdb-files.js';
 import { hashTree } from '../../harness/hash-tree.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { getObject, listAll, type ObjectInfo } from '../../harness/s3-objects.js';
+import { startMotoServer } from '../../harness/moto-server.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
 
@@ -82,9 +84,18 @@ export interface PipelineInput {
   sink: Record<string, unknown>;
 }
 
+export interface EngineFixtureOptions {
+  /**
+   * Where projects keep state: `local` (state/, the default) or `s3` — a bucket per project on moto,
+   * which enforces conditional writes as AWS does (the sources and sinks stay on s3rver).
+   */
+  state?: 'local' | 's3';
+}
+
 /** Starts one s3rver for a test file (call in beforeAll; `stop` in afterAll). */
-export async function startEngineFixture(): Promise<EngineFixture> {
+export async function startEngineFixture(fixtureOptions: EngineFixtureOptions = {}): Promise<EngineFixture> {
   const server = await startS3Server();
+  const moto = fixtureOptions.state === 's3' ? await startMotoServer() : undefined;
   const dirs: string[] = [];
   const createProject = async (options: CreateProjectOptions = {}): Promise<TestProject> => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-engine-'));
@@ -106,13 +117,18 @@ export async function startEngineFixture(): Promise<EngineFixture> {
       timeouts: { connect_ms: 2000, request_ms: 10000, body_idle_ms: 5000 },
       max_attempts: options.maxAttempts ?? 2,
     });
+    const stateBucket = moto ? uniqueBucket('state') : undefined;
+    if (moto && stateBucket) await moto.createBucket(stateBucket);
     const projectSpec = {
       version: 1,
       connections: {
         src: connection(server.endpoint),
         dst: connection(options.sinkEndpoint ?? server.endpoint),
+        ...(moto ? { state: connection(moto.endpoint) } : {}),
       },
-      state: { kind: 'local', directory: 'state' },
+      state: stateBucket
+        ? { kind: 's3', connection: 'state', bucket: stateBucket, prefix: 'ferry/' }
+        : { kind: 'local', directory: 'state' },
       ...(options.timezone ? { defaults: { timezone: options.timezone } } : {}),
     };
     await writeFile(join(dir, 'ferry.yaml'), stringify(projectSpec));
@@ -174,10 +190,15 @@ export async function startEngineFixture(): Promise<EngineFixture> {
       },
       list: (bucket = sinkBucket) => listAll(server.client, bucket),
       get: (key, bucket = sinkBucket) => getObject(server.client, bucket, key),
-      hashState: () => hashTree(stateDir),
+      hashState: () =>
+        moto && stateBucket ? hashBucket(moto.client, stateBucket, 'ferry/') : hashTree(stateDir),
       readState: async (pipeline) => {
         try {
-          const text = await readFile(join(stateDir, 'pipelines', pipeline, 'state.json'), 'utf8');
+          const key = `pipelines/${pipeline}/state.json`;
+          const text =
+            moto && stateBucket
+              ? (await getObject(moto.client, stateBucket, `ferry/${key}`)).toString('utf8')
+              : await readFile(join(stateDir, key), 'utf8');
           return JSON.parse(text) as Record<string, unknown>;
         } catch {
           return undefined;
@@ -190,10 +211,25 @@ export async function startEngineFixture(): Promise<EngineFixture> {
     client: server.client,
     createProject,
     stop: async () => {
-      await server.stop();
+      await Promise.all([server.stop(), moto?.stop()]);
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     },
   };
+}
+
+/**
+ * The S3 state of a project as key → SHA-256, like hashTree for a state directory. `backend.json`
+ * (what the last probe of the endpoint found, rewritten by each run) is not pipeline state.
+ */
+async function hashBucket(client: S3Client, bucket: string, prefix: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  for (const { key } of await listAll(client, bucket)) {
+    if (!key.startsWith(prefix) || key === `${prefix}backend.json`) continue;
+    result[key.slice(prefix.length)] = createHash('sha256')
+      .update(await getObject(client, bucket, key))
+      .digest('hex');
+  }
+  return result;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * One writer per pipeline (I4), forced deterministically: a run is held at a point right after it
+ * One writer per pipeline (I4), over both state backends, forced deterministically: a run is held at a point right after it
  * read state (a gate, not a sleep), and another run is started meanwhile.
  *
  * Before the fix, apply read state and only then took the lock, so a second apply that was quicker
@@ -8,14 +8,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, startEngineFixture, type EngineFixture, type TestProject } from './engine-fixture.js';
-
-let fx: EngineFixture;
-beforeAll(async () => {
-  fx = await startEngineFixture();
-});
-afterAll(async () => {
-  await fx?.stop();
-});
 
 /** A promise to hold a run at a point, and the function that lets it go. */
 function gate(): { reached: Promise<void>; hold: () => Promise<void>; release: () => void } {
@@ -33,7 +25,7 @@ function gate(): { reached: Promise<void>; hold: () => Promise<void>; release: (
   };
 }
 
-async function project(): Promise<TestProject> {
+async function project(fx: EngineFixture): Promise<TestProject> {
   const p = await fx.createProject();
   await p.writePipeline('p', {
     name: 'p',
@@ -49,9 +41,18 @@ async function project(): Promise<TestProject> {
   return p;
 }
 
-describe('two applies of one pipeline at once', () => {
+// The same race over each state backend: a directory, and S3 on moto (conditional writes enforced).
+describe.each(['local', 's3'] as const)('two applies of one pipeline at once (%s state)', (state) => {
+  let fx: EngineFixture;
+  beforeAll(async () => {
+    fx = await startEngineFixture({ state });
+  });
+  afterAll(async () => {
+    await fx?.stop();
+  });
+
   it('the second is refused (LOCK_HELD) while the first holds the state it read; nothing is processed twice', async () => {
-    const p = await project();
+    const p = await project(fx);
     const first = gate();
     const slow = p.run('apply', {
       now: at('2024-05-01T06:00:00Z'),
@@ -74,7 +75,7 @@ describe('two applies of one pipeline at once', () => {
   });
 
   it('a run whose lock was taken over (it expired) commits nothing; the next run removes its outputs', async () => {
-    const p = await project();
+    const p = await project(fx);
     const first = gate();
     // The first run's lock expires at once for the second run, whose clock is an hour later.
     const slow = p.run('apply', {

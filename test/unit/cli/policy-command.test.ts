@@ -21,8 +21,10 @@ describe('ferry policy', () => {
     expect(document.Statement.map((s) => s.Sid)).toEqual([
       'ListSourcePrefixes1',
       'ListBucketsWhereMissingKeysAreExpected',
+      'FindOpenUploadsOfFailedRuns',
       'ReadSourceObjects',
       'WriteSinkObjectsAndVerifyThem',
+      'DeleteOrphanedOutputsOfFailedRuns',
     ]);
   });
 

@@ -62,7 +62,7 @@ describe('compileIamPolicy on the example project', () => {
     expect(list(undefined)).toBe(false);
   });
 
-  it('reads sources, writes and verifies sinks, and never deletes', () => {
+  it('reads sources, writes and verifies sinks, and deletes only under sink prefixes', () => {
     expect(
       isAllowed(policy, { action: 's3:GetObject', resource: s3('vendor-drops', 'acme/accounts/a.csv') }),
     ).toBe(true);
@@ -75,7 +75,16 @@ describe('compileIamPolicy on the example project', () => {
     expect(
       isAllowed(policy, { action: 's3:PutObject', resource: s3('ferry-exports', 'elsewhere/x.csv') }),
     ).toBe(false);
-    expect(policy.Statement.flatMap((s) => s.Action)).not.toContain('s3:DeleteObject');
+    // A failed run's leftovers are removed from the sink; sources are never deleted from.
+    expect(
+      isAllowed(policy, { action: 's3:DeleteObject', resource: s3('ferry-exports', 'activity/x.csv.gz') }),
+    ).toBe(true);
+    expect(
+      isAllowed(policy, { action: 's3:DeleteObject', resource: s3('vendor-drops', 'acme/accounts/a.csv') }),
+    ).toBe(false);
+    expect(
+      isAllowed(policy, { action: 's3:DeleteObject', resource: s3('ferry-exports', 'elsewhere/x.csv') }),
+    ).toBe(false);
   });
 
   it('limits one connection’s policy to the buckets used through it', () => {
@@ -88,22 +97,34 @@ describe('the S3 state backend', () => {
   const { project, pipelines } = loadExample();
   const withState: Project = {
     ...project,
-    state: { kind: 's3', connection: 'demo', bucket: 'ferry-state', prefix: 'prod/ferry' },
+    state: {
+      kind: 's3',
+      connection: 'demo',
+      bucket: 'ferry-state',
+      prefix: 'prod/ferry',
+      lock: 'required',
+      lockTtlMs: 600_000,
+    },
   };
   const policy = compileIamPolicy(withState, pipelines);
 
-  it('reads and writes under the state prefix and deletes only lock objects', () => {
+  it('reads, writes and deletes under the state prefix only', () => {
     const allowed = (action: string, key: string) =>
       isAllowed(policy, { action, resource: s3('ferry-state', key) });
     expect(allowed('s3:PutObject', 'prod/ferry/pipelines/p/state.json')).toBe(true);
     expect(allowed('s3:GetObject', 'prod/ferry/datasets/accounts/manifest.json')).toBe(true);
     expect(allowed('s3:DeleteObject', 'prod/ferry/pipelines/vendor-accounts-csv/lock.json')).toBe(true);
     expect(allowed('s3:DeleteObject', 'prod/ferry/datasets/accounts/lock.json')).toBe(true);
-    expect(allowed('s3:DeleteObject', 'prod/ferry/pipelines/p/state.json')).toBe(false);
-    expect(allowed('s3:DeleteObject', 'prod/ferry/lock.json')).toBe(false);
+    // The journal, old snapshots and pruned dataset versions are ferry's own files to remove.
+    expect(allowed('s3:DeleteObject', 'prod/ferry/pipelines/p/journal.json')).toBe(true);
+    expect(allowed('s3:DeleteObject', 'prod/other/lock.json')).toBe(false);
     expect(allowed('s3:PutObject', 'prod/other/x')).toBe(false);
+    // On sinks, only to remove what a failed run left; never on sources.
     expect(
       isAllowed(policy, { action: 's3:DeleteObject', resource: s3('ferry-exports', 'activity/x.csv.gz') }),
+    ).toBe(true);
+    expect(
+      isAllowed(policy, { action: 's3:DeleteObject', resource: s3('vendor-drops', 'custom/x.json') }),
     ).toBe(false);
     expect(isAllowed(policy, { action: 's3:ListBucket', resource: 'arn:aws:s3:::ferry-state' })).toBe(true);
   });
