@@ -74,7 +74,9 @@ describe('conditional writes are probed, once per store', () => {
   it('with unsafe-single-writer it runs unlocked, says NOT LOCKED, and still catches a lock it can see', async () => {
     const f = s3Fixture(s3rver.client, s3rverBucket, prefix(), { lock: 'unsafe-single-writer' });
     const warnings = await f.store.backendWarnings();
-    expect(warnings).toMatchObject([{ code: 'STATE_UNLOCKED', message: expect.stringContaining('NOT LOCKED') }]);
+    expect(warnings).toMatchObject([
+      { code: 'STATE_UNLOCKED', message: expect.stringContaining('NOT LOCKED') },
+    ]);
     const held = await f.store.acquirePipelineLock('p', { runId: 'first' });
     await expect(f.store.acquirePipelineLock('p', { runId: 'second' })).rejects.toMatchObject({
       code: 'LOCK_HELD',
@@ -95,15 +97,23 @@ describe('credentials that may only read (a plan in CI)', () => {
   it('learn what the last writer probed; without a record the plan says it could not check', async () => {
     const where = prefix();
     const client = proxied();
-    proxy.addRule({ match: { method: 'PUT', bucket: motoBucket }, fault: { kind: 'status', status: 403, code: 'AccessDenied' } });
-    proxy.addRule({ match: { method: 'DELETE', bucket: motoBucket }, fault: { kind: 'status', status: 403, code: 'AccessDenied' } });
+    proxy.addRule({
+      match: { method: 'PUT', bucket: motoBucket },
+      fault: { kind: 'status', status: 403, code: 'AccessDenied' },
+    });
+    proxy.addRule({
+      match: { method: 'DELETE', bucket: motoBucket },
+      fault: { kind: 'status', status: 403, code: 'AccessDenied' },
+    });
     try {
       const reader = s3Fixture(client, motoBucket, where);
       expect(await reader.store.backendWarnings()).toMatchObject([
         { code: 'STATE_CONDITIONAL_WRITES_UNKNOWN', message: expect.stringContaining('may not write') },
       ]);
       // Apply (which must write anyway) gets the real error, not a guess.
-      await expect(reader.store.blobs.checkConditionalWrites()).rejects.toMatchObject({ code: 'S3_ACCESS_DENIED' });
+      await expect(reader.store.blobs.checkConditionalWrites()).rejects.toMatchObject({
+        code: 'S3_ACCESS_DENIED',
+      });
 
       await s3Fixture(moto.client, motoBucket, where).store.blobs.checkConditionalWrites();
       const later = s3Fixture(client, motoBucket, where);
@@ -132,7 +142,11 @@ describe('conditional writes over a network that loses answers', () => {
         fault: { kind: 'drop-response' },
         times: 1,
       });
-      await f.store.commitPipelineState('p', { ...emptyPipelineState('p'), generation: 1 }, { expected: undefined });
+      await f.store.commitPipelineState(
+        'p',
+        { ...emptyPipelineState('p'), generation: 1 },
+        { expected: undefined },
+      );
       expect(rule.hits).toBe(1);
       expect((await f.store.readPipelineState('p')).state.generation).toBe(1);
     } finally {
