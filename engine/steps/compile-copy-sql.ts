@@ -4,6 +4,7 @@
  * `%`, `&` and `=` inside values are percent-encoded, map entries are `key=value`, structs are JSON.
  */
 import type { SinkFormat } from '../config/model.js';
+import { isListType, isMapType, isStructType } from '../duckdb/duckdb-type-kind.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 
 export interface ColumnType {
@@ -11,15 +12,7 @@ export interface ColumnType {
   type: string;
 }
 
-export function isListType(type: string): boolean {
-  return /\[\d*\]$/.test(type);
-}
-export function isMapType(type: string): boolean {
-  return /^MAP\(/i.test(type);
-}
-export function isStructType(type: string): boolean {
-  return /^STRUCT\(/i.test(type) || /^UNION\(/i.test(type);
-}
+export { isListType, isMapType, isStructType };
 
 /**
  * Percent-encode `%` first, then `=` and every character of the list separator (`&` by default), so
