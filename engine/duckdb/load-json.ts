@@ -1,8 +1,9 @@
 /**
  * Loads one vendor JSON file (an array of objects, or NDJSON) into a DuckDB table, one column per
- * top-level key, every value as VARCHAR: strings as their text, numbers as written (so
- * 9007199254740993 and integers past 64 bits stay exact, where DuckDB's type inference would make
- * them DOUBLE), nested objects and arrays as JSON text. Typing happens later, in mapping.
+ * top-level key, each typed from every line of the file by the rule in json-type.ts: BIGINT,
+ * DOUBLE, BOOLEAN, VARCHAR, STRUCT, LIST, DECIMAL(38,0) for integers past 64 bits, and JSON (exact
+ * text) for a field whose type differs between lines in a way no type holds exactly. DuckDB's own
+ * inference samples lines and turns large integers into DOUBLE, so it is not used.
  *
  * The format is pinned (`array` / `newline_delimited`, `records='true'`) and `ignore_errors` is never
  * used. NDJSON lines are checked first (validate-ndjson-file.ts): bad lines are rejected with their
@@ -20,6 +21,9 @@ import { createUniqueToken } from './create-unique-token.js';
 import { duckDbCompression, type Compression } from './detect-compression.js';
 import { assertValidMaxRejects, enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
 import { quoteIdent, quoteLiteral } from './sql.js';
+import { checkJsonKeys } from './check-json-keys.js';
+import { inferJsonTypes } from './infer-json-types.js';
+import { renderJsonTypeSql } from './json-type.js';
 import { locateJsonSyntaxError } from './locate-json-syntax-error.js';
 import { canValidateNdjson, validateNdjsonFile, type JsonReject } from './validate-ndjson-file.js';
 
@@ -54,6 +58,8 @@ export interface LoadJsonResult {
   tableCreated: boolean;
   /** Top-level keys, sorted. */
   columns: string[];
+  /** Each column's DuckDB type, by the rule in json-type.ts (e.g. BIGINT, VARCHAR[], JSON). */
+  columnTypes: Record<string, string>;
   rowsLoaded: number;
   rowsRejected: number;
   rejects: JsonReject[];
@@ -75,7 +81,7 @@ interface JsonSource {
 }
 
 /**
- * Loads a JSON array or NDJSON file as all-VARCHAR columns, rejecting malformed NDJSON lines.
+ * Loads a JSON array or NDJSON file with typed columns, rejecting malformed NDJSON lines.
  * Throws FerryError: `JSON_MALFORMED`, `JSON_NOT_RECORDS`, `JSON_DUPLICATE_KEY`, `JSON_BAD_KEY`,
  * `JSON_EMPTY_FILE`, `JSON_REJECTS_OVER_LIMIT`, `JSON_READ_FAILED`.
  */
@@ -155,6 +161,10 @@ function readJsonSql(source: JsonSource, records: 'true' | 'false', columns: str
   return `read_json(${options.join(', ')})`;
 }
 
+function textOf(value: JS | undefined): string {
+  return typeof value === 'string' ? value : '';
+}
+
 function toNumber(value: JS | undefined): number {
   return typeof value === 'bigint' || typeof value === 'number' ? Number(value) : 0;
 }
@@ -205,13 +215,14 @@ async function loadRecords(
       table,
       tableCreated: false,
       columns: [],
+      columnTypes: {},
       rowsLoaded: 0,
       rowsRejected: 0,
       rejects: [],
       empty: true,
     };
   }
-  checkKeys(keys, toNumber(row['repeated_key_records']), displayName);
+  checkJsonKeys(keys, toNumber(row['repeated_key_records']), displayName);
 
   if (records === 0) {
     // Every line was rejected: no keys are known, and DuckDB has no zero-column tables.
@@ -222,7 +233,16 @@ async function loadRecords(
       rowsRejected,
       maxRejects: options.maxRejects,
     });
-    return { table, tableCreated: false, columns: [], rowsLoaded: 0, rowsRejected, rejects, empty: false };
+    return {
+      table,
+      tableCreated: false,
+      columns: [],
+      columnTypes: {},
+      rowsLoaded: 0,
+      rowsRejected,
+      rejects,
+      empty: false,
+    };
   }
   if (keys.length === 0) {
     throw new FerryError('JSON_BAD_KEY', `${displayName}: the records have no keys at all.`, {
@@ -231,13 +251,29 @@ async function loadRecords(
   }
 
   const target = quoteIdent(table);
-  const columns = keys.map((key) => `${quoteLiteral(key)}: 'VARCHAR'`).join(', ');
+  const failed = async (error: unknown): Promise<never> => {
+    throw source.validated ? readFailed(error, displayName) : await malformed(error, options, source);
+  };
+  const asJson = keys.map((key) => `${quoteLiteral(key)}: 'JSON'`).join(', ');
+  const types = await inferJsonTypes(session, {
+    from: readJsonSql(source, 'true', asJson),
+    columns: keys,
+  }).catch(failed);
+  const columns = keys.map((key) => {
+    const type = types.get(key);
+    return `${quoteLiteral(key)}: ${quoteLiteral(type === undefined ? 'JSON' : renderJsonTypeSql(type))}`;
+  });
   await session
-    .run(`CREATE TABLE ${target} AS SELECT * FROM ${readJsonSql(source, 'true', columns)}`)
-    .catch(async (error: unknown) => {
-      throw source.validated ? readFailed(error, displayName) : await malformed(error, options, source);
-    });
+    .run(`CREATE TABLE ${target} AS SELECT * FROM ${readJsonSql(source, 'true', columns.join(', '))}`)
+    .catch(failed);
   try {
+    // DuckDB's own spelling of each type (as DESCRIBE shows it everywhere else).
+    const columnTypes = Object.fromEntries(
+      (await session.all(`DESCRIBE ${target}`)).map((r) => [
+        textOf(r['column_name']),
+        textOf(r['column_type']),
+      ]),
+    );
     const [count] = await session.all(`SELECT count(*) AS n FROM ${target}`);
     const rowsLoaded = toNumber(count?.['n']);
     enforceMaxRejects({
@@ -247,42 +283,19 @@ async function loadRecords(
       rowsRejected,
       maxRejects: options.maxRejects,
     });
-    return { table, tableCreated: true, columns: keys, rowsLoaded, rowsRejected, rejects, empty: false };
+    return {
+      table,
+      tableCreated: true,
+      columns: keys,
+      columnTypes,
+      rowsLoaded,
+      rowsRejected,
+      rejects,
+      empty: false,
+    };
   } catch (error) {
     await session.run(`DROP TABLE IF EXISTS ${target}`);
     throw error;
-  }
-}
-
-/** Keys become column names: DuckDB compares them ignoring ASCII case and cannot have an empty one. */
-function checkKeys(keys: readonly string[], repeatedKeyRecords: number, displayName: string): void {
-  if (repeatedKeyRecords > 0) {
-    throw new FerryError(
-      'JSON_DUPLICATE_KEY',
-      `${displayName}: ${repeatedKeyRecords} record(s) repeat a key within the same object.`,
-      {
-        context: { file: displayName, records: repeatedKeyRecords },
-        hint: 'A repeated key is ambiguous (which value wins differs between parsers); fix the file.',
-      },
-    );
-  }
-  const seen = new Map<string, string>();
-  for (const key of keys) {
-    if (key === '') {
-      throw new FerryError('JSON_BAD_KEY', `${displayName}: a record has an empty key ("").`, {
-        context: { file: displayName },
-      });
-    }
-    const folded = key.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
-    const other = seen.get(folded);
-    if (other !== undefined) {
-      throw new FerryError(
-        'JSON_DUPLICATE_KEY',
-        `${displayName}: keys ${JSON.stringify(other)} and ${JSON.stringify(key)} differ only in case; column names ignore case.`,
-        { context: { file: displayName, key }, hint: 'Ask the vendor to use one spelling.' },
-      );
-    }
-    seen.set(folded, key);
   }
 }
 

@@ -1,10 +1,19 @@
 /**
  * Output files as SQL: `COPY (SELECT …) TO 'local path'` per file (one per part). CSV cannot hold
  * lists or maps, so they are encoded as the seed describes — values joined by `&` — reversibly:
- * `%`, `&` and `=` inside values are percent-encoded, map entries are `key=value`, structs are JSON.
+ * `%`, `&` and `=` inside values are percent-encoded, map entries are `key=value`, structs are JSON,
+ * and so is a list element or map value that is itself an object or a list. A JSON value is
+ * written as JSON text, except a string, which is written as its text.
  */
 import type { SinkFormat } from '../config/model.js';
-import { isListType, isMapType, isStructType } from '../duckdb/duckdb-type-kind.js';
+import {
+  anyTextValueSql,
+  isJsonType,
+  isListType,
+  isMapType,
+  isStructType,
+  textValueSql,
+} from '../duckdb/duckdb-type-kind.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 
 export interface ColumnType {
@@ -23,7 +32,7 @@ function encoder(listSeparator: string): (expr: string) => string {
   return (expr) =>
     special.reduce(
       (sql, ch) => `replace(${sql}, ${quoteLiteral(ch)}, ${quoteLiteral(percentEncode(ch))})`,
-      `replace(CAST(${expr} AS VARCHAR), '%', '%25')`,
+      `replace(${anyTextValueSql(expr)}, '%', '%25')`,
     );
 }
 
@@ -47,7 +56,8 @@ export function csvColumnExpr(column: ColumnType, listSeparator: string): string
   if (isListType(column.type)) {
     return `${joined(`list_transform(${ref}, v -> ${enc('v')})`)} AS ${ref}`;
   }
-  if (isStructType(column.type)) return `CAST(to_json(${ref}) AS VARCHAR) AS ${ref}`;
+  if (isStructType(column.type) || isJsonType(column.type))
+    return `${textValueSql(ref, column.type)} AS ${ref}`;
   return ref;
 }
 

@@ -11,7 +11,7 @@
  *   step, so rows in = rows mapped + rows rejected.
  */
 import type { Mapping } from '../config/model.js';
-import { textValueSql } from '../duckdb/duckdb-type-kind.js';
+import { castInputSql, textValueSql } from '../duckdb/duckdb-type-kind.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { compileTimestampSql } from './compile-timestamp-sql.js';
 import { importTimeLiteral } from './import-time.js';
@@ -56,6 +56,11 @@ interface Projection {
   rejects: string[];
 }
 
+/** NULL, or text that is empty (a JSON "" too). */
+function emptySql(ref: string, type: string): string {
+  return `(${ref} IS NULL OR ${textValueSql(ref, type)} = '')`;
+}
+
 /** One kept column: cast, parsed as the timestamp, or as it is. */
 function projectColumn(
   input: CompileMappingInput,
@@ -64,17 +69,18 @@ function projectColumn(
   source: string,
 ): Projection {
   const raw = q(source);
+  const sourceType = input.columnTypes?.[source] ?? 'VARCHAR';
   const timestamp = mapping.timestamp;
   if (timestamp?.column === output) {
     const parsed = compileTimestampSql({
-      raw,
+      raw: textValueSql(raw, sourceType),
       format: timestamp.format,
       timezone: timestamp.timezone ?? input.timezone,
       pipeline: input.pipeline,
       column: output,
     });
     const fill = timestamp.default === 'import-time';
-    const empty = `(${raw} IS NULL OR CAST(${raw} AS VARCHAR) = '')`;
+    const empty = emptySql(raw, sourceType);
     const reason = quoteLiteral(
       `timestamp column "${output}" does not read as ${timestamp.format ?? 'an ISO timestamp'}`,
     );
@@ -89,10 +95,11 @@ function projectColumn(
   }
   const type = mapping.cast[output];
   if (type !== undefined) {
+    const value = castInputSql(raw, sourceType, type);
     return {
-      items: [`TRY_CAST(${raw} AS ${type}) AS ${q(output)}`],
+      items: [`TRY_CAST(${value} AS ${type}) AS ${q(output)}`],
       rejects: [
-        `WHEN ${raw} IS NOT NULL AND TRY_CAST(${raw} AS ${type}) IS NULL THEN ${quoteLiteral(`column "${output}" does not cast to ${type}`)}`,
+        `WHEN ${value} IS NOT NULL AND TRY_CAST(${value} AS ${type}) IS NULL THEN ${quoteLiteral(`column "${output}" does not cast to ${type}`)}`,
       ],
     };
   }
@@ -124,9 +131,8 @@ function innerProjection(input: CompileMappingInput, mapping: Mapping, resolved:
   for (const column of mapping.required) {
     const source = resolved.renamed.get(column);
     if (source === undefined) continue;
-    rejects.push(
-      `WHEN ${q(source)} IS NULL OR CAST(${q(source)} AS VARCHAR) = '' THEN ${quoteLiteral(`required column "${column}" is empty`)}`,
-    );
+    const empty = emptySql(q(source), input.columnTypes?.[source] ?? 'VARCHAR');
+    rejects.push(`WHEN ${empty} THEN ${quoteLiteral(`required column "${column}" is empty`)}`);
   }
   if (mapping.rest) {
     items.push(`${restMapSql(resolved.packed, input.columnTypes ?? {})} AS ${q(mapping.rest.into)}`);
