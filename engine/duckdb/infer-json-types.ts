@@ -30,18 +30,25 @@ const SCALAR_KINDS: Readonly<Record<string, JsonShape>> = {
   BOOLEAN: { kind: 'boolean' },
 };
 
-/** SQL predicates over one JSON value `x` whose json_type is `t`. */
-function numberPredicates(x: string, t: string): Record<keyof JsonNumberFacts, string> {
-  const text = `CAST(${x} AS VARCHAR)`;
-  const whole = `(${t} IN ('UBIGINT', 'BIGINT') OR (${t} = 'DOUBLE' AND regexp_full_match(${text}, '-?[0-9]+')))`;
-  const real = `(${t} = 'DOUBLE' AND NOT regexp_full_match(${text}, '-?[0-9]+'))`;
-  const decimal = `TRY_CAST(${text} AS DECIMAL(38,0))`;
+/**
+ * SQL predicates over one JSON number: `text` is its JSON text, `t` its json_type. Integers are
+ * compared by their digits (JSON has no leading zeros) and fractions found by `.`/`e`: casts to
+ * DECIMAL or UBIGINT and regular expressions were 5-20 times slower. json_type says DOUBLE for an
+ * integer past 64 bits, whose text is still its exact digits.
+ */
+function numberPredicates(text: string, t: string): Record<keyof JsonNumberFacts, string> {
+  const digits = `ltrim(${text}, '-')`;
+  const longer = (max: string) =>
+    `(length(${digits}) >= ${max.length} AND (length(${digits}) > ${max.length} OR ${digits} > '${max}'))`;
+  const fraction = `(contains(${text}, '.') OR contains(${text}, 'e') OR contains(${text}, 'E'))`;
+  const real = `(${t} = 'DOUBLE' AND ${fraction})`;
+  const wholeDouble = `(${t} = 'DOUBLE' AND NOT ${fraction})`;
   return {
     real,
     realOutOfRange: `(${real} AND NOT isfinite(TRY_CAST(${text} AS DOUBLE)))`,
-    outside64: `(${whole} AND TRY_CAST(${text} AS BIGINT) IS NULL)`,
-    outside38Digits: `(${whole} AND ${decimal} IS NULL)`,
-    outside53: `(${whole} AND (${decimal} IS NULL OR abs(${decimal}) > 9007199254740992))`,
+    outside64: `((${t} = 'UBIGINT' AND ${longer('9223372036854775807')}) OR ${wholeDouble})`,
+    outside38Digits: `(${wholeDouble} AND length(${digits}) > 38)`,
+    outside53: `((${t} IN ('UBIGINT', 'BIGINT') AND ${longer('9007199254740992')}) OR ${wholeDouble})`,
   };
 }
 
@@ -55,7 +62,7 @@ const FACT_NAMES: ReadonlyArray<keyof JsonNumberFacts> = [
 
 /** Aggregates `alias_<fact>` over the values of a JSON[] list expression. */
 function listNumberAggregates(list: string, alias: string): string[] {
-  const predicates = numberPredicates('x', 'json_type(x)');
+  const predicates = numberPredicates('CAST(x AS VARCHAR)', 'json_type(x)');
   return FACT_NAMES.map(
     (fact) =>
       `coalesce(bool_or(list_bool_or(list_transform(${list}, x -> ${predicates[fact]}))), false) AS ${quoteIdent(`${alias}_${fact}`)}`,
@@ -78,15 +85,20 @@ async function surveyColumns(
   from: string,
   columns: readonly string[],
 ): Promise<Array<{ kinds: string[]; numbers: JsonNumberFacts; structures: string[] }>> {
+  // v: the value, t: its JSON kind, x: the text of a number (NULL otherwise).
   const inner = columns
-    .map((c, i) => `${quoteIdent(c)} AS v${i}, json_type(${quoteIdent(c)}) AS t${i}`)
+    .map((c, i) => {
+      const v = quoteIdent(c);
+      const t = `json_type(${v})`;
+      return `${v} AS v${i}, ${t} AS t${i}, CASE WHEN ${t} IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN CAST(${v} AS VARCHAR) END AS x${i}`;
+    })
     .join(', ');
   const aggregates = columns.flatMap((_, i) => {
-    const predicates = numberPredicates(`v${i}`, `t${i}`);
+    const predicates = numberPredicates(`x${i}`, `t${i}`);
     return [
       `list(DISTINCT t${i}) FILTER (WHERE t${i} IS NOT NULL AND t${i} <> 'NULL') AS k${i}`,
       ...FACT_NAMES.map((fact) => `coalesce(bool_or(${predicates[fact]}), false) AS "n${i}_${fact}"`),
-      `list(DISTINCT CAST(json_structure(v${i}) AS VARCHAR)) FILTER (WHERE t${i} IN ('OBJECT', 'ARRAY')) AS s${i}`,
+      `list(DISTINCT CASE WHEN t${i} IN ('OBJECT', 'ARRAY') THEN CAST(json_structure(v${i}) AS VARCHAR) END) AS s${i}`,
     ];
   });
   const [row = {}] = await session.all(`SELECT ${aggregates.join(', ')} FROM (SELECT ${inner} FROM ${from})`);
@@ -96,7 +108,7 @@ async function surveyColumns(
     return {
       kinds: Array.isArray(kinds) ? kinds.map(String) : [],
       numbers: readFacts(row, `n${i}`),
-      structures: Array.isArray(structures) ? structures.map(String) : [],
+      structures: Array.isArray(structures) ? structures.filter((s) => typeof s === 'string') : [],
     };
   });
 }

@@ -65,6 +65,19 @@ describe('JSON fields load as DuckDB types', () => {
       'JSON',
       ['{"v":1234567890123456789012345678901234567890}', '{"v":1}'],
     ],
+    [
+      'the edges of BIGINT',
+      ['{"v":9223372036854775807}', '{"v":-9223372036854775808}'],
+      'BIGINT',
+      ['{"v":9223372036854775807}', '{"v":-9223372036854775808}'],
+    ],
+    ['one past BIGINT', ['{"v":9223372036854775808}'], 'DECIMAL(38,0)', ['{"v":9223372036854775808}']],
+    [
+      '2^53 itself still widens to DOUBLE exactly',
+      ['{"v":9007199254740992}', '{"v":-9007199254740992}', '{"v":0.5}'],
+      'DOUBLE',
+      ['{"v":9007199254740992.0}', '{"v":-9007199254740992.0}', '{"v":0.5}'],
+    ],
     ['a number out of DOUBLE range stays JSON', ['{"v":1e400}'], 'JSON', ['{"v":1e400}']],
     [
       'a string on one line and a number on another: JSON, each value as written',
