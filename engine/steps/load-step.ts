@@ -53,6 +53,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           },
           maxRejects: format.maxRejects,
           ...(format.columns ? { columns: format.columns } : {}),
+          ...(format.maxLineBytes !== undefined ? { maxLineBytes: format.maxLineBytes } : {}),
           keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
         });
         keepRejects(context, key, result.rejects);
