@@ -13,6 +13,7 @@ import { locatePointer } from '../config/locate-pointer.js';
 import type { Pipeline, Project } from '../config/model.js';
 import { normalizePipelineFile } from '../config/normalize-pipeline.js';
 import { DEFAULT_PIPELINE_GLOBS, normalizeProject } from '../config/normalize-project.js';
+import { checkDeclaredTypes } from './check-declared-types.js';
 import { findFiles, findYamlFiles } from './find-files.js';
 
 export interface LoadProjectOptions {
@@ -157,7 +158,8 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     }
   }
 
-  for (const issue of checkConfigRules({ project, pipelines })) {
+  const issues = [...checkConfigRules({ project, pipelines }), ...checkDeclaredTypes({ project, pipelines })];
+  for (const issue of issues) {
     const checked = checkedByFile.get(issue.file);
     const { file, pointer, target, ...rest } = issue;
     problems.push({
