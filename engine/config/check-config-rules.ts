@@ -13,6 +13,8 @@ import type { Pipeline, Project } from './model.js';
 import { suggest } from './suggest.js';
 import { checkConnection } from './check-connection-rules.js';
 import { checkFilenameTemplate } from './check-filename-template.js';
+import { joinPointer } from './locate-pointer.js';
+import { checkMappingRules } from './check-mapping-rules.js';
 
 export interface RuleIssue extends Omit<Problem, 'at' | 'pointer'> {
   file: string;
@@ -195,6 +197,10 @@ function checkPipeline(
 
   const mapping = pipeline.mapping;
   if (mapping) {
+    for (const issue of checkMappingRules(mapping)) {
+      const { path, target, ...rest } = issue;
+      issues.push({ ...rest, severity: 'error', ...at(joinPointer(path), target) });
+    }
     for (const [column, expression] of Object.entries(mapping.compute)) {
       checkSql(expression, issues, at(`/mapping/compute/${escapePointer(column)}`));
     }

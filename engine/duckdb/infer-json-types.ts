@@ -62,10 +62,10 @@ const FACT_NAMES: ReadonlyArray<keyof JsonNumberFacts> = [
 
 /** Aggregates `alias_<fact>` over the values of a JSON[] list expression. */
 function listNumberAggregates(list: string, alias: string): string[] {
-  const predicates = numberPredicates('CAST(x AS VARCHAR)', 'json_type(x)');
+  const predicates = numberPredicates('CAST(_ferry_x AS VARCHAR)', 'json_type(_ferry_x)');
   return FACT_NAMES.map(
     (fact) =>
-      `coalesce(bool_or(list_bool_or(list_transform(${list}, x -> ${predicates[fact]}))), false) AS ${quoteIdent(`${alias}_${fact}`)}`,
+      `coalesce(bool_or(list_bool_or(list_transform(${list}, _ferry_x -> ${predicates[fact]}))), false) AS ${quoteIdent(`${alias}_${fact}`)}`,
   );
 }
 
@@ -174,7 +174,7 @@ export async function inferJsonTypes(
         ...(place.keys === undefined
           ? listNumberAggregates(list, alias)
           : [
-              `coalesce(bool_and(list_bool_and(list_transform(${list}, x -> json_type(x) <> 'OBJECT' OR len(json_keys(x)) = ${place.keys}))), true) AS ${quoteIdent(`${alias}_keys`)}`,
+              `coalesce(bool_and(list_bool_and(list_transform(${list}, _ferry_x -> json_type(_ferry_x) <> 'OBJECT' OR len(json_keys(_ferry_x)) = ${place.keys}))), true) AS ${quoteIdent(`${alias}_keys`)}`,
             ]),
       );
     }

@@ -9,7 +9,7 @@ import type { RuleIssue } from '../config/check-config-rules.js';
 import { joinPointer } from '../config/locate-pointer.js';
 import type { Pipeline, Project } from '../config/model.js';
 import { suggest } from '../config/suggest.js';
-import { checkDuckDbTypes, listDuckDbTypeNames } from '../duckdb/check-duckdb-types.js';
+import { checkDuckDbTypes, listDuckDbTypeNames, type TypeCheck } from '../duckdb/check-duckdb-types.js';
 import { openSyncDuckDb } from '../duckdb/run-duckdb-sync.js';
 
 interface DeclaredType {
@@ -45,6 +45,13 @@ function declaredTypes(project: Project | undefined, pipelines: readonly Pipelin
   return declared;
 }
 
+/**
+ * Answers by type name, for the life of the process: a type's validity depends only on the DuckDB
+ * version, and a long-lived process (tests, a reloading server) need not start DuckDB again.
+ */
+const CHECKED = new Map<string, TypeCheck>();
+let knownTypes: string[] = [];
+
 /** One CONFIG_BAD_TYPE problem per declared type that is not a DuckDB type. */
 export function checkDeclaredTypes(input: {
   project: Project | undefined;
@@ -52,19 +59,19 @@ export function checkDeclaredTypes(input: {
 }): RuleIssue[] {
   const declared = declaredTypes(input.project, input.pipelines);
   if (declared.length === 0) return [];
-  const db = openSyncDuckDb();
-  let checks: ReturnType<typeof checkDuckDbTypes>;
-  let known: string[] = [];
-  try {
-    checks = checkDuckDbTypes(
-      db,
-      declared.map((d) => d.type),
-    );
-    if ([...checks.values()].some((c) => !c.ok && c.unknownName !== undefined))
-      known = listDuckDbTypeNames(db);
-  } finally {
-    db.close();
+  const unchecked = [...new Set(declared.map((d) => d.type))].filter((t) => !CHECKED.has(t));
+  if (unchecked.length > 0) {
+    const db = openSyncDuckDb();
+    try {
+      for (const [type, check] of checkDuckDbTypes(db, unchecked)) CHECKED.set(type, check);
+      const unknownName = [...CHECKED.values()].some((c) => !c.ok && c.unknownName !== undefined);
+      if (unknownName && knownTypes.length === 0) knownTypes = listDuckDbTypeNames(db);
+    } finally {
+      db.close();
+    }
   }
+  const checks = CHECKED;
+  const known = knownTypes;
   return declared.flatMap((d): RuleIssue[] => {
     const check = checks.get(d.type);
     if (check === undefined || check.ok) return [];

@@ -51,10 +51,10 @@ export function csvColumnExpr(column: ColumnType, listSeparator: string): string
   const joined = (items: string) =>
     `coalesce(array_to_string(${items}, ${sep}), CASE WHEN ${ref} IS NOT NULL THEN '' END)`;
   if (isMapType(column.type)) {
-    return `${joined(`list_transform(map_entries(${ref}), e -> ${enc('e.key')} || '=' || ${enc('e.value')})`)} AS ${ref}`;
+    return `${joined(`list_transform(map_entries(${ref}), _ferry_e -> ${enc('_ferry_e.key')} || '=' || ${enc('_ferry_e.value')})`)} AS ${ref}`;
   }
   if (isListType(column.type)) {
-    return `${joined(`list_transform(${ref}, v -> ${enc('v')})`)} AS ${ref}`;
+    return `${joined(`list_transform(${ref}, _ferry_v -> ${enc('_ferry_v')})`)} AS ${ref}`;
   }
   if (isStructType(column.type) || isJsonType(column.type))
     return `${textValueSql(ref, column.type)} AS ${ref}`;

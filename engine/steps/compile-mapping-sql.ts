@@ -112,7 +112,7 @@ function restMapSql(packed: readonly string[], types: Readonly<Record<string, st
   const entries = packed.map(
     (source) => `{'k': ${quoteLiteral(source)}, 'v': ${textValueSql(q(source), types[source] ?? 'VARCHAR')}}`,
   );
-  return `map_from_entries(list_filter([${entries.join(', ')}], e -> e.v IS NOT NULL AND e.v <> ''))`;
+  return `map_from_entries(list_filter([${entries.join(', ')}], _ferry_e -> _ferry_e.v IS NOT NULL AND _ferry_e.v <> ''))`;
 }
 
 /** The inner select: kept columns, packed columns (for compute), the created timestamp, the rest map. */

@@ -113,8 +113,9 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
  */
 async function enforceFileBudgets(context: StepContext, table: string): Promise<void> {
   const source = context.pipeline.source;
-  if (source.kind !== 's3' || source.format.kind !== 'csv') return;
-  const maxRejects = source.format.maxRejects;
+  if (source.kind !== 's3' || source.format.kind === 'parquet') return;
+  const { maxRejects } = source.format;
+  const format = source.format.kind === 'csv' ? 'CSV' : 'JSON';
   const perFile = await querySql(
     context,
     'map',
@@ -125,7 +126,7 @@ async function enforceFileBudgets(context: StepContext, table: string): Promise<
     const mapped = Number(row['n']);
     const loaded = context.loadedFiles?.find((f) => f.key === key);
     enforceMaxRejects({
-      format: 'CSV',
+      format,
       displayName: formatS3Uri(source.bucket, key),
       rowsLoaded: (loaded?.rowsLoaded ?? mapped) - mapped,
       rowsRejected: (loaded?.rowsRejected ?? 0) + mapped,

@@ -211,6 +211,32 @@ describe('mappings over typed JSON fields', () => {
   });
 });
 
+describe('column names that SQL lambdas could take for their own', () => {
+  it('lists and the rest map still encode when columns are named e, v, x or i', async () => {
+    const project = await fx.createProject();
+    const line = '{"e":"E","i":1,"m":{"k":"K"},"tags":["a","b"],"v":"V","x":"X"}\n';
+    await project.writePipeline('lists', {
+      name: 'lists',
+      source: { prefix: 'lists/', format: { kind: 'json' } },
+      sink: { directory: 'lists/', filename: 'out', format: 'csv' },
+    });
+    await project.writePipeline('rest', {
+      name: 'rest',
+      source: { prefix: 'rest/', format: { kind: 'json' } },
+      mapping: { key: ['i'], rest: { into: 'traits' } },
+      sink: { directory: 'rest/', filename: 'out-{{field}}', format: 'multi-csv' },
+    });
+    await project.put('lists/in.ndjson', line);
+    await project.put('rest/in.ndjson', line);
+    const plan = await project.runAll('apply', { now: NOW });
+    for (const p of plan.pipelines) expect(p.error, p.pipeline).toBeUndefined();
+    expect((await project.get('lists/out.csv')).toString()).toBe(
+      'e,i,m,tags,v,x\nE,1,"{""k"":""K""}",a&b,V,X\n',
+    );
+    expect((await project.get('rest/out-traits.csv')).toString()).toContain('e,E\n');
+  });
+});
+
 describe('Parquet sources', () => {
   it('reads Parquet and keeps its types into a Parquet sink', async () => {
     const parquet = await writeWithDuckDb(
