@@ -211,6 +211,22 @@ describe('mappings over typed JSON fields', () => {
   });
 });
 
+describe('the JSON reject budget', () => {
+  it('counts mapping rejects too: one cast failure over the default budget (0) fails the run', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json' } },
+      mapping: { cast: { n: 'INTEGER' } },
+      sink: { filename: 'out', format: 'ndjson' },
+    });
+    await project.put('in.ndjson', '{"n":"1"}\n{"n":"x"}\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error?.code).toBe('JSON_REJECTS_OVER_LIMIT');
+    expect(await project.list()).toEqual([]);
+  });
+});
+
 describe('column names that SQL lambdas could take for their own', () => {
   it('lists and the rest map still encode when columns are named e, v, x or i', async () => {
     const project = await fx.createProject();
