@@ -14,17 +14,13 @@
 
 import { rm } from 'node:fs/promises';
 import nodePath from 'node:path';
-import type { JS } from '@duckdb/node-api';
-import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { FerryError } from '../errors/ferry-error.js';
 import type { DuckDbSession } from './create-duckdb-session.js';
 import { createUniqueToken } from './create-unique-token.js';
-import { duckDbCompression, type Compression } from './detect-compression.js';
-import { assertValidMaxRejects, enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
+import type { Compression } from './detect-compression.js';
+import { assertValidMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
+import { loadRecords, type JsonSource } from './load-json-records.js';
 import { quoteIdent, quoteLiteral } from './sql.js';
-import { checkJsonKeys } from './check-json-keys.js';
-import { inferJsonTypes } from './infer-json-types.js';
-import { renderJsonTypeSql } from './json-type.js';
-import { locateJsonSyntaxError } from './locate-json-syntax-error.js';
 import { canValidateNdjson, validateNdjsonFile, type JsonReject } from './validate-ndjson-file.js';
 
 export interface LoadJsonOptions {
@@ -69,16 +65,6 @@ export interface LoadJsonResult {
 
 const DEFAULT_MAX_REJECT_DETAILS = 1000;
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
-
-interface JsonSource {
-  path: string;
-  format: 'array' | 'newline_delimited';
-  compression: Compression;
-  /** Whether ferry already checked every record (validated NDJSON). */
-  validated: boolean;
-  /** DuckDB `maximum_object_size`: at least its default, and at least the line cap. */
-  maxObjectBytes: number;
-}
 
 /**
  * Loads a JSON array or NDJSON file with typed columns, rejecting malformed NDJSON lines.
@@ -132,6 +118,7 @@ export async function loadJson(session: DuckDbSession, options: LoadJsonOptions)
       compression: 'none',
       validated: true,
       maxObjectBytes,
+      known: { records: validation.goodRecords, keys: validation.keys },
     };
     const result = await loadRecords(session, options, source, validation.rejects, validation.rowsRejected);
     if (result.tableCreated && result.rowsLoaded !== validation.goodRecords) {
@@ -147,182 +134,4 @@ export async function loadJson(session: DuckDbSession, options: LoadJsonOptions)
     await rm(goodPath, { force: true });
     if (rejectsPath !== undefined) await rm(rejectsPath, { force: true });
   }
-}
-
-function readJsonSql(source: JsonSource, records: 'true' | 'false', columns: string): string {
-  const options = [
-    quoteLiteral(source.path),
-    `format = ${quoteLiteral(source.format)}`,
-    `records = ${quoteLiteral(records)}`,
-    `compression = ${quoteLiteral(duckDbCompression(source.compression))}`,
-    `maximum_object_size = ${source.maxObjectBytes}`,
-    `columns = {${columns}}`,
-  ];
-  return `read_json(${options.join(', ')})`;
-}
-
-function textOf(value: JS | undefined): string {
-  return typeof value === 'string' ? value : '';
-}
-
-function toNumber(value: JS | undefined): number {
-  return typeof value === 'bigint' || typeof value === 'number' ? Number(value) : 0;
-}
-
-async function loadRecords(
-  session: DuckDbSession,
-  options: LoadJsonOptions,
-  source: JsonSource,
-  rejects: JsonReject[],
-  rowsRejected: number,
-): Promise<LoadJsonResult> {
-  const { displayName, table } = options;
-  const raw = readJsonSql(source, 'false', `'json': 'JSON'`);
-  const stats = await session
-    .all(
-      `SELECT count(*) AS records,
-         count(*) FILTER (WHERE json_type(json) IS DISTINCT FROM 'OBJECT') AS non_objects,
-         count(*) FILTER (WHERE len(json_keys(json)) <> len(list_distinct(json_keys(json)))) AS repeated_key_records,
-         list_sort(list_distinct(flatten(list(DISTINCT json_keys(json))))) AS keys
-       FROM ${raw}`,
-    )
-    .catch(async (error: unknown) => {
-      throw source.validated ? readFailed(error, displayName) : await malformed(error, options, source);
-    });
-  const row = stats[0] ?? {};
-  const records = toNumber(row['records']);
-  const keysValue = row['keys'];
-  const keys = Array.isArray(keysValue) ? keysValue.map(String) : [];
-
-  if (toNumber(row['non_objects']) > 0) {
-    throw new FerryError(
-      'JSON_NOT_RECORDS',
-      `${displayName}: ${toNumber(row['non_objects'])} of ${records} top-level values are not JSON objects.`,
-      {
-        context: { file: displayName, values: toNumber(row['non_objects']) },
-        hint: 'ferry loads a JSON array of objects or NDJSON with one object per line; check the layout setting.',
-      },
-    );
-  }
-  if (records === 0 && rowsRejected === 0) {
-    if (options.emptyFile === 'fail') {
-      throw new FerryError('JSON_EMPTY_FILE', `${displayName} holds no records.`, {
-        context: { file: displayName },
-        hint: 'Set source.format.empty_file: skip if an empty file is normal for this source.',
-      });
-    }
-    return {
-      table,
-      tableCreated: false,
-      columns: [],
-      columnTypes: {},
-      rowsLoaded: 0,
-      rowsRejected: 0,
-      rejects: [],
-      empty: true,
-    };
-  }
-  checkJsonKeys(keys, toNumber(row['repeated_key_records']), displayName);
-
-  if (records === 0) {
-    // Every line was rejected: no keys are known, and DuckDB has no zero-column tables.
-    enforceMaxRejects({
-      format: 'JSON',
-      displayName,
-      rowsLoaded: 0,
-      rowsRejected,
-      maxRejects: options.maxRejects,
-    });
-    return {
-      table,
-      tableCreated: false,
-      columns: [],
-      columnTypes: {},
-      rowsLoaded: 0,
-      rowsRejected,
-      rejects,
-      empty: false,
-    };
-  }
-  if (keys.length === 0) {
-    throw new FerryError('JSON_BAD_KEY', `${displayName}: the records have no keys at all.`, {
-      context: { file: displayName },
-    });
-  }
-
-  const target = quoteIdent(table);
-  const failed = async (error: unknown): Promise<never> => {
-    throw source.validated ? readFailed(error, displayName) : await malformed(error, options, source);
-  };
-  const asJson = keys.map((key) => `${quoteLiteral(key)}: 'JSON'`).join(', ');
-  const types = await inferJsonTypes(session, {
-    from: readJsonSql(source, 'true', asJson),
-    columns: keys,
-  }).catch(failed);
-  const columns = keys.map((key) => {
-    const type = types.get(key);
-    return `${quoteLiteral(key)}: ${quoteLiteral(type === undefined ? 'JSON' : renderJsonTypeSql(type))}`;
-  });
-  await session
-    .run(`CREATE TABLE ${target} AS SELECT * FROM ${readJsonSql(source, 'true', columns.join(', '))}`)
-    .catch(failed);
-  try {
-    // DuckDB's own spelling of each type (as DESCRIBE shows it everywhere else).
-    const columnTypes = Object.fromEntries(
-      (await session.all(`DESCRIBE ${target}`)).map((r) => [
-        textOf(r['column_name']),
-        textOf(r['column_type']),
-      ]),
-    );
-    const [count] = await session.all(`SELECT count(*) AS n FROM ${target}`);
-    const rowsLoaded = toNumber(count?.['n']);
-    enforceMaxRejects({
-      format: 'JSON',
-      displayName,
-      rowsLoaded,
-      rowsRejected,
-      maxRejects: options.maxRejects,
-    });
-    return {
-      table,
-      tableCreated: true,
-      columns: keys,
-      columnTypes,
-      rowsLoaded,
-      rowsRejected,
-      rejects,
-      empty: false,
-    };
-  } catch (error) {
-    await session.run(`DROP TABLE IF EXISTS ${target}`);
-    throw error;
-  }
-}
-
-function readFailed(error: unknown, displayName: string): FerryError {
-  if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;
-  return new FerryError('JSON_READ_FAILED', `${displayName} could not be loaded.`, {
-    context: { file: displayName },
-    cause: error,
-  });
-}
-
-/** A JSON file DuckDB could not parse: name the line and column when ferry can find them. */
-async function malformed(error: unknown, options: LoadJsonOptions, source: JsonSource): Promise<FerryError> {
-  if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;
-  const { displayName } = options;
-  const position =
-    source.format === 'array' ? await locateJsonSyntaxError(source.path, source.compression) : undefined;
-  return new FerryError(
-    'JSON_MALFORMED',
-    `${displayName} is not valid JSON${position === undefined ? '' : ` (line ${position.line}, column ${position.column})`}.`,
-    {
-      context: { file: displayName, ...position },
-      cause: error,
-      hint:
-        source.format === 'array'
-          ? 'The file must be one JSON array of objects; if it has one object per line, set layout: ndjson.'
-          : 'Fix the line in the vendor file.',
-    },
-  );
 }

@@ -28,6 +28,8 @@ export interface NdjsonValidation {
   rowsRejected: number;
   /** Details, by line, at most `maxDetails`. */
   rejects: JsonReject[];
+  /** Top-level keys of the good records, sorted by their UTF-8 bytes (as DuckDB sorts text). */
+  keys: string[];
 }
 
 export interface ValidateNdjsonOptions {
@@ -112,7 +114,8 @@ export async function validateNdjsonFile(
   options: ValidateNdjsonOptions,
 ): Promise<NdjsonValidation> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const result: NdjsonValidation = { records: 0, goodRecords: 0, rowsRejected: 0, rejects: [] };
+  const result: NdjsonValidation = { records: 0, goodRecords: 0, rowsRejected: 0, rejects: [], keys: [] };
+  const keys = new Set<string>();
   const rejectsOutput = options.rejectsPath === undefined ? undefined : await open(options.rejectsPath, 'wx');
   let rejectLines: string[] = [];
   const flushRejects = async (): Promise<void> => {
@@ -180,6 +183,7 @@ export async function validateNdjsonFile(
         continue;
       }
       result.goodRecords += 1;
+      for (const key of Object.keys(value as object)) keys.add(key);
       batch.push(bytes, Buffer.from('\n'));
       batchBytes += bytes.length + 1;
       if (batchBytes >= WRITE_BATCH_BYTES) await flush();
@@ -196,5 +200,6 @@ export async function validateNdjsonFile(
     await output.close();
     await rejectsOutput?.close();
   }
+  result.keys = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return result;
 }

@@ -256,10 +256,12 @@ describe('loadJson array', () => {
       'JSON_DUPLICATE_KEY',
     );
     expect((await ferryErrorOf(() => load('{"a":1,"a":2}\n'))).code).toBe('JSON_DUPLICATE_KEY');
+    expect((await ferryErrorOf(() => load('{"a":1}\n{"A":2}\n'))).code).toBe('JSON_DUPLICATE_KEY');
   });
 
   it('refuses an empty key', async () => {
     expect((await ferryErrorOf(() => load('[{"":1}]', { layout: 'array' }))).code).toBe('JSON_BAD_KEY');
+    expect((await ferryErrorOf(() => load('{"":1}\n'))).code).toBe('JSON_BAD_KEY');
   });
 });
 
