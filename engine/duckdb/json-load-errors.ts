@@ -6,13 +6,20 @@
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
 import type { Compression } from './detect-compression.js';
 import { locateJsonSyntaxError } from './locate-json-syntax-error.js';
+import { duckDbMessageOf } from './wrap-duckdb-error.js';
 
 export function jsonReadFailed(error: unknown, displayName: string): FerryError {
   if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;
-  return new FerryError('JSON_READ_FAILED', `${displayName} could not be loaded.`, {
-    context: { file: displayName },
-    cause: error,
-  });
+  const reason = (duckDbMessageOf(error).split('\n')[0] ?? '').trim();
+  return new FerryError(
+    'JSON_READ_FAILED',
+    `${displayName} could not be loaded${reason === '' ? '' : `: ${reason}`}.`,
+    {
+      context: { file: displayName },
+      cause: error,
+      hint: 'Check the layout (array or ndjson) and the compression settings against the file; a value over 16 MiB is not read.',
+    },
+  );
 }
 
 /** A JSON file DuckDB could not parse: name the line and column when ferry can find them. */
