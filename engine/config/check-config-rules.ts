@@ -14,6 +14,8 @@ import type { DatasetSource, Mapping, Pipeline, Project, Schedule } from './mode
 import type { RuleIssue } from './rule-issue.js';
 import { suggest } from './suggest.js';
 import { checkPgpRules } from './check-pgp-rules.js';
+import { joinPointer } from './locate-pointer.js';
+import { checkMappingRules } from './check-mapping-rules.js';
 
 export type { RuleIssue } from './rule-issue.js';
 
@@ -147,6 +149,10 @@ function checkMapping(
   at: At,
   refs: RefChecks,
 ): void {
+  for (const issue of checkMappingRules(mapping)) {
+    const { path, target, ...rest } = issue;
+    issues.push({ ...rest, severity: 'error', ...at(joinPointer(path), target) });
+  }
   for (const [column, expression] of Object.entries(mapping.compute)) {
     checkSql(expression, issues, at(`/mapping/compute/${escapePointer(column)}`));
   }

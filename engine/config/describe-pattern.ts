@@ -97,6 +97,14 @@ const PATTERNS: Record<string, PatternDescription> = {
         v,
       ),
   },
+  '^[1-9][0-9]{0,2} ?(KB|MB|KiB|MiB)$': {
+    words: 'a size from 1 to 999 in KB, MB (1000 bytes) or KiB, MiB (1024), such as 64MB',
+    fix: (v) =>
+      matches('^[1-9][0-9]{0,2} ?(KB|MB|KiB|MiB)$')(
+        v.trim().replace(/(?<=\d)\s*([kKmM])[bB]$/, (_, u: string) => `${u.toUpperCase()}B`),
+        v,
+      ),
+  },
   '^\\d+(\\.\\d+)?%$': {
     words: 'a row count or a percentage such as "1%" or "0.5%"',
   },

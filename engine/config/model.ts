@@ -158,7 +158,14 @@ export interface Limits {
 export type MaxRejects = { kind: 'count'; value: number } | { kind: 'percent'; value: number };
 
 export type SourceFormat =
-  | ({ kind: 'csv'; emptyFile: 'skip' | 'fail'; maxRejects: MaxRejects; columns?: string[] } & CsvDialect)
+  | ({
+      kind: 'csv';
+      emptyFile: 'skip' | 'fail';
+      maxRejects: MaxRejects;
+      columns?: string[];
+      /** source.format.max_line_size in bytes; the reader's default when absent. */
+      maxLineBytes?: number;
+    } & CsvDialect)
   | { kind: 'json'; layout: 'array' | 'ndjson'; emptyFile: 'skip' | 'fail'; maxRejects: MaxRejects }
   | { kind: 'parquet' };
 

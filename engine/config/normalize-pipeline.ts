@@ -3,6 +3,7 @@
  * ferry.yaml's `defaults`, one form for every shorthand (format strings, `diff: true`, the seed's
  * `{TIMESTAMP}`, daily/weekly/monthly schedules as cron), durations in milliseconds.
  */
+import { parseByteSize } from './parse-byte-size.js';
 import { normalizeFilenameTemplate } from './filename-template.js';
 import type {
   Diff,
@@ -124,6 +125,7 @@ function normalizeSource(spec: SourceSpec, timezone: string, project: Project | 
       emptyFile: f.empty_file ?? policy.emptyFile ?? 'fail',
       maxRejects: parseMaxRejects(f.max_rejects ?? policy.maxRejects),
       ...(f.columns ? { columns: [...f.columns] } : {}),
+      ...maxLineBytes(f.max_line_size),
     };
   } else if (f.kind === 'json') {
     format = {
@@ -363,4 +365,10 @@ export function normalizeSchedule(spec: ScheduleSpec, defaultTimezone: string): 
   }
   // The schema guarantees one of the above.
   throw new Error('normalizeSchedule: schedule without a kind');
+}
+
+/** The schema's pattern guarantees a size parseByteSize reads. */
+function maxLineBytes(spec: string | undefined): { maxLineBytes?: number } {
+  const bytes = spec === undefined ? undefined : parseByteSize(spec);
+  return bytes === undefined ? {} : { maxLineBytes: bytes };
 }

@@ -1,4 +1,7 @@
-/** Sizes in configuration (`500MB`, `10GiB`, or a plain number of bytes) → bytes. */
+/**
+ * Sizes in configuration (`500MB`, `10GiB`, `512 KiB`, or a plain number of bytes) → bytes. KB, MB…
+ * are powers of 1000, KiB, MiB… of 1024.
+ */
 const UNIT_BYTES = {
   B: 1,
   KB: 1e3,
@@ -14,7 +17,7 @@ const UNIT_BYTES = {
 /** Bytes of a schema-valid size; undefined for text the schema would have refused. */
 export function parseByteSize(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined;
-  const match = /^([1-9][0-9]*)(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/.exec(value.trim());
+  const match = /^([1-9][0-9]*) ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/.exec(value.trim());
   if (!match) return undefined;
   const bytes = Number(match[1]) * UNIT_BYTES[match[2] as keyof typeof UNIT_BYTES];
   return Number.isSafeInteger(bytes) ? bytes : undefined;

@@ -437,6 +437,10 @@ export interface CsvSourceFormat {
    */
   columns?: [ColumnName, ...ColumnName[]];
   max_rejects?: CsvMaxRejects;
+  /**
+   * The longest record ferry reads (one line, or several when a quoted value holds line breaks), so also the largest field: a number up to 999 with KB/MB (1000 bytes) or KiB/MiB (1024). A longer record fails the file with CSV_LINE_TOO_LONG naming its line. Memory use grows with it (about twice this per reader thread). Default 2MB. Example: 64MB.
+   */
+  max_line_size?: string;
 }
 /**
  * JSON array or newline-delimited JSON.

@@ -32,6 +32,9 @@ export interface ReadCsvCall {
   maxLineBytes?: number;
 }
 
+/** DuckDB's own default `max_line_size` (source.format.max_line_size: 2MB). */
+export const DEFAULT_MAX_LINE_BYTES = 2_000_000;
+
 /** The `read_csv(...)` table function call, one expression, every value quoted. */
 export function compileReadCsv(call: ReadCsvCall): string {
   const { dialect } = call;
@@ -52,7 +55,11 @@ export function compileReadCsv(call: ReadCsvCall): string {
     'allow_quoted_nulls = false',
     `strict_mode = ${call.probe === true ? 'false' : 'true'}`,
   ];
-  if (call.maxLineBytes !== undefined) options.push(`max_line_size = ${Math.trunc(call.maxLineBytes)}`);
+  // Always pinned; a buffer must hold a whole line, and DuckDB's default buffer (16 × the line size)
+  // ran out of memory at 64 MB lines: two lines' worth is enough.
+  const maxLine = Math.trunc(call.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  options.push(`max_line_size = ${maxLine}`);
+  if (maxLine > DEFAULT_MAX_LINE_BYTES) options.push(`buffer_size = ${2 * maxLine}`);
   if (call.probe === true) options.push('null_padding = true', 'parallel = false');
   if (call.rejects !== undefined) {
     options.push(

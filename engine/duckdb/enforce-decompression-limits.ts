@@ -12,7 +12,7 @@ import { pipeline, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { FerryError, type FerryErrorContext } from '../errors/ferry-error.js';
 import type { Compression } from './detect-compression.js';
-import { zstdFactory } from './validate-ndjson-file.js';
+import { zstdFactory } from './open-decompressed.js';
 
 /**
  * Below this much output the ratio is not judged: small files of repeated values can compress

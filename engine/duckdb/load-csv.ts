@@ -13,13 +13,21 @@
  * On any error the table is dropped, so a caller never sees a half-checked load.
  */
 
-import { FerryError, isFerryError } from '../errors/ferry-error.js';
-import { checkCsvDelimiter } from './check-csv-delimiter.js';
-import { compileReadCsv } from './compile-read-csv.js';
+import { FerryError } from '../errors/ferry-error.js';
+import { checkCsvDelimiter, wrongDelimiterOr as suggestDelimiter } from './check-csv-delimiter.js';
+import { compileReadCsv, DEFAULT_MAX_LINE_BYTES } from './compile-read-csv.js';
+import {
+  csvEncodingError,
+  csvHeaderMismatch,
+  csvHeaderRejectError,
+  csvLineTooLong,
+  csvReadFailed,
+} from './csv-load-errors.js';
 import type { DuckDbSession } from './create-duckdb-session.js';
 import { createUniqueToken } from './create-unique-token.js';
+import { findLongLine } from './find-long-line.js';
 import { assertValidMaxRejects, enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
-import { normalizeCsvDialect, type CsvDialect, type NormalizedCsvDialect } from './normalize-csv-dialect.js';
+import { normalizeCsvDialect, type CsvDialect } from './normalize-csv-dialect.js';
 import { MAX_CSV_COLUMNS, probeCsvFirstRecord } from './probe-csv-first-record.js';
 import { quoteIdent } from './sql.js';
 import { keepCsvRejectsSql, summarizeCsvRejects, type CsvReject } from './summarize-csv-rejects.js';
@@ -79,13 +87,23 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
   const { path, table, displayName } = options;
   const dialect = normalizeCsvDialect(options.dialect, displayName);
   checkOptions(options);
-  const maxLine = options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes };
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const maxLine = { maxLineBytes };
+  // DuckDB misreports (or drops) a physical line over max_line_size: find one first.
+  const long = await findLongLine(path, { compression: dialect.compression, maxLineBytes }).catch(
+    () => undefined, // unreadable: DuckDB's read below says so
+  );
+  if (long !== undefined) throw csvLineTooLong(displayName, long, maxLineBytes);
+  // A first record that does not read as configured is often a wrong delimiter: say so if it is.
+  const delimiterCheck = { path, displayName, dialect, ...maxLine };
+  const wrongDelimiterOr = (symptom: string, otherwise: FerryError) =>
+    suggestDelimiter(session, { path, displayName, dialect, maxLineBytes, symptom, otherwise });
 
   const firstRecord =
     options.columns === undefined || dialect.header
       ? await probeCsvFirstRecord(session, { path, displayName, dialect, ...maxLine }).catch(
-          (error: unknown) => {
-            throw readFailed(error, displayName);
+          async (error: unknown) => {
+            throw await wrongDelimiterOr('the first record does not read', csvReadFailed(error, displayName));
           },
         )
       : undefined;
@@ -94,13 +112,16 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
     firstRecord !== undefined &&
     firstRecord.length !== options.columns.length
   ) {
-    throw new FerryError(
-      'CSV_BAD_HEADER',
-      `${displayName}: the header has ${firstRecord.length} columns, but source.format.columns names ${options.columns.length}.`,
-      {
-        context: { file: displayName, header: firstRecord.length, columns: options.columns.length },
-        hint: 'List one name per column of the file, in file order.',
-      },
+    throw await wrongDelimiterOr(
+      `the header has ${firstRecord.length} column${firstRecord.length === 1 ? '' : 's'}`,
+      new FerryError(
+        'CSV_BAD_HEADER',
+        `${displayName}: the header has ${firstRecord.length} columns, but source.format.columns names ${options.columns.length}.`,
+        {
+          context: { file: displayName, header: firstRecord.length, columns: options.columns.length },
+          hint: 'List one name per column of the file, in file order.',
+        },
+      ),
     );
   }
   const width = options.columns?.length ?? firstRecord?.length ?? 1;
@@ -112,8 +133,8 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
   let created = false;
   try {
     const read = compileReadCsv({ path, dialect, columns: staging, rejects: rejectsTables, ...maxLine });
-    await session.run(`CREATE TABLE ${target} AS SELECT * FROM ${read}`).catch((error: unknown) => {
-      throw readFailed(error, displayName);
+    await session.run(`CREATE TABLE ${target} AS SELECT * FROM ${read}`).catch(async (error: unknown) => {
+      throw await wrongDelimiterOr('the file does not read', csvReadFailed(error, displayName));
     });
     created = true;
 
@@ -123,9 +144,17 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
       maxDetails: options.maxRejectDetails ?? DEFAULT_MAX_REJECT_DETAILS,
     });
     const [headerReject] = summary.headerRejects;
-    if (headerReject !== undefined) throw headerRejectError(headerReject, displayName, dialect);
+    if (headerReject !== undefined) {
+      const error = csvHeaderRejectError(headerReject, displayName, dialect, maxLineBytes);
+      throw error.code === 'CSV_BAD_HEADER'
+        ? await wrongDelimiterOr(`the header does not read (${headerReject.reason})`, error)
+        : error;
+    }
     if (summary.firstEncodingReject !== undefined) {
-      throw encodingError(summary.firstEncodingReject, summary.encodingRowsRejected, displayName, dialect);
+      throw csvEncodingError(summary.firstEncodingReject, summary.encodingRowsRejected, displayName, dialect);
+    }
+    if (summary.firstLineTooLongReject !== undefined) {
+      throw csvLineTooLong(displayName, summary.firstLineTooLongReject, maxLineBytes);
     }
 
     if (firstRecord === undefined && options.columns === undefined) {
@@ -139,7 +168,9 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
     if (dialect.header) {
       const removed = await session.all(`DELETE FROM ${target} WHERE rowid = 0 RETURNING *`);
       const row = removed[0];
-      if (row === undefined && summary.rowsRejected > 0) throw headerMismatch(displayName);
+      if (row === undefined && summary.rowsRejected > 0) {
+        throw await wrongDelimiterOr('the header does not read', csvHeaderMismatch(displayName));
+      }
       if (row !== undefined) {
         const matches =
           firstRecord !== undefined &&
@@ -148,7 +179,8 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
             const expected = firstRecord[i];
             return value === expected || (value === null && expected === dialect.nullString);
           });
-        if (!matches) throw headerMismatch(displayName);
+        if (!matches)
+          throw await wrongDelimiterOr('the header does not read', csvHeaderMismatch(displayName));
       }
       columns = options.columns ? [...options.columns] : (firstRecord ?? []);
       validateCsvHeader(columns, displayName);
@@ -157,7 +189,7 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
         options.columns === undefined ? staging.map((_, i) => `column${i + 1}`) : [...options.columns];
     }
     if (width === 1 && options.columns === undefined && firstRecord !== undefined) {
-      await checkCsvDelimiter(session, { path, displayName, dialect, ...maxLine });
+      await checkCsvDelimiter(session, delimiterCheck);
     }
 
     const [countRow] = await session.all(`SELECT count(*) AS n FROM ${target}`);
@@ -229,59 +261,4 @@ function checkOptions(options: LoadCsvOptions): void {
 
 async function dropTable(session: DuckDbSession, target: string): Promise<void> {
   await session.run(`DROP TABLE IF EXISTS ${target}`);
-}
-
-function readFailed(error: unknown, displayName: string): FerryError {
-  if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new FerryError('CSV_READ_FAILED', `${displayName} could not be read as CSV. ${message}`, {
-    context: { file: displayName },
-    cause: error,
-    hint: 'Check the compression and encoding settings against the file.',
-  });
-}
-
-function headerMismatch(displayName: string): FerryError {
-  return new FerryError('CSV_BAD_HEADER', `${displayName}: the header record could not be read.`, {
-    context: { file: displayName, line: 1 },
-    hint: 'Check the quote and escape settings against the first line of the file, or set header: false.',
-  });
-}
-
-function headerRejectError(
-  reject: CsvReject,
-  displayName: string,
-  dialect: NormalizedCsvDialect,
-): FerryError {
-  if (reject.reason === 'invalid-encoding') return encodingError(reject, 1, displayName, dialect);
-  return new FerryError(
-    'CSV_BAD_HEADER',
-    `${displayName}: the header record is unreadable (${reject.reason}).`,
-    {
-      context: { file: displayName, line: reject.line, reason: reject.reason },
-      hint:
-        reject.reason === 'bad-quoting'
-          ? 'The header has an unbalanced quote; check the quote and escape settings, or fix the file.'
-          : `Check the dialect against the first line of the file; ferry reads at most ${MAX_CSV_COLUMNS} columns.`,
-    },
-  );
-}
-
-function encodingError(
-  reject: CsvReject,
-  rows: number,
-  displayName: string,
-  dialect: NormalizedCsvDialect,
-): FerryError {
-  return new FerryError(
-    'CSV_ENCODING',
-    `${displayName}: line ${reject.line} is not valid ${dialect.encoding} (${rows} row${rows === 1 ? '' : 's'} affected).`,
-    {
-      context: { file: displayName, line: reject.line, encoding: dialect.encoding, rows },
-      hint:
-        dialect.encoding === 'utf-8'
-          ? 'If the vendor sends Latin-1 (ISO-8859-1 / Windows-1252) files, set encoding: latin-1 for this source.'
-          : 'Set the encoding this vendor really uses.',
-    },
-  );
 }

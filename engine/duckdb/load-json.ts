@@ -1,8 +1,9 @@
 /**
  * Loads one vendor JSON file (an array of objects, or NDJSON) into a DuckDB table, one column per
- * top-level key, every value as VARCHAR: strings as their text, numbers as written (so
- * 9007199254740993 and integers past 64 bits stay exact, where DuckDB's type inference would make
- * them DOUBLE), nested objects and arrays as JSON text. Typing happens later, in mapping.
+ * top-level key, each typed from every line of the file by the rule in json-type.ts: BIGINT,
+ * DOUBLE, BOOLEAN, VARCHAR, STRUCT, LIST, DECIMAL(38,0) for integers past 64 bits, and JSON (exact
+ * text) for a field whose type differs between lines in a way no type holds exactly. DuckDB's own
+ * inference samples lines and turns large integers into DOUBLE, so it is not used.
  *
  * The format is pinned (`array` / `newline_delimited`, `records='true'`) and `ignore_errors` is never
  * used. NDJSON lines are checked first (validate-ndjson-file.ts): bad lines are rejected with their
@@ -13,69 +14,22 @@
 
 import { rm } from 'node:fs/promises';
 import nodePath from 'node:path';
-import type { JS } from '@duckdb/node-api';
-import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { FerryError } from '../errors/ferry-error.js';
 import type { DuckDbSession } from './create-duckdb-session.js';
 import { createUniqueToken } from './create-unique-token.js';
-import { duckDbCompression, type Compression } from './detect-compression.js';
-import { assertValidMaxRejects, enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
+import { assertValidMaxRejects } from './enforce-max-rejects.js';
+import type { LoadJsonOptions, LoadJsonResult } from './load-json-options.js';
+import { loadRecords, type JsonSource } from './load-json-records.js';
 import { quoteIdent, quoteLiteral } from './sql.js';
-import { locateJsonSyntaxError } from './locate-json-syntax-error.js';
-import { canValidateNdjson, validateNdjsonFile, type JsonReject } from './validate-ndjson-file.js';
+import { canValidateNdjson, validateNdjsonFile } from './validate-ndjson-file.js';
 
-export interface LoadJsonOptions {
-  /** Local file inside the session's temp dir. */
-  path: string;
-  /** Table to create; it must not exist. */
-  table: string;
-  layout: 'array' | 'ndjson';
-  compression: Compression;
-  /** The file as the user knows it (e.g. `s3://bucket/key`), for messages. */
-  displayName: string;
-  /** An empty file (no records): return `empty: true` (`skip`, default) or throw `JSON_EMPTY_FILE`. */
-  emptyFile?: 'skip' | 'fail';
-  /** Fail with `JSON_REJECTS_OVER_LIMIT` above this many rejected lines (NDJSON). */
-  maxRejects?: MaxRejects;
-  /**
-   * Also copy every rejected NDJSON line into this table (file, line, row, step, reason, record),
-   * before max_rejects is enforced, so a file that fails still leaves its bad lines behind.
-   */
-  keepRejects?: { into: string; file: string; maxRecordChars: number };
-  /** How many rejects to return in detail (all are counted). Default 1000. */
-  maxRejectDetails?: number;
-  /** Longest NDJSON line in bytes; longer ones are rejected. Default 16 MiB (DuckDB's object limit). */
-  maxLineBytes?: number;
-}
-
-export interface LoadJsonResult {
-  /** The table's name; see `tableCreated`. */
-  table: string;
-  /** False when the file is empty or every record was rejected: there is no table then. */
-  tableCreated: boolean;
-  /** Top-level keys, sorted. */
-  columns: string[];
-  rowsLoaded: number;
-  rowsRejected: number;
-  rejects: JsonReject[];
-  /** True when the file holds no records (policy `skip`); no table was created. */
-  empty: boolean;
-}
+export type { LoadJsonOptions, LoadJsonResult } from './load-json-options.js';
 
 const DEFAULT_MAX_REJECT_DETAILS = 1000;
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-interface JsonSource {
-  path: string;
-  format: 'array' | 'newline_delimited';
-  compression: Compression;
-  /** Whether ferry already checked every record (validated NDJSON). */
-  validated: boolean;
-  /** DuckDB `maximum_object_size`: at least its default, and at least the line cap. */
-  maxObjectBytes: number;
-}
-
 /**
- * Loads a JSON array or NDJSON file as all-VARCHAR columns, rejecting malformed NDJSON lines.
+ * Loads a JSON array or NDJSON file with typed columns, rejecting malformed NDJSON lines.
  * Throws FerryError: `JSON_MALFORMED`, `JSON_NOT_RECORDS`, `JSON_DUPLICATE_KEY`, `JSON_BAD_KEY`,
  * `JSON_EMPTY_FILE`, `JSON_REJECTS_OVER_LIMIT`, `JSON_READ_FAILED`.
  */
@@ -126,6 +80,7 @@ export async function loadJson(session: DuckDbSession, options: LoadJsonOptions)
       compression: 'none',
       validated: true,
       maxObjectBytes,
+      known: { records: validation.goodRecords, keys: validation.keys },
     };
     const result = await loadRecords(session, options, source, validation.rejects, validation.rowsRejected);
     if (result.tableCreated && result.rowsLoaded !== validation.goodRecords) {
@@ -141,175 +96,4 @@ export async function loadJson(session: DuckDbSession, options: LoadJsonOptions)
     await rm(goodPath, { force: true });
     if (rejectsPath !== undefined) await rm(rejectsPath, { force: true });
   }
-}
-
-function readJsonSql(source: JsonSource, records: 'true' | 'false', columns: string): string {
-  const options = [
-    quoteLiteral(source.path),
-    `format = ${quoteLiteral(source.format)}`,
-    `records = ${quoteLiteral(records)}`,
-    `compression = ${quoteLiteral(duckDbCompression(source.compression))}`,
-    `maximum_object_size = ${source.maxObjectBytes}`,
-    `columns = {${columns}}`,
-  ];
-  return `read_json(${options.join(', ')})`;
-}
-
-function toNumber(value: JS | undefined): number {
-  return typeof value === 'bigint' || typeof value === 'number' ? Number(value) : 0;
-}
-
-async function loadRecords(
-  session: DuckDbSession,
-  options: LoadJsonOptions,
-  source: JsonSource,
-  rejects: JsonReject[],
-  rowsRejected: number,
-): Promise<LoadJsonResult> {
-  const { displayName, table } = options;
-  const raw = readJsonSql(source, 'false', `'json': 'JSON'`);
-  const stats = await session
-    .all(
-      `SELECT count(*) AS records,
-         count(*) FILTER (WHERE json_type(json) IS DISTINCT FROM 'OBJECT') AS non_objects,
-         count(*) FILTER (WHERE len(json_keys(json)) <> len(list_distinct(json_keys(json)))) AS repeated_key_records,
-         list_sort(list_distinct(flatten(list(DISTINCT json_keys(json))))) AS keys
-       FROM ${raw}`,
-    )
-    .catch(async (error: unknown) => {
-      throw source.validated ? readFailed(error, displayName) : await malformed(error, options, source);
-    });
-  const row = stats[0] ?? {};
-  const records = toNumber(row['records']);
-  const keysValue = row['keys'];
-  const keys = Array.isArray(keysValue) ? keysValue.map(String) : [];
-
-  if (toNumber(row['non_objects']) > 0) {
-    throw new FerryError(
-      'JSON_NOT_RECORDS',
-      `${displayName}: ${toNumber(row['non_objects'])} of ${records} top-level values are not JSON objects.`,
-      {
-        context: { file: displayName, values: toNumber(row['non_objects']) },
-        hint: 'ferry loads a JSON array of objects or NDJSON with one object per line; check the layout setting.',
-      },
-    );
-  }
-  if (records === 0 && rowsRejected === 0) {
-    if (options.emptyFile === 'fail') {
-      throw new FerryError('JSON_EMPTY_FILE', `${displayName} holds no records.`, {
-        context: { file: displayName },
-        hint: 'Set source.format.empty_file: skip if an empty file is normal for this source.',
-      });
-    }
-    return {
-      table,
-      tableCreated: false,
-      columns: [],
-      rowsLoaded: 0,
-      rowsRejected: 0,
-      rejects: [],
-      empty: true,
-    };
-  }
-  checkKeys(keys, toNumber(row['repeated_key_records']), displayName);
-
-  if (records === 0) {
-    // Every line was rejected: no keys are known, and DuckDB has no zero-column tables.
-    enforceMaxRejects({
-      format: 'JSON',
-      displayName,
-      rowsLoaded: 0,
-      rowsRejected,
-      maxRejects: options.maxRejects,
-    });
-    return { table, tableCreated: false, columns: [], rowsLoaded: 0, rowsRejected, rejects, empty: false };
-  }
-  if (keys.length === 0) {
-    throw new FerryError('JSON_BAD_KEY', `${displayName}: the records have no keys at all.`, {
-      context: { file: displayName },
-    });
-  }
-
-  const target = quoteIdent(table);
-  const columns = keys.map((key) => `${quoteLiteral(key)}: 'VARCHAR'`).join(', ');
-  await session
-    .run(`CREATE TABLE ${target} AS SELECT * FROM ${readJsonSql(source, 'true', columns)}`)
-    .catch(async (error: unknown) => {
-      throw source.validated ? readFailed(error, displayName) : await malformed(error, options, source);
-    });
-  try {
-    const [count] = await session.all(`SELECT count(*) AS n FROM ${target}`);
-    const rowsLoaded = toNumber(count?.['n']);
-    enforceMaxRejects({
-      format: 'JSON',
-      displayName,
-      rowsLoaded,
-      rowsRejected,
-      maxRejects: options.maxRejects,
-    });
-    return { table, tableCreated: true, columns: keys, rowsLoaded, rowsRejected, rejects, empty: false };
-  } catch (error) {
-    await session.run(`DROP TABLE IF EXISTS ${target}`);
-    throw error;
-  }
-}
-
-/** Keys become column names: DuckDB compares them ignoring ASCII case and cannot have an empty one. */
-function checkKeys(keys: readonly string[], repeatedKeyRecords: number, displayName: string): void {
-  if (repeatedKeyRecords > 0) {
-    throw new FerryError(
-      'JSON_DUPLICATE_KEY',
-      `${displayName}: ${repeatedKeyRecords} record(s) repeat a key within the same object.`,
-      {
-        context: { file: displayName, records: repeatedKeyRecords },
-        hint: 'A repeated key is ambiguous (which value wins differs between parsers); fix the file.',
-      },
-    );
-  }
-  const seen = new Map<string, string>();
-  for (const key of keys) {
-    if (key === '') {
-      throw new FerryError('JSON_BAD_KEY', `${displayName}: a record has an empty key ("").`, {
-        context: { file: displayName },
-      });
-    }
-    const folded = key.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
-    const other = seen.get(folded);
-    if (other !== undefined) {
-      throw new FerryError(
-        'JSON_DUPLICATE_KEY',
-        `${displayName}: keys ${JSON.stringify(other)} and ${JSON.stringify(key)} differ only in case; column names ignore case.`,
-        { context: { file: displayName, key }, hint: 'Ask the vendor to use one spelling.' },
-      );
-    }
-    seen.set(folded, key);
-  }
-}
-
-function readFailed(error: unknown, displayName: string): FerryError {
-  if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;
-  return new FerryError('JSON_READ_FAILED', `${displayName} could not be loaded.`, {
-    context: { file: displayName },
-    cause: error,
-  });
-}
-
-/** A JSON file DuckDB could not parse: name the line and column when ferry can find them. */
-async function malformed(error: unknown, options: LoadJsonOptions, source: JsonSource): Promise<FerryError> {
-  if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;
-  const { displayName } = options;
-  const position =
-    source.format === 'array' ? await locateJsonSyntaxError(source.path, source.compression) : undefined;
-  return new FerryError(
-    'JSON_MALFORMED',
-    `${displayName} is not valid JSON${position === undefined ? '' : ` (line ${position.line}, column ${position.column})`}.`,
-    {
-      context: { file: displayName, ...position },
-      cause: error,
-      hint:
-        source.format === 'array'
-          ? 'The file must be one JSON array of objects; if it has one object per line, set layout: ndjson.'
-          : 'Fix the line in the vendor file.',
-    },
-  );
 }

@@ -46,6 +46,8 @@ export interface CsvRejectSummary {
   headerRejects: CsvReject[];
   /** The first invalid-encoding data reject, when there is one. */
   firstEncodingReject: CsvReject | undefined;
+  /** The first data record over max_line_size, when there is one. */
+  firstLineTooLongReject: CsvReject | undefined;
 }
 
 const RAW_LINE_MAX_CHARS = 1000;
@@ -97,7 +99,8 @@ export async function summarizeCsvRejects(
   const dataLine = `line >= ${firstDataLine}`;
   const [counts] = await session.all(
     `SELECT count(DISTINCT line) FILTER (WHERE ${dataLine}) AS rows_rejected,
-       count(DISTINCT line) FILTER (WHERE ${dataLine} AND error_type = 'INVALID ENCODING') AS encoding_rows
+       count(DISTINCT line) FILTER (WHERE ${dataLine} AND error_type = 'INVALID ENCODING') AS encoding_rows,
+       count(*) FILTER (WHERE ${dataLine} AND error_type = 'LINE SIZE OVER MAXIMUM') AS long_rows
      FROM ${quoteIdent(table)}`,
   );
   const details = await session.all(detailsSql(table, dataLine, Math.max(0, Math.trunc(maxDetails))));
@@ -108,12 +111,17 @@ export async function summarizeCsvRejects(
     encodingRowsRejected === 0
       ? []
       : await session.all(detailsSql(table, `${dataLine} AND error_type = 'INVALID ENCODING'`, 1));
+  const [firstLong] =
+    toCount(counts?.['long_rows']) === 0
+      ? []
+      : await session.all(detailsSql(table, `${dataLine} AND error_type = 'LINE SIZE OVER MAXIMUM'`, 1));
   return {
     rowsRejected: toCount(counts?.['rows_rejected']),
     encodingRowsRejected,
     rejects: details.map(toReject),
     headerRejects: headerDetails.map(toReject),
     firstEncodingReject: firstEncoding === undefined ? undefined : toReject(firstEncoding),
+    firstLineTooLongReject: firstLong === undefined ? undefined : toReject(firstLong),
   };
 }
 

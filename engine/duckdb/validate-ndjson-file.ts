@@ -6,12 +6,10 @@
  * line longer than the cap is skipped without buffering it.
  */
 
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { pipeline, type Readable, type Transform } from 'node:stream';
-import zlib from 'node:zlib';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Compression } from './detect-compression.js';
+import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
 
 export type JsonRejectReason = 'malformed' | 'not-an-object' | 'invalid-encoding' | 'line-too-long';
 
@@ -30,6 +28,8 @@ export interface NdjsonValidation {
   rowsRejected: number;
   /** Details, by line, at most `maxDetails`. */
   rejects: JsonReject[];
+  /** Top-level keys of the good records, sorted by their UTF-8 bytes (as DuckDB sorts text). */
+  keys: string[];
 }
 
 export interface ValidateNdjsonOptions {
@@ -52,33 +52,9 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const WRITE_BATCH_BYTES = 1 << 20;
 
-export type ZstdFactory = () => Transform;
-
-export function zstdFactory(): ZstdFactory | undefined {
-  // Node >= 22.15 has zstd; ferry also runs on Node 20, whose typings do not know the function.
-  const candidate = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
-  return typeof candidate === 'function' ? candidate : undefined;
-}
-
 /** Whether this Node can decompress `compression` itself (zstd needs Node >= 22.15). */
 export function canValidateNdjson(compression: Compression): boolean {
-  return compression !== 'zstd' || zstdFactory() !== undefined;
-}
-
-function openDecompressed(path: string, compression: Compression): Readable {
-  const file = createReadStream(path);
-  const ignore = (): void => undefined; // errors surface through the iterator of the last stream
-  switch (compression) {
-    case 'none':
-      return file;
-    case 'gzip':
-      return pipeline(file, zlib.createGunzip(), ignore);
-    case 'zstd': {
-      const factory = zstdFactory();
-      if (factory === undefined) throw new Error('zstd is not available in this Node.js');
-      return pipeline(file, factory(), ignore);
-    }
-  }
+  return canDecompressInNode(compression);
 }
 
 /** Yields each line's bytes (without the newline), or undefined for a line longer than the cap. */
@@ -138,7 +114,8 @@ export async function validateNdjsonFile(
   options: ValidateNdjsonOptions,
 ): Promise<NdjsonValidation> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const result: NdjsonValidation = { records: 0, goodRecords: 0, rowsRejected: 0, rejects: [] };
+  const result: NdjsonValidation = { records: 0, goodRecords: 0, rowsRejected: 0, rejects: [], keys: [] };
+  const keys = new Set<string>();
   const rejectsOutput = options.rejectsPath === undefined ? undefined : await open(options.rejectsPath, 'wx');
   let rejectLines: string[] = [];
   const flushRejects = async (): Promise<void> => {
@@ -206,6 +183,7 @@ export async function validateNdjsonFile(
         continue;
       }
       result.goodRecords += 1;
+      for (const key of Object.keys(value as object)) keys.add(key);
       batch.push(bytes, Buffer.from('\n'));
       batchBytes += bytes.length + 1;
       if (batchBytes >= WRITE_BATCH_BYTES) await flush();
@@ -222,5 +200,6 @@ export async function validateNdjsonFile(
     await output.close();
     await rejectsOutput?.close();
   }
+  result.keys = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return result;
 }

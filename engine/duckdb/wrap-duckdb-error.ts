@@ -39,5 +39,6 @@ export function wrapDuckDbError(error: unknown, sql: string): FerryError {
   return new FerryError('DUCKDB_ERROR', `DuckDB ${kind} statement failed: ${shortened}`, {
     context: { operation: 'duckdb', statement: kind },
     cause: error,
+    hint: 'ferry built this statement: `ferry plan --show-sql` prints it. If the configuration and input look right, please report it as a ferry bug.',
   });
 }

@@ -19,6 +19,7 @@ import { DEFAULT_PIPELINE_GLOBS, normalizeProject } from '../config/normalize-pr
 import { createReferenceResolver } from './create-reference-resolver.js';
 import { findYamlFiles } from './find-files.js';
 import { findPipelineFiles } from './find-pipeline-files.js';
+import { checkDeclaredTypes } from './check-declared-types.js';
 
 export interface LoadProjectOptions {
   cwd: string;
@@ -169,7 +170,8 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     }
   }
 
-  for (const issue of checkConfigRules({ project, pipelines })) {
+  const issues = [...checkConfigRules({ project, pipelines }), ...checkDeclaredTypes({ project, pipelines })];
+  for (const issue of issues) {
     const checked = checkedByFile.get(issue.file);
     const { file, pointer, target, ...rest } = issue;
     const shown = showReferences(rest, checked?.resolvedReferences ?? []);

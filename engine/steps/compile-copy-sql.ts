@@ -1,9 +1,19 @@
 /**
  * Output files as SQL: `COPY (SELECT …) TO 'local path'` per file (one per part). CSV cannot hold
  * lists or maps, so they are encoded as the seed describes — values joined by `&` — reversibly:
- * `%`, `&` and `=` inside values are percent-encoded, map entries are `key=value`, structs are JSON.
+ * `%`, `&` and `=` inside values are percent-encoded, map entries are `key=value`, structs are JSON,
+ * and so is a list element or map value that is itself an object or a list. A JSON value is
+ * written as JSON text, except a string, which is written as its text.
  */
 import type { SinkFormat } from '../config/model.js';
+import {
+  anyTextValueSql,
+  isJsonType,
+  isListType,
+  isMapType,
+  isStructType,
+  textValueSql,
+} from '../duckdb/duckdb-type-kind.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 
 export interface ColumnType {
@@ -11,15 +21,7 @@ export interface ColumnType {
   type: string;
 }
 
-export function isListType(type: string): boolean {
-  return /\[\d*\]$/.test(type);
-}
-export function isMapType(type: string): boolean {
-  return /^MAP\(/i.test(type);
-}
-export function isStructType(type: string): boolean {
-  return /^STRUCT\(/i.test(type) || /^UNION\(/i.test(type);
-}
+export { isListType, isMapType, isStructType };
 
 /**
  * Percent-encode `%` first, then `=` and every character of the list separator (`&` by default), so
@@ -30,7 +32,7 @@ function encoder(listSeparator: string): (expr: string) => string {
   return (expr) =>
     special.reduce(
       (sql, ch) => `replace(${sql}, ${quoteLiteral(ch)}, ${quoteLiteral(percentEncode(ch))})`,
-      `replace(CAST(${expr} AS VARCHAR), '%', '%25')`,
+      `replace(${anyTextValueSql(expr)}, '%', '%25')`,
     );
 }
 
@@ -49,12 +51,13 @@ export function csvColumnExpr(column: ColumnType, listSeparator: string): string
   const joined = (items: string) =>
     `coalesce(array_to_string(${items}, ${sep}), CASE WHEN ${ref} IS NOT NULL THEN '' END)`;
   if (isMapType(column.type)) {
-    return `${joined(`list_transform(map_entries(${ref}), e -> ${enc('e.key')} || '=' || ${enc('e.value')})`)} AS ${ref}`;
+    return `${joined(`list_transform(map_entries(${ref}), _ferry_e -> ${enc('_ferry_e.key')} || '=' || ${enc('_ferry_e.value')})`)} AS ${ref}`;
   }
   if (isListType(column.type)) {
-    return `${joined(`list_transform(${ref}, v -> ${enc('v')})`)} AS ${ref}`;
+    return `${joined(`list_transform(${ref}, _ferry_v -> ${enc('_ferry_v')})`)} AS ${ref}`;
   }
-  if (isStructType(column.type)) return `CAST(to_json(${ref}) AS VARCHAR) AS ${ref}`;
+  if (isStructType(column.type) || isJsonType(column.type))
+    return `${textValueSql(ref, column.type)} AS ${ref}`;
   return ref;
 }
 

@@ -1,19 +1,21 @@
 /**
- * The mapping step as SQL. Pure: the mapping, the loaded columns and their order in, statements out.
+ * The mapping step as SQL. Pure: the mapping, the loaded columns (with their types) and their
+ * order in, one statement out.
  *
- *   mapped_stage: selection (fields/exclude) → rename → TRY_CAST casts → computed columns → timestamp
- *                 (empty or absent ones filled with the import time when asked)
- *                 → rest packed into one MAP column, plus `_ferry_reject` naming the first problem
- *   rejects: rows whose cast/timestamp failed or whose required column is empty are kept aside,
- *   so rows in = rows mapped + rows rejected.
+ *   inner SELECT (m): selected columns after rename, TRY_CAST casts, the timestamp (empty or absent
+ *                     ones filled with the import time when asked), the rest packed into one MAP
+ *                     column, and `_ferry_reject` naming the first problem of the row. Columns packed
+ *                     into `rest` stay visible here too, so computed columns can use them.
+ *   outer SELECT:     the kept columns, computed columns (one SQL expression each over m), the map.
+ *   Rows whose cast/timestamp failed or whose required column is empty are kept aside by the map
+ *   step, so rows in = rows mapped + rows rejected.
  */
-import { FerryError } from '../errors/ferry-error.js';
 import type { Mapping } from '../config/model.js';
-import { joinPointer } from '../config/locate-pointer.js';
-import { suggest } from '../config/suggest.js';
-import { quoteIdent, quoteLiteral } from '../duckdb/sql.js';
+import { castInputSql, textValueSql } from '../duckdb/duckdb-type-kind.js';
+import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { compileTimestampSql } from './compile-timestamp-sql.js';
 import { importTimeLiteral } from './import-time.js';
+import { resolveMappingColumns, type MappingColumns } from './resolve-mapping-columns.js';
 
 /** Columns ferry adds to every loaded row: which file, which data record (1-based). */
 export const FILE_COLUMN = '_ferry_file';
@@ -26,229 +28,152 @@ export interface CompiledMapping {
   createStage: string;
   /** Output columns in order (internal columns excluded). */
   columns: string[];
+  /**
+   * The inner SELECT (every column the computed expressions can use) as a relation, to bind one
+   * computed expression at a time when the statement fails (to say which one is wrong).
+   */
+  computeScope: string;
 }
 
-function unknownColumn(
-  column: string,
-  where: string,
-  available: readonly string[],
-  pipeline: string,
-  /** Where in the pipeline: path segments under `mapping`, and whether the last one is a key. */
-  at: { path: ReadonlyArray<string | number>; key?: boolean },
-): FerryError {
-  const guess = suggest(column, available);
-  return new FerryError(
-    'MAPPING_UNKNOWN_COLUMN',
-    `mapping.${where} names column "${column}", which the source does not have.`,
-    {
-      context: {
-        pipeline,
-        step: 'map',
-        config: joinPointer(['mapping', ...at.path]),
-        ...(at.key ? { configKey: true } : {}),
-      },
-      hint: `${guess ? `Did you mean "${guess}"? ` : ''}Columns in the source: ${available.slice(0, 30).join(', ')}${available.length > 30 ? ', …' : ''}.`,
-    },
-  );
-}
-
-export function compileMappingSql(input: {
+export interface CompileMappingInput {
   mapping: Mapping | undefined;
   inputTable: string;
   outputTable: string;
   /** Source columns in file order (internal columns excluded). */
   columns: readonly string[];
+  /** DuckDB types of the source columns; a column not listed is VARCHAR. */
+  columnTypes?: Readonly<Record<string, string>>;
   pipeline: string;
   timezone: string;
   /** The run's start time: the value of mapping.timestamp.default: import-time. */
   importTime: Date;
-}): CompiledMapping {
-  const { mapping, columns, pipeline } = input;
-  const q = quoteIdent;
-  const available = [...columns];
-  if (!mapping) {
-    const select = [...available, ...INTERNAL_COLUMNS].map(q).join(', ');
+}
+
+interface Projection {
+  /** Inner select items. */
+  items: string[];
+  /** `WHEN … THEN 'reason'` branches, first match wins. */
+  rejects: string[];
+}
+
+/** NULL, or text that is empty (a JSON "" too). */
+function emptySql(ref: string, type: string): string {
+  return `(${ref} IS NULL OR ${textValueSql(ref, type)} = '')`;
+}
+
+/** One kept column: cast, parsed as the timestamp, or as it is. */
+function projectColumn(
+  input: CompileMappingInput,
+  mapping: Mapping,
+  output: string,
+  source: string,
+): Projection {
+  const raw = q(source);
+  const sourceType = input.columnTypes?.[source] ?? 'VARCHAR';
+  const timestamp = mapping.timestamp;
+  if (timestamp?.column === output) {
+    const parsed = compileTimestampSql({
+      raw: textValueSql(raw, sourceType),
+      format: timestamp.format,
+      timezone: timestamp.timezone ?? input.timezone,
+      pipeline: input.pipeline,
+      column: output,
+    });
+    const fill = timestamp.default === 'import-time';
+    const empty = emptySql(raw, sourceType);
+    const reason = quoteLiteral(
+      `timestamp column "${output}" does not read as ${timestamp.format ?? 'an ISO timestamp'}`,
+    );
     return {
-      createStage: `CREATE TABLE ${q(input.outputTable)} AS SELECT ${select}, CAST(NULL AS VARCHAR) AS ${q(REJECT_COLUMN)} FROM ${q(input.inputTable)}`,
-      columns: available,
+      items: [
+        fill
+          ? `CASE WHEN ${empty} THEN ${importTimeLiteral(input.importTime)} ELSE ${parsed} END AS ${q(output)}`
+          : `${parsed} AS ${q(output)}`,
+      ],
+      rejects: [`WHEN ${fill ? `NOT ${empty}` : `${raw} IS NOT NULL`} AND ${parsed} IS NULL THEN ${reason}`],
     };
   }
-  // 1. Selection.
-  let selected = available;
-  if (mapping.fields) {
-    for (const [i, f] of mapping.fields.entries())
-      if (!available.includes(f))
-        throw unknownColumn(f, 'fields', available, pipeline, { path: ['fields', i] });
-    selected = [...mapping.fields];
-  } else if (mapping.exclude) {
-    for (const [i, f] of mapping.exclude.entries())
-      if (!available.includes(f))
-        throw unknownColumn(f, 'exclude', available, pipeline, { path: ['exclude', i] });
-    selected = available.filter((c) => !mapping.exclude?.includes(c));
+  const type = mapping.cast[output];
+  if (type !== undefined) {
+    const value = castInputSql(raw, sourceType, type);
+    return {
+      items: [`TRY_CAST(${value} AS ${type}) AS ${q(output)}`],
+      rejects: [
+        `WHEN ${value} IS NOT NULL AND TRY_CAST(${value} AS ${type}) IS NULL THEN ${quoteLiteral(`column "${output}" does not cast to ${type}`)}`,
+      ],
+    };
   }
-  // 2. Rename (source name → output name).
-  for (const from of Object.keys(mapping.rename)) {
-    if (!available.includes(from))
-      throw unknownColumn(from, 'rename', available, pipeline, { path: ['rename', from], key: true });
-  }
-  const renamed = new Map<string, string>(); // output name → source name
-  const duplicates: string[] = [];
-  for (const source of selected) {
-    const output = mapping.rename[source] ?? source;
-    if (renamed.has(output)) duplicates.push(output);
-    renamed.set(output, source);
-  }
-  const outputNames = [...renamed.keys()];
-  if (duplicates.length) {
-    throw new FerryError(
-      'MAPPING_DUPLICATE_COLUMN',
-      `mapping.rename produces the column "${duplicates[0] ?? ''}" twice.`,
-      {
-        context: { pipeline, step: 'map' },
-        hint: 'Rename one of the two columns to another name, or exclude one.',
-      },
-    );
-  }
-  // Which columns the user mapped explicitly; with `rest`, every other selected column is packed
-  // into the map. `fields` only selects (what to import), so a listed column that is not renamed,
-  // cast, keyed, required, a relation or the timestamp travels inside the map.
-  const explicit = new Set<string>([
-    ...Object.values(mapping.rename),
-    ...Object.keys(mapping.cast),
-    ...(mapping.key ?? []),
-    ...mapping.required,
-    ...(mapping.timestamp ? [mapping.timestamp.column] : []),
-    ...Object.keys(mapping.relations),
-  ]);
-  const named: Array<[string, string, { path: Array<string | number>; key?: boolean }]> = [
-    ...Object.keys(mapping.cast).map((c): [string, string, { path: string[]; key: boolean }] => [
-      c,
-      'cast',
-      { path: ['cast', c], key: true },
-    ]),
-    ...(mapping.key ?? []).map((c, i): [string, string, { path: Array<string | number> }] => [
-      c,
-      'key',
-      { path: ['key', i] },
-    ]),
-    ...mapping.required.map((c, i): [string, string, { path: Array<string | number> }] => [
-      c,
-      'required',
-      { path: ['required', i] },
-    ]),
-  ];
-  for (const [column, where, at] of named) {
-    if (!renamed.has(column) && !(column in mapping.compute)) {
-      throw unknownColumn(column, where, outputNames, pipeline, at);
-    }
-  }
-  const fillImportTime = mapping.timestamp?.default === 'import-time';
-  // A source without the timestamp column gets it, filled with the import time, when asked to.
-  const createdTimestamp =
-    mapping.timestamp &&
-    !renamed.has(mapping.timestamp.column) &&
-    !(mapping.timestamp.column in mapping.compute)
-      ? mapping.timestamp.column
-      : undefined;
-  if (createdTimestamp !== undefined && !fillImportTime) {
-    throw unknownColumn(createdTimestamp, 'timestamp.column', outputNames, pipeline, {
-      path: ['timestamp', 'column'],
-    });
-  }
-  const importTime = importTimeLiteral(input.importTime);
+  return { items: [`${raw} AS ${q(output)}`], rejects: [] };
+}
 
-  // 3. Base projection with casts and timestamp parsing; conditions that reject a row.
-  const rejectConditions: string[] = [];
-  const base: string[] = [];
-  const kept: string[] = [];
-  const packed: string[] = [];
-  for (const [output, source] of renamed) {
-    if (mapping.rest && !explicit.has(output)) {
-      packed.push(source);
-      continue;
-    }
-    kept.push(output);
-    const raw = q(source);
-    const type = mapping.cast[output];
-    if (mapping.timestamp?.column === output) {
-      const parsed = compileTimestampSql({
-        raw,
-        format: mapping.timestamp.format,
-        timezone: mapping.timestamp.timezone ?? input.timezone,
-        pipeline,
-        column: output,
-      });
-      const empty = `(${raw} IS NULL OR CAST(${raw} AS VARCHAR) = '')`;
-      base.push(
-        fillImportTime
-          ? `CASE WHEN ${empty} THEN ${importTime} ELSE ${parsed} END AS ${q(output)}`
-          : `${parsed} AS ${q(output)}`,
-      );
-      rejectConditions.push(
-        `WHEN ${fillImportTime ? `NOT ${empty}` : `${raw} IS NOT NULL`} AND ${parsed} IS NULL THEN ${quoteLiteral(`timestamp column "${output}" does not read as ${mapping.timestamp.format ?? 'an ISO timestamp'}`)}`,
-      );
-    } else if (type) {
-      base.push(`TRY_CAST(${raw} AS ${type}) AS ${q(output)}`);
-      rejectConditions.push(
-        `WHEN ${raw} IS NOT NULL AND TRY_CAST(${raw} AS ${type}) IS NULL THEN ${quoteLiteral(`column "${output}" does not cast to ${type}`)}`,
-      );
-    } else {
-      base.push(`${raw} AS ${q(output)}`);
-    }
+/** Unmapped columns as one MAP(VARCHAR, VARCHAR): values as text (nested ones as JSON), empty ones left out. */
+function restMapSql(packed: readonly string[], types: Readonly<Record<string, string>>): string {
+  if (packed.length === 0) return `CAST(MAP() AS MAP(VARCHAR, VARCHAR))`;
+  const entries = packed.map(
+    (source) => `{'k': ${quoteLiteral(source)}, 'v': ${textValueSql(q(source), types[source] ?? 'VARCHAR')}}`,
+  );
+  return `map_from_entries(list_filter([${entries.join(', ')}], _ferry_e -> _ferry_e.v IS NOT NULL AND _ferry_e.v <> ''))`;
+}
+
+/** The inner select: kept columns, packed columns (for compute), the created timestamp, the rest map. */
+function innerProjection(input: CompileMappingInput, mapping: Mapping, resolved: MappingColumns): Projection {
+  const items: string[] = [];
+  const rejects: string[] = [];
+  for (const output of resolved.kept) {
+    const projected = projectColumn(input, mapping, output, resolved.renamed.get(output) ?? output);
+    items.push(...projected.items);
+    rejects.push(...projected.rejects);
   }
-  if (createdTimestamp !== undefined) {
-    kept.push(createdTimestamp);
-    base.push(`${importTime} AS ${q(createdTimestamp)}`);
+  items.push(...resolved.packed.filter((c) => c !== mapping.rest?.into).map((c) => q(c)));
+  if (resolved.createdTimestamp !== undefined) {
+    items.push(`${importTimeLiteral(input.importTime)} AS ${q(resolved.createdTimestamp)}`);
   }
   for (const column of mapping.required) {
-    const source = renamed.get(column);
-    if (source !== undefined) {
-      rejectConditions.push(
-        `WHEN ${q(source)} IS NULL OR CAST(${q(source)} AS VARCHAR) = '' THEN ${quoteLiteral(`required column "${column}" is empty`)}`,
-      );
-    }
+    const source = resolved.renamed.get(column);
+    if (source === undefined) continue;
+    const empty = emptySql(q(source), input.columnTypes?.[source] ?? 'VARCHAR');
+    rejects.push(`WHEN ${empty} THEN ${quoteLiteral(`required column "${column}" is empty`)}`);
   }
   if (mapping.rest) {
-    if (renamed.has(mapping.rest.into) && !packed.includes(renamed.get(mapping.rest.into) ?? '')) {
-      throw new FerryError(
-        'MAPPING_DUPLICATE_COLUMN',
-        `mapping.rest.into "${mapping.rest.into}" is also a source column.`,
-        {
-          context: { pipeline, step: 'map' },
-          hint: 'Choose another name for the packed column, e.g. traits.',
-        },
-      );
-    }
-    // Unmapped columns become one MAP(VARCHAR, VARCHAR); empty values are left out.
-    const entries = packed.map(
-      (source) => `{'k': ${quoteLiteral(source)}, 'v': CAST(${q(source)} AS VARCHAR)}`,
-    );
-    const expr = entries.length
-      ? `map_from_entries(list_filter([${entries.join(', ')}], e -> e.v IS NOT NULL AND e.v <> ''))`
-      : `CAST(MAP() AS MAP(VARCHAR, VARCHAR))`;
-    base.push(`${expr} AS ${q(mapping.rest.into)}`);
+    items.push(`${restMapSql(resolved.packed, input.columnTypes ?? {})} AS ${q(mapping.rest.into)}`);
   }
-  const reject = rejectConditions.length
-    ? `CASE ${rejectConditions.join(' ')} ELSE NULL END`
-    : 'CAST(NULL AS VARCHAR)';
-  base.push(...INTERNAL_COLUMNS.map(q), `${reject} AS ${q(REJECT_COLUMN)}`);
+  return { items, rejects };
+}
 
-  // 4. Computed columns see the mapped columns (a second SELECT level).
+export function compileMappingSql(input: CompileMappingInput): CompiledMapping {
+  const { mapping } = input;
+  const from = q(input.inputTable);
+  if (!mapping) {
+    const select = [...input.columns, ...INTERNAL_COLUMNS].map(q).join(', ');
+    return {
+      createStage: `CREATE TABLE ${q(input.outputTable)} AS SELECT ${select}, CAST(NULL AS VARCHAR) AS ${q(REJECT_COLUMN)} FROM ${from}`,
+      columns: [...input.columns],
+      computeScope: from,
+    };
+  }
+  const resolved = resolveMappingColumns(mapping, input.columns, input.pipeline);
+  const inner = innerProjection(input, mapping, resolved);
+  const reject = inner.rejects.length
+    ? `CASE ${inner.rejects.join(' ')} ELSE NULL END`
+    : 'CAST(NULL AS VARCHAR)';
+  const innerSql = `SELECT ${[...inner.items, ...INTERNAL_COLUMNS.map(q), `${reject} AS ${q(REJECT_COLUMN)}`].join(', ')} FROM ${from}`;
+
   const computed = Object.entries(mapping.compute);
+  const kept = [
+    ...resolved.kept,
+    ...(resolved.createdTimestamp === undefined ? [] : [resolved.createdTimestamp]),
+  ].filter((c) => !(c in mapping.compute));
+  const columns = [...kept, ...computed.map(([name]) => name), ...(mapping.rest ? [mapping.rest.into] : [])];
   const outer = [
-    ...kept.filter((c) => !(c in mapping.compute)).map(q),
+    ...kept.map(q),
     ...computed.map(([name, sql]) => `(${sql}) AS ${q(name)}`),
     ...(mapping.rest ? [q(mapping.rest.into)] : []),
     ...INTERNAL_COLUMNS.map(q),
     q(REJECT_COLUMN),
   ];
-  const outputColumns = [
-    ...kept.filter((c) => !(c in mapping.compute)),
-    ...computed.map(([name]) => name),
-    ...(mapping.rest ? [mapping.rest.into] : []),
-  ];
   return {
-    createStage: `CREATE TABLE ${q(input.outputTable)} AS SELECT ${outer.join(', ')} FROM (SELECT ${base.join(', ')} FROM ${q(input.inputTable)}) AS m`,
-    columns: outputColumns,
+    createStage: `CREATE TABLE ${q(input.outputTable)} AS SELECT ${outer.join(', ')} FROM (${innerSql}) AS m`,
+    columns,
+    computeScope: `(${innerSql}) AS m`,
   };
 }

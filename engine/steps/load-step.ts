@@ -7,6 +7,7 @@ import { detectCompression } from '../duckdb/detect-compression.js';
 import { loadCsv } from '../duckdb/load-csv.js';
 import { loadJson } from '../duckdb/load-json.js';
 import { loadParquet } from '../duckdb/load-parquet.js';
+import { unifyJsonTypes } from '../duckdb/unify-json-types.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
@@ -18,7 +19,7 @@ import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext
 export async function executeLoadStep(context: StepContext, step: LoadStep): Promise<void> {
   const source = context.pipeline.source;
   if (source.kind !== 's3') throw new Error('load step needs an s3 source');
-  const parts: Array<{ table: string; key: string; rows: number }> = [];
+  const parts: Array<{ table: string; key: string; rows: number; columnTypes: Record<string, string> }> = [];
   const columns: string[] = [];
   for (const [index, file] of context.fetched.entries()) {
     const key = file.candidate.key;
@@ -26,7 +27,13 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     const table = `raw_${index}`;
     const { compression } = await detectCompression(file.path, { declared: source.compression, key });
     const format = source.format;
-    let loaded: { tableCreated: boolean; columns: string[]; rowsLoaded: number; rowsRejected: number };
+    let loaded: {
+      tableCreated: boolean;
+      columns: string[];
+      columnTypes?: Record<string, string>;
+      rowsLoaded: number;
+      rowsRejected: number;
+    };
     let records: LoadedFile['records'];
     switch (format.kind) {
       case 'csv': {
@@ -46,6 +53,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           },
           maxRejects: format.maxRejects,
           ...(format.columns ? { columns: format.columns } : {}),
+          ...(format.maxLineBytes !== undefined ? { maxLineBytes: format.maxLineBytes } : {}),
           keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
         });
         keepRejects(context, key, result.rejects);
@@ -108,7 +116,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
       }
       if (!columns.includes(column)) columns.push(column);
     }
-    parts.push({ table, key, rows: loaded.rowsLoaded });
+    parts.push({ table, key, rows: loaded.rowsLoaded, columnTypes: loaded.columnTypes ?? {} });
   }
 
   if (parts.length === 0) {
@@ -121,9 +129,12 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     context.sourceColumns = [];
     return;
   }
+  // JSON files typed differently (a field BIGINT in one, DOUBLE in another) get one type per field.
+  const conversions: Array<Record<string, string>> =
+    source.format.kind === 'json' ? await unifyJsonTypes(context.session, parts) : parts.map(() => ({}));
   let offset = 0;
   const selects: string[] = [];
-  for (const part of parts) {
+  for (const [index, part] of parts.entries()) {
     // Loaded tables keep file order (CREATE TABLE AS with preserve_insertion_order), so a contiguous
     // rowid numbers the rows without a sort; a gap (never expected) falls back to a window.
     const [range] = await querySql(
@@ -134,8 +145,10 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     const lo = Number(range?.['lo'] ?? 0);
     const contiguous = Number(range?.['hi'] ?? -1) - lo + 1 === Number(range?.['n'] ?? 0);
     const rowNumber = contiguous ? `rowid - ${lo} + 1` : 'row_number() OVER (ORDER BY rowid)';
+    const replaced = Object.entries(conversions[index] ?? {}).map(([c, sql]) => `${sql} AS ${q(c)}`);
+    const all = replaced.length ? `* REPLACE (${replaced.join(', ')})` : '*';
     selects.push(
-      `SELECT *, ${quoteLiteral(part.key)} AS ${q(FILE_COLUMN)}, ${offset} + ${rowNumber} AS ${q(ROW_COLUMN)} FROM ${q(part.table)}`,
+      `SELECT ${all}, ${quoteLiteral(part.key)} AS ${q(FILE_COLUMN)}, ${offset} + ${rowNumber} AS ${q(ROW_COLUMN)} FROM ${q(part.table)}`,
     );
     const file = context.loadedFiles?.find((f) => f.key === part.key);
     if (file) file.offset = offset;

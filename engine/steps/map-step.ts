@@ -10,6 +10,7 @@ import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { MapStep } from '../plan/plan-model.js';
 import { compileMappingSql, FILE_COLUMN, REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { ORDER_COLUMN } from './diff-step.js';
+import { explainMappingFailure } from './explain-mapping-failure.js';
 import { keepMappedRejectsSql } from './rejected-rows.js';
 import { MAX_REJECT_DETAILS, querySql, recordOfRow, runSql, type StepContext } from './step-context.js';
 
@@ -31,16 +32,27 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     context.outputTable = 'output';
     return;
   }
+  const described = await querySql(context, 'map', `DESCRIBE ${q('source')}`);
   const compiled = compileMappingSql({
     mapping: context.pipeline.mapping,
     inputTable: 'source',
     outputTable: step.table,
     columns: context.sourceColumns,
+    columnTypes: Object.fromEntries(
+      described.map((r) => [String(r['column_name']), String(r['column_type'])]),
+    ),
     pipeline: context.pipeline.name,
     timezone: context.pipeline.mapping?.timestamp?.timezone ?? 'UTC',
     importTime: context.runTime,
   });
-  await runSql(context, 'map', compiled.createStage);
+  await runSql(context, 'map', compiled.createStage).catch(async (error: unknown) => {
+    throw await explainMappingFailure(context.session, {
+      error,
+      mapping: context.pipeline.mapping,
+      computeScope: compiled.computeScope,
+      pipeline: context.pipeline.name,
+    });
+  });
   context.columns = compiled.columns;
   const [count] = await querySql(
     context,
@@ -101,8 +113,9 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
  */
 async function enforceFileBudgets(context: StepContext, table: string): Promise<void> {
   const source = context.pipeline.source;
-  if (source.kind !== 's3' || source.format.kind !== 'csv') return;
-  const maxRejects = source.format.maxRejects;
+  if (source.kind !== 's3' || source.format.kind === 'parquet') return;
+  const { maxRejects } = source.format;
+  const format = source.format.kind === 'csv' ? 'CSV' : 'JSON';
   const perFile = await querySql(
     context,
     'map',
@@ -113,7 +126,7 @@ async function enforceFileBudgets(context: StepContext, table: string): Promise<
     const mapped = Number(row['n']);
     const loaded = context.loadedFiles?.find((f) => f.key === key);
     enforceMaxRejects({
-      format: 'CSV',
+      format,
       displayName: formatS3Uri(source.bucket, key),
       rowsLoaded: (loaded?.rowsLoaded ?? mapped) - mapped,
       rowsRejected: (loaded?.rowsRejected ?? 0) + mapped,

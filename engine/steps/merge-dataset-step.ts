@@ -15,6 +15,8 @@ import { nextDatasetVersion } from '../state/dataset-store.js';
 import type { MergeDatasetStep } from '../plan/plan-model.js';
 import { renderOutputKey } from '../plan/render-output-key.js';
 import { formatTimestamp } from '../time/timestamp-format.js';
+import { castInputSql, isJsonType } from '../duckdb/duckdb-type-kind.js';
+import { alignDatasetTypes } from './align-dataset-types.js';
 import { csvColumnExpr, isListType, isMapType, isStructType } from './compile-copy-sql.js';
 import { compileMergeSql, DATASET_INTERNAL_COLUMNS, type MergeKind } from './compile-merge-sql.js';
 import { keepDatasetRejectsSql } from './rejected-rows.js';
@@ -51,7 +53,10 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     if (type === undefined) return q(c);
     // Nested values from JSON or CSV sources arrive as JSON text: read them as JSON.
     const nested = isListType(type) || isMapType(type) || isStructType(type);
-    const value = nested && inputTypes.get(c) === 'VARCHAR' ? `TRY_CAST(${q(c)} AS JSON)` : q(c);
+    const value =
+      nested && inputTypes.get(c) === 'VARCHAR'
+        ? `TRY_CAST(${q(c)} AS JSON)`
+        : castInputSql(q(c), inputTypes.get(c) ?? 'VARCHAR', type);
     return `TRY_CAST(${value} AS ${type})`;
   };
   const reasons = [
@@ -114,7 +119,12 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   );
 
   const currentPath = join(context.tempDir, 'dataset-current.parquet');
-  const localCurrent = (await datasets.fetchCurrent(step.dataset, currentPath)) ? currentPath : undefined;
+  // Undeclared columns typed differently by this run and the current version get one type.
+  const { currentFile: localCurrent, incomingTable } = await alignDatasetTypes(context, {
+    currentFile: (await datasets.fetchCurrent(step.dataset, currentPath)) ? currentPath : undefined,
+    incomingTable: 'conformed_ok',
+    declared: Object.keys(dataset.columns),
+  });
   let currentColumns: string[] = [];
   if (localCurrent) {
     const rows = await querySql(
@@ -130,7 +140,7 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   const holdDeletes = step.mode === 'mirror' && context.counts.rowsRejected > 0;
   const version = nextDatasetVersion(manifest);
   const sql = compileMergeSql({
-    incomingTable: 'conformed_ok',
+    incomingTable,
     incomingColumns: columns,
     rowColumn: ORDER_COLUMN,
     currentFile: localCurrent,
@@ -244,7 +254,7 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
 
 /** A column as CSV text (lists and maps joined by `&`, as in flat CSV exports). */
 function csvValue(column: string, type = 'VARCHAR'): string {
-  return isListType(type) || isMapType(type) || isStructType(type)
+  return isListType(type) || isMapType(type) || isStructType(type) || isJsonType(type)
     ? csvColumnExpr({ name: column, type }, '&')
     : `CAST(${q(column)} AS VARCHAR) AS ${q(column)}`;
 }

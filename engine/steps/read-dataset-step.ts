@@ -164,5 +164,7 @@ function emptyDeclared(dataset: Dataset): string {
 function segmentMembership(context: StepContext, dataset: string): string {
   const segments = Object.values(context.project.segments).filter((s) => s.dataset === dataset);
   const items = segments.map((s) => `CASE WHEN (${s.where}) THEN ${quoteLiteral(s.name)} END`);
-  return items.length ? `list_filter([${items.join(', ')}], x -> x IS NOT NULL)` : 'CAST([] AS VARCHAR[])';
+  return items.length
+    ? `list_filter([${items.join(', ')}], _ferry_x -> _ferry_x IS NOT NULL)`
+    : 'CAST([] AS VARCHAR[])';
 }

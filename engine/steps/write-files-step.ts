@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
+import { anyTextValueSql } from '../duckdb/duckdb-type-kind.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { suggest } from '../config/suggest.js';
 import type { S3Sink } from '../config/model.js';
@@ -194,8 +195,8 @@ async function planMultiCsv(
     const table = `multi_field_${index}`;
     const ref = q(column.name);
     const select = isMapType(column.type)
-      ? `SELECT ${q(joinKey)}, CAST(e.key AS VARCHAR) AS "key", CAST(e.value AS VARCHAR) AS "value", ${q(ORDER_COLUMN)}, e.i AS _ferry_i FROM (SELECT ${q(joinKey)}, ${q(ORDER_COLUMN)}, unnest(list_transform(map_entries(${ref}), (x, i) -> {'key': x.key, 'value': x.value, 'i': i})) AS e FROM multi_base)`
-      : `SELECT ${q(joinKey)}, CAST(e.v AS VARCHAR) AS "value", ${q(ORDER_COLUMN)}, e.i AS _ferry_i FROM (SELECT ${q(joinKey)}, ${q(ORDER_COLUMN)}, unnest(list_transform(${ref}, (x, i) -> {'v': x, 'i': i})) AS e FROM multi_base)`;
+      ? `SELECT ${q(joinKey)}, ${anyTextValueSql('e.key')} AS "key", ${anyTextValueSql('e.value')} AS "value", ${q(ORDER_COLUMN)}, e.i AS _ferry_i FROM (SELECT ${q(joinKey)}, ${q(ORDER_COLUMN)}, unnest(list_transform(map_entries(${ref}), (_ferry_x, _ferry_i) -> {'key': _ferry_x.key, 'value': _ferry_x.value, 'i': _ferry_i})) AS e FROM multi_base)`
+      : `SELECT ${q(joinKey)}, ${anyTextValueSql('e.v')} AS "value", ${q(ORDER_COLUMN)}, e.i AS _ferry_i FROM (SELECT ${q(joinKey)}, ${q(ORDER_COLUMN)}, unnest(list_transform(${ref}, (_ferry_x, _ferry_i) -> {'v': _ferry_x, 'i': _ferry_i})) AS e FROM multi_base)`;
     await runSql(context, 'write-files', `CREATE TABLE ${q(table)} AS ${select}`);
     const [row] = await querySql(context, 'write-files', `SELECT count(*) AS n FROM ${q(table)}`);
     jobs.push({

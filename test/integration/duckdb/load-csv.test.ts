@@ -200,10 +200,11 @@ describe('loadCsv rejects', () => {
     expect(result.rejects).toMatchObject([{ line: 3, reason: 'missing-columns' }]);
   });
 
-  it('rejects lines longer than maxLineBytes', async () => {
-    const result = await load(`a,b\n1,${'x'.repeat(5000)}\n2,y\n`, {}, { maxLineBytes: 1000 });
-    expect(result).toMatchObject({ rowsLoaded: 1, rowsRejected: 1 });
-    expect(result.rejects).toMatchObject([{ line: 2, reason: 'line-too-long' }]);
+  it('fails a file with a line longer than maxLineBytes (a limit, not bad data: raise it)', async () => {
+    const error = await ferryErrorOf(() =>
+      load(`a,b\n1,${'x'.repeat(5000)}\n2,y\n`, {}, { maxLineBytes: 1000 }),
+    );
+    expect(error).toMatchObject({ code: 'CSV_LINE_TOO_LONG', context: { line: 2, maxLineBytes: 1000 } });
   });
 
   it('keeps each load’s rejects separate in one session', async () => {
@@ -353,6 +354,29 @@ describe('loadCsv wrong delimiter', () => {
     expect(error.code).toBe('CSV_WRONG_DELIMITER');
   });
 
+  it.each([
+    [';', '"id";"name"\n"1";"Ada"\n'],
+    ['\t', '"id"\t"name"\n"1"\t"Ada, Countess"\n'],
+    ['|', '"id"|"name"\n1|Ada\n'],
+  ])('says so for a file with quoted fields too (%j), naming line 1', async (likely, text) => {
+    const error = await ferryErrorOf(() => load(text));
+    expect(error.code).toBe('CSV_WRONG_DELIMITER');
+    expect(error.context).toMatchObject({ line: 1, delimiter: ',', likelyDelimiter: likely });
+    expect(error.hint).toContain('delimiter');
+    expect(await tableExists(t.session, 'loaded')).toBe(false);
+  });
+
+  it('says so when source.format.columns names more columns than the wrong delimiter gives', async () => {
+    const error = await ferryErrorOf(() => load('"id";"name"\n"1";"Ada"\n', {}, { columns: ['a', 'b'] }));
+    expect(error.code).toBe('CSV_WRONG_DELIMITER');
+    expect(error.context).toMatchObject({ likelyDelimiter: ';' });
+  });
+
+  it('keeps a genuinely unbalanced header quote a header error', async () => {
+    const error = await ferryErrorOf(() => load('"id,name\n1,2\n'));
+    expect(error.code).not.toBe('CSV_WRONG_DELIMITER');
+  });
+
   it('accepts a real one-column file whose quoted header holds a ";"', async () => {
     const result = await load('"a;b"\n1\n2\n');
     expect(result).toMatchObject({ columns: ['a;b'], rowsLoaded: 2 });
@@ -440,5 +464,40 @@ describe('loadCsv dialect checks', () => {
       loadCsv(t.session, { path: '/etc/passwd', table: 'x', displayName: 'passwd', dialect: COMMA }),
     );
     expect(error.code).toBe('CSV_READ_FAILED');
+  });
+});
+
+describe('loadCsv max_line_size', () => {
+  it('fails a file with a line over the limit, naming the line and the option (not "unterminated quote")', async () => {
+    // DuckDB itself reported this 40 MB quoted field as an unterminated quote.
+    const big = Buffer.alloc(40 * 1024 * 1024, 'x');
+    const bytes = Buffer.concat([Buffer.from('id,blob\n1,a\n2,"'), big, Buffer.from('"\n3,c\n')]);
+    const error = await ferryErrorOf(() => load(bytes));
+    expect(error.code).toBe('CSV_LINE_TOO_LONG');
+    expect(error.context).toMatchObject({ file: 's3://vendor/input.csv', line: 3, maxLineBytes: 2_000_000 });
+    expect(error.hint).toContain('max_line_size');
+    expect(await tableExists(t.session, 'loaded')).toBe(false);
+  });
+
+  it('names the header line when the first line is the long one', async () => {
+    const error = await ferryErrorOf(() => load(`${'h'.repeat(2_100_000)},b\n1,2\n`));
+    expect(error).toMatchObject({ code: 'CSV_LINE_TOO_LONG', context: { line: 1 } });
+  });
+
+  it('loads the same kind of record once the limit is raised', async () => {
+    const result = await load(
+      `id,blob\n1,"${'y'.repeat(3_000_000)}"\n2,b\n`,
+      {},
+      { maxLineBytes: 4_000_000 },
+    );
+    expect(result).toMatchObject({ rowsLoaded: 2, rowsRejected: 0 });
+    const [row] = await t.session.all('SELECT length(blob) AS n FROM loaded WHERE id = 1');
+    expect(row?.['n']).toBe(3_000_000n);
+  });
+
+  it('also fails a record that is too long only through quoted line breaks', async () => {
+    const part = 'z'.repeat(900_000);
+    const error = await ferryErrorOf(() => load(`id,blob\n1,a\n2,"${part}\n${part}\n${part}"\n`));
+    expect(error).toMatchObject({ code: 'CSV_LINE_TOO_LONG', context: { line: 3 } });
   });
 });

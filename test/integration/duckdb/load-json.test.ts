@@ -27,20 +27,40 @@ async function load(content: string | Buffer, options: Partial<LoadJsonOptions> 
 }
 
 const rows = () => t.session.all('SELECT * FROM loaded ORDER BY rowid');
+/** Each row as JSON text, so types show (numbers unquoted) and large integers stay exact. */
+const jsonRows = async () =>
+  (await t.session.all('SELECT CAST(to_json(l) AS VARCHAR) AS j FROM loaded l ORDER BY rowid')).map(
+    (r) => r['j'] as string,
+  );
+const types = async () =>
+  Object.fromEntries(
+    (await t.session.all('DESCRIBE loaded')).map((r) => [
+      r['column_name'] as string,
+      r['column_type'] as string,
+    ]),
+  );
 
 describe('loadJson NDJSON', () => {
-  it('loads one object per line, keys as VARCHAR columns', async () => {
+  it('loads one object per line, keys as typed columns', async () => {
     const result = await load(
       '{"id":1,"name":"a","tags":["x"],"meta":{"k":true}}\n{"id":2,"name":null,"extra":1.5}\n',
     );
     expect(result).toMatchObject({
       columns: ['extra', 'id', 'meta', 'name', 'tags'],
+      columnTypes: {
+        extra: 'DOUBLE',
+        id: 'BIGINT',
+        meta: 'STRUCT(k BOOLEAN)',
+        name: 'VARCHAR',
+        tags: 'VARCHAR[]',
+      },
       rowsLoaded: 2,
       rowsRejected: 0,
     });
-    expect(await rows()).toEqual([
-      { extra: null, id: '1', meta: '{"k":true}', name: 'a', tags: '["x"]' },
-      { extra: '1.5', id: '2', meta: null, name: null, tags: null },
+    expect(await types()).toEqual(result.columnTypes);
+    expect(await jsonRows()).toEqual([
+      '{"extra":null,"id":1,"meta":{"k":true},"name":"a","tags":["x"]}',
+      '{"extra":1.5,"id":2,"meta":null,"name":null,"tags":null}',
     ]);
   });
 
@@ -65,7 +85,7 @@ describe('loadJson NDJSON', () => {
       [6, 'not-an-object'],
       [7, 'malformed'],
     ]);
-    expect((await rows()).map((r) => r['id'])).toEqual(['1', '3', '5']);
+    expect((await rows()).map((r) => r['id'])).toEqual([1n, 3n, 5n]);
     // The checked copy of the good lines is gone.
     expect(await readdir(t.dir)).toEqual(['input.json']);
   });
@@ -92,9 +112,10 @@ describe('loadJson NDJSON', () => {
     expect(result).toMatchObject({ columns: ['a'], rowsLoaded: 3, rowsRejected: 0 });
   });
 
-  it('loads values whose type changes between records as text', async () => {
-    await load('{"a":1}\n{"a":"x"}\n{"a":{"b":[1,2]}}\n{"a":true}\n{"a":null}\n');
-    expect((await rows()).map((r) => r['a'])).toEqual(['1', 'x', '{"b":[1,2]}', 'true', null]);
+  it('loads values whose type changes between records as JSON, each value exact', async () => {
+    const result = await load('{"a":1}\n{"a":"x"}\n{"a":{"b":[1,2]}}\n{"a":true}\n{"a":null}\n');
+    expect(result.columnTypes).toEqual({ a: 'JSON' });
+    expect((await rows()).map((r) => r['a'])).toEqual(['1', '"x"', '{"b":[1,2]}', 'true', null]);
   });
 
   it('keeps large integers exact', async () => {
@@ -102,9 +123,10 @@ describe('loadJson NDJSON', () => {
       '{"id":9007199254740993,"big":123456789012345678901234567890}\n{"id":-9007199254740993,"big":1}\n',
     );
     expect(result.rowsLoaded).toBe(2);
-    expect(await rows()).toEqual([
-      { big: '123456789012345678901234567890', id: '9007199254740993' },
-      { big: '1', id: '-9007199254740993' },
+    expect(result.columnTypes).toEqual({ big: 'DECIMAL(38,0)', id: 'BIGINT' });
+    expect(await jsonRows()).toEqual([
+      '{"big":123456789012345678901234567890,"id":9007199254740993}',
+      '{"big":1,"id":-9007199254740993}',
     ]);
   });
 
@@ -187,10 +209,8 @@ describe('loadJson array', () => {
       layout: 'array',
     });
     expect(result).toMatchObject({ columns: ['id', 'v'], rowsLoaded: 2, rowsRejected: 0 });
-    expect(await rows()).toEqual([
-      { id: '1', v: 'a' },
-      { id: '9007199254740993', v: '{"x":[1]}' },
-    ]);
+    expect(result.columnTypes).toEqual({ id: 'BIGINT', v: 'JSON' });
+    expect(await jsonRows()).toEqual(['{"id":1,"v":"a"}', '{"id":9007199254740993,"v":{"x":[1]}}']);
   });
 
   it.each([
@@ -236,10 +256,12 @@ describe('loadJson array', () => {
       'JSON_DUPLICATE_KEY',
     );
     expect((await ferryErrorOf(() => load('{"a":1,"a":2}\n'))).code).toBe('JSON_DUPLICATE_KEY');
+    expect((await ferryErrorOf(() => load('{"a":1}\n{"A":2}\n'))).code).toBe('JSON_DUPLICATE_KEY');
   });
 
   it('refuses an empty key', async () => {
     expect((await ferryErrorOf(() => load('[{"":1}]', { layout: 'array' }))).code).toBe('JSON_BAD_KEY');
+    expect((await ferryErrorOf(() => load('{"":1}\n'))).code).toBe('JSON_BAD_KEY');
   });
 });
 

@@ -181,3 +181,42 @@ describe('column names', () => {
     expect(text).toBe('id,name\n1,Ada\n2,Bob\n');
   });
 });
+
+describe('a file the dialect does not fit', () => {
+  it('a wrong delimiter on a file with quoted fields: CSV_WRONG_DELIMITER with the file, line and fix', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'csv' } },
+      sink: { filename: 'out', format: 'csv' },
+    });
+    await project.put('vendor.csv', '"id";"name"\n"1";"Ada, Countess"\n');
+    const plan = await project.run('plan', { now: NOW });
+    expect(plan.error?.code).toBe('CSV_WRONG_DELIMITER');
+    expect(plan.error?.message).toContain(`s3://${project.sourceBucket}/vendor.csv`);
+    expect(plan.error?.message).toContain('line 1');
+    expect(plan.error?.hint).toContain('delimiter: ";"');
+  });
+
+  it('a line over max_line_size names the object, the line and the option; raising it reads the file', async () => {
+    const project = await fx.createProject();
+    const write = (maxLineSize?: string) =>
+      project.writePipeline('p', {
+        name: 'p',
+        source: {
+          format: { kind: 'csv', ...(maxLineSize !== undefined ? { max_line_size: maxLineSize } : {}) },
+        },
+        sink: { filename: 'out', format: 'csv' },
+      });
+    await write();
+    await project.put('big.csv', `id,blob\n1,"${'x'.repeat(2_500_000)}"\n2,b\n`);
+    const failed = await project.run('plan', { now: NOW });
+    expect(failed.error?.code).toBe('CSV_LINE_TOO_LONG');
+    expect(failed.error?.message).toContain(`s3://${project.sourceBucket}/big.csv: line 2 `);
+    expect(failed.error?.hint).toContain('source.format.max_line_size');
+    await write('3MB');
+    const ok = await project.run('apply', { now: NOW });
+    expect(ok.error).toBeUndefined();
+    expect(ok.counts).toMatchObject({ rowsRead: 2, rowsWritten: 2 });
+  });
+});

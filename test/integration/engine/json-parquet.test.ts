@@ -30,7 +30,7 @@ function counts(rows: number, rejected = 0) {
 }
 
 describe('JSON sources', () => {
-  it('reads NDJSON: columns by key name, big integers exact, nested values as JSON text', async () => {
+  it('reads NDJSON: columns by key name, big integers exact, lists joined by & in CSV, objects as JSON', async () => {
     const project = await fx.createProject();
     await project.writePipeline('p', {
       name: 'p',
@@ -51,7 +51,7 @@ describe('JSON sources', () => {
     expect((await project.list()).map((o) => o.key)).toEqual(['events.csv']);
     // Keys are sorted; a key missing from a record is NULL (empty in CSV).
     expect((await project.get('events.csv')).toString()).toBe(
-      'extra,id,name,tags\n,9007199254740993,Ada,"[""a"",""b""]"\n"{""k"":1}",2,Bob,\n',
+      'extra,id,name,tags\n,9007199254740993,Ada,a&b\n"{""k"":1}",2,Bob,\n',
     );
   });
 
@@ -117,6 +117,139 @@ describe('JSON sources', () => {
       { id: '1', name: 'Ada' },
       { id: '2', name: 'Bob' },
     ]);
+  });
+});
+
+describe('JSON types end to end', () => {
+  const example = '{"b":true,"n":5,"o":{"x":1},"tags":["a","b&c"]}';
+
+  it('keeps numbers, booleans, objects and arrays as they are into an NDJSON sink', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json' } },
+      sink: { filename: 'out', format: 'ndjson' },
+    });
+    await project.put('in.ndjson', `${example}\n{"b":false,"n":-1,"o":{"x":2},"tags":[]}\n`);
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect((await project.get('out.ndjson')).toString()).toBe(
+      `${example}\n{"b":false,"n":-1,"o":{"x":2},"tags":[]}\n`,
+    );
+  });
+
+  it('writes them to CSV in the documented encoding (lists joined by &, objects as JSON)', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json' } },
+      sink: { filename: 'out', format: 'csv' },
+    });
+    await project.put('in.ndjson', `${example}\n{"b":null,"n":null,"o":null,"tags":[{"k":"v"}]}\n`);
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    // A list of objects is a list of JSON values; "&" inside a value is %26.
+    expect((await project.get('out.csv')).toString()).toBe(
+      'b,n,o,tags\ntrue,5,"{""x"":1}",a&b%26c\n,,,"{""k"":""v""}"\n',
+    );
+  });
+
+  it('gives a field one type over all files of a run (widen, else JSON)', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { prefix: 'in/', format: { kind: 'json' } },
+      sink: { filename: 'out', format: 'ndjson' },
+    });
+    await project.put('in/a.ndjson', '{"id":1,"n":1,"s":"x","o":{"k":1}}\n');
+    await project.put('in/b.ndjson', '{"id":2,"n":2.5,"s":7,"o":{"k":2}}\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect((await project.get('out.ndjson')).toString()).toBe(
+      '{"id":1,"n":1.0,"o":{"k":1},"s":"x"}\n{"id":2,"n":2.5,"o":{"k":2},"s":7}\n',
+    );
+  });
+});
+
+describe('mappings over typed JSON fields', () => {
+  it('casts, checks required and reads timestamps from typed and mixed-type (JSON) fields', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json', max_rejects: 2 } },
+      mapping: {
+        cast: { code: 'VARCHAR', qty: 'INTEGER' },
+        timestamp: { column: 'at', format: 'X' },
+        required: ['code'],
+        rest: { into: 'traits' },
+      },
+      sink: { filename: 'out', format: 'csv' },
+    });
+    // code and qty drift between a string and a number (JSON); at is Unix seconds (BIGINT).
+    await project.put(
+      'in.ndjson',
+      [
+        '{"at":1714521600,"code":"A-1","qty":"3","meta":{"k":"v"},"flag":true}',
+        '{"at":1714521601,"code":7,"qty":4,"meta":{"k":"w"},"flag":false}',
+        '{"at":1714521602,"code":"","qty":5,"meta":null,"flag":null}',
+        '{"at":1714521603,"code":"B","qty":"many","meta":null,"flag":null}',
+        '',
+      ].join('\n'),
+    );
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect(plan.rejects.map((r) => [r.row, r.reason])).toEqual([
+      [3, 'required column "code" is empty'],
+      [4, 'column "qty" does not cast to INTEGER'],
+    ]);
+    // A JSON string casts to VARCHAR as its text (A-1, not "A-1"); packed values are text too.
+    expect((await project.get('out.csv')).toString()).toBe(
+      'at,code,qty,traits\n' +
+        '2024-05-01 00:00:00+00,A-1,3,"flag=true&meta={""k"":""v""}"\n' +
+        '2024-05-01 00:00:01+00,7,4,"flag=false&meta={""k"":""w""}"\n',
+    );
+  });
+});
+
+describe('the JSON reject budget', () => {
+  it('counts mapping rejects too: one cast failure over the default budget (0) fails the run', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'json' } },
+      mapping: { cast: { n: 'INTEGER' } },
+      sink: { filename: 'out', format: 'ndjson' },
+    });
+    await project.put('in.ndjson', '{"n":"1"}\n{"n":"x"}\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error?.code).toBe('JSON_REJECTS_OVER_LIMIT');
+    expect(await project.list()).toEqual([]);
+  });
+});
+
+describe('column names that SQL lambdas could take for their own', () => {
+  it('lists and the rest map still encode when columns are named e, v, x or i', async () => {
+    const project = await fx.createProject();
+    const line = '{"e":"E","i":1,"m":{"k":"K"},"tags":["a","b"],"v":"V","x":"X"}\n';
+    await project.writePipeline('lists', {
+      name: 'lists',
+      source: { prefix: 'lists/', format: { kind: 'json' } },
+      sink: { directory: 'lists/', filename: 'out', format: 'csv' },
+    });
+    await project.writePipeline('rest', {
+      name: 'rest',
+      source: { prefix: 'rest/', format: { kind: 'json' } },
+      mapping: { key: ['i'], rest: { into: 'traits' } },
+      sink: { directory: 'rest/', filename: 'out-{{field}}', format: 'multi-csv' },
+    });
+    await project.put('lists/in.ndjson', line);
+    await project.put('rest/in.ndjson', line);
+    const plan = await project.runAll('apply', { now: NOW });
+    for (const p of plan.pipelines) expect(p.error, p.pipeline).toBeUndefined();
+    expect((await project.get('lists/out.csv')).toString()).toBe(
+      'e,i,m,tags,v,x\nE,1,"{""k"":""K""}",a&b,V,X\n',
+    );
+    expect((await project.get('rest/out-traits.csv')).toString()).toContain('e,E\n');
   });
 });
 

@@ -246,3 +246,39 @@ describe('a mapping that does not fit the file', () => {
     );
   });
 });
+
+describe('computed columns', () => {
+  it('see the columns packed into rest (compute together with rest runs)', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'csv' } },
+      mapping: { compute: { c: "a || '-' || b" }, rest: { into: 'traits' } },
+      sink: { filename: 'out', format: 'csv' },
+    });
+    await project.put('a.csv', 'a,b\nx,y\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect((await project.get('out.csv')).toString()).toBe('c,traits\nx-y,a=x&b=y\n');
+  });
+
+  it('an expression DuckDB cannot run fails at its setting (file:line:col), not as a DuckDB error', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'csv' } },
+      mapping: { fields: ['a'], compute: { ok: 'upper(a)', bad: 'b + 1' } },
+      sink: { filename: 'out', format: 'csv' },
+    });
+    const yaml = (await readFile(join(project.dir, 'pipelines', 'p.yaml'), 'utf8')).split('\n');
+    const line = yaml.findIndex((l) => l.includes('b + 1')) + 1;
+    const col = (yaml[line - 1] ?? '').indexOf('b + 1') + 1;
+    await project.put('a.csv', 'a,b\nx,1\n');
+    const plan = await project.run('plan', { now: NOW });
+    expect(plan.error).toMatchObject({
+      code: 'MAPPING_COMPUTE_FAILED',
+      location: `pipelines/p.yaml:${line}:${col}`,
+    });
+    expect(plan.error?.hint).toBeTruthy();
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * The FerryErrors a JSON load ends with when DuckDB cannot read the file: JSON_READ_FAILED for a file
+ * ferry already checked line by line (so the fault is in reading, not the JSON), JSON_MALFORMED with
+ * the line and column of the mistake otherwise. DuckDB's message stays the cause.
+ */
+import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import type { Compression } from './detect-compression.js';
+import { locateJsonSyntaxError } from './locate-json-syntax-error.js';
+import { duckDbMessageOf } from './wrap-duckdb-error.js';
+
+export function jsonReadFailed(error: unknown, displayName: string): FerryError {
+  if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;
+  const reason = (duckDbMessageOf(error).split('\n')[0] ?? '').trim();
+  return new FerryError(
+    'JSON_READ_FAILED',
+    `${displayName} could not be loaded${reason === '' ? '' : `: ${reason}`}.`,
+    {
+      context: { file: displayName },
+      cause: error,
+      hint: 'Check the layout (array or ndjson) and the compression settings against the file; a value over 16 MiB is not read.',
+    },
+  );
+}
+
+/** A JSON file DuckDB could not parse: name the line and column when ferry can find them. */
+export async function jsonMalformed(
+  error: unknown,
+  displayName: string,
+  source: { path: string; format: 'array' | 'newline_delimited'; compression: Compression },
+): Promise<FerryError> {
+  if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;
+  const position =
+    source.format === 'array' ? await locateJsonSyntaxError(source.path, source.compression) : undefined;
+  return new FerryError(
+    'JSON_MALFORMED',
+    `${displayName} is not valid JSON${position === undefined ? '' : ` (line ${position.line}, column ${position.column})`}.`,
+    {
+      context: { file: displayName, ...position },
+      cause: error,
+      hint:
+        source.format === 'array'
+          ? 'The file must be one JSON array of objects; if it has one object per line, set layout: ndjson.'
+          : 'Fix the line in the vendor file.',
+    },
+  );
+}

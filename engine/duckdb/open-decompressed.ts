@@ -1,0 +1,38 @@
+/**
+ * A downloaded file's bytes, decompressed in a Node stream, for the checks ferry makes before DuckDB
+ * reads a file (NDJSON lines, CSV line lengths). Node 20 has no zstd: callers ask first.
+ */
+import { createReadStream } from 'node:fs';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import type { Compression } from './detect-compression.js';
+
+export type ZstdFactory = () => Transform;
+
+export function zstdFactory(): ZstdFactory | undefined {
+  // Node >= 22.15 has zstd; ferry also runs on Node 20, whose typings do not know the function.
+  const candidate = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
+  return typeof candidate === 'function' ? candidate : undefined;
+}
+
+/** Whether this Node can decompress `compression` itself (zstd needs Node >= 22.15). */
+export function canDecompressInNode(compression: Compression): boolean {
+  return compression !== 'zstd' || zstdFactory() !== undefined;
+}
+
+/** The file's bytes, decompressed; errors surface through the returned stream. */
+export function openDecompressed(path: string, compression: Compression): Readable {
+  const file = createReadStream(path);
+  const ignore = (): void => undefined; // errors surface through the iterator of the last stream
+  switch (compression) {
+    case 'none':
+      return file;
+    case 'gzip':
+      return pipeline(file, zlib.createGunzip(), ignore);
+    case 'zstd': {
+      const factory = zstdFactory();
+      if (factory === undefined) throw new Error('zstd is not available in this Node.js');
+      return pipeline(file, factory(), ignore);
+    }
+  }
+}
