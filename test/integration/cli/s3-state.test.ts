@@ -66,11 +66,11 @@ describe('plans read S3 state with read-only credentials', () => {
     const project = await createCliProject({
       server: s3rver,
       label: 's3-state-ro',
-      state: { server: moto, endpoint: '${env:STATE_ENDPOINT}' },
+      state: { server: moto, endpoint: '${env:FERRY_STATE_ENDPOINT}' },
     });
     await writePipelines(s3rver, project);
-    const readWrite = { STATE_ENDPOINT: moto.endpoint };
-    const readOnly = { STATE_ENDPOINT: proxy.endpoint };
+    const readWrite = { FERRY_STATE_ENDPOINT: moto.endpoint };
+    const readOnly = { FERRY_STATE_ENDPOINT: proxy.endpoint };
     expect((await cli(project.dir, ['apply'], readWrite)).code).toBe(0);
     await s3rver.client.send(
       new PutObjectCommand({ Bucket: project.input, Key: 'in/4.csv', Body: 'id\n4\n' }),
