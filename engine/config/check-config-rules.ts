@@ -12,6 +12,7 @@ import type { Pipeline, Project } from './model.js';
 import { suggest } from './suggest.js';
 import { checkConnection } from './check-connection-rules.js';
 import { checkFilenameTemplate } from './check-filename-template.js';
+import { checkNotifyRules } from './check-notify-rules.js';
 import type { RuleIssue } from './rule-issue.js';
 
 export type { RuleIssue } from './rule-issue.js';
@@ -45,6 +46,7 @@ export function checkConfigRules(input: {
     }
     checkPipeline(pipeline, project, issues, at);
   }
+  issues.push(...checkNotifyRules(project, pipelines));
   return issues;
 }
 

@@ -22,6 +22,7 @@ import {
   normalizeCsvDialect,
   normalizeDelimiter,
 } from './normalize-project.js';
+import { normalizeExportNotify, normalizeNotifyRoutes } from './normalize-notify.js';
 import { parseDuration } from './parse-duration.js';
 import type {
   Diff as DiffSpec,
@@ -69,6 +70,7 @@ export function normalizePipeline(
     ...(diff ? { diff } : {}),
     sink: normalizeSink(spec.sink, timezone, context.project),
     ...(schedule ? { schedule } : {}),
+    ...(spec.notify ? { notify: normalizeNotifyRoutes(spec.notify) } : {}),
     origin: {
       file: context.file,
       pointer: context.pointer,
@@ -255,6 +257,7 @@ function normalizeSink(spec: SinkSpec, timezone: string, project: Project | unde
     compress: spec.compress ?? 'none',
     ...(spec.max_rows_per_file !== undefined ? { maxRowsPerFile: spec.max_rows_per_file } : {}),
     ...(spec.segments_field !== undefined ? { segmentsField: spec.segments_field } : {}),
+    ...(spec.notify ? { notify: normalizeExportNotify(spec.notify) } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { joinPointer } from './locate-pointer.js';
 import { normalizeLimits } from './normalize-limits.js';
+import { normalizeNotificationTargets, normalizeNotifyRoutes } from './normalize-notify.js';
 import type {
   Connection,
   ConnectionAuth,
@@ -155,5 +156,9 @@ export function normalizeProject(value: unknown, context: { file: string; direct
     },
     pipelineGlobs: spec.pipelines ? [...spec.pipelines] : DEFAULT_PIPELINE_GLOBS,
     limits: normalizeLimits(spec.limits),
+    ...(spec.notifications
+      ? { notifications: normalizeNotificationTargets(spec.notifications, context.file) }
+      : {}),
+    ...(spec.defaults?.notify ? { notifyDefaults: normalizeNotifyRoutes(spec.defaults.notify) } : {}),
   };
 }
