@@ -9,6 +9,7 @@ import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
 import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
+import { renderCommand } from './commands/render.js';
 import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { createConsoleOutput, type Output } from './output.js';
@@ -19,6 +20,7 @@ const COMMANDS: readonly CommandSpec[] = [
   applyCommand,
   stateCommand,
   policyCommand,
+  renderCommand,
 ];
 
 export const VERSION = '0.1.0';
