@@ -22,6 +22,16 @@ export function checkNotifyRules(project: Project | undefined, pipelines: readon
   if (project) {
     for (const target of Object.values(project.notifications ?? {})) {
       if (target.kind === 'webhook') checkWebhook(target, issues);
+      else if (isForbiddenHost(target.host)) {
+        issues.push({
+          code: 'CONFIG_FORBIDDEN_ENDPOINT',
+          severity: 'error',
+          message: `Notification target "${target.name}": host is a link-local / instance-metadata address.`,
+          hint: 'Point it at your mail server, never at a metadata service.',
+          file: target.origin.file,
+          pointer: `${target.origin.pointer}/host`,
+        });
+      }
     }
     if (project.notifyDefaults) {
       checkRoutes(project, project.notifyDefaults, issues, (path) => ({
