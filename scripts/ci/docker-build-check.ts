@@ -36,6 +36,8 @@ import {
   type Stage,
 } from './dockerfile.js';
 
+// The demo S3 server's own client: the SDK's Node-version notice is noise here (as in bin/ferry.js).
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ALLOWED_RUN = new Set(['npm', 'node', 'ln', 'mkdir']);
 const READY_DEADLINE_MS = 180_000;
@@ -264,7 +266,12 @@ async function checkServe(file: ReturnType<typeof parseDockerfile>, runtime: Sta
     if (result.status !== 0) fail(`the HEALTHCHECK command exited ${result.status}`);
     console.log('ok: the HEALTHCHECK command passes');
   } finally {
-    child.kill('SIGTERM');
+    if (exited === undefined) {
+      const stopped = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 30_000).unref())]);
+      if (exited === undefined) child.kill('SIGKILL');
+    }
     await s3.stop();
     rmSync(s3dir, { recursive: true, force: true });
   }
