@@ -7,7 +7,9 @@
  *   with `notify` ("email to"), a `success` email with a presigned link to each written file;
  * - a `SEQUENCE_OVERDUE` warning → `stale` to on_stale (default: the on_failure targets).
  * A run with nothing to do sends no success message (a schedule every hour would otherwise mail
- * every hour); disabled pipelines send nothing.
+ * every hour); disabled pipelines send nothing. Two failures are not the pipeline's and send nothing:
+ * LOCK_HELD (another run of it is doing the work) and RUN_INTERRUPTED (ferry was stopped — a
+ * container restart — and the next run finishes the work).
  */
 import type { NotificationTarget, NotifyRoutes, Pipeline, Project } from '../config/model.js';
 import type { PipelinePlan } from '../plan/plan-model.js';
@@ -33,6 +35,8 @@ export type RunResult = Pick<
 >;
 
 const NO_ROUTES: NotifyRoutes = { onFailure: [], onSuccess: [], onStale: [] };
+/** Failures that are not the pipeline's: see the header. */
+export const QUIET_FAILURES: ReadonlySet<string> = new Set(['LOCK_HELD', 'RUN_INTERRUPTED']);
 
 export function compileNotifications(
   pipeline: Pipeline,
@@ -61,7 +65,7 @@ export function compileNotifications(
     if (notification.routes.length) out.push(notification);
   };
 
-  if (result.status === 'error') {
+  if (result.status === 'error' && !QUIET_FAILURES.has(result.error?.code ?? '')) {
     const error = result.error ?? { code: 'INTERNAL', message: 'The run failed.' };
     add({
       event: event('failure', { error: { code: error.code, message: error.message } }),

@@ -162,6 +162,12 @@ describe('compileNotifications', () => {
     expect(compile('own-routes', { status: 'disabled' })).toEqual([]);
   });
 
+  it('sends no failure when another run holds the lock or ferry was stopped', () => {
+    for (const code of ['LOCK_HELD', 'RUN_INTERRUPTED']) {
+      expect(compile('own-routes', { status: 'error', error: { code, message: 'm' } })).toEqual([]);
+    }
+  });
+
   it('sends success to on_success and the export link to sink.notify.to through its SMTP target', () => {
     const outputs = [{ bucket: 'out-b', key: 'a.csv', format: 'csv', rows: 5, bytes: 10 }];
     expect(compile('own-routes', { outputs })).toEqual([
