@@ -4,6 +4,7 @@
  *   cli → serve → run → steps → plan → config → time, errors
  *                  ↘ report (renders plans; only cli and serve use it)
  *   run, steps → state → io (S3, files); duckdb → errors
+ *   run, serve → notify (after a run) → config/plan types, net, io, errors
  *
  * config/ and plan/ do no I/O, so a plan can be compiled and tested without a network; nothing
  * imports cli/; the CLI reaches storage only through run/ and state/'s store interface.
@@ -49,6 +50,16 @@ const FORBIDDEN = [
   ],
   ['(time|errors)', '(?!(time|errors)/)', 'time/ and errors/ are the bottom: they import nothing of ferry'],
   ['net', '(?!(net|errors)/)', 'net/ (address rules) is a leaf that config and io share'],
+  [
+    '(steps|plan|state|io|duckdb|config|project|time|errors|report|net)',
+    'notify',
+    'notify is called after a run (by run and serve); nothing below them calls it',
+  ],
+  [
+    'notify',
+    '(run|steps|state|duckdb|cli|serve|schedule|report|project)',
+    'notify sends what a run result says: it uses config and plan types, net, io and errors only',
+  ],
 ];
 
 module.exports = {

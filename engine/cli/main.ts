@@ -11,6 +11,7 @@ import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
+import { renderCommand } from './commands/render.js';
 import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
 import { createConsoleOutput, createRedactingOutput, type Output } from './output.js';
@@ -22,6 +23,7 @@ const COMMANDS: readonly CommandSpec[] = [
   serveCommand,
   stateCommand,
   policyCommand,
+  renderCommand,
 ];
 
 /** ferry's version, from package.json. */

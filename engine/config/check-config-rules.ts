@@ -11,6 +11,7 @@ import { checkFilenameTemplate } from './check-filename-template.js';
 import { checkS3Source, checkTimestampFormat, type At } from './check-source-rules.js';
 import { checkSqlFragment } from './count-sql-statements.js';
 import type { DatasetSource, Mapping, Pipeline, Project, Schedule } from './model.js';
+import { checkNotifyRules } from './check-notify-rules.js';
 import type { RuleIssue } from './rule-issue.js';
 import { suggest } from './suggest.js';
 import { checkPgpRules } from './check-pgp-rules.js';
@@ -48,6 +49,7 @@ export function checkConfigRules(input: {
     }
     checkPipeline(pipeline, project, issues, at);
   }
+  issues.push(...checkNotifyRules(project, pipelines));
   return issues;
 }
 

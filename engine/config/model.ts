@@ -141,6 +141,10 @@ export interface Project {
   references: { env: string[]; files: string[] };
   /** References resolved in ferry.yaml: plans show them, not their values. */
   resolvedReferences?: readonly ResolvedReference[];
+  /** ferry.yaml `notifications`: named webhook and SMTP targets (engine/notify sends to them). */
+  notifications?: Record<string, NotificationTarget>;
+  /** ferry.yaml `defaults.notify`: routes for pipelines without a `notify` of their own. */
+  notifyDefaults?: NotifyRoutes;
 }
 
 /** ferry.yaml `limits`: what one pipeline run may consume (docs/limits.md). */
@@ -274,6 +278,8 @@ export interface S3Sink {
   segmentsField?: string;
   /** PGP-encrypt every output file after it is written, before upload. */
   encrypt?: PgpEncrypt;
+  /** The seed's "Email to": an email with a presigned link to each written file. */
+  notify?: ExportNotify;
 }
 
 export interface DatasetSink {
@@ -313,5 +319,56 @@ export interface Pipeline {
   diff?: Diff;
   sink: Sink;
   schedule?: Schedule;
+  /** Only when the pipeline sets `notify` (else `defaults.notify` applies; see engine/notify). */
+  notify?: NotifyRoutes;
   origin: Origin;
 }
+
+/** Who hears about runs: target names (keys of `Project.notifications`). */
+export interface NotifyRoutes {
+  onFailure: string[];
+  onSuccess: string[];
+  /** A `pick: sequence` source is overdue; defaults to the onFailure targets. */
+  onStale: string[];
+}
+
+/** `sink.notify`: email a presigned link to each written file through an SMTP target. */
+export interface ExportNotify {
+  to: string[];
+  /** The SMTP target (a key of `Project.notifications`). */
+  via: string;
+  linkExpiresMs: number;
+}
+
+/**
+ * A webhook target. `headers` keep their values as written (literal or `${…}` reference) and
+ * `secret` stays a reference: both are resolved only when a notification is sent.
+ */
+export interface WebhookTarget {
+  kind: 'webhook';
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  secret?: SecretRef;
+  timeoutMs: number;
+  maxAttempts: number;
+  origin: Origin;
+}
+
+export interface SmtpTarget {
+  kind: 'smtp';
+  name: string;
+  host: string;
+  port: number;
+  secure: boolean;
+  starttls: 'required' | 'opportunistic' | 'off';
+  tlsRejectUnauthorized: boolean;
+  username?: string;
+  password?: SecretRef;
+  from: string;
+  to: string[];
+  timeoutMs: number;
+  origin: Origin;
+}
+
+export type NotificationTarget = WebhookTarget | SmtpTarget;

@@ -24,6 +24,7 @@ import {
   normalizeDelimiter,
 } from './normalize-project.js';
 import { normalizePgpDecrypt, normalizePgpEncrypt } from './normalize-pgp.js';
+import { normalizeExportNotify, normalizeNotifyRoutes } from './normalize-notify.js';
 import { parseDuration } from './parse-duration.js';
 import type {
   Diff as DiffSpec,
@@ -73,6 +74,7 @@ export function normalizePipeline(
     ...(diff ? { diff } : {}),
     sink: normalizeSink(spec.sink, timezone, context.project),
     ...(schedule ? { schedule } : {}),
+    ...(spec.notify ? { notify: normalizeNotifyRoutes(spec.notify) } : {}),
     origin: {
       file: context.file,
       pointer: context.pointer,
@@ -262,6 +264,7 @@ function normalizeSink(spec: SinkSpec, timezone: string, project: Project | unde
     ...(spec.max_rows_per_file !== undefined ? { maxRowsPerFile: spec.max_rows_per_file } : {}),
     ...(spec.segments_field !== undefined ? { segmentsField: spec.segments_field } : {}),
     ...(spec.encrypt ? { encrypt: normalizePgpEncrypt(spec.encrypt) } : {}),
+    ...(spec.notify ? { notify: normalizeExportNotify(spec.notify) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { joinPointer } from './locate-pointer.js';
 import { normalizeLimits } from './normalize-limits.js';
 import { normalizePgpKeys } from './normalize-pgp.js';
 import { parseDuration } from './parse-duration.js';
+import { normalizeNotificationTargets, normalizeNotifyRoutes } from './normalize-notify.js';
 import type {
   Connection,
   ConnectionAuth,
@@ -166,5 +167,9 @@ export function normalizeProject(value: unknown, context: { file: string; direct
       env: [...(spec.references?.env ?? DEFAULT_ENV_PATTERNS)],
       files: [...(spec.references?.files ?? [])],
     },
+    ...(spec.notifications
+      ? { notifications: normalizeNotificationTargets(spec.notifications, context.file) }
+      : {}),
+    ...(spec.defaults?.notify ? { notifyDefaults: normalizeNotifyRoutes(spec.defaults.notify) } : {}),
   };
 }

@@ -55,7 +55,7 @@ export type SqlPredicate = string;
  */
 export type NotificationTarget = WebhookTarget | SmtpTarget;
 /**
- * Where to POST. Example: "${env:FERRY_SLACK_WEBHOOK_URL}" or https://hooks.example.com/ferry.
+ * Where to POST: an http(s) URL. A URL that holds a token (Slack, Teams) belongs in a reference: "${env:FERRY_SLACK_WEBHOOK_URL}". Credentials (user:password@) and link-local / metadata addresses are refused. Example: https://hooks.example.com/ferry.
  */
 export type EndpointUrl2 = string;
 /**
@@ -429,7 +429,7 @@ export interface WebhookTarget {
   kind: 'webhook';
   url: EndpointUrl2;
   /**
-   * Extra HTTP headers. A value may be a literal ("application/json") or a reference; put tokens in references: {Authorization: "${env:WEBHOOK_TOKEN}"}. References are resolved only when sending and never shown in plans.
+   * Extra HTTP headers. A value may be a literal ("application/json") or a reference; tokens must be references: {Authorization: "${env:WEBHOOK_TOKEN}"} (a literal value in Authorization, Cookie or a header named like a token, key or secret is refused). Header values are kept as written and resolved only when sending, so they never appear in plans, state or logs.
    */
   headers?: {
     /**
@@ -437,6 +437,18 @@ export interface WebhookTarget {
      */
     [k: string]: string | undefined;
   };
+  /**
+   * The key that signs each request, as a reference. ferry sends X-Ferry-Timestamp (Unix seconds) and X-Ferry-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">; the receiver recomputes it and refuses old timestamps (replay). Example: "${env:FERRY_WEBHOOK_SECRET}".
+   */
+  secret?: string;
+  /**
+   * How long one attempt may take, from connecting to the end of the answer, in milliseconds. Default 10000.
+   */
+  timeout_ms?: number;
+  /**
+   * How many times a notification is tried in total when the receiver is unreachable, times out, or answers 429 or 5xx (with exponential backoff: 1 s, 2 s, 4 s…; a Retry-After of up to 60 s is honoured). Other 4xx answers are not retried. Default 3.
+   */
+  max_attempts?: number;
 }
 /**
  * Email over SMTP.
@@ -455,11 +467,19 @@ export interface SmtpTarget {
    */
   port?: number;
   /**
-   * true: TLS from the first byte (usually port 465). false: plain connection upgraded with STARTTLS (port 587). Default false.
+   * true: TLS from the first byte (usually port 465). false: a plain connection that is upgraded with STARTTLS (see `starttls`). Default false.
    */
   secure?: boolean;
   /**
-   * The SMTP user name (a literal or a reference). Example: ferry@example.com.
+   * With secure: false: required (default) refuses to send anything unless the server upgrades the connection with STARTTLS; opportunistic upgrades when the server offers it; off never upgrades (only for a local test server: the password and the mail then travel in clear text).
+   */
+  starttls?: 'required' | 'opportunistic' | 'off';
+  /**
+   * Check the server's TLS certificate. false accepts a self-signed certificate (a test server). Default true.
+   */
+  tls_reject_unauthorized?: boolean;
+  /**
+   * The SMTP user name, a literal or a reference resolved when the file is loaded. Example: ferry@example.com.
    */
   username?: string;
   /**
@@ -471,13 +491,17 @@ export interface SmtpTarget {
    */
   from: string;
   /**
-   * Recipients of pipeline notifications sent through this target. Example: [data-team@example.com].
+   * Recipients of pipeline notifications (`notify` routes) sent through this target; required when a route names this target. Export links (`sink.notify`) go to their own `to`. Example: [data-team@example.com].
    *
    * @minItems 1
    *
    * Items: An email address.
    */
   to?: [string, ...string[]];
+  /**
+   * How long connecting, the greeting and each SMTP command may take, in milliseconds. Default 30000.
+   */
+  timeout_ms?: number;
 }
 /**
  * Project-wide defaults: time zone, CSV dialect, notification routes.

@@ -18,6 +18,16 @@ export function logRunEvent(logger: Logger, event: RunEvent, extra: Record<strin
     case 'warning':
       logger.warn(base, event.message);
       return;
+    case 'notification': {
+      const line = `${event.event} notification to ${event.target}`;
+      if (event.ok) logger.info(base, `${line} sent`);
+      else
+        logger.warn(
+          { ...base, code: event.error?.code },
+          `${line} failed: ${event.error?.message ?? 'unknown error'}`,
+        );
+      return;
+    }
     case 'run-end': {
       const withCode = { ...base, code: event.error?.code };
       const counts = event.status === 'failed' ? '' : describeCounts(event.counts);

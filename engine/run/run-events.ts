@@ -7,6 +7,18 @@ export type RunEvent =
   | { type: 'step-end'; pipeline: string; runId: string; step: string; durationMs: number; rows?: number }
   | { type: 'warning'; pipeline: string; runId: string; code: string; message: string }
   | {
+      type: 'notification';
+      pipeline: string;
+      runId: string;
+      /** failure, success or stale */
+      event: string;
+      /** The target's name in ferry.yaml `notifications` (never its URL or address). */
+      target: string;
+      ok: boolean;
+      attempts: number;
+      error?: { code: string; message: string };
+    }
+  | {
       type: 'run-end';
       pipeline: string;
       runId: string;

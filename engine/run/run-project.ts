@@ -9,6 +9,7 @@ import type { Pipeline, Project } from '../config/model.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { createS3Client } from '../io/s3/create-s3-client.js';
 import { createRunTempDir, removeStaleRunTempDirs } from '../io/temp-dir.js';
+import { notifyAfterRun } from '../notify/notify-run.js';
 import { assemblePipelinePlan, emptySelection } from '../plan/assemble-pipeline-plan.js';
 import { orderPipelines } from '../plan/order-pipelines.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PipelinePlan } from '../plan/plan-model.js';
@@ -155,6 +156,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
       } catch (error) {
         results.push({ ...skeletonPlan(pipeline, now), status: 'error', error: describeFailure(error) });
       }
+      if (options.mode === 'apply') await notify(project, pipeline, results.at(-1), access, options);
     }
   } finally {
     access.destroy();
@@ -166,6 +168,39 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
     project: project.file,
     pipelines: results,
   };
+}
+
+/**
+ * Tells the people a pipeline's `notify` names how its run went (failure, success, a stale sequence).
+ * Never fails the run: a delivery that fails is reported as an event, the run's outcome stands.
+ */
+async function notify(
+  project: Project,
+  pipeline: Pipeline,
+  result: PipelinePlan | undefined,
+  access: ReturnType<typeof createS3Access>,
+  options: RunProjectOptions,
+): Promise<void> {
+  if (!result || result.status === 'disabled') return;
+  await notifyAfterRun(
+    { project, pipeline, result },
+    {
+      env: options.env,
+      projectDir: project.directory,
+      s3Client: (name) => access.s3(name).client,
+      onReport: (report) =>
+        options.onEvent?.({
+          type: 'notification',
+          pipeline: report.pipeline,
+          runId: report.runId,
+          event: report.event,
+          target: report.target,
+          ok: report.ok,
+          attempts: report.attempts,
+          ...(report.error ? { error: report.error } : {}),
+        }),
+    },
+  );
 }
 
 /** A pipeline's plan before anything was read: its name, schedule and steps only. */

@@ -212,7 +212,8 @@ export function createServeLoop(options: ServeLoopOptions): ServeLoop {
     );
     // Steps are logged under the service's run id; start, warnings and end come from finishRun.
     const onEvent = (event: RunEvent) => {
-      if (event.type === 'step-end') logRunEvent(logger, { ...event, runId }, configFields(runConfig, {}));
+      if (event.type === 'step-end' || event.type === 'notification')
+        logRunEvent(logger, { ...event, runId }, configFields(runConfig, {}));
     };
     const done = runOne(entry.name, { signal: stop.signal, config: runConfig, onEvent })
       .catch((error: unknown) => failedOutcome({ code: errorCode(error), message: String(error) }))

@@ -21,8 +21,7 @@ export const serveCommand: CommandSpec = {
     project: { type: 'string', short: 'p', description: 'Project file.', default: 'ferry.yaml' },
     port: {
       type: 'string',
-      description: 'Port of the HTTP endpoints (0: any free port, logged).',
-      default: String(DEFAULT_SERVE_PORT),
+      description: `Port of the HTTP endpoints (0: any free port, logged). Default: $FERRY_HEALTH_PORT, else ${DEFAULT_SERVE_PORT} (the container's HEALTHCHECK reads the same variable).`,
     },
     host: { type: 'string', description: 'Address the HTTP endpoints listen on.', default: '0.0.0.0' },
     concurrency: { type: 'string', description: 'Pipelines run at the same time, at most.', default: '2' },
@@ -45,7 +44,12 @@ export const serveCommand: CommandSpec = {
   examples: ['ferry serve', 'ferry serve --port 9464 --concurrency 4 --log-format json'],
   async run(context) {
     const { values, output } = context;
-    const port = parseInteger(values['port'], 'port', 0, 65_535);
+    const port = parseInteger(
+      values['port'] ?? context.env['FERRY_HEALTH_PORT'] ?? String(DEFAULT_SERVE_PORT),
+      'port',
+      0,
+      65_535,
+    );
     const concurrency = parseInteger(values['concurrency'], 'concurrency', 1, 64);
     const graceMs = parseSeconds(values['grace-period'], 'grace-period');
     const reloadIntervalMs = parseSeconds(values['reload-interval'], 'reload-interval');

@@ -2,8 +2,10 @@
  * `ferry serve` as a real child process against the embedded S3 server: a pipeline due every two
  * seconds runs on its schedule (observed by polling /status, never by sleeping), /metrics and
  * /status report it, and SIGTERM during a run (held mid-download by the fault proxy) stops it at
- * its next step with state untouched and exits 0 after a clean drain. Logs are JSON lines, each
- * run line with its run id, and no secret in them.
+ * its next step with state untouched and exits 0 after a clean drain. The successful run notifies:
+ * a signed webhook arrives at a local HTTP receiver and an email with a presigned link (which
+ * downloads the written file) at a local SMTP server. Logs are JSON lines, each run line with its
+ * run id, and no secret in them.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -16,19 +18,29 @@ import { startFaultProxy, type FaultProxy } from '../../harness/fault-proxy.js';
 import { startFerryProcess, type FerryProcess } from '../../harness/ferry-process.js';
 import { listAll } from '../../harness/s3-objects.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../../harness/smtp-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../harness/webhook-receiver.js';
 
 let server: S3TestServer;
 let proxy: FaultProxy;
+let smtp: SmtpReceiver;
+let hook: WebhookReceiver;
 let ferry: FerryProcess | undefined;
 beforeAll(async () => {
   server = await startS3Server();
   proxy = await startFaultProxy({ upstream: server.endpoint });
+  smtp = await startSmtpReceiver({ starttls: false });
+  hook = await startWebhookReceiver();
 });
 afterAll(async () => {
   if (ferry && ferry.child.exitCode === null) ferry.child.kill('SIGKILL');
+  await hook?.stop();
+  await smtp?.stop();
   await proxy?.close();
   await server?.stop();
 });
+
+const HOOK_SECRET = 'canary-serve-hook-secret';
 
 const DEADLINE_MS = 40_000;
 
@@ -72,13 +84,24 @@ const stateHash = (dir: string) => {
 };
 
 it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM with state untouched', async () => {
-  const { dir, input, output } = await createCliProject({ server, endpoint: proxy.endpoint, label: 'serve' });
+  const { dir, input, output } = await createCliProject({
+    server,
+    endpoint: proxy.endpoint,
+    label: 'serve',
+    extraYaml: [
+      'notifications:',
+      `  mail: {kind: smtp, host: 127.0.0.1, port: ${smtp.port}, starttls: "off", from: ferry@example.com}`,
+      `  hook: {kind: webhook, url: "${hook.url}", secret: "\${env:HOOK_SECRET}"}`,
+    ].join('\n'),
+  });
   await writeFile(
     join(dir, 'pipelines', 'a.yaml'),
     [
       'name: a',
       `source: {kind: s3, connection: s3, bucket: ${input}, prefix: a/, format: {kind: csv}}`,
-      `sink: {kind: s3, connection: s3, bucket: ${output}, format: csv}`,
+      `sink: {kind: s3, connection: s3, bucket: ${output}, format: csv,`,
+      '       notify: {to: [analyst@example.com], via: mail, link_expires: 1h}}',
+      'notify: {on_success: [hook]}',
       "schedule: {cron: '*/2 * * * * *'}",
       '',
     ].join('\n'),
@@ -90,7 +113,7 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
   ferry = startFerryProcess({
     cwd: dir,
     args: ['serve', '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--grace-period', '30s'],
-    env: CLI_PROJECT_ENV,
+    env: { ...CLI_PROJECT_ENV, HOOK_SECRET },
   });
   const port = await waitFor(
     'the listening line',
@@ -119,6 +142,21 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
   expect(metrics).toContain('ferry_config_reload_success 1');
   expect((await fetch(`${base}/healthz`)).status).toBe(200);
   expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+  // The run told its people: a signed webhook with the output, an email with a working link.
+  const delivered = await waitFor('the success webhook', () => hook.requests[0]);
+  const event = JSON.parse(delivered.body) as { kind: string; pipeline: string; outputs: unknown[] };
+  expect(event).toMatchObject({ kind: 'success', pipeline: 'a' });
+  expect(event.outputs).toHaveLength(1);
+  expect(String(delivered.headers['x-ferry-signature'])).toMatch(/^sha256=[0-9a-f]{64}$/);
+  const mail = await waitFor('the export email', () =>
+    smtp.messages.find((m) => m.to.includes('analyst@example.com')),
+  );
+  const link = /(http:\/\/\S+)/.exec(mail.text)?.[1] ?? '';
+  const [written] = await listAll(server.client, output);
+  const fetched = await fetch(link);
+  expect(fetched.status).toBe(200);
+  expect(Buffer.from(await fetched.arrayBuffer()).length).toBe(written?.size);
 
   // A new file; its download is held, and SIGTERM arrives while the run is in it.
   const before = stateHash(dir);
@@ -149,4 +187,6 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
   expect(runLines.length).toBeGreaterThanOrEqual(4);
   for (const line of runLines) expect(line['runId'], JSON.stringify(line)).toEqual(expect.any(String));
   expect(exited.output).not.toContain(CLI_PROJECT_ENV.S);
+  expect(exited.output).not.toContain(HOOK_SECRET);
+  expect(delivered.body).not.toContain(HOOK_SECRET);
 });
