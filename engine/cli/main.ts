@@ -7,6 +7,7 @@ import { ExitCode } from '../errors/exit-codes.js';
 import { isFerryError } from '../errors/ferry-error.js';
 import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
 import { applyCommand } from './commands/apply.js';
+import { graphCommand } from './commands/graph.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { stateCommand } from './commands/state.js';
@@ -19,6 +20,7 @@ const COMMANDS: readonly CommandSpec[] = [
   applyCommand,
   stateCommand,
   policyCommand,
+  graphCommand,
 ];
 
 export const VERSION = '0.1.0';
