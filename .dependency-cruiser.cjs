@@ -49,6 +49,11 @@ const FORBIDDEN = [
   ],
   ['(time|errors)', '(?!(time|errors)/)', 'time/ and errors/ are the bottom: they import nothing of ferry'],
   ['net', '(?!(net|errors)/)', 'net/ (address rules) is a leaf that config and io share'],
+  [
+    'discover',
+    '(io|duckdb|steps|state|run|report|cli|project)',
+    'discover/ is pure (families, patterns, YAML); run/discover does its listing and reading',
+  ],
 ];
 
 module.exports = {

@@ -7,6 +7,7 @@ import { ExitCode } from '../errors/exit-codes.js';
 import { isFerryError } from '../errors/ferry-error.js';
 import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
 import { applyCommand } from './commands/apply.js';
+import { discoverCommand } from './commands/discover.js';
 import { graphCommand } from './commands/graph.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
@@ -20,6 +21,7 @@ const COMMANDS: readonly CommandSpec[] = [
   applyCommand,
   stateCommand,
   policyCommand,
+  discoverCommand,
   graphCommand,
 ];
 

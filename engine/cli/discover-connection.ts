@@ -1,0 +1,142 @@
+/**
+ * Which connection `ferry discover` lists with: a project's (`--connection NAME`, or its only one),
+ * or — on a fresh machine without ferry.yaml — one drafted from flags and the environment: the AWS
+ * credential chain for AWS, or keys in environment variables for a custom endpoint. The draft goes
+ * through the configuration checks like a file on disk (no credentials in URLs, no metadata
+ * addresses, no AWS chain to a custom endpoint) and is printed for the user to keep.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Connection, Pipeline, Project } from '../config/model.js';
+import { checkGeneratedProject } from '../discover/check-generated-config.js';
+import {
+  renderConnectionLines,
+  renderConnectionProject,
+  type ConnectionDraft,
+} from '../discover/render-connection-yaml.js';
+import { schemaReference } from '../discover/yaml-text.js';
+import { hasErrors } from '../errors/problem.js';
+import { loadProject } from '../project/load-project.js';
+import { renderProblemsText } from '../report/render-problems.js';
+import { UsageError, type CommandContext } from './command.js';
+
+export interface DiscoverConnection {
+  connection: Connection;
+  project: Project;
+  /** The project's pipelines (none for a drafted connection). */
+  pipelines: Pipeline[];
+  /** The project's directory, or the working directory for a drafted connection. */
+  directory: string;
+  /** Set when the connection was drafted: its ferry.yaml block, to print. */
+  draftLines?: string[];
+  /** A project file exists. */
+  hasProject: boolean;
+}
+
+const DRAFT_FLAGS = ['endpoint', 'region', 'access-key-env', 'secret-key-env'] as const;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function draftFrom(context: CommandContext, bucket: string): ConnectionDraft {
+  const { values, env } = context;
+  const flag = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  for (const name of ['access-key-env', 'secret-key-env']) {
+    const value = flag(name);
+    if (value !== undefined && !ENV_NAME.test(value)) {
+      throw new UsageError(
+        `--${name} takes the name of an environment variable, not a key (got "${value.slice(0, 4)}…").`,
+      );
+    }
+  }
+  if ((flag('access-key-env') === undefined) !== (flag('secret-key-env') === undefined)) {
+    throw new UsageError('Give --access-key-env and --secret-key-env together.');
+  }
+  const name =
+    flag('connection') ??
+    (bucket
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63) ||
+      'main');
+  const endpoint = flag('endpoint');
+  const accessKeyEnv = flag('access-key-env');
+  const secretKeyEnv = flag('secret-key-env');
+  return {
+    name,
+    region: flag('region') ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(accessKeyEnv !== undefined ? { accessKeyEnv } : {}),
+    ...(secretKeyEnv !== undefined ? { secretKeyEnv } : {}),
+  };
+}
+
+function fromProject(context: CommandContext, projectPath: string): DiscoverConnection | undefined {
+  const { values, cwd, env, output } = context;
+  if (DRAFT_FLAGS.some((name) => values[name] !== undefined)) {
+    throw new UsageError(
+      `${projectPath} defines the connections here: add one for this endpoint there and pass --connection NAME (--endpoint, --region and the key flags are for a directory without ferry.yaml).`,
+    );
+  }
+  const loaded = loadProject({ cwd, env, projectFile: String(values['project']) });
+  if (hasErrors(loaded.problems) || !loaded.project) {
+    output.stderr(
+      renderProblemsText(loaded.problems, {
+        sources: loaded.sources,
+        color: output.color,
+        omitted: loaded.omitted,
+      }),
+    );
+    return undefined;
+  }
+  const project = loaded.project;
+  const names = Object.keys(project.connections);
+  const wanted =
+    typeof values['connection'] === 'string'
+      ? values['connection']
+      : names.length === 1
+        ? names[0]
+        : undefined;
+  const connection = wanted === undefined ? undefined : project.connections[wanted];
+  if (!connection) {
+    throw new UsageError(
+      wanted === undefined
+        ? `Pass --connection NAME; ${projectPath} defines ${names.length ? names.join(', ') : 'no connection'}.`
+        : `No connection named "${wanted}" in ${projectPath}; connections: ${names.join(', ') || '(none)'}.`,
+    );
+  }
+  return { connection, project, pipelines: loaded.pipelines, directory: project.directory, hasProject: true };
+}
+
+/** The connection to list with, or undefined after printing configuration problems (exit 3). */
+export function chooseDiscoverConnection(
+  context: CommandContext,
+  bucket: string,
+): DiscoverConnection | undefined {
+  const projectPath = String(context.values['project']);
+  if (existsSync(resolve(context.cwd, projectPath))) return fromProject(context, projectPath);
+  const draft = draftFrom(context, bucket);
+  const file = '(connection drafted from the flags)';
+  const text = renderConnectionProject(draft, { schemaPath: schemaReference(context.cwd, 'ferry') });
+  const checked = checkGeneratedProject(text, {
+    file,
+    directory: dirname(resolve(context.cwd, projectPath)),
+    resolve: (ref) => (ref.kind === 'env' ? context.env[ref.name] : undefined),
+  });
+  const connection = checked.project?.connections[draft.name];
+  if (hasErrors(checked.problems) || !checked.project || !connection) {
+    context.output.stderr(
+      renderProblemsText(checked.problems, { sources: new Map([[file, text]]), color: context.output.color }),
+    );
+    return undefined;
+  }
+  return {
+    connection,
+    project: checked.project,
+    pipelines: [],
+    directory: context.cwd,
+    draftLines: renderConnectionLines(draft),
+    hasProject: false,
+  };
+}
