@@ -7,6 +7,7 @@ import { ExitCode } from '../errors/exit-codes.js';
 import { isFerryError } from '../errors/ferry-error.js';
 import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
 import { applyCommand } from './commands/apply.js';
+import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
 import { graphCommand } from './commands/graph.js';
 import { planCommand } from './commands/plan.js';
@@ -22,6 +23,7 @@ const COMMANDS: readonly CommandSpec[] = [
   stateCommand,
   policyCommand,
   discoverCommand,
+  checkCommand,
   graphCommand,
 ];
 
