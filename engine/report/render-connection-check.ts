@@ -3,7 +3,7 @@
  * HeadBucket answer and, per prefix a pipeline uses, list / read / write. ✔ ok, ⚠ warning,
  * ✖ failed (with the code and what to do), – not tested (with why). A summary line ends it.
  */
-import type { CheckItem, CheckStatus, ConnectionCheck } from '../run/check-connections.js';
+import type { CheckItem, CheckStatus, ConnectionCheck } from '../plan/connection-check.js';
 
 const SYMBOL: Record<CheckStatus, string> = { ok: '✔', warning: '⚠', failed: '✖', skipped: '–' };
 

@@ -22,30 +22,8 @@ import { putSmallObject } from '../io/s3/put-small-object.js';
 import { readObjectRange } from '../io/s3/read-object-range.js';
 import { resolveClientIdentity } from '../io/s3/resolve-client-identity.js';
 import { collectS3Accesses } from '../plan/compile-policy.js';
+import type { CheckItem, ConnectionCheck, LocationRole } from '../plan/connection-check.js';
 import { resolveConnection } from './resolve-connection.js';
-
-export type CheckStatus = 'ok' | 'warning' | 'failed' | 'skipped';
-export type CheckKind = 'credentials' | 'clock' | 'bucket' | 'list' | 'read' | 'write';
-export type LocationRole = 'source' | 'sink' | 'state' | 'requested';
-
-export interface CheckItem {
-  kind: CheckKind;
-  status: CheckStatus;
-  detail: string;
-  bucket?: string;
-  prefix?: string;
-  role?: LocationRole;
-  code?: string;
-  hint?: string;
-}
-
-export interface ConnectionCheck {
-  connection: string;
-  endpoint?: string;
-  /** How it signs in, by reference: never a secret. */
-  auth: string;
-  items: CheckItem[];
-}
 
 export interface CheckConnectionsOptions {
   project: Project;
