@@ -9,16 +9,13 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Connection, Pipeline, Project } from '../config/model.js';
 import { checkGeneratedProject } from '../discover/check-generated-config.js';
-import {
-  renderConnectionLines,
-  renderConnectionProject,
-  type ConnectionDraft,
-} from '../discover/render-connection-yaml.js';
+import { renderConnectionLines, renderConnectionProject } from '../discover/render-connection-yaml.js';
 import { schemaReference } from '../discover/yaml-text.js';
 import { hasErrors } from '../errors/problem.js';
 import { loadProject } from '../project/load-project.js';
 import { renderProblemsText } from '../report/render-problems.js';
 import { UsageError, type CommandContext } from './command.js';
+import { CONNECTION_DRAFT_FLAGS, connectionDraftFromFlags } from './connection-draft.js';
 
 export interface DiscoverConnection {
   connection: Connection;
@@ -33,48 +30,19 @@ export interface DiscoverConnection {
   hasProject: boolean;
 }
 
-const DRAFT_FLAGS = ['endpoint', 'region', 'access-key-env', 'secret-key-env'] as const;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function draftFrom(context: CommandContext, bucket: string): ConnectionDraft {
-  const { values, env } = context;
-  const flag = (name: string): string | undefined => {
-    const value = values[name];
-    return typeof value === 'string' ? value : undefined;
-  };
-  for (const name of ['access-key-env', 'secret-key-env']) {
-    const value = flag(name);
-    if (value !== undefined && !ENV_NAME.test(value)) {
-      throw new UsageError(
-        `--${name} takes the name of an environment variable, not a key (got "${value.slice(0, 4)}…").`,
-      );
-    }
-  }
-  if ((flag('access-key-env') === undefined) !== (flag('secret-key-env') === undefined)) {
-    throw new UsageError('Give --access-key-env and --secret-key-env together.');
-  }
-  const name =
-    flag('connection') ??
-    (bucket
-      .replace(/[^a-z0-9_-]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 63) ||
-      'main');
-  const endpoint = flag('endpoint');
-  const accessKeyEnv = flag('access-key-env');
-  const secretKeyEnv = flag('secret-key-env');
-  return {
-    name,
-    region: flag('region') ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
-    ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(accessKeyEnv !== undefined ? { accessKeyEnv } : {}),
-    ...(secretKeyEnv !== undefined ? { secretKeyEnv } : {}),
-  };
+function draftName(context: CommandContext, bucket: string): string {
+  const value = context.values['connection'];
+  if (typeof value === 'string') return value;
+  const fromBucket = bucket
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+  return fromBucket || 'main';
 }
 
 function fromProject(context: CommandContext, projectPath: string): DiscoverConnection | undefined {
   const { values, cwd, env, output } = context;
-  if (DRAFT_FLAGS.some((name) => values[name] !== undefined)) {
+  if (CONNECTION_DRAFT_FLAGS.some((name) => values[name] !== undefined)) {
     throw new UsageError(
       `${projectPath} defines the connections here: add one for this endpoint there and pass --connection NAME (--endpoint, --region and the key flags are for a directory without ferry.yaml).`,
     );
@@ -116,7 +84,7 @@ export function chooseDiscoverConnection(
 ): DiscoverConnection | undefined {
   const projectPath = String(context.values['project']);
   if (existsSync(resolve(context.cwd, projectPath))) return fromProject(context, projectPath);
-  const draft = draftFrom(context, bucket);
+  const draft = connectionDraftFromFlags(context, { name: draftName(context, bucket), staticKeys: false });
   const file = '(connection drafted from the flags)';
   const text = renderConnectionProject(draft, { schemaPath: schemaReference(context.cwd, 'ferry') });
   const checked = checkGeneratedProject(text, {

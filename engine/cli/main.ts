@@ -10,6 +10,7 @@ import { applyCommand } from './commands/apply.js';
 import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
 import { graphCommand } from './commands/graph.js';
+import { initCommand } from './commands/init.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { stateCommand } from './commands/state.js';
@@ -22,6 +23,7 @@ const COMMANDS: readonly CommandSpec[] = [
   applyCommand,
   stateCommand,
   policyCommand,
+  initCommand,
   discoverCommand,
   checkCommand,
   graphCommand,

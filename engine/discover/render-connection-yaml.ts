@@ -10,11 +10,10 @@ import { commentText, indentLines, yamlString } from './yaml-text.js';
 export interface ConnectionDraft {
   name: string;
   region: string;
-  /** A custom S3-compatible endpoint; then keys come from the environment (never the AWS chain). */
+  /** A custom S3-compatible endpoint (then keys must be static: never the AWS chain). */
   endpoint?: string;
-  /** Environment variables holding the keys; without them (and without an endpoint) the AWS chain. */
-  accessKeyEnv?: string;
-  secretKeyEnv?: string;
+  /** Keys from environment variables, or the AWS credential chain. */
+  auth: { kind: 'static'; accessKeyEnv: string; secretKeyEnv: string } | { kind: 'default' };
   description?: string;
 }
 
@@ -36,16 +35,16 @@ export function renderConnectionLines(draft: ConnectionDraft): string[] {
       'checksum: when_required',
     );
   }
-  const staticKeys = draft.endpoint !== undefined || draft.accessKeyEnv !== undefined;
-  if (staticKeys) {
-    const access = draft.accessKeyEnv ?? DEFAULT_KEY_ENV.accessKeyEnv;
-    const secret = draft.secretKeyEnv ?? DEFAULT_KEY_ENV.secretKeyEnv;
+  if (draft.auth.kind === 'static') {
     lines.push(
       'auth:',
       '  # Keys by reference only: set these variables where ferry runs (never write the values here).',
+      ...(draft.endpoint === undefined
+        ? ['  # Or `kind: default` for the AWS credential chain (profile, SSO, instance or pod role).']
+        : []),
       '  kind: static',
-      `  access_key_id: ${yamlString(`\${env:${access}}`)}`,
-      `  secret_access_key: ${yamlString(`\${env:${secret}}`)}`,
+      `  access_key_id: ${yamlString(`\${env:${draft.auth.accessKeyEnv}}`)}`,
+      `  secret_access_key: ${yamlString(`\${env:${draft.auth.secretKeyEnv}}`)}`,
     );
   } else {
     lines.push(

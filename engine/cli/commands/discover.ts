@@ -22,6 +22,7 @@ import { renderDiscovery } from '../../report/render-discovery.js';
 import { renderProblemsText } from '../../report/render-problems.js';
 import { discoverPrefix, type DiscoverProgress } from '../../run/discover/discover-prefix.js';
 import { UsageError, type CommandContext, type CommandSpec } from '../command.js';
+import { CONNECTION_DRAFT_OPTIONS } from '../connection-draft.js';
 import { chooseDiscoverConnection, type DiscoverConnection } from '../discover-connection.js';
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -184,19 +185,7 @@ export const discoverCommand: CommandSpec = {
       type: 'boolean',
       description: 'Write pipelines/<name>.yaml files into the project instead of printing.',
     },
-    endpoint: { type: 'string', description: 'Without a project: a custom S3 endpoint (MinIO, R2, Ceph …).' },
-    region: {
-      type: 'string',
-      description: 'Without a project: the region (default: AWS_REGION, else us-east-1).',
-    },
-    'access-key-env': {
-      type: 'string',
-      description: 'Without a project: the variable holding the access key id.',
-    },
-    'secret-key-env': {
-      type: 'string',
-      description: 'Without a project: the variable holding the secret key.',
-    },
+    ...CONNECTION_DRAFT_OPTIONS,
     'max-objects': { type: 'string', description: 'Stop listing after this many objects (default 100000).' },
   },
   examples: [
