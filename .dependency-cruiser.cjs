@@ -54,7 +54,11 @@ const FORBIDDEN = [
     '(io|duckdb|steps|state|run|report|cli|project)',
     'discover/ is pure (families, patterns, YAML); run/discover does its listing and reading',
   ],
-  ['scaffold', '(io|duckdb|steps|state|run|report|cli|project)', 'scaffold/ renders the files ferry init writes'],
+  [
+    'scaffold',
+    '(io|duckdb|steps|state|run|report|cli|project)',
+    'scaffold/ renders the files ferry init writes',
+  ],
 ];
 
 module.exports = {
