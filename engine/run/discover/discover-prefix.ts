@@ -13,7 +13,7 @@ import { createS3Client } from '../../io/s3/create-s3-client.js';
 import { listObjectPages } from '../../io/s3/list-objects.js';
 import { createRunTempDir } from '../../io/temp-dir.js';
 import { resolveConnection } from '../resolve-connection.js';
-import { fetchSample } from './fetch-sample.js';
+import { fetchSample, type SampleLimits } from './fetch-sample.js';
 import { sniffSample } from './sniff-sample.js';
 
 export type DiscoverProgress =
@@ -34,6 +34,8 @@ export interface DiscoverPrefixOptions {
   signal?: AbortSignal;
   /** Where discover's temp dir goes (default: the OS temp dir). */
   tempRoot?: string;
+  /** How much of a newest file is read (tests make them small). */
+  sampleLimits?: SampleLimits;
 }
 
 export interface DiscoverResult {
@@ -157,6 +159,7 @@ async function readFamilySample(input: {
       compression: family.compression,
       destPath: `${input.temp}/sample-${input.index + 1}`,
       bodyIdleTimeoutMs: input.bodyIdleTimeoutMs,
+      ...(options.sampleLimits ? { limits: options.sampleLimits } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return await sniffSample(

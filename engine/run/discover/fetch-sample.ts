@@ -13,12 +13,20 @@ import { FerryError } from '../../errors/ferry-error.js';
 import { downloadObject } from '../../io/s3/download-object.js';
 import { readObjectRange } from '../../io/s3/read-object-range.js';
 
-/** Files up to this size are downloaded whole. */
-export const WHOLE_FILE_BYTES = 8 * 1024 * 1024;
-/** How much of a larger text file is read. */
-export const HEAD_BYTES = 1024 * 1024;
-/** The largest file that is downloaded whole when it cannot be sampled from its start. */
-export const MAX_WHOLE_FILE_BYTES = 256 * 1024 * 1024;
+export interface SampleLimits {
+  /** Files up to this size are downloaded whole. */
+  wholeFileBytes: number;
+  /** How much of a larger text file is read. */
+  headBytes: number;
+  /** The largest file that is downloaded whole when it cannot be sampled from its start. */
+  maxWholeFileBytes: number;
+}
+
+export const DEFAULT_SAMPLE_LIMITS: SampleLimits = {
+  wholeFileBytes: 8 * 1024 * 1024,
+  headBytes: 1024 * 1024,
+  maxWholeFileBytes: 256 * 1024 * 1024,
+};
 
 export interface FetchedSample {
   path: string;
@@ -36,6 +44,7 @@ export interface FetchSampleOptions {
   /** A path in the temp dir, chosen by the caller (never from the key). */
   destPath: string;
   bodyIdleTimeoutMs: number;
+  limits?: SampleLimits;
   signal?: AbortSignal;
 }
 
@@ -90,7 +99,7 @@ async function readHead(options: FetchSampleOptions): Promise<FetchedSample | un
     bucket: options.bucket,
     key: options.file.key,
     start: 0,
-    end: HEAD_BYTES - 1,
+    end: (options.limits ?? DEFAULT_SAMPLE_LIMITS).headBytes - 1,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   let text = range.bytes;
@@ -107,12 +116,13 @@ async function readHead(options: FetchSampleOptions): Promise<FetchedSample | un
 /** Brings the file (or its start) to `destPath`. */
 export async function fetchSample(options: FetchSampleOptions): Promise<FetchedSample> {
   const { file } = options;
+  const limits = options.limits ?? DEFAULT_SAMPLE_LIMITS;
   const sampleable = options.format !== 'parquet' && options.compression !== 'zstd';
-  if (file.size > WHOLE_FILE_BYTES && sampleable) {
+  if (file.size > limits.wholeFileBytes && sampleable) {
     const head = await readHead(options);
     if (head) return head;
   }
-  if (file.size > MAX_WHOLE_FILE_BYTES && file.size > WHOLE_FILE_BYTES) {
+  if (file.size > limits.maxWholeFileBytes && file.size > limits.wholeFileBytes) {
     throw new FerryError(
       'DISCOVER_SAMPLE_TOO_LARGE',
       `s3://${options.bucket}/${file.key} is ${file.size} bytes: too large to read whole, and a ${options.format} ${options.compression === 'none' ? '' : `${options.compression} `}file cannot be read from its start alone.`,
