@@ -18,6 +18,7 @@ import {
 import { schemaReference } from '../../discover/yaml-text.js';
 import { ExitCode } from '../../errors/exit-codes.js';
 import { hasErrors } from '../../errors/problem.js';
+import { loadProject } from '../../project/load-project.js';
 import { renderDiscovery } from '../../report/render-discovery.js';
 import { renderProblemsText } from '../../report/render-problems.js';
 import { discoverPrefix, type DiscoverProgress } from '../../run/discover/discover-prefix.js';
@@ -140,8 +141,18 @@ async function run(context: CommandContext): Promise<ExitCode> {
   }
   if (write) {
     const written = writeFiles(context, chosen, families, options);
+    // ferry.yaml's `pipelines:` globs decide which files are read: say so if these are not among them.
+    const reloaded = loadProject({
+      cwd: context.cwd,
+      env: context.env,
+      projectFile: String(values['project']),
+    });
+    const unseen = families.filter((f) => !reloaded.pipelines.some((p) => p.name === f.family.name));
+    const globs = unseen.length
+      ? `Note: ferry.yaml's \`pipelines:\` globs do not take ${unseen.length === families.length ? 'them' : 'all of them'}; add pipelines/*.yaml there.\n`
+      : '';
     output.stdout(
-      `${report}Wrote ${written.join(', ')}.\nNext: review them (see the TODO on each sink), then \`ferry validate\` and \`ferry plan\`.\n`,
+      `${report}Wrote ${written.join(', ')}.\n${globs}Next: review them (see the TODO on each sink), then \`ferry validate\` and \`ferry plan\`.\n`,
     );
     return ExitCode.ok;
   }

@@ -155,6 +155,23 @@ describe('ferry discover', () => {
     expect(again.stdout).toContain('Wrote pipelines/accounts-csv.yaml, pipelines/activity-json.yaml.');
   });
 
+  it('--write says so when ferry.yaml would not read the files it wrote', async () => {
+    const project = await createCliProject({
+      server,
+      label: 'discover-globs',
+      extraYaml: 'pipelines:\n  - jobs/*.yaml',
+    });
+    await seedVendorDrop(server, project.input);
+    const run = await runCliCaptured(['discover', `s3://${project.input}/acme/activity/`, '--write'], {
+      cwd: project.dir,
+      env: ENV,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      "Note: ferry.yaml's `pipelines:` globs do not take them; add pipelines/*.yaml there.",
+    );
+  });
+
   it('drafts a connection from flags where there is no ferry.yaml, with keys only as references', async () => {
     const project = await createCliProject({ server, label: 'discover-fresh' });
     await seedVendorDrop(server, project.input);
