@@ -10,6 +10,7 @@ import { classifyFileName, ignoreReason } from './classify-file.js';
 import type { Discovery, FileFamily, IgnoredFile, ListedFile } from './discovery-model.js';
 import { escapeRegex, parseKeyShape, type KeyShape } from './parse-key-shape.js';
 import { inferCadence } from './infer-cadence.js';
+import { parseTimestamp } from '../time/timestamp-format.js';
 
 interface Member {
   file: ListedFile;
@@ -151,6 +152,13 @@ function compileFamily(prefix: string, members: Member[], taken: Set<string>): F
   const timestamp = first.shape.timestamp;
   const sequence = timestamp !== undefined && timestamp.hasTime && isPrefixTimestamp(first.shape);
   const notes: string[] = [];
+  // The names were read with a fast path; ferry's own parser must read them the same way.
+  const text = timestamp ? first.name.slice(timestamp.start, timestamp.end) : '';
+  if (timestamp && parseTimestamp(text, timestamp.format, 'UTC')?.getTime() !== timestamp.value.getTime()) {
+    notes.push(
+      `"${text}" does not read as ${timestamp.format} with ferry's parser (a bug in discover; please report it).`,
+    );
+  }
   const cadence = sequence
     ? inferCadence(
         members.map((m) => m.shape.timestamp?.value ?? new Date(0)),

@@ -10,7 +10,6 @@
  * 2001–2033). Values must be real dates between 1990 and 2099, so an id like 12345678 is not a date.
  * The longest timestamp in a name wins (a file's date-time over its folder's date).
  */
-import { parseTimestamp } from '../time/timestamp-format.js';
 
 export interface NameTimestamp {
   /** Character range in the name. */
@@ -75,18 +74,43 @@ export function timestampPattern(format: string): string {
   );
 }
 
-function candidate(
-  name: string,
-  start: number,
-  text: string,
-  format: string,
-  hasTime: boolean,
-): NameTimestamp | undefined {
-  const value = parseTimestamp(text, format, 'UTC');
+const WIDTHS: Record<string, number> = { YYYY: 4, MM: 2, DD: 2, HH: 2, mm: 2, ss: 2, X: 10, x: 13 };
+
+/**
+ * Reads text in one of the formats this module writes (fixed-width tokens, non-letter literals,
+ * `[T]`, `Z`) as UTC; undefined for an impossible date. A fast path for every name of a listing:
+ * group-families checks each family once with ferry's own parser too.
+ */
+function readUtc(text: string, format: string): Date | undefined {
+  const f: Record<string, number> = { YYYY: 0, MM: 1, DD: 1, HH: 0, mm: 0, ss: 0 };
+  let at = 0;
+  for (const [token] of format.matchAll(/\[[^\]]*\]|YYYY|MM|DD|HH|mm|ss|X|x|Z|./g)) {
+    const width = WIDTHS[token];
+    if (width !== undefined) {
+      const value = Number(text.slice(at, at + width));
+      if (token === 'X' || token === 'x') return new Date(token === 'X' ? value * 1000 : value);
+      f[token] = value;
+      at += width;
+    } else {
+      at += token.startsWith('[') ? token.length - 2 : 1;
+    }
+  }
+  const { YYYY: y = 0, MM: mo = 1, DD: d = 1, HH: h = 0, mm: mi = 0, ss: sec = 0 } = f;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return undefined;
+  const value = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  return value.getUTCDate() === d ? value : undefined;
+}
+
+const patterns = new Map<string, string>();
+
+function candidate(start: number, text: string, format: string, hasTime: boolean): NameTimestamp | undefined {
+  const value = readUtc(text, format);
   if (!value) return undefined;
   const year = value.getUTCFullYear();
   if (year < MIN_YEAR || year > MAX_YEAR) return undefined;
-  return { start, end: start + text.length, format, pattern: timestampPattern(format), value, hasTime };
+  let pattern = patterns.get(format);
+  if (pattern === undefined) patterns.set(format, (pattern = timestampPattern(format)));
+  return { start, end: start + text.length, format, pattern, value, hasTime };
 }
 
 function dateTimeCandidates(name: string): NameTimestamp[] {
@@ -98,7 +122,7 @@ function dateTimeCandidates(name: string): NameTimestamp[] {
     if (hour !== undefined) {
       const time = `HH${timeSep}mm${second !== undefined ? `${timeSep}ss` : ''}`;
       const format = `${date}${joiner === 'T' ? '[T]' : joiner}${time}${zulu ? 'Z' : ''}`;
-      const full = candidate(name, start, whole, format, true);
+      const full = candidate(start, whole, format, true);
       if (full) {
         found.push(full);
         continue;
@@ -108,7 +132,7 @@ function dateTimeCandidates(name: string): NameTimestamp[] {
     const dateText = whole.slice(0, 8 + 2 * sep.length);
     const after = name[start + dateText.length];
     if (after === undefined || !/[0-9]/.test(after)) {
-      const dateOnly = candidate(name, start, dateText, date, false);
+      const dateOnly = candidate(start, dateText, date, false);
       if (dateOnly) found.push(dateOnly);
     }
   }
@@ -118,11 +142,11 @@ function dateTimeCandidates(name: string): NameTimestamp[] {
 function otherCandidates(name: string): NameTimestamp[] {
   const found: NameTimestamp[] = [];
   for (const m of name.matchAll(MONTH)) {
-    const month = candidate(name, m.index, m[0], `YYYY${m[2] ?? ''}MM`, false);
+    const month = candidate(m.index, m[0], `YYYY${m[2] ?? ''}MM`, false);
     if (month) found.push(month);
   }
   for (const m of name.matchAll(UNIX)) {
-    const unix = candidate(name, m.index, m[0], m[0].length === 10 ? 'X' : 'x', true);
+    const unix = candidate(m.index, m[0], m[0].length === 10 ? 'X' : 'x', true);
     if (unix) found.push(unix);
   }
   return found;
