@@ -16,6 +16,7 @@ import { loadProject } from '../project/load-project.js';
 import { renderProblemsText } from '../report/render-problems.js';
 import { UsageError, type CommandContext } from './command.js';
 import { CONNECTION_DRAFT_FLAGS, connectionDraftFromFlags } from './connection-draft.js';
+import { createGeneratedConfigResolver } from './generated-config-resolver.js';
 
 export interface DiscoverConnection {
   connection: Connection;
@@ -90,7 +91,7 @@ export function chooseDiscoverConnection(
   const checked = checkGeneratedProject(text, {
     file,
     directory: dirname(resolve(context.cwd, projectPath)),
-    resolve: (ref) => (ref.kind === 'env' ? context.env[ref.name] : undefined),
+    resolve: createGeneratedConfigResolver(context.env),
   });
   const connection = checked.project?.connections[draft.name];
   if (hasErrors(checked.problems) || !checked.project || !connection) {

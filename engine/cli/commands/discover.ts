@@ -23,6 +23,7 @@ import { renderDiscovery } from '../../report/render-discovery.js';
 import { renderProblemsText } from '../../report/render-problems.js';
 import { discoverPrefix, type DiscoverProgress } from '../../run/discover/discover-prefix.js';
 import { UsageError, type CommandContext, type CommandSpec } from '../command.js';
+import { createGeneratedConfigResolver } from '../generated-config-resolver.js';
 import { CONNECTION_DRAFT_OPTIONS } from '../connection-draft.js';
 import { chooseDiscoverConnection, type DiscoverConnection } from '../discover-connection.js';
 
@@ -129,7 +130,7 @@ async function run(context: CommandContext): Promise<ExitCode> {
     file,
     project: chosen.project,
     existing: chosen.pipelines,
-    resolve: (ref) => (ref.kind === 'env' ? context.env[ref.name] : undefined),
+    resolve: createGeneratedConfigResolver(context.env),
   });
   if (hasErrors(checked.problems)) {
     output.stderr(
