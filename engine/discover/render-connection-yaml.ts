@@ -69,8 +69,5 @@ export function renderConnectionProject(
     'connections:',
     ...indentLines(renderConnectionLines(draft), 2),
     '',
-    'pipelines:',
-    '  - pipelines/*.yaml',
-    '',
   ].join('\n');
 }

@@ -58,8 +58,7 @@ function ferryYaml(options: ProjectFilesOptions): string {
     '  # Schedules and filename timestamps use this zone unless a pipeline says otherwise.',
     '  timezone: UTC',
     '',
-    'pipelines:',
-    '  - pipelines/*.yaml',
+    '# Pipelines are read from pipelines/*.yaml; list other globs under `pipelines:` to change that.',
     '',
   ].join('\n');
 }
