@@ -60,6 +60,16 @@ const FORBIDDEN = [
     '(run|steps|state|duckdb|cli|serve|schedule|report|project)',
     'notify sends what a run result says: it uses config and plan types, net, io and errors only',
   ],
+  [
+    'discover',
+    '(io|duckdb|steps|state|run|report|cli|project)',
+    'discover/ is pure (families, patterns, YAML); run/discover does its listing and reading',
+  ],
+  [
+    'scaffold',
+    '(io|duckdb|steps|state|run|report|cli|project)',
+    'scaffold/ renders the files ferry init writes',
+  ],
 ];
 
 module.exports = {

@@ -8,6 +8,10 @@ import { isFerryError } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../ferry-version.js';
 import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
 import { applyCommand } from './commands/apply.js';
+import { checkCommand } from './commands/check.js';
+import { discoverCommand } from './commands/discover.js';
+import { graphCommand } from './commands/graph.js';
+import { initCommand } from './commands/init.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
@@ -23,6 +27,10 @@ const COMMANDS: readonly CommandSpec[] = [
   serveCommand,
   stateCommand,
   policyCommand,
+  initCommand,
+  discoverCommand,
+  checkCommand,
+  graphCommand,
   renderCommand,
 ];
 

@@ -41,10 +41,15 @@ function unexpected(options: ListObjectsOptions, message: string): FerryError {
   );
 }
 
-/** All objects under `prefix`, in the order S3 returns them (UTF-8 binary key order). */
-export async function listObjects(client: S3Client, options: ListObjectsOptions): Promise<S3ObjectInfo[]> {
+/**
+ * The pages of a listing, as they arrive (for progress, or to stop after the first page). A failure on
+ * any page rejects: a caller that wants everything must not take the pages it got as the listing.
+ */
+export async function* listObjectPages(
+  client: S3Client,
+  options: ListObjectsOptions,
+): AsyncGenerator<S3ObjectInfo[], void, undefined> {
   const { bucket, prefix } = options;
-  const objects: S3ObjectInfo[] = [];
   const seenTokens = new Set<string>();
   let continuationToken: string | undefined;
   for (;;) {
@@ -67,6 +72,7 @@ export async function listObjects(client: S3Client, options: ListObjectsOptions)
         key: prefix,
       });
     }
+    const objects: S3ObjectInfo[] = [];
     for (const entry of page.Contents ?? []) {
       if (entry.Key === undefined || entry.Size === undefined || entry.LastModified === undefined) {
         throw unexpected(options, 'returned an entry without Key, Size or LastModified');
@@ -78,7 +84,8 @@ export async function listObjects(client: S3Client, options: ListObjectsOptions)
         lastModified: entry.LastModified,
       });
     }
-    if (page.IsTruncated !== true) return objects;
+    yield objects;
+    if (page.IsTruncated !== true) return;
     const next = page.NextContinuationToken;
     if (next === undefined || next === '') {
       throw unexpected(options, 'said the listing is truncated but gave no continuation token');
@@ -89,4 +96,11 @@ export async function listObjects(client: S3Client, options: ListObjectsOptions)
     seenTokens.add(next);
     continuationToken = next;
   }
+}
+
+/** All objects under `prefix`, in the order S3 returns them (UTF-8 binary key order). */
+export async function listObjects(client: S3Client, options: ListObjectsOptions): Promise<S3ObjectInfo[]> {
+  const objects: S3ObjectInfo[] = [];
+  for await (const page of listObjectPages(client, options)) objects.push(...page);
+  return objects;
 }
