@@ -12,11 +12,11 @@ import { checkGeneratedProject } from '../discover/check-generated-config.js';
 import { renderConnectionLines, renderConnectionProject } from '../discover/render-connection-yaml.js';
 import { schemaReference } from '../discover/yaml-text.js';
 import { hasErrors } from '../errors/problem.js';
-import { loadProject } from '../project/load-project.js';
 import { renderProblemsText } from '../report/render-problems.js';
 import { UsageError, type CommandContext } from './command.js';
 import { CONNECTION_DRAFT_FLAGS, connectionDraftFromFlags } from './connection-draft.js';
 import { createGeneratedConfigResolver } from './generated-config-resolver.js';
+import { loadValidProject } from './load-valid-project.js';
 
 export interface DiscoverConnection {
   connection: Connection;
@@ -42,23 +42,14 @@ function draftName(context: CommandContext, bucket: string): string {
 }
 
 function fromProject(context: CommandContext, projectPath: string): DiscoverConnection | undefined {
-  const { values, cwd, env, output } = context;
+  const { values } = context;
   if (CONNECTION_DRAFT_FLAGS.some((name) => values[name] !== undefined)) {
     throw new UsageError(
       `${projectPath} defines the connections here: add one for this endpoint there and pass --connection NAME (--endpoint, --region and the key flags are for a directory without ferry.yaml).`,
     );
   }
-  const loaded = loadProject({ cwd, env, projectFile: String(values['project']) });
-  if (hasErrors(loaded.problems) || !loaded.project) {
-    output.stderr(
-      renderProblemsText(loaded.problems, {
-        sources: loaded.sources,
-        color: output.color,
-        omitted: loaded.omitted,
-      }),
-    );
-    return undefined;
-  }
+  const loaded = loadValidProject(context);
+  if (!loaded) return undefined;
   const project = loaded.project;
   const names = Object.keys(project.connections);
   const wanted =

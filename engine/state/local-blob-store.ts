@@ -73,11 +73,8 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async write(key: string, data: string | Buffer, condition?: WriteCondition): Promise<string> {
-    const path = this.pathOf(key);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    await mkdir(dirname(path), { recursive: true });
-    const temp = tempPathFor(path);
-    try {
+    await this.replace(key, condition, async (temp) => {
       const handle = await open(temp, 'w');
       try {
         await handle.writeFile(bytes);
@@ -85,22 +82,8 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await handle.close();
       }
-      if (key.endsWith('/state.json')) failpoint('during-state-write');
-      if (condition) {
-        await this.withMutex(path, async () => {
-          await this.checkCondition(key, condition);
-          await rename(temp, path);
-        });
-      } else {
-        await rename(temp, path);
-      }
-    } catch (error) {
-      await rm(temp, { force: true });
-      if (error instanceof FerryError) throw error;
-      throw this.failed('write', key, error);
-    }
-    await syncDirectory(dirname(path));
-    await removeDeadTemps(path);
+    });
+    await removeDeadTemps(this.pathOf(key));
     return versionOf(bytes);
   }
 
@@ -139,10 +122,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async putFile(key: string, localPath: string, condition?: { ifNoneMatch: '*' }): Promise<void> {
-    const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
-    const temp = tempPathFor(path);
-    try {
+    await this.replace(key, condition, async (temp) => {
       await copyFile(localPath, temp);
       const handle = await open(temp, 'r');
       try {
@@ -150,6 +130,24 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await handle.close();
       }
+    });
+  }
+
+  /**
+   * Fill a temp file beside the key's file, then rename it over the target (under the key's mutex
+   * when a condition is given), and fsync the directory: a crash leaves the old file or the new one.
+   */
+  private async replace(
+    key: string,
+    condition: WriteCondition | undefined,
+    fill: (temp: string) => Promise<void>,
+  ): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = tempPathFor(path);
+    try {
+      await fill(temp);
+      if (key.endsWith('/state.json')) failpoint('during-state-write');
       if (condition) {
         await this.withMutex(path, async () => {
           await this.checkCondition(key, condition);
