@@ -30,6 +30,14 @@ function inferSql(column: string): string {
   );
 }
 
+const valueSql = (column: string) => `NULLIF(trim(CAST(${q(column)} AS VARCHAR)), '')`;
+
+/** Whether a value converts to `type` exactly: TRY_CAST alone rounds '100.5' to a BIGINT 101. */
+function convertsSql(column: string, type: string): string {
+  const exact = type === 'BIGINT' ? ` AND regexp_full_match(${valueSql(column)}, '[+-]?[0-9]+')` : '';
+  return `(TRY_CAST(${q(column)} AS ${type}) IS NOT NULL${exact})`;
+}
+
 async function readColumns(context: StepContext): Promise<SchemaColumn[]> {
   const described = await querySql(context, 'check-schema', `DESCRIBE ${q(SOURCE)}`);
   const loaded = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
@@ -118,10 +126,13 @@ async function applyPolicy(context: StepContext, decision: DriftDecision): Promi
     .filter(() => context.pipeline.schema?.onTypeChange === 'reject_rows')
     .map((c) => ({
       ...c,
-      fails: `(${q(c.column)} IS NOT NULL AND NULLIF(trim(CAST(${q(c.column)} AS VARCHAR)), '') IS NOT NULL AND TRY_CAST(${q(c.column)} AS ${c.type}) IS NULL)`,
+      fails: `(${valueSql(c.column)} IS NOT NULL AND NOT ${convertsSql(c.column, c.type)})`,
     }));
   if (rejectIf.length) await rejectTypeChanges(context, rejectIf);
-  const replace = decision.convert.map((c) => `TRY_CAST(${q(c.column)} AS ${c.type}) AS ${q(c.column)}`);
+  const replace = decision.convert.map(
+    (c) =>
+      `CASE WHEN ${convertsSql(c.column, c.type)} THEN TRY_CAST(${q(c.column)} AS ${c.type}) END AS ${q(c.column)}`,
+  );
   const columns = context.sourceColumns.filter((c) => !decision.ignore.includes(c));
   const select = [
     `* ${decision.ignore.length ? `EXCLUDE (${decision.ignore.map(q).join(', ')}) ` : ''}${replace.length ? `REPLACE (${replace.join(', ')})` : ''}`,
