@@ -82,6 +82,9 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   if (signal?.aborted) return signal.reason === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   if (plan.pipelines.some((p) => p.error?.code === 'PLAN_STALE')) return ExitCode.stalePlan;
   if (summary.errors > 0) {
+    // Data refused (a fail-level check, breaking schema drift): exit 6 when that is every error.
+    const refused = plan.pipelines.filter((p) => p.error && REFUSED_CODES.has(p.error.code)).length;
+    if (refused > 0 && refused === summary.errors) return ExitCode.refused;
     const lockHeld = plan.pipelines.some((p) => p.error?.code === 'LOCK_HELD');
     return lockHeld && summary.errors === plan.pipelines.filter((p) => p.error?.code === 'LOCK_HELD').length
       ? ExitCode.lockHeld
@@ -90,6 +93,13 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   if (mode === 'plan' && values['detailed-exitcode'] === true && summary.hasChanges) return ExitCode.changes;
   return ExitCode.ok;
 }
+
+/** Error codes that mean "the data was refused" (exit code 6), not a failure of ferry or the endpoint. */
+const REFUSED_CODES: ReadonlySet<string> = new Set([
+  'CHECK_FAILED',
+  'SCHEMA_DRIFT',
+  'SCHEMA_REQUIRED_COLUMN_MISSING',
+]);
 
 /** apply's progress: each run and step as it ends, on stderr (stdout keeps the report). */
 function progressLogger(format: unknown, output: Output): ((event: RunEvent) => void) | undefined {

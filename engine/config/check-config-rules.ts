@@ -4,6 +4,7 @@
  * templates use known variables, SQL fragments are one statement, endpoints are safe.
  * Pure: works on the normalized model and reports pointers; the loader turns them into locations.
  */
+import { checkChecksRules } from './check-checks-rules.js';
 import { Cron } from 'croner';
 import { isValidTimeZone } from '../time/timestamp-format.js';
 import { checkConnection } from './check-connection-rules.js';
@@ -50,6 +51,13 @@ export function checkConfigRules(input: {
     checkPipeline(pipeline, project, issues, at);
   }
   issues.push(...checkNotifyRules(project, pipelines));
+  // A dataset's checks are inherited by every pipeline that writes it: report each problem once.
+  const seenChecks = new Set<string>();
+  for (const issue of pipelines.flatMap(checkChecksRules)) {
+    const key = `${issue.code} ${issue.file}${issue.pointer} ${issue.message}`;
+    if (!seenChecks.has(key)) issues.push(issue);
+    seenChecks.add(key);
+  }
   return issues;
 }
 

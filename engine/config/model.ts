@@ -15,6 +15,8 @@ export interface Origin {
   path?: string;
   /** References resolved in this item's settings: plans and state show them, not their values. */
   resolvedReferences?: readonly ResolvedReference[];
+  /** Where each of the pipeline's `checks` is written (parallel to `Pipeline.checks`; a dataset's are in ferry.yaml). */
+  checks?: ReadonlyArray<{ file: string; pointer: string }>;
 }
 
 /** A secret stays a reference until the moment a client needs it. */
@@ -100,6 +102,8 @@ export interface Dataset {
   description?: string;
   columns: Record<string, string>;
   keepVersions: number;
+  /** ferry.yaml `datasets.<name>.checks`: every pipeline writing the dataset runs them too. */
+  checks?: Check[];
   origin: Origin;
 }
 
@@ -134,6 +138,8 @@ export interface Project {
     csv: CsvDialect;
     /** Source-file policies given in defaults.csv, applied where a pipeline does not set them. */
     csvPolicy: { emptyFile?: 'skip' | 'fail'; maxRejects?: number | string };
+    /** ferry.yaml `defaults.schema`: drift policy for pipelines that do not set their own. */
+    schema?: Partial<Omit<SchemaPolicy, 'columns'>>;
   };
   pipelineGlobs: string[];
   limits: Limits;
@@ -321,7 +327,44 @@ export interface Pipeline {
   schedule?: Schedule;
   /** Only when the pipeline sets `notify` (else `defaults.notify` applies; see engine/notify). */
   notify?: NotifyRoutes;
+  /** Data checks on the mapped rows: the pipeline's own, then its dataset sink's (docs/data-checks.md). */
+  checks?: Check[];
+  /** Schema drift policy; absent: the built-in defaults (DEFAULT_SCHEMA_POLICY). */
+  schema?: SchemaPolicy;
   origin: Origin;
+}
+
+/** What a check does when rows fail it (docs/data-checks.md). */
+interface CheckCommon {
+  /** Unique within the pipeline: plans, errors and the rejected-rows file name checks by it. */
+  name: string;
+  severity: 'warn' | 'fail';
+  onFail: 'fail_run' | 'reject_rows';
+}
+
+export type Check = CheckCommon &
+  (
+    | { kind: 'unique'; columns: string[] }
+    | { kind: 'not_null'; columns: string[] }
+    | { kind: 'accepted_values'; column: string; values: Array<string | number | boolean> }
+    | { kind: 'matches'; column: string; pattern: string }
+    | { kind: 'range'; column: string; min?: number | string; max?: number | string }
+    | { kind: 'row_count'; min?: number; max?: number }
+    | { kind: 'row_count_change'; maxDecreasePercent?: number; maxIncreasePercent?: number }
+    | { kind: 'freshness'; column: string; maxAge: string; maxAgeMs: number }
+    | { kind: 'sql'; expression?: string; query?: string }
+  );
+
+/** Types a schema contract can declare and drift detection infers for text columns. */
+export type SchemaType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'DATE' | 'TIMESTAMP';
+
+/** Schema drift policy of a pipeline's source (docs/data-checks.md). */
+export interface SchemaPolicy {
+  onNewColumn: 'include' | 'ignore' | 'fail';
+  onMissingColumn: 'fail' | 'null';
+  onTypeChange: 'fail' | 'reject_rows' | 'cast';
+  /** A declared contract: expected types (they take precedence over the previous run's) and required columns. */
+  columns: Record<string, { type?: SchemaType; required: boolean }>;
 }
 
 /** Who hears about runs: target names (keys of `Project.notifications`). */

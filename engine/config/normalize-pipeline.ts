@@ -6,6 +6,7 @@
 import { parseByteSize } from './parse-byte-size.js';
 import { normalizeFilenameTemplate } from './filename-template.js';
 import type {
+  Check,
   Diff,
   Mapping,
   MaxRejects,
@@ -23,6 +24,7 @@ import {
   normalizeCsvDialect,
   normalizeDelimiter,
 } from './normalize-project.js';
+import { normalizeChecks, normalizeSchemaPolicy } from './normalize-checks.js';
 import { normalizePgpDecrypt, normalizePgpEncrypt } from './normalize-pgp.js';
 import { normalizeExportNotify, normalizeNotifyRoutes } from './normalize-notify.js';
 import { parseDuration } from './parse-duration.js';
@@ -65,6 +67,8 @@ export function normalizePipeline(
   const mapping = spec.mapping ? normalizeMapping(spec.mapping, timezone) : undefined;
   const diff = normalizeDiff(spec.diff);
   const schedule = spec.schedule ? normalizeSchedule(spec.schedule, timezone) : undefined;
+  const checks = pipelineChecks(spec, context);
+  const schema = normalizeSchemaPolicy(spec.schema, context.project?.defaults.schema);
   return {
     name: spec.name,
     ...(spec.description !== undefined ? { description: spec.description } : {}),
@@ -75,11 +79,39 @@ export function normalizePipeline(
     sink: normalizeSink(spec.sink, timezone, context.project),
     ...(schedule ? { schedule } : {}),
     ...(spec.notify ? { notify: normalizeNotifyRoutes(spec.notify) } : {}),
+    ...(checks.checks.length ? { checks: checks.checks } : {}),
+    ...(schema ? { schema } : {}),
     origin: {
       file: context.file,
       pointer: context.pointer,
       ...(context.path !== undefined ? { path: context.path } : {}),
+      ...(checks.checks.length ? { checks: checks.origins } : {}),
     },
+  };
+}
+
+/** The pipeline's own checks, then those of the dataset it writes (ferry.yaml), each with where it is written. */
+function pipelineChecks(
+  spec: PipelineSpec,
+  context: NormalizeContext & { pointer: string },
+): { checks: Check[]; origins: Array<{ file: string; pointer: string }> } {
+  const own = normalizeChecks(spec.checks);
+  const origins = own.map((_, i) => ({ file: context.file, pointer: `${context.pointer}/checks/${i}` }));
+  const dataset = spec.sink.kind === 'dataset' ? context.project?.datasets[spec.sink.dataset] : undefined;
+  const inherited = dataset?.checks ?? [];
+  const names = new Set(own.map((c) => c.name));
+  return {
+    checks: [
+      ...own,
+      ...inherited.map((c) => (names.has(c.name) ? { ...c, name: `${dataset?.name}.${c.name}` } : c)),
+    ],
+    origins: [
+      ...origins,
+      ...inherited.map((_, i) => ({
+        file: dataset?.origin.file ?? context.file,
+        pointer: `${dataset?.origin.pointer ?? ''}/checks/${i}`,
+      })),
+    ],
   };
 }
 

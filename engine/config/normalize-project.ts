@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { joinPointer } from './locate-pointer.js';
+import { normalizeChecks, normalizeSchemaDefaults } from './normalize-checks.js';
 import { normalizeLimits } from './normalize-limits.js';
 import { normalizePgpKeys } from './normalize-pgp.js';
 import { parseDuration } from './parse-duration.js';
@@ -130,6 +131,7 @@ export function normalizeProject(value: unknown, context: { file: string; direct
       ...(d.description !== undefined ? { description: d.description } : {}),
       columns,
       keepVersions: d.keep_versions ?? 5,
+      ...(d.checks?.length ? { checks: normalizeChecks(d.checks) } : {}),
       origin: { file: context.file, pointer: joinPointer(['datasets', name]) },
     };
   }
@@ -160,6 +162,7 @@ export function normalizeProject(value: unknown, context: { file: string; direct
           ? { maxRejects: spec.defaults.csv.max_rejects }
           : {}),
       },
+      ...(spec.defaults?.schema ? { schema: normalizeSchemaDefaults(spec.defaults.schema) ?? {} } : {}),
     },
     pipelineGlobs: spec.pipelines ? [...spec.pipelines] : DEFAULT_PIPELINE_GLOBS,
     limits: normalizeLimits(spec.limits),

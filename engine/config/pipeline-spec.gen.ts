@@ -340,6 +340,67 @@ export type Name3 = string;
  * A notification target name.
  */
 export type Name4 = string;
+/**
+ * A check.
+ */
+export type Check =
+  | UniqueCheck
+  | NotNullCheck
+  | AcceptedValuesCheck
+  | MatchesCheck
+  | RangeCheck
+  | RowCountCheck
+  | RowCountChangeCheck
+  | FreshnessCheck
+  | SqlCheck;
+/**
+ * The columns that together must be unique. Example: [account_id].
+ *
+ * @minItems 1
+ */
+export type ColumnList5 = [ColumnName8, ...ColumnName8[]];
+/**
+ * A column name.
+ */
+export type ColumnName8 = string;
+/**
+ * The columns that must have a value.
+ *
+ * @minItems 1
+ */
+export type ColumnList6 = [ColumnName9, ...ColumnName9[]];
+/**
+ * A column name.
+ */
+export type ColumnName9 = string;
+/**
+ * The column (after mapping).
+ */
+export type ColumnName10 = string;
+/**
+ * The column (after mapping).
+ */
+export type ColumnName11 = string;
+/**
+ * The column (after mapping).
+ */
+export type ColumnName12 = string;
+/**
+ * A TIMESTAMP, TIMESTAMPTZ or DATE column (after mapping).
+ */
+export type ColumnName13 = string;
+/**
+ * The oldest the newest row may be. Example: 2d.
+ */
+export type Duration4 = string;
+/**
+ * A boolean SQL expression over one row's columns; rows where it is not true fail. Example: "mrr >= 0 OR plan = 'free'".
+ */
+export type SqlPredicate1 = string;
+/**
+ * Data checks on the mapped rows (unique, not_null, accepted_values, matches, range, row_count, row_count_change, freshness, sql), run before anything is written. A dataset sink's checks from ferry.yaml apply too.
+ */
+export type CheckList = Check[];
 
 /**
  * One pipeline.
@@ -363,6 +424,8 @@ export interface Pipeline {
   sink: Sink;
   schedule?: Schedule;
   notify?: NotifyRoutes;
+  schema?: SchemaPolicy;
+  checks?: CheckList;
 }
 /**
  * Files in an S3 bucket.
@@ -817,6 +880,279 @@ export interface NotifyRoutes {
   on_stale?: Name4[];
 }
 /**
+ * Schema drift policy: what to do when the source's columns differ from the previous successful run's. Default: ferry.yaml defaults.schema, else include new columns, fail on missing columns and on type changes.
+ */
+export interface SchemaPolicy {
+  /**
+   * A column the previous successful run did not have. include (default): read it like any other. ignore: drop it before mapping. fail: refuse the run (SCHEMA_DRIFT).
+   */
+  on_new_column?: 'include' | 'ignore' | 'fail';
+  /**
+   * A column the previous successful run had is gone. fail (default): refuse the run (SCHEMA_DRIFT). null: read it as empty (NULL). A key or required column that is missing always fails.
+   */
+  on_missing_column?: 'fail' | 'null';
+  /**
+   * A column's type differs from the previous run's (or the declared contract's). fail (default): refuse the run (SCHEMA_DRIFT). reject_rows: rows whose value does not convert to the expected type go to the rejected-rows file, the rest go on. cast: convert to the expected type; values that do not convert become NULL.
+   */
+  on_type_change?: 'fail' | 'reject_rows' | 'cast';
+  /**
+   * A declared contract for source columns (like a dbt model contract): their expected types and whether they must be present. Declared types take precedence over the previous run's. Example: {account_id: {type: VARCHAR, required: true}, mrr: {type: DOUBLE}}.
+   */
+  columns?: {
+    [k: string]: SchemaColumn | undefined;
+  };
+}
+/**
+ * The column's contract.
+ */
+export interface SchemaColumn {
+  /**
+   * The expected type of its values (a CSV column's text must convert to it). Omit to check presence only.
+   */
+  type?: 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'DATE' | 'TIMESTAMP';
+  /**
+   * true: a run whose source lacks the column always fails (SCHEMA_REQUIRED_COLUMN_MISSING). Default false.
+   */
+  required?: boolean;
+}
+/**
+ * Unique keys.
+ */
+export interface UniqueCheck {
+  /**
+   * Rows must be unique by `columns`. With on_fail: reject_rows every row of a repeated key is rejected.
+   */
+  kind: 'unique';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  columns: ColumnList5;
+}
+/**
+ * No empty values.
+ */
+export interface NotNullCheck {
+  /**
+   * Columns must not be NULL or empty text.
+   */
+  kind: 'not_null';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  columns: ColumnList6;
+}
+/**
+ * Allowed values.
+ */
+export interface AcceptedValuesCheck {
+  /**
+   * Only the listed values are allowed.
+   */
+  kind: 'accepted_values';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  column: ColumnName10;
+  /**
+   * The allowed values, compared as text. Example: [free, pro, enterprise].
+   *
+   * @minItems 1
+   *
+   * Items: A value.
+   */
+  values: [string | number | boolean, ...(string | number | boolean)[]];
+}
+/**
+ * A pattern.
+ */
+export interface MatchesCheck {
+  /**
+   * Values must match a pattern.
+   */
+  kind: 'matches';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  column: ColumnName11;
+  /**
+   * An RE2 regular expression that the whole value must match. Checked at validate time. Example: '[A-Z]{2}-[0-9]+'.
+   */
+  pattern: string;
+}
+/**
+ * A range.
+ */
+export interface RangeCheck {
+  /**
+   * Values must lie in a range.
+   */
+  kind: 'range';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  column: ColumnName12;
+  /**
+   * The smallest allowed value (inclusive). Example: 0.
+   */
+  min?: number | string;
+  /**
+   * The largest allowed value (inclusive). Example: 1000000.
+   */
+  max?: number | string;
+}
+/**
+ * A row count.
+ */
+export interface RowCountCheck {
+  /**
+   * The number of rows must lie in a range.
+   */
+  kind: 'row_count';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  /**
+   * The fewest rows a run may have. Example: 1.
+   */
+  min?: number;
+  /**
+   * The most rows a run may have. Example: 1000000.
+   */
+  max?: number;
+}
+/**
+ * Row count change.
+ */
+export interface RowCountChangeCheck {
+  /**
+   * The row count must not change too much from the previous successful run.
+   */
+  kind: 'row_count_change';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  /**
+   * The largest allowed drop, in percent of the previous count. Example: 20.
+   */
+  max_decrease_percent?: number;
+  /**
+   * The largest allowed growth, in percent of the previous count. Example: 50.
+   */
+  max_increase_percent?: number;
+}
+/**
+ * Recent data.
+ */
+export interface FreshnessCheck {
+  /**
+   * The newest timestamp must be recent.
+   */
+  kind: 'freshness';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  column: ColumnName13;
+  max_age: Duration4;
+}
+/**
+ * SQL.
+ */
+export interface SqlCheck {
+  /**
+   * A SQL expression per row, or a query over all rows.
+   */
+  kind: 'sql';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  expression?: SqlPredicate1;
+  /**
+   * One SELECT over the table `rows` (the mapped rows) returning a single row whose first column is true when the data passes. Example: "SELECT sum(mrr) > 0 FROM rows".
+   */
+  query?: string;
+}
+/**
  * A pipeline.
  */
 export interface Pipeline1 {
@@ -838,4 +1174,6 @@ export interface Pipeline1 {
   sink: Sink;
   schedule?: Schedule;
   notify?: NotifyRoutes;
+  schema?: SchemaPolicy;
+  checks?: CheckList;
 }

@@ -43,13 +43,74 @@ export type Identifier = string;
  */
 export type DuckdbType = string;
 /**
+ * A check.
+ */
+export type Check =
+  | UniqueCheck
+  | NotNullCheck
+  | AcceptedValuesCheck
+  | MatchesCheck
+  | RangeCheck
+  | RowCountCheck
+  | RowCountChangeCheck
+  | FreshnessCheck
+  | SqlCheck;
+/**
+ * The columns that together must be unique. Example: [account_id].
+ *
+ * @minItems 1
+ */
+export type ColumnList = [ColumnName, ...ColumnName[]];
+/**
+ * A column name.
+ */
+export type ColumnName = string;
+/**
+ * The columns that must have a value.
+ *
+ * @minItems 1
+ */
+export type ColumnList1 = [ColumnName1, ...ColumnName1[]];
+/**
+ * A column name.
+ */
+export type ColumnName1 = string;
+/**
+ * The column (after mapping).
+ */
+export type ColumnName2 = string;
+/**
+ * The column (after mapping).
+ */
+export type ColumnName3 = string;
+/**
+ * The column (after mapping).
+ */
+export type ColumnName4 = string;
+/**
+ * A TIMESTAMP, TIMESTAMPTZ or DATE column (after mapping).
+ */
+export type ColumnName5 = string;
+/**
+ * The oldest the newest row may be. Example: 2d.
+ */
+export type Duration = string;
+/**
+ * A boolean SQL expression over one row's columns; rows where it is not true fail. Example: "mrr >= 0 OR plan = 'free'".
+ */
+export type SqlPredicate = string;
+/**
+ * Data checks every pipeline that writes this dataset runs on its mapped rows before writing (added to the pipeline's own checks). Example: [{kind: unique, columns: [account_id]}].
+ */
+export type CheckList = Check[];
+/**
  * The dataset the segment selects from. Example: users.
  */
 export type DatasetRef = string;
 /**
  * Which rows belong to the segment, as a SQL predicate. Example: "nps_score >= 9".
  */
-export type SqlPredicate = string;
+export type SqlPredicate1 = string;
 /**
  * A notification target.
  */
@@ -407,13 +468,251 @@ export interface Dataset {
    * How many previous versions ferry keeps for `ferry state rollback`. Default 5.
    */
   keep_versions?: number;
+  checks?: CheckList;
+}
+/**
+ * Unique keys.
+ */
+export interface UniqueCheck {
+  /**
+   * Rows must be unique by `columns`. With on_fail: reject_rows every row of a repeated key is rejected.
+   */
+  kind: 'unique';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  columns: ColumnList;
+}
+/**
+ * No empty values.
+ */
+export interface NotNullCheck {
+  /**
+   * Columns must not be NULL or empty text.
+   */
+  kind: 'not_null';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  columns: ColumnList1;
+}
+/**
+ * Allowed values.
+ */
+export interface AcceptedValuesCheck {
+  /**
+   * Only the listed values are allowed.
+   */
+  kind: 'accepted_values';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  column: ColumnName2;
+  /**
+   * The allowed values, compared as text. Example: [free, pro, enterprise].
+   *
+   * @minItems 1
+   *
+   * Items: A value.
+   */
+  values: [string | number | boolean, ...(string | number | boolean)[]];
+}
+/**
+ * A pattern.
+ */
+export interface MatchesCheck {
+  /**
+   * Values must match a pattern.
+   */
+  kind: 'matches';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  column: ColumnName3;
+  /**
+   * An RE2 regular expression that the whole value must match. Checked at validate time. Example: '[A-Z]{2}-[0-9]+'.
+   */
+  pattern: string;
+}
+/**
+ * A range.
+ */
+export interface RangeCheck {
+  /**
+   * Values must lie in a range.
+   */
+  kind: 'range';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  column: ColumnName4;
+  /**
+   * The smallest allowed value (inclusive). Example: 0.
+   */
+  min?: number | string;
+  /**
+   * The largest allowed value (inclusive). Example: 1000000.
+   */
+  max?: number | string;
+}
+/**
+ * A row count.
+ */
+export interface RowCountCheck {
+  /**
+   * The number of rows must lie in a range.
+   */
+  kind: 'row_count';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  /**
+   * The fewest rows a run may have. Example: 1.
+   */
+  min?: number;
+  /**
+   * The most rows a run may have. Example: 1000000.
+   */
+  max?: number;
+}
+/**
+ * Row count change.
+ */
+export interface RowCountChangeCheck {
+  /**
+   * The row count must not change too much from the previous successful run.
+   */
+  kind: 'row_count_change';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  /**
+   * The largest allowed drop, in percent of the previous count. Example: 20.
+   */
+  max_decrease_percent?: number;
+  /**
+   * The largest allowed growth, in percent of the previous count. Example: 50.
+   */
+  max_increase_percent?: number;
+}
+/**
+ * Recent data.
+ */
+export interface FreshnessCheck {
+  /**
+   * The newest timestamp must be recent.
+   */
+  kind: 'freshness';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  column: ColumnName5;
+  max_age: Duration;
+}
+/**
+ * SQL.
+ */
+export interface SqlCheck {
+  /**
+   * A SQL expression per row, or a query over all rows.
+   */
+  kind: 'sql';
+  /**
+   * The check's name in plans, errors and the rejected-rows file (its reason). Default: the kind and its columns, for example unique(account_id).
+   */
+  name?: string;
+  /**
+   * fail (default): a failing check is an error; with on_fail: fail_run the run stops before anything is written (CHECK_FAILED, exit code 6). warn: the check is reported as a warning and the run goes on.
+   */
+  severity?: 'warn' | 'fail';
+  /**
+   * fail_run (default): the check's outcome decides the run (see severity). reject_rows: rows that fail the check are set aside in the run's rejected-rows file with the check's name as reason, and the other rows go on; only for checks of single rows (unique, not_null, accepted_values, matches, range, sql expression).
+   */
+  on_fail?: 'fail_run' | 'reject_rows';
+  expression?: SqlPredicate;
+  /**
+   * One SELECT over the table `rows` (the mapped rows) returning a single row whose first column is true when the data passes. Example: "SELECT sum(mrr) > 0 FROM rows".
+   */
+  query?: string;
 }
 /**
  * A segment.
  */
 export interface Segment {
   dataset: DatasetRef;
-  where: SqlPredicate;
+  where: SqlPredicate1;
   /**
    * Free text for people: who is in the segment and why.
    */
@@ -510,6 +809,7 @@ export interface Defaults {
   timezone?: Timezone;
   csv?: CsvDialect;
   notify?: NotifyRoutes;
+  schema?: SchemaPolicyDefaults;
 }
 /**
  * The CSV dialect every CSV source starts from; a source's own `format` options override it. Example: {delimiter: ";", encoding: latin-1}.
@@ -540,6 +840,23 @@ export interface NotifyRoutes {
    * Targets told when a `pick: sequence` source is overdue (no next file after expect_every + grace). Default: the on_failure targets.
    */
   on_stale?: Name2[];
+}
+/**
+ * Schema drift policy for every pipeline that does not set its own. Example: {on_new_column: include, on_missing_column: fail, on_type_change: fail}.
+ */
+export interface SchemaPolicyDefaults {
+  /**
+   * A column the previous successful run did not have. include (default): read it like any other. ignore: drop it before mapping. fail: refuse the run (SCHEMA_DRIFT).
+   */
+  on_new_column?: 'include' | 'ignore' | 'fail';
+  /**
+   * A column the previous successful run had is gone. fail (default): refuse the run (SCHEMA_DRIFT). null: read it as empty (NULL). A key or required column that is missing always fails.
+   */
+  on_missing_column?: 'fail' | 'null';
+  /**
+   * A column's type differs from the previous run's (or the declared contract's). fail (default): refuse the run (SCHEMA_DRIFT). reject_rows: rows whose value does not convert to the expected type go to the rejected-rows file, the rest go on. cast: convert to the expected type; values that do not convert become NULL.
+   */
+  on_type_change?: 'fail' | 'reject_rows' | 'cast';
 }
 /**
  * Bounds on what one run may consume, so a hostile or broken source file (a decompression bomb, a file that makes DuckDB spill without end) fails with a clear error instead of filling the disk or running for hours. Every limit has a safe default; raise the one an error names. Example: {max_decompressed_bytes: 20GiB, query_timeout: 2h}.

@@ -24,11 +24,13 @@ export function compileSteps(pipeline: Pipeline, selection: FileSelection): Step
         })),
       },
       { kind: 'load', format: source.format.kind, table: 'source' },
+      { kind: 'check-schema' },
     );
   } else {
     steps.push({ kind: 'read-dataset', datasets: [...source.datasets], table: 'source' });
   }
   steps.push({ kind: 'map', table: 'mapped' });
+  if (pipeline.checks?.length) steps.push({ kind: 'check', mappedTable: 'mapped', checks: pipeline.checks.map((c) => c.name) });
   if (pipeline.diff) {
     steps.push({
       kind: 'diff',

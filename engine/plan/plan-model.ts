@@ -72,6 +72,20 @@ export interface MergeDatasetStep {
   mode: 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
 }
 
+/** Compare the loaded source's columns with the previous successful run's (and the declared contract). */
+export interface CheckSchemaStep {
+  kind: 'check-schema';
+}
+
+/** Run the data checks on the mapped rows, before anything is written. */
+export interface CheckStep {
+  kind: 'check';
+  /** The map step's table (where a rejected row's source file is found). */
+  mappedTable: string;
+  /** The checks' names, in order. */
+  checks: string[];
+}
+
 export interface CommitStateStep {
   kind: 'commit-state';
 }
@@ -79,8 +93,10 @@ export interface CommitStateStep {
 export type Step =
   | FetchStep
   | LoadStep
+  | CheckSchemaStep
   | ReadDatasetStep
   | MapStep
+  | CheckStep
   | DiffStep
   | MergeDatasetStep
   | WriteFilesStep
@@ -143,6 +159,12 @@ export interface PipelinePlan {
   /** apply: every rejected row of the run, as CSV (path relative to the project directory; the report lists the first). */
   rejectedRowsFile?: string;
   warnings: Array<{ code: string; message: string }>;
+  /** The data checks' outcomes (docs/data-checks.md), in the order they ran. */
+  checks?: CheckResult[];
+  /** The mapped rows the checks saw (row_count_change's baseline, kept in state by apply). */
+  checkedRows?: number;
+  /** How the source's columns differ from the previous successful run's (and the contract's). */
+  schemaDrift?: SchemaDrift;
   /** What a dataset sink does: rows created, updated, unchanged, skipped, unmatched, deleted. */
   dataset?: DatasetEffect;
   /** SQL of each executed statement, for `--show-sql`. */
@@ -160,6 +182,47 @@ export interface PipelinePlan {
   status: 'changes' | 'no-changes' | 'error' | 'disabled';
   /** `location`: file:line:col of the setting that caused it, when a setting did. */
   error?: { code: string; message: string; hint?: string; location?: string };
+}
+
+/** One data check's outcome. */
+export interface CheckResult {
+  name: string;
+  kind: string;
+  severity: 'warn' | 'fail';
+  onFail: 'fail_run' | 'reject_rows';
+  status: 'passed' | 'failed';
+  /** Rows that fail a row check; for a check of the whole table, 1 when it fails. */
+  failingRows: number;
+  /** The first few failing rows by key ("account_id=42"), or by source row ("row 7") without a key. */
+  sampleKeys: string[];
+  /** What a check of the whole table measured, in words ("0 rows; min 1"). */
+  detail?: string;
+  /** reject_rows: rows set aside in the rejected-rows file. */
+  rowsRejected?: number;
+}
+
+/** A source column as drift detection sees it: its name and its (inferred or loaded) type. */
+export interface SchemaColumn {
+  name: string;
+  type: string;
+}
+
+/** Schema drift of the source against the previous successful run (docs/data-checks.md). */
+export interface SchemaDrift {
+  /** What the columns were compared with. */
+  baseline: 'previous-run' | 'contract' | 'none';
+  columns: SchemaColumn[];
+  /** Whether the files have a header row (without one, columns are matched by position). */
+  header: boolean;
+  newColumns: string[];
+  missingColumns: string[];
+  typeChanges: Array<{ column: string; before: string; after: string }>;
+  /** Headerless files: the columns' types moved position (the vendor reordered them). */
+  reordered: boolean;
+  /** Whether the policy refuses the run (on_*: fail, or a missing required column). */
+  breaking: boolean;
+  /** What the policy did, in words ("mrr: 2 rows rejected (type change)"). */
+  actions: string[];
 }
 
 export interface Plan {

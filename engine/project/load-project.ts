@@ -19,6 +19,7 @@ import { DEFAULT_PIPELINE_GLOBS, normalizeProject } from '../config/normalize-pr
 import { createReferenceResolver } from './create-reference-resolver.js';
 import { findYamlFiles } from './find-files.js';
 import { findPipelineFiles } from './find-pipeline-files.js';
+import { checkChecksSql } from './check-checks-sql.js';
 import { checkDeclaredTypes } from './check-declared-types.js';
 
 export interface LoadProjectOptions {
@@ -170,7 +171,11 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     }
   }
 
-  const issues = [...checkConfigRules({ project, pipelines }), ...checkDeclaredTypes({ project, pipelines })];
+  const issues = [
+    ...checkConfigRules({ project, pipelines }),
+    ...checkDeclaredTypes({ project, pipelines }),
+    ...checkChecksSql(pipelines),
+  ];
   for (const issue of issues) {
     const checked = checkedByFile.get(issue.file);
     const { file, pointer, target, ...rest } = issue;

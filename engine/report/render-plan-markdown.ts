@@ -5,6 +5,7 @@
  * configuration goes through markdown-parts' escaping: a hostile object key shows as itself.
  */
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
+import { renderChecksMarkdown, renderReviewFirstChecks } from './render-checks.js';
 import {
   appendWithinBudget,
   configChangeLines,
@@ -44,6 +45,7 @@ export function renderPlanMarkdown(
     '',
     `**${renderSummaryLine(summary, options.verb ?? 'Plan')}**${summary.errors ? ` ⚠️ ${summary.errors} pipeline(s) failed.` : ''}`,
     '',
+    ...renderReviewFirstChecks(plan),
     '| pipeline | status | files to process | rows read | rejected | added | changed | removed | objects to write |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
@@ -119,6 +121,7 @@ function renderDetails(p: PipelinePlan): string {
   }
   const found = !p.error || p.selection.listed > 0 || p.counts.rowsRead > 0;
   if (p.status !== 'disabled' && found) lines.push(...renderFound(p));
+  lines.push(...renderChecksMarkdown(p));
   for (const w of p.warnings) lines.push(`- ⚠️ ${text(w.message)} (${code(w.code)})`);
   if (p.warnings.length) lines.push('');
   if (p.rejects.length || p.rejectedRowsFile !== undefined) {

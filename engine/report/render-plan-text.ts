@@ -1,4 +1,5 @@
 /** The plan (or apply report) for a terminal: one block per pipeline, then the summary line. */
+import { renderChecksText } from './render-checks.js';
 import type { Plan, PipelinePlan } from '../plan/plan-model.js';
 import { describePgpSteps } from './describe-pgp-steps.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
@@ -94,6 +95,7 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
   const found = !p.error || p.selection.listed > 0 || p.counts.rowsRead > 0;
   if (found) lines.push(...renderFiles(p, options, c), ...renderEffects(p, c));
   if (!p.error) lines.push(...renderConfig(p, c));
+  lines.push(...renderChecksText(p));
   lines.push(...renderWarnings(p, c), ...renderRejects(p, options));
   if (options.showSql && p.sql.length) {
     lines.push('  sql:');

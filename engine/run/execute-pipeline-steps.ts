@@ -56,6 +56,7 @@ export async function executePipelineSteps(
     rejects: plan.rejects,
     warnings: plan.warnings,
     sql: plan.sql,
+    findings: plan,
   };
   try {
     await session.run(CREATE_REJECTED_ROWS_TABLE);

@@ -74,6 +74,11 @@ export function nextState(input: {
     next.sequenceCursor = { key: lastTimestamped.key, timestamp: lastTimestamped.timestamp.toISOString() };
   }
   if (input.snapshot) next.snapshot = input.snapshot;
+  // Baselines for the next run's drift detection and row_count_change (docs/data-checks.md).
+  if (plan.schemaDrift && plan.schemaDrift.columns.length > 0) {
+    next.sourceSchema = { columns: plan.schemaDrift.columns.map((c) => ({ ...c })), header: plan.schemaDrift.header };
+  }
+  if (plan.checkedRows !== undefined) next.rowCount = plan.checkedRows;
   if (plan.orphansKept?.length) next.orphans = plan.orphansKept;
   else delete next.orphans;
   return next;

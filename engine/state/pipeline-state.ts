@@ -86,6 +86,13 @@ export interface PipelineState {
   datasetVersions?: Record<string, number>;
   /** Outputs of failed runs that could not be deleted yet (reported by every plan until they are). */
   orphans?: Array<OrphanObject & { reason: string }>;
+  /**
+   * The source's columns in the last successful run (name and inferred or loaded type, file order):
+   * schema drift's baseline. Absent in older state: such a pipeline simply has no baseline yet.
+   */
+  sourceSchema?: { columns: Array<{ name: string; type: string }>; header: boolean };
+  /** Mapped rows the last successful run's checks saw: row_count_change's baseline. */
+  rowCount?: number;
   lastSuccessfulRun?: RunRecord;
   /** Successful runs, newest last, capped. Failed runs are logged in runs/, never here (state is untouched by failure). */
   history: RunRecord[];

@@ -74,6 +74,18 @@ const SCHEMAS = {
       exportWatermarks: { type: 'object', additionalProperties: int },
       datasetVersions: { type: 'object', additionalProperties: int },
       orphans: { type: 'array', items: orphan },
+      sourceSchema: {
+        type: 'object',
+        required: ['columns', 'header'],
+        properties: {
+          columns: {
+            type: 'array',
+            items: { type: 'object', required: ['name', 'type'], properties: { name: str, type: str } },
+          },
+          header: { type: 'boolean' },
+        },
+      },
+      rowCount: int,
       lastSuccessfulRun: runRecord,
       history: { type: 'array', items: runRecord },
     },

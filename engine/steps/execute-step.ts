@@ -1,5 +1,7 @@
 /** One step of a run, by kind. The switch is exhaustive: a new step kind does not compile until it is handled here. */
 import type { Step } from '../plan/plan-model.js';
+import { executeCheckSchemaStep } from './check-schema-step.js';
+import { executeCheckStep } from './check-step.js';
 import { executeDiffStep } from './diff-step.js';
 import { executeFetchStep } from './fetch-step.js';
 import { executeLoadStep } from './load-step.js';
@@ -29,8 +31,12 @@ export async function executeStep(
       return executeReadDatasetStep(context, context.datasets, step.table);
     case 'merge-dataset':
       return executeMergeDatasetStep(context, step);
+    case 'check-schema':
+      return executeCheckSchemaStep(context);
     case 'map':
       return executeMapStep(context, step);
+    case 'check':
+      return executeCheckStep(context, step);
     case 'diff':
       return executeDiffStep(context, step);
     case 'write-files':

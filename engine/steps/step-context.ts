@@ -7,7 +7,7 @@ import type { Pipeline, Project } from '../config/model.js';
 import type { DuckDbSession } from '../duckdb/create-duckdb-session.js';
 import type { PgpKeyAccess } from '../io/pgp/read-keys.js';
 import type { S3ConnectionSettings } from '../io/s3/s3-connection.js';
-import type { OutputFile, RejectedRow, Step } from '../plan/plan-model.js';
+import type { OutputFile, PipelinePlan, RejectedRow, Step } from '../plan/plan-model.js';
 import type { Candidate } from '../plan/select-files.js';
 import type { PipelineState, RunCounts } from '../state/pipeline-state.js';
 import type { DatasetContext } from './dataset-context.js';
@@ -85,6 +85,8 @@ export interface StepContext {
   rejects: RejectedRow[];
   warnings: Array<{ code: string; message: string }>;
   sql: Array<{ step: Step['kind']; sql: string }>;
+  /** What the check and check-schema steps found: the plan itself, so a failed run still reports it. */
+  findings?: Pick<PipelinePlan, 'checks' | 'checkedRows' | 'schemaDrift'>;
   /** Present when the pipeline reads or writes datasets. */
   datasets?: DatasetContext;
 }
