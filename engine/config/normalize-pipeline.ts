@@ -25,6 +25,7 @@ import {
 } from './normalize-project.js';
 import { normalizePgpDecrypt, normalizePgpEncrypt } from './normalize-pgp.js';
 import { normalizeExportNotify, normalizeNotifyRoutes } from './normalize-notify.js';
+import { normalizeGuards } from './normalize-guards.js';
 import { parseDuration } from './parse-duration.js';
 import type {
   Diff as DiffSpec,
@@ -65,6 +66,10 @@ export function normalizePipeline(
   const mapping = spec.mapping ? normalizeMapping(spec.mapping, timezone) : undefined;
   const diff = normalizeDiff(spec.diff);
   const schedule = spec.schedule ? normalizeSchedule(spec.schedule, timezone) : undefined;
+  const guards = {
+    ...context.project?.defaults.guards,
+    ...(spec.guards ? normalizeGuards(spec.guards) : {}),
+  };
   return {
     name: spec.name,
     ...(spec.description !== undefined ? { description: spec.description } : {}),
@@ -74,6 +79,7 @@ export function normalizePipeline(
     ...(diff ? { diff } : {}),
     sink: normalizeSink(spec.sink, timezone, context.project),
     ...(schedule ? { schedule } : {}),
+    ...(Object.keys(guards).length ? { guards } : {}),
     ...(spec.notify ? { notify: normalizeNotifyRoutes(spec.notify) } : {}),
     origin: {
       file: context.file,

@@ -267,6 +267,22 @@ export type Bucket2 = string;
  */
 export type KeyPrefix2 = string;
 /**
+ * With `diff`: the most rows that may disappear since the previous run's snapshot (removed rows, tombstones when configured). Example: "20%".
+ */
+export type GuardLimit = number | string;
+/**
+ * With a dataset sink in `mode: mirror`: the most dataset rows one run may delete. Default "50%" for mirror; loosen with a larger value, e.g. "100%". Example: 500.
+ */
+export type GuardLimit1 = number | string;
+/**
+ * The most rows that may change in one run: changed rows of the diff, or updated rows of a dataset sink when there is no diff. Example: "30%".
+ */
+export type GuardLimit2 = number | string;
+/**
+ * The fewest rows a run may read from its source (a truncated export reads few): a count, or a percentage of the rows the last run with rows read. Example: 1000 or "80%".
+ */
+export type GuardLimit3 = number | string;
+/**
  * When `ferry serve` runs the pipeline (the seeds' "Keep Updated" + frequency + time of day + timezone). Without it, the pipeline runs only on `ferry apply` or `ferry run`.
  */
 export type Schedule = (
@@ -361,6 +377,7 @@ export interface Pipeline {
   mapping?: Mapping;
   diff?: Diff;
   sink: Sink;
+  guards?: Guards;
   schedule?: Schedule;
   notify?: NotifyRoutes;
 }
@@ -765,6 +782,15 @@ export interface Rejects {
   directory?: KeyPrefix2;
 }
 /**
+ * Destructive-change limits for this pipeline; each one set here overrides `defaults.guards` of ferry.yaml (docs/guards.md). Example: {max_removed: "20%", min_rows: 1000}.
+ */
+export interface Guards {
+  max_removed?: GuardLimit;
+  max_deleted?: GuardLimit1;
+  max_changed?: GuardLimit2;
+  min_rows?: GuardLimit3;
+}
+/**
  * Every hour at a given minute. Example: {at_minute: 15}.
  */
 export interface Hourly {
@@ -836,6 +862,7 @@ export interface Pipeline1 {
   mapping?: Mapping;
   diff?: Diff;
   sink: Sink;
+  guards?: Guards;
   schedule?: Schedule;
   notify?: NotifyRoutes;
 }

@@ -6,6 +6,8 @@ export const ExitCode = {
   invalidConfig: 3,
   lockHeld: 4,
   stalePlan: 5,
+  /** Data refused by a guard or a fail-level check: nothing written; see docs/guards.md. */
+  refused: 6,
   usage: 64,
   internal: 70,
   /** Stopped by SIGINT (128 + 2) or SIGTERM (128 + 15): nothing half-committed, re-run to finish. */

@@ -73,6 +73,11 @@ export function nextState(input: {
   if (pipeline.source.kind === 's3' && pipeline.source.pick === 'sequence' && lastTimestamped?.timestamp) {
     next.sequenceCursor = { key: lastTimestamped.key, timestamp: lastTimestamped.timestamp.toISOString() };
   }
+  // A quarantined file this run took (replaced, or allowed) is settled; one gone from the source too.
+  const present = new Set(input.listing.map((o) => o.key));
+  const quarantined = (state.quarantined ?? []).filter((q) => present.has(q.key) && !selectedKeys.has(q.key));
+  if (quarantined.length) next.quarantined = quarantined;
+  else delete next.quarantined;
   if (input.snapshot) next.snapshot = input.snapshot;
   if (plan.orphansKept?.length) next.orphans = plan.orphansKept;
   else delete next.orphans;

@@ -74,6 +74,23 @@ const SCHEMAS = {
       exportWatermarks: { type: 'object', additionalProperties: int },
       datasetVersions: { type: 'object', additionalProperties: int },
       orphans: { type: 'array', items: orphan },
+      quarantined: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['key', 'etag', 'size', 'code', 'message', 'at'],
+          properties: {
+            key: str,
+            etag: str,
+            size: int,
+            code: str,
+            message: str,
+            at: str,
+            runId: str,
+            guards: strings,
+          },
+        },
+      },
       lastSuccessfulRun: runRecord,
       history: { type: 'array', items: runRecord },
     },
