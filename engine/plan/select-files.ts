@@ -8,7 +8,8 @@ import type { S3Source } from '../config/model.js';
 import { DEFAULT_TIMEZONE } from '../config/normalize-project.js';
 import { formatDuration } from '../config/parse-duration.js';
 import { FerryError } from '../errors/ferry-error.js';
-import type { PipelineState, ProcessedObject, QuarantinedObject } from '../state/pipeline-state.js';
+import type { PipelineState, ProcessedObject } from '../state/pipeline-state.js';
+import { quarantineCheck } from './quarantine-check.js';
 import { compileTimestampParser } from '../time/timestamp-format.js';
 
 export interface ListedObject {
@@ -228,23 +229,6 @@ export function selectFiles(
     changed: changedSelected,
     skipped,
     warnings,
-  };
-}
-
-/**
- * The quarantine entry that still holds an object: same key, ETag and size (new content is taken
- * again), unless the run allows every guard that put it there.
- */
-function quarantineCheck(
-  state: PipelineState,
-  allow: ReadonlySet<string> | undefined,
-): (object: ListedObject) => QuarantinedObject | undefined {
-  const byKey = new Map((state.quarantined ?? []).map((q) => [q.key, q]));
-  return (object) => {
-    const entry = byKey.get(object.key);
-    if (!entry || entry.etag !== object.etag || entry.size !== object.size) return undefined;
-    const released = entry.guards?.length && allow && entry.guards.every((g) => allow.has(g));
-    return released ? undefined : entry;
   };
 }
 
