@@ -78,6 +78,13 @@ describe('max_removed under diff', () => {
       },
     ]);
 
+    // Markdown: the tripped guard comes first, above the summary table; text and JSON show it too.
+    const markdown = (await project.cli(['plan', '--format', 'markdown'])).stdout;
+    expect(markdown).toContain('**Review first:**');
+    expect(markdown).toContain('guard max\\_removed: 97 rows removed, limit 20 (20% of 100 previous rows)');
+    expect(markdown.indexOf('**Review first:**')).toBeLessThan(markdown.indexOf('| pipeline |'));
+    expect((await project.cli(['plan'])).stdout).toContain('apply refuses (exit 6) unless --allow max_removed');
+
     const outputsBefore = await project.list();
     const stateBefore = await project.readState('p');
     const hashesBefore = await project.hashState();
@@ -163,6 +170,11 @@ describe('max_removed under diff', () => {
     expect((await project.cli(['plan', '--out', 'plain.json'])).code).toBe(0);
     const plain = await project.cli(['apply', '--plan', 'plain.json']);
     expect(plain.code).toBe(6);
+    expect(await project.list()).toHaveLength(1);
+    // A plan of the quarantined file round-trips (its skip reason and the quarantine list).
+    const quarantinedPlan = await project.cli(['plan', '--out', 'quarantined.json', '--format', 'markdown']);
+    expect(quarantinedPlan.stdout).toContain(`quarantined \`${DAY2_KEY}\``);
+    expect((await project.cli(['apply', '--plan', 'quarantined.json'])).code).toBe(0);
     expect(await project.list()).toHaveLength(1);
     // The refusal quarantined the file: release it, then review with the allowance.
     expect((await project.cli(['state', 'release', 'p', DAY2_KEY])).code).toBe(0);
