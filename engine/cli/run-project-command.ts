@@ -4,6 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode } from '../errors/exit-codes.js';
 import { FerryError } from '../errors/ferry-error.js';
+import { QUARANTINE_CODES } from '../errors/quarantine-codes.js';
+import { GUARD_NAMES } from '../config/normalize-guards.js';
 import type { Plan } from '../plan/plan-model.js';
 import { parsePlanJson } from '../report/parse-plan-json.js';
 import { summarizePlan } from '../report/plan-summary.js';
@@ -32,6 +34,11 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   },
   'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
   verbose: { type: 'boolean', description: 'List every file (text shows the first 10 per pipeline).' },
+  allow: {
+    type: 'string',
+    multiple: true,
+    description: `Let this guard through when it trips (repeatable; one of ${GUARD_NAMES.join(', ')}). plan --out records it in the saved plan. See docs/guards.md.`,
+  },
 };
 
 export async function runProjectCommand(context: CommandContext, mode: 'plan' | 'apply'): Promise<ExitCode> {
@@ -45,6 +52,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
       `no pipeline named ${unknown.map((n) => `"${n}"`).join(', ')}; the project has ${loaded.pipelines.map((p) => p.name).join(', ') || 'none'}.`,
     );
   }
+  const allow = allowedGuardNames(values['allow']);
   const savedPlan =
     mode === 'apply' && typeof values['plan'] === 'string'
       ? await readSavedPlan(resolve(cwd, values['plan']))
@@ -57,6 +65,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     mode,
     env,
     only,
+    ...(allow.size ? { allow } : {}),
     ...(savedPlan ? { savedPlan } : {}),
     ...(signal ? { signal } : {}),
     ...(onEvent ? { onEvent } : {}),
@@ -96,10 +105,23 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
 
 /** Error codes that mean "the data was refused" (exit code 6), not a failure of ferry or the endpoint. */
 const REFUSED_CODES: ReadonlySet<string> = new Set([
+  ...QUARANTINE_CODES,
   'CHECK_FAILED',
   'SCHEMA_DRIFT',
   'SCHEMA_REQUIRED_COLUMN_MISSING',
 ]);
+
+/** `--allow NAME…`: guard names only (a blanket allowance does not exist). */
+function allowedGuardNames(value: unknown): Set<string> {
+  const names = Array.isArray(value) ? value.map(String) : [];
+  const unknown = names.filter((n) => !(GUARD_NAMES as readonly string[]).includes(n));
+  if (unknown.length) {
+    throw new UsageError(
+      `--allow takes a guard name: ${GUARD_NAMES.join(', ')} (got ${unknown.map((n) => `"${n}"`).join(', ')}).`,
+    );
+  }
+  return new Set(names);
+}
 
 /** apply's progress: each run and step as it ends, on stderr (stdout keeps the report). */
 function progressLogger(format: unknown, output: Output): ((event: RunEvent) => void) | undefined {

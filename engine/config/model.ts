@@ -140,6 +140,8 @@ export interface Project {
     csvPolicy: { emptyFile?: 'skip' | 'fail'; maxRejects?: number | string };
     /** ferry.yaml `defaults.schema`: drift policy for pipelines that do not set their own. */
     schema?: Partial<Omit<SchemaPolicy, 'columns'>>;
+    /** `defaults.guards`: destructive-change limits every pipeline inherits (docs/guards.md). */
+    guards?: Guards;
   };
   pipelineGlobs: string[];
   limits: Limits;
@@ -166,6 +168,12 @@ export interface Limits {
 }
 
 export type MaxRejects = { kind: 'count'; value: number } | { kind: 'percent'; value: number };
+
+/** A destructive-change limit by its YAML name (docs/guards.md). */
+export type GuardName = 'max_removed' | 'max_deleted' | 'max_changed' | 'min_rows';
+/** Rows, or a percentage of the previous row count. */
+export type GuardLimit = MaxRejects;
+export type Guards = Partial<Record<GuardName, GuardLimit>>;
 
 export type SourceFormat =
   | ({
@@ -325,6 +333,11 @@ export interface Pipeline {
   diff?: Diff;
   sink: Sink;
   schedule?: Schedule;
+  /**
+   * Destructive-change limits: `defaults.guards` overridden one by one by the pipeline's own; absent
+   * when neither sets one (mode: mirror still gets max_deleted 50%: plan/evaluate-guards.ts).
+   */
+  guards?: Guards;
   /** Only when the pipeline sets `notify` (else `defaults.notify` applies; see engine/notify). */
   notify?: NotifyRoutes;
   /** Data checks on the mapped rows: the pipeline's own, then its dataset sink's (docs/data-checks.md). */

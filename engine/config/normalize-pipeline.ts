@@ -27,6 +27,7 @@ import {
 import { normalizeChecks, normalizeSchemaPolicy } from './normalize-checks.js';
 import { normalizePgpDecrypt, normalizePgpEncrypt } from './normalize-pgp.js';
 import { normalizeExportNotify, normalizeNotifyRoutes } from './normalize-notify.js';
+import { normalizeGuards } from './normalize-guards.js';
 import { parseDuration } from './parse-duration.js';
 import type {
   Diff as DiffSpec,
@@ -69,6 +70,10 @@ export function normalizePipeline(
   const schedule = spec.schedule ? normalizeSchedule(spec.schedule, timezone) : undefined;
   const checks = pipelineChecks(spec, context);
   const schema = normalizeSchemaPolicy(spec.schema, context.project?.defaults.schema);
+  const guards = {
+    ...context.project?.defaults.guards,
+    ...(spec.guards ? normalizeGuards(spec.guards) : {}),
+  };
   return {
     name: spec.name,
     ...(spec.description !== undefined ? { description: spec.description } : {}),
@@ -78,6 +83,7 @@ export function normalizePipeline(
     ...(diff ? { diff } : {}),
     sink: normalizeSink(spec.sink, timezone, context.project),
     ...(schedule ? { schedule } : {}),
+    ...(Object.keys(guards).length ? { guards } : {}),
     ...(spec.notify ? { notify: normalizeNotifyRoutes(spec.notify) } : {}),
     ...(checks.checks.length ? { checks: checks.checks } : {}),
     ...(schema ? { schema } : {}),

@@ -20,6 +20,7 @@ import type {
   StaticAuth,
 } from './model.js';
 import { DEFAULT_ENV_PATTERNS } from './reference-policy.js';
+import { normalizeGuards } from './normalize-guards.js';
 import type { Auth, AuthStatic, CsvDialect as CsvDialectSpec, ProjectSpec } from './project-spec.gen.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
@@ -156,6 +157,7 @@ export function normalizeProject(value: unknown, context: { file: string; direct
     defaults: {
       timezone: spec.defaults?.timezone ?? DEFAULT_TIMEZONE,
       csv: normalizeCsvDialect(spec.defaults?.csv, DEFAULT_CSV_DIALECT),
+      ...(spec.defaults?.guards ? { guards: normalizeGuards(spec.defaults.guards) } : {}),
       csvPolicy: {
         ...(spec.defaults?.csv?.empty_file !== undefined ? { emptyFile: spec.defaults.csv.empty_file } : {}),
         ...(spec.defaults?.csv?.max_rejects !== undefined

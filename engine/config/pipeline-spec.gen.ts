@@ -401,6 +401,22 @@ export type SqlPredicate1 = string;
  * Data checks on the mapped rows (unique, not_null, accepted_values, matches, range, row_count, row_count_change, freshness, sql), run before anything is written. A dataset sink's checks from ferry.yaml apply too.
  */
 export type CheckList = Check[];
+/**
+ * With `diff`: the most rows that may disappear since the previous run's snapshot (removed rows, tombstones when configured). Example: "20%".
+ */
+export type GuardLimit = number | string;
+/**
+ * With a dataset sink in `mode: mirror`: the most dataset rows one run may delete. Default "50%" for mirror; loosen with a larger value, e.g. "100%". Example: 500.
+ */
+export type GuardLimit1 = number | string;
+/**
+ * The most rows that may change in one run: changed rows of the diff, or updated rows of a dataset sink when there is no diff. Example: "30%".
+ */
+export type GuardLimit2 = number | string;
+/**
+ * The fewest rows a run may read from its source (a truncated export reads few): a count, or a percentage of the rows the last run with rows read. Example: 1000 or "80%".
+ */
+export type GuardLimit3 = number | string;
 
 /**
  * One pipeline.
@@ -426,6 +442,7 @@ export interface Pipeline {
   notify?: NotifyRoutes;
   schema?: SchemaPolicy;
   checks?: CheckList;
+  guards?: Guards;
 }
 /**
  * Files in an S3 bucket.
@@ -1153,6 +1170,15 @@ export interface SqlCheck {
   query?: string;
 }
 /**
+ * Destructive-change limits for this pipeline; each one set here overrides `defaults.guards` of ferry.yaml (docs/guards.md). Example: {max_removed: "20%", min_rows: 1000}.
+ */
+export interface Guards {
+  max_removed?: GuardLimit;
+  max_deleted?: GuardLimit1;
+  max_changed?: GuardLimit2;
+  min_rows?: GuardLimit3;
+}
+/**
  * A pipeline.
  */
 export interface Pipeline1 {
@@ -1176,4 +1202,5 @@ export interface Pipeline1 {
   notify?: NotifyRoutes;
   schema?: SchemaPolicy;
   checks?: CheckList;
+  guards?: Guards;
 }

@@ -168,6 +168,22 @@ export type Name1 = string;
  */
 export type Name2 = string;
 /**
+ * With `diff`: the most rows that may disappear since the previous run's snapshot (removed rows, tombstones when configured). Example: "20%".
+ */
+export type GuardLimit = number | string;
+/**
+ * With a dataset sink in `mode: mirror`: the most dataset rows one run may delete. Default "50%" for mirror; loosen with a larger value, e.g. "100%". Example: 500.
+ */
+export type GuardLimit1 = number | string;
+/**
+ * The most rows that may change in one run: changed rows of the diff, or updated rows of a dataset sink when there is no diff. Example: "30%".
+ */
+export type GuardLimit2 = number | string;
+/**
+ * The fewest rows a run may read from its source (a truncated export reads few): a count, or a percentage of the rows the last run with rows read. Example: 1000 or "80%".
+ */
+export type GuardLimit3 = number | string;
+/**
  * Largest size a gzip or zstd source file may have once decompressed. ferry counts the bytes while it decompresses the fetched file, before DuckDB reads it, and stops at the limit (SOURCE_DECOMPRESSED_TOO_LARGE). Default 10GiB.
  */
 export type ByteSize = number | string;
@@ -810,6 +826,7 @@ export interface Defaults {
   csv?: CsvDialect;
   notify?: NotifyRoutes;
   schema?: SchemaPolicyDefaults;
+  guards?: Guards;
 }
 /**
  * The CSV dialect every CSV source starts from; a source's own `format` options override it. Example: {delimiter: ";", encoding: latin-1}.
@@ -857,6 +874,15 @@ export interface SchemaPolicyDefaults {
    * A column's type differs from the previous run's (or the declared contract's). fail (default): refuse the run (SCHEMA_DRIFT). reject_rows: rows whose value does not convert to the expected type go to the rejected-rows file, the rest go on. cast: convert to the expected type; values that do not convert become NULL.
    */
   on_type_change?: 'fail' | 'reject_rows' | 'cast';
+}
+/**
+ * Destructive-change limits every pipeline inherits; a pipeline's own `guards` override them one by one (docs/guards.md). Example: {max_removed: "20%"}.
+ */
+export interface Guards {
+  max_removed?: GuardLimit;
+  max_deleted?: GuardLimit1;
+  max_changed?: GuardLimit2;
+  min_rows?: GuardLimit3;
 }
 /**
  * Bounds on what one run may consume, so a hostile or broken source file (a decompression bomb, a file that makes DuckDB spill without end) fails with a clear error instead of filling the disk or running for hours. Every limit has a safe default; raise the one an error names. Example: {max_decompressed_bytes: 20GiB, query_timeout: 2h}.

@@ -4,7 +4,8 @@
  * step that writes (upload, dataset write, state commit) and reports what those steps would do.
  */
 import type { FileSelection } from './select-files.js';
-import type { OrphanObject, RunCounts } from '../state/pipeline-state.js';
+import type { OrphanObject, QuarantinedObject, RunCounts } from '../state/pipeline-state.js';
+import type { GuardName } from '../config/model.js';
 import type { DatasetEffect } from './dataset-effect.js';
 
 /** 2: snake_case keys, `ferry_version`, attempts and orphans. */
@@ -131,6 +132,22 @@ export interface ConfigChange {
   after?: unknown;
 }
 
+/** One destructive-change limit as the run measured it (plan/evaluate-guards.ts). */
+export interface GuardResult {
+  guard: GuardName;
+  /** Rows removed / deleted / changed, or rows read (min_rows). */
+  count: number;
+  /** The limit in rows (a percentage resolved against `base`). */
+  limit: number;
+  /** As configured: 500 or "20%" ("50%" from the mirror default). */
+  setting: string;
+  /** The previous row count a percentage is taken of. */
+  base?: number;
+  tripped: boolean;
+  /** Tripped, and the run was told `--allow` it (a saved plan records this; apply --plan honours it). */
+  allowed: boolean;
+}
+
 export interface PipelinePlan {
   pipeline: string;
   description?: string;
@@ -165,6 +182,10 @@ export interface PipelinePlan {
   checkedRows?: number;
   /** How the source's columns differ from the previous successful run's (and the contract's). */
   schemaDrift?: SchemaDrift;
+  /** Destructive-change limits the run measured, before anything was written (docs/guards.md). */
+  guards?: GuardResult[];
+  /** Source objects in quarantine (state), skipped until changed, released or allowed. */
+  quarantined?: QuarantinedObject[];
   /** What a dataset sink does: rows created, updated, unchanged, skipped, unmatched, deleted. */
   dataset?: DatasetEffect;
   /** SQL of each executed statement, for `--show-sql`. */

@@ -9,6 +9,7 @@ import { DEFAULT_TIMEZONE } from '../config/normalize-project.js';
 import { formatDuration } from '../config/parse-duration.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { PipelineState, ProcessedObject } from '../state/pipeline-state.js';
+import { quarantineCheck } from './quarantine-check.js';
 import { compileTimestampParser } from '../time/timestamp-format.js';
 
 export interface ListedObject {
@@ -30,7 +31,9 @@ export type SkipReason =
   | 'over-max-files'
   | 'before-cursor'
   | 'changed-skipped'
-  | 'bad-timestamp';
+  | 'bad-timestamp'
+  | 'quarantined'
+  | 'after-quarantined';
 
 export interface SkippedFile {
   key: string;
@@ -64,8 +67,11 @@ export function selectFiles(
   source: S3Source,
   listing: readonly ListedObject[],
   state: PipelineState,
-  /** Key timestamps are read in `source.timezone` (defaults.timezone resolved at normalization). */
-  options: { now: Date },
+  /**
+   * Key timestamps are read in `source.timezone` (defaults.timezone resolved at normalization).
+   * `allow`: the run's `--allow` guards; a file quarantined by those guards only is taken again.
+   */
+  options: { now: Date; allow?: ReadonlySet<string> },
 ): FileSelection {
   const matcher = source.match !== undefined ? RE2JS.compile(source.match) : undefined;
   const parser =
@@ -119,10 +125,31 @@ export function selectFiles(
   const sorted = [...candidates].sort(source.pick === 'sequence' ? compareTimestamp : byOrder);
 
   const processedByKey = new Map(state.processed.map((p) => [p.key, p]));
+  const isQuarantined = quarantineCheck(state, options.allow);
   const changed: string[] = [];
   const fresh: Candidate[] = [];
+  let blockedBy: string | undefined;
   for (const candidate of sorted) {
     const previous = processedByKey.get(candidate.key);
+    const quarantined = !(previous && isSameObject(candidate, previous)) && isQuarantined(candidate);
+    if (quarantined || blockedBy !== undefined) {
+      // A sequence is taken in order: nothing after a quarantined file goes before it is settled.
+      skipped.push(
+        quarantined
+          ? {
+              key: candidate.key,
+              reason: 'quarantined',
+              detail: `${quarantined.code}: ${quarantined.message}`,
+            }
+          : {
+              key: candidate.key,
+              reason: 'after-quarantined',
+              detail: `the sequence waits for ${blockedBy ?? ''}`,
+            },
+      );
+      if (quarantined && source.pick === 'sequence') blockedBy ??= candidate.key;
+      continue;
+    }
     if (previous && isSameObject(candidate, previous)) {
       skipped.push({
         key: candidate.key,

@@ -18,6 +18,7 @@ import {
 import { describePgpSteps } from './describe-pgp-steps.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 import { formatNextRuns } from '../plan/next-runs.js';
+import { renderReviewFirstGuards } from './render-review-first-guards.js';
 
 export { MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
 
@@ -46,6 +47,7 @@ export function renderPlanMarkdown(
     `**${renderSummaryLine(summary, options.verb ?? 'Plan')}**${summary.errors ? ` ⚠️ ${summary.errors} pipeline(s) failed.` : ''}`,
     '',
     ...renderReviewFirstChecks(plan),
+    ...renderReviewFirstGuards(plan),
     '| pipeline | status | files to process | rows read | rejected | added | changed | removed | objects to write |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];

@@ -4,6 +4,7 @@ import type { Plan, PipelinePlan } from '../plan/plan-model.js';
 import { describePgpSteps } from './describe-pgp-steps.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 import { formatNextRuns } from '../plan/next-runs.js';
+import { describeReviewFirst } from './render-review-first-guards.js';
 
 export interface RenderTextOptions {
   color?: boolean;
@@ -86,6 +87,7 @@ function renderPipeline(p: PipelinePlan, options: RenderTextOptions, c: Palette)
     `${c.bold(`pipeline ${p.pipeline}`)}  ${status}${p.description ? c.dim(`  — ${p.description}`) : ''}`,
   );
   if (p.status === 'disabled') return [...lines, ...renderWarnings(p, c)];
+  for (const line of describeReviewFirst(p)) lines.push(`  ${c.red('review')}   ${line}`);
   if (p.error) {
     const where = p.error.location !== undefined ? `${p.error.location}: ` : '';
     lines.push(`  ${c.red('error')} ${where}${p.error.message} ${c.dim(`[${p.error.code}]`)}`);

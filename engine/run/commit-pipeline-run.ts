@@ -73,7 +73,7 @@ export async function commitBookkeeping(options: RunPipelineOptions, prepared: P
   const { plan, commit } = prepared;
   const state = commit.read.state;
   const listed = new Set(prepared.listing.map((o) => o.key));
-  const pruned = state.processed.some((p) => !listed.has(p.key));
+  const pruned = [...state.processed, ...(state.quarantined ?? [])].some((p) => !listed.has(p.key));
   if (!(plan.firstApply || plan.configChanges.length > 0 || pruned || (plan.orphans?.length ?? 0) > 0))
     return;
   await settleOrphans(options, plan);

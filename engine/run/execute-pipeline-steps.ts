@@ -14,6 +14,7 @@ import { executeStep } from '../steps/execute-step.js';
 import { CREATE_REJECTED_ROWS_TABLE, exportRejectedRows } from '../steps/rejected-rows.js';
 import type { StepContext } from '../steps/step-context.js';
 import { commitPipelineRun, publicOutputs } from './commit-pipeline-run.js';
+import { checkGuards } from './check-guards.js';
 import { checkOutputsAbsent } from './check-outputs-absent.js';
 import type { PreparedRun } from './prepare-pipeline-run.js';
 import { interruption } from './describe-failure.js';
@@ -65,7 +66,13 @@ export async function executePipelineSteps(
       context.previousSnapshot = join(temp.path, 'previous-snapshot.parquet');
       await store.fetchSnapshot(pipeline.name, state.snapshot.file, context.previousSnapshot);
     }
+    let guarded = false;
     for (const step of plan.steps) {
+      if (!guarded && WRITING_STEPS.has(step.kind)) {
+        // Every read-only step has run, nothing is written yet: the place to refuse (docs/guards.md).
+        guarded = true;
+        checkGuards(options, prepared, context);
+      }
       if (mode === 'plan' && WRITING_STEPS.has(step.kind)) {
         // What the writing steps would meet: an output key another run wrote is reported in plan too.
         if (step.kind === 'upload') await checkOutputs(options, context, step);

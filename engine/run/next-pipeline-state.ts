@@ -73,10 +73,18 @@ export function nextState(input: {
   if (pipeline.source.kind === 's3' && pipeline.source.pick === 'sequence' && lastTimestamped?.timestamp) {
     next.sequenceCursor = { key: lastTimestamped.key, timestamp: lastTimestamped.timestamp.toISOString() };
   }
+  // A quarantined file this run took (replaced, or allowed) is settled; one gone from the source too.
+  const present = new Set(input.listing.map((o) => o.key));
+  const quarantined = (state.quarantined ?? []).filter((q) => present.has(q.key) && !selectedKeys.has(q.key));
+  if (quarantined.length) next.quarantined = quarantined;
+  else delete next.quarantined;
   if (input.snapshot) next.snapshot = input.snapshot;
   // Baselines for the next run's drift detection and row_count_change (docs/data-checks.md).
   if (plan.schemaDrift && plan.schemaDrift.columns.length > 0) {
-    next.sourceSchema = { columns: plan.schemaDrift.columns.map((c) => ({ ...c })), header: plan.schemaDrift.header };
+    next.sourceSchema = {
+      columns: plan.schemaDrift.columns.map((c) => ({ ...c })),
+      header: plan.schemaDrift.header,
+    };
   }
   if (plan.checkedRows !== undefined) next.rowCount = plan.checkedRows;
   if (plan.orphansKept?.length) next.orphans = plan.orphansKept;

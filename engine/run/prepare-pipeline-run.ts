@@ -34,6 +34,8 @@ export async function preparePipelineRun(input: {
   attemptId: string;
   datasetOverlays: ReadonlyMap<string, DatasetOverlay> | undefined;
   savedPlan: Pick<PipelinePlan, 'runId' | 'runTime' | 'fingerprints'> | undefined;
+  /** Guards the run allows: files quarantined by those only are taken again. */
+  allow: ReadonlySet<string>;
 }): Promise<PreparedRun> {
   const { pipeline, store, read, now } = input;
   const source = pipeline.source;
@@ -45,7 +47,7 @@ export async function preparePipelineRun(input: {
       bucket: source.bucket,
       prefix: source.prefix,
     });
-    selection = selectFiles(source, listing, read.state, { now });
+    selection = selectFiles(source, listing, read.state, { now, allow: input.allow });
   }
   await checkSinks(pipeline, input.s3);
   const datasets = await readDatasetContext(
@@ -72,6 +74,7 @@ export async function preparePipelineRun(input: {
     now,
     orphans: commit.orphans,
   });
+  if (read.state.quarantined?.length) plan.quarantined = [...read.state.quarantined];
   if (input.savedPlan) checkSavedPlan(pipeline.name, input.savedPlan.fingerprints, plan.fingerprints);
   // A state backend that cannot be locked is said in every plan and report, first.
   plan.warnings.unshift(...(await store.backendWarnings()));

@@ -28,7 +28,9 @@ export interface RunPipelineOptions {
   /** plan only: called with the dataset version this pipeline would create, before its temp dir goes. */
   onPlannedDatasetVersion?: (version: DatasetOverlay & { dataset: string; path: string }) => Promise<void>;
   /** apply --plan: the saved plan of this pipeline; apply refuses (PLAN_STALE) if it no longer holds. */
-  savedPlan?: Pick<PipelinePlan, 'runId' | 'runTime' | 'fingerprints'>;
+  savedPlan?: Pick<PipelinePlan, 'runId' | 'runTime' | 'fingerprints' | 'guards'>;
+  /** `--allow NAME`: guards (docs/guards.md) this run lets through when they trip. Never all at once. */
+  allow?: ReadonlySet<string>;
   /**
    * Aborted: stop before the next step (RUN_INTERRUPTED, state untouched). Once uploading has begun
    * the run finishes its upload and commit instead, so no output is left without its state.

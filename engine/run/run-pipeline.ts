@@ -17,7 +17,9 @@ import { assemblePipelinePlan, emptySelection } from '../plan/assemble-pipeline-
 import type { PipelinePlan } from '../plan/plan-model.js';
 import { emptyPipelineState } from '../state/pipeline-state.js';
 import type { HeldLock } from '../state/state-lock.js';
+import { allowedGuards } from './check-guards.js';
 import { commitBookkeeping } from './commit-pipeline-run.js';
+import { quarantineRefusedFiles } from './quarantine-refused-files.js';
 import { describeFailure } from './describe-failure.js';
 import { executePipelineSteps } from './execute-pipeline-steps.js';
 import { locateFailure } from './locate-failure.js';
@@ -71,6 +73,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       attemptId,
       datasetOverlays: options.datasetOverlays,
       savedPlan: options.savedPlan,
+      allow: allowedGuards(options),
     });
     const { plan } = prepared;
     plan.attemptId = attemptId;
@@ -100,6 +103,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const location = await locateFailure(error, pipeline);
     const described = { ...describeFailure(error), ...(location !== undefined ? { location } : {}) };
     const plan = prepared?.plan ?? failedPlan(options, attemptId);
+    if (mode === 'apply' && prepared) {
+      const held = prepared;
+      await quarantineRefusedFiles(options, held, error, async () => {
+        for (const lock of locks) await lock.assertHeld();
+      }).catch((cause: unknown) => {
+        // The refusal stands; only its bookkeeping failed (the next run refuses again).
+        plan.warnings.push({ code: 'QUARANTINE_NOT_RECORDED', message: describeFailure(cause).message });
+      });
+    }
     if (mode === 'apply') await recordFailure(options, prepared, plan, described);
     const failed: PipelinePlan = { ...plan, outputs: [], status: 'error', error: described };
     emitRunEnd(options, failed, startedMs);

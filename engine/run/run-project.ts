@@ -37,6 +37,8 @@ export interface RunProjectOptions {
   savedPlan?: Plan;
   /** Stop before the next step when aborted (the reason names the signal); see interruption(). */
   signal?: AbortSignal;
+  /** `--allow NAME`: guards every pipeline of this run lets through when they trip (docs/guards.md). */
+  allow?: ReadonlySet<string>;
   /** Progress of every pipeline run (logs, metrics). */
   onEvent?: (event: RunEvent) => void;
   /** A state store to use instead of the project's (tests; serve keeps one open). */
@@ -148,6 +150,7 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
             ...options.pipelineOptions,
             ...(options.tempRoot ? { tempRoot: options.tempRoot } : {}),
             ...(savedPipeline ? { savedPlan: savedPipeline } : {}),
+            ...(options.allow ? { allow: options.allow } : {}),
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.onEvent ? { onEvent: options.onEvent } : {}),
             ...(overlayDir ? { datasetOverlays: overlays, onPlannedDatasetVersion: keepPlannedVersion } : {}),

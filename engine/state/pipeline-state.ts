@@ -48,6 +48,25 @@ export interface OrphanObject {
   runId: string;
 }
 
+/**
+ * A source object a run refused (a guard tripped, a fail-level check failed): not taken again until
+ * its content changes (another ETag or size), `ferry state release` releases it, or a run is given
+ * `--allow` for every guard it tripped. Committed on its own: nothing else of that run is.
+ */
+export interface QuarantinedObject {
+  key: string;
+  etag: string;
+  size: number;
+  /** GUARD_TRIPPED or CHECK_FAILED (errors/quarantine-codes.ts). */
+  code: string;
+  message: string;
+  /** When it was quarantined (ISO 8601), and by which attempt. */
+  at: string;
+  runId: string;
+  /** The guards that tripped: a run allowed (`--allow`) every one of them takes the file again. */
+  guards?: string[];
+}
+
 export interface RunRecord {
   /** The run's identity in output keys and object metadata; a retry of the same inputs reuses it. */
   runId: string;
@@ -93,6 +112,8 @@ export interface PipelineState {
   sourceSchema?: { columns: Array<{ name: string; type: string }>; header: boolean };
   /** Mapped rows the last successful run's checks saw: row_count_change's baseline. */
   rowCount?: number;
+  /** Source objects refused by a guard or a fail-level check, skipped until changed or released. */
+  quarantined?: QuarantinedObject[];
   lastSuccessfulRun?: RunRecord;
   /** Successful runs, newest last, capped. Failed runs are logged in runs/, never here (state is untouched by failure). */
   history: RunRecord[];

@@ -105,6 +105,18 @@ export class RunCommit {
   }
 
   /**
+   * Commits only the quarantine of the run's refused source files: the state this run read with its
+   * `quarantined` list replaced, conditional on that read. Nothing else of the run (no processed
+   * files, cursor, snapshot, dataset version or record) and the journal stays for the next run.
+   */
+  async commitQuarantine(quarantined: PipelineState['quarantined']): Promise<void> {
+    const next: PipelineState = { ...this.read.state, generation: this.read.state.generation + 1 };
+    if (quarantined?.length) next.quarantined = quarantined;
+    else delete next.quarantined;
+    await this.store.commitPipelineState(this.pipeline, next, { expected: this.read.blobVersion });
+  }
+
+  /**
    * Commits the run: the dataset version (if any), then the pipeline state (conditional on the state
    * this run read), then its record; then clears the journal. Throws STATE_CONFLICT, committing
    * nothing of this run, when another run committed in between.

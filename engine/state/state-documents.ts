@@ -86,6 +86,23 @@ const SCHEMAS = {
         },
       },
       rowCount: int,
+      quarantined: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['key', 'etag', 'size', 'code', 'message', 'at'],
+          properties: {
+            key: str,
+            etag: str,
+            size: int,
+            code: str,
+            message: str,
+            at: str,
+            runId: str,
+            guards: strings,
+          },
+        },
+      },
       lastSuccessfulRun: runRecord,
       history: { type: 'array', items: runRecord },
     },

@@ -8,9 +8,11 @@ import { ExitCode } from '../../errors/exit-codes.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import { migrateProjectState } from '../../run/migrate-project-state.js';
 import { openStateStore } from '../../run/open-state-store.js';
+import { releaseQuarantined } from '../../run/release-quarantined.js';
 import { repairDataset } from '../../run/repair-dataset.js';
 import { createRunId } from '../../run/run-pipeline.js';
 import { createS3Access } from '../../run/run-project.js';
+import type { QuarantinedObject } from '../../state/pipeline-state.js';
 import type { LockStatus } from '../../state/state-lock.js';
 import type { StateStore } from '../../state/state-store.js';
 import { UsageError, type CommandContext, type CommandSpec } from '../command.js';
@@ -23,10 +25,13 @@ export const stateCommand: CommandSpec = {
     'Inspect state (list, show), roll a dataset back, rebuild a lost manifest, remove a stale lock, or move local state to S3.',
   usage:
     'ferry state list | show PIPELINE | rollback DATASET [--to VERSION] | repair DATASET | unlock PIPELINE [--lock-id ID]\n' +
+    '       ferry state release PIPELINE KEY\n' +
     '       ferry state migrate --to s3 [--from DIR] [--force]',
   description:
     'list      every pipeline and dataset with its last run / current version\n' +
-    'show      one pipeline’s state as JSON (processed files, cursor, snapshot, history)\n' +
+    'show      one pipeline’s state as JSON (processed files, cursor, snapshot, quarantined files, history)\n' +
+    'release   take a quarantined source file (refused by a guard or check) out of quarantine: the next run\n' +
+    '          takes it again (docs/guards.md)\n' +
     'rollback  make an earlier kept version of a dataset current again (default: the previous one)\n' +
     'repair    rebuild a dataset’s lost or damaged manifest from its version files (the newest becomes current)\n' +
     'unlock    remove a pipeline’s lock: at once when it expired, its holder ran on this machine and is gone\n' +
@@ -53,17 +58,19 @@ export const stateCommand: CommandSpec = {
     'ferry state list',
     'ferry state show vendor-accounts-csv',
     'ferry state rollback accounts --to 3',
+    'ferry state release vendor-accounts-csv acme/accounts/accounts_20261206.csv',
     'ferry state unlock vendor-accounts-csv --lock-id 20261206T030000Z-1a2b3c4d',
     'ferry state migrate --to s3 --from state',
   ],
   run: async (context) => {
     const { values, positionals, output } = context;
-    const [action, name] = positionals;
+    const [action, name, key] = positionals;
     const loaded = loadValidProject(context);
     if (!loaded) return ExitCode.invalidConfig;
     const access = createS3Access(loaded.project, context.env);
     try {
       const store = openStateStore(loaded.project, { s3: access.s3 });
+      if (action === 'release') return await release(loaded, store, name, key, output);
       return await runAction(action, name, { loaded, store, values, output });
     } finally {
       access.destroy();
@@ -113,10 +120,30 @@ async function runAction(
     case 'migrate':
       return migrate(loaded, store, values, output);
     case undefined:
-      throw new UsageError('say what to do: list, show, rollback, repair, unlock or migrate.');
+      throw new UsageError('say what to do: list, show, rollback, repair, unlock, release or migrate.');
     default:
       throw new UsageError(`unknown state action "${action}".`);
   }
+}
+
+async function release(
+  loaded: ValidProject,
+  store: StateStore,
+  pipeline: string | undefined,
+  key: string | undefined,
+  output: Output,
+): Promise<ExitCode> {
+  requirePipeline(loaded, pipeline, 'release');
+  if (!key) throw new UsageError('state release needs the quarantined object key after the pipeline name.');
+  const entry = await releaseQuarantined(store, {
+    pipeline,
+    key,
+    runId: `release-${createRunId(new Date())}`,
+  });
+  output.stdout(
+    `Released ${key} (quarantined ${entry.at}, ${entry.code}); the next run of ${pipeline} takes it again.\n`,
+  );
+  return ExitCode.ok;
 }
 
 async function migrate(
@@ -160,7 +187,7 @@ async function listState(loaded: ValidProject, store: StateStore): Promise<strin
           ? ' (a damaged lock: `ferry state unlock` removes it)'
           : '';
     lines.push(
-      `pipeline ${pipeline.name}: ${last ? `last run ${last.runId} ${last.finishedAt}, ${state.processed.length} files processed` : 'never applied'}${locked}`,
+      `pipeline ${pipeline.name}: ${last ? `last run ${last.runId} ${last.finishedAt}, ${state.processed.length} files processed` : 'never applied'}${quarantinedOf(state.quarantined)}${locked}`,
     );
   }
   for (const name of Object.keys(loaded.project.datasets).sort()) {
@@ -176,6 +203,11 @@ async function listState(loaded: ValidProject, store: StateStore): Promise<strin
     }
   }
   return lines.join('\n') + '\n';
+}
+
+function quarantinedOf(quarantined: QuarantinedObject[] | undefined): string {
+  if (!quarantined?.length) return '';
+  return `, ${quarantined.length} quarantined (${quarantined.map((q) => `${q.key}: ${q.code}`).join(', ')})`;
 }
 
 /**

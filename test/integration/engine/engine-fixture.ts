@@ -72,6 +72,8 @@ export interface TestProject {
 export interface RunOptions {
   now?: Date;
   pipeline?: string;
+  /** `--allow NAME…`: guards the run lets through. */
+  allow?: readonly string[];
   /** Per-pipeline test hooks: an interleaving point after state is read, the lock's clock. */
   pipelineOptions?: RunProjectOptions['pipelineOptions'];
 }
@@ -152,6 +154,7 @@ export async function startEngineFixture(fixtureOptions: EngineFixtureOptions = 
         env: TEST_ENV,
         ...(runOptions.now ? { now: runOptions.now } : {}),
         ...(runOptions.pipeline ? { only: [runOptions.pipeline] } : {}),
+        ...(runOptions.allow ? { allow: new Set(runOptions.allow) } : {}),
         ...(runOptions.pipelineOptions ? { pipelineOptions: runOptions.pipelineOptions } : {}),
       });
     };
