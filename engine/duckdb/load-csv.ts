@@ -231,6 +231,7 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
       rowsLoaded,
       rowsRejected,
       maxRejects: options.maxRejects,
+      rejects,
     });
     for (const [i, name] of columns.entries()) {
       const from = staging[i];

@@ -101,6 +101,7 @@ export async function loadRecords(
       rowsLoaded: 0,
       rowsRejected,
       maxRejects: options.maxRejects,
+      rejects,
     });
     return noTable(table, { rowsRejected, rejects, empty: false });
   }
@@ -121,6 +122,7 @@ export async function loadRecords(
       rowsLoaded,
       rowsRejected,
       maxRejects: options.maxRejects,
+      rejects,
     });
     return {
       table,

@@ -4,6 +4,7 @@
  * a run-wide row number (file order, then record order) for traceability and deterministic output.
  */
 import { detectCompression } from '../duckdb/detect-compression.js';
+import { rejectsOverLimit } from '../duckdb/enforce-max-rejects.js';
 import { loadCsv } from '../duckdb/load-csv.js';
 import { loadJson } from '../duckdb/load-json.js';
 import { loadParquet } from '../duckdb/load-parquet.js';
@@ -55,7 +56,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           ...(format.columns ? { columns: format.columns } : {}),
           ...(format.maxLineBytes !== undefined ? { maxLineBytes: format.maxLineBytes } : {}),
           keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
-        });
+        }).catch(reportRejectsOverLimit(context, key));
         keepRejects(context, key, result.rejects);
         loaded = result;
         if (result.rejects.length === result.rowsRejected) {
@@ -76,7 +77,7 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
           emptyFile: format.emptyFile,
           maxRejects: format.maxRejects,
           keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
-        });
+        }).catch(reportRejectsOverLimit(context, key));
         keepRejects(context, key, result.rejects);
         loaded = result;
         break;
@@ -167,6 +168,22 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     );
   }
   context.sourceColumns = columns;
+}
+
+/**
+ * A file over max_rejects fails the run, which still reports what the file read and rejected
+ * (counts and the first rejects, in the report and the run record); the error goes on.
+ */
+function reportRejectsOverLimit(context: StepContext, key: string): (error: unknown) => never {
+  return (error) => {
+    const over = rejectsOverLimit(error);
+    if (over !== undefined) {
+      keepRejects(context, key, over.rejects);
+      context.counts.rowsRead += over.rowsLoaded + over.rowsRejected;
+      context.counts.rowsRejected += over.rowsRejected;
+    }
+    throw error;
+  };
 }
 
 /** Reader rejects go into the report with file, line and reason (details capped; all are counted). */

@@ -69,6 +69,15 @@ const row: fc.Arbitrary<Row> = fc.record({
   attrs: nullable(fc.uniqueArray(fc.tuple(text, nullable(text)), { selector: ([k]) => k, maxLength: 4 })),
 });
 const rows = fc.uniqueArray(row, { selector: (r) => r.id, minLength: 1, maxLength: 10 });
+/**
+ * Samples per apply: each is one generated table, its ids prefixed with its index so they share a
+ * dataset; a project apply costs far more than a few more rows. 3 runs × 5 samples = 15 tables.
+ */
+const SAMPLES_PER_RUN = 5;
+const RUNS = 3;
+const batch = fc
+  .array(rows, { minLength: SAMPLES_PER_RUN, maxLength: SAMPLES_PER_RUN })
+  .map((samples) => samples.flatMap((sample, i) => sample.map((r) => ({ ...r, id: `${i}|${r.id}` }))));
 
 const CSV = `header=true, all_varchar=true, allow_quoted_nulls=false, delim=',', quote='"', escape='"'`;
 const DECODE = (x: string) => `replace(replace(replace(${x}, '%3D', '='), '%26', '&'), '%25', '%')`;
@@ -76,7 +85,7 @@ const DECODE = (x: string) => `replace(replace(replace(${x}, '%3D', '='), '%26',
 it('dataset → multi-csv and flat CSV → joined back in DuckDB reproduces the dataset', async () => {
   let iteration = 0;
   await fc.assert(
-    fc.asyncProperty(rows, async (generated) => {
+    fc.asyncProperty(batch, async (generated) => {
       iteration += 1;
       const p = await fx.createProject({
         datasets: {
@@ -171,7 +180,7 @@ it('dataset → multi-csv and flat CSV → joined back in DuckDB reproduces the 
       );
       expect(flat).toEqual(truth.map(flatCsvForm));
     }),
-    { numRuns: 15 },
+    { numRuns: RUNS },
   );
 });
 
