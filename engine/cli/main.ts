@@ -15,6 +15,7 @@ import { initCommand } from './commands/init.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
+import { showCommand } from './commands/show.js';
 import { renderCommand } from './commands/render.js';
 import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
@@ -24,6 +25,7 @@ const COMMANDS: readonly CommandSpec[] = [
   validateCommand,
   planCommand,
   applyCommand,
+  showCommand,
   serveCommand,
   stateCommand,
   policyCommand,

@@ -8,8 +8,6 @@ import type { Plan } from '../plan/plan-model.js';
 import { parsePlanJson } from '../report/parse-plan-json.js';
 import { summarizePlan } from '../report/plan-summary.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
-import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
-import { renderPlanText } from '../report/render-plan-text.js';
 import { runProject } from '../run/run-project.js';
 import { createLogger } from '../log/create-logger.js';
 import { logRunEvent } from '../log/log-run-event.js';
@@ -18,6 +16,7 @@ import { parseDuration } from '../config/parse-duration.js';
 import type { LockWait } from '../state/state-lock.js';
 import { UsageError, type CommandContext, type OptionSpec } from './command.js';
 import type { Output } from './output.js';
+import { renderPlanOutput } from './render-plan-output.js';
 
 /** Options `plan` and `apply` share. */
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
@@ -47,7 +46,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   }
   const savedPlan =
     mode === 'apply' && typeof values['plan'] === 'string'
-      ? await readSavedPlan(resolve(cwd, values['plan']))
+      ? await readSavedPlan(cwd, values['plan'])
       : undefined;
   const onEvent = mode === 'apply' ? progressLogger(values['log-format'], output) : undefined;
   const lock = mode === 'apply' ? lockWaitOptions(values['lock-timeout'], output) : undefined;
@@ -65,19 +64,15 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   if (mode === 'plan' && typeof values['out'] === 'string') {
     await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
   }
-  const verb = mode === 'plan' ? 'Plan' : 'Apply complete';
-  const format = String(values['format']);
-  if (format === 'json') output.stdout(renderPlanJson(plan));
-  else if (format === 'markdown') output.stdout(renderPlanMarkdown(plan, { verb }));
-  else
-    output.stdout(
-      renderPlanText(plan, {
-        verb,
-        color: output.color,
-        showSql: values['show-sql'] === true,
-        verbose: values['verbose'] === true,
-      }),
-    );
+  output.stdout(
+    renderPlanOutput(plan, {
+      format: String(values['format']),
+      verb: mode === 'plan' ? 'Plan' : 'Apply complete',
+      color: output.color,
+      showSql: values['show-sql'] === true,
+      verbose: values['verbose'] === true,
+    }),
+  );
   const summary = summarizePlan(plan);
   if (signal?.aborted) return signal.reason === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   if (plan.pipelines.some((p) => p.error?.code === 'PLAN_STALE')) return ExitCode.stalePlan;
@@ -98,17 +93,22 @@ function progressLogger(format: unknown, output: Output): ((event: RunEvent) => 
   return (event) => logRunEvent(logger, event);
 }
 
-async function readSavedPlan(path: string): Promise<Plan> {
+/**
+ * A plan saved with `ferry plan --out FILE`, named in messages as the user gave it; PLAN_UNREADABLE
+ * (with file:line:col where the file goes wrong) when it is not one.
+ */
+export async function readSavedPlan(cwd: string, file: string): Promise<Plan> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(resolve(cwd, file), 'utf8');
   } catch (error) {
-    throw new FerryError('PLAN_UNREADABLE', `Cannot read the saved plan ${path}.`, {
+    throw new FerryError('PLAN_UNREADABLE', `Cannot read the saved plan ${file}.`, {
       cause: error,
+      context: { file },
       hint: 'Save one with `ferry plan --out FILE`.',
     });
   }
-  return parsePlanJson(text, path);
+  return parsePlanJson(text, file);
 }
 
 /** `--lock-timeout DURATION`: how long to wait for a held lock; every wait is reported on stderr. */
