@@ -6,6 +6,7 @@ import type { Plan } from '../plan/plan-model.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
 import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
 import { renderPlanText } from '../report/render-plan-text.js';
+import type { Outcome } from '../report/render-outcome-json.js';
 
 export interface PlanOutputOptions {
   format: string;
@@ -13,10 +14,12 @@ export interface PlanOutputOptions {
   color: boolean;
   showSql: boolean;
   verbose: boolean;
+  /** JSON: the outcome envelope's keys (ok, exit_code, problems). */
+  outcome: Outcome;
 }
 
 export function renderPlanOutput(plan: Plan, options: PlanOutputOptions): string {
-  if (options.format === 'json') return renderPlanJson(plan);
+  if (options.format === 'json') return renderPlanJson(plan, options.outcome);
   if (options.format === 'markdown') return renderPlanMarkdown(plan, { verb: options.verb });
   return renderPlanText(plan, {
     verb: options.verb,

@@ -4,7 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode } from '../errors/exit-codes.js';
 import { FerryError } from '../errors/ferry-error.js';
-import type { Plan } from '../plan/plan-model.js';
+import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan-model.js';
+import { problemsOfPlan } from '../report/render-outcome-json.js';
 import { parsePlanJson } from '../report/parse-plan-json.js';
 import { summarizePlan } from '../report/plan-summary.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
@@ -31,11 +32,20 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   },
   'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
   verbose: { type: 'boolean', description: 'List every file (text shows the first 10 per pipeline).' },
+  quiet: {
+    type: 'boolean',
+    short: 'q',
+    description: 'No progress on stderr (there is none off a terminal or in CI).',
+  },
 };
 
 export async function runProjectCommand(context: CommandContext, mode: 'plan' | 'apply'): Promise<ExitCode> {
   const { values, cwd, env, output, signal } = context;
-  const loaded = loadValidProject(context);
+  const format = String(values['format']);
+  const loaded = loadValidProject(
+    context,
+    format === 'json' ? { command: mode, formatVersion: PLAN_FORMAT_VERSION } : undefined,
+  );
   if (!loaded) return ExitCode.invalidConfig;
   const only = (values['pipeline'] as string[] | undefined) ?? [];
   const unknown = only.filter((name) => !loaded.pipelines.some((p) => p.name === name));
@@ -48,7 +58,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     mode === 'apply' && typeof values['plan'] === 'string'
       ? await readSavedPlan(cwd, values['plan'])
       : undefined;
-  const onEvent = mode === 'apply' ? progressLogger(values['log-format'], output) : undefined;
+  const onEvent = mode === 'apply' ? progressLogger(values, output) : undefined;
   const lock = mode === 'apply' ? lockWaitOptions(values['lock-timeout'], output) : undefined;
   const plan = await runProject({
     project: loaded.project,
@@ -64,32 +74,55 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   if (mode === 'plan' && typeof values['out'] === 'string') {
     await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
   }
+  const exitCode = planExitCode(plan, mode, { detailed: values['detailed-exitcode'] === true, signal });
   output.stdout(
     renderPlanOutput(plan, {
-      format: String(values['format']),
+      format,
       verb: mode === 'plan' ? 'Plan' : 'Apply complete',
       color: output.color,
       showSql: values['show-sql'] === true,
       verbose: values['verbose'] === true,
+      outcome: { command: mode, exitCode, problems: problemsOfPlan(plan) },
     }),
   );
+  return exitCode;
+}
+
+/** 130/143 stopped, 5 stale plan, 4 only held locks, 1 failures, 2 changes (--detailed-exitcode), 0. */
+function planExitCode(
+  plan: Plan,
+  mode: 'plan' | 'apply',
+  options: { detailed: boolean; signal: AbortSignal | undefined },
+): ExitCode {
+  const { signal } = options;
   const summary = summarizePlan(plan);
   if (signal?.aborted) return signal.reason === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   if (plan.pipelines.some((p) => p.error?.code === 'PLAN_STALE')) return ExitCode.stalePlan;
   if (summary.errors > 0) {
-    const lockHeld = plan.pipelines.some((p) => p.error?.code === 'LOCK_HELD');
-    return lockHeld && summary.errors === plan.pipelines.filter((p) => p.error?.code === 'LOCK_HELD').length
-      ? ExitCode.lockHeld
-      : ExitCode.failure;
+    const lockHeld = plan.pipelines.filter((p) => p.error?.code === 'LOCK_HELD').length;
+    return lockHeld === summary.errors ? ExitCode.lockHeld : ExitCode.failure;
   }
-  if (mode === 'plan' && values['detailed-exitcode'] === true && summary.hasChanges) return ExitCode.changes;
+  if (mode === 'plan' && options.detailed && summary.hasChanges) return ExitCode.changes;
   return ExitCode.ok;
 }
 
-/** apply's progress: each run and step as it ends, on stderr (stdout keeps the report). */
-function progressLogger(format: unknown, output: Output): ((event: RunEvent) => void) | undefined {
+/**
+ * apply's progress: each run and step as it ends, on stderr (stdout keeps the report). By default
+ * only for a person at a terminal (not in CI, not with --quiet); --log-format text|json asks for it.
+ */
+function progressLogger(
+  values: CommandContext['values'],
+  output: Output,
+): ((event: RunEvent) => void) | undefined {
+  const asked = values['log-format'];
+  const format =
+    asked === undefined ? (output.progress === true && values['quiet'] !== true ? 'text' : 'none') : asked;
   if (format !== 'text' && format !== 'json') return undefined;
-  const logger = createLogger({ format, write: (line) => output.stderr(line), color: output.color });
+  const logger = createLogger({
+    format,
+    write: (line) => output.stderr(line),
+    color: output.stderrColor ?? output.color,
+  });
   return (event) => logRunEvent(logger, event);
 }
 

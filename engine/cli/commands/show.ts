@@ -40,6 +40,7 @@ export const showCommand: CommandSpec = {
         color: output.color,
         showSql: values['show-sql'] === true,
         verbose: values['verbose'] === true,
+        outcome: { command: 'show', exitCode: ExitCode.ok, problems: [] },
       }),
     );
     return ExitCode.ok;

@@ -54,9 +54,20 @@ describe('ferry show PLANFILE (golden files)', () => {
     );
   });
 
-  it('shows the JSON it read unchanged', async () => {
+  it('shows the plan it read, with the outcome keys beside it', async () => {
     const json = renderPlanJson(createFixturePlan());
-    expect((await show(savedPlan(json), ['--format', 'json'])).stdout).toBe(json);
+    const shown = JSON.parse((await show(savedPlan(json), ['--format', 'json'])).stdout) as Record<
+      string,
+      unknown
+    >;
+    const { command, ok, exit_code: exitCode, problems, ...plan } = shown;
+    expect({ command, ok, exitCode, problems }).toEqual({
+      command: 'show',
+      ok: true,
+      exitCode: 0,
+      problems: [],
+    });
+    expect(plan).toEqual(JSON.parse(json));
   });
 });
 
