@@ -18,7 +18,14 @@ import {
   renderConfigReviewText,
 } from '../report/render-config-review.js';
 import { withOutcome } from '../report/render-outcome-json.js';
-import { configSide, readAppliedConfigs, readConfigAtRef } from '../run/read-config-base.js';
+import {
+  configSide,
+  graphsAgainstState,
+  readAppliedConfigs,
+  readConfigAtRef,
+} from '../run/read-config-base.js';
+import type { Pipeline, Project } from '../config/model.js';
+import type { GraphComparison } from '../report/render-graph-mermaid.js';
 import { UsageError, type CommandContext } from './command.js';
 import { loadValidProject } from './load-valid-project.js';
 
@@ -68,8 +75,18 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
           2,
         ) + '\n'
       : format === 'markdown'
-        ? renderConfigReviewMarkdown(review)
+        ? renderConfigReviewMarkdown(review, undefined, graphComparison(before, after, loaded))
         : renderConfigReviewText(review),
   );
   return exitCode;
+}
+
+/** The graphs to compare: the project at a git ref has its own; state keeps pipelines only. */
+function graphComparison(
+  before: ConfigSide,
+  after: ConfigSide,
+  loaded: { project: Project; pipelines: Pipeline[] },
+): GraphComparison | undefined {
+  if (before.graph && after.graph) return { before: before.graph, after: after.graph };
+  return graphsAgainstState(loaded.project, loaded.pipelines, before);
 }

@@ -10,6 +10,7 @@ import { parsePlanJson } from '../report/parse-plan-json.js';
 import { summarizePlan } from '../report/plan-summary.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
 import { runProject } from '../run/run-project.js';
+import { graphsAgainstState, readAppliedConfigs } from '../run/read-config-base.js';
 import { createLogger } from '../log/create-logger.js';
 import { logRunEvent } from '../log/log-run-event.js';
 import type { RunEvent } from '../run/run-events.js';
@@ -75,6 +76,11 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
   }
   const exitCode = planExitCode(plan, mode, { detailed: values['detailed-exitcode'] === true, signal });
+  // The Markdown plan shows the graph when the change alters it (against what state says was applied).
+  const graph =
+    mode === 'plan' && format === 'markdown'
+      ? graphsAgainstState(loaded.project, loaded.pipelines, await readAppliedConfigs(loaded.project, env))
+      : undefined;
   output.stdout(
     renderPlanOutput(plan, {
       format,
@@ -83,6 +89,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
       showSql: values['show-sql'] === true,
       verbose: values['verbose'] === true,
       outcome: { command: mode, exitCode, problems: problemsOfPlan(plan) },
+      graph,
     }),
   );
   return exitCode;

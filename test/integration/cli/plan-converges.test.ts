@@ -38,6 +38,10 @@ async function planJson(): Promise<{ code: number; plan: JsonPlan }> {
   return { code: run.code, plan: JSON.parse(run.stdout) as JsonPlan };
 }
 
+async function planMarkdown(): Promise<string> {
+  return (await runCliCaptured(['plan', '--format', 'markdown'], { cwd: dir, env })).stdout;
+}
+
 const changed = (plan: JsonPlan) =>
   plan.pipelines.filter((p) => p.status !== 'no-changes').map((p) => p.pipeline);
 
@@ -69,12 +73,15 @@ describe('plan after apply', () => {
     await seed(sample.dayOne);
     const first = await planJson();
     expect(first.code).toBe(2);
+    // Nothing applied yet: every pipeline is new to the graph, so the Markdown plan draws it.
+    expect(await planMarkdown()).toContain('```mermaid');
     const applied = await runCliCaptured(['apply'], { cwd: dir, env });
     expect(applied.code, applied.output).toBe(0);
 
     const second = await planJson();
     expect(changed(second.plan)).toEqual([]);
     expect(second.code).toBe(0);
+    expect(await planMarkdown()).not.toContain('```mermaid');
 
     // A second day's files change the datasets: the exports that read them write again.
     await seed(sample.dayTwo);
