@@ -15,15 +15,19 @@ import { initCommand } from './commands/init.js';
 import { planCommand } from './commands/plan.js';
 import { policyCommand } from './commands/policy.js';
 import { serveCommand } from './commands/serve.js';
+import { showCommand } from './commands/show.js';
 import { renderCommand } from './commands/render.js';
 import { stateCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
+import { PLAN_FORMAT_VERSION } from '../plan/plan-model.js';
+import { problemOfError, renderOutcomeJson, type OutcomeProblem } from '../report/render-outcome-json.js';
 import { createConsoleOutput, createRedactingOutput, type Output } from './output.js';
 
 const COMMANDS: readonly CommandSpec[] = [
   validateCommand,
   planCommand,
   applyCommand,
+  showCommand,
   serveCommand,
   stateCommand,
   policyCommand,
@@ -47,7 +51,8 @@ function renderMainHelp(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
-    'Run `ferry <command> --help` for a command’s options.',
+    'Run `ferry <command> --help` for a command’s options. Every command takes --no-color;',
+    'with --format json every outcome, failures included, is one JSON document on stdout.',
     '',
     'Exit codes: 0 ok, 1 runtime failure, 2 changes (--detailed-exitcode), 3 invalid config,',
     '            4 lock held, 5 stale plan, 64 usage error, 70 internal error,',
@@ -66,8 +71,16 @@ export interface RunCliOptions {
 
 /** Runs one CLI invocation and returns its exit code (no process exit; used by tests too). */
 export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
-  const output = options.output ? createRedactingOutput(options.output) : createConsoleOutput(options.env);
-  const [name, ...rest] = argv;
+  // --no-color is understood by every command, anywhere on the line.
+  const noColorFlag = argv.includes('--no-color');
+  const args = argv.filter((arg) => arg !== '--no-color');
+  const given = options.output
+    ? noColorFlag
+      ? { ...options.output, color: false, stderrColor: false }
+      : options.output
+    : undefined;
+  const output = given ? createRedactingOutput(given) : createConsoleOutput(options.env, { noColorFlag });
+  const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
     output.stdout(target ? renderCommandHelp(target) : renderMainHelp());
@@ -82,6 +95,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     output.stderr(`ferry: unknown command "${name}".\n\n${renderMainHelp()}`);
     return ExitCode.usage;
   }
+  const json = asksForJson(command, rest);
   try {
     if (rest.includes('--help') || rest.includes('-h')) {
       output.stdout(renderCommandHelp(command));
@@ -96,22 +110,72 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
-    if (error instanceof UsageError) {
-      output.stderr(`ferry ${command.name}: ${error.message}\n\n${renderCommandHelp(command)}`);
-      return ExitCode.usage;
-    }
-    if (isFerryError(error)) {
-      const hint = error.hint ? `\n  hint: ${error.hint}` : '';
-      output.stderr(`ferry ${command.name}: ${error.message} [${error.code}]${hint}\n`);
-      return ExitCode.failure;
-    }
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    output.stderr(
-      `ferry ${command.name}: internal error — this is a bug in ferry, not in your configuration.\n` +
-        `Please report it with the command you ran and this trace:\n${detail}\n`,
-    );
-    return ExitCode.internal;
+    const exitCode = reportFailure(command, error, output);
+    if (json) output.stdout(renderFailureJson(command, exitCode, error));
+    return exitCode;
   }
+}
+
+/** A failure as text on stderr (always, for people and CI logs); returns its exit code. */
+function reportFailure(command: CommandSpec, error: unknown, output: Output): ExitCode {
+  if (error instanceof UsageError) {
+    output.stderr(`ferry ${command.name}: ${error.message}\n\n${renderCommandHelp(command)}`);
+    return ExitCode.usage;
+  }
+  if (isFerryError(error)) {
+    const hint = error.hint ? `\n  hint: ${error.hint}` : '';
+    output.stderr(`ferry ${command.name}: ${error.message} [${error.code}]${hint}\n`);
+    return ExitCode.failure;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  output.stderr(
+    `ferry ${command.name}: internal error — this is a bug in ferry, not in your configuration.\n` +
+      `Please report it with the command you ran and this trace:\n${detail}\n`,
+  );
+  return ExitCode.internal;
+}
+
+/** The same failure as the JSON envelope on stdout (`--format json`). */
+function renderFailureJson(command: CommandSpec, exitCode: ExitCode, error: unknown): string {
+  const problem: OutcomeProblem = isFerryError(error)
+    ? problemOfError(error)
+    : error instanceof UsageError
+      ? {
+          code: 'USAGE_ERROR',
+          severity: 'error',
+          message: error.message,
+          hint: `See \`ferry ${command.name} --help\`.`,
+        }
+      : {
+          code: 'INTERNAL_ERROR',
+          severity: 'error',
+          message: `Internal error — a bug in ferry: ${error instanceof Error ? error.message : String(error)}`,
+          hint: 'Report it with the command you ran; the trace is on stderr.',
+        };
+  return renderOutcomeJson({
+    formatVersion: jsonFormatVersion(command),
+    command: command.name,
+    exitCode,
+    problems: [problem],
+  });
+}
+
+/** `--format json` / `--format=json` / `-f json`, for a command that has a json format. */
+function asksForJson(command: CommandSpec, args: readonly string[]): boolean {
+  if (!command.options['format']?.choices?.includes('json')) return false;
+  return args.some(
+    (arg, i) =>
+      arg === '--format=json' ||
+      arg === '-fjson' ||
+      ((arg === '--format' || arg === '-f') && args[i + 1] === 'json'),
+  );
+}
+
+/** The format_version of a command's JSON document: plan and apply write plans; the rest their format 1. */
+function jsonFormatVersion(command: CommandSpec): number {
+  return command.name === 'plan' || command.name === 'apply' || command.name === 'show'
+    ? PLAN_FORMAT_VERSION
+    : 1;
 }
 
 function parseCommandArgs(

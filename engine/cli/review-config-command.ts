@@ -5,13 +5,27 @@
  * the project at a git ref — and renders what would change.
  */
 import { ExitCode } from '../errors/exit-codes.js';
-import { reviewConfig, reviewHasChanges, type ConfigSide, type ReviewBase } from '../plan/review-config.js';
+import {
+  CONFIG_REVIEW_FORMAT_VERSION,
+  reviewConfig,
+  reviewHasChanges,
+  type ConfigSide,
+  type ReviewBase,
+} from '../plan/review-config.js';
 import {
   renderConfigReviewJson,
   renderConfigReviewMarkdown,
   renderConfigReviewText,
 } from '../report/render-config-review.js';
-import { configSide, readAppliedConfigs, readConfigAtRef } from '../run/read-config-base.js';
+import { withOutcome } from '../report/render-outcome-json.js';
+import {
+  configSide,
+  graphsAgainstState,
+  readAppliedConfigs,
+  readConfigAtRef,
+} from '../run/read-config-base.js';
+import type { Pipeline, Project } from '../config/model.js';
+import type { GraphComparison } from '../report/render-graph-mermaid.js';
 import { UsageError, type CommandContext } from './command.js';
 import { loadValidProject } from './load-valid-project.js';
 
@@ -22,7 +36,11 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
       throw new UsageError(`--${flag} needs a full plan; it cannot be combined with --offline or --base.`);
     }
   }
-  const loaded = loadValidProject(context);
+  const format = String(values['format']);
+  const loaded = loadValidProject(
+    context,
+    format === 'json' ? { command: 'plan', formatVersion: CONFIG_REVIEW_FORMAT_VERSION } : undefined,
+  );
   if (!loaded) return ExitCode.invalidConfig;
   const project = loaded.project;
   const after = configSide(project, loaded.pipelines);
@@ -43,13 +61,32 @@ export async function runConfigReviewCommand(context: CommandContext): Promise<E
   const only = (values['pipeline'] as string[] | undefined) ?? [];
   if (only.length) review.pipelines = review.pipelines.filter((p) => only.includes(p.pipeline));
 
-  const format = String(values['format']);
+  const exitCode =
+    values['detailed-exitcode'] === true && reviewHasChanges(review) ? ExitCode.changes : ExitCode.ok;
   output.stdout(
     format === 'json'
-      ? renderConfigReviewJson(review)
+      ? JSON.stringify(
+          withOutcome(JSON.parse(renderConfigReviewJson(review)) as Record<string, unknown>, {
+            command: 'plan',
+            exitCode,
+            problems: [],
+          }),
+          null,
+          2,
+        ) + '\n'
       : format === 'markdown'
-        ? renderConfigReviewMarkdown(review)
+        ? renderConfigReviewMarkdown(review, undefined, graphComparison(before, after, loaded))
         : renderConfigReviewText(review),
   );
-  return values['detailed-exitcode'] === true && reviewHasChanges(review) ? ExitCode.changes : ExitCode.ok;
+  return exitCode;
+}
+
+/** The graphs to compare: the project at a git ref has its own; state keeps pipelines only. */
+function graphComparison(
+  before: ConfigSide,
+  after: ConfigSide,
+  loaded: { project: Project; pipelines: Pipeline[] },
+): GraphComparison | undefined {
+  if (before.graph && after.graph) return { before: before.graph, after: after.graph };
+  return graphsAgainstState(loaded.project, loaded.pipelines, before);
 }

@@ -6,13 +6,13 @@ import { ExitCode } from '../errors/exit-codes.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { QUARANTINE_CODES } from '../errors/quarantine-codes.js';
 import { GUARD_NAMES } from '../config/normalize-guards.js';
-import type { Plan } from '../plan/plan-model.js';
+import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan-model.js';
+import { problemsOfPlan } from '../report/render-outcome-json.js';
 import { parsePlanJson } from '../report/parse-plan-json.js';
 import { summarizePlan } from '../report/plan-summary.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
-import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
-import { renderPlanText } from '../report/render-plan-text.js';
 import { runProject } from '../run/run-project.js';
+import { graphsAgainstState, readAppliedConfigs } from '../run/read-config-base.js';
 import { createLogger } from '../log/create-logger.js';
 import { logRunEvent } from '../log/log-run-event.js';
 import type { RunEvent } from '../run/run-events.js';
@@ -20,6 +20,7 @@ import { parseDuration } from '../config/parse-duration.js';
 import type { LockWait } from '../state/state-lock.js';
 import { UsageError, type CommandContext, type OptionSpec } from './command.js';
 import type { Output } from './output.js';
+import { renderPlanOutput } from './render-plan-output.js';
 
 /** Options `plan` and `apply` share. */
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
@@ -39,11 +40,20 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
     multiple: true,
     description: `Let this guard through when it trips (repeatable; one of ${GUARD_NAMES.join(', ')}). plan --out records it in the saved plan. See docs/guards.md.`,
   },
+  quiet: {
+    type: 'boolean',
+    short: 'q',
+    description: 'No progress on stderr (there is none off a terminal or in CI).',
+  },
 };
 
 export async function runProjectCommand(context: CommandContext, mode: 'plan' | 'apply'): Promise<ExitCode> {
   const { values, cwd, env, output, signal } = context;
-  const loaded = loadValidProject(context);
+  const format = String(values['format']);
+  const loaded = loadValidProject(
+    context,
+    format === 'json' ? { command: mode, formatVersion: PLAN_FORMAT_VERSION } : undefined,
+  );
   if (!loaded) return ExitCode.invalidConfig;
   const only = (values['pipeline'] as string[] | undefined) ?? [];
   const unknown = only.filter((name) => !loaded.pipelines.some((p) => p.name === name));
@@ -55,9 +65,9 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   const allow = allowedGuardNames(values['allow']);
   const savedPlan =
     mode === 'apply' && typeof values['plan'] === 'string'
-      ? await readSavedPlan(resolve(cwd, values['plan']))
+      ? await readSavedPlan(cwd, values['plan'])
       : undefined;
-  const onEvent = mode === 'apply' ? progressLogger(values['log-format'], output) : undefined;
+  const onEvent = mode === 'apply' ? progressLogger(values, output) : undefined;
   const lock = mode === 'apply' ? lockWaitOptions(values['lock-timeout'], output) : undefined;
   const plan = await runProject({
     project: loaded.project,
@@ -74,32 +84,44 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
   if (mode === 'plan' && typeof values['out'] === 'string') {
     await writeFile(resolve(cwd, values['out']), renderPlanJson(plan));
   }
-  const verb = mode === 'plan' ? 'Plan' : 'Apply complete';
-  const format = String(values['format']);
-  if (format === 'json') output.stdout(renderPlanJson(plan));
-  else if (format === 'markdown') output.stdout(renderPlanMarkdown(plan, { verb }));
-  else
-    output.stdout(
-      renderPlanText(plan, {
-        verb,
-        color: output.color,
-        showSql: values['show-sql'] === true,
-        verbose: values['verbose'] === true,
-      }),
-    );
+  const exitCode = planExitCode(plan, mode, { detailed: values['detailed-exitcode'] === true, signal });
+  // The Markdown plan shows the graph when the change alters it (against what state says was applied).
+  const graph =
+    mode === 'plan' && format === 'markdown'
+      ? graphsAgainstState(loaded.project, loaded.pipelines, await readAppliedConfigs(loaded.project, env))
+      : undefined;
+  output.stdout(
+    renderPlanOutput(plan, {
+      format,
+      verb: mode === 'plan' ? 'Plan' : 'Apply complete',
+      color: output.color,
+      showSql: values['show-sql'] === true,
+      verbose: values['verbose'] === true,
+      outcome: { command: mode, exitCode, problems: problemsOfPlan(plan) },
+      graph,
+    }),
+  );
+  return exitCode;
+}
+
+/** 130/143 stopped, 5 stale plan, 4 only held locks, 1 failures, 2 changes (--detailed-exitcode), 0. */
+function planExitCode(
+  plan: Plan,
+  mode: 'plan' | 'apply',
+  options: { detailed: boolean; signal: AbortSignal | undefined },
+): ExitCode {
+  const { signal } = options;
   const summary = summarizePlan(plan);
   if (signal?.aborted) return signal.reason === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   if (plan.pipelines.some((p) => p.error?.code === 'PLAN_STALE')) return ExitCode.stalePlan;
   if (summary.errors > 0) {
-    // Data refused (a fail-level check, breaking schema drift): exit 6 when that is every error.
+    // Data refused (a guard, a fail-level check, breaking schema drift): exit 6 when that is every error.
     const refused = plan.pipelines.filter((p) => p.error && REFUSED_CODES.has(p.error.code)).length;
     if (refused > 0 && refused === summary.errors) return ExitCode.refused;
-    const lockHeld = plan.pipelines.some((p) => p.error?.code === 'LOCK_HELD');
-    return lockHeld && summary.errors === plan.pipelines.filter((p) => p.error?.code === 'LOCK_HELD').length
-      ? ExitCode.lockHeld
-      : ExitCode.failure;
+    const lockHeld = plan.pipelines.filter((p) => p.error?.code === 'LOCK_HELD').length;
+    return lockHeld === summary.errors ? ExitCode.lockHeld : ExitCode.failure;
   }
-  if (mode === 'plan' && values['detailed-exitcode'] === true && summary.hasChanges) return ExitCode.changes;
+  if (mode === 'plan' && options.detailed && summary.hasChanges) return ExitCode.changes;
   return ExitCode.ok;
 }
 
@@ -123,24 +145,42 @@ function allowedGuardNames(value: unknown): Set<string> {
   return new Set(names);
 }
 
-/** apply's progress: each run and step as it ends, on stderr (stdout keeps the report). */
-function progressLogger(format: unknown, output: Output): ((event: RunEvent) => void) | undefined {
+/**
+ * apply's progress: each run and step as it ends, on stderr (stdout keeps the report). By default
+ * only for a person at a terminal (not in CI, not with --quiet); --log-format text|json asks for it.
+ */
+function progressLogger(
+  values: CommandContext['values'],
+  output: Output,
+): ((event: RunEvent) => void) | undefined {
+  const asked = values['log-format'];
+  const format =
+    asked === undefined ? (output.progress === true && values['quiet'] !== true ? 'text' : 'none') : asked;
   if (format !== 'text' && format !== 'json') return undefined;
-  const logger = createLogger({ format, write: (line) => output.stderr(line), color: output.color });
+  const logger = createLogger({
+    format,
+    write: (line) => output.stderr(line),
+    color: output.stderrColor ?? output.color,
+  });
   return (event) => logRunEvent(logger, event);
 }
 
-async function readSavedPlan(path: string): Promise<Plan> {
+/**
+ * A plan saved with `ferry plan --out FILE`, named in messages as the user gave it; PLAN_UNREADABLE
+ * (with file:line:col where the file goes wrong) when it is not one.
+ */
+export async function readSavedPlan(cwd: string, file: string): Promise<Plan> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(resolve(cwd, file), 'utf8');
   } catch (error) {
-    throw new FerryError('PLAN_UNREADABLE', `Cannot read the saved plan ${path}.`, {
+    throw new FerryError('PLAN_UNREADABLE', `Cannot read the saved plan ${file}.`, {
       cause: error,
+      context: { file },
       hint: 'Save one with `ferry plan --out FILE`.',
     });
   }
-  return parsePlanJson(text, path);
+  return parsePlanJson(text, file);
 }
 
 /** `--lock-timeout DURATION`: how long to wait for a held lock; every wait is reported on stderr. */

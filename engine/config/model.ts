@@ -294,6 +294,8 @@ export interface S3Sink {
   encrypt?: PgpEncrypt;
   /** The seed's "Email to": an email with a presigned link to each written file. */
   notify?: ExportNotify;
+  /** Exports: write on every run, even when the inputs did not change (absent: converge). */
+  alwaysWrite?: true;
 }
 
 export interface DatasetSink {

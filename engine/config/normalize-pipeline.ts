@@ -303,6 +303,8 @@ function normalizeSink(spec: SinkSpec, timezone: string, project: Project | unde
     ...(spec.segments_field !== undefined ? { segmentsField: spec.segments_field } : {}),
     ...(spec.encrypt ? { encrypt: normalizePgpEncrypt(spec.encrypt) } : {}),
     ...(spec.notify ? { notify: normalizeExportNotify(spec.notify) } : {}),
+    // Only when set: the default leaves existing configuration fingerprints as they were.
+    ...(spec.always_write === true ? { alwaysWrite: true as const } : {}),
   };
 }
 

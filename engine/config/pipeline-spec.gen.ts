@@ -718,6 +718,10 @@ export interface S3Sink {
   max_rows_per_file?: number;
   encrypt?: Encrypt;
   segments_field?: Identifier5;
+  /**
+   * Dataset exports: write the files on every run. By default an export whose inputs did not change since its last successful run (the versions of the datasets it reads, their segments, the pipeline's configuration) writes nothing and plans as "no changes", and a since_last_run export with nothing new writes nothing either. Default false.
+   */
+  always_write?: boolean;
   notify?: ExportNotify;
 }
 /**

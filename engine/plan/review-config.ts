@@ -5,6 +5,7 @@
  * the configuration each pipeline was last applied with (state), or the project at a git ref
  * (`--base origin/main`). Pure: snapshots in, review out.
  */
+import type { ProjectGraph } from './compile-graph.js';
 import type { Project } from '../config/model.js';
 import { restoreReferences } from '../config/restore-references.js';
 import { diffConfig } from './diff-config.js';
@@ -34,6 +35,8 @@ export interface ConfigSide {
   project?: Record<string, unknown>;
   /** Pipeline name → normalized snapshot (diff-config's configSnapshot). */
   pipelines: ReadonlyMap<string, unknown>;
+  /** The project as a graph (compile-graph.ts), when this side knows the whole project. */
+  graph?: ProjectGraph;
 }
 
 /**

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { LineCounter, parseDocument } from 'yaml';
+import { locatePointer } from '../config/locate-pointer.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../ferry-version.js';
 import { PLAN_FORMAT_VERSION, type Plan } from '../plan/plan-model.js';
@@ -32,12 +34,41 @@ function planValidator(): ValidateFunction {
 
 const AGAIN = `Make the plan again with \`ferry plan --out FILE\` (this is ferry ${FERRY_VERSION}), review it, and apply that file.`;
 
-function unreadable(file: string, what: string, cause?: unknown): FerryError {
-  return new FerryError('PLAN_UNREADABLE', `Cannot use the saved plan ${file}: ${what}.`, {
-    context: { file },
+function unreadable(file: string, what: string, cause?: unknown, at?: Position): FerryError {
+  const where = at ? `${file}:${at.line}:${at.col}` : file;
+  return new FerryError('PLAN_UNREADABLE', `Cannot use the saved plan ${where}: ${what}.`, {
+    context: { file, ...(at ? { line: at.line, col: at.col } : {}) },
     hint: AGAIN,
     ...(cause === undefined ? {} : { cause }),
   });
+}
+
+interface Position {
+  line: number;
+  col: number;
+}
+
+/** Line and column (1-based) of a character offset. */
+function positionOf(text: string, offset: number): Position {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const lines = before.split('\n');
+  return { line: lines.length, col: (lines[lines.length - 1]?.length ?? 0) + 1 };
+}
+
+/** Where JSON.parse stopped, when V8 says: an offset, or the end (it ended early); else unknown. */
+function syntaxErrorPosition(text: string, error: unknown): Position | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const offset = /at position (\d+)/.exec(message)?.[1];
+  if (offset !== undefined) return positionOf(text, Number(offset));
+  return /end of JSON input/.test(message) ? positionOf(text, text.length) : undefined;
+}
+
+/** Line and column of a JSON pointer into the text (JSON is YAML, so the YAML locator finds it). */
+function pointerPosition(text: string, pointer: string): Position {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const at = locatePointer(doc, lineCounter, '', pointer);
+  return { line: at.line, col: at.col };
 }
 
 /** The first schema error in words: where (a path in the file) and what. */
@@ -69,6 +100,7 @@ export function parsePlanJson(text: string, file: string): Plan {
       file,
       `it is not JSON (${error instanceof Error ? error.message : String(error)})`,
       error,
+      syntaxErrorPosition(text, error),
     );
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -81,10 +113,20 @@ export function parsePlanJson(text: string, file: string): Plan {
     throw unreadable(
       file,
       `it is in plan format ${JSON.stringify(version)}${typeof writer === 'string' ? ` (ferry ${writer})` : ''}, and this ferry reads format ${PLAN_FORMAT_VERSION}`,
+      undefined,
+      pointerPosition(text, '/format_version'),
     );
   }
   const validate = planValidator();
-  if (!validate(data)) throw unreadable(file, describeSchemaError(validate.errors?.[0]));
+  if (!validate(data)) {
+    const first = validate.errors?.[0];
+    throw unreadable(
+      file,
+      describeSchemaError(first),
+      undefined,
+      pointerPosition(text, first?.instancePath ?? ''),
+    );
+  }
   const model = camelCaseKeys(data) as Record<string, unknown> & Plan;
   for (const pipeline of model.pipelines) {
     for (const candidate of pipeline.selection.selected) {

@@ -2,6 +2,7 @@
  * `ferry plan --offline` output: the configuration a change would apply, as text, Markdown (a
  * pull-request comment) or versioned JSON. No row counts or object keys: nothing was read.
  */
+import { renderGraphChangeMarkdown, type GraphComparison } from './render-graph-mermaid.js';
 import { FERRY_VERSION } from '../ferry-version.js';
 import type { ConfigChange } from '../plan/plan-model.js';
 import type { ConfigReview } from '../plan/review-config.js';
@@ -65,7 +66,12 @@ export function renderConfigReviewText(review: ConfigReview): string {
 }
 
 /** GitHub comments hold 65,536 characters; details past the budget are named, not shown. */
-export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDOWN_BUDGET_CHARS): string {
+export function renderConfigReviewMarkdown(
+  review: ConfigReview,
+  budget = MARKDOWN_BUDGET_CHARS,
+  /** The graph at the base and now: shown when it changed. */
+  graph?: GraphComparison,
+): string {
   const out = [
     `### ferry plan (offline, against ${against(review)})`,
     '',
@@ -81,6 +87,8 @@ export function renderConfigReviewMarkdown(review: ConfigReview, budget = MARKDO
       out.push(`| ${markdownCode(p.pipeline, { table: true })} | ${WORD[p.change]} | ${p.changes.length} |`);
     out.push('');
   }
+  const graphLines = renderGraphChangeMarkdown(graph);
+  if (graphLines.length) out.push(...graphLines.slice(1), '');
   if (changesReferencePolicy(review)) out.push('> [!CAUTION]', `> ${REFERENCES_NOTE}`, '');
   if (review.pipelines.some((p) => p.change === 'removed')) {
     out.push('> [!WARNING]', '> Removed pipelines stop running; their state and datasets are kept.', '');

@@ -5,7 +5,15 @@
  * semantic ids (stable across runs, so a diff of the text shows what changed); labels are escaped
  * with Mermaid's entity codes, so names with quotes or brackets cannot break the chart.
  */
-import type { GraphChanges, GraphEdge, GraphNode, ProjectGraph } from '../plan/compile-graph.js';
+import {
+  diffGraph,
+  graphChanged,
+  type GraphChanges,
+  type GraphEdge,
+  type GraphNode,
+  type ProjectGraph,
+} from '../plan/compile-graph.js';
+import { markdownCode } from './markdown-parts.js';
 
 export interface RenderGraphOptions {
   /** Marks what a change added (class `added`) and lists what it removed in a comment line. */
@@ -126,4 +134,42 @@ export function renderGraphMermaid(graph: ProjectGraph, options: RenderGraphOpti
 /** The graph in a ```mermaid fence, for Markdown (README, pull-request comments). */
 export function renderGraphMarkdown(graph: ProjectGraph, options: RenderGraphOptions = {}): string {
   return `\`\`\`mermaid\n${renderGraphMermaid(graph, options)}\`\`\`\n`;
+}
+
+/** The base and current graphs a plan compares (the configuration at the base, and now). */
+export interface GraphComparison {
+  before: ProjectGraph;
+  after: ProjectGraph;
+}
+
+/**
+ * The Markdown plan's graph section: the current graph with what the change added marked (and what it
+ * removed listed), folded open under a one-line summary; no lines when the graph did not change.
+ */
+export function renderGraphChangeMarkdown(comparison: GraphComparison | undefined): string[] {
+  if (!comparison) return [];
+  const changes = diffGraph(comparison.before, comparison.after);
+  if (!graphChanged(changes)) return [];
+  const counts = [
+    [changes.addedNodes.length, 'node(s) added'],
+    [changes.removedNodes.length, 'node(s) removed'],
+    [changes.addedEdges.length, 'connection(s) added'],
+    [changes.removedEdges.length, 'connection(s) removed'],
+  ] as const;
+  const summary = counts
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => `${n} ${what}`)
+    .join(', ');
+  const removed = changes.removedNodes.length
+    ? [`Removed: ${changes.removedNodes.map((id) => markdownCode(id)).join(', ')}.`, '']
+    : [];
+  return [
+    '',
+    `<details open><summary>Graph changed: ${summary} (added nodes are outlined in green)</summary>`,
+    '',
+    ...removed,
+    renderGraphMarkdown(comparison.after, { changes }).trimEnd(),
+    '',
+    '</details>',
+  ];
 }

@@ -16,6 +16,7 @@ import {
   MARKDOWN_BUDGET_CHARS,
 } from './markdown-parts.js';
 import { describePgpSteps } from './describe-pgp-steps.js';
+import { renderGraphChangeMarkdown, type GraphComparison } from './render-graph-mermaid.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 import { formatNextRuns } from '../plan/next-runs.js';
 import { renderReviewFirstGuards } from './render-review-first-guards.js';
@@ -37,7 +38,12 @@ const cellCode = (value: string) => code(value, { table: true });
 
 export function renderPlanMarkdown(
   plan: Plan,
-  options: { budgetChars?: number; verb?: 'Plan' | 'Apply complete' } = {},
+  options: {
+    budgetChars?: number;
+    verb?: 'Plan' | 'Apply complete';
+    /** The graph at the base configuration and now: shown when it changed. */
+    graph?: GraphComparison;
+  } = {},
 ): string {
   const budget = options.budgetChars ?? MARKDOWN_BUDGET_CHARS;
   const summary = summarizePlan(plan);
@@ -60,6 +66,7 @@ export function renderPlanMarkdown(
   head.push(...renderCallouts(plan));
   if (summary.configChanged)
     head.push('', `Configuration: ${summary.configChanged} pipeline(s) changed since the last apply.`);
+  head.push(...renderGraphChangeMarkdown(options.graph));
   head.push('');
   const fitted = appendWithinBudget(
     head.join('\n'),

@@ -39,6 +39,7 @@ export async function commitPipelineRun(
       : undefined,
     record,
     finishedAt,
+    exportFingerprint: prepared.exportFingerprint,
   });
   if (datasets && pipeline.source.kind === 'dataset') {
     next.exportWatermarks = { ...commit.read.state.exportWatermarks, ...datasets.nextWatermarks };
@@ -85,6 +86,7 @@ export async function commitBookkeeping(options: RunPipelineOptions, prepared: P
     snapshot: undefined,
     record: undefined,
     finishedAt: new Date(),
+    exportFingerprint: prepared.exportFingerprint,
   });
   await commit.commit({ next });
 }

@@ -48,6 +48,8 @@ export function nextState(input: {
   /** The run's record; absent for a bookkeeping commit (no run happened). */
   record: RunRecord | undefined;
   finishedAt: Date;
+  /** Dataset exports: the fingerprint of the inputs this run has published. */
+  exportFingerprint?: string | undefined;
 }): PipelineState {
   const { state, pipeline, plan, record } = input;
   const selectedKeys = new Set(plan.selection.selected.map((c) => c.key));
@@ -87,6 +89,7 @@ export function nextState(input: {
     };
   }
   if (plan.checkedRows !== undefined) next.rowCount = plan.checkedRows;
+  if (input.exportFingerprint !== undefined) next.exportFingerprint = input.exportFingerprint;
   if (plan.orphansKept?.length) next.orphans = plan.orphansKept;
   else delete next.orphans;
   return next;

@@ -6,6 +6,7 @@
 import type { Pipeline, Project } from '../config/model.js';
 import { listObjects } from '../io/s3/list-objects.js';
 import { assemblePipelinePlan, emptySelection, inputFingerprint } from '../plan/assemble-pipeline-plan.js';
+import { exportFingerprint, isExportUpToDate } from '../plan/export-fingerprint.js';
 import type { PipelinePlan } from '../plan/plan-model.js';
 import { selectFiles, type FileSelection, type ListedObject } from '../plan/select-files.js';
 import { RunCommit } from '../state/run-commit.js';
@@ -22,6 +23,8 @@ export interface PreparedRun {
   selection: FileSelection;
   datasets: DatasetContext | undefined;
   commit: RunCommit;
+  /** Dataset exports: the fingerprint of what the run reads, recorded in state at commit. */
+  exportFingerprint?: string;
 }
 
 export async function preparePipelineRun(input: {
@@ -78,5 +81,38 @@ export async function preparePipelineRun(input: {
   if (input.savedPlan) checkSavedPlan(pipeline.name, input.savedPlan.fingerprints, plan.fingerprints);
   // A state backend that cannot be locked is said in every plan and report, first.
   plan.warnings.unshift(...(await store.backendWarnings()));
-  return { plan, listing, selection, datasets, commit };
+  const fingerprint = skipUnchangedExport(input.project, pipeline, plan, read.state, datasets);
+  return {
+    plan,
+    listing,
+    selection,
+    datasets,
+    commit,
+    ...(fingerprint !== undefined ? { exportFingerprint: fingerprint } : {}),
+  };
+}
+
+/**
+ * An export whose inputs did not change since its last successful run has nothing to write: its
+ * steps are dropped, so plan says "no changes" and apply only does bookkeeping. Returns the fingerprint.
+ */
+function skipUnchangedExport(
+  project: Project,
+  pipeline: Pipeline,
+  plan: PipelinePlan,
+  state: ReadPipelineState['state'],
+  datasets: DatasetContext | undefined,
+): string | undefined {
+  if (!datasets) return undefined;
+  const versions = new Map([...datasets.manifests].map(([name, m]) => [name, m.current]));
+  const fingerprint = exportFingerprint(pipeline, project, versions);
+  const upToDate = isExportUpToDate({
+    pipeline,
+    fingerprint,
+    lastFingerprint: state.exportFingerprint,
+    versions,
+    watermarks: datasets.watermarks,
+  });
+  if (upToDate) plan.steps = [];
+  return fingerprint;
 }

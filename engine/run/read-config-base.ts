@@ -10,6 +10,7 @@ import type { Pipeline, Project } from '../config/model.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { hasErrors } from '../errors/problem.js';
 import { readGitTree } from '../io/read-git-tree.js';
+import { compileGraph, type ProjectGraph } from '../plan/compile-graph.js';
 import { configSnapshot } from '../plan/diff-config.js';
 import { projectSnapshot, type ConfigSide } from '../plan/review-config.js';
 import { loadProject } from '../project/load-project.js';
@@ -20,6 +21,33 @@ export function configSide(project: Project, pipelines: readonly Pipeline[]): Co
   return {
     project: projectSnapshot(project),
     pipelines: new Map<string, unknown>(pipelines.map((p) => [p.name, configSnapshot(p)])),
+    graph: compileGraph(project, pipelines),
+  };
+}
+
+/**
+ * The graph before and after, for a plan against state (which keeps each pipeline's applied
+ * configuration, not the project's): both sides are drawn from configuration snapshots with today's
+ * ferry.yaml, so only pipeline changes show. A pipeline never applied is new, unless it is disabled
+ * (it never runs, so it never will be applied): then it counts as unchanged.
+ */
+export function graphsAgainstState(
+  project: Project,
+  pipelines: readonly Pipeline[],
+  applied: ConfigSide,
+): { before: ProjectGraph; after: ProjectGraph } {
+  const current = pipelines.map((p) => ({ name: p.name, enabled: p.enabled, snapshot: configSnapshot(p) }));
+  const names = new Set([...applied.pipelines.keys(), ...current.map((p) => p.name)]);
+  const before: unknown[] = [];
+  for (const name of [...names].sort()) {
+    const was = applied.pipelines.get(name) ?? current.find((p) => p.name === name && !p.enabled)?.snapshot;
+    if (was !== undefined) before.push(was);
+  }
+  // Snapshots have the normalized pipeline's shape (without its file location, which graphs do not use).
+  const asPipelines = (snapshots: readonly unknown[]) => snapshots as Pipeline[];
+  return {
+    before: compileGraph(project, asPipelines(before)),
+    after: compileGraph(project, asPipelines(current.map((p) => p.snapshot))),
   };
 }
 

@@ -101,6 +101,11 @@ export interface PipelineState {
   snapshot?: SnapshotRef;
   /** Dataset exports: the dataset version each dataset was last exported at (since_last_run). */
   exportWatermarks?: Record<string, number>;
+  /**
+   * Dataset exports: the fingerprint of the inputs (dataset versions, segments, configuration) of the
+   * last successful run; a run with the same inputs writes nothing (engine/plan/export-fingerprint.ts).
+   */
+  exportFingerprint?: string;
   /** Dataset → the version this pipeline last made current: a dataset that lost its manifest is noticed. */
   datasetVersions?: Record<string, number>;
   /** Outputs of failed runs that could not be deleted yet (reported by every plan until they are). */

@@ -72,6 +72,7 @@ const SCHEMAS = {
         properties: { file: { type: 'string', pattern: '^snapshot-[A-Za-z0-9_-]+\\.parquet$' }, rows: int },
       },
       exportWatermarks: { type: 'object', additionalProperties: int },
+      exportFingerprint: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       datasetVersions: { type: 'object', additionalProperties: int },
       orphans: { type: 'array', items: orphan },
       sourceSchema: {

@@ -22,9 +22,9 @@ export const applyCommand: CommandSpec = {
     },
     'log-format': {
       type: 'string',
-      description: 'Progress lines on stderr: readable text, JSON lines (as `ferry serve` logs), or none.',
+      description:
+        'Progress lines on stderr: readable text, JSON lines (as `ferry serve` logs), or none. Default: text on a terminal, none in CI (CI=true), with --quiet or when stderr is not a terminal.',
       choices: ['text', 'json', 'none'],
-      default: 'text',
     },
     'lock-timeout': {
       type: 'string',

@@ -10,6 +10,7 @@ import {
   renderProblemsJson,
   renderProblemsText,
 } from '../../report/render-problems.js';
+import { withOutcome } from '../../report/render-outcome-json.js';
 import type { CommandSpec } from '../command.js';
 
 export const validateCommand: CommandSpec = {
@@ -42,13 +43,22 @@ export const validateCommand: CommandSpec = {
     const format = String(values['format']);
     const invalid = hasErrors(loaded.problems);
     if (format === 'json') {
-      output.stdout(renderProblemsJson(loaded.problems, { omitted: loaded.omitted }));
+      const document = JSON.parse(renderProblemsJson(loaded.problems, { omitted: loaded.omitted })) as Record<
+        string,
+        unknown
+      >;
+      const outcome = {
+        command: 'validate',
+        exitCode: invalid ? ExitCode.invalidConfig : ExitCode.ok,
+        problems: loaded.problems,
+      };
+      output.stdout(JSON.stringify(withOutcome(document, outcome), null, 2) + '\n');
     } else if (format === 'github') {
       output.stdout(renderProblemsGithub(loaded.problems));
     } else if (loaded.problems.length) {
       const text = renderProblemsText(loaded.problems, {
         sources: loaded.sources,
-        color: output.color,
+        color: (invalid ? output.stderrColor : undefined) ?? output.color,
         omitted: loaded.omitted,
       });
       if (invalid) output.stderr(text);

@@ -58,6 +58,9 @@ describe('plan --offline --base REF', () => {
       const same = await plan(dir, ['--offline', '--base', 'HEAD', '--detailed-exitcode']);
       expect(same.code, same.stderr + same.stdout).toBe(0);
       expect(same.stdout).toContain('Configuration: 0 pipelines to add, 0 to change, 0 to remove.');
+      const sameMarkdown = await plan(dir, ['--base', 'HEAD', '--format', 'markdown']);
+      expect(sameMarkdown.code).toBe(0);
+      expect(sameMarkdown.stdout).not.toContain('```mermaid');
 
       // The pull request: a's delimiter, b removed, c added, a dataset setting.
       writeFileSync(join(dir, 'pipelines', 'a.yaml'), pipeline('a', ';'));
@@ -105,6 +108,10 @@ describe('plan --offline --base REF', () => {
         '**Configuration: 1 pipeline to add, 1 to change, 1 to remove; ferry.yaml: 2 changes.**',
       );
       expect(markdown.stdout).toContain('- source.format.delimiter: ","\n+ source.format.delimiter: ";"');
+      // b removed and c added change the graph: the comment shows it, c marked, b named.
+      expect(markdown.stdout).toContain('```mermaid\nflowchart LR\n');
+      expect(markdown.stdout).toMatch(/^ {2}class p_c added$/m);
+      expect(markdown.stdout).toContain('Removed: `pipeline:b`.');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -86,9 +86,9 @@ describe('plan and apply', () => {
 });
 
 describe('apply progress', () => {
-  it('logs each run and step to stderr as it ends (text by default, JSON lines on request, or none)', async () => {
+  it('logs each run and step to stderr as it ends (text or JSON lines on request; none by default off a terminal)', async () => {
     const text = await project({ a: pipeline('a') });
-    const run = await cli(text, ['apply']);
+    const run = await cli(text, ['apply', '--log-format', 'text']);
     expect(run.code, run.output).toBe(0);
     expect(run.stderr).toMatch(/run started \(apply\)/);
     expect(run.stderr).toMatch(/fetch done in [\d.]+ (ms|s)/);
@@ -106,6 +106,11 @@ describe('apply progress', () => {
 
     const quiet = await project({ a: pipeline('a') });
     expect((await cli(quiet, ['apply', '--log-format', 'none'])).stderr).toBe('');
+    // Captured output is no terminal: no progress unless asked for.
+    const captured = await project({ a: pipeline('a') });
+    const plain = await cli(captured, ['apply']);
+    expect(plain.code, plain.output).toBe(0);
+    expect(plain.stderr).toBe('');
   });
 });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../../engine/errors/ferry-error.js';
+import type { ProjectGraph } from '../../../engine/plan/compile-graph.js';
 import { FERRY_VERSION } from '../../../engine/ferry-version.js';
 import { parsePlanJson } from '../../../engine/report/parse-plan-json.js';
 import { renderPlanJson } from '../../../engine/report/render-plan-json.js';
@@ -45,6 +46,44 @@ describe('plan renderers (golden files)', () => {
 
   it('json', () => {
     expectGolden('plan.json', normalizeVersion(renderPlanJson(createFixturePlan())));
+  });
+});
+
+describe('the graph in the Markdown plan', () => {
+  const before: ProjectGraph = {
+    nodes: [
+      { id: 'bucket:s3/in', kind: 'bucket', label: 'in', detail: 's3' },
+      { id: 'pipeline:accounts', kind: 'pipeline', label: 'accounts' },
+      { id: 'pipeline:old-export', kind: 'pipeline', label: 'old-export' },
+      { id: 'dataset:accounts', kind: 'dataset', label: 'accounts' },
+    ],
+    edges: [
+      { from: 'bucket:s3/in', to: 'pipeline:accounts', kind: 'reads' },
+      { from: 'pipeline:accounts', to: 'dataset:accounts', kind: 'writes', label: 'upsert' },
+      { from: 'dataset:accounts', to: 'pipeline:old-export', kind: 'reads' },
+    ],
+  };
+  const after: ProjectGraph = {
+    nodes: [
+      ...before.nodes.filter((n) => n.id !== 'pipeline:old-export'),
+      { id: 'pipeline:export', kind: 'pipeline', label: 'export' },
+      { id: 'bucket:s3/out', kind: 'bucket', label: 'out', detail: 's3' },
+    ],
+    edges: [
+      ...before.edges.filter((e) => e.to !== 'pipeline:old-export'),
+      { from: 'dataset:accounts', to: 'pipeline:export', kind: 'reads' },
+      { from: 'pipeline:export', to: 'bucket:s3/out', kind: 'writes', label: 'csv' },
+    ],
+  };
+
+  it('shows the changed graph, what was added marked and what was removed named (golden)', () => {
+    expectGolden('plan-graph.md', renderPlanMarkdown(createFixturePlan(), { graph: { before, after } }));
+  });
+
+  it('leaves the graph out when it did not change', () => {
+    expect(renderPlanMarkdown(createFixturePlan(), { graph: { before, after: before } })).toBe(
+      renderPlanMarkdown(createFixturePlan()),
+    );
   });
 });
 
