@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TIMEOUT_MS = 120_000;
+// Only a hang catcher (the demo took over 120 s on a loaded 2-core machine): the suite's own limit.
+const TIMEOUT_MS = 600_000;
 
 interface Result {
   code: number | null;

@@ -101,7 +101,8 @@ describe.each<BackendName>(['local', 's3'])('state store (%s)', (backendName) =>
       const held = await s.acquirePipelineLock('p', { runId: 'first' });
       let waits = 0;
       await expect(
-        s.acquirePipelineLock('p', { runId: 'second', waitMs: 300, onWait: () => (waits += 1) }),
+        // Long enough that the first attempt ends inside it on a loaded machine, so it waits at least once.
+        s.acquirePipelineLock('p', { runId: 'second', waitMs: 3_000, onWait: () => (waits += 1) }),
       ).rejects.toMatchObject({
         code: 'LOCK_HELD',
         message: expect.stringMatching(/run first .*Waited \d+ s/),
