@@ -30,7 +30,8 @@ export function compileSteps(pipeline: Pipeline, selection: FileSelection): Step
     steps.push({ kind: 'read-dataset', datasets: [...source.datasets], table: 'source' });
   }
   steps.push({ kind: 'map', table: 'mapped' });
-  if (pipeline.checks?.length) steps.push({ kind: 'check', mappedTable: 'mapped', checks: pipeline.checks.map((c) => c.name) });
+  if (pipeline.checks?.length)
+    steps.push({ kind: 'check', mappedTable: 'mapped', checks: pipeline.checks.map((c) => c.name) });
   if (pipeline.diff) {
     steps.push({
       kind: 'diff',

@@ -76,7 +76,10 @@ export function nextState(input: {
   if (input.snapshot) next.snapshot = input.snapshot;
   // Baselines for the next run's drift detection and row_count_change (docs/data-checks.md).
   if (plan.schemaDrift && plan.schemaDrift.columns.length > 0) {
-    next.sourceSchema = { columns: plan.schemaDrift.columns.map((c) => ({ ...c })), header: plan.schemaDrift.header };
+    next.sourceSchema = {
+      columns: plan.schemaDrift.columns.map((c) => ({ ...c })),
+      header: plan.schemaDrift.header,
+    };
   }
   if (plan.checkedRows !== undefined) next.rowCount = plan.checkedRows;
   if (plan.orphansKept?.length) next.orphans = plan.orphansKept;

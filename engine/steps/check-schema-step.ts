@@ -49,7 +49,10 @@ async function readColumns(context: StepContext): Promise<SchemaColumn[]> {
       'check-schema',
       `SELECT ${text.map((c, i) => `${inferSql(c)} AS t${i}`).join(', ')} FROM ${q(SOURCE)}`,
     );
-    text.forEach((c, i) => inferred.set(c, String(row?.[`t${i}`] ?? 'NULL')));
+    text.forEach((c, i) => {
+      const type = row?.[`t${i}`];
+      inferred.set(c, typeof type === 'string' ? type : 'NULL');
+    });
   }
   return context.sourceColumns.map((name) => ({
     name,
