@@ -87,7 +87,11 @@ export async function executeCheckSchemaStep(context: StepContext): Promise<void
       'SCHEMA_REQUIRED_COLUMN_MISSING',
       `The source has no column ${decision.missingRequired.map((c) => `"${c}"`).join(', ')}, which the pipeline needs (a key or required column). The source has: ${present}.`,
       {
-        context: { pipeline: pipeline.name, step: 'check-schema' },
+        context: {
+          pipeline: pipeline.name,
+          step: 'check-schema',
+          ...(decision.missingPointer !== undefined ? { config: decision.missingPointer } : {}),
+        },
         hint: 'Ask the vendor, or rename the column in mapping.rename; see docs/data-checks.md.',
       },
     );
