@@ -39,7 +39,9 @@ function columnsOf(check: Check): Array<{ column: string; path: string }> {
     case 'range':
     case 'freshness':
       return [{ column: check.column, path: '/column' }];
-    default:
+    case 'row_count':
+    case 'row_count_change':
+    case 'sql':
       return [];
   }
 }

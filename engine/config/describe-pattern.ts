@@ -20,6 +20,9 @@ const matches = (pattern: string) => (candidate: string, original: string) =>
   candidate !== original && new RegExp(pattern, 'u').test(candidate) ? candidate : undefined;
 
 const PATTERNS: Record<string, PatternDescription> = {
+  '^[A-Za-z0-9_.:()-]{1,100}$': {
+    words: 'a check name: letters, digits and "_", ".", ":", "(", ")", "-", at most 100 characters',
+  },
   [NAME]: {
     words: 'lowercase letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters',
     fix: (v) =>

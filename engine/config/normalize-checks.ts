@@ -3,7 +3,7 @@
  * as written → one form: every check named and with its severity and on_fail; the drift policy with
  * each option resolved from the pipeline, then the project defaults, then DEFAULT_SCHEMA_POLICY.
  */
-import type { Check, SchemaPolicy, SchemaType } from './model.js';
+import type { Check, SchemaPolicy } from './model.js';
 import { parseDuration } from './parse-duration.js';
 import type { CheckList, SchemaPolicy as SchemaPolicySpec } from './pipeline-spec.gen.js';
 import type { SchemaPolicyDefaults } from './project-spec.gen.js';
@@ -121,7 +121,7 @@ export function normalizeSchemaPolicy(
   for (const [name, c] of Object.entries(spec?.columns ?? {})) {
     if (!c) continue;
     columns[name] = {
-      ...(c.type !== undefined ? { type: c.type as SchemaType } : {}),
+      ...(c.type !== undefined ? { type: c.type } : {}),
       required: c.required ?? false,
     };
   }

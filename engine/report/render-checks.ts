@@ -19,7 +19,9 @@ export function describeCheck(r: CheckResult): string {
         : r.severity === 'warn'
           ? 'warning'
           : 'failed';
-  return `${r.name} ${outcome}: ${rows}`;
+  return r.status === 'passed' && r.detail === undefined
+    ? `${r.name} passed`
+    : `${r.name} ${outcome}: ${rows}`;
 }
 
 /** The drift's changes in words, or [] when there are none. */

@@ -49,7 +49,10 @@ async function readColumns(context: StepContext): Promise<SchemaColumn[]> {
       'check-schema',
       `SELECT ${text.map((c, i) => `${inferSql(c)} AS t${i}`).join(', ')} FROM ${q(SOURCE)}`,
     );
-    text.forEach((c, i) => inferred.set(c, String(row?.[`t${i}`] ?? 'NULL')));
+    text.forEach((c, i) => {
+      const type = row?.[`t${i}`];
+      inferred.set(c, typeof type === 'string' ? type : 'NULL');
+    });
   }
   return context.sourceColumns.map((name) => ({
     name,
@@ -84,7 +87,11 @@ export async function executeCheckSchemaStep(context: StepContext): Promise<void
       'SCHEMA_REQUIRED_COLUMN_MISSING',
       `The source has no column ${decision.missingRequired.map((c) => `"${c}"`).join(', ')}, which the pipeline needs (a key or required column). The source has: ${present}.`,
       {
-        context: { pipeline: pipeline.name, step: 'check-schema' },
+        context: {
+          pipeline: pipeline.name,
+          step: 'check-schema',
+          ...(decision.missingPointer !== undefined ? { config: decision.missingPointer } : {}),
+        },
         hint: 'Ask the vendor, or rename the column in mapping.rename; see docs/data-checks.md.',
       },
     );

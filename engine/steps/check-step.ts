@@ -84,11 +84,12 @@ async function runCheck(
     if (compiled.scope === 'table') {
       const [answer] = await querySql(context, 'check', compiled.query);
       const ok = answer?.['ok'] === true;
-      const value = answer?.['value'];
+      const raw = answer?.['value'];
+      const value = typeof raw === 'string' ? raw : undefined;
       const detail =
         check.kind === 'freshness'
-          ? `newest ${value === null || value === undefined ? 'none' : String(value)}; max age ${check.maxAge}`
-          : `query answered ${value === null || value === undefined ? 'NULL' : String(value)}`;
+          ? `newest ${value ?? 'none'}; max age ${check.maxAge}`
+          : `query answered ${value ?? 'NULL'}`;
       return { ...base, status: ok ? 'passed' : 'failed', failingRows: ok ? 0 : 1, sampleKeys: [], detail };
     }
     const [count] = await querySql(context, 'check', `SELECT count(*) AS n FROM (${compiled.failingRows})`);
@@ -195,7 +196,7 @@ async function rejectRows(context: StepContext, step: CheckStep, rowColumn: stri
   );
   for (const d of details) {
     context.rejects.push({
-      file: String(d['file'] ?? ''),
+      file: typeof d['file'] === 'string' ? d['file'] : '',
       line: null,
       row: Number(d['row']),
       reason: String(d['reason']),

@@ -41,32 +41,48 @@ export function schemaPolicyOf(pipeline: Pipeline): SchemaPolicy {
   return pipeline.schema ?? { ...DEFAULT_SCHEMA_POLICY, columns: {} };
 }
 
-/** Source columns the pipeline cannot do without: its key and required columns, by their source names. */
+/** Source columns the pipeline cannot do without: its key and required columns, by their source names, with where each is set. */
 export function requiredSourceColumns(
   pipeline: Pipeline,
   datasetKey: readonly string[] | undefined,
-): string[] {
+  /** Source columns of the previous successful run. */
+  known?: ReadonlySet<string>,
+): Array<{ column: string; pointer: string | undefined }> {
   const mapping = pipeline.mapping;
-  const outputs = new Set([
-    ...(mapping?.key ?? pipeline.diff?.key ?? datasetKey ?? []),
-    ...(mapping?.required ?? []),
-  ]);
-  const sources: string[] = [];
-  for (const output of outputs) {
+  const key = mapping?.key
+    ? { columns: mapping.key, pointer: '/mapping/key' }
+    : pipeline.diff?.key
+      ? { columns: pipeline.diff.key, pointer: '/diff/key' }
+      : { columns: datasetKey ?? [], pointer: undefined };
+  const outputs = [
+    ...key.columns.map((c, i) => ({ output: c, pointer: key.pointer && `${key.pointer}/${i}` })),
+    ...(mapping?.required ?? []).map((c, i) => ({ output: c, pointer: `/mapping/required/${i}` })),
+  ];
+  const sources: Array<{ column: string; pointer: string | undefined }> = [];
+  for (const { output, pointer } of outputs) {
     if (mapping?.compute[output] !== undefined) continue;
     if (mapping?.timestamp?.column === output && mapping.timestamp.default === 'import-time') continue;
     const renamed = Object.entries(mapping?.rename ?? {}).find(([, to]) => to === output)?.[0];
-    sources.push(renamed ?? output);
+    const column = renamed ?? output;
+    // With a mapping, a key may be computed or packed: only a source column the last run had is known to be one.
+    if (mapping && !known?.has(column)) continue;
+    sources.push({ column, pointer });
   }
   for (const [name, c] of Object.entries(schemaPolicyOf(pipeline).columns))
-    if (c.required) sources.push(name);
-  return [...new Set(sources)];
+    if (c.required)
+      sources.push({
+        column: name,
+        pointer: `/schema/columns/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      });
+  return sources.filter((s, i) => sources.findIndex((o) => o.column === s.column) === i);
 }
 
 export interface DriftDecision {
   drift: SchemaDrift;
   /** Required or key columns that are not there: always fatal. */
   missingRequired: string[];
+  /** Where the first missing one is set (relative to the pipeline), when it is. */
+  missingPointer?: string;
   ignore: string[];
   fillNull: SchemaColumn[];
   /** Columns whose values must fit the type: rejected or cast, per policy. */
@@ -90,7 +106,13 @@ export function detectSchemaDrift(input: {
     ? input.columns.filter((c) => !before.some((b) => b.name === c.name)).map((c) => c.name)
     : [];
   const missingColumns = before.filter((b) => !now.has(b.name)).map((b) => b.name);
-  const missingRequired = requiredSourceColumns(input.pipeline, input.datasetKey).filter((c) => !now.has(c));
+  const missing = requiredSourceColumns(
+    input.pipeline,
+    input.datasetKey,
+    new Set(before.map((b) => b.name)),
+  ).filter((c) => !now.has(c.column));
+  const missingRequired = missing.map((c) => c.column);
+  const missingPointer = missing.find((c) => c.pointer !== undefined)?.pointer;
   const typeChanges = [...expected]
     .filter(([name, type]) => now.has(name) && !typeFits(now.get(name) ?? 'NULL', type))
     .map(([column, type]) => ({ column, before: type, after: now.get(column) ?? 'NULL' }));
@@ -127,6 +149,7 @@ export function detectSchemaDrift(input: {
       actions: [],
     },
     missingRequired,
+    ...(missingPointer !== undefined ? { missingPointer } : {}),
     ignore,
     fillNull,
     convert,

@@ -206,4 +206,28 @@ describe('severity and on_fail', () => {
     expect(second.error?.code).toBe('CHECK_FAILED');
     expect(second.checks?.[0]?.detail).toBe('1 rows, -75.0% from 4; max decrease 50%');
   });
+
+  it('the CLI exits 6 (refused) for a failed fail-level check, in plan and apply, and shows it in every format', async () => {
+    const project = await setUp([{ kind: 'unique', columns: ['account_id'] }]);
+    const plan = await project.cli(['plan', '--format', 'markdown']);
+    expect(plan.code).toBe(6);
+    expect(plan.stdout.indexOf('> [!CAUTION]')).toBeLessThan(plan.stdout.indexOf('| pipeline |'));
+    expect(plan.stdout).toContain(
+      'check unique(account\\_id) failed: 2 rows (account\\_id=a3; account\\_id=a3)',
+    );
+    const json = await project.cli(['plan', '--format', 'json']);
+    expect(json.code).toBe(6);
+    const parsed = JSON.parse(json.stdout) as {
+      pipelines: Array<{ checks: Array<Record<string, unknown>> }>;
+    };
+    expect(parsed.pipelines[0]?.checks[0]).toMatchObject({
+      name: 'unique(account_id)',
+      failing_rows: 2,
+      on_fail: 'fail_run',
+    });
+    const apply = await project.cli(['apply']);
+    expect(apply.code).toBe(6);
+    expect(apply.stdout).toContain('CHECK_FAILED');
+    expect(await project.list()).toEqual([]);
+  });
 });

@@ -33,7 +33,7 @@ async function twoDays(
     mapping: options.header === false ? {} : { key: ['account_id'] },
     sink: { filename: 'out-{{timestamp}}', format: 'csv' },
     ...(schema ? { schema } : {}),
-  } as PipelineInput);
+  });
   await project.put('day1.csv', options.first ?? FIRST);
   const first = await project.run('apply', { now: DAY1 });
   expect(first.error).toBeUndefined();
