@@ -83,7 +83,9 @@ describe('max_removed under diff', () => {
     expect(markdown).toContain('**Review first:**');
     expect(markdown).toContain('guard max\\_removed: 97 rows removed, limit 20 (20% of 100 previous rows)');
     expect(markdown.indexOf('**Review first:**')).toBeLessThan(markdown.indexOf('| pipeline |'));
-    expect((await project.cli(['plan'])).stdout).toContain('apply refuses (exit 6) unless --allow max_removed');
+    expect((await project.cli(['plan'])).stdout).toContain(
+      'apply refuses (exit 6) unless --allow max_removed',
+    );
 
     const outputsBefore = await project.list();
     const stateBefore = await project.readState('p');
