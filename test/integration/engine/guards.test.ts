@@ -225,6 +225,8 @@ describe('max_removed under diff', () => {
     const project = await diffProject();
     const blanket = await project.cli(['apply', '--allow', 'all']);
     expect(blanket.code).toBe(64);
+    // The usage error lists the names it takes.
+    expect(blanket.stderr).toContain('max_removed, max_deleted, max_changed, min_rows');
     expect(await project.list()).toHaveLength(1);
   });
 });
