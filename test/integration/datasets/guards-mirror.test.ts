@@ -87,6 +87,20 @@ describe('max_deleted under mode: mirror', () => {
     const p = await mirrorProject();
     const file = join(p.dir, 'pipelines', 'orgs.yaml');
     await writeFile(file, `${await readFile(file, 'utf8')}guards:\n  max_deleted: 100%\n`);
+    const planned = JSON.parse((await p.cli(['plan', '--format', 'json'])).stdout) as {
+      pipelines: Array<{ guards: unknown }>;
+    };
+    expect(planned.pipelines[0]?.guards).toEqual([
+      {
+        guard: 'max_deleted',
+        count: 97,
+        limit: 100,
+        setting: '100%',
+        base: 100,
+        tripped: false,
+        allowed: false,
+      },
+    ]);
     const applied = await p.cli(['apply']);
     expect(applied.code).toBe(0);
     expect(await p.readDataset('organizations', { select: 'count(*) AS n', orderBy: '1' })).toEqual([

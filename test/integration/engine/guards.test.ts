@@ -5,8 +5,11 @@
  * runs until it is replaced, released (`ferry state release`) or allowed by name (`--allow`), or
  * applied through a saved plan that was reviewed and allowed with the guard tripped.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { NotifyEvent } from '../../../engine/notify/notify-event.js';
+import { startWebhookReceiver } from '../../harness/webhook-receiver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, startEngineFixture, type EngineFixture, type TestProject } from './engine-fixture.js';
 
@@ -28,7 +31,7 @@ const day1 = at('2024-05-01T06:00:00Z');
 const day2 = at('2024-05-02T06:00:00Z');
 const DAY2_KEY = 'in/accounts_20240502.csv';
 
-async function diffProject(): Promise<TestProject> {
+async function diffProject(options: { notify?: string } = {}): Promise<TestProject> {
   const project = await fx.createProject();
   await project.writePipeline('p', {
     name: 'p',
@@ -41,6 +44,7 @@ async function diffProject(): Promise<TestProject> {
     },
     diff: { key: ['id'] },
     guards: { max_removed: '20%' },
+    ...(options.notify ? { notify: { on_failure: ['hook'] } } : {}),
     sink: {
       directory: 'out/',
       filename: 'changed-{{timestamp}}',
@@ -48,6 +52,12 @@ async function diffProject(): Promise<TestProject> {
       format: 'csv',
     },
   } as Parameters<TestProject['writePipeline']>[1]);
+  if (options.notify) {
+    const file = join(project.dir, 'ferry.yaml');
+    const spec = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    spec['notifications'] = { hook: { kind: 'webhook', url: options.notify, max_attempts: 1 } };
+    writeFileSync(file, stringify(spec));
+  }
   await project.put('in/accounts_20240501.csv', FULL);
   expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
   await project.put(DAY2_KEY, TRUNCATED);
@@ -193,10 +203,30 @@ describe('max_removed under diff', () => {
     expect((await project.readState('p'))?.['snapshot']).toMatchObject({ rows: 3 });
   });
 
+  it('a refusal sends the failure notification, naming the guard', async () => {
+    const hook = await startWebhookReceiver();
+    try {
+      const project = await diffProject({ notify: hook.url });
+      expect((await project.run('apply', { now: day2 })).error?.code).toBe('GUARD_TRIPPED');
+      const events = hook.requests.map((r) => JSON.parse(r.body) as NotifyEvent);
+      expect(events).toEqual([
+        expect.objectContaining({
+          kind: 'failure',
+          pipeline: 'p',
+          error: expect.objectContaining({ code: 'GUARD_TRIPPED' }),
+        }),
+      ]);
+    } finally {
+      await hook.stop();
+    }
+  });
+
   it('--allow takes guard names only', async () => {
     const project = await diffProject();
     const blanket = await project.cli(['apply', '--allow', 'all']);
     expect(blanket.code).toBe(64);
+    // The usage error lists the names it takes.
+    expect(blanket.stderr).toContain('max_removed, max_deleted, max_changed, min_rows');
     expect(await project.list()).toHaveLength(1);
   });
 });

@@ -26,7 +26,7 @@ const none = new Set<string>();
 describe('evaluateGuards', () => {
   it('max_removed as a percentage of the previous snapshot trips only above it', () => {
     const p = pipeline({
-      diff: { key: ['id'] } as NonNullable<Pipeline['diff']>,
+      diff: { key: ['id'] },
       guards: { max_removed: { kind: 'percent', value: 20 } },
     });
     const at = (removed: number) =>
