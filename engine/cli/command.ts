@@ -26,6 +26,16 @@ export interface CommandSpec {
   run(context: CommandContext): Promise<ExitCode>;
 }
 
+/**
+ * A command as the entry point lists it: enough for `ferry --help`, and a loader for the rest. The
+ * command's module (and everything it imports) is loaded only when the command runs or shows its help.
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<CommandSpec>;
+}
+
 export interface CommandContext {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];

@@ -6,36 +6,83 @@ import { parseArgs } from 'node:util';
 import { ExitCode } from '../errors/exit-codes.js';
 import { isFerryError } from '../errors/ferry-error.js';
 import { FERRY_VERSION } from '../ferry-version.js';
-import { renderCommandHelp, UsageError, type CommandSpec } from './command.js';
-import { applyCommand } from './commands/apply.js';
-import { checkCommand } from './commands/check.js';
-import { discoverCommand } from './commands/discover.js';
-import { graphCommand } from './commands/graph.js';
-import { initCommand } from './commands/init.js';
-import { planCommand } from './commands/plan.js';
-import { policyCommand } from './commands/policy.js';
-import { serveCommand } from './commands/serve.js';
-import { showCommand } from './commands/show.js';
-import { renderCommand } from './commands/render.js';
-import { stateCommand } from './commands/state.js';
-import { validateCommand } from './commands/validate.js';
+import { renderCommandHelp, UsageError, type CommandEntry, type CommandSpec } from './command.js';
 import { PLAN_FORMAT_VERSION } from '../plan/plan-model.js';
 import { problemOfError, renderOutcomeJson, type OutcomeProblem } from '../report/render-outcome-json.js';
 import { createConsoleOutput, createRedactingOutput, type Output } from './output.js';
 
-const COMMANDS: readonly CommandSpec[] = [
-  validateCommand,
-  planCommand,
-  applyCommand,
-  showCommand,
-  serveCommand,
-  stateCommand,
-  policyCommand,
-  initCommand,
-  discoverCommand,
-  checkCommand,
-  graphCommand,
-  renderCommand,
+/**
+ * Every command, loaded only when it runs (or its --help is asked for): `ferry --help` and a command
+ * that needs neither S3 nor DuckDB never load the AWS SDK or DuckDB. `summary` is what `ferry --help`
+ * lists and must equal the command's own (test/unit/cli/command-index.test.ts checks).
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'validate',
+    summary: 'Check the project file and pipeline files against the schema and cross-field rules.',
+    load: async () => (await import('./commands/validate.js')).validateCommand,
+  },
+  {
+    name: 'plan',
+    summary:
+      'Show what apply would do: files, row counts, diff, output keys (a dry run that writes nothing).',
+    load: async () => (await import('./commands/plan.js')).planCommand,
+  },
+  {
+    name: 'apply',
+    summary: 'Run the pipelines once: fetch, load, map, diff, write, upload and verify, then commit state.',
+    load: async () => (await import('./commands/apply.js')).applyCommand,
+  },
+  {
+    name: 'show',
+    summary:
+      'Render a plan saved with `ferry plan --out FILE` as text, Markdown or JSON (no credentials, no S3).',
+    load: async () => (await import('./commands/show.js')).showCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'Run the pipelines on their schedules until stopped (the container entry point).',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
+  {
+    name: 'state',
+    summary:
+      'Inspect state (list, show), roll a dataset back, rebuild a lost manifest, remove a stale lock, or move local state to S3.',
+    load: async () => (await import('./commands/state.js')).stateCommand,
+  },
+  {
+    name: 'policy',
+    summary: 'Print the least-privilege IAM policy (or bucket / trust policy) for the configured pipelines.',
+    load: async () => (await import('./commands/policy.js')).policyCommand,
+  },
+  {
+    name: 'init',
+    summary:
+      'Scaffold a project: ferry.yaml with a connection, pipelines/, .gitignore, a GitHub Actions workflow.',
+    load: async () => (await import('./commands/init.js')).initCommand,
+  },
+  {
+    name: 'discover',
+    summary: 'List the files under an S3 prefix, group them into families and print starter pipeline YAML.',
+    load: async () => (await import('./commands/discover.js')).discoverCommand,
+  },
+  {
+    name: 'check',
+    summary:
+      'Test each connection: credentials, buckets, list/read (and with --write-test write) access, clock skew.',
+    load: async () => (await import('./commands/check.js')).checkCommand,
+  },
+  {
+    name: 'graph',
+    summary: 'Print a Mermaid diagram of connections/buckets → pipelines → datasets → segments → sinks.',
+    load: async () => (await import('./commands/graph.js')).graphCommand,
+  },
+  {
+    name: 'render',
+    summary:
+      'Render deployment manifests: `ferry render kubernetes` writes one CronJob per scheduled pipeline.',
+    load: async () => (await import('./commands/render.js')).renderCommand,
+  },
 ];
 
 /** ferry's version, from package.json. */
@@ -83,18 +130,19 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    output.stdout(target ? renderCommandHelp(target) : renderMainHelp());
+    output.stdout(target ? renderCommandHelp(await target.load()) : renderMainHelp());
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
   if (name === '--version' || name === '-v') {
     output.stdout(`${VERSION}\n`);
     return ExitCode.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     output.stderr(`ferry: unknown command "${name}".\n\n${renderMainHelp()}`);
     return ExitCode.usage;
   }
+  const command = await entry.load();
   const json = asksForJson(command, rest);
   try {
     if (rest.includes('--help') || rest.includes('-h')) {

@@ -32,20 +32,24 @@ export interface CheckedConfigFile {
   resolvedReferences: ResolvedReference[];
 }
 
-let validators:
-  { project: SchemaValidator; pipeline: SchemaValidator; pipelineItem: SchemaValidator } | undefined;
+const validators: Partial<Record<ConfigFileKind, SchemaValidator>> = {};
 let secretKeys: Set<string> | undefined;
 
-function getValidators() {
-  if (!validators) {
-    const pipeline = readConfigSchema('pipeline');
-    validators = {
-      project: createSchemaValidator(readConfigSchema('ferry')),
-      pipeline: createSchemaValidator(pipeline, { definition: 'pipeline' }),
-      pipelineItem: createSchemaValidator(pipeline, { definition: 'pipeline' }),
-    };
+/**
+ * Each schema is compiled once per process, and only when a file of its kind is first checked: ajv's
+ * compile is most of what `ferry validate` costs. A pipeline file and an item of a `pipelines:` list
+ * use the same validator (the item's pointer prefix is passed at validation time).
+ */
+function validatorFor(kind: ConfigFileKind): SchemaValidator {
+  let validator = validators[kind];
+  if (!validator) {
+    validator =
+      kind === 'project'
+        ? createSchemaValidator(readConfigSchema('ferry'))
+        : createSchemaValidator(readConfigSchema('pipeline'), { definition: 'pipeline' });
+    validators[kind] = validator;
   }
-  return validators;
+  return validator;
 }
 
 export function getSecretKeys(): ReadonlySet<string> {
@@ -119,9 +123,9 @@ export function checkConfigFile(
   const unresolvedPointers = new Set(interpolated.issues.map((issue) => issue.pointer));
   const context = { file: file.path, doc, lineCounter: parsed.lineCounter, unresolvedPointers };
   const value = interpolated.value;
-  const v = getValidators();
+  const validator = validatorFor(kind);
   if (kind === 'project') {
-    problems.push(...v.project.validate(value, context));
+    problems.push(...validator.validate(value, context));
   } else if (isPipelineList(value)) {
     const list = (value as { pipelines: unknown[] }).pipelines;
     const extraKeys = Object.keys(value as object).filter((k) => k !== 'pipelines');
@@ -136,10 +140,10 @@ export function checkConfigFile(
       });
     }
     list.forEach((item, index) => {
-      problems.push(...v.pipelineItem.validate(item, { ...context, basePointer: `/pipelines/${index}` }));
+      problems.push(...validator.validate(item, { ...context, basePointer: `/pipelines/${index}` }));
     });
   } else {
-    problems.push(...v.pipeline.validate(value, context));
+    problems.push(...validator.validate(value, context));
   }
   return {
     ...base,

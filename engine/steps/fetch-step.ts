@@ -1,8 +1,12 @@
 /**
  * fetch: stream every selected object into the run's temp dir (local names are ours, never the
- * key), verifying length; downloads that are cut or stall are retried by the S3 layer. With
- * `source.decrypt` each file is then PGP-decrypted into a new temp file, which is what load reads.
- * The fetched files together must fit `limits.temp_disk_bytes`, and a compressed file is
+ * key), verifying length and hashing as it streams; downloads that are cut or stall are retried by
+ * the S3 layer. FETCH_CONCURRENCY objects are in flight at once (a thousand small files cost a
+ * thousand round trips, which must overlap); `context.fetched` keeps the plan's order whatever order
+ * they finish in, and the first failure stops the pool and fails the step, naming its key.
+ * With `source.decrypt` each file is then PGP-decrypted into a new temp file, which is what load
+ * reads. The fetched files together must fit `limits.temp_disk_bytes` (checked on the listed sizes
+ * before the first GET, and again as decrypted files add to them), and a compressed file is
  * decompressed once, to nowhere, to hold it to `limits.max_decompressed_bytes` and
  * `max_compression_ratio` before DuckDB reads it (docs/limits.md).
  */
@@ -12,32 +16,33 @@ import { formatByteSize } from '../config/parse-byte-size.js';
 import { detectCompression } from '../duckdb/detect-compression.js';
 import { enforceDecompressionLimits } from '../duckdb/enforce-decompression-limits.js';
 import { FerryError } from '../errors/ferry-error.js';
+import { mapWithConcurrency } from '../io/map-with-concurrency.js';
 import { downloadObject } from '../io/s3/download-object.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { FetchStep } from '../plan/plan-model.js';
+import type { Candidate } from '../plan/select-files.js';
 import { prepareDecryption } from './decrypt-fetched-file.js';
-import type { StepContext } from './step-context.js';
+import type { FetchedFile, StepContext } from './step-context.js';
+
+/** Objects in flight at once; the S3 client's agents keep 50 sockets alive, so these reuse them. */
+export const FETCH_CONCURRENCY = 16;
+
+type FetchObject = FetchStep['objects'][number];
+type Where = { pipeline: string; step: string; bucket: string; key: string };
 
 export async function executeFetchStep(context: StepContext, step: FetchStep): Promise<void> {
   const { client, settings } = context.s3(step.connection);
-  const { limits } = context.project;
-  let fetchedBytes = 0;
+  const selected = new Map(context.selected.map((c) => [c.key, c]));
+  const jobs = step.objects.flatMap((object) => {
+    const candidate = selected.get(object.key);
+    return candidate ? [{ object, candidate }] : [];
+  });
+  const budget = checkTempDiskBudget(context, step, jobs);
   const decrypt = await prepareDecryption(context, step);
-  for (const object of step.objects) {
-    const candidate = context.selected.find((c) => c.key === object.key);
-    if (!candidate) continue;
+  const fetched = await mapWithConcurrency(jobs, { limit: FETCH_CONCURRENCY }, async (job, _i, signal) => {
+    const { object, candidate } = job;
     const displayName = formatS3Uri(step.bucket, object.key);
     const where = { pipeline: context.pipeline.name, step: 'fetch', bucket: step.bucket, key: object.key };
-    if (fetchedBytes + object.size > limits.tempDiskBytes) {
-      throw new FerryError(
-        'RUN_TEMP_DISK_EXCEEDED',
-        `Fetching ${displayName} (${formatByteSize(object.size)}) would take the run's files past limits.temp_disk_bytes (${formatByteSize(limits.tempDiskBytes)}); ${formatByteSize(fetchedBytes)} are fetched already.`,
-        {
-          context: { ...where, limit: 'temp_disk_bytes', maxBytes: limits.tempDiskBytes },
-          hint: 'Raise limits.temp_disk_bytes in ferry.yaml, or lower source.max_files so a run fetches fewer files.',
-        },
-      );
-    }
     const downloaded = await downloadObject(client, {
       connection: step.connection,
       bucket: step.bucket,
@@ -45,21 +50,64 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
       destPath: join(context.tempDir, object.localName),
       expectedSize: object.size,
       bodyIdleTimeoutMs: settings.bodyIdleTimeoutMs,
+      signal,
     });
-    fetchedBytes += downloaded.size;
     const path = await decrypt(object.key, downloaded.path);
-    if (path !== downloaded.path) fetchedBytes += (await stat(path)).size;
+    if (path !== downloaded.path) budget.add((await stat(path)).size, displayName, where);
     context.session.nameFile(path, displayName);
     await enforceLimits(context, path, displayName, where);
-    context.fetched.push({ candidate, path, sha256: downloaded.sha256 });
+    return { candidate, path, sha256: downloaded.sha256 } satisfies FetchedFile;
+  });
+  context.fetched.push(...fetched);
+}
+
+function tempDiskExceeded(context: StepContext, what: string, takenBytes: number, where: Where): FerryError {
+  const { tempDiskBytes } = context.project.limits;
+  return new FerryError(
+    'RUN_TEMP_DISK_EXCEEDED',
+    `${what} would take the run's files past limits.temp_disk_bytes (${formatByteSize(tempDiskBytes)}); ${formatByteSize(takenBytes)} are taken by the files before it.`,
+    {
+      context: { ...where, limit: 'temp_disk_bytes', maxBytes: tempDiskBytes },
+      hint: 'Raise limits.temp_disk_bytes in ferry.yaml, or lower source.max_files so a run fetches fewer files.',
+    },
+  );
+}
+
+/**
+ * The listed sizes, in the plan's order, must fit the budget before anything is fetched (the same
+ * object is named whatever order the downloads finish in). Returns the running total, to which
+ * decrypted files add.
+ */
+function checkTempDiskBudget(
+  context: StepContext,
+  step: FetchStep,
+  jobs: ReadonlyArray<{ object: FetchObject; candidate: Candidate }>,
+): { add: (bytes: number, displayName: string, where: Where) => void } {
+  const { tempDiskBytes } = context.project.limits;
+  let total = 0;
+  for (const { object } of jobs) {
+    if (total + object.size > tempDiskBytes) {
+      const where = { pipeline: context.pipeline.name, step: 'fetch', bucket: step.bucket, key: object.key };
+      const what = `Fetching ${formatS3Uri(step.bucket, object.key)} (${formatByteSize(object.size)})`;
+      throw tempDiskExceeded(context, what, total, where);
+    }
+    total += object.size;
   }
+  return {
+    add: (bytes, displayName, where) => {
+      if (total + bytes > tempDiskBytes) {
+        throw tempDiskExceeded(context, `Decrypting ${displayName} (${formatByteSize(bytes)})`, total, where);
+      }
+      total += bytes;
+    },
+  };
 }
 
 async function enforceLimits(
   context: StepContext,
   path: string,
   displayName: string,
-  where: { pipeline: string; step: string; bucket: string; key: string },
+  where: Where,
 ): Promise<void> {
   const source = context.pipeline.source;
   if (source.kind !== 's3' || source.format.kind === 'parquet') return;

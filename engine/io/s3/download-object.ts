@@ -3,12 +3,14 @@
  * mid-stream (it surfaces as `Error: aborted` or hangs), so this module owns that: it writes to
  * `<dest>.part`, destroys a body that stays silent for bodyIdleTimeoutMs, checks the byte count against
  * Content-Length (and the size the caller listed), hashes while streaming, retries the whole GET a
- * bounded number of times, and renames into place only after everything checked out.
+ * bounded number of times, and renames into place only after everything checked out. No fsync: every
+ * destination is a scratch copy in a run's temp dir that a crash discards, and an fsync per file cost
+ * more than the GET of a small object on a busy disk.
  */
 
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -152,7 +154,6 @@ async function downloadOnce(
   if (bytesExpected !== undefined && bytesReceived !== bytesExpected) {
     return { kind: 'retry', failure: { kind: 'truncated', bytesReceived, bytesExpected, cause: undefined } };
   }
-  await onLocalFile(options, partPath, () => syncFile(partPath));
   return {
     kind: 'ok',
     object: {
@@ -164,16 +165,6 @@ async function downloadOnce(
       contentType: response.ContentType,
     },
   };
-}
-
-/** Flushes the file's data to disk before it is renamed into place (fsync works on any fd of the file). */
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Runs a local file operation, turning its failure into FILE_WRITE_FAILED. */

@@ -1,17 +1,19 @@
 /**
- * Uploads one local file with lib-storage (single PUT or multipart) and proves it landed: the file's
- * SHA-256 travels in the `ferry-sha256` metadata, and a HeadObject afterwards must show the same length
- * and hash. With checksums set to WHEN_REQUIRED the SDK checks nothing itself, so this is ferry's check.
+ * Uploads one local file and proves it landed: the file's SHA-256 travels in the `ferry-sha256`
+ * metadata, and a HeadObject afterwards must show the same length and hash. With checksums set to
+ * WHEN_REQUIRED the SDK checks nothing itself, so this is ferry's check. A file that fits in one part
+ * is read once and sent in one PutObject; a larger one goes multipart with lib-storage, parts in
+ * parallel (queueSize), and must not change between its digest and the end of the upload.
  * A failed multipart upload is aborted by us, not by lib-storage, because lib-storage lets a failing
  * abort (s3rver answers 405) replace the error that caused it.
  */
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { FerryError, type FerryErrorContext } from '../../errors/ferry-error.js';
 import { headObject } from './head-object.js';
@@ -23,7 +25,9 @@ export const FERRY_SHA256_METADATA = 'ferry-sha256';
 const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
 /** S3's minimum part size (all parts but the last); lib-storage refuses anything smaller. */
 const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
-const DEFAULT_QUEUE_SIZE = 4;
+const DEFAULT_QUEUE_SIZE = 8;
+/** Read-ahead of the local file: fewer, larger chunks to hash and to cut into parts. */
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 export interface UploadFileOptions {
   /** Connection name, for error messages. */
@@ -58,6 +62,8 @@ export interface UploadedObject {
 interface FileDigest {
   size: number;
   sha256: string;
+  /** When the digest was taken: a file modified since is not the one hashed. */
+  mtimeMs: number;
 }
 
 function fileReadFailed(options: UploadFileOptions, cause: unknown): FerryError {
@@ -77,26 +83,24 @@ function fileReadFailed(options: UploadFileOptions, cause: unknown): FerryError 
   );
 }
 
-function createDigestStream(): { stream: Transform; digest: () => FileDigest } {
-  const hash = createHash('sha256');
+function createByteCounter(): { stream: Transform; bytes: () => number } {
   let size = 0;
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
-      hash.update(chunk);
       callback(null, chunk);
     },
   });
-  return { stream, digest: () => ({ size, sha256: hash.digest('hex') }) };
+  return { stream, bytes: () => size };
 }
 
 async function digestFile(options: UploadFileOptions): Promise<FileDigest> {
   try {
-    const { size } = await stat(options.filePath);
+    const before = await stat(options.filePath);
     const hash = createHash('sha256');
-    await pipeline(createReadStream(options.filePath), hash);
+    await pipeline(createReadStream(options.filePath, { highWaterMark: READ_CHUNK_BYTES }), hash);
     const sha256 = hash.digest('hex');
-    return { size, sha256 };
+    return { size: before.size, sha256, mtimeMs: before.mtimeMs };
   } catch (error) {
     throw fileReadFailed(options, error);
   }
@@ -181,10 +185,14 @@ export async function uploadFile(client: S3Client, options: UploadFileOptions): 
       { context: { operation: 'PutObject', connection, bucket, key } },
     );
   }
+  const { size } = await stat(options.filePath).catch((error: unknown) => {
+    throw fileReadFailed(options, error);
+  });
+  if (size <= partSize) return putWholeFile(client, options);
   const expected = await digestFile(options);
 
-  const source = createReadStream(options.filePath);
-  const meter = createDigestStream();
+  const source = createReadStream(options.filePath, { highWaterMark: READ_CHUNK_BYTES });
+  const meter = createByteCounter();
   let readError: unknown;
   source.once('error', (error) => {
     readError = error;
@@ -219,13 +227,58 @@ export async function uploadFile(client: S3Client, options: UploadFileOptions): 
     options.signal?.removeEventListener('abort', onAbort);
   }
 
-  const sent = meter.digest();
-  if (sent.size !== expected.size || sent.sha256 !== expected.sha256) {
+  // The bytes sent are the bytes hashed when the file was neither resized nor modified meanwhile
+  // (hashing it a second time while sending cost as much as the upload on a busy machine).
+  const after = await stat(options.filePath).catch(() => undefined);
+  if (
+    meter.bytes() !== expected.size ||
+    after?.size !== expected.size ||
+    after.mtimeMs !== expected.mtimeMs
+  ) {
     throw verifyFailed(options, 'the file changed while it was being uploaded', {
       expectedBytes: expected.size,
-      sentBytes: sent.size,
+      sentBytes: meter.bytes(),
     });
   }
+  return verifyStored(client, options, expected);
+}
+
+/**
+ * A file that fits in one part: read once, hashed from memory and sent in one PutObject (the client
+ * adds Content-MD5 for a buffer body), then verified like any upload.
+ */
+async function putWholeFile(client: S3Client, options: UploadFileOptions): Promise<UploadedObject> {
+  const { bucket, key, connection } = options;
+  const body = await readFile(options.filePath).catch((error: unknown) => {
+    throw fileReadFailed(options, error);
+  });
+  const expected = { size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+  try {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.length,
+        ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
+        Metadata: { ...options.metadata, [FERRY_SHA256_METADATA]: expected.sha256 },
+        ...(options.ifNoneMatch === undefined ? {} : { IfNoneMatch: options.ifNoneMatch }),
+      }),
+      options.signal === undefined ? {} : { abortSignal: options.signal },
+    );
+  } catch (error) {
+    throw wrapS3Error(error, { operation: 'PutObject', connection, bucket, key });
+  }
+  return verifyStored(client, options, expected);
+}
+
+/** HeadObject must show the file's length and its SHA-256 in `ferry-sha256`. */
+async function verifyStored(
+  client: S3Client,
+  options: UploadFileOptions,
+  expected: { size: number; sha256: string },
+): Promise<UploadedObject> {
+  const { bucket, key, connection } = options;
   const head = await headObject(client, {
     connection,
     bucket,

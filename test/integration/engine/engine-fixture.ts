@@ -35,6 +35,8 @@ export interface EngineFixture {
 export interface CreateProjectOptions {
   /** Endpoint of the sink connection `dst` (default: the s3rver endpoint; a fault proxy for fault tests). */
   sinkEndpoint?: string;
+  /** Endpoint of the source connection `src` (default: the s3rver endpoint). */
+  sourceEndpoint?: string;
   /** `defaults.timezone` of the project. */
   timezone?: string;
   /** Extra `max_attempts` for both connections (default 2: fault tests stay fast). */
@@ -124,7 +126,7 @@ export async function startEngineFixture(fixtureOptions: EngineFixtureOptions = 
     const projectSpec = {
       version: 1,
       connections: {
-        src: connection(server.endpoint),
+        src: connection(options.sourceEndpoint ?? server.endpoint),
         dst: connection(options.sinkEndpoint ?? server.endpoint),
         ...(moto ? { state: connection(moto.endpoint) } : {}),
       },

@@ -1,0 +1,206 @@
+/**
+ * Scenario: 1,000 files of 80 bytes (Vitally's 1,000-file cap) into one CSV, with the built CLI as a
+ * child process (`ferry plan`, then `ferry apply` on fresh state), against s3rver. References, in the
+ * same run and interleaved with ferry: the AWS SDK alone GETting the same objects (16 in flight, into
+ * memory), and DuckDB reading the same files from local disk in one read_csv.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { startS3Server } from '../../../test/harness/s3-server.js';
+import { runWithConcurrency } from '../../../test/harness/run-with-concurrency.js';
+import type { BenchRow } from '../bench-row.js';
+import { ferryCli } from './ferry-cli.js';
+import { formatSeconds, interleave, median, roundRatio, runChecked } from './measure.js';
+
+export interface SmallFilesOptions {
+  /** Number of source files (default 1,000). */
+  files?: number;
+  repeat: number;
+  workDir: string;
+}
+
+const SOURCE_BUCKET = 'small-drops';
+const SINK_BUCKET = 'small-exports';
+const PREFIX = 'tracks/';
+const SDK_CONCURRENCY = 16;
+const TARGET_PLAN_S = 2;
+const TARGET_APPLY_S = 5;
+
+/** An 80-byte CSV: header and one row, padded to exactly 80 bytes. */
+function fileBody(index: number): Buffer {
+  const head = `id,event,user_id,note\n${index},signup,u${index},`;
+  return Buffer.from(`${head}${'x'.repeat(80 - head.length - 1)}\n`);
+}
+
+function keyOf(index: number): string {
+  return `${PREFIX}track_${String(index).padStart(5, '0')}.csv`;
+}
+
+const FERRY_YAML = `version: 1
+connections:
+  bench:
+    region: us-east-1
+    endpoint: \${env:FERRY_BENCH_ENDPOINT}
+    force_path_style: true
+    checksum: when_required
+    auth:
+      kind: static
+      access_key_id: \${env:FERRY_BENCH_ACCESS_KEY_ID}
+      secret_access_key: \${env:FERRY_BENCH_SECRET_ACCESS_KEY}
+state:
+  kind: local
+  directory: state
+pipelines:
+  - pipelines/*.yaml
+`;
+
+function pipelineYaml(files: number): string {
+  return `name: small-files
+description: Benchmark - many small CSV files into one CSV
+source:
+  kind: s3
+  connection: bench
+  bucket: ${SOURCE_BUCKET}
+  prefix: ${PREFIX}
+  match: '^track_\\d+\\.csv$'
+  pick: all-new
+  order: key
+  max_files: ${files}
+  format:
+    kind: csv
+    delimiter: ','
+    header: true
+    encoding: utf-8
+sink:
+  kind: s3
+  connection: bench
+  bucket: ${SINK_BUCKET}
+  directory: out/
+  filename: 'tracks-{{run_id}}.csv'
+  format:
+    kind: csv
+`;
+}
+
+async function seed(client: S3Client, files: number, localDir: string): Promise<void> {
+  await mkdir(localDir, { recursive: true });
+  const indexes = Array.from({ length: files }, (_, i) => i);
+  await runWithConcurrency(indexes, 16, async (i) => {
+    const body = fileBody(i);
+    await client.send(new PutObjectCommand({ Bucket: SOURCE_BUCKET, Key: keyOf(i), Body: body }));
+    await writeFile(join(localDir, `track_${String(i).padStart(5, '0')}.csv`), body);
+  });
+}
+
+async function sdkGetAll(client: S3Client, files: number): Promise<void> {
+  const indexes = Array.from({ length: files }, (_, i) => i);
+  await runWithConcurrency(indexes, SDK_CONCURRENCY, async (i) => {
+    const response = await client.send(new GetObjectCommand({ Bucket: SOURCE_BUCKET, Key: keyOf(i) }));
+    const bytes = await response.Body?.transformToByteArray();
+    if (bytes?.length !== 80) throw new Error(`GET ${keyOf(i)}: ${bytes?.length ?? 0} bytes`);
+  });
+}
+
+async function duckDbReadAll(localDir: string, files: number): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const glob = join(localDir, '*.csv').replaceAll("'", "''");
+    const reader = await connection.runAndReadAll(
+      `SELECT count(*) FROM read_csv('${glob}', header = true, auto_detect = false, columns = {'id': 'VARCHAR', 'event': 'VARCHAR', 'user_id': 'VARCHAR', 'note': 'VARCHAR'})`,
+    );
+    const rows = Number(reader.getRows()[0]?.[0]);
+    if (rows !== files) throw new Error(`DuckDB read ${rows} rows, expected ${files}`);
+  } finally {
+    connection.disconnectSync();
+    instance.closeSync();
+  }
+}
+
+/** Runs the scenario; returns the plan and apply rows. */
+export async function benchSmallFiles(options: SmallFilesOptions): Promise<BenchRow[]> {
+  const files = options.files ?? 1000;
+  const root = await mkdtemp(join(options.workDir, 'small-files-'));
+  const server = await startS3Server();
+  try {
+    await server.createBucket(SOURCE_BUCKET);
+    await server.createBucket(SINK_BUCKET);
+    const localDir = join(root, 'local');
+    await seed(server.client, files, localDir);
+    const projectDir = join(root, 'project');
+    await mkdir(join(projectDir, 'pipelines'), { recursive: true });
+    await writeFile(join(projectDir, 'ferry.yaml'), FERRY_YAML);
+    await writeFile(join(projectDir, 'pipelines', 'small-files.yaml'), pipelineYaml(files));
+    const env = {
+      ...process.env,
+      FERRY_BENCH_ENDPOINT: server.endpoint,
+      FERRY_BENCH_ACCESS_KEY_ID: 'S3RVER',
+      FERRY_BENCH_SECRET_ACCESS_KEY: 'S3RVER',
+    };
+    const cli = ferryCli();
+    const freshState = () => rm(join(projectDir, 'state'), { recursive: true, force: true });
+    const [planS, applyS, sdkS, duckS] = await interleave(options.repeat, [
+      async () => {
+        await freshState();
+        const result = await runChecked(cli.command, [...cli.args, 'plan', '--format', 'json'], {
+          cwd: projectDir,
+          env,
+        });
+        checkCount(result.stdout, files, 'plan');
+      },
+      async () => {
+        // State was left empty by the plan before (plan writes none): apply takes all files.
+        const result = await runChecked(
+          cli.command,
+          [...cli.args, 'apply', '--format', 'json', '--log-format', 'none'],
+          { cwd: projectDir, env },
+        );
+        checkCount(result.stdout, files, 'apply');
+      },
+      () => sdkGetAll(server.client, files),
+      () => duckDbReadAll(localDir, files),
+    ]);
+    const plan = median(planS ?? []);
+    const apply = median(applyS ?? []);
+    const sdk = median(sdkS ?? []);
+    const duck = median(duckS ?? []);
+    const rate = (s: number) => `${Math.round(files / s)} files/s`;
+    const load = `load ${loadavg()[0]?.toFixed(1) ?? '?'} on this machine; medians of ${options.repeat}`;
+    const reference = `SDK alone ${formatSeconds(sdk)} (${rate(sdk)}, ${SDK_CONCURRENCY} in flight); DuckDB read_csv from disk ${formatSeconds(duck)}`;
+    return [
+      {
+        work: `plan, ${files} files of 80 B`,
+        before: '8.9 s',
+        now: formatSeconds(plan),
+        reference,
+        ratio: roundRatio(plan / sdk),
+        target: `≤ ${TARGET_PLAN_S} s`,
+        met: plan <= TARGET_PLAN_S * (files / 1000),
+        note: `ratio: ferry plan / SDK alone; ${load}`,
+      },
+      {
+        work: `apply, ${files} files of 80 B → 1 CSV`,
+        before: '38 s (26 files/s)',
+        now: `${formatSeconds(apply)} (${rate(apply)})`,
+        reference,
+        ratio: roundRatio(apply / sdk),
+        target: `≤ ${TARGET_APPLY_S} s (≥ 200 files/s)`,
+        met: apply <= TARGET_APPLY_S * (files / 1000),
+        note: `ratio: ferry apply / SDK alone; ${load}`,
+      },
+    ];
+  } finally {
+    await server.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** The plan JSON must show every file selected (else the timing measured something else). */
+function checkCount(stdout: string, files: number, what: string): void {
+  const parsed = JSON.parse(stdout) as { pipelines?: Array<{ selection?: { selected?: unknown[] } }> };
+  const selected = parsed.pipelines?.[0]?.selection?.selected?.length;
+  if (selected !== files) throw new Error(`${what} selected ${String(selected)} files, expected ${files}`);
+}

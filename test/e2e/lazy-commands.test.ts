@@ -1,0 +1,68 @@
+/**
+ * Start-up (issue 12): `ferry --help` needs no command's module graph, and commands that need neither
+ * S3 nor DuckDB do not load them. Checked by what the built CLI process loaded (a module-resolution
+ * hook and the CommonJS cache, recorded to a file at exit), never by how long it took.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const HOOKS = `
+import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(process.env.FERRY_TEST_MODULES_FILE, resolved.url + '\\n');
+  return resolved;
+}
+`;
+const REGISTER = `
+import { register, createRequire } from 'node:module';
+import { appendFileSync } from 'node:fs';
+register('./hooks.mjs', import.meta.url);
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => appendFileSync(process.env.FERRY_TEST_MODULES_FILE, Object.keys(cache).join('\\n') + '\\n'));
+`;
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ferry-lazy-'));
+  writeFileSync(join(dir, 'hooks.mjs'), HOOKS);
+  writeFileSync(join(dir, 'register.mjs'), REGISTER);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the built CLI; returns every module it loaded (file URLs and paths). */
+function loadedModules(args: readonly string[], name: string): string[] {
+  const file = join(dir, `${name}.txt`);
+  execFileSync(
+    process.execPath,
+    ['--import', pathToFileURL(join(dir, 'register.mjs')).href, join(ROOT, 'bin', 'ferry.js'), ...args],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', FERRY_TEST_MODULES_FILE: file },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+describe('lazy command loading', () => {
+  it('ferry --help loads neither the AWS SDK nor DuckDB, nor any command module', () => {
+    const modules = loadedModules(['--help'], 'help');
+    // The recording itself works: the entry point is among what it saw.
+    expect(modules.some((m) => m.endsWith('/dist/cli/main.js'))).toBe(true);
+    expect(modules.filter((m) => m.includes('@aws-sdk/') || m.includes('@duckdb/'))).toEqual([]);
+    expect(modules.filter((m) => m.includes('/dist/cli/commands/'))).toEqual([]);
+  });
+
+  it('ferry validate of the examples does not load the AWS SDK', () => {
+    const modules = loadedModules(['validate', 'pipelines/', '--quiet'], 'validate');
+    expect(modules.some((m) => m.endsWith('/dist/cli/commands/validate.js'))).toBe(true);
+    expect(modules.filter((m) => m.includes('@aws-sdk/') || m.includes('@smithy/'))).toEqual([]);
+  });
+});
