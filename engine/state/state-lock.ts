@@ -175,7 +175,7 @@ async function tryAcquireLock(
     acquiredAt: now().toISOString(),
     expiresAt: new Date(now().getTime() + ttlMs).toISOString(),
   });
-  const info = makeInfo();
+  let info = makeInfo();
   const text = (i: LockInfo) => JSON.stringify(i, null, 2) + '\n';
   let version: string | undefined;
   try {
@@ -185,10 +185,14 @@ async function tryAcquireLock(
   }
   if (version === undefined) {
     const status = await readLock(blobs, key);
+    // A second attempt is stamped when it is made: a lock taken over is never dated before the
+    // moment the old one was seen expired.
     if (status.kind === 'free') {
       // Released between our attempt and the read: try once more.
+      info = makeInfo();
       version = await blobs.write(key, text(info), { ifNoneMatch: '*' }).catch(() => undefined);
     } else if (staleReason(status, now(), ttlMs, { sharedStore: blobs.sharedAcrossHosts }) !== undefined) {
+      info = makeInfo();
       version = await blobs.write(key, text(info), { ifMatch: status.blob.version }).catch(() => undefined);
     }
     if (version === undefined) {
