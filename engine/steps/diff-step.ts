@@ -6,6 +6,7 @@
 import { importTimeOf } from './import-time.js';
 import { join } from 'node:path';
 import { quoteIdent as q } from '../duckdb/sql.js';
+import { isFerryError } from '../errors/ferry-error.js';
 import type { DiffStep } from '../plan/plan-model.js';
 import { compileDiffSql, DIFF_COLUMN, KEY_COLUMN } from './compile-diff-sql.js';
 import { ROW_COLUMN } from './compile-mapping-sql.js';
@@ -27,7 +28,11 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
     previousSnapshot: context.previousSnapshot,
     importTime: importTimeOf(context.pipeline.mapping, context.runTime),
   });
-  await runSql(context, 'diff', sql.createCurrent);
+  await runSql(context, 'diff', sql.createCurrent).catch(async (error: unknown) => {
+    // The mapping view runs here first: a computed column failing on the data is the mapping's error.
+    const explain = context.explainMappingFailure;
+    throw isFerryError(error) && error.code === 'DUCKDB_ERROR' && explain ? await explain(error) : error;
+  });
   const [superseded] = await querySql(context, 'diff', sql.countSuperseded);
   const duplicates = Number(superseded?.['n'] ?? 0);
   if (duplicates > 0) {
