@@ -110,6 +110,11 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
       `CREATE VIEW ${q('output')} AS SELECT ${[...compiled.columns.map(q), `${q(ROW_COLUMN)} AS ${q(ORDER_COLUMN)}`].join(', ')} FROM ${q(step.table)} WHERE ${q(REJECT_COLUMN)} IS NULL`,
     );
     context.outputTable = 'output';
+    // A filter over the mapped table, which is in source order when one file was loaded (the order of a
+    // UNION of several is not pinned without an ORDER BY).
+    context.outputInOrder =
+      context.pipeline.source.kind === 's3' &&
+      (context.loadedFiles ?? []).filter((f) => f.rowsLoaded > 0).length <= 1;
   }
 }
 

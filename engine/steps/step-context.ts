@@ -84,6 +84,11 @@ export interface StepContext {
   explainMappingFailure?: (error: unknown) => Promise<FerryError>;
   /** Table holding the rows to write (after map/diff). */
   outputTable?: string;
+  /**
+   * True when a plain scan of outputTable already gives its rows in ORDER_COLUMN order (a table made
+   * in that order, or a filter over one): write-files then copies it without sorting it again.
+   */
+  outputInOrder?: boolean;
   /** New diff snapshot written in tempDir (committed to state by apply). */
   newSnapshot?: { path: string; rows: number; key: string[] | null };
   outputs: LocalOutput[];

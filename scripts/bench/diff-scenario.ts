@@ -27,7 +27,7 @@ import {
   SOURCE_PREFIX,
   writeBenchProject,
 } from './ferry-project.js';
-import { describe, measure, summarize, type Measured, type Summary } from './measure.js';
+import { cpuRatio, describe, measure, summarize, type Measured, type Summary } from './measure.js';
 import { installS3RequestRecorder } from './record-s3-requests.js';
 import { installStatementRecorder } from './record-statements.js';
 import { prepareRawSnapshot, runPlainDiff, runRawDuckDb } from './raw-duckdb.js';
@@ -143,14 +143,18 @@ async function benchDay1(run: Run): Promise<BenchRow[]> {
   const work = { rows: data.day1.rows, bytes: data.day1.bytes };
   return [
     {
-      work: `day-1 apply, ${rowsLabel(data.day1.rows)} rows all new, end to end`,
+      work: `day-1 apply, ${rowsLabel(context.options.rows)} rows all new, end to end`,
       before: BEFORE[context.options.rows]?.day1 ?? '-',
       now: describe(now, work),
       reference: `download + raw limit + upload: ${describe(reference, work)}`,
       ratio,
       target: `≤ ${TARGET_RATIO}×, peak RSS ≤ 1.5 GB`,
       met: ratio <= TARGET_RATIO && rssOk,
-      ...notes([ratio > TARGET_RATIO ? overBy(ratio) : '', rssOk ? '' : 'peak RSS over 1.5 GB']),
+      ...notes([
+        ratio > TARGET_RATIO ? overBy(ratio) : '',
+        rssOk ? '' : 'peak RSS over 1.5 GB',
+        cpuRatio(now, reference),
+      ]),
     },
   ];
 }
@@ -254,14 +258,19 @@ async function benchDay2(run: Run): Promise<BenchRow[]> {
     const ratio = now.seconds / reference.seconds;
     const rssOk = now.peakRss <= RSS_BUDGET;
     return {
-      work: `diff import day 2, ${rowsLabel(data.day2.rows)} rows, ${label}`,
+      work: `diff import day 2, ${rowsLabel(context.options.rows)} rows, ${label}`,
       before,
       now: describe(now, work),
       reference: `${referenceLabel}: ${describe(reference, work)}`,
       ratio,
       target: `≤ ${TARGET_RATIO}×, peak RSS ≤ 1.5 GB`,
       met: ratio <= TARGET_RATIO && rssOk,
-      ...notes([ratio > TARGET_RATIO ? overBy(ratio) : '', rssOk ? '' : 'peak RSS over 1.5 GB', extra]),
+      ...notes([
+        ratio > TARGET_RATIO ? overBy(ratio) : '',
+        rssOk ? '' : 'peak RSS over 1.5 GB',
+        cpuRatio(now, reference),
+        extra,
+      ]),
     };
   };
   return [
@@ -280,7 +289,7 @@ async function benchDay2(run: Run): Promise<BenchRow[]> {
       '',
     ),
     {
-      work: `plain two-file diff, ${rowsLabel(data.day2.rows)} rows (second reference)`,
+      work: `plain two-file diff, ${rowsLabel(context.options.rows)} rows (second reference)`,
       before,
       now: describe(plainSummary, work),
       reference: `raw limit: ${describe(summarize(raw.engine), work)}`,

@@ -70,3 +70,11 @@ export function describe(summary: Summary, work: { rows: number; bytes: number }
     `${(work.bytes / 1024 / 1024 / summary.seconds).toFixed(1)} MB/s`
   );
 }
+
+/**
+ * "CPU 1.55×": the ratio of CPU seconds, for the note. On a machine shared with other work the wall
+ * clock ratio swings with the load; the CPU ratio shows how much more work one side does.
+ */
+export function cpuRatio(now: Summary, reference: Summary): string {
+  return `CPU ${(now.cpuSeconds / reference.cpuSeconds).toFixed(2)}×`;
+}
