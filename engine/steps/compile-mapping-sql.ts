@@ -24,7 +24,10 @@ export const REJECT_COLUMN = '_ferry_reject';
 export const INTERNAL_COLUMNS = [FILE_COLUMN, ROW_COLUMN] as const;
 
 export interface CompiledMapping {
-  /** CREATE TABLE <output> AS … with every mapped column, the internal columns and REJECT_COLUMN. */
+  /**
+   * CREATE TABLE (or VIEW, see `relation`) <output> AS … with every mapped column, the internal
+   * columns and REJECT_COLUMN.
+   */
   createStage: string;
   /** Output columns in order (internal columns excluded). */
   columns: string[];
@@ -47,6 +50,12 @@ export interface CompileMappingInput {
   timezone: string;
   /** The run's start time: the value of mapping.timestamp.default: import-time. */
   importTime: Date;
+  /**
+   * `view` when the mapped rows are read once by a later statement (the diff's hash pass, a merge):
+   * the mapping then runs inside that statement instead of being copied into a table first.
+   * Default `table`.
+   */
+  relation?: 'table' | 'view';
 }
 
 interface Projection {
@@ -143,10 +152,11 @@ function innerProjection(input: CompileMappingInput, mapping: Mapping, resolved:
 export function compileMappingSql(input: CompileMappingInput): CompiledMapping {
   const { mapping } = input;
   const from = q(input.inputTable);
+  const create = `CREATE ${input.relation === 'view' ? 'VIEW' : 'TABLE'} ${q(input.outputTable)} AS`;
   if (!mapping) {
     const select = [...input.columns, ...INTERNAL_COLUMNS].map(q).join(', ');
     return {
-      createStage: `CREATE TABLE ${q(input.outputTable)} AS SELECT ${select}, CAST(NULL AS VARCHAR) AS ${q(REJECT_COLUMN)} FROM ${from}`,
+      createStage: `${create} SELECT ${select}, CAST(NULL AS VARCHAR) AS ${q(REJECT_COLUMN)} FROM ${from}`,
       columns: [...input.columns],
       computeScope: from,
     };
@@ -172,7 +182,7 @@ export function compileMappingSql(input: CompileMappingInput): CompiledMapping {
     q(REJECT_COLUMN),
   ];
   return {
-    createStage: `CREATE TABLE ${q(input.outputTable)} AS SELECT ${outer.join(', ')} FROM (${innerSql}) AS m`,
+    createStage: `${create} SELECT ${outer.join(', ')} FROM (${innerSql}) AS m`,
     columns,
     computeScope: `(${innerSql}) AS m`,
   };

@@ -6,6 +6,7 @@
 import { importTimeOf } from './import-time.js';
 import { join } from 'node:path';
 import { quoteIdent as q } from '../duckdb/sql.js';
+import { isFerryError } from '../errors/ferry-error.js';
 import type { DiffStep } from '../plan/plan-model.js';
 import { compileDiffSql, DIFF_COLUMN, KEY_COLUMN } from './compile-diff-sql.js';
 import { ROW_COLUMN } from './compile-mapping-sql.js';
@@ -27,7 +28,11 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
     previousSnapshot: context.previousSnapshot,
     importTime: importTimeOf(context.pipeline.mapping, context.runTime),
   });
-  await runSql(context, 'diff', sql.createCurrent);
+  await runSql(context, 'diff', sql.createCurrent).catch(async (error: unknown) => {
+    // The mapping view runs here first: a computed column failing on the data is the mapping's error.
+    const explain = context.explainMappingFailure;
+    throw isFerryError(error) && error.code === 'DUCKDB_ERROR' && explain ? await explain(error) : error;
+  });
   const [superseded] = await querySql(context, 'diff', sql.countSuperseded);
   const duplicates = Number(superseded?.['n'] ?? 0);
   if (duplicates > 0) {
@@ -40,7 +45,11 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   // Only added and changed rows are materialized; the other counts follow from the totals
   // (snapshot keys are unique): unchanged = current − added − changed, removed = previous − changed − unchanged.
   const changedTable = step.tombstones && key ? 'changed_rows' : step.table;
-  await runSql(context, 'diff', sql.createChanged(changedTable, context.columns, ORDER_COLUMN));
+  await runSql(
+    context,
+    'diff',
+    sql.createChanged(changedTable, context.columns, ORDER_COLUMN, { superseded: duplicates > 0 }),
+  );
   let added = 0;
   let changed = 0;
   for (const row of await querySql(
@@ -76,4 +85,7 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   await runSql(context, 'diff', sql.writeSnapshot(path));
   context.newSnapshot = { path, rows: current, key: key ? [...key] : null };
   context.outputTable = step.table;
+  // The changed rows are in source order (a view over the mapped rows, or a table made with ORDER BY);
+  // with tombstones a UNION follows, whose order only an ORDER BY pins.
+  context.outputInOrder = !(step.tombstones && key);
 }

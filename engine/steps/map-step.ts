@@ -5,6 +5,7 @@
  * max_rejects budget together with the reader's rejects.
  */
 import { enforceMaxRejects } from '../duckdb/enforce-max-rejects.js';
+import type { FerryError } from '../errors/ferry-error.js';
 import { quoteIdent as q } from '../duckdb/sql.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { MapStep } from '../plan/plan-model.js';
@@ -44,15 +45,21 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     pipeline: context.pipeline.name,
     timezone: context.pipeline.mapping?.timestamp?.timezone ?? 'UTC',
     importTime: context.runTime,
+    // With a diff the mapped rows are read once, by the diff's hash pass: a view saves a full copy.
+    relation: context.pipeline.diff ? 'view' : 'table',
   });
-  await runSql(context, 'map', compiled.createStage).catch(async (error: unknown) => {
-    throw await explainMappingFailure(context.session, {
+  const explain = (error: unknown): Promise<FerryError> =>
+    explainMappingFailure(context.session, {
       error,
       mapping: context.pipeline.mapping,
       computeScope: compiled.computeScope,
       pipeline: context.pipeline.name,
     });
+  await runSql(context, 'map', compiled.createStage).catch(async (error: unknown) => {
+    throw await explain(error);
   });
+  // A view's computed columns first run in the statement that reads it: explain a failure there too.
+  if (context.pipeline.diff) context.explainMappingFailure = explain;
   context.columns = compiled.columns;
   const [count] = await querySql(
     context,
@@ -103,6 +110,11 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
       `CREATE VIEW ${q('output')} AS SELECT ${[...compiled.columns.map(q), `${q(ROW_COLUMN)} AS ${q(ORDER_COLUMN)}`].join(', ')} FROM ${q(step.table)} WHERE ${q(REJECT_COLUMN)} IS NULL`,
     );
     context.outputTable = 'output';
+    // A filter over the mapped table, which is in source order when one file was loaded (the order of a
+    // UNION of several is not pinned without an ORDER BY).
+    context.outputInOrder =
+      context.pipeline.source.kind === 's3' &&
+      (context.loadedFiles ?? []).filter((f) => f.rowsLoaded > 0).length <= 1;
   }
 }
 

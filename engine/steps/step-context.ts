@@ -5,6 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline, Project } from '../config/model.js';
 import type { DuckDbSession } from '../duckdb/create-duckdb-session.js';
+import type { FerryError } from '../errors/ferry-error.js';
 import type { PgpKeyAccess } from '../io/pgp/read-keys.js';
 import type { S3ConnectionSettings } from '../io/s3/s3-connection.js';
 import type { OutputFile, PipelinePlan, RejectedRow, Step } from '../plan/plan-model.js';
@@ -76,8 +77,18 @@ export interface StepContext {
   loadedFiles?: LoadedFile[];
   /** Output columns after mapping. */
   columns: string[];
+  /**
+   * Set when the mapping is a view: turns a failure of the statement that first runs it (a computed
+   * column that fails on the data) into the mapping's own error (MAPPING_COMPUTE_FAILED…).
+   */
+  explainMappingFailure?: (error: unknown) => Promise<FerryError>;
   /** Table holding the rows to write (after map/diff). */
   outputTable?: string;
+  /**
+   * True when a plain scan of outputTable already gives its rows in ORDER_COLUMN order (a table made
+   * in that order, or a filter over one): write-files then copies it without sorting it again.
+   */
+  outputInOrder?: boolean;
   /** New diff snapshot written in tempDir (committed to state by apply). */
   newSnapshot?: { path: string; rows: number; key: string[] | null };
   outputs: LocalOutput[];

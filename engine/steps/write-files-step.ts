@@ -38,23 +38,51 @@ export async function executeWriteFilesStep(context: StepContext, step: WriteFil
   const table = context.outputTable ?? 'output';
   const described = await querySql(context, 'write-files', `DESCRIBE ${q(table)}`);
   const types = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
-  let columns = context.columns;
-  if (sink.fields) {
-    for (const field of sink.fields) {
-      if (!columns.includes(field)) {
-        const guess = suggest(field, columns);
-        throw new FerryError(
-          'SINK_UNKNOWN_FIELD',
-          `sink.fields names "${field}", which the pipeline does not produce.`,
-          {
-            context: { pipeline: context.pipeline.name, step: 'write-files' },
-            hint: `${guess ? `Did you mean "${guess}"? ` : ''}Columns: ${columns.join(', ')}.`,
-          },
-        );
-      }
-    }
-    columns = [...sink.fields];
+  const columns = sinkColumns(context, sink);
+  const total = await countRowsToWrite(context, sink, table);
+  if (total === 0) return;
+  const source = await prepareRowsToWrite(context, sink, { table, columns, total });
+  const typed = columns.map((name) => ({ name, type: types.get(name) ?? 'VARCHAR' }));
+  const jobs =
+    sink.format.kind === 'multi-csv'
+      ? await planMultiCsv(context, sink, source, typed, total)
+      : planParts(sink, { source, typed, total, inOrder: context.outputInOrder === true });
+  const keys = renderSinkKeys({
+    sink,
+    pipeline: context.pipeline.name,
+    runId: context.runId,
+    runTime: context.runTime,
+    sourceKeys: context.selected.map((c) => c.key),
+    requests: jobs.map((j) => j.request),
+  });
+  for (const [index, job] of jobs.entries()) {
+    await writeFileJob(context, sink, job, { index, key: keys[index] ?? '' });
   }
+  await encrypt?.(context.outputs.slice(written));
+}
+
+/** The columns to write: sink.fields (each must exist), else every output column. */
+function sinkColumns(context: StepContext, sink: S3Sink): string[] {
+  const columns = context.columns;
+  if (!sink.fields) return columns;
+  for (const field of sink.fields) {
+    if (!columns.includes(field)) {
+      const guess = suggest(field, columns);
+      throw new FerryError(
+        'SINK_UNKNOWN_FIELD',
+        `sink.fields names "${field}", which the pipeline does not produce.`,
+        {
+          context: { pipeline: context.pipeline.name, step: 'write-files' },
+          hint: `${guess ? `Did you mean "${guess}"? ` : ''}Columns: ${columns.join(', ')}.`,
+        },
+      );
+    }
+  }
+  return [...sink.fields];
+}
+
+/** Rows to write after sink.limit; sets rowsWritten and warns about rows the limit cut. */
+async function countRowsToWrite(context: StepContext, sink: S3Sink, table: string): Promise<number> {
   const [countRow] = await querySql(context, 'write-files', `SELECT count(*) AS n FROM ${q(table)}`);
   const available = Number(countRow?.['n'] ?? 0);
   const total = Math.min(available, sink.limit ?? Infinity);
@@ -66,81 +94,91 @@ export async function executeWriteFilesStep(context: StepContext, step: WriteFil
       message: `${available - total} of ${available} rows were not written: sink.limit is ${total}.`,
     });
   }
-  if (total === 0) return;
+  return total;
+}
 
-  // The rows to write, in a stable order, limited once.
-  // One plain file is written straight from the table (COPY orders it); parts, a limit and
-  // multi-csv first take the rows to write, in order, into their own table.
+/**
+ * The relation to write from. One plain file is written straight from the output (COPY orders it
+ * unless it is already in order); parts, a limit and multi-csv first take the rows to write, in
+ * order, into their own table.
+ */
+async function prepareRowsToWrite(
+  context: StepContext,
+  sink: S3Sink,
+  input: { table: string; columns: readonly string[]; total: number },
+): Promise<string> {
   const direct =
     sink.format.kind !== 'multi-csv' &&
     sink.limit === undefined &&
-    (sink.maxRowsPerFile === undefined || total <= sink.maxRowsPerFile);
-  const source = direct ? table : 'to_write';
-  if (!direct) {
-    await runSql(
-      context,
-      'write-files',
-      `CREATE TABLE ${q(source)} AS SELECT ${[...columns, ORDER_COLUMN].map(q).join(', ')} FROM ${q(table)} ORDER BY ${q(ORDER_COLUMN)}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
-    );
-  }
-  const typed = columns.map((name) => ({ name, type: types.get(name) ?? 'VARCHAR' }));
+    (sink.maxRowsPerFile === undefined || input.total <= sink.maxRowsPerFile);
+  if (direct) return input.table;
+  const order = context.outputInOrder === true ? '' : ` ORDER BY ${q(ORDER_COLUMN)}`;
+  await runSql(
+    context,
+    'write-files',
+    `CREATE TABLE to_write AS SELECT ${[...input.columns, ORDER_COLUMN].map(q).join(', ')} FROM ${q(input.table)}${order}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
+  );
+  return 'to_write';
+}
+
+/** One file, or one per part of max_rows_per_file. */
+function planParts(
+  sink: S3Sink,
+  input: { source: string; typed: ColumnType[]; total: number; inOrder: boolean },
+): FileJob[] {
+  const { total } = input;
+  const perFile = sink.maxRowsPerFile ?? total;
+  const parts = Math.max(1, Math.ceil(total / perFile));
   const jobs: FileJob[] = [];
-  if (sink.format.kind === 'multi-csv') {
-    jobs.push(...(await planMultiCsv(context, sink, source, typed, total)));
-  } else {
-    const perFile = sink.maxRowsPerFile ?? total;
-    const parts = Math.max(1, Math.ceil(total / perFile));
-    for (let part = 0; part < parts; part++) {
-      jobs.push({
-        request: { part: part + 1 },
-        table: source,
-        columns: typed,
-        format: sink.format,
-        orderBy: [ORDER_COLUMN],
-        ...(parts > 1 ? { limit: perFile, offset: part * perFile } : {}),
-        rows: Math.min(perFile, total - part * perFile),
-      });
-    }
-  }
-  const keys = renderSinkKeys({
-    sink,
-    pipeline: context.pipeline.name,
-    runId: context.runId,
-    runTime: context.runTime,
-    sourceKeys: context.selected.map((c) => c.key),
-    requests: jobs.map((j) => j.request),
-  });
-  for (const [index, job] of jobs.entries()) {
-    const key = keys[index] ?? '';
-    const path = join(
-      context.tempDir,
-      `out-${String(index + 1).padStart(4, '0')}${key.slice(key.lastIndexOf('.'))}`,
-    );
-    await runSql(
-      context,
-      'write-files',
-      compileCopySql({
-        table: job.table,
-        columns: job.columns,
-        format: job.format,
-        compress: sink.compress,
-        orderBy: job.orderBy,
-        ...(job.limit !== undefined ? { limit: job.limit } : {}),
-        ...(job.offset !== undefined ? { offset: job.offset } : {}),
-        path,
-      }),
-    );
-    const { size } = await stat(path);
-    context.outputs.push({
-      bucket: sink.bucket,
-      key,
-      format: job.format.kind,
-      rows: job.rows,
-      bytes: size,
-      path,
+  for (let part = 0; part < parts; part++) {
+    jobs.push({
+      request: { part: part + 1 },
+      table: input.source,
+      columns: input.typed,
+      format: sink.format,
+      // A single file from rows already in order is copied as it is scanned: no sort.
+      orderBy: parts === 1 && input.inOrder ? [] : [ORDER_COLUMN],
+      ...(parts > 1 ? { limit: perFile, offset: part * perFile } : {}),
+      rows: Math.min(perFile, total - part * perFile),
     });
   }
-  await encrypt?.(context.outputs.slice(written));
+  return jobs;
+}
+
+async function writeFileJob(
+  context: StepContext,
+  sink: S3Sink,
+  job: FileJob,
+  where: { index: number; key: string },
+): Promise<void> {
+  const { key } = where;
+  const path = join(
+    context.tempDir,
+    `out-${String(where.index + 1).padStart(4, '0')}${key.slice(key.lastIndexOf('.'))}`,
+  );
+  await runSql(
+    context,
+    'write-files',
+    compileCopySql({
+      table: job.table,
+      columns: job.columns,
+      format: job.format,
+      compress: sink.compress,
+      orderBy: job.orderBy,
+      ...(job.limit !== undefined ? { limit: job.limit } : {}),
+      ...(job.offset !== undefined ? { offset: job.offset } : {}),
+      path,
+    }),
+  );
+  const { size } = await stat(path);
+  context.outputs.push({
+    bucket: sink.bucket,
+    key,
+    format: job.format.kind,
+    rows: job.rows,
+    bytes: size,
+    path,
+  });
 }
 
 /**
@@ -187,7 +225,9 @@ async function planMultiCsv(
       table: 'multi_base',
       columns: [{ name: joinKey, type: 'VARCHAR' }, ...scalars],
       format: csv,
-      orderBy: [ORDER_COLUMN],
+      // to_write, multi_base and the field tables below are each made in order (ORDER BY, then plain
+      // scans and unnest, which keep insertion order): their files need no sort.
+      orderBy: [],
       rows: total,
     },
   ];
@@ -213,7 +253,7 @@ async function planMultiCsv(
             { name: 'value', type: 'VARCHAR' },
           ],
       format: csv,
-      orderBy: [ORDER_COLUMN, '_ferry_i'],
+      orderBy: [],
       rows: Number(row?.['n'] ?? 0),
     });
   }

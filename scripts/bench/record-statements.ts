@@ -4,7 +4,7 @@
  * `runAndReadAll` also goes through) is timed. ferry runs one statement at a time on one connection,
  * so the last SQL extracted is the one running.
  */
-import { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBExtractedStatements, DuckDBPreparedStatement } from '@duckdb/node-api';
 
 export interface StatementRecord {
   sql: string;
@@ -28,6 +28,11 @@ export function installStatementRecorder(): StatementRecorder {
   const originalExtract = connectionProto.extractStatements;
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const originalRun = preparedProto.run;
+  const extractedProto = DuckDBExtractedStatements.prototype;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const originalPrepare = extractedProto.prepare;
+  // A statement's time starts when it is prepared (binding a read_csv can take time too).
+  let preparedAt: number | undefined;
   let records: StatementRecord[] = [];
   let active = false;
   let lastSql = '';
@@ -36,10 +41,15 @@ export function installStatementRecorder(): StatementRecorder {
     if (active) lastSql = sql;
     return originalExtract.call(this, sql);
   };
+  extractedProto.prepare = async function (this: DuckDBExtractedStatements, index: number) {
+    if (active) preparedAt = performance.now();
+    return originalPrepare.call(this, index);
+  };
   preparedProto.run = async function (this: DuckDBPreparedStatement) {
     if (!active) return originalRun.call(this);
     const sql = lastSql;
-    const start = performance.now();
+    const start = preparedAt ?? performance.now();
+    preparedAt = undefined;
     try {
       return await originalRun.call(this);
     } finally {
@@ -59,6 +69,7 @@ export function installStatementRecorder(): StatementRecorder {
     dispose() {
       active = false;
       connectionProto.extractStatements = originalExtract;
+      extractedProto.prepare = originalPrepare;
       preparedProto.run = originalRun;
     },
   };

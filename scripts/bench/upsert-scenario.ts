@@ -5,8 +5,9 @@
  * by key, tell changed from unchanged by row hash, keep created_at, stamp updated_at and the version
  * for changed rows, write the new version as Parquet.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PipelinePlan } from '../../engine/plan/plan-model.js';
 import { loadProject } from '../../engine/project/load-project.js';
 import { runProject } from '../../engine/run/run-project.js';
 import { quoteIdent as q, quoteLiteral } from '../../engine/duckdb/sql.js';
@@ -15,26 +16,13 @@ import { startS3Server } from '../../test/harness/s3-server.js';
 import { CAST, RENAME, benchEnv } from './ferry-project.js';
 import { mappedSelect, open, outputColumns, readCsv, rowHash, scalar } from './raw-duckdb.js';
 import { installStatementRecorder, type StatementRecord } from './record-statements.js';
-import { integer, seconds, table } from './report.js';
+import { seconds, table } from './report.js';
+import type { BenchContext } from './bench-context.js';
+import type { BenchRow } from './bench-row.js';
+import { rowsLabel } from './diff-scenario.js';
+import { cpuRatio, describe, measure, summarize, type Measured } from './measure.js';
 
 const KEY = 'id';
-
-export interface UpsertResult {
-  ferrySeconds: number;
-  ferryCpuSeconds: number;
-  rawSeconds: number;
-  rawCpuSeconds: number;
-  effect: { created: number; updated: number; unchanged: number; rows: number };
-  raw: { created: number; updated: number; rows: number };
-}
-
-async function timed<T>(run: () => Promise<T>): Promise<{ value: T; seconds: number; cpu: number }> {
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const value = await run();
-  const used = process.cpuUsage(cpu);
-  return { value, seconds: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6 };
-}
 
 const FERRY_YAML = `version: 1
 connections:
@@ -61,7 +49,15 @@ mapping:
 sink: {kind: dataset, dataset: accounts, mode: upsert}
 `;
 
-async function ferryUpsert(root: string, day1Path: string, day2Path: string) {
+async function withUpsertProject<T>(
+  root: string,
+  day1Path: string,
+  work: (
+    apply: (now: Date) => Promise<PipelinePlan>,
+    putDay2: (path: string) => Promise<void>,
+    reset: () => Promise<void>,
+  ) => Promise<T>,
+): Promise<T> {
   const projectDir = join(root, 'upsert-project');
   await mkdir(join(projectDir, 'pipelines'), { recursive: true });
   await writeFile(join(projectDir, 'ferry.yaml'), FERRY_YAML);
@@ -95,21 +91,28 @@ async function ferryUpsert(root: string, day1Path: string, day2Path: string) {
       });
     await put(day1Path, 'accounts_1.csv');
     await apply(new Date('2024-05-01T06:00:00Z'));
-    await put(day2Path, 'accounts_2.csv');
-    const recorder = installStatementRecorder();
-    try {
-      recorder.start();
-      const run = await timed(() => apply(new Date('2024-05-02T06:00:00Z')));
-      return { ...run, records: recorder.stop() };
-    } finally {
-      recorder.dispose();
-    }
+    // Each timed day-2 upsert starts from the state (and dataset version) day 1 left.
+    const stateDir = join(projectDir, 'state');
+    const saved = join(root, 'upsert-state-after-day1');
+    await cp(stateDir, saved, { recursive: true });
+    const reset = async () => {
+      await rm(stateDir, { recursive: true, force: true });
+      await cp(saved, stateDir, { recursive: true });
+    };
+    return await work(
+      apply,
+      async (path) => {
+        await put(path, 'accounts_2.csv');
+      },
+      reset,
+    );
   } finally {
     await server.stop();
   }
 }
 
-async function rawUpsert(root: string, day1Path: string, day2Path: string) {
+/** Prepares the day-1 version (not timed); returns the timed day-2 merge. */
+async function prepareRawUpsert(root: string, day1Path: string, day2Path: string) {
   const dir = join(root, 'upsert-raw');
   await mkdir(dir, { recursive: true });
   const v1 = join(dir, 'v1.parquet');
@@ -127,98 +130,115 @@ async function rawUpsert(root: string, day1Path: string, day2Path: string) {
       instance.closeSync();
     }
   }
-  return timed(async () => {
-    const { instance, connection } = await open(dir);
-    try {
-      await connection.run(
-        `CREATE TABLE inc AS SELECT *, ${rowHash()} AS _h FROM (SELECT ${mappedSelect()} FROM ${readCsv(day2Path)})`,
-      );
-      const prev = `read_parquet(${quoteLiteral(v1)})`;
-      const now = `TIMESTAMPTZ '2024-05-02 06:00:00+00'`;
-      const changed = `(p.${q(KEY)} IS NULL OR p._h <> i._h)`;
-      await connection.run(
-        `COPY (SELECT p.* FROM ${prev} p ANTI JOIN inc i ON i.${q(KEY)} = p.${q(KEY)} UNION ALL ` +
-          `SELECT ${cols.map((c) => `i.${q(c)}`).join(', ')}, CASE WHEN ${changed} THEN 2 ELSE p._v END, coalesce(p._created, ${now}), ` +
-          `CASE WHEN ${changed} THEN ${now} ELSE p._updated END, i._h FROM inc i LEFT JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)}) TO ${quoteLiteral(v2)} (FORMAT parquet)`,
-      );
-      const created = await scalar(
-        connection,
-        `SELECT count(*) FROM inc i ANTI JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)}`,
-      );
-      const updated = await scalar(
-        connection,
-        `SELECT count(*) FROM inc i JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)} WHERE p._h <> i._h`,
-      );
-      const rows = await scalar(connection, `SELECT count(*) FROM read_parquet(${quoteLiteral(v2)})`);
-      return { created, updated, rows };
-    } finally {
-      connection.disconnectSync();
-      instance.closeSync();
-    }
-  });
+  return async () =>
+    measure(async () => {
+      const { instance, connection } = await open(dir);
+      try {
+        await connection.run(
+          `CREATE TABLE inc AS SELECT *, ${rowHash()} AS _h FROM (SELECT ${mappedSelect()} FROM ${readCsv(day2Path)})`,
+        );
+        const prev = `read_parquet(${quoteLiteral(v1)})`;
+        const now = `TIMESTAMPTZ '2024-05-02 06:00:00+00'`;
+        const changed = `(p.${q(KEY)} IS NULL OR p._h <> i._h)`;
+        await connection.run(
+          `COPY (SELECT p.* FROM ${prev} p ANTI JOIN inc i ON i.${q(KEY)} = p.${q(KEY)} UNION ALL ` +
+            `SELECT ${cols.map((c) => `i.${q(c)}`).join(', ')}, CASE WHEN ${changed} THEN 2 ELSE p._v END, coalesce(p._created, ${now}), ` +
+            `CASE WHEN ${changed} THEN ${now} ELSE p._updated END, i._h FROM inc i LEFT JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)}) TO ${quoteLiteral(v2)} (FORMAT parquet)`,
+        );
+        const created = await scalar(
+          connection,
+          `SELECT count(*) FROM inc i ANTI JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)}`,
+        );
+        const updated = await scalar(
+          connection,
+          `SELECT count(*) FROM inc i JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)} WHERE p._h <> i._h`,
+        );
+        const rows = await scalar(connection, `SELECT count(*) FROM read_parquet(${quoteLiteral(v2)})`);
+        return { created, updated, rows };
+      } finally {
+        connection.disconnectSync();
+        instance.closeSync();
+      }
+    });
 }
 
-/** Runs the scenario and prints its table; throws if ferry and DuckDB disagree on the counts. */
-export async function benchUpsert(options: {
-  root: string;
-  day1Path: string;
-  day2Path: string;
-  rows: number;
-  expected: { added: number; changed: number; removed: number };
-  log: (message: string) => void;
-}): Promise<void> {
-  options.log('upsert scenario: raw DuckDB merge on local files');
-  const raw = await rawUpsert(options.root, options.day1Path, options.day2Path);
-  options.log('upsert scenario: ferry, day 1 into the dataset (not timed), then day 2 upsert (timed)');
-  const ferry = await ferryUpsert(options.root, options.day1Path, options.day2Path);
-  const effect = ferry.value.dataset;
-  if (!effect) throw new Error('ferry reported no dataset effect');
-  const expectedRows = options.rows + options.expected.added;
-  const checks = [
-    [effect.created, options.expected.added, 'created'],
-    [effect.updated, options.expected.changed, 'updated'],
-    [effect.rows, expectedRows, 'rows in the new version'],
-    [raw.value.created, options.expected.added, 'raw created'],
-    [raw.value.updated, options.expected.changed, 'raw updated'],
-    [raw.value.rows, expectedRows, 'raw rows'],
-  ] as const;
-  for (const [got, want, what] of checks) {
-    if (got !== want) throw new Error(`upsert scenario: ${what} is ${got}, expected ${want}`);
-  }
-  const ratio = ferry.seconds / raw.seconds;
-  console.log(
-    [
-      '',
-      `ferry bench — upsert of ${integer(options.rows)} rows into a ${integer(options.rows)}-row dataset (${integer(effect.created)} created, ${integer(effect.updated)} updated, ${integer(effect.unchanged)} unchanged; both found exactly these)`,
-      '',
-      table(
-        [
-          'rows',
-          'ferry upsert day 2 (s)',
-          'raw DuckDB merge (s)',
-          'ratio ferry/raw',
-          'target',
-          'CPU s ferry / raw',
-        ],
-        [
-          [
-            integer(options.rows),
-            seconds(ferry.seconds),
-            seconds(raw.seconds),
-            `${ratio.toFixed(2)}×`,
-            '≤ ~2×',
-            `${seconds(ferry.cpu)} / ${seconds(raw.cpu)} (${(ferry.cpu / raw.cpu).toFixed(2)}×)`,
-          ],
-        ],
-      ),
-      ratio <= 2 ? 'WITHIN TARGET' : 'OVER TARGET',
-      '(ferry: S3 GET, load, map, one SQL merge, new version Parquet, commit; raw: the same merge on local files)',
-      `(of ferry's ${seconds(ferry.seconds)} s: ${seconds(inDuckDb(ferry.records))} s inside DuckDB statements, = ${(inDuckDb(ferry.records) / raw.seconds).toFixed(2)}× raw; the rest is S3 listing and download, the new version copied into state, and bookkeeping)`,
-      '',
-      'ferry day 2, slowest DuckDB statements:',
-      table(['seconds', 'statement'], slowest(ferry.records, 8)),
-    ].join('\n'),
+/** Runs the scenario, `repeat` interleaved runs of each side; throws if ferry and DuckDB disagree on the counts. */
+export async function benchUpsert(context: BenchContext): Promise<BenchRow[]> {
+  const data = await context.data();
+  const root = join(context.root, 'upsert');
+  await mkdir(root, { recursive: true });
+  const { expected } = data;
+  const expectedRows = data.day1.rows + expected.added;
+  context.log(
+    'upsert: the day-1 dataset version for raw DuckDB, then ferry day 1 into a dataset (not timed)',
   );
+  const rawMerge = await prepareRawUpsert(root, data.day1Path, data.day2Path);
+  const raws: Measured<{ created: number; updated: number; rows: number }>[] = [];
+  const ferries: Measured<PipelinePlan>[] = [];
+  let records: StatementRecord[] = [];
+  await withUpsertProject(root, data.day1Path, async (apply, putDay2, reset) => {
+    await putDay2(data.day2Path);
+    for (let i = 1; i <= context.options.repeat; i++) {
+      context.log(
+        `upsert ${data.day2.rows} rows into ${data.day1.rows}, run ${i} of ${context.options.repeat}: raw, then ferry`,
+      );
+      raws.push(await rawMerge());
+      if (i > 1) await reset();
+      const recorder = installStatementRecorder();
+      try {
+        recorder.start();
+        ferries.push(await measure(() => apply(new Date('2024-05-02T06:00:00Z'))));
+        records = recorder.stop();
+      } finally {
+        recorder.dispose();
+      }
+    }
+  });
+  for (const ferry of ferries) {
+    const effect = ferry.value.dataset;
+    if (!effect) throw new Error('ferry reported no dataset effect');
+    check(effect.created, expected.added, 'created');
+    check(effect.updated, expected.changed, 'updated');
+    check(effect.rows, expectedRows, 'rows in the new version');
+  }
+  for (const raw of raws) {
+    check(raw.value.created, expected.added, 'raw created');
+    check(raw.value.updated, expected.changed, 'raw updated');
+    check(raw.value.rows, expectedRows, 'raw rows');
+  }
+  if (context.options.top > 0) {
+    console.error(
+      [
+        '',
+        'ferry upsert day 2 (last run), slowest statements:',
+        table(['seconds', 'statement'], slowest(records, context.options.top)),
+      ].join('\n'),
+    );
+  }
+  const now = summarize(ferries);
+  const reference = summarize(raws);
+  const ratio = now.seconds / reference.seconds;
+  const work = { rows: data.day2.rows, bytes: data.day2.bytes };
+  return [
+    {
+      work: `dataset upsert ${rowsLabel(context.options.rows)} rows into ${rowsLabel(context.options.rows)}, end to end`,
+      before: '-',
+      now: describe(now, work),
+      reference: `raw merge on the local file: ${describe(reference, work)}`,
+      ratio,
+      target: '≤ 1.3×',
+      met: ratio <= 1.3,
+      ...(ratio > 1.3
+        ? {
+            note: `${ratio.toFixed(2)}× the reference; ${cpuRatio(now, reference)}; ferry includes the S3 download and the state commit`,
+          }
+        : { note: `${cpuRatio(now, reference)}; ferry includes the S3 download and the state commit` }),
+    },
+  ];
+}
+
+function check(got: number, want: number, what: string): void {
+  if (got !== want) throw new Error(`upsert scenario: ${what} is ${got}, expected ${want}`);
 }
 
 function slowest(records: readonly StatementRecord[], top: number): string[][] {
@@ -231,8 +251,4 @@ function slowest(records: readonly StatementRecord[], top: number): string[][] {
 function oneLine(sql: string, width: number): string {
   const flat = sql.replace(/\s+/g, ' ');
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
-}
-
-function inDuckDb(records: readonly StatementRecord[]): number {
-  return records.reduce((sum, r) => sum + (r.end - r.start), 0) / 1000;
 }

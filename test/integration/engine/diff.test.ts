@@ -165,3 +165,32 @@ describe('diff without a key', () => {
     expect((await project.list()).map((o) => o.key)).toEqual(['out/changed-20240501.csv']);
   });
 });
+
+describe('diff with duplicate keys', () => {
+  it('keeps the last row per key, on the first run and against a snapshot, in source order', async () => {
+    const project = await snapshotProject({ key: ['id'] });
+    // Day 1: id 1 twice, the later row wins; every row is new (no previous snapshot).
+    await project.put(
+      'in/accounts_20240501.csv',
+      'id,name,plan\n1,Ada,free\n2,Bob,free\n1,Ada,pro\n3,Cy,free\n',
+    );
+    const first = await project.run('apply', { now: day1 });
+    expect(first.error).toBeUndefined();
+    expect(first.warnings.map((w) => w.code)).toContain('DIFF_DUPLICATE_KEY');
+    expect(first.counts).toMatchObject({ rowsAdded: 3, rowsWritten: 3 });
+    expect((await project.get('out/changed-20240501.csv')).toString()).toBe(
+      'id,name,plan\n2,Bob,free\n1,Ada,pro\n3,Cy,free\n',
+    );
+    // Day 2: id 2 twice (changed by its later row), id 1 unchanged, id 3 removed, id 4 added.
+    await project.put(
+      'in/accounts_20240502.csv',
+      'id,name,plan\n2,Bob,team\n1,Ada,pro\n4,Di,free\n2,Bob,pro\n',
+    );
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.counts).toMatchObject({ rowsAdded: 1, rowsChanged: 1, rowsUnchanged: 1, rowsRemoved: 1 });
+    expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
+      'id,name,plan\n4,Di,free\n2,Bob,pro\n',
+    );
+  });
+});

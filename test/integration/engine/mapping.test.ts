@@ -281,4 +281,20 @@ describe('computed columns', () => {
     });
     expect(plan.error?.hint).toBeTruthy();
   });
+
+  it('with a diff, an expression that fails on the data is still named at its setting', async () => {
+    // With a diff the mapping is a view, first run by the diff's hash pass: the error must still be
+    // the mapping's, not a DuckDB error from the diff.
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'csv' } },
+      mapping: { fields: ['a', 'b'], compute: { n: 'CAST(b AS INTEGER)' } },
+      diff: { key: ['a'] },
+      sink: { filename: 'out', format: 'csv' },
+    });
+    await project.put('a.csv', 'a,b\nx,1\ny,not-a-number\n');
+    const plan = await project.run('plan', { now: NOW });
+    expect(plan.error).toMatchObject({ code: 'MAPPING_COMPUTE_FAILED' });
+  });
 });
