@@ -15,36 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchRow } from './bench/bench-row.js';
-import { benchS3Transfer } from './bench/io/s3-transfer.js';
-import { benchSmallFiles } from './bench/io/small-files.js';
-import { benchStartUp } from './bench/io/start-up.js';
+import { IO_SCENARIOS as SCENARIOS } from './bench/io/io-scenarios.js';
 import { table } from './bench/report.js';
-
-interface Scenario {
-  name: string;
-  run: (options: { quick: boolean; repeat: number; workDir: string }) => Promise<BenchRow[]>;
-}
-
-const SCENARIOS: readonly Scenario[] = [
-  {
-    name: 'start-up',
-    run: ({ quick, repeat, workDir }) => benchStartUp({ repeat: quick ? 3 : repeat * 4, workDir }),
-  },
-  {
-    name: 'small-files',
-    run: ({ quick, repeat, workDir }) => benchSmallFiles({ files: quick ? 100 : 1000, repeat, workDir }),
-  },
-  {
-    name: 's3-transfer',
-    run: ({ quick, repeat, workDir }) =>
-      benchS3Transfer({
-        largeBytes: quick ? 32 * 1024 * 1024 : 1024 * 1024 * 1024,
-        smallObjects: quick ? 100 : 1000,
-        repeat,
-        workDir,
-      }),
-  },
-];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

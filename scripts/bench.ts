@@ -25,6 +25,7 @@ import { benchDiffImport } from './bench/diff-scenario.js';
 import { benchMultiCsvExport } from './bench/export-scenario.js';
 import { MEMORY_LIMIT } from './bench/raw-duckdb.js';
 import { table } from './bench/report.js';
+import { IO_SCENARIOS } from './bench/io/io-scenarios.js';
 import { benchUpsert } from './bench/upsert-scenario.js';
 
 /** Every scenario, in run order; `--only NAME` runs one. Add other modules' scenario functions here. */
@@ -32,6 +33,15 @@ export const SCENARIOS: readonly BenchScenario[] = [
   { name: 'diff', run: benchDiffImport },
   { name: 'upsert', run: benchUpsert },
   { name: 'export', run: benchMultiCsvExport },
+  // I/O and start-up (scripts/bench/io): full size from 1M rows up, their quick sizes below that.
+  ...IO_SCENARIOS.map((io): BenchScenario => ({
+    name: io.name,
+    run: async (context) => {
+      const workDir = join(context.root, io.name);
+      await mkdir(workDir, { recursive: true });
+      return io.run({ quick: context.options.rows < 1_000_000, repeat: context.options.repeat, workDir });
+    },
+  })),
 ];
 
 interface Options extends BenchOptions {
