@@ -19,6 +19,8 @@ import { castInputSql, isJsonType } from '../duckdb/duckdb-type-kind.js';
 import { alignDatasetTypes } from './align-dataset-types.js';
 import { csvColumnExpr, isListType, isMapType, isStructType } from './compile-copy-sql.js';
 import { compileMergeSql, DATASET_INTERNAL_COLUMNS, type MergeKind } from './compile-merge-sql.js';
+
+type MergeSql = ReturnType<typeof compileMergeSql>;
 import { keepDatasetRejectsSql } from './rejected-rows.js';
 import type { DatasetEffect } from './dataset-context.js';
 import { ORDER_COLUMN } from './diff-step.js';
@@ -34,9 +36,7 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   const manifest = datasets?.manifests.get(step.dataset);
   if (!datasets || !dataset || !manifest)
     throw new FerryError('CONFIG_UNKNOWN_DATASET', `Unknown dataset "${step.dataset}".`);
-  const pipeline = context.pipeline.name;
-  const errorContext = { pipeline, step: 'merge-dataset', dataset: dataset.name };
-  const sink = context.pipeline.sink as DatasetSink;
+  const errorContext = { pipeline: context.pipeline.name, step: 'merge-dataset', dataset: dataset.name };
   const input = context.outputTable ?? 'output';
   checkColumns(dataset, context.columns, errorContext);
   // Declared columns keep their declared order (JSON sources, for one, load keys alphabetically).
@@ -45,7 +45,56 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     ? declared.filter((c) => context.columns.includes(c))
     : [...context.columns];
 
-  // Conform: declared types cast, keys present; failing rows are rejected with the reason.
+  const { inputTypes, rejected } = await conformRows(context, dataset, columns, input);
+  const current = await readCurrentVersion(context, datasets, dataset);
+  // mirror deletes keys absent from this run; a rejected row's key is absent but not gone.
+  const holdDeletes = step.mode === 'mirror' && context.counts.rowsRejected > 0;
+  const version = nextDatasetVersion(manifest);
+  const sql = compileMergeSql({
+    incomingTable: current.incomingTable,
+    incomingColumns: columns,
+    rowColumn: ORDER_COLUMN,
+    currentFile: current.localFile,
+    currentColumns: current.columns,
+    key: dataset.key,
+    mode: step.mode,
+    version,
+    runTime: context.runTime,
+    importTime: importTimeOf(context.pipeline.mapping, context.runTime),
+    holdDeletes,
+  });
+  const effect = await measureMerge(context, sql, { dataset: dataset.name, mode: step.mode, version });
+
+  await checkRelations(context, dataset, columns, effect);
+  addWarnings(context, dataset, effect, holdDeletes);
+
+  // No row created, updated or deleted and no new column: the current version stays current.
+  const newColumn = columns.some((c) => !current.columns.includes(c));
+  if (
+    effect.created + effect.updated + effect.deleted > 0 ||
+    (current.localFile !== undefined && newColumn)
+  ) {
+    const path = join(context.tempDir, 'dataset-next.parquet');
+    await runSql(context, 'merge-dataset', sql.writeNext(path));
+    datasets.pendingVersion = { dataset: dataset.name, path, rows: effect.rows, version };
+  } else {
+    effect.version = manifest.current ?? 0;
+  }
+  datasets.effect = effect;
+  context.counts.rowsWritten = effect.created + effect.updated;
+  await writeRowsNotApplied(context, { sql, step, effect, columns, input, inputTypes, rejected });
+}
+
+/**
+ * Conform this run's rows to the dataset: declared types cast, keys present. Failing rows are counted,
+ * listed and kept aside with the reason; the rest are the view `conformed_ok`.
+ */
+async function conformRows(
+  context: StepContext,
+  dataset: Dataset,
+  columns: string[],
+  input: string,
+): Promise<{ inputTypes: Map<string, string>; rejected: number }> {
   const described = await querySql(context, 'merge-dataset', `DESCRIBE ${q(input)}`);
   const inputTypes = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
   const cast = (c: string): string => {
@@ -117,41 +166,42 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     'merge-dataset',
     `CREATE VIEW conformed_ok AS SELECT * EXCLUDE (${q(REASON_COLUMN)}) FROM conformed WHERE ${q(REASON_COLUMN)} IS NULL`,
   );
+  return { inputTypes, rejected };
+}
 
+/** The dataset's current version as a local file (when there is one), its columns, and the incoming rows' table. */
+async function readCurrentVersion(
+  context: StepContext,
+  datasets: NonNullable<StepContext['datasets']>,
+  dataset: Dataset,
+): Promise<{ localFile: string | undefined; columns: string[]; incomingTable: string }> {
   const currentPath = join(context.tempDir, 'dataset-current.parquet');
   // Undeclared columns typed differently by this run and the current version get one type.
-  const { currentFile: localCurrent, incomingTable } = await alignDatasetTypes(context, {
-    currentFile: (await datasets.fetchCurrent(step.dataset, currentPath)) ? currentPath : undefined,
+  const { currentFile: localFile, incomingTable } = await alignDatasetTypes(context, {
+    currentFile: (await datasets.fetchCurrent(dataset.name, currentPath)) ? currentPath : undefined,
     incomingTable: 'conformed_ok',
     declared: Object.keys(dataset.columns),
   });
-  let currentColumns: string[] = [];
-  if (localCurrent) {
+  let columns: string[] = [];
+  if (localFile) {
     const rows = await querySql(
       context,
       'merge-dataset',
-      `DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(localCurrent)})`,
+      `DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(localFile)})`,
     );
-    currentColumns = rows
+    columns = rows
       .map((r) => String(r['column_name']))
       .filter((c) => !(DATASET_INTERNAL_COLUMNS as readonly string[]).includes(c));
   }
-  // mirror deletes keys absent from this run; a rejected row's key is absent but not gone.
-  const holdDeletes = step.mode === 'mirror' && context.counts.rowsRejected > 0;
-  const version = nextDatasetVersion(manifest);
-  const sql = compileMergeSql({
-    incomingTable,
-    incomingColumns: columns,
-    rowColumn: ORDER_COLUMN,
-    currentFile: localCurrent,
-    currentColumns,
-    key: dataset.key,
-    mode: step.mode,
-    version,
-    runTime: context.runTime,
-    importTime: importTimeOf(context.pipeline.mapping, context.runTime),
-    holdDeletes,
-  });
+  return { localFile, columns, incomingTable };
+}
+
+/** Run the merge up to the next version's table, and count what it does (with the first keys behind each count). */
+async function measureMerge(
+  context: StepContext,
+  sql: MergeSql,
+  base: Pick<DatasetEffect, 'dataset' | 'mode' | 'version'>,
+): Promise<DatasetEffect> {
   await runSql(context, 'merge-dataset', sql.createIncoming);
   const [superseded] = await querySql(context, 'merge-dataset', sql.countSuperseded);
   const supersededRows = Number(superseded?.['n'] ?? 0);
@@ -159,23 +209,20 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   await runSql(context, 'merge-dataset', sql.createCurrent);
   await runSql(context, 'merge-dataset', sql.createJoined);
   const effect: DatasetEffect = {
-    dataset: dataset.name,
-    mode: step.mode,
+    ...base,
     created: 0,
     updated: 0,
     unchanged: 0,
     skipped: 0,
     unmatched: 0,
     deleted: 0,
-    superseded: 0,
+    superseded: supersededRows,
     rows: 0,
-    version,
     missingRelations: [],
   };
   for (const row of await querySql(context, 'merge-dataset', sql.countKinds)) {
     effect[String(row['kind']) as MergeKind] += Number(row['n']);
   }
-  effect.superseded = supersededRows;
   const [deleted] = await querySql(context, 'merge-dataset', sql.countDeleted);
   effect.deleted = Number(deleted?.['n'] ?? 0);
   // Which keys: the plan lists the first ones behind each count a reviewer has to act on.
@@ -189,67 +236,68 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
   await runSql(context, 'merge-dataset', sql.createNext);
   const [rows] = await querySql(context, 'merge-dataset', 'SELECT count(*) AS n FROM next_version');
   effect.rows = Number(rows?.['n'] ?? 0);
+  return effect;
+}
 
-  await checkRelations(context, dataset, columns, effect);
-  addWarnings(context, dataset, effect, holdDeletes);
-
-  // No row created, updated or deleted and no new column: the current version stays current.
-  const newColumn = columns.some((c) => !currentColumns.includes(c));
-  if (effect.created + effect.updated + effect.deleted > 0 || (localCurrent !== undefined && newColumn)) {
-    const path = join(context.tempDir, 'dataset-next.parquet');
-    await runSql(context, 'merge-dataset', sql.writeNext(path));
-    datasets.pendingVersion = { dataset: dataset.name, path, rows: effect.rows, version };
-  } else {
-    effect.version = manifest.current ?? 0;
-  }
-  datasets.effect = effect;
-  context.counts.rowsWritten = effect.created + effect.updated;
-
-  // Rows that cannot be applied (rejected, unmatched for update, existing for insert), written aside.
+/** Rows that cannot be applied (rejected, unmatched for update, existing for insert), written aside as one CSV output. */
+async function writeRowsNotApplied(
+  context: StepContext,
+  run: {
+    sql: MergeSql;
+    step: MergeDatasetStep;
+    effect: DatasetEffect;
+    columns: string[];
+    input: string;
+    inputTypes: Map<string, string>;
+    rejected: number;
+  },
+): Promise<void> {
+  const { sql, step, effect, columns, input, inputTypes, rejected } = run;
+  const sink = context.pipeline.sink as DatasetSink;
+  const pipeline = context.pipeline.name;
   const notApplied = step.mode === 'update' || step.mode === 'insert';
-  if (sink.rejects && (rejected > 0 || (notApplied && effect.unmatched + effect.skipped > 0))) {
-    const parts: string[] = [];
-    if (rejected > 0) {
-      parts.push(
-        `SELECT ${q(ORDER_COLUMN)} AS "_ferry_row", ${columns.map((c) => csvValue(c, inputTypes.get(c))).join(', ')}, r.${q(REASON_COLUMN)} ` +
-          `FROM ${q(input)} JOIN (SELECT ${q(ORDER_COLUMN)} AS _o, ${q(REASON_COLUMN)} FROM conformed WHERE ${q(REASON_COLUMN)} IS NOT NULL) r ON r._o = ${q(ORDER_COLUMN)}`,
-      );
-    }
-    if (notApplied && effect.unmatched + effect.skipped > 0) {
-      await runSql(context, 'merge-dataset', sql.createNotApplied);
-      const types = new Map(
-        (await querySql(context, 'merge-dataset', 'DESCRIBE not_applied')).map((r) => [
-          String(r['column_name']),
-          String(r['column_type']),
-        ]),
-      );
-      parts.push(
-        `SELECT ${q(ORDER_COLUMN)} AS "_ferry_row", ${columns.map((c) => csvValue(c, types.get(c))).join(', ')}, ${q(REASON_COLUMN)} FROM not_applied`,
-      );
-    }
-    const key = renderOutputKey({
-      directory: sink.rejects.directory,
-      template: '{{pipeline}}-rejects-{{timestamp}}.csv',
-      variables: { pipeline, timestamp: formatTimestamp(context.runTime, 'YYYYMMDDHHmmss', 'UTC') },
-      pipeline,
-    });
-    const local = join(context.tempDir, 'dataset-rejects.csv');
-    await runSql(
-      context,
-      'merge-dataset',
-      `COPY (SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY "_ferry_row") TO ${quoteLiteral(local)} (FORMAT csv, HEADER true)`,
+  if (!sink.rejects || (rejected === 0 && !(notApplied && effect.unmatched + effect.skipped > 0))) return;
+  const parts: string[] = [];
+  if (rejected > 0) {
+    parts.push(
+      `SELECT ${q(ORDER_COLUMN)} AS "_ferry_row", ${columns.map((c) => csvValue(c, inputTypes.get(c))).join(', ')}, r.${q(REASON_COLUMN)} ` +
+        `FROM ${q(input)} JOIN (SELECT ${q(ORDER_COLUMN)} AS _o, ${q(REASON_COLUMN)} FROM conformed WHERE ${q(REASON_COLUMN)} IS NOT NULL) r ON r._o = ${q(ORDER_COLUMN)}`,
     );
-    const { size } = await stat(local);
-    context.outputs.push({
-      bucket: sink.rejects.bucket,
-      key,
-      format: 'csv',
-      rows: rejected + (notApplied ? effect.unmatched + effect.skipped : 0),
-      bytes: size,
-      path: local,
-      connection: sink.rejects.connection,
-    });
   }
+  if (notApplied && effect.unmatched + effect.skipped > 0) {
+    await runSql(context, 'merge-dataset', sql.createNotApplied);
+    const types = new Map(
+      (await querySql(context, 'merge-dataset', 'DESCRIBE not_applied')).map((r) => [
+        String(r['column_name']),
+        String(r['column_type']),
+      ]),
+    );
+    parts.push(
+      `SELECT ${q(ORDER_COLUMN)} AS "_ferry_row", ${columns.map((c) => csvValue(c, types.get(c))).join(', ')}, ${q(REASON_COLUMN)} FROM not_applied`,
+    );
+  }
+  const key = renderOutputKey({
+    directory: sink.rejects.directory,
+    template: '{{pipeline}}-rejects-{{timestamp}}.csv',
+    variables: { pipeline, timestamp: formatTimestamp(context.runTime, 'YYYYMMDDHHmmss', 'UTC') },
+    pipeline,
+  });
+  const local = join(context.tempDir, 'dataset-rejects.csv');
+  await runSql(
+    context,
+    'merge-dataset',
+    `COPY (SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY "_ferry_row") TO ${quoteLiteral(local)} (FORMAT csv, HEADER true)`,
+  );
+  const { size } = await stat(local);
+  context.outputs.push({
+    bucket: sink.rejects.bucket,
+    key,
+    format: 'csv',
+    rows: rejected + (notApplied ? effect.unmatched + effect.skipped : 0),
+    bytes: size,
+    path: local,
+    connection: sink.rejects.connection,
+  });
 }
 
 /** A column as CSV text (lists and maps joined by `&`, as in flat CSV exports). */
