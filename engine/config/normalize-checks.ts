@@ -8,11 +8,16 @@ import { parseDuration } from './parse-duration.js';
 import type { CheckList, SchemaPolicy as SchemaPolicySpec } from './pipeline-spec.gen.js';
 import type { SchemaPolicyDefaults } from './project-spec.gen.js';
 
-/** The built-in drift policy: new columns are read, a missing column or a changed type refuses the run. */
+/**
+ * The built-in drift policy: new columns are read, a missing column refuses the run, and values that
+ * no longer read as their column's previous type are rejected row by row (one "n/a" in a number column
+ * is a bad row, not a reason to refuse the file; a column that turned to text throughout rejects every
+ * row, which a row_count check, or on_type_change: fail, refuses).
+ */
 export const DEFAULT_SCHEMA_POLICY: Omit<SchemaPolicy, 'columns'> = {
   onNewColumn: 'include',
   onMissingColumn: 'fail',
-  onTypeChange: 'fail',
+  onTypeChange: 'reject_rows',
 };
 
 type CheckSpec = CheckList[number];

@@ -913,7 +913,7 @@ export interface SchemaPolicy {
    */
   on_missing_column?: 'fail' | 'null';
   /**
-   * A column's type differs from the previous run's (or the declared contract's). fail (default): refuse the run (SCHEMA_DRIFT). reject_rows: rows whose value does not convert to the expected type go to the rejected-rows file, the rest go on. cast: convert to the expected type; values that do not convert become NULL.
+   * A column's type differs from the previous run's (or the declared contract's). fail: refuse the run (SCHEMA_DRIFT). reject_rows (default): rows whose value does not convert to the expected type go to the rejected-rows file, the rest go on (a column that turned to text throughout rejects every row: a row_count check, or fail here, refuses such a file). cast: convert to the expected type; values that do not convert become NULL.
    */
   on_type_change?: 'fail' | 'reject_rows' | 'cast';
   /**

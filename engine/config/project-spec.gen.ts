@@ -859,7 +859,7 @@ export interface NotifyRoutes {
   on_stale?: Name2[];
 }
 /**
- * Schema drift policy for every pipeline that does not set its own. Example: {on_new_column: include, on_missing_column: fail, on_type_change: fail}.
+ * Schema drift policy for every pipeline that does not set its own. Example: {on_new_column: include, on_missing_column: fail, on_type_change: reject_rows}.
  */
 export interface SchemaPolicyDefaults {
   /**
@@ -871,7 +871,7 @@ export interface SchemaPolicyDefaults {
    */
   on_missing_column?: 'fail' | 'null';
   /**
-   * A column's type differs from the previous run's (or the declared contract's). fail (default): refuse the run (SCHEMA_DRIFT). reject_rows: rows whose value does not convert to the expected type go to the rejected-rows file, the rest go on. cast: convert to the expected type; values that do not convert become NULL.
+   * A column's type differs from the previous run's (or the declared contract's). fail: refuse the run (SCHEMA_DRIFT). reject_rows (default): rows whose value does not convert to the expected type go to the rejected-rows file, the rest go on (a column that turned to text throughout rejects every row: a row_count check, or fail here, refuses such a file). cast: convert to the expected type; values that do not convert become NULL.
    */
   on_type_change?: 'fail' | 'reject_rows' | 'cast';
 }

@@ -9,7 +9,7 @@ import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { SchemaColumn } from '../plan/plan-model.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
-import { castTypeOf, detectSchemaDrift, type DriftDecision } from './detect-schema-drift.js';
+import { castTypeOf, detectSchemaDrift, schemaPolicyOf, type DriftDecision } from './detect-schema-drift.js';
 import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
 
@@ -130,7 +130,7 @@ async function applyPolicy(context: StepContext, decision: DriftDecision): Promi
   );
   const actions = decision.drift.actions;
   const rejectIf = decision.convert
-    .filter(() => context.pipeline.schema?.onTypeChange === 'reject_rows')
+    .filter(() => schemaPolicyOf(context.pipeline).onTypeChange === 'reject_rows')
     .map((c) => ({
       ...c,
       fails: `(${valueSql(c.column)} IS NOT NULL AND NOT ${convertsSql(c.column, c.type)})`,
@@ -154,7 +154,7 @@ async function applyPolicy(context: StepContext, decision: DriftDecision): Promi
   context.sourceColumns = [...columns, ...decision.fillNull.map((c) => c.name)];
   for (const c of decision.ignore) actions.push(`${c}: new column ignored`);
   for (const c of decision.fillNull) actions.push(`${c.name}: missing column read as NULL`);
-  if (context.pipeline.schema?.onTypeChange === 'cast') {
+  if (schemaPolicyOf(context.pipeline).onTypeChange === 'cast') {
     for (const c of decision.convert)
       actions.push(`${c.column}: cast to ${c.type} (values that do not convert are NULL)`);
   }

@@ -17,7 +17,7 @@ function family(type: string): string {
   return t;
 }
 
-/** Whether values now typed `after` still read as `before` (BIGINT fits DOUBLE, DATE fits TIMESTAMP, all fit VARCHAR). */
+/** Whether values now typed `after` still read as `before` (BIGINT fits DOUBLE, DATE fits TIMESTAMP, all fit VARCHAR and JSON). */
 export function typeFits(after: string, before: string): boolean {
   const a = family(after);
   const b = family(before);
@@ -26,6 +26,7 @@ export function typeFits(after: string, before: string): boolean {
     a === 'NULL' ||
     b === 'NULL' ||
     b === 'VARCHAR' ||
+    b === 'JSON' ||
     (a === 'BIGINT' && b === 'DOUBLE') ||
     (a === 'DATE' && b === 'TIMESTAMP')
   );
@@ -126,7 +127,9 @@ export function detectSchemaDrift(input: {
     missingRequired.length > 0 ||
     (newColumns.length > 0 && policy.onNewColumn === 'fail') ||
     (missingColumns.length > 0 && policy.onMissingColumn === 'fail') ||
-    ((typeChanges.length > 0 || reordered) && policy.onTypeChange === 'fail');
+    // Columns that moved in a headerless file make every row wrong: never fixed row by row.
+    reordered ||
+    (typeChanges.length > 0 && policy.onTypeChange === 'fail');
   const ignore = policy.onNewColumn === 'ignore' ? newColumns : [];
   const fillNull =
     policy.onMissingColumn === 'null'

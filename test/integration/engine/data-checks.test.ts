@@ -121,7 +121,15 @@ describe('each check kind', () => {
       expect(failed.checks?.[0]).toMatchObject({ kind: k.kind, status: 'failed', failingRows: k.failing });
       expect(failed.checks?.[0]?.sampleKeys).toEqual(k.keys);
       expect(await project.list()).toEqual([]);
-      expect(await project.readState('p')).toEqual(stateBefore);
+      // The only state change of a refused run is its file's quarantine (docs/guards.md): nothing processed.
+      const { quarantined, generation: _generation, ...stateAfter } = (await project.readState('p')) ?? {};
+      const { generation: _before, ...rest } = stateBefore ?? {};
+      expect(stateAfter).toEqual(
+        stateBefore === undefined ? expect.objectContaining({ processed: [] }) : rest,
+      );
+      expect((quarantined as Array<{ code: string }> | undefined)?.map((q) => q.code)).toEqual([
+        'CHECK_FAILED',
+      ]);
 
       const other = await setUp([{ kind: k.kind, ...k.passes }]);
       const passed = await other.run('apply', { now: NOW });

@@ -106,14 +106,14 @@ describe('a dropped column', () => {
 });
 
 describe('a type change', () => {
-  it('on_type_change: fail (the default) refuses and names the column and both types', async () => {
-    const { plan, run } = await twoDays(undefined, RETYPED);
+  it('on_type_change: fail refuses and names the column and both types', async () => {
+    const { plan, run } = await twoDays({ on_type_change: 'fail' }, RETYPED);
     expect(plan.schemaDrift?.typeChanges).toEqual([{ column: 'mrr', before: 'BIGINT', after: 'VARCHAR' }]);
     expect(run.error?.code).toBe('SCHEMA_DRIFT');
   });
 
-  it('on_type_change: reject_rows sets the rows aside; the rest are written', async () => {
-    const { run, project } = await twoDays({ on_type_change: 'reject_rows' }, RETYPED);
+  it('on_type_change: reject_rows (the default) sets the rows aside; the rest are written', async () => {
+    const { run, project } = await twoDays(undefined, RETYPED);
     expect(run.error).toBeUndefined();
     expect(run.counts.rowsRejected).toBe(1);
     expect(run.rejects.map((r) => [r.row, r.reason])).toEqual([[2, 'schema:type_change(mrr): not BIGINT']]);

@@ -107,7 +107,7 @@ defaults:
     expect(loaded.pipelines[0]?.schema).toEqual({
       onNewColumn: 'ignore',
       onMissingColumn: 'fail',
-      onTypeChange: 'fail',
+      onTypeChange: 'reject_rows',
       columns: {},
     });
   });
