@@ -3,11 +3,25 @@
  * switch `plan`, `apply` and `show` share, so a saved plan shown later reads like the plan did.
  */
 import type { Plan } from '../plan/plan-model.js';
+import type { OptionSpec } from './command.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
 import { renderPlanMarkdown } from '../report/render-plan-markdown.js';
 import { renderPlanText } from '../report/render-plan-text.js';
 import type { Outcome } from '../report/render-outcome-json.js';
 import type { GraphComparison } from '../report/render-graph-mermaid.js';
+
+/** The options of every command that prints a plan (plan, apply, show). */
+export const PLAN_OUTPUT_OPTIONS: Record<string, OptionSpec> = {
+  format: {
+    type: 'string',
+    short: 'f',
+    description: 'Output format.',
+    choices: ['text', 'markdown', 'json'],
+    default: 'text',
+  },
+  'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
+  verbose: { type: 'boolean', description: 'List every file (text shows the first 10 per pipeline).' },
+};
 
 export interface PlanOutputOptions {
   format: string;

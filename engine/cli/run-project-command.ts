@@ -20,21 +20,13 @@ import { parseDuration } from '../config/parse-duration.js';
 import type { LockWait } from '../state/state-lock.js';
 import { UsageError, type CommandContext, type OptionSpec } from './command.js';
 import type { Output } from './output.js';
-import { renderPlanOutput } from './render-plan-output.js';
+import { PLAN_OUTPUT_OPTIONS, renderPlanOutput } from './render-plan-output.js';
 
 /** Options `plan` and `apply` share. */
 export const RUN_OPTIONS: Record<string, OptionSpec> = {
   project: { type: 'string', short: 'p', description: 'Project file.', default: 'ferry.yaml' },
   pipeline: { type: 'string', multiple: true, description: 'Only this pipeline (repeatable).' },
-  format: {
-    type: 'string',
-    short: 'f',
-    description: 'Output format.',
-    choices: ['text', 'markdown', 'json'],
-    default: 'text',
-  },
-  'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
-  verbose: { type: 'boolean', description: 'List every file (text shows the first 10 per pipeline).' },
+  ...PLAN_OUTPUT_OPTIONS,
   allow: {
     type: 'string',
     multiple: true,

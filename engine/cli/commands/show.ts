@@ -5,7 +5,7 @@
  */
 import { ExitCode } from '../../errors/exit-codes.js';
 import { UsageError, type CommandSpec } from '../command.js';
-import { renderPlanOutput } from '../render-plan-output.js';
+import { PLAN_OUTPUT_OPTIONS, renderPlanOutput } from '../render-plan-output.js';
 import { readSavedPlan } from '../run-project-command.js';
 
 export const showCommand: CommandSpec = {
@@ -17,15 +17,7 @@ export const showCommand: CommandSpec = {
     'Reads the saved plan only; a file that is not a plan this ferry wrote is refused with PLAN_UNREADABLE,\n' +
     'naming the file, the line and column, and what is wrong.',
   options: {
-    format: {
-      type: 'string',
-      short: 'f',
-      description: 'Output format.',
-      choices: ['text', 'markdown', 'json'],
-      default: 'text',
-    },
-    'show-sql': { type: 'boolean', description: 'Print the SQL of every step.' },
-    verbose: { type: 'boolean', description: 'List every file (text shows the first 10 per pipeline).' },
+    ...PLAN_OUTPUT_OPTIONS,
   },
   examples: ['ferry plan --out plan.json && ferry show plan.json', 'ferry show plan.json --format markdown'],
   run: async ({ values, positionals, cwd, output }) => {
