@@ -102,10 +102,16 @@ describe('plan after apply', () => {
     const text = await readFile(file, 'utf8');
     await writeFile(
       file,
-      text.replace(
-        'directory: audiences/account-admins/',
-        'directory: audiences/account-admins/\n      always_write: true',
-      ),
+      text
+        .replace(
+          'directory: audiences/account-admins/',
+          'directory: audiences/account-admins/\n      always_write: true',
+        )
+        // A key per run, not per second: the plan right after this apply may fall in the same second.
+        .replace(
+          "filename: 'account-admins-{TIMESTAMP}'",
+          "filename: 'account-admins-{TIMESTAMP}-{{run_id}}'",
+        ),
     );
     const withConfigChange = await runCliCaptured(['apply'], { cwd: dir, env });
     expect(withConfigChange.code, withConfigChange.output).toBe(0);
