@@ -20,7 +20,8 @@ export const RENAME = { from: 'signed_up', to: 'signed_up_on' } as const;
 export const CAST = { column: 'mrr', type: 'DECIMAL(12,2)' } as const;
 export const DIFF_KEY = 'id';
 
-const FERRY_YAML = `version: 1
+/** The bench project's ferry.yaml: one connection to s3rver by reference (benchEnv), local state. */
+export const BENCH_FERRY_YAML = `version: 1
 connections:
   bench:
     region: us-east-1
@@ -77,7 +78,7 @@ sink:
 export async function writeBenchProject(directory: string): Promise<void> {
   await mkdir(join(directory, 'pipelines'), { recursive: true });
   await mkdir(join(directory, 'state'), { recursive: true });
-  await writeFile(join(directory, 'ferry.yaml'), FERRY_YAML);
+  await writeFile(join(directory, 'ferry.yaml'), BENCH_FERRY_YAML);
   await writeFile(join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`), PIPELINE_YAML);
 }
 

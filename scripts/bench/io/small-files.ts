@@ -12,6 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { startS3Server } from '../../../test/harness/s3-server.js';
 import { runWithConcurrency } from '../../../test/harness/run-with-concurrency.js';
 import type { BenchRow } from '../bench-row.js';
+import { BENCH_FERRY_YAML, benchEnv } from '../ferry-project.js';
 import { ferryCli } from './ferry-cli.js';
 import { formatSeconds, interleave, median, roundRatio, runChecked } from './measure.js';
 
@@ -38,24 +39,6 @@ function fileBody(index: number): Buffer {
 function keyOf(index: number): string {
   return `${PREFIX}track_${String(index).padStart(5, '0')}.csv`;
 }
-
-const FERRY_YAML = `version: 1
-connections:
-  bench:
-    region: us-east-1
-    endpoint: \${env:FERRY_BENCH_ENDPOINT}
-    force_path_style: true
-    checksum: when_required
-    auth:
-      kind: static
-      access_key_id: \${env:FERRY_BENCH_ACCESS_KEY_ID}
-      secret_access_key: \${env:FERRY_BENCH_SECRET_ACCESS_KEY}
-state:
-  kind: local
-  directory: state
-pipelines:
-  - pipelines/*.yaml
-`;
 
 function pipelineYaml(files: number): string {
   return `name: small-files
@@ -132,14 +115,9 @@ export async function benchSmallFiles(options: SmallFilesOptions): Promise<Bench
     await seed(server.client, files, localDir);
     const projectDir = join(root, 'project');
     await mkdir(join(projectDir, 'pipelines'), { recursive: true });
-    await writeFile(join(projectDir, 'ferry.yaml'), FERRY_YAML);
+    await writeFile(join(projectDir, 'ferry.yaml'), BENCH_FERRY_YAML);
     await writeFile(join(projectDir, 'pipelines', 'small-files.yaml'), pipelineYaml(files));
-    const env = {
-      ...process.env,
-      FERRY_BENCH_ENDPOINT: server.endpoint,
-      FERRY_BENCH_ACCESS_KEY_ID: 'S3RVER',
-      FERRY_BENCH_SECRET_ACCESS_KEY: 'S3RVER',
-    };
+    const env = { ...process.env, ...benchEnv(server.endpoint) };
     const cli = ferryCli();
     const freshState = () => rm(join(projectDir, 'state'), { recursive: true, force: true });
     const [planS, applyS, sdkS, duckS] = await interleave(options.repeat, [
