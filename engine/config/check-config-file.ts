@@ -13,6 +13,7 @@ import {
 import { locatePointer } from './locate-pointer.js';
 import { parseYamlFile } from './parse-yaml-file.js';
 import type { SourceFile } from './source-file.js';
+import { compileConfigSchemaValidator } from './config-schema-validators.js';
 import { createSchemaValidator, type SchemaValidator } from './validate-against-schema.js';
 
 export type ConfigFileKind = 'project' | 'pipeline';
@@ -36,17 +37,16 @@ const validators: Partial<Record<ConfigFileKind, SchemaValidator>> = {};
 let secretKeys: Set<string> | undefined;
 
 /**
- * Each schema is compiled once per process, and only when a file of its kind is first checked: ajv's
- * compile is most of what `ferry validate` costs. A pipeline file and an item of a `pipelines:` list
+ * Each schema's validator is made once per process, when a file of its kind is first checked (it is
+ * generated code unless the schema changed since; config-schema-validators.ts). A pipeline file and an item of a `pipelines:` list
  * use the same validator (the item's pointer prefix is passed at validation time).
  */
 function validatorFor(kind: ConfigFileKind): SchemaValidator {
   let validator = validators[kind];
   if (!validator) {
-    validator =
-      kind === 'project'
-        ? createSchemaValidator(readConfigSchema('ferry'))
-        : createSchemaValidator(readConfigSchema('pipeline'), { definition: 'pipeline' });
+    validator = createSchemaValidator(
+      compileConfigSchemaValidator(kind === 'project' ? 'ferry' : 'pipeline'),
+    );
     validators[kind] = validator;
   }
   return validator;
