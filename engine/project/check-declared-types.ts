@@ -1,15 +1,16 @@
 /**
  * Validate-time check of every DuckDB type the configuration declares — `mapping.cast` values and
  * dataset `columns` — against DuckDB's own type grammar (engine/duckdb/check-duckdb-types.ts). Such a
- * name is spliced into SQL, so one that is really an expression must never reach a run. DuckDB is
- * started (in a worker, ~0.3 s) only when the project declares at least one type; config/ stays
- * free of I/O, and a project without types never loads DuckDB.
+ * name is spliced into SQL, so one that is really an expression must never reach a run. The common
+ * names are recognised without DuckDB (parse-duckdb-type.ts); DuckDB is started (in a worker, ~0.3 s)
+ * only for a declared type that fast path cannot vouch for. config/ stays free of I/O.
  */
 import type { RuleIssue } from '../config/check-config-rules.js';
 import { joinPointer } from '../config/locate-pointer.js';
 import type { Pipeline, Project } from '../config/model.js';
 import { suggest } from '../config/suggest.js';
 import { checkDuckDbTypes, listDuckDbTypeNames, type TypeCheck } from '../duckdb/check-duckdb-types.js';
+import { parseDuckDbType } from '../duckdb/parse-duckdb-type.js';
 import { openSyncDuckDb } from '../duckdb/run-duckdb-sync.js';
 
 interface DeclaredType {
@@ -59,6 +60,10 @@ export function checkDeclaredTypes(input: {
 }): RuleIssue[] {
   const declared = declaredTypes(input.project, input.pipelines);
   if (declared.length === 0) return [];
+  for (const type of new Set(declared.map((d) => d.type))) {
+    const canonical = CHECKED.has(type) ? undefined : parseDuckDbType(type);
+    if (canonical !== undefined) CHECKED.set(type, { ok: true, canonical });
+  }
   const unchecked = [...new Set(declared.map((d) => d.type))].filter((t) => !CHECKED.has(t));
   if (unchecked.length > 0) {
     const db = openSyncDuckDb();

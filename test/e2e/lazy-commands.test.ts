@@ -26,6 +26,9 @@ import { appendFileSync } from 'node:fs';
 register('./hooks.mjs', import.meta.url);
 const cache = createRequire(import.meta.url).cache;
 process.on('exit', () => appendFileSync(process.env.FERRY_TEST_MODULES_FILE, Object.keys(cache).join('\\n') + '\\n'));
+// DuckDB runs in a worker thread for validate (engine/duckdb/run-duckdb-sync.ts): record each worker
+// started (the module hooks above may run in one of their own, which ferry --help shows).
+process.on('worker', () => appendFileSync(process.env.FERRY_TEST_MODULES_FILE, 'worker-thread\\n'));
 `;
 
 let dir: string;
@@ -36,7 +39,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the built CLI; returns every module it loaded (file URLs and paths). */
+/** Runs the built CLI; returns every module it loaded (file URLs and paths), and `worker-thread` per worker. */
 function loadedModules(args: readonly string[], name: string): string[] {
   const file = join(dir, `${name}.txt`);
   execFileSync(
@@ -60,9 +63,17 @@ describe('lazy command loading', () => {
     expect(modules.filter((m) => m.includes('/dist/cli/commands/'))).toEqual([]);
   });
 
-  it('ferry validate of the examples does not load the AWS SDK', () => {
+  it('ferry validate of the examples loads neither the AWS SDK, nor DuckDB, nor ajv', () => {
     const modules = loadedModules(['validate', 'pipelines/', '--quiet'], 'validate');
     expect(modules.some((m) => m.endsWith('/dist/cli/commands/validate.js'))).toBe(true);
     expect(modules.filter((m) => m.includes('@aws-sdk/') || m.includes('@smithy/'))).toEqual([]);
+    // Their declared types are common ones (no DuckDB needed to vouch for them), and the schemas'
+    // validators are generated code (only ajv's small runtime helpers are loaded, not ajv itself).
+    expect(modules.filter((m) => m.includes('@duckdb/'))).toEqual([]);
+    const workers = (list: string[]) => list.filter((m) => m === 'worker-thread').length;
+    expect(workers(modules)).toBe(workers(loadedModules(['--help'], 'help-workers')));
+    expect(
+      modules.filter((m) => /\/node_modules\/ajv\/dist\/(ajv|core|compile\/index)\.js$/.test(m)),
+    ).toEqual([]);
   });
 });
