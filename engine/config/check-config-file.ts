@@ -11,7 +11,7 @@ import {
   type ResolvedReference,
 } from './interpolate-references.js';
 import { locatePointer } from './locate-pointer.js';
-import { parseYamlFile } from './parse-yaml-file.js';
+import { parseYamlFile, type ParsedYamlFile } from './parse-yaml-file.js';
 import type { SourceFile } from './source-file.js';
 import { compileConfigSchemaValidator } from './config-schema-validators.js';
 import { createSchemaValidator, type SchemaValidator } from './validate-against-schema.js';
@@ -63,9 +63,10 @@ export function getSecretKeys(): ReadonlySet<string> {
 export function checkConfigFile(
   file: SourceFile,
   kind: ConfigFileKind,
-  options: { resolve: ReferenceResolver },
+  /** `parsed`: the file's text already parsed by the caller (parseYamlFile), not parsed again. */
+  options: { resolve: ReferenceResolver; parsed?: ParsedYamlFile },
 ): CheckedConfigFile {
-  const parsed = parseYamlFile(file);
+  const parsed = options.parsed ?? parseYamlFile(file);
   const base = {
     file,
     kind,

@@ -128,8 +128,13 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
       return undefined;
     }
     sources.set(path, text);
-    if (kind === 'project') resolveReference = resolverFor(parseYamlFile({ path, text }).value);
-    const checked = checkConfigFile({ path, text }, kind, { resolve: resolveReference });
+    // ferry.yaml is parsed once: its policy for references is read before its references resolve.
+    const parsed = kind === 'project' ? parseYamlFile({ path, text }) : undefined;
+    if (parsed) resolveReference = resolverFor(parsed.value);
+    const checked = checkConfigFile({ path, text }, kind, {
+      resolve: resolveReference,
+      ...(parsed ? { parsed } : {}),
+    });
     problems.push(...checked.problems.map((p) => showReferences(p, checked.resolvedReferences)));
     return checked;
   };
