@@ -2,10 +2,19 @@
  * sink.filename: a Handlebars template that parses, uses only the variables ferry provides, names
  * {{field}} for multi-csv, and cannot climb out of sink.directory.
  */
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
 import type { RuleIssue } from './rule-issue.js';
 import { FILENAME_VARIABLES } from './filename-template.js';
 import { suggest } from './suggest.js';
+
+/**
+ * Handlebars' parser alone (the function `Handlebars.parse` is): validating a template needs no
+ * compiler or runtime, and loading all of Handlebars is a noticeable part of `ferry validate`'s
+ * start-up. handlebars is pinned (package.json); test/unit/config/fixtures.test.ts covers templates.
+ */
+const { parse: parseTemplate } = createRequire(import.meta.url)(
+  'handlebars/dist/cjs/handlebars/compiler/base.js',
+) as { parse: (template: string) => hbs.AST.Program };
 
 export function checkFilenameTemplate(
   template: string,
@@ -15,7 +24,7 @@ export function checkFilenameTemplate(
 ): void {
   let ast: hbs.AST.Program;
   try {
-    ast = Handlebars.parse(template);
+    ast = parseTemplate(template);
   } catch (error) {
     issues.push({
       code: 'CONFIG_BAD_TEMPLATE',
