@@ -13,6 +13,7 @@
 import type { DuckDbSession } from './create-duckdb-session.js';
 import { compileReadCsv } from './compile-read-csv.js';
 import { createUniqueToken } from './create-unique-token.js';
+import type { Compression } from './detect-compression.js';
 import { enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
 import type { NormalizedCsvDialect } from './normalize-csv-dialect.js';
 import type { CsvBatchGroup } from './read-csv-batch-plan.js';
@@ -25,6 +26,7 @@ export interface BatchLoadedCsv {
   table: string;
   fileColumn: string;
   path: string;
+  compression: Compression;
   /** Column names in file order, and the table's column holding each. */
   columns: string[];
   staging: string[];
@@ -104,6 +106,7 @@ async function loadGroup(
         table,
         fileColumn,
         path: file.path,
+        compression: group.compression,
         columns: group.columns,
         staging,
         firstRowid: stat.lo + firstDataLine - 1,

@@ -17,6 +17,8 @@ import { validateCsvHeader } from './validate-csv-header.js';
 
 /** Larger files are loaded on their own: statements per file only matter when files are small. */
 export const CSV_BATCH_MAX_FILE_BYTES = 1024 * 1024;
+/** Files read and scanned at once (small reads; the pool hides their latency, not their CPU). */
+const SCAN_CONCURRENCY = 8;
 
 const gunzipAsync = promisify(gunzip);
 
@@ -56,9 +58,18 @@ export async function readCsvBatchPlan(
   files: readonly CsvBatchSourceFile[],
   options: ReadCsvBatchPlanOptions,
 ): Promise<CsvBatchGroup[]> {
+  // A few at a time (scanFile never throws: a file it cannot read is simply not batched).
+  const scans: Array<Awaited<ReturnType<typeof scanFile>>> = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < files.length; i = next++) {
+      const file = files[i];
+      if (file !== undefined) scans[i] = await scanFile(file, options).catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: SCAN_CONCURRENCY }, worker));
   const groups = new Map<string, CsvBatchGroup>();
-  for (const file of files) {
-    const scanned = await scanFile(file, options).catch(() => undefined);
+  for (const scanned of scans) {
     if (scanned === undefined) continue;
     const { compression, columns, header } = scanned;
     const groupKey = JSON.stringify([compression, columns, header ?? null]);

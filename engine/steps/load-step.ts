@@ -48,7 +48,11 @@ export async function executeLoadStep(
     const key = file.candidate.key;
     const displayName = formatS3Uri(source.bucket, key);
     const table = `raw_${index}`;
-    const { compression } = await detectCompression(file.path, { declared: source.compression, key });
+    // A batched file's compression was decided with its group (the same call, made once).
+    const batched = batch?.get(index);
+    const { compression } = batched
+      ? batched
+      : await detectCompression(file.path, { declared: source.compression, key });
     const format = source.format;
     let loaded: {
       tableCreated: boolean;
@@ -60,7 +64,6 @@ export async function executeLoadStep(
     let records: LoadedFile['records'];
     switch (format.kind) {
       case 'csv': {
-        const batched = batch?.get(index);
         if (batched !== undefined) {
           await keepBatchRejects(context.session, batched, {
             into: REJECTED_ROWS_TABLE,
@@ -150,7 +153,6 @@ export async function executeLoadStep(
       }
       if (!columns.includes(column)) columns.push(column);
     }
-    const batched = batch?.get(index);
     parts.push({
       table: batched?.table ?? table,
       key,
