@@ -177,6 +177,7 @@ export async function executeLoadStep(
     source.format.kind === 'json' ? await unifyJsonTypes(context.session, parts) : parts.map(() => ({}));
   let offset = 0;
   const selects: string[] = [];
+  const loadedByKey = new Map((context.loadedFiles ?? []).map((f) => [f.key, f]));
   const batched = new Map<string, Array<{ loaded: BatchLoadedCsv; key: string; offset: number }>>();
   for (const [index, part] of parts.entries()) {
     if (part.batch !== undefined) {
@@ -185,7 +186,7 @@ export async function executeLoadStep(
         ...(batched.get(part.table) ?? []),
         { loaded: part.batch, key: part.key, offset },
       ]);
-      const file = context.loadedFiles?.find((f) => f.key === part.key);
+      const file = loadedByKey.get(part.key);
       if (file) file.offset = offset;
       offset += part.rows;
       continue;
