@@ -245,6 +245,17 @@ describe('load step: small CSV files in one read', () => {
     expect((await compare(headed, { columns: ['k', 'v'] })).batched).toBe(true);
   });
 
+  it('latin-1 and a null string, in the header and in the data', async () => {
+    const latin = (text: string) => Buffer.from(text, 'latin1');
+    const files = [
+      { key: 'a.csv', body: latin('id,café,NULL\n1,é,NULL\n2,,x\n') },
+      { key: 'b.csv', body: latin('id,café,NULL\n3,ü,"NULL"\n') },
+    ];
+    const result = await compare(files, { encoding: 'latin-1', nullString: 'NULL' });
+    expect(result.batched).toBe(true);
+    expect(result.outcome.columns).toEqual(['id', 'café', 'NULL']);
+  });
+
   it('generated mixes: the same outcome as file by file', async () => {
     let batched = 0;
     for (let seed = 1; seed <= 16; seed += 1) {
