@@ -11,7 +11,10 @@ import type { NormalizedCsvDialect } from './normalize-csv-dialect.js';
 import { quoteLiteral } from './sql.js';
 
 export interface ReadCsvCall {
-  path: string;
+  /** One file, or a list of files read as one relation in list order (see load-csv-batch.ts). */
+  path: string | readonly string[];
+  /** Adds a column of this name holding each row's file path (DuckDB `filename`). */
+  filenameColumn?: string;
   dialect: NormalizedCsvDialect;
   /** Column names in file order; all are read as VARCHAR. */
   columns: readonly string[];
@@ -40,7 +43,7 @@ export function compileReadCsv(call: ReadCsvCall): string {
   const { dialect } = call;
   const struct = call.columns.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(', ');
   const options = [
-    quoteLiteral(call.path),
+    typeof call.path === 'string' ? quoteLiteral(call.path) : `[${call.path.map(quoteLiteral).join(', ')}]`,
     'auto_detect = false',
     'header = false',
     'skip = 0',
@@ -61,6 +64,7 @@ export function compileReadCsv(call: ReadCsvCall): string {
   options.push(`max_line_size = ${maxLine}`);
   if (maxLine > DEFAULT_MAX_LINE_BYTES) options.push(`buffer_size = ${2 * maxLine}`);
   if (call.probe === true) options.push('null_padding = true', 'parallel = false');
+  if (call.filenameColumn !== undefined) options.push(`filename = ${quoteLiteral(call.filenameColumn)}`);
   if (call.rejects !== undefined) {
     options.push(
       'store_rejects = true',

@@ -4,6 +4,7 @@
  * a run-wide row number (file order, then record order) for traceability and deterministic output.
  */
 import { detectCompression } from '../duckdb/detect-compression.js';
+import { compileCsvBatchSourceSql, keepBatchRejects, type BatchLoadedCsv } from '../duckdb/load-csv-batch.js';
 import { rejectsOverLimit } from '../duckdb/enforce-max-rejects.js';
 import { loadCsv } from '../duckdb/load-csv.js';
 import { loadJson } from '../duckdb/load-json.js';
@@ -15,18 +16,43 @@ import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import type { LoadStep } from '../plan/plan-model.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
+import { loadCsvFilesTogether } from './load-csv-files-together.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
 
-export async function executeLoadStep(context: StepContext, step: LoadStep): Promise<void> {
+export interface LoadStepOptions {
+  /**
+   * Load small CSV files that share a header with one DuckDB read (load-csv-files-together.ts).
+   * Default true; false loads every file on its own (the reference the batch path is tested against).
+   */
+  together?: boolean;
+}
+
+export async function executeLoadStep(
+  context: StepContext,
+  step: LoadStep,
+  options: LoadStepOptions = {},
+): Promise<void> {
   const source = context.pipeline.source;
   if (source.kind !== 's3') throw new Error('load step needs an s3 source');
-  const parts: Array<{ table: string; key: string; rows: number; columnTypes: Record<string, string> }> = [];
+  const parts: Array<{
+    table: string;
+    key: string;
+    rows: number;
+    columnTypes: Record<string, string>;
+    batch?: BatchLoadedCsv;
+  }> = [];
   const columns: string[] = [];
+  // Small CSV files that share a header: one DuckDB read for all; the others one by one, as before.
+  const batch = options.together === false ? undefined : await loadCsvFilesTogether(context);
   for (const [index, file] of context.fetched.entries()) {
     const key = file.candidate.key;
     const displayName = formatS3Uri(source.bucket, key);
     const table = `raw_${index}`;
-    const { compression } = await detectCompression(file.path, { declared: source.compression, key });
+    // A batched file's compression was decided with its group (the same call, made once).
+    const batched = batch?.get(index);
+    const { compression } = batched
+      ? batched
+      : await detectCompression(file.path, { declared: source.compression, key });
     const format = source.format;
     let loaded: {
       tableCreated: boolean;
@@ -38,25 +64,35 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     let records: LoadedFile['records'];
     switch (format.kind) {
       case 'csv': {
-        const result = await loadCsv(context.session, {
-          path: file.path,
-          table,
-          displayName,
-          dialect: {
-            delimiter: format.delimiter,
-            quote: format.quote,
-            escape: format.escape,
+        if (batched !== undefined) {
+          await keepBatchRejects(context.session, batched, {
+            into: REJECTED_ROWS_TABLE,
+            file: key,
+            maxRecordChars: MAX_RECORD_CHARS,
             header: format.header,
-            encoding: format.encoding,
-            ...(format.nullString !== undefined ? { nullString: format.nullString } : {}),
-            compression,
-            emptyFile: format.emptyFile,
-          },
-          maxRejects: format.maxRejects,
-          ...(format.columns ? { columns: format.columns } : {}),
-          ...(format.maxLineBytes !== undefined ? { maxLineBytes: format.maxLineBytes } : {}),
-          keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
-        }).catch(reportRejectsOverLimit(context, key));
+          });
+        }
+        const result = batched
+          ? { ...batched, tableCreated: true }
+          : await loadCsv(context.session, {
+              path: file.path,
+              table,
+              displayName,
+              dialect: {
+                delimiter: format.delimiter,
+                quote: format.quote,
+                escape: format.escape,
+                header: format.header,
+                encoding: format.encoding,
+                ...(format.nullString !== undefined ? { nullString: format.nullString } : {}),
+                compression,
+                emptyFile: format.emptyFile,
+              },
+              maxRejects: format.maxRejects,
+              ...(format.columns ? { columns: format.columns } : {}),
+              ...(format.maxLineBytes !== undefined ? { maxLineBytes: format.maxLineBytes } : {}),
+              keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
+            }).catch(reportRejectsOverLimit(context, key));
         keepRejects(context, key, result.rejects);
         loaded = result;
         if (result.rejects.length === result.rowsRejected) {
@@ -117,7 +153,13 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
       }
       if (!columns.includes(column)) columns.push(column);
     }
-    parts.push({ table, key, rows: loaded.rowsLoaded, columnTypes: loaded.columnTypes ?? {} });
+    parts.push({
+      table: batched?.table ?? table,
+      key,
+      rows: loaded.rowsLoaded,
+      columnTypes: loaded.columnTypes ?? {},
+      ...(batched ? { batch: batched } : {}),
+    });
   }
 
   if (parts.length === 0) {
@@ -135,7 +177,20 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     source.format.kind === 'json' ? await unifyJsonTypes(context.session, parts) : parts.map(() => ({}));
   let offset = 0;
   const selects: string[] = [];
+  const loadedByKey = new Map((context.loadedFiles ?? []).map((f) => [f.key, f]));
+  const batched = new Map<string, Array<{ loaded: BatchLoadedCsv; key: string; offset: number }>>();
   for (const [index, part] of parts.entries()) {
+    if (part.batch !== undefined) {
+      // Numbered by the batch table's rowids (checked contiguous per file): no query per file.
+      batched.set(part.table, [
+        ...(batched.get(part.table) ?? []),
+        { loaded: part.batch, key: part.key, offset },
+      ]);
+      const file = loadedByKey.get(part.key);
+      if (file) file.offset = offset;
+      offset += part.rows;
+      continue;
+    }
     // Loaded tables keep file order (CREATE TABLE AS with preserve_insertion_order), so a contiguous
     // rowid numbers the rows without a sort; a gap (never expected) falls back to a window.
     const [range] = await querySql(
@@ -154,6 +209,9 @@ export async function executeLoadStep(context: StepContext, step: LoadStep): Pro
     const file = context.loadedFiles?.find((f) => f.key === part.key);
     if (file) file.offset = offset;
     offset += part.rows;
+  }
+  for (const files of batched.values()) {
+    selects.push(compileCsvBatchSourceSql(files, { fileColumn: FILE_COLUMN, rowColumn: ROW_COLUMN }));
   }
   // A view: the rows are read once, by the mapping, instead of being copied here first.
   await runSql(context, 'load', `CREATE VIEW ${q(step.table)} AS ${selects.join(' UNION ALL BY NAME ')}`);

@@ -1,0 +1,299 @@
+/**
+ * Loads a group of small CSV files (read-csv-batch-plan.ts) with one `read_csv([...paths])`, instead of
+ * load-csv.ts's dozen statements per file, and keeps that loader's guarantees by checking, per file,
+ * what DuckDB did against the Node scan: the header record is the file's first row, its rows are
+ * contiguous in file order, it loaded exactly the records the scan counted and rejected exactly the
+ * ragged ones (by line), and nothing else (an encoding, quoting or line-size reject, a header reject, an
+ * empty file, a file over max_rejects) happened. A file that fails any check is left out, and the caller
+ * loads it with load-csv.ts, which reports it exactly as it always has. The read is the same pinned
+ * dialect (compile-read-csv.ts: header=false, explicit columns, strict) plus a file-name column.
+ *
+ * Nothing here throws for a file: the worst case is that every file is loaded one by one.
+ */
+import type { DuckDbSession } from './create-duckdb-session.js';
+import { compileReadCsv } from './compile-read-csv.js';
+import { createUniqueToken } from './create-unique-token.js';
+import type { Compression } from './detect-compression.js';
+import { enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
+import type { NormalizedCsvDialect } from './normalize-csv-dialect.js';
+import type { CsvBatchGroup } from './read-csv-batch-plan.js';
+import { quoteIdent as q, quoteLiteral } from './sql.js';
+import { keepCsvRejectsSql, summarizeCsvRejects, type CsvReject } from './summarize-csv-rejects.js';
+
+/** One file of a batch, as load-csv.ts would have returned it, and where its rows are. */
+export interface BatchLoadedCsv {
+  /** The group's table (every file of the group; a file's rows are picked by `fileColumn`). */
+  table: string;
+  fileColumn: string;
+  path: string;
+  compression: Compression;
+  /** Column names in file order, and the table's column holding each. */
+  columns: string[];
+  staging: string[];
+  /** rowid of the file's first data row (the header, when there is one, is the row before). */
+  firstRowid: number;
+  rowsLoaded: number;
+  rowsRejected: number;
+  rejects: CsvReject[];
+  /** This file's reader rejects (a copy of the group's), when it has any. */
+  rejectsTable?: string;
+}
+
+/** By the file's index in the run's list. */
+export type CsvBatch = Map<number, BatchLoadedCsv>;
+
+export interface LoadCsvBatchOptions {
+  dialect: NormalizedCsvDialect;
+  maxRejects?: MaxRejects;
+  maxLineBytes: number;
+  /** How many rejects per file to return in detail (all are counted). */
+  maxRejectDetails: number;
+}
+
+const EXPECTED_REJECTS = new Set(['MISSING COLUMNS', 'TOO MANY COLUMNS']);
+
+/** Loads each group with one read; the result holds the files that passed every check. */
+export async function loadCsvBatch(
+  session: DuckDbSession,
+  groups: readonly CsvBatchGroup[],
+  options: LoadCsvBatchOptions,
+): Promise<CsvBatch> {
+  const files: CsvBatch = new Map();
+  for (const group of groups) {
+    const loaded = await loadGroup(session, group, options).catch(() => []);
+    for (const [index, file] of loaded) files.set(index, file);
+  }
+  return files;
+}
+
+async function loadGroup(
+  session: DuckDbSession,
+  group: CsvBatchGroup,
+  options: LoadCsvBatchOptions,
+): Promise<Array<[number, BatchLoadedCsv]>> {
+  const token = createUniqueToken();
+  const table = `ferry_batch_${token}`;
+  const fileColumn = `ferry_${token}_file`;
+  const staging = group.columns.map((_, i) => `ferry_${token}_${i + 1}`);
+  const rejects = { table: `ferry_rejects_${token}`, scan: `ferry_reject_scans_${token}` };
+  const read = compileReadCsv({
+    path: group.files.map((file) => file.path),
+    dialect: { ...options.dialect, compression: group.compression },
+    columns: staging,
+    rejects,
+    filenameColumn: fileColumn,
+    maxLineBytes: options.maxLineBytes,
+  });
+  let keepTable = false;
+  try {
+    await session.run(`CREATE TABLE ${q(table)} AS SELECT * FROM ${read}`);
+    const stats = await readFileStats(session, { table, fileColumn, staging, group, options });
+    const rejected = await readRejectLines(session, rejects);
+    const firstDataLine = options.dialect.header ? 2 : 1;
+    const passed: Array<[number, BatchLoadedCsv]> = [];
+    let lastRowid = -1;
+    for (const file of group.files) {
+      const stat = stats.get(file.path);
+      if (stat === undefined) continue;
+      // Rows in file order, each file's rows together: else numbering by rowid would be wrong.
+      if (stat.lo <= lastRowid || stat.hi - stat.lo + 1 !== stat.rows) return [];
+      lastRowid = stat.hi;
+      const lines = rejected.get(file.path) ?? { lines: [], unexpected: false };
+      const rowsLoaded = stat.rows - (firstDataLine - 1);
+      if (!stat.headerOk || lines.unexpected || rowsLoaded !== file.rowsLoaded || rowsLoaded === 0) continue;
+      if (!sameLines(lines.lines, file.rejectedLines)) continue;
+      const loaded: BatchLoadedCsv = {
+        table,
+        fileColumn,
+        path: file.path,
+        compression: group.compression,
+        columns: group.columns,
+        staging,
+        firstRowid: stat.lo + firstDataLine - 1,
+        rowsLoaded,
+        rowsRejected: file.rejectedLines.length,
+        rejects: [],
+      };
+      const own = `${rejects.table}_${file.index}`;
+      if (loaded.rowsRejected > 0 && !(await addRejects(session, { loaded, own, rejects, options }))) {
+        continue;
+      }
+      if (isOverLimit(loaded, options.maxRejects)) continue;
+      passed.push([file.index, loaded]);
+    }
+    keepTable = passed.length > 0;
+    return passed;
+  } finally {
+    if (!keepTable) await session.run(`DROP TABLE IF EXISTS ${q(table)}`);
+    await session.run(`DROP TABLE IF EXISTS ${q(rejects.table)}`);
+    await session.run(`DROP TABLE IF EXISTS ${q(rejects.scan)}`);
+  }
+}
+
+interface FileStat {
+  rows: number;
+  lo: number;
+  hi: number;
+  headerOk: boolean;
+}
+
+/** Per file: rows (header row included), first and last rowid, whether the first row is the header. */
+async function readFileStats(
+  session: DuckDbSession,
+  input: {
+    table: string;
+    fileColumn: string;
+    staging: string[];
+    group: CsvBatchGroup;
+    options: LoadCsvBatchOptions;
+  },
+): Promise<Map<string, FileStat>> {
+  const { header } = input.group;
+  const nullString = input.options.dialect.nullString;
+  // As load-csv.ts compares row 0 with the probed header: equal, or NULL where the name is the null string.
+  const headerOk =
+    header === undefined
+      ? 'true'
+      : input.staging
+          .map((name, i) => {
+            const expected = header[i] ?? '';
+            const isNull = expected === nullString ? ` OR ${q(name)} IS NULL` : '';
+            return `(${q(name)} = ${quoteLiteral(expected)}${isNull})`;
+          })
+          .join(' AND ');
+  const rows = await session.all(
+    `SELECT ${q(input.fileColumn)} AS path, count(*) AS n, min(rowid) AS lo, max(rowid) AS hi,
+       arg_min(coalesce(${headerOk}, false), rowid) AS header_ok
+     FROM ${q(input.table)} GROUP BY ALL`,
+  );
+  return new Map(
+    rows.map((row) => [
+      text(row['path']),
+      {
+        rows: Number(row['n']),
+        lo: Number(row['lo']),
+        hi: Number(row['hi']),
+        headerOk: row['header_ok'] === true,
+      },
+    ]),
+  );
+}
+
+/** Per file path: the distinct rejected lines, and whether any reject is not a ragged data row. */
+async function readRejectLines(
+  session: DuckDbSession,
+  rejects: { table: string; scan: string },
+): Promise<Map<string, { lines: number[]; unexpected: boolean }>> {
+  const rows = await session.all(
+    `SELECT s.file_path AS path, r.line AS line, bool_or(r.error_type::VARCHAR NOT IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')) AS other
+     FROM ${q(rejects.table)} r JOIN ${q(rejects.scan)} s USING (scan_id, file_id)
+     GROUP BY ALL ORDER BY path, line`,
+  );
+  const byFile = new Map<string, { lines: number[]; unexpected: boolean }>();
+  for (const row of rows) {
+    const path = text(row['path']);
+    const entry = byFile.get(path) ?? { lines: [], unexpected: false };
+    entry.lines.push(Number(row['line']));
+    entry.unexpected ||= row['other'] === true;
+    byFile.set(path, entry);
+  }
+  return byFile;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function sameLines(actual: readonly number[], expected: readonly number[]): boolean {
+  return actual.length === expected.length && actual.every((line, i) => line === expected[i]);
+}
+
+/**
+ * Copies the file's rejects out of the group's table (the copy stays, for keepBatchRejects, as a
+ * file's loaded rows do) and summarizes them as load-csv.ts does.
+ */
+async function addRejects(
+  session: DuckDbSession,
+  input: {
+    loaded: BatchLoadedCsv;
+    own: string;
+    rejects: { table: string; scan: string };
+    options: LoadCsvBatchOptions;
+  },
+): Promise<boolean> {
+  const { loaded, own, rejects, options } = input;
+  await session.run(
+    `CREATE TABLE ${q(own)} AS SELECT r.* FROM ${q(rejects.table)} r JOIN ${q(rejects.scan)} s USING (scan_id, file_id) WHERE s.file_path = ${quoteLiteral(loaded.path)}`,
+  );
+  const summary = await summarizeCsvRejects(session, {
+    table: own,
+    firstDataLine: options.dialect.header ? 2 : 1,
+    maxDetails: options.maxRejectDetails,
+  });
+  if (summary.rowsRejected !== loaded.rowsRejected || summary.headerRejects.length > 0) return false;
+  if (summary.rejects.some((reject) => !EXPECTED_REJECTS.has(rejectType(reject)))) return false;
+  loaded.rejects = summary.rejects;
+  loaded.rejectsTable = own;
+  return true;
+}
+
+function rejectType(reject: CsvReject): string {
+  return reject.reason === 'missing-columns'
+    ? 'MISSING COLUMNS'
+    : reject.reason === 'too-many-columns'
+      ? 'TOO MANY COLUMNS'
+      : '';
+}
+
+/** Over max_rejects: left to load-csv.ts, which fails the run with the file's counts and rejects. */
+function isOverLimit(loaded: BatchLoadedCsv, maxRejects: MaxRejects | undefined): boolean {
+  try {
+    enforceMaxRejects({
+      format: 'CSV',
+      displayName: loaded.path,
+      rowsLoaded: loaded.rowsLoaded,
+      rowsRejected: loaded.rowsRejected,
+      maxRejects,
+    });
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Copies a batched file's reader rejects into the run's rejected-rows table, as load-csv.ts does. */
+export async function keepBatchRejects(
+  session: DuckDbSession,
+  loaded: BatchLoadedCsv,
+  keep: { into: string; file: string; maxRecordChars: number; header: boolean },
+): Promise<void> {
+  if (loaded.rejectsTable === undefined || loaded.rowsRejected === 0) return;
+  const { header, ...rest } = keep;
+  await session.run(
+    keepCsvRejectsSql({ table: loaded.rejectsTable, firstDataLine: header ? 2 : 1, ...rest }),
+  );
+}
+
+/**
+ * The part of the `source` view for the batched files of one table: their data rows with the column
+ * names, the file's key and the run-wide row number (`offset` + record order in the file).
+ */
+export function compileCsvBatchSourceSql(
+  files: ReadonlyArray<{ loaded: BatchLoadedCsv; key: string; offset: number }>,
+  internal: { fileColumn: string; rowColumn: string },
+): string {
+  const [first] = files;
+  if (first === undefined) throw new Error('no batched files');
+  const { table, fileColumn, columns, staging } = first.loaded;
+  const values = files.map(
+    ({ loaded, key, offset }) =>
+      `(${quoteLiteral(loaded.path)}, ${quoteLiteral(key)}, ${loaded.firstRowid}, ${offset + 1 - loaded.firstRowid})`,
+  );
+  const selected = columns.map((name, i) => `b.${q(staging[i] ?? '')} AS ${q(name)}`);
+  return (
+    `SELECT ${selected.join(', ')}, f.${q('key')} AS ${q(internal.fileColumn)}, ` +
+    `CAST(b.rowid + f.${q('shift')} AS BIGINT) AS ${q(internal.rowColumn)} ` +
+    `FROM ${q(table)} AS b JOIN (VALUES ${values.join(', ')}) AS f(${q('path')}, ${q('key')}, ${q('lo')}, ${q('shift')}) ` +
+    `ON b.${q(fileColumn)} = f.${q('path')} AND b.rowid >= f.${q('lo')}`
+  );
+}

@@ -1,0 +1,317 @@
+/**
+ * The load step's batch path (one read_csv over many small files) against its reference, the same
+ * step loading each file on its own: the same `source` rows (file column and run-wide row numbers
+ * included), loaded files (counts, record maps, offsets), rejects (file, line, reason), rejected-row
+ * records, warnings, counts and error (code, message) — for named cases and for generated mixes.
+ * Real DuckDB; the files are written where fetch would leave them.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Pipeline } from '../../../engine/config/model.js';
+import { createDuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
+import { isFerryError } from '../../../engine/errors/ferry-error.js';
+import { executeLoadStep } from '../../../engine/steps/load-step.js';
+import { CREATE_REJECTED_ROWS_TABLE, REJECTED_ROWS_TABLE } from '../../../engine/steps/rejected-rows.js';
+import type { StepContext } from '../../../engine/steps/step-context.js';
+
+type CsvFormat = Extract<Extract<Pipeline['source'], { kind: 's3' }>['format'], { kind: 'csv' }>;
+
+interface SourceFile {
+  key: string;
+  body: string | Buffer;
+}
+
+const DEFAULT_FORMAT: CsvFormat = {
+  kind: 'csv',
+  delimiter: ',',
+  quote: '"',
+  escape: '"',
+  header: true,
+  encoding: 'utf-8',
+  emptyFile: 'skip',
+  maxRejects: { kind: 'count', value: 100 },
+};
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the load step over `files`; everything it leaves behind, in a comparable form. */
+async function load(files: readonly SourceFile[], format: Partial<CsvFormat>, together: boolean) {
+  const tempDir = await mkdtemp(join(tmpdir(), 'ferry-batch-'));
+  dirs.push(tempDir);
+  const session = await createDuckDbSession({ tempDir });
+  try {
+    await session.run(CREATE_REJECTED_ROWS_TABLE);
+    const fetched = [];
+    for (const [i, file] of files.entries()) {
+      const path = join(tempDir, `in-${String(i).padStart(4, '0')}`);
+      await writeFile(path, file.body);
+      fetched.push({ candidate: { key: file.key }, path, sha256: '' });
+    }
+    const context = {
+      mode: 'apply',
+      pipeline: {
+        name: 'p',
+        source: { kind: 's3', bucket: 'b', compression: 'auto', format: { ...DEFAULT_FORMAT, ...format } },
+      },
+      session,
+      fetched,
+      sourceColumns: [],
+      counts: { rowsRead: 0, rowsRejected: 0 },
+      rejects: [],
+      warnings: [],
+      sql: [],
+    } as unknown as StepContext;
+    let error: { code: string; message: string } | undefined;
+    let rows: unknown[] = [];
+    try {
+      await executeLoadStep(context, { kind: 'load', format: 'csv', table: 'source' }, { together });
+      rows = await session.all('SELECT * FROM source ORDER BY _ferry_row');
+    } catch (caught) {
+      if (!isFerryError(caught)) throw caught;
+      error = { code: caught.code, message: caught.message };
+    }
+    const tables = await session.all(
+      "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ferry_batch_%' OR table_name LIKE 'raw_%'",
+    );
+    return {
+      outcome: {
+        error,
+        rows,
+        columns: context.sourceColumns,
+        loadedFiles: context.loadedFiles,
+        counts: context.counts,
+        rejects: context.rejects,
+        warnings: context.warnings,
+        rejectedRows: await session.all(`SELECT * FROM ${REJECTED_ROWS_TABLE} ORDER BY file, line`),
+      },
+      batched: tables.some((t) => (t['table_name'] as string).startsWith('ferry_batch_')),
+      perFileTables: tables.filter((t) => (t['table_name'] as string).startsWith('raw_')).length,
+    };
+  } finally {
+    session.close();
+  }
+}
+
+/** Both paths; the outcomes must be equal. Returns the batch run's. */
+async function compare(files: readonly SourceFile[], format: Partial<CsvFormat> = {}) {
+  const reference = await load(files, format, false);
+  const batch = await load(files, format, true);
+  expect(batch.outcome).toEqual(reference.outcome);
+  expect(reference.batched).toBe(false);
+  return batch;
+}
+
+const good = (n: number, from = 0) =>
+  `id,name\n${Array.from({ length: n }, (_, i) => `${from + i},n${from + i}`).join('\n')}\n`;
+
+describe('load step: small CSV files in one read', () => {
+  it('good files: one read, no table per file, the same rows and row numbers', async () => {
+    const files = [0, 1, 2, 3].map((i) => ({ key: `f${i}.csv`, body: good(3, i * 10) }));
+    const result = await compare(files);
+    expect(result.batched).toBe(true);
+    expect(result.perFileTables).toBe(0);
+    expect(result.outcome.rows).toHaveLength(12);
+    expect(result.outcome.rows[3]).toEqual({ id: '10', name: 'n10', _ferry_file: 'f1.csv', _ferry_row: 4n });
+  });
+
+  it('a file with bad rows keeps its rejects (file, line, reason) and record map', async () => {
+    const files = [
+      { key: 'a.csv', body: good(2) },
+      { key: 'b.csv', body: 'id,name\n1,x\n2,y,z\n\n3\n4,"two\nlines"\n5,w,v\n6,\n' },
+      { key: 'c.csv', body: good(2, 7) },
+    ];
+    const result = await compare(files);
+    expect(result.batched).toBe(true);
+    expect(result.perFileTables).toBe(0);
+    expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual([
+      ['b.csv', 3],
+      ['b.csv', 5],
+      ['b.csv', 7],
+    ]);
+  });
+
+  it('a file over max_rejects fails as it does alone, after the files before it', async () => {
+    const files = [
+      { key: 'a.csv', body: 'id,name\n1,x\n2\n' },
+      { key: 'b.csv', body: 'id,name\n1\n2\n3,y\n' },
+      { key: 'c.csv', body: good(2) },
+    ];
+    const result = await compare(files, { maxRejects: { kind: 'count', value: 1 } });
+    expect(result.outcome.error?.code).toBe('CSV_REJECTS_OVER_LIMIT');
+    expect(result.outcome.rejectedRows).toHaveLength(3);
+  });
+
+  for (const emptyFile of ['skip', 'fail'] as const) {
+    it(`an empty and a header-only file (empty_file: ${emptyFile})`, async () => {
+      const files = [
+        { key: 'a.csv', body: good(2) },
+        { key: 'empty.csv', body: '' },
+        { key: 'header-only.csv', body: 'id,name\n' },
+        { key: 'b.csv', body: good(2, 5) },
+      ];
+      const result = await compare(files, { emptyFile });
+      if (emptyFile === 'fail') expect(result.outcome.error?.code).toBe('CSV_EMPTY_FILE');
+      else
+        expect(result.outcome.warnings.map((w) => w.code)).toEqual([
+          'SOURCE_FILE_EMPTY',
+          'SOURCE_FILE_EMPTY',
+        ]);
+    });
+  }
+
+  it('a file with another header, or a leading blank line, is loaded on its own', async () => {
+    const files = [
+      { key: 'a.csv', body: good(2) },
+      { key: 'other.csv', body: 'id,title\n1,t\n' },
+      { key: 'blank.csv', body: '\nid,name\n9,b\n' },
+      { key: 'b.csv', body: good(2, 5) },
+    ];
+    const result = await compare(files);
+    expect(result.batched).toBe(true);
+    expect(result.perFileTables).toBe(2);
+    expect(result.outcome.columns).toEqual(['id', 'name', 'title']);
+  });
+
+  it('a record with empty fields past the last column is loaded on its own (DuckDB drops them)', async () => {
+    const files = [
+      { key: 'a.csv', body: good(2) },
+      { key: 'trailing.csv', body: 'id,name\n1,x,\n2,y,,\n3,,\n4,z, \n' },
+      { key: 'b.csv', body: good(2, 5) },
+    ];
+    const result = await compare(files);
+    expect(result.perFileTables).toBe(1);
+  });
+
+  it('an unterminated quote at the end of a file is rejected as it is alone (DuckDB drops it in a list)', async () => {
+    const files = [
+      { key: 'a.csv', body: good(2) },
+      { key: 'open.csv', body: 'id,name\n1,x\n2,"open\n' },
+      { key: 'b.csv', body: good(2, 5) },
+    ];
+    const result = await compare(files);
+    expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual([['open.csv', 3]]);
+  });
+
+  it('quoted newlines, CRLF, a BOM, gzip and a quoted header', async () => {
+    const files = [
+      { key: 'a.csv', body: 'id,name\n1,"multi\nline ""quoted"""\n2,"a,b"\n' },
+      { key: 'b.csv', body: 'id,name\r\n3,c\r\n\r\n4,d\r\n' },
+      { key: 'c.csv', body: '\ufeffid,name\n5,e\n' },
+      { key: 'd.csv.gz', body: gzipSync('id,name\n6,f\n7,g\n') },
+      { key: 'e.csv.gz', body: gzipSync('id,name\n8,h\n') },
+      { key: 'f.csv', body: '"id","name"\n9,i\n' },
+    ];
+    const result = await compare(files);
+    expect(result.batched).toBe(true);
+    expect(result.outcome.rows).toHaveLength(9);
+  });
+
+  it('encoding errors and a line over max_line_size fail as they do alone', async () => {
+    const latin = Buffer.concat([Buffer.from('id,name\n1,'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    const encoding = await compare([
+      { key: 'a.csv', body: good(2) },
+      { key: 'b.csv', body: good(2) },
+      { key: 'latin.csv', body: latin },
+    ]);
+    expect(encoding.outcome.error?.code).toBe('CSV_ENCODING');
+    const long = await compare(
+      [
+        { key: 'a.csv', body: good(2) },
+        { key: 'long.csv', body: `id,name\n1,${'x'.repeat(40)}\n` },
+        { key: 'b.csv', body: good(2) },
+      ],
+      { maxLineBytes: 32 },
+    );
+    expect(long.outcome.error?.code).toBe('CSV_LINE_TOO_LONG');
+  });
+
+  it('without a header, with and without source.format.columns', async () => {
+    const files = [
+      { key: 'a.csv', body: '1,x\n2,y\n' },
+      { key: 'b.csv', body: '3,z\n4\n' },
+    ];
+    expect((await compare(files, { header: false })).batched).toBe(true);
+    expect((await compare(files, { header: false, columns: ['id', 'name'] })).batched).toBe(true);
+    const headed = [
+      { key: 'a.csv', body: 'id,name\n1,x\n' },
+      { key: 'b.csv', body: 'id,name\n3,z\n4\n' },
+    ];
+    expect((await compare(headed, { columns: ['k', 'v'] })).batched).toBe(true);
+  });
+
+  it('latin-1 and a null string, in the header and in the data', async () => {
+    const latin = (text: string) => Buffer.from(text, 'latin1');
+    const files = [
+      { key: 'a.csv', body: latin('id,café,NULL\n1,é,NULL\n2,,x\n') },
+      { key: 'b.csv', body: latin('id,café,NULL\n3,ü,"NULL"\n') },
+    ];
+    const result = await compare(files, { encoding: 'latin-1', nullString: 'NULL' });
+    expect(result.batched).toBe(true);
+    expect(result.outcome.columns).toEqual(['id', 'café', 'NULL']);
+  });
+
+  it('generated mixes: the same outcome as file by file', async () => {
+    let batched = 0;
+    for (let seed = 1; seed <= 16; seed += 1) {
+      const random = createRandom(seed);
+      const files = Array.from({ length: 2 + Math.floor(random() * 6) }, (_, i) => generateFile(random, i));
+      const format: Partial<CsvFormat> = {
+        emptyFile: random() < 0.5 ? 'skip' : 'fail',
+        maxRejects: { kind: 'count', value: Math.floor(random() * 4) },
+        ...(random() < 0.2 ? { header: false } : {}),
+      };
+      if ((await compare(files, format)).batched) batched += 1;
+    }
+    // The mixes must exercise the batch path, not only the fallback.
+    expect(batched).toBeGreaterThanOrEqual(6);
+  });
+});
+
+/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
+function createRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const RECORDS = [
+  (i: number) => `${i},v,`,
+  (i: number) => `${i},,`,
+  (i: number) => `${i},v${i}`,
+  (i: number) => `${i},"q,${i}"`,
+  (i: number) => `${i},"two\nlines ${i}"`,
+  (i: number) => `${i},"say ""${i}"""`,
+  (i: number) => `${i}`,
+  (i: number) => `${i},a,b`,
+  () => '',
+  (i: number) => `${i},`,
+  (i: number) => `${i},"bad"x`,
+];
+
+function generateFile(random: () => number, index: number): SourceFile {
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)] as T;
+  const kind = random();
+  const key = `f${index}.csv`;
+  if (kind < 0.05) return { key, body: '' };
+  if (kind < 0.1) return { key, body: 'id,name\n' };
+  const header = kind < 0.15 ? 'id,title' : kind < 0.2 ? '\nid,name' : 'id,name';
+  // Mostly good records; now and then one of the others.
+  const lines = Array.from({ length: 1 + Math.floor(random() * 5) }, (_, i) =>
+    random() < 0.7 ? `${i},v${i}` : pick(RECORDS)(i),
+  );
+  const tail = random() < 0.1 ? `\n9,"open` : '';
+  const eol = random() < 0.2 ? '\r\n' : '\n';
+  const text = `${[header, ...lines].join(eol)}${eol}${tail}`;
+  return random() < 0.2 ? { key: `${key}.gz`, body: gzipSync(text) } : { key, body: text };
+}
