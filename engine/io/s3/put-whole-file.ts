@@ -22,22 +22,30 @@ export async function putWholeFile(client: S3Client, options: UploadFileOptions)
     sha256: createHash('sha256').update(body).digest('hex'),
     md5: md5.toString('hex'),
   };
+  const command = new PutObjectCommand({
+    Bucket: bucket,
+    Key: key,
+    Body: body,
+    ContentLength: body.length,
+    // Given here, the client's Content-MD5 middleware does not hash the body a second time.
+    ContentMD5: md5.toString('base64'),
+    ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
+    Metadata: { ...options.metadata, [FERRY_SHA256_METADATA]: expected.sha256 },
+    ...(options.ifNoneMatch === undefined ? {} : { IfNoneMatch: options.ifNoneMatch }),
+  });
+  // SigV4 signs the body's SHA-256; given as a header, the signer takes it instead of hashing the body
+  // once more (and S3 checks the body against it).
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = expected.sha256;
+      return next(args);
+    },
+    { step: 'build', name: 'ferryPayloadSha256' },
+  );
   let answer;
   try {
-    answer = await client.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentLength: body.length,
-        // Given here, the client's Content-MD5 middleware does not hash the body a second time.
-        ContentMD5: md5.toString('base64'),
-        ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
-        Metadata: { ...options.metadata, [FERRY_SHA256_METADATA]: expected.sha256 },
-        ...(options.ifNoneMatch === undefined ? {} : { IfNoneMatch: options.ifNoneMatch }),
-      }),
-      options.signal === undefined ? {} : { abortSignal: options.signal },
-    );
+    answer = await client.send(command, options.signal === undefined ? {} : { abortSignal: options.signal });
   } catch (error) {
     throw wrapS3Error(error, { operation: 'PutObject', connection, bucket, key });
   }

@@ -107,6 +107,8 @@ describe('uploadFile and downloadObject', () => {
     for (const part of parts) {
       expect(part.headers['content-md5']).toMatch(/^[A-Za-z0-9+/]{22}==$/);
       expect(part.headers['content-encoding']).toBeUndefined();
+      // The signed Content-MD5 binds the part; SigV4 does not hash it again.
+      expect(part.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
       expect(Object.keys(part.headers).filter((h) => h.startsWith('x-amz-checksum-'))).toEqual([]);
     }
     expect(proxy.count({ method: 'POST', bucket, hasQuery: ['uploadId'] })).toBe(1);
@@ -233,7 +235,10 @@ describe('uploadFile and downloadObject', () => {
       etag: createHash('md5').update(content).digest('hex'),
       verifiedBy: 'etag',
     });
-    expect(proxy.requests.filter((r) => r.bucket === bucket).map((r) => r.method)).toEqual(['PUT']);
+    const requests = proxy.requests.filter((r) => r.bucket === bucket);
+    expect(requests.map((r) => r.method)).toEqual(['PUT']);
+    // The payload hash S3 checks the body against is the file's SHA-256 (ferry's, handed to the signer).
+    expect(requests[0]?.headers['x-amz-content-sha256']).toBe(sha256(content));
     const head = await server.client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'one.bin' }));
     expect(head.Metadata).toMatchObject({ 'ferry-sha256': sha256(content) });
   });
