@@ -35,7 +35,14 @@ export type Fault =
   /** Forward, but replace these response headers (e.g. to fake what HeadObject reports). */
   | { kind: 'override-headers'; headers: Record<string, string> }
   /** Forward after `ms` milliseconds (a slow server: something to interrupt). */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Forward with the first byte of the request body inverted (damaged in transit), length kept. */
+  | { kind: 'corrupt-request-body' }
+  /**
+   * Hold matching requests until `until` of them are held, then forward them all: proves that many
+   * are sent at once (a caller that sends one at a time never gets an answer).
+   */
+  | { kind: 'gate'; until: number };
 
 export interface RequestMatch {
   method?: string;
@@ -75,6 +82,8 @@ export interface ProxiedRequest {
   fault: Fault['kind'] | undefined;
   /** The upstream's status, for requests forwarded without a fault (set when its headers arrive). */
   status?: number;
+  /** Requests in flight at the proxy when this one arrived, itself included. */
+  inFlight: number;
 }
 
 export interface FaultProxy {
@@ -95,7 +104,7 @@ interface ActiveRule {
   hits: number;
 }
 
-function parseTarget(rawUrl: string): Omit<ProxiedRequest, 'fault' | 'method' | 'headers'> {
+function parseTarget(rawUrl: string): Omit<ProxiedRequest, 'fault' | 'method' | 'headers' | 'inFlight'> {
   const url = new URL(rawUrl, 'http://proxy.invalid');
   const path = url.pathname.slice(1);
   const slash = path.indexOf('/');
@@ -108,7 +117,10 @@ function parseTarget(rawUrl: string): Omit<ProxiedRequest, 'fault' | 'method' | 
   };
 }
 
-function matches(match: RequestMatch, request: Omit<ProxiedRequest, 'fault' | 'headers'>): boolean {
+function matches(
+  match: RequestMatch,
+  request: Omit<ProxiedRequest, 'fault' | 'headers' | 'inFlight'>,
+): boolean {
   if (match.method !== undefined && match.method.toUpperCase() !== request.method) return false;
   if (match.bucket !== undefined && match.bucket !== request.bucket) return false;
   if (match.key !== undefined && match.key !== request.key) return false;
@@ -130,6 +142,8 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
   let requestCounter = 0;
+  let inFlight = 0;
+  const gates = new Map<Fault, Array<() => void>>();
 
   const drain = (req: IncomingMessage, then: () => void): void => {
     if (req.complete) {
@@ -164,7 +178,8 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
     });
   };
 
-  const forwardRequest = (req: IncomingMessage, res: ServerResponse) => {
+  /** `body`: send this instead of the request's own body (already read). */
+  const forwardRequest = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
     const headers = { ...req.headers };
     delete headers.expect;
     const upstreamReq = httpRequest({
@@ -179,12 +194,18 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
     res.on('close', () => {
       if (!res.writableFinished) upstreamReq.destroy();
     });
-    req.pipe(upstreamReq);
+    if (body === undefined) req.pipe(upstreamReq);
+    else upstreamReq.end(body);
     return upstreamReq;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, record?: ProxiedRequest): void => {
-    const upstreamReq = forwardRequest(req, res);
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    record?: ProxiedRequest,
+    body?: Buffer,
+  ): void => {
+    const upstreamReq = forwardRequest(req, res, body);
     upstreamReq.on('response', (upstreamRes) => {
       if (record && upstreamRes.statusCode !== undefined) record.status = upstreamRes.statusCode;
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.rawHeaders);
@@ -251,6 +272,23 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
         res.on('close', () => clearTimeout(timer));
         return;
       }
+      case 'corrupt-request-body': {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (body.length > 0) body[0] = (body[0] ?? 0) ^ 0xff;
+          forward(req, res, undefined, body);
+        });
+        return;
+      }
+      case 'gate': {
+        const held = gates.get(fault) ?? [];
+        gates.set(fault, held);
+        held.push(() => forward(req, res));
+        if (held.length >= fault.until) for (const release of held.splice(0)) release();
+        return;
+      }
       case 'override-headers':
         forwardBuffered(req, res, (status, headers, body) => {
           res.writeHead(status, { ...headers, ...fault.headers });
@@ -276,7 +314,9 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
       break;
     }
     const { authorization: _authorization, ...headers } = req.headers;
-    const record: ProxiedRequest = { ...target, headers, fault: fault?.kind };
+    inFlight += 1;
+    res.once('close', () => (inFlight -= 1));
+    const record: ProxiedRequest = { ...target, headers, fault: fault?.kind, inFlight };
     requests.push(record);
     if (fault === undefined) forward(req, res, record);
     else applyFault(fault, req, res, requestId);
@@ -310,6 +350,7 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
     },
     clearRules: () => {
       rules.length = 0;
+      gates.clear();
     },
     requests,
     count: (match) => requests.filter((request) => matches(match, request)).length,

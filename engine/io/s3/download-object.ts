@@ -48,6 +48,11 @@ export interface DownloadedObject {
 }
 
 const DEFAULT_DOWNLOAD_ATTEMPTS = 3;
+/**
+ * Buffering between the body and the file: with the streams' 16 KiB default the socket is paused
+ * and resumed for nearly every chunk; 1 MiB lets the file writes keep up in batches.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 const RETRY_BASE_DELAY_MS = 200;
 const RETRY_MAX_DELAY_MS = 5_000;
 
@@ -117,29 +122,24 @@ async function downloadOnce(
   const hash = createHash('sha256');
   let bytesReceived = 0;
   let stalled = false;
-  let idleTimer: NodeJS.Timeout | undefined;
-  const armIdleTimer = (): void => {
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => {
-      stalled = true;
-      body.destroy(
-        Object.assign(new Error(`body idle for ${bodyIdleTimeoutMs} ms`), { name: 'TimeoutError' }),
-      );
-    }, bodyIdleTimeoutMs);
-  };
+  // One timer, pushed back by every chunk (refresh() re-arms it without a new allocation).
+  const idleTimer = setTimeout(() => {
+    stalled = true;
+    body.destroy(Object.assign(new Error(`body idle for ${bodyIdleTimeoutMs} ms`), { name: 'TimeoutError' }));
+  }, bodyIdleTimeoutMs);
   const meter = new Transform({
+    highWaterMark: WRITE_BUFFER_BYTES,
     transform(chunk: Buffer, _encoding, callback) {
       bytesReceived += chunk.length;
       hash.update(chunk);
-      armIdleTimer();
+      idleTimer.refresh();
       callback(null, chunk);
     },
   });
 
   let writeError: unknown;
-  const sink = createWriteStream(partPath);
+  const sink = createWriteStream(partPath, { highWaterMark: WRITE_BUFFER_BYTES });
   sink.once('error', (error) => (writeError = error));
-  armIdleTimer();
   try {
     await pipeline(body, meter, sink, options.signal === undefined ? {} : { signal: options.signal });
   } catch (error) {

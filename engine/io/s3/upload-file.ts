@@ -1,86 +1,42 @@
 /**
- * Uploads one local file and proves it landed: the file's SHA-256 travels in the `ferry-sha256`
- * metadata, and a HeadObject afterwards must show the same length and hash. With checksums set to
- * WHEN_REQUIRED the SDK checks nothing itself, so this is ferry's check. A file that fits in one part
- * is read once and sent in one PutObject; a larger one goes multipart with lib-storage, parts in
- * parallel (queueSize), and must not change between its digest and the end of the upload.
+ * Uploads one local file and proves it landed (verify-upload.ts): the file's SHA-256 travels in the
+ * `ferry-sha256` metadata. A file up to the multipart threshold is read once and sent in one PutObject
+ * whose ETag must be the file's MD5 (put-whole-file.ts); a larger one goes multipart with lib-storage,
+ * parts in parallel (queueSize), must not change between its digest and the end of the upload, and a
+ * HeadObject afterwards must show its length and hash.
  * A failed multipart upload is aborted by us, not by lib-storage, because lib-storage lets a failing
  * abort (s3rver answers 405) replace the error that caused it.
  */
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AbortMultipartUploadCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { FerryError, type FerryErrorContext } from '../../errors/ferry-error.js';
-import { headObject } from './head-object.js';
+import { FerryError } from '../../errors/ferry-error.js';
+import { putWholeFile } from './put-whole-file.js';
+import type { UploadedObject, UploadFileOptions } from './upload-file-options.js';
+import { FERRY_SHA256_METADATA, fileReadFailed, verifyFailed, verifyStored } from './verify-upload.js';
 import { formatS3Uri, wrapS3Error } from './wrap-s3-error.js';
 
-/** Metadata key (without `x-amz-meta-`) holding the hex SHA-256 of the uploaded bytes. */
-export const FERRY_SHA256_METADATA = 'ferry-sha256';
+export { FERRY_SHA256_METADATA } from './verify-upload.js';
+export type { UploadedObject, UploadFileOptions } from './upload-file-options.js';
 
 const DEFAULT_PART_SIZE_BYTES = 8 * 1024 * 1024;
 /** S3's minimum part size (all parts but the last); lib-storage refuses anything smaller. */
 const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
+const DEFAULT_MULTIPART_THRESHOLD_BYTES = 64 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 8;
 /** Read-ahead of the local file: fewer, larger chunks to hash and to cut into parts. */
 const READ_CHUNK_BYTES = 1024 * 1024;
-
-export interface UploadFileOptions {
-  /** Connection name, for error messages. */
-  connection: string;
-  bucket: string;
-  key: string;
-  filePath: string;
-  contentType?: string;
-  /** User metadata; `ferry-sha256` is always set by ferry. */
-  metadata?: Record<string, string>;
-  /** Multipart part size, at least 5 MiB. Files up to this size go in one PUT. */
-  partSizeBytes?: number;
-  /** Parts in flight at once. */
-  queueSize?: number;
-  /**
-   * `*`: create only; an existing object makes the upload fail with 412 PreconditionFailed (sent on
-   * the PUT, or on CompleteMultipartUpload) where the endpoint enforces it.
-   */
-  ifNoneMatch?: '*';
-  signal?: AbortSignal;
-}
-
-export interface UploadedObject {
-  key: string;
-  size: number;
-  /** Hex SHA-256 of the file, as stored in `ferry-sha256`. */
-  sha256: string;
-  /** ETag without quotes (not a content hash for multipart objects). */
-  etag: string;
-}
 
 interface FileDigest {
   size: number;
   sha256: string;
   /** When the digest was taken: a file modified since is not the one hashed. */
   mtimeMs: number;
-}
-
-function fileReadFailed(options: UploadFileOptions, cause: unknown): FerryError {
-  return new FerryError(
-    'FILE_READ_FAILED',
-    `Could not read ${options.filePath} to upload it to ${formatS3Uri(options.bucket, options.key)}. Check that the file exists and is readable.`,
-    {
-      context: {
-        operation: 'PutObject',
-        connection: options.connection,
-        bucket: options.bucket,
-        key: options.key,
-        file: options.filePath,
-      },
-      cause,
-    },
-  );
 }
 
 function createByteCounter(): { stream: Transform; bytes: () => number } {
@@ -104,24 +60,6 @@ async function digestFile(options: UploadFileOptions): Promise<FileDigest> {
   } catch (error) {
     throw fileReadFailed(options, error);
   }
-}
-
-function verifyFailed(options: UploadFileOptions, what: string, context: FerryErrorContext): FerryError {
-  return new FerryError(
-    'S3_UPLOAD_VERIFY_FAILED',
-    `Upload of ${options.filePath} to ${formatS3Uri(options.bucket, options.key)} did not verify: ${what}. The object must not be trusted; run again to overwrite it.`,
-    {
-      context: {
-        operation: 'PutObject',
-        connection: options.connection,
-        bucket: options.bucket,
-        key: options.key,
-        file: options.filePath,
-        ...context,
-      },
-      retryable: true,
-    },
-  );
 }
 
 /** Aborts a multipart upload; returns the abort's error instead of throwing it. */
@@ -171,8 +109,9 @@ async function failUpload(
 }
 
 /**
- * Uploads `filePath` to `bucket/key` and verifies it with HeadObject. Throws `S3_UPLOAD_VERIFY_FAILED`
- * when the stored length or `ferry-sha256` differ (or the file changed while uploading),
+ * Uploads `filePath` to `bucket/key` and verifies it (the PUT's ETag, or HeadObject). Throws
+ * `S3_UPLOAD_VERIFY_FAILED` when the stored bytes, length or `ferry-sha256` differ (or the file changed
+ * while uploading),
  * `FILE_READ_FAILED` for local errors, or the root cause's `wrapS3Error` code (never the abort's).
  */
 export async function uploadFile(client: S3Client, options: UploadFileOptions): Promise<UploadedObject> {
@@ -188,7 +127,9 @@ export async function uploadFile(client: S3Client, options: UploadFileOptions): 
   const { size } = await stat(options.filePath).catch((error: unknown) => {
     throw fileReadFailed(options, error);
   });
-  if (size <= partSize) return putWholeFile(client, options);
+  if (size <= (options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD_BYTES)) {
+    return putWholeFile(client, options);
+  }
   const expected = await digestFile(options);
 
   const source = createReadStream(options.filePath, { highWaterMark: READ_CHUNK_BYTES });
@@ -241,65 +182,4 @@ export async function uploadFile(client: S3Client, options: UploadFileOptions): 
     });
   }
   return verifyStored(client, options, expected);
-}
-
-/**
- * A file that fits in one part: read once, hashed from memory and sent in one PutObject (the client
- * adds Content-MD5 for a buffer body), then verified like any upload.
- */
-async function putWholeFile(client: S3Client, options: UploadFileOptions): Promise<UploadedObject> {
-  const { bucket, key, connection } = options;
-  const body = await readFile(options.filePath).catch((error: unknown) => {
-    throw fileReadFailed(options, error);
-  });
-  const expected = { size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
-  try {
-    await client.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentLength: body.length,
-        ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
-        Metadata: { ...options.metadata, [FERRY_SHA256_METADATA]: expected.sha256 },
-        ...(options.ifNoneMatch === undefined ? {} : { IfNoneMatch: options.ifNoneMatch }),
-      }),
-      options.signal === undefined ? {} : { abortSignal: options.signal },
-    );
-  } catch (error) {
-    throw wrapS3Error(error, { operation: 'PutObject', connection, bucket, key });
-  }
-  return verifyStored(client, options, expected);
-}
-
-/** HeadObject must show the file's length and its SHA-256 in `ferry-sha256`. */
-async function verifyStored(
-  client: S3Client,
-  options: UploadFileOptions,
-  expected: { size: number; sha256: string },
-): Promise<UploadedObject> {
-  const { bucket, key, connection } = options;
-  const head = await headObject(client, {
-    connection,
-    bucket,
-    key,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
-  if (head.size !== expected.size) {
-    throw verifyFailed(options, `the stored object has ${head.size} bytes, the file ${expected.size}`, {
-      expectedBytes: expected.size,
-      storedBytes: head.size,
-    });
-  }
-  const storedSha256 = head.metadata[FERRY_SHA256_METADATA];
-  if (storedSha256 !== expected.sha256) {
-    throw verifyFailed(
-      options,
-      storedSha256 === undefined
-        ? `the stored object has no ${FERRY_SHA256_METADATA} metadata`
-        : `the stored ${FERRY_SHA256_METADATA} differs from the file's`,
-      { expectedSha256: expected.sha256, ...(storedSha256 === undefined ? {} : { storedSha256 }) },
-    );
-  }
-  return { key, size: expected.size, sha256: expected.sha256, etag: head.etag };
 }

@@ -35,16 +35,18 @@ async function failedAfterOnePart(): Promise<TestProject> {
     },
   });
   await p.put('in/1.csv', 'id\n1\n2\n3\n4\n5\n');
-  const rule = proxy.addRule({
-    match: { method: 'PUT', bucket: p.sinkBucket },
-    fault: { kind: 'status', status: 500, code: 'InternalError' },
-    skip: 1,
-  });
+  // Outputs upload in parallel: fail parts 2 and 3 by key, so part 1 is the one that lands.
+  const rules = ['-2.csv', '-3.csv'].map((keyIncludes) =>
+    proxy.addRule({
+      match: { method: 'PUT', bucket: p.sinkBucket, keyIncludes },
+      fault: { kind: 'status', status: 500, code: 'InternalError' },
+    }),
+  );
   try {
     const failed = await p.run('apply', { now: at('2024-05-01T06:00:00Z') });
     expect(failed.error?.code).toBe('S3_SERVER_ERROR');
   } finally {
-    rule.remove();
+    for (const rule of rules) rule.remove();
   }
   expect((await p.list()).map((o) => o.key)).toEqual(['out/rows-20240501060000-1.csv']);
   // Before the retry, a new file arrives: the retry takes other inputs, so other keys.

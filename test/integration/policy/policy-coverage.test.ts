@@ -139,7 +139,7 @@ describe('the generated IAM policy', () => {
     await run('plan', dayTwo);
     await run('apply', dayTwo);
 
-    // Multipart, as ferry uploads outputs over the part size, into a sink directory; then one that
+    // Multipart, as ferry uploads outputs over the multipart threshold, into a sink directory; then one that
     // fails on its parts and is aborted.
     const big = join(dir, 'big.csv');
     await writeFile(big, Buffer.alloc(5 * 1024 * 1024 + 10, 'a'));
@@ -151,6 +151,7 @@ describe('the generated IAM policy', () => {
         key,
         filePath: big,
         partSizeBytes: 5 * 1024 * 1024,
+        multipartThresholdBytes: 5 * 1024 * 1024,
       });
     try {
       await upload('activity/big-multipart.csv');

@@ -77,7 +77,7 @@ function plainGet(url: string): Promise<{ status: number; body: Buffer }> {
 }
 
 describe('uploadFile and downloadObject', () => {
-  it('uploads 20 MB in parts and reads it back byte-identical, verified by HEAD metadata', async () => {
+  it('uploads 20 MB in parts (over the threshold) and reads it back byte-identical, verified by HEAD metadata', async () => {
     const bucket = uniqueBucket('multipart');
     await server.createBucket(bucket);
     const { path, content } = await writeRandomFile('big.bin', 20 * 1_000_000);
@@ -89,9 +89,16 @@ describe('uploadFile and downloadObject', () => {
       filePath: path,
       contentType: 'application/octet-stream',
       metadata: { origin: 'test' },
+      multipartThresholdBytes: 8 * MiB,
     });
 
-    expect(uploaded).toMatchObject({ key: 'out/big.bin', size: content.length, sha256: sha256(content) });
+    expect(uploaded).toMatchObject({
+      key: 'out/big.bin',
+      size: content.length,
+      sha256: sha256(content),
+      verifiedBy: 'head',
+    });
+    expect(proxy.count({ method: 'HEAD', bucket })).toBe(1);
     expect(proxy.count({ method: 'POST', bucket, hasQuery: ['uploads'] })).toBe(1);
     const parts = proxy.requests.filter(
       (r) => r.method === 'PUT' && r.bucket === bucket && 'partNumber' in r.query,
@@ -100,6 +107,8 @@ describe('uploadFile and downloadObject', () => {
     for (const part of parts) {
       expect(part.headers['content-md5']).toMatch(/^[A-Za-z0-9+/]{22}==$/);
       expect(part.headers['content-encoding']).toBeUndefined();
+      // The signed Content-MD5 binds the part; SigV4 does not hash it again.
+      expect(part.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
       expect(Object.keys(part.headers).filter((h) => h.startsWith('x-amz-checksum-'))).toEqual([]);
     }
     expect(proxy.count({ method: 'POST', bucket, hasQuery: ['uploadId'] })).toBe(1);
@@ -154,6 +163,7 @@ describe('uploadFile and downloadObject', () => {
         key: 'out/parts.bin',
         filePath: path,
         partSizeBytes: 5 * MiB,
+        multipartThresholdBytes: 5 * MiB,
       }),
     );
 
@@ -191,6 +201,7 @@ describe('uploadFile and downloadObject', () => {
         key: 'out/c.bin',
         filePath: path,
         partSizeBytes: 5 * MiB,
+        multipartThresholdBytes: 5 * MiB,
       }),
     );
 
@@ -206,10 +217,72 @@ describe('uploadFile and downloadObject', () => {
     expect(proxy.count({ method: 'DELETE', bucket, hasQuery: ['uploadId'] })).toBe(1);
   });
 
-  it('fails verification when HEAD reports another length or hash', async () => {
+  it('a file up to the threshold is one PutObject, proved by its ETag without a HEAD', async () => {
+    const bucket = uniqueBucket('one-put');
+    await server.createBucket(bucket);
+    const { path, content } = await writeRandomFile('one.bin', 20 * 1_000_000);
+
+    const uploaded = await uploadFile(client, {
+      connection: 'test-s3',
+      bucket,
+      key: 'one.bin',
+      filePath: path,
+    });
+
+    expect(uploaded).toMatchObject({
+      size: content.length,
+      sha256: sha256(content),
+      etag: createHash('md5').update(content).digest('hex'),
+      verifiedBy: 'etag',
+    });
+    const requests = proxy.requests.filter((r) => r.bucket === bucket);
+    expect(requests.map((r) => r.method)).toEqual(['PUT']);
+    // The payload hash S3 checks the body against is the file's SHA-256 (ferry's, handed to the signer).
+    expect(requests[0]?.headers['x-amz-content-sha256']).toBe(sha256(content));
+    const head = await server.client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'one.bin' }));
+    expect(head.Metadata).toMatchObject({ 'ferry-sha256': sha256(content) });
+  });
+
+  it('a body changed in transit (same length, server ignores Content-MD5) fails on the ETag', async () => {
+    const bucket = uniqueBucket('corrupt');
+    await server.createBucket(bucket);
+    const { path, content } = await writeRandomFile('c.bin', 4_000);
+    const rule = proxy.addRule({
+      match: { method: 'PUT', bucket },
+      times: 1,
+      fault: { kind: 'corrupt-request-body' },
+    });
+
+    const error = await catchFerryError(
+      uploadFile(client, { connection: 'test-s3', bucket, key: 'c.bin', filePath: path }),
+    );
+
+    expect(rule.hits).toBe(1);
+    expect(error.code).toBe('S3_UPLOAD_VERIFY_FAILED');
+    const damaged = Buffer.from(content);
+    damaged[0] = (damaged[0] ?? 0) ^ 0xff;
+    expect(error.context).toMatchObject({
+      key: 'c.bin',
+      expectedMd5: createHash('md5').update(content).digest('hex'),
+      storedEtag: createHash('md5').update(damaged).digest('hex'),
+    });
+  });
+
+  it('falls back to HEAD when the ETag is not an MD5 of the body (SSE-KMS), and HEAD must agree', async () => {
     const bucket = uniqueBucket('verify');
     await server.createBucket(bucket);
-    const { path } = await writeRandomFile('v.bin', 1_000);
+    const { path, content } = await writeRandomFile('v.bin', 1_000);
+    const kms = { 'x-amz-server-side-encryption': 'aws:kms', etag: `"${'0'.repeat(32)}"` };
+
+    proxy.addRule({ match: { method: 'PUT', bucket }, fault: { kind: 'override-headers', headers: kms } });
+    const uploaded = await uploadFile(client, {
+      connection: 'test-s3',
+      bucket,
+      key: 'v.bin',
+      filePath: path,
+    });
+    expect(uploaded).toMatchObject({ sha256: sha256(content), verifiedBy: 'head' });
+    expect(proxy.count({ method: 'HEAD', bucket })).toBe(1);
 
     const lengthRule = proxy.addRule({
       match: { method: 'HEAD', bucket },

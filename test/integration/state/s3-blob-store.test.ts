@@ -161,7 +161,7 @@ describe('large immutable files', () => {
     const f = s3Fixture(moto.client, motoBucket, prefix());
     const dir = mkdtempSync(join(tmpdir(), 'ferry-big-'));
     const big = join(dir, 'big.parquet');
-    // Over the 8 MiB part size: a multipart upload, whose CompleteMultipartUpload carries If-None-Match.
+    // Up to 64 MiB: one PutObject carrying If-None-Match (multipart: s3/conditional-upload.test.ts).
     writeFileSync(big, randomBytes(9 * 1024 * 1024));
     const key = 'datasets/d/v000001-a.parquet';
     await f.store.blobs.putFile(key, big, { ifNoneMatch: '*' });
