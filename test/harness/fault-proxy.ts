@@ -42,7 +42,9 @@ export type Fault =
    * Hold matching requests until `until` of them are held, then forward them all: proves that many
    * are sent at once (a caller that sends one at a time never gets an answer).
    */
-  | { kind: 'gate'; until: number };
+  | { kind: 'gate'; until: number }
+  /** Hold matching requests until `releaseHeld()` is called, then forward them (a step to interrupt). */
+  | { kind: 'hold' };
 
 export interface RequestMatch {
   method?: string;
@@ -91,6 +93,8 @@ export interface FaultProxy {
   port: number;
   addRule: (spec: FaultRuleSpec) => FaultRule;
   clearRules: () => void;
+  /** Forwards every request a `hold` fault holds; returns how many there were. */
+  releaseHeld: () => number;
   /** Every request received, in order. */
   readonly requests: readonly ProxiedRequest[];
   /** Requests received that match, faulted or not. */
@@ -144,6 +148,7 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
   let requestCounter = 0;
   let inFlight = 0;
   const gates = new Map<Fault, Array<() => void>>();
+  const held: Array<() => void> = [];
 
   const drain = (req: IncomingMessage, then: () => void): void => {
     if (req.complete) {
@@ -289,6 +294,9 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
         if (held.length >= fault.until) for (const release of held.splice(0)) release();
         return;
       }
+      case 'hold':
+        held.push(() => forward(req, res));
+        return;
       case 'override-headers':
         forwardBuffered(req, res, (status, headers, body) => {
           res.writeHead(status, { ...headers, ...fault.headers });
@@ -351,6 +359,11 @@ export async function startFaultProxy(options: { upstream: string }): Promise<Fa
     clearRules: () => {
       rules.length = 0;
       gates.clear();
+    },
+    releaseHeld: () => {
+      const waiting = held.splice(0);
+      for (const release of waiting) release();
+      return waiting.length;
     },
     requests,
     count: (match) => requests.filter((request) => matches(match, request)).length,

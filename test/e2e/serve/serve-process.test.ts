@@ -42,13 +42,21 @@ afterAll(async () => {
 
 const HOOK_SECRET = 'canary-serve-hook-secret';
 
-const DEADLINE_MS = 40_000;
+/**
+ * Only a guard against a hang, below vitest's testTimeout: on a loaded 2-core machine a scheduled run
+ * took over 40 s. A ferry that exits early fails the wait at once.
+ */
+const DEADLINE_MS = 540_000;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + DEADLINE_MS;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
+    if (ferry !== undefined && ferry.child.exitCode !== null)
+      throw new Error(
+        `ferry exited (${String(ferry.child.exitCode)}) before ${what}; output:\n${ferry.output()}`,
+      );
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${what}; output:\n${ferry?.output() ?? ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -161,7 +169,7 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
   // A new file; its download is held, and SIGTERM arrives while the run is in it.
   const before = stateHash(dir);
   const download = { method: 'GET', bucket: input, key: 'a/two.csv' };
-  proxy.addRule({ match: download, fault: { kind: 'delay', ms: 8000 }, times: 1 });
+  proxy.addRule({ match: download, fault: { kind: 'hold' }, times: 1 });
   await server.client.send(
     new PutObjectCommand({ Bucket: input, Key: 'a/two.csv', Body: 'id,name\n3,Cy\n' }),
   );
@@ -169,6 +177,10 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
   const running = (await getStatus()).pipelines.find((p) => p.name === 'a')?.currentRun;
   expect(running).not.toBeNull();
   ferry.child.kill('SIGTERM');
+  // The download answers only once ferry has taken the signal, so the run is stopped at the next
+  // step whatever the machine's speed (a timed delay could end before a loaded machine got there).
+  await waitFor('the drain line', () => logLines().find((l) => l['event'] === 'drain'));
+  expect(proxy.releaseHeld()).toBe(1);
   const exited = await ferry.exited;
   expect(exited.code, exited.output).toBe(0);
 

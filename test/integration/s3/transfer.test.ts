@@ -180,7 +180,10 @@ describe('uploadFile and downloadObject', () => {
     expect(error.context.uploadId).toEqual(expect.any(String));
     expect(error.message).toContain(`UploadPart s3://${bucket}/out/parts.bin`);
     expect(error.message).toContain(String(error.context.uploadId));
-    expect(rule.hits).toBe(3 * 3); // three parts, three attempts each
+    // The part that failed for good was tried three times; the others may still be retrying in the
+    // background when the upload is rejected, so their attempts are bounded, not counted.
+    expect(rule.hits).toBeGreaterThanOrEqual(3);
+    expect(rule.hits).toBeLessThanOrEqual(3 * 3); // three parts, at most three attempts each
     expect(proxy.count({ method: 'DELETE', bucket, hasQuery: ['uploadId'] })).toBe(1);
     expect(proxy.count({ method: 'POST', bucket, hasQuery: ['uploadId'] })).toBe(0); // never completed
   });
