@@ -15,8 +15,9 @@ import { uploadFile } from '../../engine/io/s3/upload-file.js';
 import { startS3Server } from '../../test/harness/s3-server.js';
 import { CAST, RENAME, benchEnv } from './ferry-project.js';
 import { mappedSelect, open, outputColumns, readCsv, rowHash, scalar } from './raw-duckdb.js';
-import { installStatementRecorder, type StatementRecord } from './record-statements.js';
-import { seconds, table } from './report.js';
+import type { Breakdown } from './breakdown.js';
+import { measureProfiledApply } from './profile-apply.js';
+import { slowestStatements } from './slowest-statements.js';
 import type { BenchContext } from './bench-context.js';
 import type { BenchRow } from './bench-row.js';
 import { rowsLabel } from './diff-scenario.js';
@@ -175,7 +176,7 @@ export async function benchUpsert(context: BenchContext): Promise<BenchRow[]> {
   const rawMerge = await prepareRawUpsert(root, data.day1Path, data.day2Path);
   const raws: Measured<{ created: number; updated: number; rows: number }>[] = [];
   const ferries: Measured<PipelinePlan>[] = [];
-  let records: StatementRecord[] = [];
+  let lastBreakdown: Breakdown | undefined;
   await withUpsertProject(root, data.day1Path, async (apply, putDay2, reset) => {
     await putDay2(data.day2Path);
     for (let i = 1; i <= context.options.repeat; i++) {
@@ -184,14 +185,11 @@ export async function benchUpsert(context: BenchContext): Promise<BenchRow[]> {
       );
       raws.push(await rawMerge());
       if (i > 1) await reset();
-      const recorder = installStatementRecorder();
-      try {
-        recorder.start();
-        ferries.push(await measure(() => apply(new Date('2024-05-02T06:00:00Z'))));
-        records = recorder.stop();
-      } finally {
-        recorder.dispose();
-      }
+      const { measured, breakdown } = await measureProfiledApply(() =>
+        apply(new Date('2024-05-02T06:00:00Z')),
+      );
+      ferries.push(measured);
+      lastBreakdown = breakdown;
     }
   });
   for (const ferry of ferries) {
@@ -206,13 +204,13 @@ export async function benchUpsert(context: BenchContext): Promise<BenchRow[]> {
     check(raw.value.updated, expected.changed, 'raw updated');
     check(raw.value.rows, expectedRows, 'raw rows');
   }
-  if (context.options.top > 0) {
+  if (lastBreakdown && context.options.top > 0) {
     console.error(
-      [
-        '',
-        'ferry upsert day 2 (last run), slowest statements:',
-        table(['seconds', 'statement'], slowest(records, context.options.top)),
-      ].join('\n'),
+      slowestStatements(
+        'ferry upsert day 2 (last run), by phase and slowest statements',
+        lastBreakdown,
+        context.options.top,
+      ),
     );
   }
   const now = summarize(ferries);
@@ -239,16 +237,4 @@ export async function benchUpsert(context: BenchContext): Promise<BenchRow[]> {
 
 function check(got: number, want: number, what: string): void {
   if (got !== want) throw new Error(`upsert scenario: ${what} is ${got}, expected ${want}`);
-}
-
-function slowest(records: readonly StatementRecord[], top: number): string[][] {
-  return [...records]
-    .sort((a, b) => b.end - b.start - (a.end - a.start))
-    .slice(0, top)
-    .map((r) => [seconds((r.end - r.start) / 1000), oneLine(r.sql, 110)]);
-}
-
-function oneLine(sql: string, width: number): string {
-  const flat = sql.replace(/\s+/g, ' ');
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
 }
