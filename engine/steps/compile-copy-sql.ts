@@ -82,7 +82,8 @@ export function fileExtension(format: SinkFormat['kind'], compress: 'none' | 'gz
 }
 
 export function compileCopySql(input: {
-  table: string;
+  /** A table or view name, or `{ sql }`: a query to read the rows from. */
+  table: string | { sql: string };
   columns: readonly ColumnType[];
   format: SinkFormat;
   compress: 'none' | 'gzip' | 'zstd';
@@ -100,7 +101,8 @@ export function compileCopySql(input: {
         : input.columns.map((c) => q(c.name)).join(', ');
   const order = input.orderBy.length ? ` ORDER BY ${input.orderBy.map(q).join(', ')}` : '';
   const window = `${input.limit !== undefined ? ` LIMIT ${input.limit}` : ''}${input.offset ? ` OFFSET ${input.offset}` : ''}`;
-  const query = `SELECT ${select} FROM ${q(input.table)}${order}${window}`;
+  const from = typeof input.table === 'string' ? q(input.table) : `(${input.table.sql})`;
+  const query = `SELECT ${select} FROM ${from}${order}${window}`;
   const compression = input.compress === 'none' ? '' : `, COMPRESSION ${quoteLiteral(input.compress)}`;
   let options: string;
   switch (format.kind) {

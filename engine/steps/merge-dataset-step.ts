@@ -25,12 +25,20 @@ import { keepDatasetRejectsSql } from './rejected-rows.js';
 import type { DatasetEffect } from './dataset-context.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
+import { explainMappedFailure } from './explain-mapped-failure.js';
 
 const REASON_COLUMN = '_ferry_reason';
 /** Keys listed per count (unmatched, skipped, deleted) in the plan. */
 const KEY_SAMPLE = 10;
 
 export async function executeMergeDatasetStep(context: StepContext, step: MergeDatasetStep): Promise<void> {
+  // The mapping is a view: a computed column failing on the data fails here, and is named as such.
+  await mergeDataset(context, step).catch(async (error: unknown) => {
+    throw await explainMappedFailure(context, error);
+  });
+}
+
+async function mergeDataset(context: StepContext, step: MergeDatasetStep): Promise<void> {
   const datasets = context.datasets;
   const dataset = context.project.datasets[step.dataset];
   const manifest = datasets?.manifests.get(step.dataset);
