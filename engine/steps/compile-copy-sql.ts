@@ -42,6 +42,25 @@ function percentEncode(ch: string): string {
     .join('');
 }
 
+/**
+ * A list element or map entry part as text, as anyTextValueSql writes it: a string is already its
+ * text (no JSON round trip, the costly part of writing a list of strings); other types as there.
+ */
+export function elementTextSql(ref: string, type: string | undefined): string {
+  return type !== undefined && /^VARCHAR$/i.test(type) ? ref : anyTextValueSql(ref);
+}
+
+/** The element type of a list of scalars (`VARCHAR[]` → VARCHAR), or undefined. */
+export function listElementType(type: string): string | undefined {
+  return /^([A-Z ]+)\[\d*\]$/i.exec(type)?.[1];
+}
+
+/** Key and value types of a map of scalars (`MAP(VARCHAR, BIGINT)`), or undefined. */
+export function mapEntryTypes(type: string): { key: string; value: string } | undefined {
+  const match = /^MAP\(([A-Z ]+), ([A-Z ]+)\)$/i.exec(type);
+  return match?.[1] && match[2] ? { key: match[1], value: match[2] } : undefined;
+}
+
 /** One column as CSV text. */
 export function csvColumnExpr(column: ColumnType, listSeparator: string): string {
   const ref = q(column.name);

@@ -6,12 +6,19 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
-import { anyTextValueSql } from '../duckdb/duckdb-type-kind.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { suggest } from '../config/suggest.js';
 import type { S3Sink } from '../config/model.js';
 import type { WriteFilesStep } from '../plan/plan-model.js';
-import { compileCopySql, isListType, isMapType, type ColumnType } from './compile-copy-sql.js';
+import {
+  compileCopySql,
+  elementTextSql,
+  isListType,
+  isMapType,
+  listElementType,
+  mapEntryTypes,
+  type ColumnType,
+} from './compile-copy-sql.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { prepareEncryption } from './encrypt-outputs.js';
 import { renderSinkKeys, type KeyRequest } from './render-sink-keys.js';
@@ -257,8 +264,8 @@ function planMultiCsv(
       ? `SELECT ${joinKey}, unnest(map_entries(${ref})) AS e FROM (SELECT ${keyExpr} AS ${joinKey}, ${ref} FROM ${q(source)})`
       : `SELECT ${joinKey}, unnest(${ref}) AS e FROM (SELECT ${keyExpr} AS ${joinKey}, ${ref} FROM ${q(source)})`;
     const select = map
-      ? `SELECT ${joinKey}, ${anyTextValueSql('e.key')} AS "key", ${anyTextValueSql('e.value')} AS "value" FROM (${elements})`
-      : `SELECT ${joinKey}, ${anyTextValueSql('e')} AS "value" FROM (${elements})`;
+      ? `SELECT ${joinKey}, ${elementTextSql('e.key', mapEntryTypes(column.type)?.key)} AS "key", ${elementTextSql('e.value', mapEntryTypes(column.type)?.value)} AS "value" FROM (${elements})`
+      : `SELECT ${joinKey}, ${elementTextSql('e', listElementType(column.type))} AS "value" FROM (${elements})`;
     jobs.push({
       request: { part: 1, field: column.name },
       table: { sql: select },
