@@ -135,24 +135,23 @@ async function prepareRawUpsert(root: string, day1Path: string, day2Path: string
     measure(async () => {
       const { instance, connection } = await open(dir);
       try {
-        await connection.run(
-          `CREATE TABLE inc AS SELECT *, ${rowHash()} AS _h FROM (SELECT ${mappedSelect()} FROM ${readCsv(day2Path)})`,
-        );
+        // The fastest shape found (CPU, 1M rows): day 2 is read, mapped and hashed inside the one join
+        // with the previous version, into a table the counts and the COPY read. A table of day 2 first
+        // (then COPY with the join, and two more joins for the counts) took about 10% more CPU.
         const prev = `read_parquet(${quoteLiteral(v1)})`;
         const now = `TIMESTAMPTZ '2024-05-02 06:00:00+00'`;
         const changed = `(p.${q(KEY)} IS NULL OR p._h <> i._h)`;
         await connection.run(
-          `COPY (SELECT p.* FROM ${prev} p ANTI JOIN inc i ON i.${q(KEY)} = p.${q(KEY)} UNION ALL ` +
-            `SELECT ${cols.map((c) => `i.${q(c)}`).join(', ')}, CASE WHEN ${changed} THEN 2 ELSE p._v END, coalesce(p._created, ${now}), ` +
-            `CASE WHEN ${changed} THEN ${now} ELSE p._updated END, i._h FROM inc i LEFT JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)}) TO ${quoteLiteral(v2)} (FORMAT parquet)`,
+          `CREATE TABLE j AS SELECT ${cols.map((c) => `i.${q(c)}`).join(', ')}, CASE WHEN ${changed} THEN 2 ELSE p._v END AS _v, ` +
+            `coalesce(p._created, ${now}) AS _created, CASE WHEN ${changed} THEN ${now} ELSE p._updated END AS _updated, i._h, ` +
+            `p.${q(KEY)} IS NULL AS _new, p.${q(KEY)} IS NOT NULL AND p._h <> i._h AS _upd ` +
+            `FROM (SELECT *, ${rowHash()} AS _h FROM (SELECT ${mappedSelect()} FROM ${readCsv(day2Path)})) i LEFT JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)}`,
         );
-        const created = await scalar(
-          connection,
-          `SELECT count(*) FROM inc i ANTI JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)}`,
-        );
-        const updated = await scalar(
-          connection,
-          `SELECT count(*) FROM inc i JOIN ${prev} p ON p.${q(KEY)} = i.${q(KEY)} WHERE p._h <> i._h`,
+        const created = await scalar(connection, 'SELECT count(*) FILTER (WHERE _new) FROM j');
+        const updated = await scalar(connection, 'SELECT count(*) FILTER (WHERE _upd) FROM j');
+        await connection.run(
+          `COPY (SELECT p.* FROM ${prev} p ANTI JOIN j ON j.${q(KEY)} = p.${q(KEY)} UNION ALL SELECT * EXCLUDE (_new, _upd) FROM j) ` +
+            `TO ${quoteLiteral(v2)} (FORMAT parquet)`,
         );
         const rows = await scalar(connection, `SELECT count(*) FROM read_parquet(${quoteLiteral(v2)})`);
         return { created, updated, rows };
