@@ -9,26 +9,13 @@ import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { SchemaColumn } from '../plan/plan-model.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
+import { inferSourceTypes } from './infer-source-types.js';
 import { castTypeOf, detectSchemaDrift, schemaPolicyOf, type DriftDecision } from './detect-schema-drift.js';
 import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
 
 const SOURCE = 'source';
 const LOADED = 'source_loaded';
-
-/** What every non-empty value of a text column reads as: BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP, else VARCHAR; NULL when all are empty. */
-function inferSql(column: string): string {
-  const v = `NULLIF(trim(${q(column)}), '')`;
-  const all = (p: string) => `bool_and(${v} IS NULL OR ${p})`;
-  return (
-    `CASE WHEN count(${v}) = 0 THEN 'NULL' ` +
-    `WHEN ${all(`regexp_full_match(${v}, '[+-]?[0-9]{1,18}')`)} THEN 'BIGINT' ` +
-    `WHEN ${all(`TRY_CAST(${v} AS DOUBLE) IS NOT NULL`)} THEN 'DOUBLE' ` +
-    `WHEN ${all(`lower(${v}) IN ('true', 'false')`)} THEN 'BOOLEAN' ` +
-    `WHEN ${all(`regexp_full_match(${v}, '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND TRY_CAST(${v} AS DATE) IS NOT NULL`)} THEN 'DATE' ` +
-    `WHEN ${all(`TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL`)} THEN 'TIMESTAMP' ELSE 'VARCHAR' END`
-  );
-}
 
 const valueSql = (column: string) => `NULLIF(trim(CAST(${q(column)} AS VARCHAR)), '')`;
 
@@ -42,18 +29,7 @@ async function readColumns(context: StepContext): Promise<SchemaColumn[]> {
   const described = await querySql(context, 'check-schema', `DESCRIBE ${q(SOURCE)}`);
   const loaded = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
   const text = context.sourceColumns.filter((c) => loaded.get(c) === 'VARCHAR');
-  const inferred = new Map<string, string>();
-  if (text.length > 0) {
-    const [row] = await querySql(
-      context,
-      'check-schema',
-      `SELECT ${text.map((c, i) => `${inferSql(c)} AS t${i}`).join(', ')} FROM ${q(SOURCE)}`,
-    );
-    text.forEach((c, i) => {
-      const type = row?.[`t${i}`];
-      inferred.set(c, typeof type === 'string' ? type : 'NULL');
-    });
-  }
+  const inferred = await inferSourceTypes(context, SOURCE, text);
   return context.sourceColumns.map((name) => ({
     name,
     type: inferred.get(name) ?? loaded.get(name) ?? 'VARCHAR',

@@ -42,6 +42,25 @@ function percentEncode(ch: string): string {
     .join('');
 }
 
+/**
+ * A list element or map entry part as text, as anyTextValueSql writes it: a string is already its
+ * text (no JSON round trip, the costly part of writing a list of strings); other types as there.
+ */
+export function elementTextSql(ref: string, type: string | undefined): string {
+  return type !== undefined && /^VARCHAR$/i.test(type) ? ref : anyTextValueSql(ref);
+}
+
+/** The element type of a list of scalars (`VARCHAR[]` → VARCHAR), or undefined. */
+export function listElementType(type: string): string | undefined {
+  return /^([A-Z ]+)\[\d*\]$/i.exec(type)?.[1];
+}
+
+/** Key and value types of a map of scalars (`MAP(VARCHAR, BIGINT)`), or undefined. */
+export function mapEntryTypes(type: string): { key: string; value: string } | undefined {
+  const match = /^MAP\(([A-Z ]+), ([A-Z ]+)\)$/i.exec(type);
+  return match?.[1] && match[2] ? { key: match[1], value: match[2] } : undefined;
+}
+
 /** One column as CSV text. */
 export function csvColumnExpr(column: ColumnType, listSeparator: string): string {
   const ref = q(column.name);
@@ -82,7 +101,8 @@ export function fileExtension(format: SinkFormat['kind'], compress: 'none' | 'gz
 }
 
 export function compileCopySql(input: {
-  table: string;
+  /** A table or view name, or `{ sql }`: a query to read the rows from. */
+  table: string | { sql: string };
   columns: readonly ColumnType[];
   format: SinkFormat;
   compress: 'none' | 'gzip' | 'zstd';
@@ -100,7 +120,8 @@ export function compileCopySql(input: {
         : input.columns.map((c) => q(c.name)).join(', ');
   const order = input.orderBy.length ? ` ORDER BY ${input.orderBy.map(q).join(', ')}` : '';
   const window = `${input.limit !== undefined ? ` LIMIT ${input.limit}` : ''}${input.offset ? ` OFFSET ${input.offset}` : ''}`;
-  const query = `SELECT ${select} FROM ${q(input.table)}${order}${window}`;
+  const from = typeof input.table === 'string' ? q(input.table) : `(${input.table.sql})`;
+  const query = `SELECT ${select} FROM ${from}${order}${window}`;
   const compression = input.compress === 'none' ? '' : `, COMPRESSION ${quoteLiteral(input.compress)}`;
   let options: string;
   switch (format.kind) {

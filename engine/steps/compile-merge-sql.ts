@@ -37,17 +37,21 @@ export type MergeMode = 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
 export type MergeKind = 'created' | 'updated' | 'unchanged' | 'skipped' | 'unmatched';
 
 export interface MergeSql {
-  /** This run's rows with their key. */
+  /** This run's rows with their key: a view, read once by createJoined. */
   createIncoming: string;
-  /** Rows of the batch superseded by a later row with the same key: n (0 in the common case). */
-  countSuperseded: string;
-  /** Keep the last row per key (only run when countSuperseded > 0). */
-  dropSuperseded: string;
   createCurrent: string;
-  /** Incoming rows joined with the current ones: merged row, `_ferry_kind`, `_ferry_applied`. */
+  /**
+   * Incoming rows joined with the current ones, materialized once: merged row, `_ferry_kind`,
+   * `_ferry_applied`. Every later statement reads it instead of the incoming rows.
+   */
   createJoined: string;
-  /** Rows: kind ∈ created | updated | unchanged | unmatched | skipped, n. */
-  countKinds: string;
+  /**
+   * One pass over joined: `superseded` (rows of the batch with the same key as a later row; 0 in the
+   * common case) and one count per kind (created, updated, unchanged, skipped, unmatched).
+   */
+  countJoined: string;
+  /** Keep the last row per key (only run when superseded > 0; countJoined again after it). */
+  dropSuperseded: string;
   countDeleted: string;
   /** The first `limit` keys of a kind (unmatched, skipped) in source order, as text. */
   sampleKeys: (kind: 'unmatched' | 'skipped', limit: number) => string;
@@ -56,8 +60,11 @@ export interface MergeSql {
   createNext: string;
   /** Incoming rows that are not applied (update: unmatched keys; insert: existing keys), with a reason. */
   createNotApplied: string;
+  /** Writes next_version; the statement's result is the number of rows written. */
   writeNext: (path: string) => string;
 }
+
+export const MERGE_KINDS: readonly MergeKind[] = ['created', 'updated', 'unchanged', 'skipped', 'unmatched'];
 
 const K = '_ferry_k';
 
@@ -156,6 +163,8 @@ export function compileMergeSql(input: {
     `coalesce(_ferry_old_created, ${now}) AS ${q(CREATED_COLUMN)}`,
     `CASE WHEN ${changed} THEN ${now} ELSE _ferry_old_updated END AS ${q(UPDATED_COLUMN)}`,
     `_ferry_new_hash AS ${q(ROW_HASH_COLUMN)}`,
+    // A row not applied (insert: an existing key) is reported with this run's value, not the kept one.
+    ...(keepsOld !== undefined ? [`${q(keepsOld)} AS _ferry_incoming_import_time`] : []),
     K,
     q(input.rowColumn),
     `${kind} AS _ferry_kind`,
@@ -170,7 +179,9 @@ export function compileMergeSql(input: {
     ),
     sameColumns ? `c.${q(ROW_HASH_COLUMN)}` : `${hashOf(old)} AS ${q(ROW_HASH_COLUMN)}`,
   ].join(', ');
-  const untouched = `SELECT ${currentRow} FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K})`;
+  // joined holds every incoming key (superseded rows are dropped from it, never their key).
+  const absent = `NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = c.${K})`;
+  const untouched = `SELECT ${currentRow} FROM dataset_current c WHERE ${absent}`;
   const appliedRows = `SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM joined WHERE _ferry_applied`;
   let next: string;
   switch (mode) {
@@ -194,29 +205,31 @@ export function compileMergeSql(input: {
         ? `'key already in dataset (mode: insert)'`
         : 'NULL';
   return {
-    createIncoming: `CREATE TABLE dataset_incoming AS SELECT ${inCols.map(q).join(', ')}, ${keyJsonExpr(key)} AS ${K}, ${q(input.rowColumn)} FROM ${q(input.incomingTable)}`,
-    countSuperseded: `SELECT count(*) - count(DISTINCT ${K}) AS n FROM dataset_incoming`,
-    dropSuperseded: `DELETE FROM dataset_incoming WHERE rowid IN (SELECT rowid FROM dataset_incoming QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(input.rowColumn)} DESC) > 1)`,
+    createIncoming: `CREATE VIEW dataset_incoming AS SELECT ${inCols.map(q).join(', ')}, ${keyJsonExpr(key)} AS ${K}, ${q(input.rowColumn)} FROM ${q(input.incomingTable)}`,
     createCurrent: `CREATE VIEW dataset_current AS SELECT *, ${keyJsonExpr(key)} AS ${K} FROM (${
       input.currentFile ? `SELECT * FROM read_parquet(${quoteLiteral(input.currentFile)})` : emptyCurrent
     })`,
     createJoined:
       `CREATE TABLE joined AS SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} ` +
       `FROM dataset_incoming i LEFT JOIN dataset_current c ON c.${K} = i.${K})`,
-    countKinds: `SELECT _ferry_kind AS kind, count(*) AS n FROM joined GROUP BY 1`,
+    // A row's kind depends on its own key only, so dropping superseded rows from joined afterwards
+    // leaves the kinds a deduplicated batch would have had.
+    countJoined: `SELECT count(*) - count(DISTINCT ${K}) AS superseded, ${MERGE_KINDS.map((k) => `count(*) FILTER (WHERE _ferry_kind = ${quoteLiteral(k)}) AS ${k}`).join(', ')} FROM joined`,
+    dropSuperseded: `DELETE FROM joined WHERE rowid IN (SELECT rowid FROM joined QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(input.rowColumn)} DESC) > 1)`,
     countDeleted:
       mode === 'mirror' && !input.holdDeletes
-        ? `SELECT count(*) AS n FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K})`
+        ? `SELECT count(*) AS n FROM dataset_current c WHERE ${absent}`
         : 'SELECT 0 AS n',
     sampleKeys: (kind, limit) =>
       `SELECT ${K} AS k FROM joined WHERE _ferry_kind = ${quoteLiteral(kind)} ORDER BY ${q(input.rowColumn)} LIMIT ${limit}`,
     sampleDeleted: (limit) =>
-      `SELECT c.${K} AS k FROM dataset_current c WHERE NOT EXISTS (SELECT 1 FROM dataset_incoming i WHERE i.${K} = c.${K}) ORDER BY 1 LIMIT ${limit}`,
+      `SELECT c.${K} AS k FROM dataset_current c WHERE ${absent} ORDER BY 1 LIMIT ${limit}`,
     // A view: the COPY below streams it, nothing is materialized twice.
     createNext: `CREATE VIEW next_version AS SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM (${next})`,
+    // joined has one row per incoming key (after dropSuperseded), with this run's values of its columns.
     createNotApplied:
-      `CREATE TABLE not_applied AS SELECT ${inCols.map((c) => `i.${q(c)}`).join(', ')}, i.${q(input.rowColumn)}, ${reason} AS _ferry_reason ` +
-      `FROM dataset_incoming i WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = i.${K} AND j._ferry_applied)`,
+      `CREATE VIEW not_applied AS SELECT ${inCols.map((c) => (c === keepsOld ? `_ferry_incoming_import_time AS ${q(c)}` : q(c))).join(', ')}, ${q(input.rowColumn)}, ${reason} AS _ferry_reason ` +
+      `FROM joined WHERE NOT _ferry_applied`,
     writeNext: (path) => `COPY next_version TO ${quoteLiteral(path)} (FORMAT parquet)`,
   };
 }

@@ -45,8 +45,10 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     pipeline: context.pipeline.name,
     timezone: context.pipeline.mapping?.timestamp?.timezone ?? 'UTC',
     importTime: context.runTime,
-    // With a diff the mapped rows are read once, by the diff's hash pass: a view saves a full copy.
-    relation: context.pipeline.diff ? 'view' : 'table',
+    // The mapped rows are streamed by whoever reads them (a diff's hash pass, a merge's join, the
+    // COPYs of write-files, each reading only its columns): a view saves a full copy of every row.
+    // Checks read them once per check: a table then, unless a diff follows (as before).
+    relation: context.pipeline.diff || !context.pipeline.checks?.length ? 'view' : 'table',
   });
   const explain = (error: unknown): Promise<FerryError> =>
     explainMappingFailure(context.session, {
@@ -59,7 +61,7 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     throw await explain(error);
   });
   // A view's computed columns first run in the statement that reads it: explain a failure there too.
-  if (context.pipeline.diff) context.explainMappingFailure = explain;
+  if (context.pipeline.diff || !context.pipeline.checks?.length) context.explainMappingFailure = explain;
   context.columns = compiled.columns;
   const [count] = await querySql(
     context,

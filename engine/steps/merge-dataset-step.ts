@@ -18,19 +18,27 @@ import { formatTimestamp } from '../time/timestamp-format.js';
 import { castInputSql, isJsonType } from '../duckdb/duckdb-type-kind.js';
 import { alignDatasetTypes } from './align-dataset-types.js';
 import { csvColumnExpr, isListType, isMapType, isStructType } from './compile-copy-sql.js';
-import { compileMergeSql, DATASET_INTERNAL_COLUMNS, type MergeKind } from './compile-merge-sql.js';
+import { compileMergeSql, DATASET_INTERNAL_COLUMNS, MERGE_KINDS } from './compile-merge-sql.js';
 
 type MergeSql = ReturnType<typeof compileMergeSql>;
 import { keepDatasetRejectsSql } from './rejected-rows.js';
 import type { DatasetEffect } from './dataset-context.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
+import { explainMappedFailure } from './explain-mapped-failure.js';
 
 const REASON_COLUMN = '_ferry_reason';
 /** Keys listed per count (unmatched, skipped, deleted) in the plan. */
 const KEY_SAMPLE = 10;
 
 export async function executeMergeDatasetStep(context: StepContext, step: MergeDatasetStep): Promise<void> {
+  // The mapping is a view: a computed column failing on the data fails here, and is named as such.
+  await mergeDataset(context, step).catch(async (error: unknown) => {
+    throw await explainMappedFailure(context, error);
+  });
+}
+
+async function mergeDataset(context: StepContext, step: MergeDatasetStep): Promise<void> {
   const datasets = context.datasets;
   const dataset = context.project.datasets[step.dataset];
   const manifest = datasets?.manifests.get(step.dataset);
@@ -75,10 +83,13 @@ export async function executeMergeDatasetStep(context: StepContext, step: MergeD
     (current.localFile !== undefined && newColumn)
   ) {
     const path = join(context.tempDir, 'dataset-next.parquet');
-    await runSql(context, 'merge-dataset', sql.writeNext(path));
+    effect.rows = await countedSql(context, sql.writeNext(path));
     datasets.pendingVersion = { dataset: dataset.name, path, rows: effect.rows, version };
   } else {
     effect.version = manifest.current ?? 0;
+    effect.rows = current.localFile
+      ? await countedSql(context, `SELECT count(*) FROM read_parquet(${quoteLiteral(current.localFile)})`)
+      : 0;
   }
   datasets.effect = effect;
   context.counts.rowsWritten = effect.created + effect.updated;
@@ -196,18 +207,21 @@ async function readCurrentVersion(
   return { localFile, columns, incomingTable };
 }
 
-/** Run the merge up to the next version's table, and count what it does (with the first keys behind each count). */
+/** Run the merge up to the next version's view, and count what it does (with the first keys behind each count). */
 async function measureMerge(
   context: StepContext,
   sql: MergeSql,
   base: Pick<DatasetEffect, 'dataset' | 'mode' | 'version'>,
 ): Promise<DatasetEffect> {
   await runSql(context, 'merge-dataset', sql.createIncoming);
-  const [superseded] = await querySql(context, 'merge-dataset', sql.countSuperseded);
-  const supersededRows = Number(superseded?.['n'] ?? 0);
-  if (supersededRows > 0) await runSql(context, 'merge-dataset', sql.dropSuperseded);
   await runSql(context, 'merge-dataset', sql.createCurrent);
   await runSql(context, 'merge-dataset', sql.createJoined);
+  let [counts] = await querySql(context, 'merge-dataset', sql.countJoined);
+  const supersededRows = Number(counts?.['superseded'] ?? 0);
+  if (supersededRows > 0) {
+    await runSql(context, 'merge-dataset', sql.dropSuperseded);
+    [counts] = await querySql(context, 'merge-dataset', sql.countJoined);
+  }
   const effect: DatasetEffect = {
     ...base,
     created: 0,
@@ -220,9 +234,7 @@ async function measureMerge(
     rows: 0,
     missingRelations: [],
   };
-  for (const row of await querySql(context, 'merge-dataset', sql.countKinds)) {
-    effect[String(row['kind']) as MergeKind] += Number(row['n']);
-  }
+  for (const kind of MERGE_KINDS) effect[kind] = Number(counts?.[kind] ?? 0);
   const [deleted] = await querySql(context, 'merge-dataset', sql.countDeleted);
   effect.deleted = Number(deleted?.['n'] ?? 0);
   // Which keys: the plan lists the first ones behind each count a reviewer has to act on.
@@ -233,9 +245,9 @@ async function measureMerge(
   if (effect.skipped > 0) keys.skipped = await sample(sql.sampleKeys('skipped', KEY_SAMPLE));
   if (effect.deleted > 0) keys.deleted = await sample(sql.sampleDeleted(KEY_SAMPLE));
   if (Object.keys(keys).length) effect.keys = keys;
+  // A view: the version's rows are counted by the COPY that writes them (or, when none is written,
+  // are the current version's).
   await runSql(context, 'merge-dataset', sql.createNext);
-  const [rows] = await querySql(context, 'merge-dataset', 'SELECT count(*) AS n FROM next_version');
-  effect.rows = Number(rows?.['n'] ?? 0);
   return effect;
 }
 
@@ -298,6 +310,12 @@ async function writeRowsNotApplied(
     path: local,
     connection: sink.rejects.connection,
   });
+}
+
+/** The one number a statement answers: a COPY's rows written, a count. */
+async function countedSql(context: StepContext, sql: string): Promise<number> {
+  const [row] = await querySql(context, 'merge-dataset', sql);
+  return Number(Object.values(row ?? {})[0] ?? 0);
 }
 
 /** A column as CSV text (lists and maps joined by `&`, as in flat CSV exports). */

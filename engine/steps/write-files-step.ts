@@ -6,31 +6,46 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
-import { anyTextValueSql } from '../duckdb/duckdb-type-kind.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { suggest } from '../config/suggest.js';
 import type { S3Sink } from '../config/model.js';
 import type { WriteFilesStep } from '../plan/plan-model.js';
-import { compileCopySql, isListType, isMapType, type ColumnType } from './compile-copy-sql.js';
+import {
+  compileCopySql,
+  elementTextSql,
+  isListType,
+  isMapType,
+  listElementType,
+  mapEntryTypes,
+  type ColumnType,
+} from './compile-copy-sql.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { prepareEncryption } from './encrypt-outputs.js';
 import { renderSinkKeys, type KeyRequest } from './render-sink-keys.js';
 import { querySql, runSql, type StepContext } from './step-context.js';
+import { explainMappedFailure } from './explain-mapped-failure.js';
 
 export const SCALAR_FIELD_NAME = 'main';
 
 interface FileJob {
   request: KeyRequest;
-  table: string;
+  /** A table or view name, or `{ sql }`: a relation in SQL (a multi-csv file's rows). */
+  table: string | { sql: string };
   columns: ColumnType[];
   format: S3Sink['format'];
   orderBy: string[];
   limit?: number;
   offset?: number;
-  rows: number;
 }
 
 export async function executeWriteFilesStep(context: StepContext, step: WriteFilesStep): Promise<void> {
+  // The mapping is a view: a computed column failing on the data fails here, and is named as such.
+  await writeFiles(context, step).catch(async (error: unknown) => {
+    throw await explainMappedFailure(context, error);
+  });
+}
+
+async function writeFiles(context: StepContext, step: WriteFilesStep): Promise<void> {
   const sink = context.pipeline.sink;
   if (sink.kind !== 's3') throw new Error('write-files needs an s3 sink');
   const encrypt = await prepareEncryption(context, step);
@@ -41,11 +56,12 @@ export async function executeWriteFilesStep(context: StepContext, step: WriteFil
   const columns = sinkColumns(context, sink);
   const total = await countRowsToWrite(context, sink, table);
   if (total === 0) return;
-  const source = await prepareRowsToWrite(context, sink, { table, columns, total });
+  const key = outputKey(context);
+  const source = await prepareRowsToWrite(context, sink, { table, columns, total, key });
   const typed = columns.map((name) => ({ name, type: types.get(name) ?? 'VARCHAR' }));
   const jobs =
     sink.format.kind === 'multi-csv'
-      ? await planMultiCsv(context, sink, source, typed, total)
+      ? planMultiCsv(sink, { source, columns: typed, key })
       : planParts(sink, { source, typed, total, inOrder: context.outputInOrder === true });
   const keys = renderSinkKeys({
     sink,
@@ -99,24 +115,29 @@ async function countRowsToWrite(context: StepContext, sink: S3Sink, table: strin
 
 /**
  * The relation to write from. One plain file is written straight from the output (COPY orders it
- * unless it is already in order); parts, a limit and multi-csv first take the rows to write, in
- * order, into their own table.
+ * unless it is already in order), and so are multi-csv's files when the output is in order (each
+ * COPY streams it: no copy of the rows). Parts, a limit, and multi-csv from rows not in order first
+ * take the rows to write, in order, into their own table (sorted once, not once per file).
  */
 async function prepareRowsToWrite(
   context: StepContext,
   sink: S3Sink,
-  input: { table: string; columns: readonly string[]; total: number },
+  input: { table: string; columns: readonly string[]; total: number; key: readonly string[] | undefined },
 ): Promise<string> {
+  const inOrder = context.outputInOrder === true;
   const direct =
-    sink.format.kind !== 'multi-csv' &&
     sink.limit === undefined &&
-    (sink.maxRowsPerFile === undefined || input.total <= sink.maxRowsPerFile);
+    (sink.format.kind === 'multi-csv'
+      ? inOrder
+      : sink.maxRowsPerFile === undefined || input.total <= sink.maxRowsPerFile);
   if (direct) return input.table;
-  const order = context.outputInOrder === true ? '' : ` ORDER BY ${q(ORDER_COLUMN)}`;
+  const order = inOrder ? '' : ` ORDER BY ${q(ORDER_COLUMN)}`;
+  // multi-csv's join key is made from the key columns, whether or not sink.fields lists them.
+  const kept = [...new Set([...input.columns, ...(input.key ?? []), ORDER_COLUMN])];
   await runSql(
     context,
     'write-files',
-    `CREATE TABLE to_write AS SELECT ${[...input.columns, ORDER_COLUMN].map(q).join(', ')} FROM ${q(input.table)}${order}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
+    `CREATE TABLE to_write AS SELECT ${kept.map(q).join(', ')} FROM ${q(input.table)}${order}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
   );
   return 'to_write';
 }
@@ -139,7 +160,6 @@ function planParts(
       // A single file from rows already in order is copied as it is scanned: no sort.
       orderBy: parts === 1 && input.inOrder ? [] : [ORDER_COLUMN],
       ...(parts > 1 ? { limit: perFile, offset: part * perFile } : {}),
-      rows: Math.min(perFile, total - part * perFile),
     });
   }
   return jobs;
@@ -156,7 +176,8 @@ async function writeFileJob(
     context.tempDir,
     `out-${String(where.index + 1).padStart(4, '0')}${key.slice(key.lastIndexOf('.'))}`,
   );
-  await runSql(
+  // COPY answers the number of rows it wrote.
+  const [copied] = await querySql(
     context,
     'write-files',
     compileCopySql({
@@ -175,41 +196,46 @@ async function writeFileJob(
     bucket: sink.bucket,
     key,
     format: job.format.kind,
-    rows: job.rows,
+    rows: Number(Object.values(copied ?? {})[0] ?? 0),
     bytes: size,
     path,
   });
 }
 
 /**
- * multi-csv: scalars in one file; each list or map column in its own file, one row per element.
- * The join key is an MD5 of the row's key columns (mapping.key / diff.key), so it is stable for a
- * given key across exports; without a key it is the row's position and can change between exports.
+ * The columns that identify a row of the output (diff.key, mapping.key, or a one-dataset source's
+ * key), when there are.
  */
-async function planMultiCsv(
-  context: StepContext,
-  sink: S3Sink,
-  source: string,
-  columns: ColumnType[],
-  total: number,
-): Promise<FileJob[]> {
-  if (sink.format.kind !== 'multi-csv') return [];
-  const format = sink.format;
-  const joinKey = format.joinKey;
+function outputKey(context: StepContext): readonly string[] | undefined {
   const origin = context.pipeline.source;
   const datasetKey =
     origin.kind === 'dataset' && origin.datasets.length === 1
       ? context.project.datasets[origin.datasets[0] ?? '']?.key
       : undefined;
   const key = context.pipeline.diff?.key ?? context.pipeline.mapping?.key ?? datasetKey;
-  const keyExpr = key?.length
+  return key?.length ? key : undefined;
+}
+
+/**
+ * multi-csv: scalars in one file; each list or map column in its own file, one row per element.
+ * The join key is an MD5 of the row's key columns (mapping.key / diff.key), so it is stable for a
+ * given key across exports; without a key it is the row's position and can change between exports.
+ *
+ * Each file is one COPY of a query over the rows (in order: the output, or to_write): the join key
+ * is computed in each (cheaper than a copy of every row with it), and unnest keeps the rows' order
+ * and the elements' order within a row, so no file is sorted.
+ */
+function planMultiCsv(
+  sink: S3Sink,
+  input: { source: string; columns: ColumnType[]; key: readonly string[] | undefined },
+): FileJob[] {
+  if (sink.format.kind !== 'multi-csv') return [];
+  const format = sink.format;
+  const joinKey = q(format.joinKey);
+  const { source, columns, key } = input;
+  const keyExpr = key
     ? `md5(CAST(to_json({${key.map((c) => `${quoteLiteral(c)}: CAST(${q(c)} AS VARCHAR)`).join(', ')}}) AS VARCHAR))`
     : `CAST(${q(ORDER_COLUMN)} AS VARCHAR)`;
-  await runSql(
-    context,
-    'write-files',
-    `CREATE TABLE multi_base AS SELECT ${keyExpr} AS ${q(joinKey)}, * FROM ${q(source)}`,
-  );
   const scalars = columns.filter((c) => !isListType(c.type) && !isMapType(c.type));
   const nested = columns.filter((c) => isListType(c.type) || isMapType(c.type));
   const csv = {
@@ -219,42 +245,35 @@ async function planMultiCsv(
     headers: format.headers,
     listSeparator: '&',
   };
+  const joinKeyColumn = { name: format.joinKey, type: 'VARCHAR' };
   const jobs: FileJob[] = [
     {
       request: { part: 1, field: SCALAR_FIELD_NAME },
-      table: 'multi_base',
-      columns: [{ name: joinKey, type: 'VARCHAR' }, ...scalars],
+      table: {
+        sql: `SELECT ${[`${keyExpr} AS ${joinKey}`, ...scalars.map((c) => q(c.name))].join(', ')} FROM ${q(source)}`,
+      },
+      columns: [joinKeyColumn, ...scalars],
       format: csv,
-      // to_write, multi_base and the field tables below are each made in order (ORDER BY, then plain
-      // scans and unnest, which keep insertion order): their files need no sort.
       orderBy: [],
-      rows: total,
     },
   ];
-  for (const [index, column] of nested.entries()) {
-    const table = `multi_field_${index}`;
+  for (const column of nested) {
     const ref = q(column.name);
-    const select = isMapType(column.type)
-      ? `SELECT ${q(joinKey)}, ${anyTextValueSql('e.key')} AS "key", ${anyTextValueSql('e.value')} AS "value", ${q(ORDER_COLUMN)}, e.i AS _ferry_i FROM (SELECT ${q(joinKey)}, ${q(ORDER_COLUMN)}, unnest(list_transform(map_entries(${ref}), (_ferry_x, _ferry_i) -> {'key': _ferry_x.key, 'value': _ferry_x.value, 'i': _ferry_i})) AS e FROM multi_base)`
-      : `SELECT ${q(joinKey)}, ${anyTextValueSql('e.v')} AS "value", ${q(ORDER_COLUMN)}, e.i AS _ferry_i FROM (SELECT ${q(joinKey)}, ${q(ORDER_COLUMN)}, unnest(list_transform(${ref}, (_ferry_x, _ferry_i) -> {'v': _ferry_x, 'i': _ferry_i})) AS e FROM multi_base)`;
-    await runSql(context, 'write-files', `CREATE TABLE ${q(table)} AS ${select}`);
-    const [row] = await querySql(context, 'write-files', `SELECT count(*) AS n FROM ${q(table)}`);
+    const map = isMapType(column.type);
+    const elements = map
+      ? `SELECT ${joinKey}, unnest(map_entries(${ref})) AS e FROM (SELECT ${keyExpr} AS ${joinKey}, ${ref} FROM ${q(source)})`
+      : `SELECT ${joinKey}, unnest(${ref}) AS e FROM (SELECT ${keyExpr} AS ${joinKey}, ${ref} FROM ${q(source)})`;
+    const select = map
+      ? `SELECT ${joinKey}, ${elementTextSql('e.key', mapEntryTypes(column.type)?.key)} AS "key", ${elementTextSql('e.value', mapEntryTypes(column.type)?.value)} AS "value" FROM (${elements})`
+      : `SELECT ${joinKey}, ${elementTextSql('e', listElementType(column.type))} AS "value" FROM (${elements})`;
     jobs.push({
       request: { part: 1, field: column.name },
-      table,
-      columns: isMapType(column.type)
-        ? [
-            { name: joinKey, type: 'VARCHAR' },
-            { name: 'key', type: 'VARCHAR' },
-            { name: 'value', type: 'VARCHAR' },
-          ]
-        : [
-            { name: joinKey, type: 'VARCHAR' },
-            { name: 'value', type: 'VARCHAR' },
-          ],
+      table: { sql: select },
+      columns: map
+        ? [joinKeyColumn, { name: 'key', type: 'VARCHAR' }, { name: 'value', type: 'VARCHAR' }]
+        : [joinKeyColumn, { name: 'value', type: 'VARCHAR' }],
       format: csv,
       orderBy: [],
-      rows: Number(row?.['n'] ?? 0),
     });
   }
   return jobs;

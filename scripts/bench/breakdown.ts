@@ -38,8 +38,11 @@ export function breakDown(options: {
   plan: PipelinePlan;
   start: number;
   end: number;
+  /** Steps with SQL to show as phases, in execution order (default: load, map, diff, write-files). */
+  steps?: readonly string[];
 }): Breakdown {
   const { records, plan, start, end } = options;
+  const sqlSteps = options.steps ?? SQL_STEPS;
   // Attribute each statement to a step: plan.sql holds ferry's own statements in execution order.
   const steps: string[] = [];
   let next = 0;
@@ -84,10 +87,11 @@ export function breakDown(options: {
   });
   const lastRecord = records[records.length - 1];
   const sqlEnd = lastRecord?.end ?? loadStart;
-  for (const [index, step] of SQL_STEPS.entries()) {
+  for (const [index, step] of sqlSteps.entries()) {
     const from = first(step);
     if (from < 0) continue;
-    const following = SQL_STEPS.slice(index + 1)
+    const following = sqlSteps
+      .slice(index + 1)
       .map(first)
       .find((i) => i >= 0);
     const stepStart = records[from]?.start ?? 0;

@@ -21,6 +21,9 @@ import { rowsLabel } from './diff-scenario.js';
 import { BENCH_COLUMNS } from './generate-data.js';
 import { cpuRatio, describe, measure, summarize, type Measured } from './measure.js';
 import { readCsv, scalar, withRawDatabase } from './raw-duckdb.js';
+import type { Breakdown } from './breakdown.js';
+import { measureProfiledApply } from './profile-apply.js';
+import { slowestStatements } from './slowest-statements.js';
 
 const SOURCE = 'export-drops';
 const SINK = 'export-out';
@@ -76,6 +79,7 @@ export async function benchMultiCsvExport(context: BenchContext): Promise<BenchR
     const env = benchEnv(server.endpoint);
     const ferries: Measured<PipelinePlan>[] = [];
     const raws: Measured<number[]>[] = [];
+    let lastBreakdown: Breakdown | undefined;
     for (let i = 1; i <= context.options.repeat; i++) {
       context.log(
         `multi-CSV export of ${data.day1.rows} rows, run ${i} of ${context.options.repeat}: raw, then ferry`,
@@ -83,12 +87,23 @@ export async function benchMultiCsvExport(context: BenchContext): Promise<BenchR
       raws.push(await measure(() => rawExport(server, rawDir)));
       await rm(join(projectDir, 'state'), { recursive: true, force: true });
       await removeObjects(server.client, SINK);
-      ferries.push(await measure(() => ferryExport(projectDir, env, root)));
+      const { measured, breakdown } = await measureProfiledApply(() => ferryExport(projectDir, env, root));
+      ferries.push(measured);
+      lastBreakdown = breakdown;
     }
     for (const [i, ferry] of ferries.entries()) {
       const got = ferry.value.outputs.map((o) => o.rows).join(', ');
       const want = (raws[i]?.value ?? []).join(', ');
       if (got !== want) throw new Error(`multi-CSV export: ferry wrote ${got} rows per file, DuckDB ${want}`);
+    }
+    if (lastBreakdown && context.options.top > 0) {
+      console.error(
+        slowestStatements(
+          'ferry multi-CSV export (last run), by phase and slowest statements',
+          lastBreakdown,
+          context.options.top,
+        ),
+      );
     }
     const now = summarize(ferries);
     const reference = summarize(raws);
