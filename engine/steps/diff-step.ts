@@ -48,7 +48,7 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   await runSql(
     context,
     'diff',
-    sql.createChanged(changedTable, context.columns, ORDER_COLUMN, { superseded: duplicates > 0 }),
+    sql.createChanged(changedTable, context.columns, ORDER_COLUMN),
   );
   let added = 0;
   let changed = 0;
@@ -85,7 +85,7 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   await runSql(context, 'diff', sql.writeSnapshot(path));
   context.newSnapshot = { path, rows: current, key: key ? [...key] : null };
   context.outputTable = step.table;
-  // The changed rows are in source order (a view over the mapped rows, or a table made with ORDER BY);
+  // The changed rows are in source order (a view over current, or a table made with ORDER BY);
   // with tombstones a UNION follows, whose order only an ORDER BY pins.
   context.outputInOrder = !(step.tombstones && key);
 }
