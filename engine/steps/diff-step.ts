@@ -45,11 +45,7 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   // Only added and changed rows are materialized; the other counts follow from the totals
   // (snapshot keys are unique): unchanged = current − added − changed, removed = previous − changed − unchanged.
   const changedTable = step.tombstones && key ? 'changed_rows' : step.table;
-  await runSql(
-    context,
-    'diff',
-    sql.createChanged(changedTable, context.columns, ORDER_COLUMN),
-  );
+  await runSql(context, 'diff', sql.createChanged(changedTable, context.columns, ORDER_COLUMN));
   let added = 0;
   let changed = 0;
   for (const row of await querySql(
