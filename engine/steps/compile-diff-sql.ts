@@ -14,9 +14,8 @@ export const DIFF_COLUMN = '_ferry_diff';
 
 export interface DiffSql {
   /**
-   * current: every valid mapped row with its row number, key and hash, in source order: the only
-   * pass over the mapped rows. The added and changed rows, the snapshot and the removed keys all read
-   * it, so the mapping (casts, computed columns) runs once.
+   * current: one narrow row per valid mapped row (row number, key, hash, key columns), in source
+   * order. The data columns stay in the mapped view; the added and changed rows take them from there.
    */
   createCurrent: string;
   /** Rows that share a key with a later row (0 in the common case, so the window below rarely runs). */
@@ -26,11 +25,17 @@ export interface DiffSql {
   /** Rows in the previous snapshot (Parquet metadata; keys there are unique). */
   countPrevious: string;
   /**
-   * added and changed rows, in source order, with their kind: current joined with the snapshot (a
-   * table of the picked rows, made with ORDER BY). Without a previous snapshot every current row is
-   * added, so it is a view over current (already in source order, nothing to join or sort).
+   * added and changed rows, in source order, with their kind: the narrow join of current against the
+   * snapshot picks the rows, the mapped view gives their columns. Without a previous snapshot every
+   * current row is added, so it is a view over the mapped rows (already in source order, nothing to
+   * join or sort); `superseded` says whether current dropped rows the view must leave out too.
    */
-  createChanged: (table: string, dataColumns: readonly string[], orderColumn: string) => string;
+  createChanged: (
+    table: string,
+    dataColumns: readonly string[],
+    orderColumn: string,
+    options: { superseded: boolean },
+  ) => string;
   /** Removed keys (for tombstones), key columns as VARCHAR. */
   createRemoved: string;
   writeSnapshot: (path: string) => string;
@@ -53,7 +58,7 @@ function hashExpr(columns: readonly string[], importTime: ImportTime | undefined
 }
 
 export function compileDiffSql(input: {
-  /** The mapped rows (a view: read once, into current). */
+  /** The mapped rows (a view: read once for the hashes, then for the added and changed rows). */
   mappedTable: string;
   columns: readonly string[];
   key: readonly string[] | null;
@@ -76,20 +81,21 @@ export function compileDiffSql(input: {
   const mapped = q(input.mappedTable);
   return {
     createCurrent:
-      `CREATE TABLE current AS SELECT ${R}, ${keyExpr(key, columns, input.importTime)} AS ${K}, ` +
-      `${hashExpr(columns, input.importTime)} AS ${H}, ${[...columns, ...keyColumns.filter((c) => !columns.includes(c))].map(q).join(', ')} ` +
-      `FROM ${mapped} WHERE ${q(REJECT_COLUMN)} IS NULL`,
+      `CREATE TABLE current AS SELECT ${q(ROW_COLUMN)}, ${keyExpr(key, columns, input.importTime)} AS ${K}, ` +
+      `${hashExpr(columns, input.importTime)} AS ${H}${keyColumns.length ? ', ' + keyColumns.map(q).join(', ') : ''} FROM ${mapped} WHERE ${q(REJECT_COLUMN)} IS NULL`,
     countSuperseded: `SELECT count(*) - count(DISTINCT ${K}) AS n FROM current`,
     dropSuperseded: `DELETE FROM current WHERE rowid IN (SELECT rowid FROM current QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(ROW_COLUMN)} DESC) > 1)`,
     countPrevious: `SELECT count(*) AS n FROM ${previous}`,
-    createChanged: (table, dataColumns, orderColumn) => {
-      const select = `${dataColumns.map((c) => `c.${q(c)}`).join(', ')}, c.${R} AS ${q(orderColumn)}`;
-      if (!input.previousSnapshot)
-        return `CREATE VIEW ${q(table)} AS SELECT ${select}, 'added' AS ${q(DIFF_COLUMN)} FROM current c`;
-      return (
-        `CREATE TABLE ${q(table)} AS SELECT ${select}, CASE WHEN p.${K} IS NULL THEN 'added' ELSE 'changed' END AS ${q(DIFF_COLUMN)} ` +
-        `FROM current c LEFT JOIN ${previous} p ON p.${K} = c.${K} WHERE p.${K} IS NULL OR p.${H} <> c.${H} ORDER BY c.${R}`
-      );
+    createChanged: (table, dataColumns, orderColumn, options) => {
+      const select = `${dataColumns.map((c) => `m.${q(c)}`).join(', ')}, m.${R} AS ${q(orderColumn)}`;
+      if (!input.previousSnapshot) {
+        const kept = options.superseded ? ` AND m.${R} IN (SELECT ${R} FROM current)` : '';
+        return `CREATE VIEW ${q(table)} AS SELECT ${select}, 'added' AS ${q(DIFF_COLUMN)} FROM ${mapped} m WHERE m.${q(REJECT_COLUMN)} IS NULL${kept}`;
+      }
+      const picked =
+        `SELECT c.${R}, CASE WHEN p.${K} IS NULL THEN 'added' ELSE 'changed' END AS ${q(DIFF_COLUMN)} ` +
+        `FROM current c LEFT JOIN ${previous} p ON p.${K} = c.${K} WHERE p.${K} IS NULL OR p.${H} <> c.${H}`;
+      return `CREATE TABLE ${q(table)} AS SELECT ${select}, d.${q(DIFF_COLUMN)} FROM ${mapped} m JOIN (${picked}) d ON d.${R} = m.${R} ORDER BY m.${R}`;
     },
     createRemoved: `CREATE TABLE removed AS SELECT p.* FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM current c WHERE c.${K} = p.${K}) ORDER BY p.${K}`,
     // current is in source order (no sort needed for a deterministic file).

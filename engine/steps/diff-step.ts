@@ -45,7 +45,11 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   // Only added and changed rows are materialized; the other counts follow from the totals
   // (snapshot keys are unique): unchanged = current − added − changed, removed = previous − changed − unchanged.
   const changedTable = step.tombstones && key ? 'changed_rows' : step.table;
-  await runSql(context, 'diff', sql.createChanged(changedTable, context.columns, ORDER_COLUMN));
+  await runSql(
+    context,
+    'diff',
+    sql.createChanged(changedTable, context.columns, ORDER_COLUMN, { superseded: duplicates > 0 }),
+  );
   let added = 0;
   let changed = 0;
   for (const row of await querySql(
@@ -81,7 +85,7 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   await runSql(context, 'diff', sql.writeSnapshot(path));
   context.newSnapshot = { path, rows: current, key: key ? [...key] : null };
   context.outputTable = step.table;
-  // The changed rows are in source order (a view over current, or a table made with ORDER BY);
+  // The changed rows are in source order (a view over the mapped rows, or a table made with ORDER BY);
   // with tombstones a UNION follows, whose order only an ORDER BY pins.
   context.outputInOrder = !(step.tombstones && key);
 }
