@@ -9,7 +9,9 @@
  *    A column whose candidate fails moves to its next one, and the query runs again for those
  *    columns only (rare: a value unlike the first SAMPLE_ROWS).
  *
- * Text columns (names, e-mails) have no candidate after the sample, so they cost nothing in step 2.
+ * Text columns (names, e-mails) have no candidate after the sample, so they cost nothing in step 2,
+ * and step 2 trims only the values that do not fit untrimmed (trimming every value cost more than the
+ * predicates).
  */
 import { quoteIdent as q } from '../duckdb/sql.js';
 import { querySql, type StepContext } from './step-context.js';
@@ -42,9 +44,22 @@ function fitsAll(candidate: Candidate, x: string): string {
     : `coalesce(bool_and(${x} IS NULL OR (${readsAs(candidate, x)})), true)`;
 }
 
+/**
+ * fitsAll over the untrimmed text `c`, trimming only the values that do not fit as they are: a value
+ * that reads as a type still does once trimmed (the patterns admit no spaces, and the casts skip the
+ * spaces trim removes), so the answer is the same, without a trimmed copy of every value.
+ */
+function fitsAllUntrimmed(candidate: Candidate, c: string): string {
+  if (candidate === 'NULL') return fitsAll(candidate, trimmed(c));
+  const x = trimmed(c);
+  return `coalesce(bool_and(CASE WHEN ${c} IS NULL OR (${readsAs(candidate, c)}) THEN true ELSE ${x} IS NULL OR (${readsAs(candidate, x)}) END), true)`;
+}
+
+const trimmed = (c: string): string => `NULLIF(trim(${c}), '')`;
+
 /** The text columns' values, trimmed, empty as NULL, named x0, x1…, from `from`. */
 function valuesOf(columns: readonly string[], from: string): string {
-  return `SELECT ${columns.map((c, i) => `NULLIF(trim(${q(c)}), '') AS x${i}`).join(', ')} FROM ${from}`;
+  return `SELECT ${columns.map((c, i) => `${trimmed(q(c))} AS x${i}`).join(', ')} FROM ${from}`;
 }
 
 /** Infers the type of each of `columns` (text columns of `table`) over all of its rows. */
@@ -80,13 +95,10 @@ export async function inferSourceTypes(
     if (!pending.includes(i)) inferred.set(c, 'VARCHAR');
   });
   while (pending.length > 0) {
-    const names = pending.map((i) => columns[i] ?? '');
-    const checks = pending.map((i, j) => `${fitsAll(candidates[i]?.[0] ?? 'NULL', `x${j}`)} AS f${j}`);
-    const [row] = await querySql(
-      context,
-      'check-schema',
-      `SELECT ${checks.join(', ')} FROM (${valuesOf(names, q(table))})`,
+    const checks = pending.map(
+      (i, j) => `${fitsAllUntrimmed(candidates[i]?.[0] ?? 'NULL', q(columns[i] ?? ''))} AS f${j}`,
     );
+    const [row] = await querySql(context, 'check-schema', `SELECT ${checks.join(', ')} FROM ${q(table)}`);
     const next: number[] = [];
     pending.forEach((i, j) => {
       const list = candidates[i] ?? [];

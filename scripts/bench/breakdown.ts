@@ -1,12 +1,14 @@
 /**
  * Turns the recorded DuckDB statements of one `apply` into a wall-clock breakdown by phase. Statements
  * ferry records in the plan (`plan.sql`) carry their step; the others are the session's sandbox `SET`s
- * and load-csv's internal statements (probe, rejects summary, header check, renames), counted under
- * load. Time between statements that is not DuckDB is S3 and file work: before the first load
- * statement is the fetch; after the last statement the upload (up to the last HeadObject), then the
+ * and the rejected-rows table made when it opens (counted as opening), and load-csv's internal
+ * statements (probe, rejects summary, header check, renames), counted under load. Time between
+ * statements that is not DuckDB is S3 and file work: before the first load statement is the fetch
+ * (and load-csv's line-length pass over the file); after the last statement the upload (up to the last HeadObject), then the
  * state commit, closing DuckDB and removing the temp dir.
  */
 import type { PipelinePlan } from '../../engine/plan/plan-model.js';
+import { CREATE_REJECTED_ROWS_TABLE } from '../../engine/steps/rejected-rows.js';
 import type { S3RequestRecord } from './record-s3-requests.js';
 import type { StatementRecord } from './record-statements.js';
 
@@ -30,7 +32,7 @@ export interface Breakdown {
   statements: TimedStatement[];
 }
 
-const SQL_STEPS = ['load', 'map', 'diff', 'write-files'] as const;
+const SQL_STEPS = ['load', 'check-schema', 'map', 'check', 'diff', 'write-files'] as const;
 
 export function breakDown(options: {
   records: readonly StatementRecord[];
@@ -51,7 +53,7 @@ export function breakDown(options: {
     if (planned !== undefined && planned.sql === record.sql) {
       steps.push(planned.step);
       next++;
-    } else if (/^\s*SET\s/i.test(record.sql)) {
+    } else if (/^\s*SET\s/i.test(record.sql) || record.sql === CREATE_REJECTED_ROWS_TABLE) {
       steps.push('open');
     } else {
       steps.push('load');
@@ -80,7 +82,7 @@ export function breakDown(options: {
   const firstLoad = first('load');
   const loadStart = firstLoad >= 0 ? (records[firstLoad]?.start ?? openEnd) : openEnd;
   phases.push({
-    name: 'fetch (S3 GET + sha256)',
+    name: 'fetch (S3 GET + sha256, then the CSV line-length pass)',
     seconds: (loadStart - openEnd) / 1000,
     sqlSeconds: 0,
     statements: 0,

@@ -27,6 +27,15 @@ async function table(name: string, rows: number, usual: string, at: number, odd:
   );
 }
 
+/** Whether every trimmed value of x reads as the type: the definition, over every row. */
+const READS_AS_TRIMMED: Record<string, string> = {
+  BIGINT: `bool_and(x IS NULL OR regexp_full_match(x, '[+-]?[0-9]{1,18}'))`,
+  DOUBLE: `bool_and(x IS NULL OR TRY_CAST(x AS DOUBLE) IS NOT NULL)`,
+  BOOLEAN: `bool_and(x IS NULL OR lower(x) IN ('true', 'false'))`,
+  DATE: `bool_and(x IS NULL OR (regexp_full_match(x, '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND TRY_CAST(x AS DATE) IS NOT NULL))`,
+  TIMESTAMP: `bool_and(x IS NULL OR TRY_CAST(x AS TIMESTAMP) IS NOT NULL)`,
+};
+
 describe('inferSourceTypes', () => {
   it('types each column by every value, however few rows', async () => {
     await session.run(
@@ -55,6 +64,51 @@ describe('inferSourceTypes', () => {
     expect((await inferSourceTypes(context(), 'late_double', ['c'])).get('c')).toBe('DOUBLE');
     expect((await inferSourceTypes(context(), 'late_value', ['c'])).get('c')).toBe('DATE');
     expect((await inferSourceTypes(context(), 'all_ints', ['c'])).get('c')).toBe('BIGINT');
+  });
+
+  it('types padded values past the sample as their trimmed text reads, whatever the padding', async () => {
+    // The full-scan check trims only values that do not fit as they are: it must agree with typing
+    // every trimmed value. Each case: the usual value of its type, then one odd value after the sample.
+    const usual: Record<string, string> = {
+      BIGINT: "'7'",
+      DOUBLE: "'1.5'",
+      BOOLEAN: "'true'",
+      DATE: "'2024-01-02'",
+      TIMESTAMP: "'2024-01-02 03:04:05'",
+    };
+    const odd = [
+      "' 8 '",
+      "'  -9'",
+      "'+10  '",
+      "' 2.5 '",
+      "' 1e3'",
+      "' inf '",
+      "' TRUE '",
+      "'false  '",
+      "' 2024-05-06 '",
+      "'2024-05-06  '",
+      "' 2024-05-06 07:08:09 '",
+      "' 2024-05-06T07:08:09Z'",
+      "'\t7\t'",
+      "chr(160) || '7' || chr(160)",
+      "chr(12288) || '2024-05-06'",
+      "'7' || chr(10)",
+      "' '",
+      "' x '",
+    ];
+    let n = 0;
+    for (const [type, value] of Object.entries(usual)) {
+      for (const o of odd) {
+        const name = `padded_${n++}`;
+        await table(name, SAMPLE_ROWS + 10, value, SAMPLE_ROWS + 5, o);
+        const [reference] = await session.all(
+          `SELECT ${READS_AS_TRIMMED[type]} AS fits FROM (SELECT NULLIF(trim(c), '') AS x FROM ${name})`,
+        );
+        const inferred = (await inferSourceTypes(context(), name, ['c'])).get('c');
+        if (reference?.['fits'] === true) expect([name, o, inferred]).toEqual([name, o, type]);
+        else expect([name, o, inferred]).not.toEqual([name, o, type]);
+      }
+    }
   });
 
   it('scans every row with one query when the sample holds', async () => {
