@@ -23,6 +23,7 @@ import { createBenchContext, type BenchOptions, type BenchScenario } from './ben
 import type { BenchRow } from './bench/bench-row.js';
 import { benchDiffImport } from './bench/diff-scenario.js';
 import { benchMultiCsvExport } from './bench/export-scenario.js';
+import { benchMemory } from './bench/memory-scenario.js';
 import { MEMORY_LIMIT } from './bench/raw-duckdb.js';
 import { table } from './bench/report.js';
 import { IO_SCENARIOS } from './bench/io/io-scenarios.js';
@@ -33,6 +34,8 @@ export const SCENARIOS: readonly BenchScenario[] = [
   { name: 'diff', run: benchDiffImport },
   { name: 'upsert', run: benchUpsert },
   { name: 'export', run: benchMultiCsvExport },
+  // Peak RSS of `ferry apply` in its own process, day 1 and day 2 (the issue's memory budget).
+  { name: 'memory', run: benchMemory },
   // I/O and start-up (scripts/bench/io): full size from 1M rows up, their quick sizes below that.
   ...IO_SCENARIOS.map((io): BenchScenario => ({
     name: io.name,

@@ -1,0 +1,101 @@
+/**
+ * Peak memory of ferry alone: `ferry apply` of day 1 (every row new) and day 2 (the diff) of the
+ * bench's accounts files, each run as its own process, its peak RSS read from the kernel
+ * (`process.resourceUsage().maxRSS`, written at exit by report-rusage.mjs). The diff scenario's RSS
+ * figures are the bench process's, which also holds s3rver's buffers and whatever an earlier phase
+ * left mapped; these are the figures the issue's budget is about (≤ 1.5 GB at 10M rows, ≤ 2 GB at
+ * 100M). No reference side: this is a budget, not a ratio. Uses the built CLI (dist/, `npm run build`).
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startS3Server } from '../../test/harness/s3-server.js';
+import type { BenchContext } from './bench-context.js';
+import type { BenchRow } from './bench-row.js';
+import { removeObjects, uploadPlain } from './bench-s3.js';
+import { benchEnv, SINK_BUCKET, SOURCE_BUCKET, SOURCE_PREFIX, writeBenchProject } from './ferry-project.js';
+import { integer, megabytes } from './report.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const PRELOAD = join(REPO, 'scripts', 'bench', 'report-rusage.mjs');
+const FERRY = join(REPO, 'bin', 'ferry.js');
+
+export interface ChildUsage {
+  seconds: number;
+  cpuSeconds: number;
+  peakRss: number;
+}
+
+/** Runs `ferry ARGS` in `cwd` as a child process; throws unless it exits 0. */
+export async function runFerryChild(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<ChildUsage> {
+  const usageFile = join(cwd, `rusage-${process.pid}-${Date.now()}.json`);
+  const start = performance.now();
+  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', PRELOAD, FERRY, ...args], {
+      cwd,
+      env: { ...process.env, ...env, CI: 'true', FERRY_BENCH_RUSAGE_FILE: usageFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  const seconds = (performance.now() - start) / 1000;
+  if (code !== 0) throw new Error(`ferry ${args.join(' ')} exited ${String(code)}: ${stderr}`);
+  const usage = JSON.parse(await readFile(usageFile, 'utf8')) as NodeJS.ResourceUsage;
+  await rm(usageFile, { force: true });
+  return {
+    seconds,
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+    peakRss: usage.maxRSS * 1024,
+  };
+}
+
+export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
+  const data = await context.data();
+  const projectDir = join(context.root, 'memory', 'project');
+  const budget = context.options.rows > 10_000_000 ? 2 * 1024 ** 3 : 1.5 * 1024 ** 3;
+  const server = await startS3Server();
+  try {
+    await server.createBucket(SOURCE_BUCKET);
+    await server.createBucket(SINK_BUCKET);
+    await writeBenchProject(projectDir);
+    const env = benchEnv(server.endpoint);
+    const rows: BenchRow[] = [];
+    for (const [day, path, date] of [
+      ['day 1 (every row new)', data.day1Path, '20240501'],
+      ['day 2 (the diff)', data.day2Path, '20240502'],
+    ] as const) {
+      // The sink's file name is stamped with the run's day, the same for both runs here: ferry refuses
+      // to overwrite another run's output, so the first run's output goes first.
+      await removeObjects(server.client, SINK_BUCKET, new Set());
+      await uploadPlain(server.client, SOURCE_BUCKET, `${SOURCE_PREFIX}accounts_${date}.csv`, path);
+      context.log(`memory: ferry apply, ${day}, in its own process`);
+      const usage = await runFerryChild(projectDir, ['apply', '--log-format', 'none'], env);
+      rows.push({
+        work: `peak RSS of a ferry apply process, ${day}, ${integer(context.options.rows)} rows`,
+        before: context.options.rows === 10_000_000 && day.startsWith('day 1') ? '1.63 GB (the issue)' : '-',
+        now: `${megabytes(usage.peakRss)}, ${usage.seconds.toFixed(2)} s, CPU ${usage.cpuSeconds.toFixed(2)} s`,
+        reference: 'budget',
+        target: `≤ ${budget / 1024 ** 3} GB`,
+        met: usage.peakRss <= budget,
+        note: 'the process alone (kernel maxRSS); DuckDB memory_limit 1GB, spills to the run temp dir',
+      });
+    }
+    return rows;
+  } finally {
+    await server.stop();
+    await rm(join(context.root, 'memory'), { recursive: true, force: true });
+  }
+}
