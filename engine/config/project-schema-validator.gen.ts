@@ -10,7 +10,7 @@ import { isSecretReference } from './interpolate-references.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = '433200282956212592971859a9459dbed57150d16dad3ef592701026e9c5231f';
+export const SCHEMA_FINGERPRINT = 'd020512545420c3aa7d521a27913ca90da121928e786bcf1703ae4814d204b60';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -333,7 +333,7 @@ export const PREPARED_SCHEMA: JsonSchema = {
       "when_required",
       "when_supported"
      ],
-     "description": "When the S3 client sends request checksums. when_supported (AWS) adds CRC checksums to every upload; many S3-compatible servers reject them or store them inside the object, so use when_required there. Default: when_supported for AWS, when_required when `endpoint` is set. ferry always verifies uploads itself (Content-MD5, SHA-256 metadata, HEAD after upload)."
+     "description": "When the S3 client sends request checksums. when_supported (AWS) adds CRC checksums to every upload; many S3-compatible servers reject them or store them inside the object, so use when_required there. Default: when_supported for AWS, when_required when `endpoint` is set. ferry always verifies uploads itself (Content-MD5, SHA-256 metadata, and the returned ETag against the MD5 of the bytes sent, or a HEAD after upload where the ETag is not an MD5: multipart, SSE-KMS, SSE-C)."
     },
     "auth": {
      "$ref": "#/definitions/auth",

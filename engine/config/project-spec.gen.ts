@@ -271,7 +271,7 @@ export interface Connection {
    */
   force_path_style?: boolean;
   /**
-   * When the S3 client sends request checksums. when_supported (AWS) adds CRC checksums to every upload; many S3-compatible servers reject them or store them inside the object, so use when_required there. Default: when_supported for AWS, when_required when `endpoint` is set. ferry always verifies uploads itself (Content-MD5, SHA-256 metadata, HEAD after upload).
+   * When the S3 client sends request checksums. when_supported (AWS) adds CRC checksums to every upload; many S3-compatible servers reject them or store them inside the object, so use when_required there. Default: when_supported for AWS, when_required when `endpoint` is set. ferry always verifies uploads itself (Content-MD5, SHA-256 metadata, and the returned ETag against the MD5 of the bytes sent, or a HEAD after upload where the ETag is not an MD5: multipart, SSE-KMS, SSE-C).
    */
   checksum?: 'when_required' | 'when_supported';
   auth?: Auth;

@@ -6,8 +6,8 @@
  *
  * Small documents go in one PutObject (Content-MD5 added by the client, their SHA-256 in
  * `ferry-sha256` metadata and checked on every read); large immutable files (snapshots, dataset
- * versions) go through uploadFile (multipart, verified with HeadObject) and are checked the same
- * way when fetched.
+ * versions) go through uploadFile (verified by the ETag of a single PUT, or with HeadObject after
+ * a multipart upload) and are checked the same way when fetched.
  *
  * Whether the endpoint enforces the conditions is probed once per store (see
  * probe-conditional-writes.ts) and recorded in `backend.json`, so a plan with read-only credentials
