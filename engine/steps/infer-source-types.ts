@@ -16,7 +16,8 @@
 import { quoteIdent as q } from '../duckdb/sql.js';
 import { querySql, type StepContext } from './step-context.js';
 
-export const SAMPLE_ROWS = 10_000;
+/** One DuckDB vector: enough to rule out most types of a text column, cheap to type every way. */
+export const SAMPLE_ROWS = 2_048;
 
 const TYPES = ['BIGINT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
 type Candidate = (typeof TYPES)[number] | 'NULL';
