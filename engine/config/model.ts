@@ -165,6 +165,8 @@ export interface Limits {
   tempDiskBytes: number;
   /** Longest one DuckDB query may run before it is interrupted. */
   queryTimeoutMs: number;
+  /** DuckDB's memory_limit for one pipeline run, in bytes; past it DuckDB spills to the temp dir. */
+  memoryBytes: number;
 }
 
 export type MaxRejects = { kind: 'count'; value: number } | { kind: 'percent'; value: number };

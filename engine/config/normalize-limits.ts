@@ -13,6 +13,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxCompressionRatio: 100,
   tempDiskBytes: 20 * 2 ** 30,
   queryTimeoutMs: 30 * 60_000,
+  // A 10M-row diff import peaked at 1.16 GB with this, 1.73 GB with 1 GiB (docs/benchmarks.md).
+  memoryBytes: 640 * 2 ** 20,
 };
 
 export function normalizeLimits(spec: LimitsSpec | undefined): Limits {
@@ -24,5 +26,6 @@ export function normalizeLimits(spec: LimitsSpec | undefined): Limits {
     maxCompressionRatio: spec?.max_compression_ratio ?? DEFAULT_LIMITS.maxCompressionRatio,
     tempDiskBytes: size(spec?.temp_disk_bytes, DEFAULT_LIMITS.tempDiskBytes),
     queryTimeoutMs: timeout ?? DEFAULT_LIMITS.queryTimeoutMs,
+    memoryBytes: size(spec?.memory, DEFAULT_LIMITS.memoryBytes),
   };
 }

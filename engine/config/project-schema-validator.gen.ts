@@ -10,7 +10,7 @@ import { isSecretReference } from './interpolate-references.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = 'd020512545420c3aa7d521a27913ca90da121928e786bcf1703ae4814d204b60';
+export const SCHEMA_FINGERPRINT = 'b45f3a10f2fd37d872dde225d79ffdcb25008b88bf8cbe5bcf7319c635b42864';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -1003,6 +1003,11 @@ export const PREPARED_SCHEMA: JsonSchema = {
      "description": "Disk one pipeline run may use in its temp directory: the fetched source files together, and DuckDB's spill files (DuckDB's max_temp_directory_size) each stay under it (RUN_TEMP_DISK_EXCEEDED). Default 20GiB.",
      "default": "20GiB"
     },
+    "memory": {
+     "$ref": "#/definitions/byteSize",
+     "description": "DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at 1.16 GB. Raise it for speed where the container has the room. Default 640MiB.",
+     "default": "640MiB"
+    },
     "query_timeout": {
      "type": "string",
      "pattern": "^[1-9][0-9]*(s|m|h)$",
@@ -1627,8 +1632,8 @@ const schema12 = PREPARED_SCHEMA["definitions"]["name"];
 const func2 = Object.prototype.hasOwnProperty;
 const func4 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9][a-z0-9_-]{0,62}$", "u");
-const pattern51 = new RegExp("^[A-Za-z0-9_*]+$", "u");
-const pattern52 = new RegExp("^[^$]+$", "u");
+const pattern52 = new RegExp("^[A-Za-z0-9_*]+$", "u");
+const pattern53 = new RegExp("^[^$]+$", "u");
 const schema13 = PREPARED_SCHEMA["definitions"]["connection"];
 const schema14 = PREPARED_SCHEMA["definitions"]["endpointUrl"];
 const schema23 = PREPARED_SCHEMA["definitions"]["timeouts"];
@@ -7614,14 +7619,14 @@ return errors === 0;
 const schema85 = PREPARED_SCHEMA["definitions"]["limits"];
 const schema86 = PREPARED_SCHEMA["definitions"]["byteSize"];
 const pattern48 = new RegExp("^[1-9][0-9]*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", "u");
-const pattern50 = new RegExp("^[1-9][0-9]*(s|m|h)$", "u");
+const pattern51 = new RegExp("^[1-9][0-9]*(s|m|h)$", "u");
 
 function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((((key0 === "max_decompressed_bytes") || (key0 === "max_compression_ratio")) || (key0 === "temp_disk_bytes")) || (key0 === "query_timeout"))){
+if(!(((((key0 === "max_decompressed_bytes") || (key0 === "max_compression_ratio")) || (key0 === "temp_disk_bytes")) || (key0 === "memory")) || (key0 === "query_timeout"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema85,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -7835,11 +7840,14 @@ vErrors = null;
 }
 }
 }
-if(data.query_timeout !== undefined){
-let data3 = data.query_timeout;
-if(typeof data3 === "string"){
-if(!pattern50.test(data3)){
-const err13 = {instancePath:instancePath+"/query_timeout",schemaPath:"#/properties/query_timeout/pattern",keyword:"pattern",params:{pattern: "^[1-9][0-9]*(s|m|h)$"},message:"must match pattern \""+"^[1-9][0-9]*(s|m|h)$"+"\"",schema:"^[1-9][0-9]*(s|m|h)$",parentSchema:schema85.properties.query_timeout,data:data3};
+if(data.memory !== undefined){
+let data3 = data.memory;
+const _errs20 = errors;
+let valid6 = false;
+let passing2 = null;
+const _errs21 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err13 = {instancePath:instancePath+"/memory",schemaPath:"#/definitions/byteSize/oneOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema86.oneOf[0].type,parentSchema:schema86.oneOf[0],data:data3};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -7848,9 +7856,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/query_timeout",schemaPath:"#/properties/query_timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema85.properties.query_timeout.type,parentSchema:schema85.properties.query_timeout,data:data3};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 1 || isNaN(data3)){
+const err14 = {instancePath:instancePath+"/memory",schemaPath:"#/definitions/byteSize/oneOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema86.oneOf[0],data:data3};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -7860,14 +7868,100 @@ vErrors.push(err14);
 errors++;
 }
 }
+var _valid2 = _errs21 === errors;
+if(_valid2){
+valid6 = true;
+passing2 = 0;
 }
-else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema85.type,parentSchema:schema85,data};
+const _errs23 = errors;
+if(typeof data3 === "string"){
+if(!pattern48.test(data3)){
+const err15 = {instancePath:instancePath+"/memory",schemaPath:"#/definitions/byteSize/oneOf/1/pattern",keyword:"pattern",params:{pattern: "^[1-9][0-9]*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"},message:"must match pattern \""+"^[1-9][0-9]*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"+"\"",schema:"^[1-9][0-9]*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",parentSchema:schema86.oneOf[1],data:data3};
 if(vErrors === null){
 vErrors = [err15];
 }
 else {
 vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/memory",schemaPath:"#/definitions/byteSize/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema86.oneOf[1].type,parentSchema:schema86.oneOf[1],data:data3};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid2 = _errs23 === errors;
+if(_valid2 && valid6){
+valid6 = false;
+passing2 = [passing2, 1];
+}
+else {
+if(_valid2){
+valid6 = true;
+passing2 = 1;
+}
+}
+if(!valid6){
+const err17 = {instancePath:instancePath+"/memory",schemaPath:"#/definitions/byteSize/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf",schema:schema86.oneOf,parentSchema:schema86,data:data3};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs20;
+if(vErrors !== null){
+if(_errs20){
+vErrors.length = _errs20;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.query_timeout !== undefined){
+let data4 = data.query_timeout;
+if(typeof data4 === "string"){
+if(!pattern51.test(data4)){
+const err18 = {instancePath:instancePath+"/query_timeout",schemaPath:"#/properties/query_timeout/pattern",keyword:"pattern",params:{pattern: "^[1-9][0-9]*(s|m|h)$"},message:"must match pattern \""+"^[1-9][0-9]*(s|m|h)$"+"\"",schema:"^[1-9][0-9]*(s|m|h)$",parentSchema:schema85.properties.query_timeout,data:data4};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/query_timeout",schemaPath:"#/properties/query_timeout/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema85.properties.query_timeout.type,parentSchema:schema85.properties.query_timeout,data:data4};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema85.type,parentSchema:schema85,data};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }
@@ -8269,7 +8363,7 @@ const len1 = data15.length;
 for(let i2=0; i2<len1; i2++){
 let data16 = data15[i2];
 if(typeof data16 === "string"){
-if(!pattern51.test(data16)){
+if(!pattern52.test(data16)){
 const err26 = {instancePath:instancePath+"/references/env/" + i2,schemaPath:"#/properties/references/properties/env/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_*]+$"},message:"must match pattern \""+"^[A-Za-z0-9_*]+$"+"\"",schema:"^[A-Za-z0-9_*]+$",parentSchema:schema11.properties.references.properties.env.items,data:data16};
 if(vErrors === null){
 vErrors = [err26];
@@ -8320,7 +8414,7 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(!pattern52.test(data18)){
+if(!pattern53.test(data18)){
 const err30 = {instancePath:instancePath+"/references/files/" + i3,schemaPath:"#/properties/references/properties/files/items/pattern",keyword:"pattern",params:{pattern: "^[^$]+$"},message:"must match pattern \""+"^[^$]+$"+"\"",schema:"^[^$]+$",parentSchema:schema11.properties.references.properties.files.items,data:data18};
 if(vErrors === null){
 vErrors = [err30];

@@ -191,6 +191,10 @@ export type ByteSize = number | string;
  * Disk one pipeline run may use in its temp directory: the fetched source files together, and DuckDB's spill files (DuckDB's max_temp_directory_size) each stay under it (RUN_TEMP_DISK_EXCEEDED). Default 20GiB.
  */
 export type ByteSize1 = number | string;
+/**
+ * DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at 1.16 GB. Raise it for speed where the container has the room. Default 640MiB.
+ */
+export type ByteSize2 = number | string;
 
 /**
  * The shared settings of a ferry project: connections to S3, where state lives, the datasets ferry maintains, segments, notification targets, defaults, and where the pipeline files are.
@@ -894,6 +898,7 @@ export interface Limits {
    */
   max_compression_ratio?: number;
   temp_disk_bytes?: ByteSize1;
+  memory?: ByteSize2;
   /**
    * Longest one DuckDB query may run before ferry interrupts it (QUERY_TIMEOUT): a whole number followed by s, m or h. Each step runs a few queries per source file. Default 30m.
    */

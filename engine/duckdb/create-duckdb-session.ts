@@ -45,7 +45,7 @@ export interface DuckDbSession {
 export interface CreateDuckDbSessionOptions {
   /** The run's temp directory; DuckDB may touch nothing outside it. Must exist. */
   tempDir: string;
-  /** DuckDB `memory_limit`, e.g. `'1GB'`. Default `'1GB'`. */
+  /** DuckDB `memory_limit`, e.g. `'1GB'`. Default `'640MiB'` (limits.memory's default). */
   memoryLimit?: string;
   /** DuckDB `threads`; DuckDB's default (all cores) when absent. */
   threads?: number;
@@ -57,7 +57,8 @@ export interface CreateDuckDbSessionOptions {
   pipeline?: string;
 }
 
-const DEFAULT_MEMORY_LIMIT = '1GB';
+/** Mirrors DEFAULT_LIMITS.memoryBytes in config/normalize-limits.ts (session-limits.test.ts keeps them in step). */
+const DEFAULT_MEMORY_LIMIT = '640MiB';
 /** Mirror DEFAULT_LIMITS in config/normalize-limits.ts (a unit test keeps them in step). */
 export const DEFAULT_SESSION_LIMITS = { tempDiskBytes: 20 * 2 ** 30, queryTimeoutMs: 30 * 60_000 } as const;
 /** Spill files go here, inside the temp dir, so `allowed_directories` covers them. */

@@ -31,7 +31,7 @@ export async function executePipelineSteps(
   const temp = await createRunTempDir({ ...(options.tempRoot ? { root: options.tempRoot } : {}), runId });
   const session = await createDuckDbSession({
     tempDir: temp.path,
-    ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
+    memoryLimit: options.memoryLimit ?? `${project.limits.memoryBytes} bytes`,
     tempDiskBytes: project.limits.tempDiskBytes,
     queryTimeoutMs: project.limits.queryTimeoutMs,
     pipeline: pipeline.name,

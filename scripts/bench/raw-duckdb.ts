@@ -18,7 +18,8 @@ import { quoteIdent as q, quoteLiteral } from '../../engine/duckdb/sql.js';
 import { BENCH_COLUMNS } from './generate-data.js';
 import { CAST, DIFF_KEY, RENAME } from './ferry-project.js';
 
-export const MEMORY_LIMIT = '1GB';
+/** ferry's default limits.memory (640 MiB), the same for both sides. */
+export const MEMORY_LIMIT = '640MiB';
 
 export interface RawResult {
   written: number;

@@ -40,9 +40,10 @@ describe('DuckDB session limits', () => {
     });
     session = await createDuckDbSession({ tempDir: dir });
     const [row] = await session.all(
-      `SELECT current_setting('max_temp_directory_size') AS size, current_setting('lock_configuration') AS locked`,
+      `SELECT current_setting('max_temp_directory_size') AS size, current_setting('lock_configuration') AS locked, current_setting('memory_limit') AS memory`,
     );
-    expect(row).toEqual({ size: '20.0 GiB', locked: true });
+    expect(row).toEqual({ size: '20.0 GiB', locked: true, memory: '640.0 MiB' });
+    expect(DEFAULT_LIMITS.memoryBytes).toBe(640 * 2 ** 20);
   });
 
   it('stops spilling at tempDiskBytes: RUN_TEMP_DISK_EXCEEDED names the object and the limit', async () => {

@@ -86,3 +86,23 @@ describe('temp disk budget', () => {
     expect(plan.error?.message).toContain('limits.temp_disk_bytes');
   });
 });
+
+describe('memory', () => {
+  it("limits.memory is the run's DuckDB memory_limit", async () => {
+    const project = await fx.createProject();
+    await appendFile(join(project.dir, 'ferry.yaml'), 'limits:\n  memory: 300MiB\n');
+    await project.writePipeline('drop', {
+      name: 'drop',
+      source: { prefix: 'in/', format: { kind: 'csv' } },
+      // A check that reads the setting: it fails the run (CHECK_FAILED) unless the session has it.
+      checks: [
+        { kind: 'sql', query: "SELECT current_setting('memory_limit') = '300.0 MiB' FROM rows LIMIT 1" },
+      ],
+      sink: { directory: 'out/', filename: '{{source_stem}}', format: 'csv' },
+    });
+    await project.put('in/accounts.csv', 'id,name\n1,Ada\n');
+    const plan = await project.run('plan', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    expect(plan.status).not.toBe('error');
+  });
+});

@@ -55,6 +55,7 @@ describe('limits in ferry.yaml', () => {
       maxCompressionRatio: defaults['max_compression_ratio']?.default,
       tempDiskBytes: parseByteSize(defaults['temp_disk_bytes']?.default ?? ''),
       queryTimeoutMs: parseDuration(String(defaults['query_timeout']?.default)),
+      memoryBytes: parseByteSize(defaults['memory']?.default ?? ''),
     }).toEqual(DEFAULT_LIMITS);
     expect(normalizeLimits(undefined)).toEqual(DEFAULT_LIMITS);
     expect(load('').project?.limits).toEqual(DEFAULT_LIMITS);
@@ -62,7 +63,7 @@ describe('limits in ferry.yaml', () => {
 
   it('reads every limit', () => {
     const loaded = load(
-      'limits:\n  max_decompressed_bytes: 2GiB\n  max_compression_ratio: 250\n  temp_disk_bytes: 500000000\n  query_timeout: 90s\n',
+      'limits:\n  max_decompressed_bytes: 2GiB\n  max_compression_ratio: 250\n  temp_disk_bytes: 500000000\n  query_timeout: 90s\n  memory: 2GiB\n',
     );
     expect(loaded.problems).toEqual([]);
     expect(loaded.project?.limits).toEqual({
@@ -70,6 +71,7 @@ describe('limits in ferry.yaml', () => {
       maxCompressionRatio: 250,
       tempDiskBytes: 500_000_000,
       queryTimeoutMs: 90_000,
+      memoryBytes: 2 * 2 ** 30,
     });
   });
 
