@@ -15,6 +15,7 @@ import type { BenchContext } from './bench-context.js';
 import type { BenchRow } from './bench-row.js';
 import { removeObjects, uploadPlain } from './bench-s3.js';
 import { benchEnv, SINK_BUCKET, SOURCE_BUCKET, SOURCE_PREFIX, writeBenchProject } from './ferry-project.js';
+import { MEMORY_LIMIT } from './raw-duckdb.js';
 import { integer, megabytes } from './report.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,7 +91,7 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
         reference: 'budget',
         target: `≤ ${budget / 1024 ** 3} GB`,
         met: usage.peakRss <= budget,
-        note: 'the process alone (kernel maxRSS); DuckDB memory_limit 1GB, spills to the run temp dir',
+        note: `the process alone (kernel maxRSS); ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT}), spills to the run temp dir`,
       });
     }
     return rows;

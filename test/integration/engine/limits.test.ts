@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGzipBomb } from '../../harness/gzip-bomb.js';
-import { at, startEngineFixture, type EngineFixture, type TestProject } from './engine-fixture.js';
+import {
+  at,
+  startEngineFixture,
+  type EngineFixture,
+  type PipelineInput,
+  type TestProject,
+} from './engine-fixture.js';
 
 let fx: EngineFixture;
 beforeAll(async () => {
@@ -99,7 +105,7 @@ describe('memory', () => {
         { kind: 'sql', query: "SELECT current_setting('memory_limit') = '300.0 MiB' FROM rows LIMIT 1" },
       ],
       sink: { directory: 'out/', filename: '{{source_stem}}', format: 'csv' },
-    });
+    } as PipelineInput);
     await project.put('in/accounts.csv', 'id,name\n1,Ada\n');
     const plan = await project.run('plan', { now: NOW });
     expect(plan.error).toBeUndefined();
