@@ -13,7 +13,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxCompressionRatio: 100,
   tempDiskBytes: 20 * 2 ** 30,
   queryTimeoutMs: 30 * 60_000,
-  // A 10M-row diff import peaked at 1.16 GB with this, 1.73 GB with 1 GiB (docs/benchmarks.md).
+  // A 10M-row diff import peaked at 1.08 GB with this, 1.73 GB with 1 GiB (docs/benchmarks.md).
   memoryBytes: 640 * 2 ** 20,
 };
 

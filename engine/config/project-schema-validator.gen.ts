@@ -10,7 +10,7 @@ import { isSecretReference } from './interpolate-references.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = 'b45f3a10f2fd37d872dde225d79ffdcb25008b88bf8cbe5bcf7319c635b42864';
+export const SCHEMA_FINGERPRINT = '13abc2da90c2d25418f07bae76231662374cf11ee6a293fa0cf2f59bb8b1e1b8';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -1005,7 +1005,7 @@ export const PREPARED_SCHEMA: JsonSchema = {
     },
     "memory": {
      "$ref": "#/definitions/byteSize",
-     "description": "DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at 1.16 GB. Raise it for speed where the container has the room. Default 640MiB.",
+     "description": "DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at about 1.1 GB. Raise it for speed where the container has the room. Default 640MiB.",
      "default": "640MiB"
     },
     "query_timeout": {

@@ -192,7 +192,7 @@ export type ByteSize = number | string;
  */
 export type ByteSize1 = number | string;
 /**
- * DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at 1.16 GB. Raise it for speed where the container has the room. Default 640MiB.
+ * DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at about 1.1 GB. Raise it for speed where the container has the room. Default 640MiB.
  */
 export type ByteSize2 = number | string;
 
