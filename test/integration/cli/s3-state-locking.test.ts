@@ -50,7 +50,7 @@ async function createProject(stateExtra: readonly string[] = []): Promise<Projec
     join(dir, 'pipelines', 'p.yaml'),
     `name: p
 source: {kind: s3, connection: s3, bucket: ${input}, prefix: in/, pick: all-new, format: {kind: csv}}
-sink: {kind: s3, connection: s3, bucket: ${output}, directory: out/, filename: 'rows-{{timestamp}}', format: csv}
+sink: {kind: s3, connection: s3, bucket: ${output}, directory: out/, filename: 'rows-{{run_id}}', format: csv}
 `,
   );
   for (const n of [1, 2, 3]) {

@@ -43,7 +43,7 @@ async function writePipelines(
     join(project.dir, 'pipelines', 'p.yaml'),
     `name: p
 source: {kind: s3, connection: s3, bucket: ${project.input}, prefix: in/, pick: all-new, format: {kind: csv}}
-sink: {kind: s3, connection: s3, bucket: ${project.output}, directory: out/, filename: 'rows-{{timestamp}}', format: csv}
+sink: {kind: s3, connection: s3, bucket: ${project.output}, directory: out/, filename: 'rows-{{run_id}}', format: csv}
 `,
   );
   await writeFile(
