@@ -32,7 +32,8 @@ export interface Breakdown {
   statements: TimedStatement[];
 }
 
-const SQL_STEPS = ['load', 'check-schema', 'map', 'check', 'diff', 'write-files'] as const;
+/** The steps with SQL of a diff import, in execution order (the default). */
+export const DIFF_SQL_STEPS = ['load', 'check-schema', 'map', 'check', 'diff', 'write-files'] as const;
 
 export function breakDown(options: {
   records: readonly StatementRecord[];
@@ -44,7 +45,7 @@ export function breakDown(options: {
   steps?: readonly string[];
 }): Breakdown {
   const { records, plan, start, end } = options;
-  const sqlSteps = options.steps ?? SQL_STEPS;
+  const sqlSteps = options.steps ?? DIFF_SQL_STEPS;
   // Attribute each statement to a step: plan.sql holds ferry's own statements in execution order.
   const steps: string[] = [];
   let next = 0;

@@ -19,7 +19,7 @@ import { startS3Server, type S3TestServer } from '../../test/harness/s3-server.j
 import type { BenchContext, BenchData } from './bench-context.js';
 import type { BenchRow } from './bench-row.js';
 import { downloadPlain, listKeys, removeObjects, uploadPlain } from './bench-s3.js';
-import { breakDown } from './breakdown.js';
+import { DIFF_SQL_STEPS, type Breakdown } from './breakdown.js';
 import {
   applyOnce,
   benchEnv,
@@ -29,8 +29,7 @@ import {
   writeBenchProject,
 } from './ferry-project.js';
 import { cpuRatio, describe, measure, summarize, type Measured, type Summary } from './measure.js';
-import { installS3RequestRecorder } from './record-s3-requests.js';
-import { installStatementRecorder } from './record-statements.js';
+import { measureProfiledApply } from './profile-apply.js';
 import { prepareRawSnapshot, runPlainDiff, runRawDuckDb } from './raw-duckdb.js';
 import { slowestStatements } from './slowest-statements.js';
 
@@ -177,7 +176,7 @@ async function benchDay2(run: Run): Promise<BenchRow[]> {
   const expect = (what: string, actual: number, wanted: number): void => {
     if (actual !== wanted) problems.push(`${what}: ${actual}, expected ${wanted}`);
   };
-  let lastBreakdown: ReturnType<typeof breakDown> | undefined;
+  let lastBreakdown: Breakdown | undefined;
   for (let i = 1; i <= context.options.repeat; i++) {
     context.log(`day 2 (the diff), run ${i} of ${context.options.repeat}: raw, plain diff, then ferry`);
     const r = await rawSide(run, DAY2, previous);
@@ -197,44 +196,22 @@ async function benchDay2(run: Run): Promise<BenchRow[]> {
     expect('plain diff rows', p.value.written, expected.added + expected.changed + expected.removed);
 
     await resetFerry(run, stateAfterDay1, outputsAfterDay1);
-    const recorder = installStatementRecorder();
-    const s3Recorder = installS3RequestRecorder();
-    try {
-      recorder.start();
-      s3Recorder.start();
-      let start = 0;
-      let end = 0;
-      const timed = await measure(async () => {
-        start = performance.now();
-        try {
-          return await applyOnce({ projectDir: run.projectDir, env, now: DAY2.now, tempRoot: run.tempRoot });
-        } finally {
-          end = performance.now();
-        }
-      });
-      const breakdown = breakDown({
-        records: recorder.stop(),
-        requests: s3Recorder.stop(),
-        plan: timed.value,
-        start,
-        end,
-      });
-      lastBreakdown = breakdown;
-      const outside = breakdown.phases.filter((ph) => /^(prepare|fetch|upload|commit)/.test(ph.name));
-      const engineSeconds = timed.seconds - outside.reduce((sum, ph) => sum + ph.seconds, 0);
-      ferry.endToEnd.push(timed);
-      // CPU and RSS are not split by phase: the engine part carries the whole run's.
-      ferry.engine.push({ ...timed, seconds: engineSeconds });
-      const counts = timed.value.counts;
-      expect('ferry rows added', counts.rowsAdded, expected.added);
-      expect('ferry rows changed', counts.rowsChanged, expected.changed);
-      expect('ferry rows removed', counts.rowsRemoved, expected.removed);
-      expect('ferry rows unchanged', counts.rowsUnchanged, expected.unchanged);
-      expect('ferry rows written', counts.rowsWritten, expected.added + expected.changed);
-    } finally {
-      recorder.dispose();
-      s3Recorder.dispose();
-    }
+    const { measured: timed, breakdown } = await measureProfiledApply(
+      () => applyOnce({ projectDir: run.projectDir, env, now: DAY2.now, tempRoot: run.tempRoot }),
+      DIFF_SQL_STEPS,
+    );
+    lastBreakdown = breakdown;
+    const outside = breakdown.phases.filter((ph) => /^(prepare|fetch|upload|commit)/.test(ph.name));
+    const engineSeconds = timed.seconds - outside.reduce((sum, ph) => sum + ph.seconds, 0);
+    ferry.endToEnd.push(timed);
+    // CPU and RSS are not split by phase: the engine part carries the whole run's.
+    ferry.engine.push({ ...timed, seconds: engineSeconds });
+    const counts = timed.value.counts;
+    expect('ferry rows added', counts.rowsAdded, expected.added);
+    expect('ferry rows changed', counts.rowsChanged, expected.changed);
+    expect('ferry rows removed', counts.rowsRemoved, expected.removed);
+    expect('ferry rows unchanged', counts.rowsUnchanged, expected.unchanged);
+    expect('ferry rows written', counts.rowsWritten, expected.added + expected.changed);
   }
   if (problems.length) throw new Error(`the diff results are wrong:\n  ${problems.join('\n  ')}`);
   if (lastBreakdown && context.options.top > 0) {

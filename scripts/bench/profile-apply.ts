@@ -13,6 +13,7 @@ export const APPLY_SQL_STEPS = ['load', 'check-schema', 'map', 'merge-dataset', 
 
 export async function measureProfiledApply(
   apply: () => Promise<PipelinePlan>,
+  steps: readonly string[] = APPLY_SQL_STEPS,
 ): Promise<{ measured: Measured<PipelinePlan>; breakdown: Breakdown }> {
   const recorder = installStatementRecorder();
   const s3Recorder = installS3RequestRecorder();
@@ -35,7 +36,7 @@ export async function measureProfiledApply(
       plan: measured.value,
       start,
       end,
-      steps: APPLY_SQL_STEPS,
+      steps,
     });
     return { measured, breakdown };
   } finally {
