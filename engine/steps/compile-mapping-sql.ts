@@ -36,6 +36,8 @@ export interface CompiledMapping {
    * computed expression at a time when the statement fails (to say which one is wrong).
    */
   computeScope: string;
+  /** The SELECT of createStage alone, to ask DuckDB what it calls (find-unstable-calls.ts). */
+  select: string;
 }
 
 export interface CompileMappingInput {
@@ -155,10 +157,12 @@ export function compileMappingSql(input: CompileMappingInput): CompiledMapping {
   const create = `CREATE ${input.relation === 'view' ? 'VIEW' : 'TABLE'} ${q(input.outputTable)} AS`;
   if (!mapping) {
     const select = [...input.columns, ...INTERNAL_COLUMNS].map(q).join(', ');
+    const bare = `SELECT ${select}, CAST(NULL AS VARCHAR) AS ${q(REJECT_COLUMN)} FROM ${from}`;
     return {
-      createStage: `${create} SELECT ${select}, CAST(NULL AS VARCHAR) AS ${q(REJECT_COLUMN)} FROM ${from}`,
+      createStage: `${create} ${bare}`,
       columns: [...input.columns],
       computeScope: from,
+      select: bare,
     };
   }
   const resolved = resolveMappingColumns(mapping, input.columns, input.pipeline);
@@ -181,9 +185,6 @@ export function compileMappingSql(input: CompileMappingInput): CompiledMapping {
     ...INTERNAL_COLUMNS.map(q),
     q(REJECT_COLUMN),
   ];
-  return {
-    createStage: `${create} SELECT ${outer.join(', ')} FROM (${innerSql}) AS m`,
-    columns,
-    computeScope: `(${innerSql}) AS m`,
-  };
+  const select = `SELECT ${outer.join(', ')} FROM (${innerSql}) AS m`;
+  return { createStage: `${create} ${select}`, columns, computeScope: `(${innerSql}) AS m`, select };
 }

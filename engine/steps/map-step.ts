@@ -5,6 +5,7 @@
  * max_rejects budget together with the reader's rejects.
  */
 import { enforceMaxRejects } from '../duckdb/enforce-max-rejects.js';
+import { findUnstableCalls } from '../duckdb/find-unstable-calls.js';
 import type { FerryError } from '../errors/ferry-error.js';
 import { quoteIdent as q } from '../duckdb/sql.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
@@ -34,7 +35,7 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     return;
   }
   const described = await querySql(context, 'map', `DESCRIBE ${q('source')}`);
-  const compiled = compileMappingSql({
+  const input = {
     mapping: context.pipeline.mapping,
     inputTable: 'source',
     outputTable: step.table,
@@ -45,11 +46,20 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     pipeline: context.pipeline.name,
     timezone: context.pipeline.mapping?.timestamp?.timezone ?? 'UTC',
     importTime: context.runTime,
-    // The mapped rows are streamed by whoever reads them (a diff's hash pass, a merge's join, the
-    // COPYs of write-files, each reading only its columns): a view saves a full copy of every row.
-    // Checks read them once per check: a table then, unless a diff follows (as before).
-    relation: context.pipeline.diff || !context.pipeline.checks?.length ? 'view' : 'table',
-  });
+  };
+  // The mapped rows are streamed by whoever reads them (a diff's hash pass, a merge's join, the
+  // COPYs of write-files, each reading only its columns): a view saves a full copy of every row.
+  // Checks read them once per check: a table then, unless a diff follows (as before).
+  const streamed = Boolean(context.pipeline.diff) || !context.pipeline.checks?.length;
+  let compiled = compileMappingSql({ ...input, relation: streamed ? 'view' : 'table' });
+  // But a view runs the mapping again in every statement that reads it: a computed column calling
+  // uuid(), random() or now() would differ between them (a multi-CSV join key between its files, a
+  // diff's hash and the row it writes). Such a mapping is evaluated once, into a table.
+  const asView =
+    streamed &&
+    (context.pipeline.mapping === undefined ||
+      (await findUnstableCalls(context.session, compiled.select)).length === 0);
+  if (streamed && !asView) compiled = compileMappingSql({ ...input, relation: 'table' });
   const explain = (error: unknown): Promise<FerryError> =>
     explainMappingFailure(context.session, {
       error,
@@ -61,7 +71,7 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     throw await explain(error);
   });
   // A view's computed columns first run in the statement that reads it: explain a failure there too.
-  if (context.pipeline.diff || !context.pipeline.checks?.length) context.explainMappingFailure = explain;
+  if (asView) context.explainMappingFailure = explain;
   context.columns = compiled.columns;
   const [count] = await querySql(
     context,

@@ -77,3 +77,36 @@ describe('multi-csv from one large file', () => {
     expect(plan.outputs.map((o) => o.rows)).toEqual([rows, expected.length]);
   });
 });
+
+describe('a computed column calling an unstable function (uuid(), random(), now())', () => {
+  it('has one value per row in every file of a multi-csv export', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'csv' } },
+      // The rows' key is made up by uuid(): every file must carry the same one for a row, or the
+      // field file joins nothing.
+      mapping: {
+        key: ['uid'],
+        compute: { uid: 'CAST(uuid() AS VARCHAR)', tag_list: "string_split(tags, ' ')" },
+      },
+      sink: { filename: 'out-{{field}}', format: { kind: 'multi-csv', join_key: '_join_key' } },
+    });
+    const lines = ['name,tags', ...Array.from({ length: 50 }, (_, i) => `n${i},a${i} b${i}`)];
+    await project.put('a.csv', `${lines.join('\n')}\n`);
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    const read = async (key: string) =>
+      queryFile(await project.get(key), 'f.csv', 'read_csv($path, header=true, all_varchar=true)');
+    const main = await read('out-main.csv');
+    const tags = await read('out-tag_list.csv');
+    const nameOf = new Map(main.map((r) => [String(r['_join_key']), String(r['name'])]));
+    expect(nameOf.size).toBe(50);
+    expect(tags.map((r) => `${nameOf.get(String(r['_join_key']))}:${String(r['value'])}`)).toEqual(
+      lines.slice(1).flatMap((line) => {
+        const [name, list] = line.split(',');
+        return (list ?? '').split(' ').map((t) => `${name}:${t}`);
+      }),
+    );
+  });
+});
