@@ -3,6 +3,7 @@
  * {{field}} for multi-csv, and cannot climb out of sink.directory.
  */
 import { createRequire } from 'node:module';
+import { explainTemplateError } from './explain-template-error.js';
 import type { RuleIssue } from './rule-issue.js';
 import { FILENAME_VARIABLES } from './filename-template.js';
 import { suggest } from './suggest.js';
@@ -29,7 +30,7 @@ export function checkFilenameTemplate(
     issues.push({
       code: 'CONFIG_BAD_TEMPLATE',
       severity: 'error',
-      message: `sink.filename is not a valid template: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}.`,
+      message: `sink.filename is not a valid template: ${explainTemplateError(template, error)}.`,
       hint: 'Use {{variable}} placeholders, e.g. "accounts-{{timestamp}}.csv".',
       ...where,
     });
