@@ -5,6 +5,7 @@
  * always gives byte-identical files.
  */
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 
 export const BENCH_COLUMNS = [
   'id',
@@ -124,24 +125,65 @@ function changeRow(fields: string[], random: () => number): string[] {
   return next;
 }
 
+/** The file's text in chunks of ROWS_PER_CHUNK rows: the header first, LF line ends. */
+function* csvChunks(rows: Iterable<string[]>): Generator<Buffer> {
+  let chunk: string[] = [BENCH_COLUMNS.join(',')];
+  for (const fields of rows) {
+    chunk.push(fields.map(csvField).join(','));
+    if (chunk.length >= ROWS_PER_CHUNK) {
+      yield Buffer.from(chunk.join('\n') + '\n', 'utf8');
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield Buffer.from(chunk.join('\n') + '\n', 'utf8');
+}
+
+function* day1Rows(rows: number, seed: number): Generator<string[]> {
+  for (let i = 0; i < rows; i++) yield baseRow(seed, i);
+}
+
+/** Day 2's rows; counts each row's fate into `expected` as it goes. */
+function* day2Rows(rows: number, seed: number, expected: GeneratedData['expected']): Generator<string[]> {
+  for (let i = 0; i < rows; i++) {
+    const { fate, random } = day2Fate(seed, i);
+    expected[fate]++;
+    if (fate === 'removed') continue;
+    const fields = baseRow(seed, i);
+    yield fate === 'changed' ? changeRow(fields, random) : fields;
+  }
+  const added = Math.round(rows * ADDED_SHARE);
+  for (let i = rows; i < rows + added; i++) {
+    expected.added++;
+    yield baseRow(seed, i);
+  }
+}
+
+/**
+ * One day's file as a stream of CSV chunks, never whole in memory: what the memory scenario uploads
+ * straight to s3rver at 100M rows, where two local copies of 11 GB days would not fit beside the run.
+ */
+export function streamBenchDay(options: { day: 1 | 2; rows: number; seed: number }): Readable {
+  const expected = { added: 0, changed: 0, removed: 0, unchanged: 0 };
+  const rows =
+    options.day === 1 ? day1Rows(options.rows, options.seed) : day2Rows(options.rows, options.seed, expected);
+  return Readable.from(csvChunks(rows), { objectMode: false });
+}
+
 async function writeCsv(path: string, rows: Iterable<string[]>): Promise<DayCounts> {
   const file = await open(path, 'w');
   let count = 0;
   let bytes = 0;
+  const counted = (function* () {
+    for (const fields of rows) {
+      count++;
+      yield fields;
+    }
+  })();
   try {
-    let chunk: string[] = [BENCH_COLUMNS.join(',')];
-    const flush = async (): Promise<void> => {
-      const buffer = Buffer.from(chunk.join('\n') + '\n', 'utf8');
+    for (const buffer of csvChunks(counted)) {
       bytes += buffer.length;
       await file.write(buffer);
-      chunk = [];
-    };
-    for (const fields of rows) {
-      chunk.push(fields.map(csvField).join(','));
-      count++;
-      if (chunk.length >= ROWS_PER_CHUNK) await flush();
     }
-    if (chunk.length > 0) await flush();
   } finally {
     await file.close();
   }
@@ -156,29 +198,8 @@ export async function generateBenchData(options: {
   day2Path: string;
 }): Promise<GeneratedData> {
   const { rows, seed } = options;
-  const day1 = await writeCsv(
-    options.day1Path,
-    (function* () {
-      for (let i = 0; i < rows; i++) yield baseRow(seed, i);
-    })(),
-  );
+  const day1 = await writeCsv(options.day1Path, day1Rows(rows, seed));
   const expected = { added: 0, changed: 0, removed: 0, unchanged: 0 };
-  const day2 = await writeCsv(
-    options.day2Path,
-    (function* () {
-      for (let i = 0; i < rows; i++) {
-        const { fate, random } = day2Fate(seed, i);
-        expected[fate]++;
-        if (fate === 'removed') continue;
-        const fields = baseRow(seed, i);
-        yield fate === 'changed' ? changeRow(fields, random) : fields;
-      }
-      const added = Math.round(rows * ADDED_SHARE);
-      for (let i = rows; i < rows + added; i++) {
-        expected.added++;
-        yield baseRow(seed, i);
-      }
-    })(),
-  );
+  const day2 = await writeCsv(options.day2Path, day2Rows(rows, seed, expected));
   return { day1, day2, expected };
 }

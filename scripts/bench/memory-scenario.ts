@@ -10,10 +10,13 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { startS3Server } from '../../test/harness/s3-server.js';
 import type { BenchContext } from './bench-context.js';
 import type { BenchRow } from './bench-row.js';
-import { removeObjects, uploadPlain } from './bench-s3.js';
+import { removeObjects } from './bench-s3.js';
+import { streamBenchDay } from './generate-data.js';
 import { benchEnv, SINK_BUCKET, SOURCE_BUCKET, SOURCE_PREFIX, writeBenchProject } from './ferry-project.js';
 import { MEMORY_LIMIT } from './raw-duckdb.js';
 import { integer, megabytes } from './report.js';
@@ -63,8 +66,26 @@ export async function runFerryChild(
   };
 }
 
+/**
+ * Puts one generated day on s3rver straight from the generator, multipart: at 100M rows the two
+ * local 11 GB day files beside s3rver's copy, ferry's download, its output and s3rver's copy of that
+ * would not fit on the disk, so this scenario keeps no local copy.
+ */
+async function uploadGeneratedDay(
+  client: S3Client,
+  key: string,
+  options: { day: 1 | 2; rows: number; seed: number },
+): Promise<void> {
+  const upload = new Upload({
+    client,
+    params: { Bucket: SOURCE_BUCKET, Key: key, Body: streamBenchDay(options), ContentType: 'text/csv' },
+    partSize: 64 * 1024 * 1024,
+    queueSize: 2,
+  });
+  await upload.done();
+}
+
 export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
-  const data = await context.data();
   const projectDir = join(context.root, 'memory', 'project');
   const budget = context.options.rows > 10_000_000 ? 2 * 1024 ** 3 : 1.5 * 1024 ** 3;
   const server = await startS3Server();
@@ -74,14 +95,21 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
     await writeBenchProject(projectDir);
     const env = benchEnv(server.endpoint);
     const rows: BenchRow[] = [];
-    for (const [day, path, date] of [
-      ['day 1 (every row new)', data.day1Path, '20240501'],
-      ['day 2 (the diff)', data.day2Path, '20240502'],
+    for (const [day, dayNumber, date] of [
+      ['day 1 (every row new)', 1, '20240501'],
+      ['day 2 (the diff)', 2, '20240502'],
     ] as const) {
       // The sink's file name is stamped with the run's day, the same for both runs here: ferry refuses
-      // to overwrite another run's output, so the first run's output goes first.
-      await removeObjects(server.client, SINK_BUCKET, new Set());
-      await uploadPlain(server.client, SOURCE_BUCKET, `${SOURCE_PREFIX}accounts_${date}.csv`, path);
+      // to overwrite another run's output, so the first run's output goes first. Day 2 is diffed
+      // against the snapshot in ferry's state, so day 1's source goes too (disk, at 100M rows).
+      await removeObjects(server.client, SINK_BUCKET);
+      await removeObjects(server.client, SOURCE_BUCKET);
+      context.log(`memory: generating ${day} into s3rver`);
+      await uploadGeneratedDay(server.client, `${SOURCE_PREFIX}accounts_${date}.csv`, {
+        day: dayNumber,
+        rows: context.options.rows,
+        seed: context.options.seed,
+      });
       context.log(`memory: ferry apply, ${day}, in its own process`);
       const usage = await runFerryChild(projectDir, ['apply', '--log-format', 'none'], env);
       rows.push({
