@@ -75,10 +75,26 @@ sink:
     headers: true
 `;
 
-export async function writeBenchProject(directory: string): Promise<void> {
+/** Request and body-idle timeout against s3rver for objects of many GB (see writeBenchProject). */
+export const SLOW_SERVER_TIMEOUT_MS = 60 * 60_000;
+
+/**
+ * Writes the bench project. `slowServer`: the connection waits up to an hour for a response, as
+ * s3rver answers a CompleteMultipartUpload only after copying the parts (minutes for 11 GB).
+ */
+export async function writeBenchProject(
+  directory: string,
+  options: { slowServer?: boolean } = {},
+): Promise<void> {
   await mkdir(join(directory, 'pipelines'), { recursive: true });
   await mkdir(join(directory, 'state'), { recursive: true });
-  await writeFile(join(directory, 'ferry.yaml'), BENCH_FERRY_YAML);
+  const timeouts = `    timeouts: {request_ms: ${SLOW_SERVER_TIMEOUT_MS}, body_idle_ms: ${SLOW_SERVER_TIMEOUT_MS}}\n`;
+  await writeFile(
+    join(directory, 'ferry.yaml'),
+    options.slowServer === true
+      ? BENCH_FERRY_YAML.replace('    checksum: when_required\n', `    checksum: when_required\n${timeouts}`)
+      : BENCH_FERRY_YAML,
+  );
   await writeFile(join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`), PIPELINE_YAML);
 }
 

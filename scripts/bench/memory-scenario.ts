@@ -12,12 +12,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createS3Client } from '../../engine/io/s3/create-s3-client.js';
 import { startS3Server } from '../../test/harness/s3-server.js';
+import { createTestConnection } from '../../test/harness/test-connection.js';
 import type { BenchContext } from './bench-context.js';
 import type { BenchRow } from './bench-row.js';
 import { removeObjects } from './bench-s3.js';
 import { streamBenchDay } from './generate-data.js';
-import { benchEnv, SINK_BUCKET, SOURCE_BUCKET, SOURCE_PREFIX, writeBenchProject } from './ferry-project.js';
+import {
+  benchEnv,
+  SINK_BUCKET,
+  SLOW_SERVER_TIMEOUT_MS,
+  SOURCE_BUCKET,
+  SOURCE_PREFIX,
+  writeBenchProject,
+} from './ferry-project.js';
 import { MEMORY_LIMIT } from './raw-duckdb.js';
 import { integer, megabytes } from './report.js';
 
@@ -92,7 +101,17 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
   try {
     await server.createBucket(SOURCE_BUCKET);
     await server.createBucket(SINK_BUCKET);
-    await writeBenchProject(projectDir);
+    // s3rver answers CompleteMultipartUpload only once it has copied every part into the object: for
+    // an 11 GB object (a 100M-row day, or ferry's day-1 output) that is longer than a request may
+    // take by default, on the generator's side and on ferry's.
+    await writeBenchProject(projectDir, { slowServer: true });
+    const client = createS3Client(
+      createTestConnection({
+        endpoint: server.endpoint,
+        requestTimeoutMs: SLOW_SERVER_TIMEOUT_MS,
+        bodyIdleTimeoutMs: SLOW_SERVER_TIMEOUT_MS,
+      }),
+    );
     const env = benchEnv(server.endpoint);
     const rows: BenchRow[] = [];
     for (const [day, dayNumber, date] of [
@@ -105,7 +124,7 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
       await removeObjects(server.client, SINK_BUCKET);
       await removeObjects(server.client, SOURCE_BUCKET);
       context.log(`memory: generating ${day} into s3rver`);
-      await uploadGeneratedDay(server.client, `${SOURCE_PREFIX}accounts_${date}.csv`, {
+      await uploadGeneratedDay(client, `${SOURCE_PREFIX}accounts_${date}.csv`, {
         day: dayNumber,
         rows: context.options.rows,
         seed: context.options.seed,
@@ -122,6 +141,7 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
         note: `the process alone (kernel maxRSS); ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT}), spills to the run temp dir`,
       });
     }
+    client.destroy();
     return rows;
   } finally {
     await server.stop();
