@@ -19,7 +19,7 @@ export const SMALL_RUN_TOTAL_BYTES = 8 * 1024 * 1024;
 export const SMALL_RUN_STATE_ROWS = 100_000;
 
 export interface ChooseDuckDbThreadsInput {
-  pipeline: Pipeline;
+  pipeline: { source: Pick<Pipeline['source'], 'kind'>; diff?: Pipeline['diff'] };
   /** The files the run fetches, with their listed sizes. */
   selected: ReadonlyArray<{ size: number }>;
   state: Pick<PipelineState, 'snapshot'>;

@@ -9,7 +9,6 @@ import type { Pipeline, Project } from '../config/model.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { createS3Client } from '../io/s3/create-s3-client.js';
 import { createRunTempDir, removeStaleRunTempDirs } from '../io/temp-dir.js';
-import { notifyAfterRun } from '../notify/notify-run.js';
 import { assemblePipelinePlan, emptySelection } from '../plan/assemble-pipeline-plan.js';
 import { orderPipelines } from '../plan/order-pipelines.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PipelinePlan } from '../plan/plan-model.js';
@@ -185,6 +184,8 @@ async function notify(
   options: RunProjectOptions,
 ): Promise<void> {
   if (!result || result.status === 'disabled') return;
+  // Loaded here, by apply only: plan never notifies, and the mail client is a large module.
+  const { notifyAfterRun } = await import('../notify/notify-run.js');
   await notifyAfterRun(
     { project, pipeline, result },
     {
