@@ -16,6 +16,7 @@ import type { StepContext } from '../steps/step-context.js';
 import { commitPipelineRun, publicOutputs } from './commit-pipeline-run.js';
 import { checkGuards } from './check-guards.js';
 import { checkOutputsAbsent } from './check-outputs-absent.js';
+import { chooseDuckDbThreads } from './choose-duckdb-threads.js';
 import type { PreparedRun } from './prepare-pipeline-run.js';
 import { interruption } from './describe-failure.js';
 import type { RunPipelineOptions } from './run-pipeline-options.js';
@@ -29,8 +30,15 @@ export async function executePipelineSteps(
   const { plan, commit } = prepared;
   const { runId, runTime } = commit.identity;
   const temp = await createRunTempDir({ ...(options.tempRoot ? { root: options.tempRoot } : {}), runId });
+  const threads = chooseDuckDbThreads({
+    pipeline,
+    selected: prepared.selection.selected,
+    state: commit.read.state,
+    ...(prepared.datasets ? { datasets: prepared.datasets } : {}),
+  });
   const session = await createDuckDbSession({
     tempDir: temp.path,
+    ...(threads !== undefined ? { threads } : {}),
     memoryLimit: options.memoryLimit ?? `${project.limits.memoryBytes} bytes`,
     tempDiskBytes: project.limits.tempDiskBytes,
     queryTimeoutMs: project.limits.queryTimeoutMs,
