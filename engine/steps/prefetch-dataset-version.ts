@@ -17,8 +17,9 @@ export function currentVersionPath(context: Pick<StepContext, 'tempDir'>): strin
 /** Starts fetching the sink dataset's current version (once per run); the merge step awaits it. */
 export function prefetchDatasetVersion(context: StepContext): void {
   const { datasets } = context;
+  if (datasets === undefined || datasets.prefetched !== undefined) return;
   const sink = context.pipeline.sink;
-  if (sink.kind !== 'dataset' || datasets === undefined || datasets.prefetched !== undefined) return;
+  if (sink.kind !== 'dataset') return;
   const path = currentVersionPath(context);
   const found = datasets.fetchCurrent(sink.dataset, path);
   // Awaited by the merge step (which reports its error) or settled by settleDatasetPrefetch.
