@@ -11,6 +11,7 @@ import { planStatus } from '../plan/assemble-pipeline-plan.js';
 import { WRITING_STEPS, type PipelinePlan, type Step } from '../plan/plan-model.js';
 import type { StateStore } from '../state/state-store.js';
 import { executeStep } from '../steps/execute-step.js';
+import { settleDatasetPrefetch } from '../steps/prefetch-dataset-version.js';
 import { CREATE_REJECTED_ROWS_TABLE, exportRejectedRows } from '../steps/rejected-rows.js';
 import type { StepContext } from '../steps/step-context.js';
 import { commitPipelineRun, publicOutputs } from './commit-pipeline-run.js';
@@ -136,6 +137,7 @@ export async function executePipelineSteps(
     throw error;
   } finally {
     session.close();
+    await settleDatasetPrefetch(context);
     await temp.cleanup();
   }
 }
