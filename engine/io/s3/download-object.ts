@@ -30,42 +30,9 @@ import { downloadRanges, RangesNotSupported } from './download-ranges.js';
 import { DEFAULT_S3_TIMEOUTS } from './s3-connection.js';
 import { stripEtagQuotes } from './strip-etag-quotes.js';
 import { formatS3Uri, wrapS3Error } from './wrap-s3-error.js';
+import type { DownloadedObject, DownloadObjectOptions } from './download-object-options.js';
 
-export interface DownloadObjectOptions {
-  /** Connection name, for error messages. */
-  connection: string;
-  bucket: string;
-  key: string;
-  /** Local destination chosen by the caller (inside the run's temp dir); never derived from the key. */
-  destPath: string;
-  /** Size from the listing; a different Content-Length means the object changed since it was listed. */
-  expectedSize?: number;
-  /** Whole-GET attempts when the body is cut or stalls (each GET also gets the SDK's own retries). */
-  maxAttempts?: number;
-  /** Longest silence while the body streams; should match the connection's bodyIdleTimeoutMs. */
-  bodyIdleTimeoutMs?: number;
-  /**
-   * Objects of at least this size (as listed: `expectedSize`) come in parallel byte ranges. Default
-   * 64 MiB; smaller objects, and objects whose size was not listed, are one GET.
-   */
-  rangedThresholdBytes?: number;
-  /** Size of each range (default 16 MiB). */
-  rangeBytes?: number;
-  /** Ranges in flight at once for one object (default 4). */
-  rangeConcurrency?: number;
-  signal?: AbortSignal;
-}
-
-export interface DownloadedObject {
-  path: string;
-  size: number;
-  /** Hex SHA-256 of the bytes written. */
-  sha256: string;
-  /** ETag without quotes. */
-  etag: string;
-  lastModified: Date | undefined;
-  contentType: string | undefined;
-}
+export type { DownloadedObject, DownloadObjectOptions } from './download-object-options.js';
 
 const DEFAULT_DOWNLOAD_ATTEMPTS = 3;
 /**

@@ -12,7 +12,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../../errors/ferry-error.js';
-import type { DownloadedObject, DownloadObjectOptions } from './download-object.js';
+import type { DownloadedObject, DownloadObjectOptions } from './download-object-options.js';
 import {
   downloadExhausted,
   downloadContext,
