@@ -2,8 +2,10 @@
  * Scenario: S3 transfers through ferry's S3 layer against the AWS CLI and rclone, all three on the same
  * s3rver, interleaved: one large object up and down (uploadFile: one PUT proved by its ETag up to
  * 64 MiB, above that multipart with parts in parallel and a HEAD; SHA-256 in metadata either way;
- * downloadObject: length and SHA-256 while streaming), and many small objects up and down through
- * ferry's bounded pool. The target is the best of the two tools.
+ * downloadObject: from 64 MiB parallel byte ranges, length, ETag and SHA-256 checked), and many small
+ * objects up and down through ferry's bounded pool. The target is the best of the two tools.
+ * s3rver runs in its own process (test/harness/s3-server.ts starts it as a child), so ferry's client,
+ * in this process, shares no event loop with the server, as the tools' processes do not.
  */
 import { randomFillSync } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
