@@ -32,7 +32,7 @@ async function run(job, message) {
     for (let position = message.start; position < message.end; ) {
       const wanted = Math.min(CHUNK_BYTES, message.end - position);
       const { bytesRead } = await job.handle.read(job.buffer, 0, wanted, position);
-      if (bytesRead === 0) throw Object.assign(new Error('unexpected end of file at byte ' + position), { code: 'ESHORT' });
+      if (bytesRead === 0) throw new Error('unexpected end of file at byte ' + position);
       job.hash.update(job.buffer.subarray(0, bytesRead));
       position += bytesRead;
     }

@@ -33,7 +33,7 @@ describe('hashFileOnWorker', () => {
     await writeFile(path, Buffer.alloc(100));
     const short = hashFileOnWorker(path, 'sha256');
     short.update(0, 200);
-    await expect(short.digest()).rejects.toMatchObject({ code: 'ESHORT' });
+    await expect(short.digest()).rejects.toThrow(/end of file at byte 100/);
     const missing = hashFileOnWorker(join(dir, 'missing.bin'), 'sha256');
     missing.update(0, 1);
     await expect(missing.digest()).rejects.toMatchObject({ code: 'ENOENT' });
