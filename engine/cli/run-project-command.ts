@@ -13,8 +13,6 @@ import { summarizePlan } from '../report/plan-summary.js';
 import { renderPlanJson } from '../report/render-plan-json.js';
 import { runProject } from '../run/run-project.js';
 import { graphsAgainstState, readAppliedConfigs } from '../run/read-config-base.js';
-import { createLogger } from '../log/create-logger.js';
-import { logRunEvent } from '../log/log-run-event.js';
 import type { RunEvent } from '../run/run-events.js';
 import { parseDuration } from '../config/parse-duration.js';
 import type { LockWait } from '../state/state-lock.js';
@@ -59,7 +57,7 @@ export async function runProjectCommand(context: CommandContext, mode: 'plan' | 
     mode === 'apply' && typeof values['plan'] === 'string'
       ? await readSavedPlan(cwd, values['plan'])
       : undefined;
-  const onEvent = mode === 'apply' ? progressLogger(values, output) : undefined;
+  const onEvent = mode === 'apply' ? await progressLogger(values, output) : undefined;
   const lock = mode === 'apply' ? lockWaitOptions(values['lock-timeout'], output) : undefined;
   const plan = await runProject({
     project: loaded.project,
@@ -141,14 +139,17 @@ function allowedGuardNames(value: unknown): Set<string> {
  * apply's progress: each run and step as it ends, on stderr (stdout keeps the report). By default
  * only for a person at a terminal (not in CI, not with --quiet); --log-format text|json asks for it.
  */
-function progressLogger(
+async function progressLogger(
   values: CommandContext['values'],
   output: Output,
-): ((event: RunEvent) => void) | undefined {
+): Promise<((event: RunEvent) => void) | undefined> {
   const asked = values['log-format'];
   const format =
     asked === undefined ? (output.progress === true && values['quiet'] !== true ? 'text' : 'none') : asked;
   if (format !== 'text' && format !== 'json') return undefined;
+  // Loaded only when there is progress to log: plan never logs, and pino is a large module.
+  const { createLogger } = await import('../log/create-logger.js');
+  const { logRunEvent } = await import('../log/log-run-event.js');
   const logger = createLogger({
     format,
     write: (line) => output.stderr(line),

@@ -33,6 +33,11 @@ export interface ReadCsvCall {
   probe?: boolean;
   /** DuckDB `max_line_size` in bytes; longer records are rejected. */
   maxLineBytes?: number;
+  /**
+   * DuckDB `buffer_size` in bytes, at least: the buffer is the larger of this and what the line size
+   * needs. Unset: DuckDB's default (16 × the line size).
+   */
+  bufferBytes?: number;
 }
 
 /** DuckDB's own default `max_line_size` (source.format.max_line_size: 2MB). */
@@ -62,7 +67,11 @@ export function compileReadCsv(call: ReadCsvCall): string {
   // ran out of memory at 64 MB lines: two lines' worth is enough.
   const maxLine = Math.trunc(call.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   options.push(`max_line_size = ${maxLine}`);
-  if (maxLine > DEFAULT_MAX_LINE_BYTES) options.push(`buffer_size = ${2 * maxLine}`);
+  const buffer = Math.max(
+    maxLine > DEFAULT_MAX_LINE_BYTES ? 2 * maxLine : 0,
+    Math.trunc(call.bufferBytes ?? 0),
+  );
+  if (buffer > 0) options.push(`buffer_size = ${buffer}`);
   if (call.probe === true) options.push('null_padding = true', 'parallel = false');
   if (call.filenameColumn !== undefined) options.push(`filename = ${quoteLiteral(call.filenameColumn)}`);
   if (call.rejects !== undefined) {

@@ -11,11 +11,15 @@
  * `max_temp_directory_size`, set before the lock) and a statement that runs longer than
  * `queryTimeoutMs` is interrupted; both fail with a code that names the limit to raise and, when the
  * statement reads a file named with `nameFile`, the object it came from.
+ *
+ * DuckDB's module (a native library) is loaded on first use, not with this file: `preloadDuckDb`
+ * starts loading it while a run waits on S3 (listing), so plan and apply do not wait for both in turn.
  */
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type JS } from '@duckdb/node-api';
+import type * as DuckDbApi from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, JS } from '@duckdb/node-api';
 import { FerryError } from '../errors/ferry-error.js';
 import { duckDbLimitError, type StatementLimits } from './duckdb-limit-error.js';
 import { quoteLiteral, quoteStringList } from './sql.js';
@@ -103,6 +107,14 @@ async function assertDirectory(tempDir: string): Promise<void> {
   }
 }
 
+let duckDbModule: Promise<typeof DuckDbApi> | undefined;
+
+/** Starts loading DuckDB's module (once); createDuckDbSession awaits the same load. */
+export function preloadDuckDb(): Promise<typeof DuckDbApi> {
+  duckDbModule ??= import('@duckdb/node-api');
+  return duckDbModule;
+}
+
 /**
  * Opens an in-memory DuckDB database sandboxed to `tempDir` and returns a session on it.
  * Throws FerryError `DUCKDB_ERROR` if the directory is missing or a setting is refused.
@@ -126,6 +138,7 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
 
   let instance: DuckDBInstance;
   try {
+    const { DuckDBInstance } = await preloadDuckDb();
     instance = await DuckDBInstance.create(':memory:');
   } catch (error) {
     throw wrapDuckDbError(error, 'OPEN');

@@ -13,6 +13,7 @@
  * On any error the table is dropped, so a caller never sees a half-checked load.
  */
 
+import { stat } from 'node:fs/promises';
 import { FerryError } from '../errors/ferry-error.js';
 import { checkCsvDelimiter, wrongDelimiterOr as suggestDelimiter } from './check-csv-delimiter.js';
 import { compileReadCsv, DEFAULT_MAX_LINE_BYTES } from './compile-read-csv.js';
@@ -24,6 +25,7 @@ import {
   csvReadFailed,
 } from './csv-load-errors.js';
 import type { DuckDbSession } from './create-duckdb-session.js';
+import type { Compression } from './detect-compression.js';
 import { createUniqueToken } from './create-unique-token.js';
 import { findLongLine } from './find-long-line.js';
 import { assertValidMaxRejects, enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
@@ -77,6 +79,8 @@ export interface LoadCsvResult {
 }
 
 const DEFAULT_MAX_REJECT_DETAILS = 1000;
+/** The read buffer for large uncompressed files (largeFileBuffer). */
+export const LARGE_FILE_BUFFER_BYTES = 64 * 1024 * 1024;
 
 /**
  * Loads a CSV file as all-VARCHAR columns with a pinned dialect, keeping rejected rows.
@@ -132,7 +136,15 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
 
   let created = false;
   try {
-    const read = compileReadCsv({ path, dialect, columns: staging, rejects: rejectsTables, ...maxLine });
+    const bufferBytes = await largeFileBuffer(path, dialect.compression, maxLineBytes);
+    const read = compileReadCsv({
+      path,
+      dialect,
+      columns: staging,
+      rejects: rejectsTables,
+      ...maxLine,
+      ...(bufferBytes !== undefined ? { bufferBytes } : {}),
+    });
     await session.run(`CREATE TABLE ${target} AS SELECT * FROM ${read}`).catch(async (error: unknown) => {
       throw await wrongDelimiterOr('the file does not read', csvReadFailed(error, displayName));
     });
@@ -258,6 +270,28 @@ function checkOptions(options: LoadCsvOptions): void {
     });
   }
   validateCsvHeader(columns, displayName);
+}
+
+/**
+ * DuckDB's read buffer for the one full read: 64 MiB for an uncompressed file larger than DuckDB's
+ * default buffer (16 × the line size, 32 MB), none (the default) otherwise. Loading a 115 MB file into
+ * its table took about 1.7 s of CPU with 32 MB buffers and 1.0 s with 64 or 128 MB ones (DuckDB
+ * 1.5, 2 threads, rows kept in file order); the same read streamed into a join gained nothing, and
+ * small or compressed files keep the default.
+ */
+export async function largeFileBuffer(
+  path: string,
+  compression: Compression,
+  maxLineBytes: number,
+): Promise<number | undefined> {
+  if (compression !== 'none') return undefined;
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0, // unreadable: DuckDB's read says so
+  );
+  return size > 16 * maxLineBytes && LARGE_FILE_BUFFER_BYTES > 16 * maxLineBytes
+    ? LARGE_FILE_BUFFER_BYTES
+    : undefined;
 }
 
 async function dropTable(session: DuckDbSession, target: string): Promise<void> {

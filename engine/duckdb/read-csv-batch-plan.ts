@@ -27,6 +27,10 @@ export interface CsvBatchSourceFile {
   index: number;
   path: string;
   key: string;
+  /** The file's size, when the caller knows it (else it is read from the file system). */
+  size?: number;
+  /** The file's compression as detectCompression decided it (the fetch step), else decided here. */
+  compression?: Compression;
 }
 
 /** A file the scan vouches for, with what DuckDB must report for it. */
@@ -85,11 +89,11 @@ async function scanFile(
   options: ReadCsvBatchPlanOptions,
 ): Promise<(Omit<CsvBatchGroup, 'files'> & { file: CsvBatchFile }) | undefined> {
   const { dialect } = options;
-  const { compression } = await detectCompression(file.path, {
-    declared: options.declaredCompression,
-    key: file.key,
-  });
-  const bytes = await readSmallFile(file.path, compression);
+  const compression =
+    file.compression ??
+    (await detectCompression(file.path, { declared: options.declaredCompression, key: file.key }))
+      .compression;
+  const bytes = await readSmallFile(file.path, compression, file.size);
   if (bytes === undefined) return undefined;
   const scanned = scanCsvRecords(bytes, dialect, { maxLineBytes: options.maxLineBytes });
   if (scanned?.first === undefined) return undefined;
@@ -124,9 +128,15 @@ function isValidHeader(names: readonly string[]): boolean {
 }
 
 /** The file's bytes, decompressed; undefined when it is large or not plain/gzip. */
-async function readSmallFile(path: string, compression: Compression): Promise<Buffer | undefined> {
-  if ((await stat(path)).size > CSV_BATCH_MAX_FILE_BYTES) return undefined;
+async function readSmallFile(
+  path: string,
+  compression: Compression,
+  knownSize: number | undefined,
+): Promise<Buffer | undefined> {
+  if ((knownSize ?? (await stat(path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
   const raw = await readFile(path);
+  // A file that is not the size it was said to be is left to the one-file load.
+  if (raw.length > CSV_BATCH_MAX_FILE_BYTES) return undefined;
   if (compression === 'none') return raw;
   if (compression !== 'gzip') return undefined;
   return await gunzipAsync(raw, { maxOutputLength: CSV_BATCH_MAX_FILE_BYTES });

@@ -44,12 +44,7 @@ const swept = new Map<string, Promise<string[]>>();
  */
 export async function createRunTempDir(options: { root?: string; runId: string }): Promise<RunTempDir> {
   const root = options.root ?? tmpdir();
-  if (!swept.has(root))
-    swept.set(
-      root,
-      removeStaleRunTempDirs({ root }).catch(() => []),
-    );
-  await swept.get(root);
+  await (swept.get(root) ?? sweepRunTempDirs({ root }));
   // The run id is ours, but keep the name a single safe path segment whatever it contains.
   const safeRunId = options.runId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
   const path = await mkdtemp(join(root, `ferry-${safeRunId}-`));
@@ -67,6 +62,18 @@ export async function createRunTempDir(options: { root?: string; runId: string }
     throw error;
   }
   return { path, cleanup };
+}
+
+/**
+ * Removes what dead runs left under `root` now (as removeStaleRunTempDirs, never failing), and counts
+ * as this process's sweep of `root`: a createRunTempDir that follows does not sweep again (each sweep
+ * reads a marker in every ferry-* directory there, sequentially).
+ */
+export function sweepRunTempDirs(options: { root?: string } = {}): Promise<string[]> {
+  const root = options.root ?? tmpdir();
+  const sweep = removeStaleRunTempDirs({ root }).catch(() => []);
+  swept.set(root, sweep);
+  return sweep;
 }
 
 /** Whether a process with this pid exists on this host (EPERM: it exists but is not ours). */

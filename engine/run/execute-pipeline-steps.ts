@@ -11,11 +11,13 @@ import { planStatus } from '../plan/assemble-pipeline-plan.js';
 import { WRITING_STEPS, type PipelinePlan, type Step } from '../plan/plan-model.js';
 import type { StateStore } from '../state/state-store.js';
 import { executeStep } from '../steps/execute-step.js';
+import { settleDatasetPrefetch } from '../steps/prefetch-dataset-version.js';
 import { CREATE_REJECTED_ROWS_TABLE, exportRejectedRows } from '../steps/rejected-rows.js';
 import type { StepContext } from '../steps/step-context.js';
 import { commitPipelineRun, publicOutputs } from './commit-pipeline-run.js';
 import { checkGuards } from './check-guards.js';
 import { checkOutputsAbsent } from './check-outputs-absent.js';
+import { chooseDuckDbThreads } from './choose-duckdb-threads.js';
 import type { PreparedRun } from './prepare-pipeline-run.js';
 import { interruption } from './describe-failure.js';
 import type { RunPipelineOptions } from './run-pipeline-options.js';
@@ -29,8 +31,15 @@ export async function executePipelineSteps(
   const { plan, commit } = prepared;
   const { runId, runTime } = commit.identity;
   const temp = await createRunTempDir({ ...(options.tempRoot ? { root: options.tempRoot } : {}), runId });
+  const threads = chooseDuckDbThreads({
+    pipeline,
+    selected: prepared.selection.selected,
+    state: commit.read.state,
+    ...(prepared.datasets ? { datasets: prepared.datasets } : {}),
+  });
   const session = await createDuckDbSession({
     tempDir: temp.path,
+    ...(threads !== undefined ? { threads } : {}),
     memoryLimit: options.memoryLimit ?? `${project.limits.memoryBytes} bytes`,
     tempDiskBytes: project.limits.tempDiskBytes,
     queryTimeoutMs: project.limits.queryTimeoutMs,
@@ -128,6 +137,7 @@ export async function executePipelineSteps(
     throw error;
   } finally {
     session.close();
+    await settleDatasetPrefetch(context);
     await temp.cleanup();
   }
 }

@@ -4,6 +4,7 @@
  * assembled from them. In apply this happens under the pipeline's lock, after state was read.
  */
 import type { Pipeline, Project } from '../config/model.js';
+import { preloadDuckDb } from '../duckdb/create-duckdb-session.js';
 import { listObjects } from '../io/s3/list-objects.js';
 import { assemblePipelinePlan, emptySelection, inputFingerprint } from '../plan/assemble-pipeline-plan.js';
 import { exportFingerprint, isExportUpToDate } from '../plan/export-fingerprint.js';
@@ -45,11 +46,14 @@ export async function preparePipelineRun(input: {
   let listing: ListedObject[] = [];
   let selection = emptySelection();
   if (source.kind === 's3') {
-    listing = await listObjects(input.s3(source.connection).client, {
+    const listed = listObjects(input.s3(source.connection).client, {
       connection: source.connection,
       bucket: source.bucket,
       prefix: source.prefix,
     });
+    // DuckDB's native module loads while S3 answers; the session that needs it awaits the same load.
+    preloadDuckDb().catch(() => undefined);
+    listing = await listed;
     selection = selectFiles(source, listing, read.state, { now, allow: input.allow });
   }
   await checkSinks(pipeline, input.s3);

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import type { Pipeline, Project } from '../config/model.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { createS3Client } from '../io/s3/create-s3-client.js';
-import { createRunTempDir, removeStaleRunTempDirs } from '../io/temp-dir.js';
-import { notifyAfterRun } from '../notify/notify-run.js';
+import { createRunTempDir, sweepRunTempDirs } from '../io/temp-dir.js';
 import { assemblePipelinePlan, emptySelection } from '../plan/assemble-pipeline-plan.js';
 import { orderPipelines } from '../plan/order-pipelines.js';
 import { PLAN_FORMAT_VERSION, type Plan, type PipelinePlan } from '../plan/plan-model.js';
@@ -110,7 +109,8 @@ export async function runProject(options: RunProjectOptions): Promise<Plan> {
   // plan: a dataset version one pipeline would create is what later pipelines read, as in apply.
   const overlays = new Map<string, DatasetOverlay>();
   // Temp dirs of runs that died (killed, out of memory) go first; this plan's own dir is marked too.
-  await removeStaleRunTempDirs(options.tempRoot ? { root: options.tempRoot } : {});
+  // (Once per run: the temp dirs created below do not sweep again.)
+  await sweepRunTempDirs(options.tempRoot ? { root: options.tempRoot } : {});
   const overlayTemp =
     options.mode === 'plan'
       ? await createRunTempDir({
@@ -185,6 +185,8 @@ async function notify(
   options: RunProjectOptions,
 ): Promise<void> {
   if (!result || result.status === 'disabled') return;
+  // Loaded here, by apply only: plan never notifies, and the mail client is a large module.
+  const { notifyAfterRun } = await import('../notify/notify-run.js');
   await notifyAfterRun(
     { project, pipeline, result },
     {

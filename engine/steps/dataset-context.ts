@@ -15,6 +15,11 @@ export interface DatasetContext {
    * manifest entry; false when the dataset is empty.
    */
   fetchCurrent(dataset: string, localPath: string): Promise<boolean>;
+  /**
+   * The sink dataset's current version, fetched while the source loads (prefetch-dataset-version.ts):
+   * resolves like fetchCurrent to `path`.
+   */
+  prefetched?: { dataset: string; path: string; found: Promise<boolean> };
   /** The new version written in the temp dir, committed by apply. */
   pendingVersion?: { dataset: string; path: string; rows: number; version: number };
   effect?: DatasetEffect;

@@ -13,7 +13,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatByteSize } from '../config/parse-byte-size.js';
-import { detectCompression } from '../duckdb/detect-compression.js';
+import { detectCompression, type Compression } from '../duckdb/detect-compression.js';
 import { enforceDecompressionLimits } from '../duckdb/enforce-decompression-limits.js';
 import { FerryError } from '../errors/ferry-error.js';
 import { mapWithConcurrency } from '../io/map-with-concurrency.js';
@@ -53,10 +53,17 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
       signal,
     });
     const path = await decrypt(object.key, downloaded.path);
-    if (path !== downloaded.path) budget.add((await stat(path)).size, displayName, where);
+    const size = path === downloaded.path ? downloaded.size : (await stat(path)).size;
+    if (path !== downloaded.path) budget.add(size, displayName, where);
     context.session.nameFile(path, displayName);
-    await enforceLimits(context, path, displayName, where);
-    return { candidate, path, sha256: downloaded.sha256 } satisfies FetchedFile;
+    const compression = await enforceLimits(context, path, displayName, where);
+    return {
+      candidate,
+      path,
+      sha256: downloaded.sha256,
+      size,
+      ...(compression !== undefined ? { compression } : {}),
+    } satisfies FetchedFile;
   });
   context.fetched.push(...fetched);
 }
@@ -103,14 +110,15 @@ function checkTempDiskBudget(
   };
 }
 
+/** Returns the compression it decided (undefined for Parquet, which DuckDB reads as it is). */
 async function enforceLimits(
   context: StepContext,
   path: string,
   displayName: string,
   where: Where,
-): Promise<void> {
+): Promise<Compression | undefined> {
   const source = context.pipeline.source;
-  if (source.kind !== 's3' || source.format.kind === 'parquet') return;
+  if (source.kind !== 's3' || source.format.kind === 'parquet') return undefined;
   // The same decision the load step makes, so the check measures what DuckDB would decompress.
   const { compression } = await detectCompression(path, { declared: source.compression, key: where.key });
   await enforceDecompressionLimits(path, {
@@ -120,4 +128,5 @@ async function enforceLimits(
     maxDecompressedBytes: context.project.limits.maxDecompressedBytes,
     maxCompressionRatio: context.project.limits.maxCompressionRatio,
   });
+  return compression;
 }

@@ -39,7 +39,13 @@ export async function loadCsvFilesTogether(context: StepContext): Promise<CsvBat
   }
   const maxLineBytes = format.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const groups = await readCsvBatchPlan(
-    context.fetched.map((file, index) => ({ index, path: file.path, key: file.candidate.key })),
+    context.fetched.map((file, index) => ({
+      index,
+      path: file.path,
+      key: file.candidate.key,
+      ...(file.size !== undefined ? { size: file.size } : {}),
+      ...(file.compression !== undefined ? { compression: file.compression } : {}),
+    })),
     {
       dialect,
       declaredCompression: source.compression,

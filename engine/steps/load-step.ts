@@ -17,6 +17,7 @@ import type { LoadStep } from '../plan/plan-model.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { loadCsvFilesTogether } from './load-csv-files-together.js';
+import { prefetchDatasetVersion } from './prefetch-dataset-version.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
 
 export interface LoadStepOptions {
@@ -34,6 +35,8 @@ export async function executeLoadStep(
 ): Promise<void> {
   const source = context.pipeline.source;
   if (source.kind !== 's3') throw new Error('load step needs an s3 source');
+  // The dataset this run merges into is fetched and checked while DuckDB loads the source.
+  if (context.fetched.length > 0) prefetchDatasetVersion(context);
   const parts: Array<{
     table: string;
     key: string;

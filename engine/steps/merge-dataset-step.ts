@@ -26,6 +26,7 @@ import type { DatasetEffect } from './dataset-context.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type StepContext } from './step-context.js';
 import { explainMappedFailure } from './explain-mapped-failure.js';
+import { currentVersionPath, fetchCurrentVersion } from './prefetch-dataset-version.js';
 
 const REASON_COLUMN = '_ferry_reason';
 /** Keys listed per count (unmatched, skipped, deleted) in the plan. */
@@ -54,7 +55,7 @@ async function mergeDataset(context: StepContext, step: MergeDatasetStep): Promi
     : [...context.columns];
 
   const { inputTypes, rejected } = await conformRows(context, dataset, columns, input);
-  const current = await readCurrentVersion(context, datasets, dataset);
+  const current = await readCurrentVersion(context, dataset);
   // mirror deletes keys absent from this run; a rejected row's key is absent but not gone.
   const holdDeletes = step.mode === 'mirror' && context.counts.rowsRejected > 0;
   const version = nextDatasetVersion(manifest);
@@ -183,13 +184,12 @@ async function conformRows(
 /** The dataset's current version as a local file (when there is one), its columns, and the incoming rows' table. */
 async function readCurrentVersion(
   context: StepContext,
-  datasets: NonNullable<StepContext['datasets']>,
   dataset: Dataset,
 ): Promise<{ localFile: string | undefined; columns: string[]; incomingTable: string }> {
-  const currentPath = join(context.tempDir, 'dataset-current.parquet');
+  const currentPath = currentVersionPath(context);
   // Undeclared columns typed differently by this run and the current version get one type.
   const { currentFile: localFile, incomingTable } = await alignDatasetTypes(context, {
-    currentFile: (await datasets.fetchCurrent(dataset.name, currentPath)) ? currentPath : undefined,
+    currentFile: (await fetchCurrentVersion(context, dataset.name, currentPath)) ? currentPath : undefined,
     incomingTable: 'conformed_ok',
     declared: Object.keys(dataset.columns),
   });

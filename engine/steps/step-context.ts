@@ -5,6 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline, Project } from '../config/model.js';
 import type { DuckDbSession } from '../duckdb/create-duckdb-session.js';
+import type { Compression } from '../duckdb/detect-compression.js';
 import type { FerryError } from '../errors/ferry-error.js';
 import type { PgpKeyAccess } from '../io/pgp/read-keys.js';
 import type { S3ConnectionSettings } from '../io/s3/s3-connection.js';
@@ -22,6 +23,13 @@ export interface FetchedFile {
   candidate: Candidate;
   path: string;
   sha256: string;
+  /** The local file's size in bytes (after decryption), when the fetch step knows it. */
+  size?: number;
+  /**
+   * The file's compression as detectCompression decided it in the fetch step (CSV and JSON sources),
+   * so later steps need not open the file again to decide the same thing.
+   */
+  compression?: Compression;
 }
 
 export interface LocalOutput extends OutputFile {

@@ -3,7 +3,9 @@
  * mid-stream (it surfaces as `Error: aborted` or hangs), so this module owns that: it writes to
  * `<dest>.part`, destroys a body that stays silent for bodyIdleTimeoutMs, checks the byte count against
  * Content-Length (and the size the caller listed), hashes while streaming, retries the whole GET a
- * bounded number of times, and renames into place only after everything checked out. No fsync: every
+ * bounded number of times, and renames into place only after everything checked out. A large object
+ * whose size was listed comes in parallel byte ranges instead (download-ranges.ts), with the same
+ * checks; a small one is always one GET. No fsync: every
  * destination is a scratch copy in a run's temp dir that a crash discards, and an fsync per file cost
  * more than the GET of a small object on a busy disk.
  */
@@ -13,39 +15,24 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { FerryError, type FerryErrorContext } from '../../errors/ferry-error.js';
+import { FerryError } from '../../errors/ferry-error.js';
+import {
+  downloadContext as baseContext,
+  downloadExhausted,
+  fileWriteFailed,
+  isTimeoutError,
+  objectChanged,
+  waitBeforeRetry,
+  type TransientFailure,
+} from './download-failures.js';
+import { downloadRanges, RangesNotSupported } from './download-ranges.js';
 import { DEFAULT_S3_TIMEOUTS } from './s3-connection.js';
 import { stripEtagQuotes } from './strip-etag-quotes.js';
 import { formatS3Uri, wrapS3Error } from './wrap-s3-error.js';
+import type { DownloadedObject, DownloadObjectOptions } from './download-object-options.js';
 
-export interface DownloadObjectOptions {
-  /** Connection name, for error messages. */
-  connection: string;
-  bucket: string;
-  key: string;
-  /** Local destination chosen by the caller (inside the run's temp dir); never derived from the key. */
-  destPath: string;
-  /** Size from the listing; a different Content-Length means the object changed since it was listed. */
-  expectedSize?: number;
-  /** Whole-GET attempts when the body is cut or stalls (each GET also gets the SDK's own retries). */
-  maxAttempts?: number;
-  /** Longest silence while the body streams; should match the connection's bodyIdleTimeoutMs. */
-  bodyIdleTimeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-export interface DownloadedObject {
-  path: string;
-  size: number;
-  /** Hex SHA-256 of the bytes written. */
-  sha256: string;
-  /** ETag without quotes. */
-  etag: string;
-  lastModified: Date | undefined;
-  contentType: string | undefined;
-}
+export type { DownloadedObject, DownloadObjectOptions } from './download-object-options.js';
 
 const DEFAULT_DOWNLOAD_ATTEMPTS = 3;
 /**
@@ -53,26 +40,11 @@ const DEFAULT_DOWNLOAD_ATTEMPTS = 3;
  * and resumed for nearly every chunk; 1 MiB lets the file writes keep up in batches.
  */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
-const RETRY_BASE_DELAY_MS = 200;
-const RETRY_MAX_DELAY_MS = 5_000;
-
-/** A body failure that another whole GET may fix. */
-interface TransientFailure {
-  kind: 'truncated' | 'stalled';
-  bytesReceived: number;
-  bytesExpected: number | undefined;
-  cause: unknown;
-}
+const DEFAULT_RANGED_THRESHOLD_BYTES = 64 * 1024 * 1024;
+const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_RANGE_CONCURRENCY = 4;
 
 type AttemptResult = { kind: 'ok'; object: DownloadedObject } | { kind: 'retry'; failure: TransientFailure };
-
-function baseContext(options: DownloadObjectOptions): FerryErrorContext {
-  return { operation: 'GetObject', connection: options.connection, bucket: options.bucket, key: options.key };
-}
-
-function isTimeoutError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError';
-}
 
 async function downloadOnce(
   client: S3Client,
@@ -108,14 +80,10 @@ async function downloadOnce(
     contentLength !== options.expectedSize
   ) {
     body.destroy();
-    throw new FerryError(
-      'S3_OBJECT_CHANGED',
-      `GetObject ${formatS3Uri(bucket, key)} has ${contentLength} bytes but was listed with ${options.expectedSize}: the object changed since it was listed. Plan again.`,
-      {
-        context: { ...baseContext(options), expectedBytes: options.expectedSize, contentLength },
-        retryable: false,
-      },
-    );
+    throw objectChanged(options, `has ${contentLength} bytes but was listed with ${options.expectedSize}`, {
+      expectedBytes: options.expectedSize,
+      contentLength,
+    });
   }
   const bytesExpected = contentLength ?? options.expectedSize;
 
@@ -180,46 +148,6 @@ async function onLocalFile<T>(
   }
 }
 
-function fileWriteFailed(options: DownloadObjectOptions, path: string, cause: unknown): FerryError {
-  return new FerryError(
-    'FILE_WRITE_FAILED',
-    `Could not write ${path} while downloading ${formatS3Uri(options.bucket, options.key)}. Check free space and permissions of the run's temp directory.`,
-    { context: { ...baseContext(options), file: path }, cause },
-  );
-}
-
-function exhausted(options: DownloadObjectOptions, failure: TransientFailure, attempts: number): FerryError {
-  const where = formatS3Uri(options.bucket, options.key);
-  const cause =
-    failure.cause === undefined
-      ? undefined
-      : wrapS3Error(failure.cause, {
-          operation: 'GetObject',
-          connection: options.connection,
-          bucket: options.bucket,
-          key: options.key,
-        });
-  const context: FerryErrorContext = {
-    ...baseContext(options),
-    attempts,
-    bytesReceived: failure.bytesReceived,
-  };
-  if (failure.bytesExpected !== undefined) context.bytesExpected = failure.bytesExpected;
-  if (failure.kind === 'stalled') {
-    return new FerryError(
-      'S3_TIMEOUT',
-      `GetObject ${where} stalled: the body stopped arriving after ${failure.bytesReceived} bytes, ${attempts} times. Check the network path to the endpoint of connection "${options.connection}", or raise its body idle timeout.`,
-      { context, cause, retryable: true },
-    );
-  }
-  const expected = failure.bytesExpected === undefined ? '' : ` of ${failure.bytesExpected}`;
-  return new FerryError(
-    'S3_DOWNLOAD_TRUNCATED',
-    `GetObject ${where} was cut short: received ${failure.bytesReceived}${expected} bytes, ${attempts} times. Retry later; if it persists, check the endpoint of connection "${options.connection}" and any proxy in between.`,
-    { context, cause, retryable: true },
-  );
-}
-
 /**
  * Downloads `bucket/key` to `destPath` (via `destPath + '.part'`). Throws `S3_DOWNLOAD_TRUNCATED` or
  * `S3_TIMEOUT` when every attempt's body was cut or stalled, `S3_OBJECT_CHANGED` when the size differs
@@ -232,20 +160,32 @@ export async function downloadObject(
   const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_DOWNLOAD_ATTEMPTS);
   const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? DEFAULT_S3_TIMEOUTS.bodyIdleTimeoutMs;
   const partPath = `${options.destPath}.part`;
+  const size = options.expectedSize;
   try {
+    if (size !== undefined && size >= (options.rangedThresholdBytes ?? DEFAULT_RANGED_THRESHOLD_BYTES)) {
+      const ranged = await downloadRanges(client, options, partPath, {
+        size,
+        rangeBytes: options.rangeBytes ?? DEFAULT_RANGE_BYTES,
+        concurrency: options.rangeConcurrency ?? DEFAULT_RANGE_CONCURRENCY,
+        maxAttempts,
+        bodyIdleTimeoutMs,
+      }).catch((error: unknown) => {
+        if (error instanceof RangesNotSupported) return undefined;
+        throw error;
+      });
+      if (ranged !== undefined) {
+        await onLocalFile(options, options.destPath, () => rename(partPath, options.destPath));
+        return ranged;
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       const result = await downloadOnce(client, options, partPath, bodyIdleTimeoutMs);
       if (result.kind === 'ok') {
         await onLocalFile(options, options.destPath, () => rename(partPath, options.destPath));
         return result.object;
       }
-      if (attempt >= maxAttempts) throw exhausted(options, result.failure, attempt);
-      const backoffMs = Math.min(RETRY_MAX_DELAY_MS, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1));
-      await sleep(
-        backoffMs * (0.5 + Math.random() / 2),
-        undefined,
-        options.signal === undefined ? {} : { signal: options.signal },
-      );
+      if (attempt >= maxAttempts) throw downloadExhausted(options, result.failure, attempt);
+      await waitBeforeRetry(attempt, options.signal);
     }
   } catch (error) {
     // Best effort: the original failure matters more than a leftover .part in the run's temp dir.

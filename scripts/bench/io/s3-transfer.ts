@@ -2,14 +2,17 @@
  * Scenario: S3 transfers through ferry's S3 layer against the AWS CLI and rclone, all three on the same
  * s3rver, interleaved: one large object up and down (uploadFile: one PUT proved by its ETag up to
  * 64 MiB, above that multipart with parts in parallel and a HEAD; SHA-256 in metadata either way;
- * downloadObject: length and SHA-256 while streaming), and many small objects up and down through
- * ferry's bounded pool. The target is the best of the two tools.
+ * downloadObject: from 64 MiB parallel byte ranges, length, ETag and SHA-256 checked), and many small
+ * objects up and down through ferry's bounded pool. The target is the best of the two tools.
+ * s3rver runs in its own process (test/harness/s3-server.ts starts it as a child), so ferry's client,
+ * in this process, shares no event loop with the server, as the tools' processes do not.
  */
 import { randomFillSync } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../../engine/io/s3/create-s3-client.js';
 import { downloadObject } from '../../../engine/io/s3/download-object.js';
 import { uploadFile } from '../../../engine/io/s3/upload-file.js';
@@ -17,7 +20,7 @@ import { mapWithConcurrency } from '../../../engine/io/map-with-concurrency.js';
 import { startS3Server } from '../../../test/harness/s3-server.js';
 import { createTestConnection } from '../../../test/harness/test-connection.js';
 import type { BenchRow } from '../bench-row.js';
-import { interleave, median, roundRatio, runChecked } from './measure.js';
+import { median, roundRatio, runChecked, timeSeconds } from './measure.js';
 import { findTransferTools, type TransferTool } from './transfer-tools.js';
 
 export interface S3TransferOptions {
@@ -48,15 +51,20 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
 
 interface Side {
   name: string;
+  /** Untimed, before each timed run (e.g. remove what the previous round wrote). */
+  prepare?: (round: number) => Promise<unknown>;
   run: (round: number) => Promise<unknown>;
 }
 
-/** Runs the sides interleaved; returns each side's median seconds. */
+/** Runs the sides interleaved (side 1, side 2, …, side 1, …); returns each side's median seconds. */
 async function measure(repeat: number, sides: readonly Side[]): Promise<Map<string, number>> {
-  const timings = await interleave(
-    repeat,
-    sides.map((s) => s.run),
-  );
+  const timings: number[][] = sides.map(() => []);
+  for (let round = 0; round < repeat; round++) {
+    for (const [index, side] of sides.entries()) {
+      await side.prepare?.(round);
+      timings[index]?.push(await timeSeconds(() => side.run(round)));
+    }
+  }
   return new Map(sides.map((s, i) => [s.name, median(timings[i] ?? [])]));
 }
 
@@ -125,10 +133,15 @@ export async function benchS3Transfer(options: S3TransferOptions): Promise<Bench
     };
     const tool = (t: TransferTool, args: [string, string[]]) => runChecked(args[0], args[1], { env: t.env });
 
+    // Every round writes to a key that does not exist: rclone skips a file whose size and mtime match
+    // the destination's, so a second round to the same key timed a listing, not an upload.
+    const removeLarge = (name: string) => () =>
+      client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `large/${name}.bin` }));
     const putLarge = await measure(options.repeat, [
-      { name: 'ferry', run: () => ferryPutLarge('large/ferry.bin') },
+      { name: 'ferry', prepare: removeLarge('ferry'), run: () => ferryPutLarge('large/ferry.bin') },
       ...tools.map((t) => ({
         name: t.name,
+        prepare: removeLarge(t.name),
         run: () => tool(t, t.put(largeFile, BUCKET, `large/${t.name}.bin`, false)),
       })),
     ]);
@@ -150,11 +163,12 @@ export async function benchS3Transfer(options: S3TransferOptions): Promise<Bench
       })),
     ]);
     await rm(scratch, { recursive: true, force: true });
+    // A fresh prefix per round, for the same reason as above.
     const putSmall = await measure(options.repeat, [
-      { name: 'ferry', run: () => ferryPutSmall('small/ferry/') },
+      { name: 'ferry', run: (round) => ferryPutSmall(`small/ferry/${round}/`) },
       ...tools.map((t) => ({
         name: t.name,
-        run: () => tool(t, t.put(smallDir, BUCKET, `small/${t.name}/`, true)),
+        run: (round: number) => tool(t, t.put(smallDir, BUCKET, `small/${t.name}/${round}/`, true)),
       })),
     ]);
     const getSmall = await measure(options.repeat, [

@@ -7,6 +7,7 @@ import {
   createRunTempDir,
   removeStaleRunTempDirs,
   RUN_TEMP_DIR_MARKER,
+  sweepRunTempDirs,
   type RunTempDirMarker,
 } from '../../../engine/io/temp-dir.js';
 import { startTempDirHolder } from '../../harness/temp-dir-holder.js';
@@ -104,6 +105,23 @@ describe('removeStaleRunTempDirs', () => {
       await first.cleanup();
     } finally {
       await live.release();
+      await rm(sweepRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('sweeps once per run: a run temp dir made after sweepRunTempDirs does not sweep again', async () => {
+    const sweepRoot = await mkdtemp(join(root, 'run-sweep-'));
+    const before = await startTempDirHolder(sweepRoot, 'exit');
+    try {
+      expect(await sweepRunTempDirs({ root: sweepRoot })).toEqual([before.path]);
+      // A run that died after this run's sweep is left for the next run's.
+      const after = await startTempDirHolder(sweepRoot, 'exit');
+      const dir = await createRunTempDir({ root: sweepRoot, runId: 'plan' });
+      expect(existsSync(after.path)).toBe(true);
+      await dir.cleanup();
+      // The next run sweeps again.
+      expect(await sweepRunTempDirs({ root: sweepRoot })).toEqual([after.path]);
+    } finally {
       await rm(sweepRoot, { recursive: true, force: true });
     }
   });

@@ -1,0 +1,39 @@
+/**
+ * The options and result of `downloadObject`, shared by its one-GET and ranged paths.
+ */
+
+export interface DownloadObjectOptions {
+  /** Connection name, for error messages. */
+  connection: string;
+  bucket: string;
+  key: string;
+  /** Local destination chosen by the caller (inside the run's temp dir); never derived from the key. */
+  destPath: string;
+  /** Size from the listing; a different Content-Length means the object changed since it was listed. */
+  expectedSize?: number;
+  /** Whole-GET attempts when the body is cut or stalls (each GET also gets the SDK's own retries). */
+  maxAttempts?: number;
+  /** Longest silence while the body streams; should match the connection's bodyIdleTimeoutMs. */
+  bodyIdleTimeoutMs?: number;
+  /**
+   * Objects of at least this size (as listed: `expectedSize`) come in parallel byte ranges. Default
+   * 64 MiB; smaller objects, and objects whose size was not listed, are one GET.
+   */
+  rangedThresholdBytes?: number;
+  /** Size of each range (default 16 MiB). */
+  rangeBytes?: number;
+  /** Ranges in flight at once for one object (default 4). */
+  rangeConcurrency?: number;
+  signal?: AbortSignal;
+}
+
+export interface DownloadedObject {
+  path: string;
+  size: number;
+  /** Hex SHA-256 of the bytes written. */
+  sha256: string;
+  /** ETag without quotes. */
+  etag: string;
+  lastModified: Date | undefined;
+  contentType: string | undefined;
+}
