@@ -78,24 +78,46 @@ sink:
 /** Request and body-idle timeout against s3rver for objects of many GB (see writeBenchProject). */
 export const SLOW_SERVER_TIMEOUT_MS = 60 * 60_000;
 
-/**
- * Writes the bench project. `slowServer`: the connection waits up to an hour for a response, as
- * s3rver answers a CompleteMultipartUpload only after copying the parts (minutes for 11 GB).
- */
-export async function writeBenchProject(
-  directory: string,
-  options: { slowServer?: boolean } = {},
-): Promise<void> {
+/** Options of writeBenchProject for runs of many GB against s3rver (the memory scenario at 100M rows). */
+export interface LargeRunOptions {
+  /**
+   * The connection waits up to an hour for a response: s3rver answers a CompleteMultipartUpload only
+   * after copying the parts into the object (minutes for 11 GB).
+   */
+  slowServer?: boolean;
+  /** limits.temp_disk_bytes, e.g. "48GiB": what DuckDB may spill (20 GiB by default). */
+  tempDiskBytes?: string;
+  /** sink.compress: the output on s3rver and in ferry's temp dir takes a fifth of the room. */
+  compressSink?: 'zstd';
+}
+
+export async function writeBenchProject(directory: string, options: LargeRunOptions = {}): Promise<void> {
   await mkdir(join(directory, 'pipelines'), { recursive: true });
   await mkdir(join(directory, 'state'), { recursive: true });
-  const timeouts = `    timeouts: {request_ms: ${SLOW_SERVER_TIMEOUT_MS}, body_idle_ms: ${SLOW_SERVER_TIMEOUT_MS}}\n`;
-  await writeFile(
-    join(directory, 'ferry.yaml'),
-    options.slowServer === true
-      ? BENCH_FERRY_YAML.replace('    checksum: when_required\n', `    checksum: when_required\n${timeouts}`)
-      : BENCH_FERRY_YAML,
-  );
-  await writeFile(join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`), PIPELINE_YAML);
+  let ferryYaml = BENCH_FERRY_YAML;
+  if (options.slowServer === true) {
+    const timeouts = `    timeouts: {request_ms: ${SLOW_SERVER_TIMEOUT_MS}, body_idle_ms: ${SLOW_SERVER_TIMEOUT_MS}}\n`;
+    ferryYaml = ferryYaml.replace(
+      '    checksum: when_required\n',
+      `    checksum: when_required\n${timeouts}`,
+    );
+  }
+  if (options.tempDiskBytes !== undefined) {
+    ferryYaml = ferryYaml.replace(
+      'state:\n',
+      `limits:\n  temp_disk_bytes: ${options.tempDiskBytes}\nstate:\n`,
+    );
+  }
+  await writeFile(join(directory, 'ferry.yaml'), ferryYaml);
+  const pipelineYaml =
+    options.compressSink === undefined
+      ? PIPELINE_YAML
+      : PIPELINE_YAML.replace(
+          '  timestamp_format: YYYYMMDD\n  format:\n    kind: csv\n    headers: true\n',
+          `  timestamp_format: YYYYMMDD\n  compress: ${options.compressSink}\n  format:\n    kind: csv\n    headers: true\n`,
+        );
+  if (pipelineYaml === PIPELINE_YAML && options.compressSink !== undefined) throw new Error('sink not found');
+  await writeFile(join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`), pipelineYaml);
 }
 
 export function benchEnv(endpoint: string): NodeJS.ProcessEnv {
