@@ -1,0 +1,62 @@
+/**
+ * The diff and the merge count rows sharing a key over every row of the run. With more keys than fit
+ * in DuckDB's memory_limit, count(DISTINCT key) failed with Out of Memory (a 100M-row day 1 at the
+ * default 640MiB); the GROUP BY they use now spills to the temp dir. Here 15M keys against 96MB,
+ * where count(DISTINCT) failed the same way on the bench machine (2 threads).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createDuckDbSession, type DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
+import { compileDiffSql, KEY_COLUMN } from '../../../engine/steps/compile-diff-sql.js';
+import { compileMergeSql } from '../../../engine/steps/compile-merge-sql.js';
+
+const KEYS = 15_000_000;
+let dir: string;
+let session: DuckDbSession;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-count-keys-'));
+  session = await createDuckDbSession({ tempDir: dir, memoryLimit: '96MB', threads: 2 });
+  // Every key once, and three of them once more (the later rows that supersede them).
+  const keys = `SELECT range AS r, CAST(to_json({'id': CAST(range AS VARCHAR)}) AS VARCHAR) AS k FROM range(${KEYS}) UNION ALL SELECT ${KEYS} + range, CAST(to_json({'id': CAST(range * 7 AS VARCHAR)}) AS VARCHAR) FROM range(3)`;
+  await session.run(`CREATE TABLE current AS SELECT r AS _ferry_row, k AS ${KEY_COLUMN} FROM (${keys})`);
+  // The merge's rows, over the same keys (a view: one table of 15M rows in memory, not two).
+  await session.run(
+    `CREATE VIEW joined AS SELECT _ferry_row, ${KEY_COLUMN} AS _ferry_k, CASE WHEN _ferry_row % 2 = 0 THEN 'created' ELSE 'updated' END AS _ferry_kind FROM current`,
+  );
+}, 120_000);
+afterAll(async () => {
+  session?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("counts the diff's superseded rows", async () => {
+  const sql = compileDiffSql({
+    mappedTable: 'mapped',
+    columns: ['id'],
+    key: ['id'],
+    previousSnapshot: undefined,
+  });
+  expect(await session.all(sql.countSuperseded)).toEqual([{ n: 3n }]);
+});
+
+it("counts the merge's superseded rows and kinds", async () => {
+  const sql = compileMergeSql({
+    incomingTable: 'incoming',
+    incomingColumns: ['id'],
+    rowColumn: '_ferry_row',
+    currentFile: undefined,
+    currentColumns: [],
+    key: ['id'],
+    mode: 'upsert',
+    version: 1,
+    runTime: new Date('2024-05-01T00:00:00Z'),
+  });
+  const [counts] = await session.all(sql.countJoined);
+  expect(counts).toMatchObject({
+    superseded: 3n,
+    created: BigInt(KEYS / 2 + 2),
+    updated: BigInt(KEYS / 2 + 1),
+  });
+});
