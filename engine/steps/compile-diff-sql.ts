@@ -83,9 +83,10 @@ export function compileDiffSql(input: {
     createCurrent:
       `CREATE TABLE current AS SELECT ${q(ROW_COLUMN)}, ${keyExpr(key, columns, input.importTime)} AS ${K}, ` +
       `${hashExpr(columns, input.importTime)} AS ${H}${keyColumns.length ? ', ' + keyColumns.map(q).join(', ') : ''} FROM ${mapped} WHERE ${q(REJECT_COLUMN)} IS NULL`,
-    // GROUP BY spills to disk past memory_limit; count(DISTINCT) does not (it failed with Out of
-    // Memory on 100M keys at 640MiB).
-    countSuperseded: `SELECT CAST(coalesce(sum(n - 1), 0) AS BIGINT) AS n FROM (SELECT count(*) AS n FROM current GROUP BY ${K} HAVING count(*) > 1)`,
+    // Rows sharing a key, found by sorting (each row whose key equals the one before it). DuckDB's sort
+    // spills to disk past memory_limit; count(DISTINCT) and GROUP BY over 100M keys at 640MiB failed
+    // with Out of Memory (a hash table per distinct key). About 0.15 s more CPU at 1M rows.
+    countSuperseded: `SELECT count(*) AS n FROM (SELECT ${K}, lag(${K}) OVER (ORDER BY ${K}) AS _ferry_prev FROM current) WHERE ${K} = _ferry_prev`,
     dropSuperseded: `DELETE FROM current WHERE rowid IN (SELECT rowid FROM current QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(ROW_COLUMN)} DESC) > 1)`,
     countPrevious: `SELECT count(*) AS n FROM ${previous}`,
     createChanged: (table, dataColumns, orderColumn, options) => {

@@ -214,10 +214,10 @@ export function compileMergeSql(input: {
       `FROM dataset_incoming i LEFT JOIN dataset_current c ON c.${K} = i.${K})`,
     // A row's kind depends on its own key only, so dropping superseded rows from joined afterwards
     // leaves the kinds a deduplicated batch would have had.
-    // Rows sharing a key by GROUP BY, which spills to disk past memory_limit; count(DISTINCT) does
-    // not (Out of Memory on 100M keys at 640MiB), nor does a GROUP BY carrying every kind's count.
+    // Rows sharing a key found by sorting, which spills past memory_limit: count(DISTINCT) and GROUP
+    // BY over 100M keys at 640MiB failed with Out of Memory (see compile-diff-sql.ts).
     countJoined:
-      `SELECT (SELECT CAST(coalesce(sum(n - 1), 0) AS BIGINT) FROM (SELECT count(*) AS n FROM joined GROUP BY ${K} HAVING count(*) > 1)) AS superseded, ` +
+      `SELECT (SELECT count(*) FROM (SELECT ${K}, lag(${K}) OVER (ORDER BY ${K}) AS _ferry_prev FROM joined) WHERE ${K} = _ferry_prev) AS superseded, ` +
       `${MERGE_KINDS.map((k) => `count(*) FILTER (WHERE _ferry_kind = ${quoteLiteral(k)}) AS ${k}`).join(', ')} FROM joined`,
     dropSuperseded: `DELETE FROM joined WHERE rowid IN (SELECT rowid FROM joined QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(input.rowColumn)} DESC) > 1)`,
     countDeleted:

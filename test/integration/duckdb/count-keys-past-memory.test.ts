@@ -1,8 +1,8 @@
 /**
  * The diff and the merge count rows sharing a key over every row of the run. With more keys than fit
  * in DuckDB's memory_limit, count(DISTINCT key) failed with Out of Memory (a 100M-row day 1 at the
- * default 640MiB); the GROUP BY they use now spills to the temp dir. Here 15M keys against 96MB,
- * where count(DISTINCT) failed the same way on the bench machine (2 threads).
+ * default 640MiB), and so did GROUP BY key; the sort they use now spills to the temp dir. Here 15M
+ * keys against 96MB, where count(DISTINCT) failed the same way on the bench machine (2 threads).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
