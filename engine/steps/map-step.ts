@@ -54,11 +54,12 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
   let compiled = compileMappingSql({ ...input, relation: streamed ? 'view' : 'table' });
   // But a view runs the mapping again in every statement that reads it: a computed column calling
   // uuid(), random() or now() would differ between them (a multi-CSV join key between its files, a
-  // diff's hash and the row it writes). Such a mapping is evaluated once, into a table.
+  // diff's hash and the row it writes). Such a mapping is evaluated once, into a table. Computed
+  // columns are the mapping's only SQL of the user's; ferry's own calls none (the import time is a
+  // literal), so DuckDB is asked only when there are some.
+  const computes = Object.keys(context.pipeline.mapping?.compute ?? {}).length > 0;
   const asView =
-    streamed &&
-    (context.pipeline.mapping === undefined ||
-      (await findUnstableCalls(context.session, compiled.select)).length === 0);
+    streamed && (!computes || (await findUnstableCalls(context.session, compiled.select)).length === 0);
   if (streamed && !asView) compiled = compileMappingSql({ ...input, relation: 'table' });
   const explain = (error: unknown): Promise<FerryError> =>
     explainMappingFailure(context.session, {
