@@ -100,12 +100,19 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
   const projectDir = join(context.root, 'memory', 'project');
   const budget = context.options.rows > 10_000_000 ? 2 * 1024 ** 3 : 1.5 * 1024 ** 3;
   const server = await startS3Server();
+  // s3rver answers CompleteMultipartUpload only once it has copied every part into the object: for
+  // an 11 GB object (a 100M-row day, or ferry's day-1 output) that is longer than a request may take
+  // by default, on the generator's side (this client) and on ferry's (slowServer below).
+  const client = createS3Client(
+    createTestConnection({
+      endpoint: server.endpoint,
+      requestTimeoutMs: SLOW_SERVER_TIMEOUT_MS,
+      bodyIdleTimeoutMs: SLOW_SERVER_TIMEOUT_MS,
+    }),
+  );
   try {
     await server.createBucket(SOURCE_BUCKET);
     await server.createBucket(SINK_BUCKET);
-    // s3rver answers CompleteMultipartUpload only once it has copied every part into the object: for
-    // an 11 GB object (a 100M-row day, or ferry's day-1 output) that is longer than a request may
-    // take by default, on the generator's side and on ferry's.
     // Past 10M rows (the 100M run: 11 GB a day) the run spills more than the default 20 GiB
     // temp_disk_bytes (day 1 failed with RUN_TEMP_DISK_EXCEEDED at 100M), and the output is written
     // zstd-compressed so that s3rver's copies, ferry's download, its spill and its output fit on the
@@ -115,13 +122,6 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
       slowServer: true,
       ...(large ? { tempDiskBytes: LARGE_RUN_TEMP_DISK, compressSink: 'zstd' as const } : {}),
     });
-    const client = createS3Client(
-      createTestConnection({
-        endpoint: server.endpoint,
-        requestTimeoutMs: SLOW_SERVER_TIMEOUT_MS,
-        bodyIdleTimeoutMs: SLOW_SERVER_TIMEOUT_MS,
-      }),
-    );
     const env = benchEnv(server.endpoint);
     const rows: BenchRow[] = [];
     for (const [day, dayNumber, date] of [
@@ -153,9 +153,9 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
           (large ? `; temp_disk_bytes ${LARGE_RUN_TEMP_DISK}, output zstd` : ''),
       });
     }
-    client.destroy();
     return rows;
   } finally {
+    client.destroy();
     await server.stop();
     await rm(join(context.root, 'memory'), { recursive: true, force: true });
   }

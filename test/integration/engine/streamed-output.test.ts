@@ -18,6 +18,11 @@ afterAll(async () => {
 
 const NOW = at('2024-05-01T06:00:00Z');
 
+/** A CSV the run wrote, every column as text. */
+async function readCsv(project: Awaited<ReturnType<EngineFixture['createProject']>>, key: string) {
+  return queryFile(await project.get(key), 'f.csv', 'read_csv($path, header=true, all_varchar=true)');
+}
+
 describe('a computed column that fails on the data, without a diff', () => {
   for (const format of ['csv', 'multi-csv'] as const) {
     it(`is named at its setting (${format} sink), and nothing is written`, async () => {
@@ -57,10 +62,8 @@ describe('multi-csv from one large file', () => {
     await project.put('big.csv', `${lines.join('\n')}\n`);
     const plan = await project.run('apply', { now: NOW });
     expect(plan.error).toBeUndefined();
-    const read = async (key: string) =>
-      queryFile(await project.get(key), 'f.csv', 'read_csv($path, header=true, all_varchar=true)');
-    const main = await read('out-main.csv');
-    const tags = await read('out-tag_list.csv');
+    const main = await readCsv(project, 'out-main.csv');
+    const tags = await readCsv(project, 'out-tag_list.csv');
     // The main file: every row in source order (names n0, n1, … were given in file order).
     expect(main.length).toBe(rows);
     expect(main.findIndex((r, i) => r['name'] !== `n${i}`)).toBe(-1);
@@ -96,10 +99,8 @@ describe('a computed column calling an unstable function (uuid(), random(), now(
     await project.put('a.csv', `${lines.join('\n')}\n`);
     const plan = await project.run('apply', { now: NOW });
     expect(plan.error).toBeUndefined();
-    const read = async (key: string) =>
-      queryFile(await project.get(key), 'f.csv', 'read_csv($path, header=true, all_varchar=true)');
-    const main = await read('out-main.csv');
-    const tags = await read('out-tag_list.csv');
+    const main = await readCsv(project, 'out-main.csv');
+    const tags = await readCsv(project, 'out-tag_list.csv');
     const nameOf = new Map(main.map((r) => [String(r['_join_key']), String(r['name'])]));
     expect(nameOf.size).toBe(50);
     expect(tags.map((r) => `${nameOf.get(String(r['_join_key']))}:${String(r['value'])}`)).toEqual(
