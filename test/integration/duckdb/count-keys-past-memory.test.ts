@@ -25,7 +25,7 @@ beforeAll(async () => {
   await session.run(
     `CREATE VIEW joined AS SELECT _ferry_row, ${KEY_COLUMN} AS _ferry_k, CASE WHEN _ferry_row % 2 = 0 THEN 'created' ELSE 'updated' END AS _ferry_kind FROM current`,
   );
-}, 120_000);
+});
 afterAll(async () => {
   session?.close();
   await rm(dir, { recursive: true, force: true });
