@@ -12,7 +12,7 @@ import { open, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import * as openpgp from 'openpgp';
+import { loadOpenpgp } from './load-openpgp.js';
 import type { Message } from 'openpgp';
 import { FerryError, type FerryErrorContext } from '../../errors/ferry-error.js';
 import { formatKeyId, type PgpKeyring } from './read-keys.js';
@@ -62,6 +62,7 @@ export async function decryptFile(options: DecryptFileOptions): Promise<Decrypte
   }
 
   const signers: string[] = [];
+  const openpgp = await loadOpenpgp();
   const trusted = `signatures are checked against ${keyring.publicKeys.map((k) => formatKeyId(k.getFingerprint())).join(', ') || 'no keys'}`;
   try {
     const { data, signatures } = await openpgp.decrypt({
@@ -156,6 +157,7 @@ async function readEncryptedMessage(
       );
     }
   }
+  const openpgp = await loadOpenpgp();
   const input = createReadStream(options.inputPath, armored ? { encoding: 'utf8' } : {});
   try {
     const stream = Readable.toWeb(input);

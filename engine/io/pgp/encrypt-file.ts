@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import * as openpgp from 'openpgp';
+import { loadOpenpgp } from './load-openpgp.js';
 import type { PrivateKey, PublicKey } from 'openpgp';
 import { FerryError, type FerryErrorContext } from '../../errors/ferry-error.js';
 
@@ -27,6 +27,7 @@ export interface EncryptFileOptions {
 }
 
 export async function encryptFile(options: EncryptFileOptions): Promise<{ bytes: number }> {
+  const openpgp = await loadOpenpgp();
   try {
     const input = Readable.toWeb(createReadStream(options.inputPath));
     const message = await openpgp.createMessage({

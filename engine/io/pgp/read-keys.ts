@@ -5,7 +5,7 @@
  * ElGamal). Keys are named by fingerprint in every message; key material never leaves this module's
  * return value.
  */
-import * as openpgp from 'openpgp';
+import { loadOpenpgp } from './load-openpgp.js';
 import type { PrivateKey, PublicKey, Subkey } from 'openpgp';
 import { FerryError } from '../../errors/ferry-error.js';
 
@@ -125,6 +125,7 @@ async function parseKeys(
     );
   }
   let keys: PublicKey[];
+  const openpgp = await loadOpenpgp();
   try {
     if (armored !== undefined) {
       const blocks = splitArmorBlocks(armored, `PGP ${wanted} KEY BLOCK`);
@@ -200,6 +201,7 @@ async function unlock(
       },
     );
   }
+  const openpgp = await loadOpenpgp();
   try {
     return await openpgp.decryptKey({ privateKey: key, passphrase });
   } catch (error) {
