@@ -20,6 +20,7 @@
  * particular order: readers of a dataset order by key themselves.
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
+import { compileDuplicateKeysSql, type DuplicateKeysSql } from './compile-duplicate-keys-sql.js';
 import { hashedValue, type ImportTime } from './import-time.js';
 
 export const VERSION_COLUMN = '_ferry_version';
@@ -45,12 +46,11 @@ export interface MergeSql {
    * `_ferry_applied`. Every later statement reads it instead of the incoming rows.
    */
   createJoined: string;
-  /**
-   * One pass over joined: `superseded` (rows of the batch with the same key as a later row; 0 in the
-   * common case) and one count per kind (created, updated, unchanged, skipped, unmatched).
-   */
+  /** Rows of joined with the same key as a later row (compile-duplicate-keys-sql.ts; 0 in the common case). */
+  superseded: DuplicateKeysSql;
+  /** One pass over joined: one count per kind (created, updated, unchanged, skipped, unmatched). */
   countJoined: string;
-  /** Keep the last row per key (only run when superseded > 0; countJoined again after it). */
+  /** Keep the last row per key (only run when there are superseded rows, before countJoined). */
   dropSuperseded: string;
   countDeleted: string;
   /** The first `limit` keys of a kind (unmatched, skipped) in source order, as text. */
@@ -214,11 +214,8 @@ export function compileMergeSql(input: {
       `FROM dataset_incoming i LEFT JOIN dataset_current c ON c.${K} = i.${K})`,
     // A row's kind depends on its own key only, so dropping superseded rows from joined afterwards
     // leaves the kinds a deduplicated batch would have had.
-    // Rows sharing a key found by sorting, which spills past memory_limit: count(DISTINCT) and GROUP
-    // BY over 100M keys at 640MiB failed with Out of Memory (see compile-diff-sql.ts).
-    countJoined:
-      `SELECT (SELECT count(*) FROM (SELECT ${K}, lag(${K}) OVER (ORDER BY ${K}) AS _ferry_prev FROM joined) WHERE ${K} = _ferry_prev) AS superseded, ` +
-      `${MERGE_KINDS.map((k) => `count(*) FILTER (WHERE _ferry_kind = ${quoteLiteral(k)}) AS ${k}`).join(', ')} FROM joined`,
+    superseded: compileDuplicateKeysSql('joined', K),
+    countJoined: `SELECT ${MERGE_KINDS.map((k) => `count(*) FILTER (WHERE _ferry_kind = ${quoteLiteral(k)}) AS ${k}`).join(', ')} FROM joined`,
     dropSuperseded: `DELETE FROM joined WHERE rowid IN (SELECT rowid FROM joined QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(input.rowColumn)} DESC) > 1)`,
     countDeleted:
       mode === 'mirror' && !input.holdDeletes

@@ -9,6 +9,7 @@ import { quoteIdent as q } from '../duckdb/sql.js';
 import { isFerryError } from '../errors/ferry-error.js';
 import type { DiffStep } from '../plan/plan-model.js';
 import { compileDiffSql, DIFF_COLUMN, KEY_COLUMN } from './compile-diff-sql.js';
+import { countSupersededRows } from './compile-duplicate-keys-sql.js';
 import { ROW_COLUMN } from './compile-mapping-sql.js';
 import { querySql, runSql, type StepContext } from './step-context.js';
 
@@ -33,8 +34,10 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
     const explain = context.explainMappingFailure;
     throw isFerryError(error) && error.code === 'DUCKDB_ERROR' && explain ? await explain(error) : error;
   });
-  const [superseded] = await querySql(context, 'diff', sql.countSuperseded);
-  const duplicates = Number(superseded?.['n'] ?? 0);
+  const duplicates = await countSupersededRows(sql.superseded, async (statement) => {
+    const [row] = await querySql(context, 'diff', statement);
+    return Number(row?.['n'] ?? 0);
+  });
   if (duplicates > 0) {
     await runSql(context, 'diff', sql.dropSuperseded);
     context.warnings.push({

@@ -18,6 +18,7 @@ import { formatTimestamp } from '../time/timestamp-format.js';
 import { castInputSql, isJsonType } from '../duckdb/duckdb-type-kind.js';
 import { alignDatasetTypes } from './align-dataset-types.js';
 import { csvColumnExpr, isListType, isMapType, isStructType } from './compile-copy-sql.js';
+import { countSupersededRows } from './compile-duplicate-keys-sql.js';
 import { compileMergeSql, DATASET_INTERNAL_COLUMNS, MERGE_KINDS } from './compile-merge-sql.js';
 
 type MergeSql = ReturnType<typeof compileMergeSql>;
@@ -216,12 +217,12 @@ async function measureMerge(
   await runSql(context, 'merge-dataset', sql.createIncoming);
   await runSql(context, 'merge-dataset', sql.createCurrent);
   await runSql(context, 'merge-dataset', sql.createJoined);
-  let [counts] = await querySql(context, 'merge-dataset', sql.countJoined);
-  const supersededRows = Number(counts?.['superseded'] ?? 0);
-  if (supersededRows > 0) {
-    await runSql(context, 'merge-dataset', sql.dropSuperseded);
-    [counts] = await querySql(context, 'merge-dataset', sql.countJoined);
-  }
+  const supersededRows = await countSupersededRows(sql.superseded, async (statement) => {
+    const [row] = await querySql(context, 'merge-dataset', statement);
+    return Number(row?.['n'] ?? 0);
+  });
+  if (supersededRows > 0) await runSql(context, 'merge-dataset', sql.dropSuperseded);
+  const [counts] = await querySql(context, 'merge-dataset', sql.countJoined);
   const effect: DatasetEffect = {
     ...base,
     created: 0,

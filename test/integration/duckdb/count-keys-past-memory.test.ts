@@ -1,7 +1,8 @@
 /**
  * The diff and the merge count rows sharing a key over every row of the run. With more keys than fit
  * in DuckDB's memory_limit, count(DISTINCT key) failed with Out of Memory (a 100M-row day 1 at the
- * default 640MiB), and so did GROUP BY key; the sort they use now spills to the temp dir. Here 15M
+ * default 640MiB), and so did GROUP BY key; the statements of compile-duplicate-keys-sql.ts sort key
+ * hashes, which spills to the temp dir, and count exactly over the rows whose hash is shared. Here 15M
  * keys against 96MB, where count(DISTINCT) failed the same way on the bench machine (2 threads).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDuckDbSession, type DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
 import { compileDiffSql, KEY_COLUMN } from '../../../engine/steps/compile-diff-sql.js';
+import {
+  compileDuplicateKeysSql,
+  countSupersededRows,
+} from '../../../engine/steps/compile-duplicate-keys-sql.js';
 import { compileMergeSql } from '../../../engine/steps/compile-merge-sql.js';
 
 const KEYS = 15_000_000;
@@ -38,7 +43,25 @@ it("counts the diff's superseded rows", async () => {
     key: ['id'],
     previousSnapshot: undefined,
   });
-  expect(await session.all(sql.countSuperseded)).toEqual([{ n: 3n }]);
+  // Three keys seen twice: three hash twins (no two of 15M keys share a 64-bit hash here) and three
+  // superseded rows, counted exactly over the six rows of those hashes.
+  expect(await session.all(sql.superseded.countHashTwins)).toEqual([{ n: 3n }]);
+  expect(await session.all(sql.superseded.countSuperseded)).toEqual([{ n: 3n }]);
+});
+
+it('skips the exact count when every key is unique', async () => {
+  await session.run(`CREATE VIEW unique_current AS SELECT * FROM current WHERE _ferry_row < ${KEYS}`);
+  const statements: string[] = [];
+  const superseded = await countSupersededRows(
+    compileDuplicateKeysSql('unique_current', KEY_COLUMN),
+    async (statement) => {
+      statements.push(statement);
+      const [row] = await session.all(statement);
+      return Number(row?.['n']);
+    },
+  );
+  expect(superseded).toBe(0);
+  expect(statements).toHaveLength(1);
 });
 
 it("counts the merge's superseded rows and kinds", async () => {
@@ -53,9 +76,9 @@ it("counts the merge's superseded rows and kinds", async () => {
     version: 1,
     runTime: new Date('2024-05-01T00:00:00Z'),
   });
+  expect(await session.all(sql.superseded.countSuperseded)).toEqual([{ n: 3n }]);
   const [counts] = await session.all(sql.countJoined);
   expect(counts).toMatchObject({
-    superseded: 3n,
     created: BigInt(KEYS / 2 + 2),
     updated: BigInt(KEYS / 2 + 1),
   });
