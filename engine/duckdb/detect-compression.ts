@@ -16,6 +16,8 @@ export interface DetectCompressionOptions {
   declared: DeclaredCompression;
   /** The object key the file was downloaded from, for its extension and for messages. */
   key: string;
+  /** The file's first bytes when the caller already has them (the download saw them): no re-read. */
+  head?: Buffer;
 }
 
 export interface DetectedCompression {
@@ -100,7 +102,8 @@ export async function detectCompression(
   options: DetectCompressionOptions,
 ): Promise<DetectedCompression> {
   const { declared, key } = options;
-  const fromBytes = compressionFromBytes(await readHead(path), key);
+  const head = options.head ?? (await readHead(path));
+  const fromBytes = compressionFromBytes(head.subarray(0, MAGIC_BYTES_NEEDED), key);
   const fromExtension = compressionFromExtension(key);
 
   if (declared !== 'auto') {

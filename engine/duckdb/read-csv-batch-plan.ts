@@ -31,6 +31,8 @@ export interface CsvBatchSourceFile {
   size?: number;
   /** The file's compression as detectCompression decided it (the fetch step), else decided here. */
   compression?: Compression;
+  /** The file's bytes as they are on disk, when the caller still has them (no second read). */
+  bytes?: Buffer;
 }
 
 /** A file the scan vouches for, with what DuckDB must report for it. */
@@ -93,7 +95,7 @@ async function scanFile(
     file.compression ??
     (await detectCompression(file.path, { declared: options.declaredCompression, key: file.key }))
       .compression;
-  const bytes = await readSmallFile(file.path, compression, file.size);
+  const bytes = await readSmallFile(file, compression);
   if (bytes === undefined) return undefined;
   const scanned = scanCsvRecords(bytes, dialect, { maxLineBytes: options.maxLineBytes });
   if (scanned?.first === undefined) return undefined;
@@ -129,12 +131,12 @@ function isValidHeader(names: readonly string[]): boolean {
 
 /** The file's bytes, decompressed; undefined when it is large or not plain/gzip. */
 async function readSmallFile(
-  path: string,
+  file: CsvBatchSourceFile,
   compression: Compression,
-  knownSize: number | undefined,
 ): Promise<Buffer | undefined> {
-  if ((knownSize ?? (await stat(path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
-  const raw = await readFile(path);
+  const { path, bytes } = file;
+  if ((bytes?.length ?? file.size ?? (await stat(path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
+  const raw = bytes ?? (await readFile(path));
   // A file that is not the size it was said to be is left to the one-file load.
   if (raw.length > CSV_BATCH_MAX_FILE_BYTES) return undefined;
   if (compression === 'none') return raw;

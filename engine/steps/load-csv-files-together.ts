@@ -45,6 +45,7 @@ export async function loadCsvFilesTogether(context: StepContext): Promise<CsvBat
       key: file.candidate.key,
       ...(file.size !== undefined ? { size: file.size } : {}),
       ...(file.compression !== undefined ? { compression: file.compression } : {}),
+      ...(file.bytes !== undefined ? { bytes: file.bytes } : {}),
     })),
     {
       dialect,

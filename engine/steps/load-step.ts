@@ -47,6 +47,8 @@ export async function executeLoadStep(
   const columns: string[] = [];
   // Small CSV files that share a header: one DuckDB read for all; the others one by one, as before.
   const batch = options.together === false ? undefined : await loadCsvFilesTogether(context);
+  // The bytes the fetch step kept for that scan are not needed again.
+  for (const file of context.fetched) delete file.bytes;
   for (const [index, file] of context.fetched.entries()) {
     const key = file.candidate.key;
     const displayName = formatS3Uri(source.bucket, key);

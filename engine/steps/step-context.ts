@@ -30,6 +30,12 @@ export interface FetchedFile {
    * so later steps need not open the file again to decide the same thing.
    */
   compression?: Compression;
+  /**
+   * The file's bytes, for a small file the fetch step still had in memory (within its
+   * KEPT_BYTES_BUDGET): the load step's batch scan takes them instead of reading the file again,
+   * and drops them.
+   */
+  bytes?: Buffer;
 }
 
 export interface LocalOutput extends OutputFile {

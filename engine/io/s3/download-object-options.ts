@@ -36,4 +36,14 @@ export interface DownloadedObject {
   etag: string;
   lastModified: Date | undefined;
   contentType: string | undefined;
+  /**
+   * The object's first bytes (up to HEAD_BYTES; fewer when it is shorter), seen as they came in:
+   * detectCompression takes them instead of opening the file again.
+   */
+  head?: Buffer;
+  /** The whole body, for an object small enough to have been read into memory (read-small-body.ts). */
+  bytes?: Buffer;
 }
+
+/** How many of an object's first bytes a download keeps (`DownloadedObject.head`). */
+export const HEAD_BYTES = 16;

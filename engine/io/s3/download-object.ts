@@ -5,14 +5,15 @@
  * Content-Length (and the size the caller listed), hashes while streaming, retries the whole GET a
  * bounded number of times, and renames into place only after everything checked out. A large object
  * whose size was listed comes in parallel byte ranges instead (download-ranges.ts), with the same
- * checks; a small one is always one GET. No fsync: every
+ * checks; a small one is always one GET, and one of at most SMALL_BODY_BYTES is read into memory and
+ * written in place whole (read-small-body.ts). No fsync: every
  * destination is a scratch copy in a run's temp dir that a crash discards, and an fsync per file cost
  * more than the GET of a small object on a busy disk.
  */
 
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -30,7 +31,8 @@ import { downloadRanges, RangesNotSupported } from './download-ranges.js';
 import { DEFAULT_S3_TIMEOUTS } from './s3-connection.js';
 import { stripEtagQuotes } from './strip-etag-quotes.js';
 import { formatS3Uri, wrapS3Error } from './wrap-s3-error.js';
-import type { DownloadedObject, DownloadObjectOptions } from './download-object-options.js';
+import { HEAD_BYTES, type DownloadedObject, type DownloadObjectOptions } from './download-object-options.js';
+import { readSmallBody, SMALL_BODY_BYTES } from './read-small-body.js';
 
 export type { DownloadedObject, DownloadObjectOptions } from './download-object-options.js';
 
@@ -44,7 +46,9 @@ const DEFAULT_RANGED_THRESHOLD_BYTES = 64 * 1024 * 1024;
 const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_RANGE_CONCURRENCY = 4;
 
-type AttemptResult = { kind: 'ok'; object: DownloadedObject } | { kind: 'retry'; failure: TransientFailure };
+/** `placed`: the file is already at destPath (the small path writes it there whole). */
+type AttemptResult =
+  { kind: 'ok'; object: DownloadedObject; placed: boolean } | { kind: 'retry'; failure: TransientFailure };
 
 async function downloadOnce(
   client: S3Client,
@@ -86,9 +90,18 @@ async function downloadOnce(
     });
   }
   const bytesExpected = contentLength ?? options.expectedSize;
+  const headers = {
+    etag: stripEtagQuotes(response.ETag ?? ''),
+    lastModified: response.LastModified,
+    contentType: response.ContentType,
+  };
+  if (contentLength !== undefined && contentLength <= SMALL_BODY_BYTES) {
+    return placeSmallBody(body, options, { contentLength, bodyIdleTimeoutMs, headers });
+  }
 
   const hash = createHash('sha256');
   let bytesReceived = 0;
+  let head = Buffer.alloc(0);
   let stalled = false;
   // One timer, pushed back by every chunk (refresh() re-arms it without a new allocation).
   const idleTimer = setTimeout(() => {
@@ -100,6 +113,7 @@ async function downloadOnce(
     transform(chunk: Buffer, _encoding, callback) {
       bytesReceived += chunk.length;
       hash.update(chunk);
+      if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
       idleTimer.refresh();
       callback(null, chunk);
     },
@@ -124,14 +138,45 @@ async function downloadOnce(
   }
   return {
     kind: 'ok',
-    object: {
-      path: options.destPath,
-      size: bytesReceived,
-      sha256: hash.digest('hex'),
-      etag: stripEtagQuotes(response.ETag ?? ''),
-      lastModified: response.LastModified,
-      contentType: response.ContentType,
-    },
+    placed: false,
+    object: { path: options.destPath, size: bytesReceived, sha256: hash.digest('hex'), ...headers, head },
+  };
+}
+
+/** The small path (read-small-body.ts): the checked body is written straight to destPath. */
+async function placeSmallBody(
+  body: Readable,
+  options: DownloadObjectOptions,
+  how: {
+    contentLength: number;
+    bodyIdleTimeoutMs: number;
+    headers: Omit<DownloadedObject, 'path' | 'size' | 'sha256'>;
+  },
+): Promise<AttemptResult> {
+  const { connection, bucket, key, destPath } = options;
+  let result;
+  try {
+    result = await readSmallBody(body, how.contentLength, how.bodyIdleTimeoutMs, options.signal);
+  } catch (error) {
+    throw wrapS3Error(error, { operation: 'GetObject', connection, bucket, key });
+  }
+  if (result.kind === 'cut') {
+    const { stalled, bytesReceived, cause } = result;
+    const kind = stalled ? 'stalled' : 'truncated';
+    return { kind: 'retry', failure: { kind, bytesReceived, bytesExpected: how.contentLength, cause } };
+  }
+  const { bytes, sha256 } = result;
+  try {
+    await writeFile(destPath, bytes);
+  } catch (error) {
+    await rm(destPath, { force: true }).catch(() => undefined);
+    throw fileWriteFailed(options, destPath, error);
+  }
+  const head = bytes.subarray(0, HEAD_BYTES);
+  return {
+    kind: 'ok',
+    placed: true,
+    object: { path: destPath, size: bytes.length, sha256, ...how.headers, head, bytes },
   };
 }
 
@@ -181,7 +226,8 @@ export async function downloadObject(
     for (let attempt = 1; ; attempt++) {
       const result = await downloadOnce(client, options, partPath, bodyIdleTimeoutMs);
       if (result.kind === 'ok') {
-        await onLocalFile(options, options.destPath, () => rename(partPath, options.destPath));
+        if (!result.placed)
+          await onLocalFile(options, options.destPath, () => rename(partPath, options.destPath));
         return result.object;
       }
       if (attempt >= maxAttempts) throw downloadExhausted(options, result.failure, attempt);

@@ -39,6 +39,18 @@ describe('detectCompression', () => {
     });
   });
 
+  it('takes the head the download saw instead of reading the file', async () => {
+    const head = gzipSync(CSV).subarray(0, 16);
+    // No file at this path: only the given head can decide.
+    expect(
+      await detectCompression(`${t.dir}/missing.bin`, { declared: 'auto', key: 'in/a.csv', head }),
+    ).toEqual({
+      compression: 'gzip',
+      source: 'magic-bytes',
+      extensionMismatch: 'none',
+    });
+  });
+
   it('trusts the bytes over a .gz extension on a plain file', async () => {
     const plain = await t.write('b.csv', CSV);
     expect(await detectCompression(plain, { declared: 'auto', key: 'in/b.csv.gz' })).toEqual({

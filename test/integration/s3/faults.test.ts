@@ -1,4 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { FerryError } from '../../../engine/errors/ferry-error.js';
 import { createS3Client } from '../../../engine/io/s3/create-s3-client.js';
 import { downloadObject, type DownloadObjectOptions } from '../../../engine/io/s3/download-object.js';
 import { listObjects } from '../../../engine/io/s3/list-objects.js';
+import { SMALL_BODY_BYTES } from '../../../engine/io/s3/read-small-body.js';
 import type { S3ConnectionSettings } from '../../../engine/io/s3/s3-connection.js';
 import { createRunTempDir, type RunTempDir } from '../../../engine/io/temp-dir.js';
 import { filesIn } from '../../harness/files-in.js';
@@ -22,7 +24,9 @@ const FAST_LIMITS = {
   maxAttempts: 3,
 } satisfies Partial<S3ConnectionSettings>;
 const DEADLINE_MS = 10_000;
+/** Read into memory whole (read-small-body.ts); LARGE_OBJECT_BYTES takes the streaming path. */
 const OBJECT_BYTES = 64 * 1024;
+const LARGE_OBJECT_BYTES = SMALL_BODY_BYTES + 64 * 1024;
 
 let server: S3TestServer;
 let proxy: FaultProxy;
@@ -64,10 +68,10 @@ interface Fixture {
 }
 
 /** A bucket with one object, put directly into s3rver (not through the proxy). */
-async function fixture(label: string): Promise<Fixture> {
+async function fixture(label: string, bytes = OBJECT_BYTES): Promise<Fixture> {
   const bucket = uniqueBucket(label);
   const key = `in/${label}.bin`;
-  const content = randomBytes(OBJECT_BYTES);
+  const content = randomBytes(bytes);
   await server.createBucket(bucket);
   await server.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: content }));
   const client = proxiedClient();
@@ -144,6 +148,53 @@ describe('retried faults', () => {
     expect(result).toMatchObject({ path: destPath, size: OBJECT_BYTES, sha256: sha256(f.content) });
     expect(rule.hits).toBe(1);
     expect(proxy.count({ method: 'GET', bucket: f.bucket, key: f.key })).toBe(2);
+    expect(await filesIn(temp.path)).toEqual(['object.bin']);
+  });
+});
+
+describe('the streaming path (a body over SMALL_BODY_BYTES) has the same checks', () => {
+  it('a body truncated once is fetched again and the result is byte-identical', async () => {
+    const f = await fixture('large-truncate-once', LARGE_OBJECT_BYTES);
+    const rule = proxy.addRule(getRule(f, { kind: 'truncate', afterBytes: 100_000 }, 1));
+    const destPath = join(temp.path, 'object.bin');
+    const result = await f.download({ destPath, expectedSize: LARGE_OBJECT_BYTES });
+    expect(result).toMatchObject({ path: destPath, size: LARGE_OBJECT_BYTES, sha256: sha256(f.content) });
+    expect(result.head).toEqual(f.content.subarray(0, 16));
+    expect(result.bytes).toBeUndefined();
+    expect(rule.hits).toBe(1);
+    expect(await filesIn(temp.path)).toEqual(['object.bin']);
+  });
+
+  it('a body truncated every time: S3_DOWNLOAD_TRUNCATED, and no file is left', async () => {
+    const f = await fixture('large-truncate-always', LARGE_OBJECT_BYTES);
+    proxy.addRule(getRule(f, { kind: 'truncate', afterBytes: 100_000 }));
+    const error = await catchFerryError(f.download());
+    expect(error.code).toBe('S3_DOWNLOAD_TRUNCATED');
+    expect(error.context).toMatchObject({
+      attempts: 3,
+      bytesReceived: 100_000,
+      bytesExpected: LARGE_OBJECT_BYTES,
+    });
+    expect(await filesIn(temp.path)).toEqual([]);
+  });
+
+  it('a stalled body ends with S3_TIMEOUT', async () => {
+    const f = await fixture('large-stall', LARGE_OBJECT_BYTES);
+    proxy.addRule(getRule(f, { kind: 'stall', afterBytes: 100_000 }));
+    const error = await catchFerryError(f.download());
+    expect(error.code).toBe('S3_TIMEOUT');
+    expect(error.context).toMatchObject({ attempts: 3, bytesReceived: 100_000 });
+  });
+});
+
+describe('a small body is read into memory and written whole', () => {
+  it('returns its bytes and head, and leaves only the file', async () => {
+    const f = await fixture('small-whole');
+    const destPath = join(temp.path, 'object.bin');
+    const result = await f.download({ destPath, expectedSize: OBJECT_BYTES });
+    expect(result.bytes).toEqual(f.content);
+    expect(result.head).toEqual(f.content.subarray(0, 16));
+    expect(await readFile(destPath)).toEqual(f.content);
     expect(await filesIn(temp.path)).toEqual(['object.bin']);
   });
 });
