@@ -1,9 +1,13 @@
 /**
  * Builds dist/ once before any test file runs, so end-to-end tests (which run the built CLI as a
- * child process) never race each other rebuilding it.
+ * child process) never race each other rebuilding it. Also points TMPDIR at a directory of this test
+ * run, removed when it ends: the workers and every process they start inherit it, so whatever a test
+ * or a killed child leaves in os.tmpdir() (run temp dirs, s3rver's data, fixtures) goes with the run
+ * instead of piling up in /tmp.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function newestMtime(dir: string): number {
@@ -15,10 +19,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-export default function setup(): void {
+export default function setup(): () => void {
+  const runTemp = mkdtempSync(join(tmpdir(), 'ferry-tests-'));
+  process.env['TMPDIR'] = runTemp;
+  const teardown = () => rmSync(runTemp, { recursive: true, force: true });
   const root = join(import.meta.dirname, '..');
   const built = join(root, 'dist', 'cli', 'main.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(root, 'engine'))) return;
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(root, 'engine'))) return teardown;
   execFileSync(
     process.execPath,
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
@@ -27,4 +34,5 @@ export default function setup(): void {
       stdio: 'inherit',
     },
   );
+  return teardown;
 }
