@@ -7,6 +7,7 @@
  * 100M). No reference side: this is a budget, not a ratio. Uses the built CLI (dist/, `npm run build`).
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,7 @@ export async function runFerryChild(
   cwd: string,
   args: string[],
   env: NodeJS.ProcessEnv,
+  logFile?: string,
 ): Promise<ChildUsage> {
   const usageFile = join(cwd, `rusage-${process.pid}-${Date.now()}.json`);
   const start = performance.now();
@@ -62,6 +64,7 @@ export async function runFerryChild(
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
+      if (logFile !== undefined) appendFileSync(logFile, chunk);
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stderr }));
@@ -140,7 +143,10 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
         seed: context.options.seed,
       });
       context.log(`memory: ferry apply, ${day}, in its own process`);
-      const usage = await runFerryChild(projectDir, ['apply', '--log-format', 'none'], env);
+      // FERRY_BENCH_LOG=FILE: the run's JSON log (one line per step, with its time) is appended there.
+      const log = process.env['FERRY_BENCH_LOG'];
+      const logArgs = log === undefined ? ['--log-format', 'none'] : ['--log-format', 'json'];
+      const usage = await runFerryChild(projectDir, ['apply', ...logArgs], env, log);
       rows.push({
         work: `peak RSS of a ferry apply process, ${day}, ${integer(context.options.rows)} rows`,
         before: context.options.rows === 10_000_000 && day.startsWith('day 1') ? '1.63 GB (the issue)' : '-',
