@@ -93,8 +93,13 @@ async function scanFile(
   const { dialect } = options;
   const compression =
     file.compression ??
-    (await detectCompression(file.path, { declared: options.declaredCompression, key: file.key }))
-      .compression;
+    (
+      await detectCompression(file.path, {
+        declared: options.declaredCompression,
+        key: file.key,
+        ...(file.bytes !== undefined ? { head: file.bytes } : {}),
+      })
+    ).compression;
   const bytes = await readSmallFile(file, compression);
   if (bytes === undefined) return undefined;
   const scanned = scanCsvRecords(bytes, dialect, { maxLineBytes: options.maxLineBytes });

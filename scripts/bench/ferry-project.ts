@@ -89,6 +89,8 @@ export interface LargeRunOptions {
   tempDiskBytes?: string;
   /** sink.compress: the output on s3rver and in ferry's temp dir takes a fifth of the room. */
   compressSink?: 'zstd';
+  /** limits.memory, e.g. "1GiB" (ferry's default, 640MiB, when absent). */
+  memory?: string;
 }
 
 export async function writeBenchProject(directory: string, options: LargeRunOptions = {}): Promise<void> {
@@ -102,12 +104,11 @@ export async function writeBenchProject(directory: string, options: LargeRunOpti
       `    checksum: when_required\n${timeouts}`,
     );
   }
-  if (options.tempDiskBytes !== undefined) {
-    ferryYaml = ferryYaml.replace(
-      'state:\n',
-      `limits:\n  temp_disk_bytes: ${options.tempDiskBytes}\nstate:\n`,
-    );
-  }
+  const limits = [
+    ...(options.tempDiskBytes === undefined ? [] : [`  temp_disk_bytes: ${options.tempDiskBytes}\n`]),
+    ...(options.memory === undefined ? [] : [`  memory: ${options.memory}\n`]),
+  ];
+  if (limits.length > 0) ferryYaml = ferryYaml.replace('state:\n', `limits:\n${limits.join('')}state:\n`);
   await writeFile(join(directory, 'ferry.yaml'), ferryYaml);
   const pipelineYaml =
     options.compressSink === undefined

@@ -121,9 +121,12 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
     // zstd-compressed so that s3rver's copies, ferry's download, its spill and its output fit on the
     // bench disk together. The work measured is otherwise the same.
     const large = context.options.rows > 10_000_000;
+    // FERRY_BENCH_MEMORY=SIZE sets limits.memory (DuckDB's memory_limit) instead of ferry's default.
+    const memory = process.env['FERRY_BENCH_MEMORY'];
     await writeBenchProject(projectDir, {
       slowServer: true,
       ...(large ? { tempDiskBytes: LARGE_RUN_TEMP_DISK, compressSink: 'zstd' as const } : {}),
+      ...(memory === undefined ? {} : { memory }),
     });
     const env = benchEnv(server.endpoint);
     const rows: BenchRow[] = [];
@@ -155,7 +158,7 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
         target: `≤ ${budget / 1024 ** 3} GB`,
         met: usage.peakRss <= budget,
         note:
-          `the process alone (kernel maxRSS); ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT}), spills to the run temp dir` +
+          `the process alone (kernel maxRSS); ${memory === undefined ? `ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT})` : `limits.memory ${memory}`}, spills to the run temp dir` +
           (large ? `; temp_disk_bytes ${LARGE_RUN_TEMP_DISK}, output zstd` : ''),
       });
     }

@@ -1,6 +1,7 @@
 /**
- * readCsvBatchPlan takes the compression and size the fetch step already found for a file instead
- * of finding them again: the fetch step decided them on the file it checked (after decryption).
+ * readCsvBatchPlan takes the compression, size and bytes the fetch step already had for a file instead
+ * of finding or reading them again: the fetch step decided them on the file it checked (after
+ * decryption).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,5 +70,23 @@ describe('readCsvBatchPlan', () => {
     expect((await readCsvBatchPlan(plain, options))[0]?.files).toHaveLength(3);
     const sized = plain.map((file, i) => (i === 0 ? { ...file, size: CSV_BATCH_MAX_FILE_BYTES + 1 } : file));
     expect((await readCsvBatchPlan(sized, options))[0]?.files.map((f) => f.index)).toEqual([1, 2]);
+  });
+
+  it('scans the bytes the fetch step kept instead of reading the file', async () => {
+    const bodies = [Buffer.from('id,name\n1,a\n2,b\n'), Buffer.from('id,name\n3,c\n')];
+    // No file at these paths: only the kept bytes can have been scanned.
+    const kept = bodies.map((bytes, index) => ({
+      index,
+      path: join(dir, `gone-${index}`),
+      key: `in/k${index}.csv`,
+      bytes,
+    }));
+    const groups = await readCsvBatchPlan(kept, options);
+    expect(groups.map((g) => g.files.map((f) => [f.index, f.rowsLoaded]))).toEqual([
+      [
+        [0, 2],
+        [1, 1],
+      ],
+    ]);
   });
 });
