@@ -10,7 +10,7 @@ import { isSecretReference } from './interpolate-references.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = '13abc2da90c2d25418f07bae76231662374cf11ee6a293fa0cf2f59bb8b1e1b8';
+export const SCHEMA_FINGERPRINT = '5d18f4218df99e30b2569555d2bcbeac5b3988740c1ba15a80bff43ad7f79aea';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -1000,12 +1000,12 @@ export const PREPARED_SCHEMA: JsonSchema = {
     },
     "temp_disk_bytes": {
      "$ref": "#/definitions/byteSize",
-     "description": "Disk one pipeline run may use in its temp directory: the fetched source files together, and DuckDB's spill files (DuckDB's max_temp_directory_size) each stay under it (RUN_TEMP_DISK_EXCEEDED). Default 20GiB.",
+     "description": "Disk one pipeline run may use in its temp directory: the fetched source files together, DuckDB's spill files (DuckDB's max_temp_directory_size) and, for a run whose input is over four times limits.memory, DuckDB's database file each stay under it (RUN_TEMP_DISK_EXCEEDED). Default 20GiB.",
      "default": "20GiB"
     },
     "memory": {
      "$ref": "#/definitions/byteSize",
-     "description": "DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at about 1.1 GB. Raise it for speed where the container has the room. Default 640MiB.",
+     "description": "DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at about 1.1 GB. Raise it for speed where the container has the room. A run whose source files are over four times this size keeps DuckDB's tables in a database file in its temp directory instead of in memory (a 100-million-row day 1 failed with Out of Memory in memory, at 640MiB and at 1GiB). Default 640MiB.",
      "default": "640MiB"
     },
     "query_timeout": {

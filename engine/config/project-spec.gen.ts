@@ -188,11 +188,11 @@ export type GuardLimit3 = number | string;
  */
 export type ByteSize = number | string;
 /**
- * Disk one pipeline run may use in its temp directory: the fetched source files together, and DuckDB's spill files (DuckDB's max_temp_directory_size) each stay under it (RUN_TEMP_DISK_EXCEEDED). Default 20GiB.
+ * Disk one pipeline run may use in its temp directory: the fetched source files together, DuckDB's spill files (DuckDB's max_temp_directory_size) and, for a run whose input is over four times limits.memory, DuckDB's database file each stay under it (RUN_TEMP_DISK_EXCEEDED). Default 20GiB.
  */
 export type ByteSize1 = number | string;
 /**
- * DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at about 1.1 GB. Raise it for speed where the container has the room. Default 640MiB.
+ * DuckDB's memory_limit for one pipeline run; past it DuckDB spills to the run's temp directory (within temp_disk_bytes). The ferry process peaks about 0.3 to 0.6 GiB above it (Node, the S3 client, DuckDB's memory outside its buffer manager): with the default, a 10-million-row diff import peaked at about 1.1 GB. Raise it for speed where the container has the room. A run whose source files are over four times this size keeps DuckDB's tables in a database file in its temp directory instead of in memory (a 100-million-row day 1 failed with Out of Memory in memory, at 640MiB and at 1GiB). Default 640MiB.
  */
 export type ByteSize2 = number | string;
 

@@ -20,8 +20,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type * as DuckDbApi from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBInstance, JS } from '@duckdb/node-api';
-import { FerryError } from '../errors/ferry-error.js';
-import { duckDbLimitError, type StatementLimits } from './duckdb-limit-error.js';
+import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { databaseFileExceeded, duckDbLimitError, type StatementLimits } from './duckdb-limit-error.js';
 import { quoteLiteral, quoteStringList } from './sql.js';
 import { wrapDuckDbError } from './wrap-duckdb-error.js';
 
@@ -59,6 +59,12 @@ export interface CreateDuckDbSessionOptions {
   queryTimeoutMs?: number;
   /** The pipeline the session runs for, named in limit errors. */
   pipeline?: string;
+  /**
+   * A database file in tempDir (a file name, e.g. `run.duckdb`) instead of an in-memory database:
+   * for runs whose input is many times `memoryLimit` (choose-duckdb-storage.ts). Held to tempDiskBytes
+   * after every statement, as the spill is by DuckDB.
+   */
+  databaseFile?: string;
 }
 
 /** Mirrors DEFAULT_LIMITS.memoryBytes in config/normalize-limits.ts (session-limits.test.ts keeps them in step). */
@@ -135,11 +141,13 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
     }
   }
   await assertDirectory(tempDir);
+  const databasePath =
+    options.databaseFile === undefined ? undefined : databaseFileIn(tempDir, options.databaseFile);
 
   let instance: DuckDBInstance;
   try {
     const { DuckDBInstance } = await preloadDuckDb();
-    instance = await DuckDBInstance.create(':memory:');
+    instance = await DuckDBInstance.create(databasePath ?? ':memory:');
   } catch (error) {
     throw wrapDuckDbError(error, 'OPEN');
   }
@@ -167,6 +175,7 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
     limits,
     pipeline: options.pipeline,
     objectOf: (sql) => objectNameIn(sql, fileNames),
+    databasePath,
   };
   const session: DuckDbSession = {
     connection,
@@ -203,6 +212,44 @@ interface StatementGuard {
   limits: StatementLimits;
   pipeline: string | undefined;
   objectOf: (sql: string) => string | undefined;
+  /** The session's database file, when it has one (its size is checked after each statement). */
+  databasePath: string | undefined;
+}
+
+/** The database file and its write-ahead log together must stay within tempDiskBytes. */
+async function checkDatabaseFileSize(
+  databasePath: string,
+  sql: string,
+  guard: StatementGuard,
+): Promise<void> {
+  const sizes = await Promise.all(
+    [databasePath, `${databasePath}.wal`].map((file) =>
+      stat(file).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
+  const bytes = sizes.reduce((a, b) => a + b, 0);
+  if (bytes <= guard.limits.tempDiskBytes) return;
+  throw databaseFileExceeded({
+    sql,
+    limits: guard.limits,
+    pipeline: guard.pipeline,
+    objectName: guard.objectOf(sql),
+    bytes,
+  });
+}
+
+/** The database file's path: a plain file name inside tempDir, nothing else. */
+function databaseFileIn(tempDir: string, name: string): string {
+  if (name !== path.basename(name) || name === '' || name.startsWith('.')) {
+    throw new FerryError(
+      'DUCKDB_ERROR',
+      `The DuckDB database file must be a file name in the temp dir, got ${name}.`,
+    );
+  }
+  return path.join(tempDir, name);
 }
 
 /**
@@ -242,13 +289,15 @@ async function runOne(
       );
     }
     prepared = await extracted.prepare(0);
-    if (!read) {
-      await prepared.run();
-      return [];
+    let rows: DuckDbRow[] = [];
+    if (!read) await prepared.run();
+    else rows = (await prepared.runAndReadAll()).getRowObjectsJS();
+    if (guard.databasePath !== undefined) {
+      await checkDatabaseFileSize(guard.databasePath, sql, guard);
     }
-    const reader = await prepared.runAndReadAll();
-    return reader.getRowObjectsJS();
+    return rows;
   } catch (error) {
+    if (isFerryError(error)) throw error;
     const limitError = duckDbLimitError({
       error,
       sql,

@@ -34,6 +34,42 @@ function formatGiB(bytes: number): string {
   return bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
+/**
+ * RUN_TEMP_DISK_EXCEEDED for a run's database file (choose-duckdb-storage.ts) that a statement grew
+ * past limits.temp_disk_bytes: DuckDB has no limit of its own on it, so the session checks it after
+ * each statement.
+ */
+export function databaseFileExceeded(input: {
+  sql: string;
+  limits: StatementLimits;
+  pipeline: string | undefined;
+  objectName: string | undefined;
+  bytes: number;
+}): FerryError {
+  const statement = statementKindOf(input.sql);
+  const where = [
+    input.pipeline === undefined ? undefined : `pipeline ${input.pipeline}`,
+    input.objectName === undefined ? undefined : `reading ${input.objectName}`,
+  ].filter((part) => part !== undefined);
+  const about = where.length === 0 ? '' : ` (${where.join(', ')})`;
+  return new FerryError(
+    'RUN_TEMP_DISK_EXCEEDED',
+    `A DuckDB ${statement} statement${about} grew the run's database file to ${formatGiB(input.bytes)}, past limits.temp_disk_bytes (${formatGiB(input.limits.tempDiskBytes)}).`,
+    {
+      context: {
+        operation: 'duckdb',
+        statement,
+        ...(input.pipeline === undefined ? {} : { pipeline: input.pipeline }),
+        ...(input.objectName === undefined ? {} : { file: input.objectName }),
+        limit: 'temp_disk_bytes',
+        maxBytes: input.limits.tempDiskBytes,
+        bytes: input.bytes,
+      },
+      hint: 'If the source is genuinely that large, raise limits.temp_disk_bytes in ferry.yaml (and make sure the disk has the room).',
+    },
+  );
+}
+
 /** The limit error for a failed statement, or undefined when the failure is not one of the limits. */
 export function duckDbLimitError(input: LimitErrorInput): FerryError | undefined {
   const { limits, objectName, pipeline } = input;

@@ -17,6 +17,7 @@ import type { StepContext } from '../steps/step-context.js';
 import { commitPipelineRun, publicOutputs } from './commit-pipeline-run.js';
 import { checkGuards } from './check-guards.js';
 import { checkOutputsAbsent } from './check-outputs-absent.js';
+import { chooseDuckDbStorage } from './choose-duckdb-storage.js';
 import { chooseDuckDbThreads } from './choose-duckdb-threads.js';
 import type { PreparedRun } from './prepare-pipeline-run.js';
 import { interruption } from './describe-failure.js';
@@ -37,8 +38,13 @@ export async function executePipelineSteps(
     state: commit.read.state,
     ...(prepared.datasets ? { datasets: prepared.datasets } : {}),
   });
+  const storage = chooseDuckDbStorage({
+    selected: prepared.selection.selected,
+    memoryBytes: project.limits.memoryBytes,
+  });
   const session = await createDuckDbSession({
     tempDir: temp.path,
+    ...storage,
     ...(threads !== undefined ? { threads } : {}),
     memoryLimit: options.memoryLimit ?? `${project.limits.memoryBytes} bytes`,
     tempDiskBytes: project.limits.tempDiskBytes,
