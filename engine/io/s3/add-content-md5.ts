@@ -8,11 +8,8 @@
 
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { hashBytesOnWorker } from './hash-file-on-worker.js';
 
 const COMMANDS_WITH_MD5 = new Set(['PutObjectCommand', 'UploadPartCommand']);
-/** Bodies of at least this size are hashed on the worker thread. */
-const WORKER_MIN_BYTES = 1024 * 1024;
 
 interface RequestLike {
   headers: Record<string, string>;
@@ -36,19 +33,6 @@ function hasPayloadHash(headers: Record<string, string>): boolean {
   return Object.keys(headers).some((name) => name.toLowerCase() === 'x-amz-content-sha256');
 }
 
-/**
- * MD5 of a body: on the hashing worker from WORKER_MIN_BYTES (a multipart part), so the main thread
- * keeps sending while it hashes. MD5 ran at about 300 MB/s on the bench machine, a third of the main
- * thread's CPU in a 1 GiB upload. A worker that fails leaves the hashing to this thread.
- */
-async function md5Base64(body: Uint8Array | string): Promise<string> {
-  if (typeof body !== 'string' && body.byteLength >= WORKER_MIN_BYTES) {
-    const digest = await hashBytesOnWorker(body, 'md5', 'base64').catch(() => undefined);
-    if (digest !== undefined) return digest;
-  }
-  return createHash('md5').update(body).digest('base64');
-}
-
 /** Adds Content-MD5 to PutObject and UploadPart requests whose body is a buffer or string. */
 export function addContentMd5(client: S3Client): void {
   client.middlewareStack.add(
@@ -61,7 +45,7 @@ export function addContentMd5(client: S3Client): void {
         !hasIntegrityHeader(request.headers) &&
         (request.body instanceof Uint8Array || typeof request.body === 'string')
       ) {
-        request.headers['content-md5'] = await md5Base64(request.body);
+        request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
         // A part's body is bound to the signature through its signed Content-MD5 (S3 rejects a body
         // that does not match it), so SigV4 need not hash every part again (the AWS CLI does the same).
         if (context.commandName === 'UploadPartCommand' && !hasPayloadHash(request.headers)) {

@@ -2,8 +2,7 @@
  * Hashes a local file on a worker thread, so the SHA-256 of a large transfer runs on another core
  * while the main thread moves bytes (hashing 1 GiB costs about a second of CPU, as much as the
  * transfer itself): a ranged download hashes its `.part` file behind the ranges written, in order
- * whatever order they arrive in; a multipart upload's parts get their Content-MD5 here
- * (add-content-md5.ts).
+ * whatever order they arrive in; a multipart upload hashes its file before CreateMultipartUpload.
  * The worker reads the file itself (from the page cache), so no buffer crosses threads. One worker
  * per process, started on first use; it keeps the process alive only while a job is open. The
  * worker is plain CommonJS given as source, so it runs the same under tsx, vitest and dist/.
@@ -44,11 +43,6 @@ async function run(job, message) {
   if (message.op === 'digest') parentPort.postMessage({ id: message.id, digest: job.hash.digest('hex') });
 }
 parentPort.on('message', (message) => {
-  if (message.op === 'bytes') {
-    const digest = createHash(message.algorithm).update(new Uint8Array(message.bytes)).digest(message.encoding);
-    parentPort.postMessage({ id: message.id, digest });
-    return;
-  }
   if (message.op === 'open') {
     jobs.set(message.id, { hash: createHash(message.algorithm), path: message.path, chain: Promise.resolve() });
     return;
@@ -104,26 +98,6 @@ function startWorker(): HashWorker {
   worker.on('exit', (code) => failAll(state, new Error(`the hashing worker exited with ${code}`)));
   worker.unref();
   return state;
-}
-
-/**
- * Hashes `bytes` on the shared worker thread: a copy of them is handed over (transferred, not cloned
- * twice), so the caller may keep using its buffer. For large buffers only: a small one hashes faster
- * than it crosses threads.
- */
-export function hashBytesOnWorker(
-  bytes: Uint8Array,
-  algorithm: string,
-  encoding: 'hex' | 'base64',
-): Promise<string> {
-  shared ??= startWorker();
-  const state = shared;
-  const id = nextId++;
-  const result = new Promise<string>((resolve, reject) => state.pending.set(id, { resolve, reject }));
-  const copy = new Uint8Array(bytes);
-  state.worker.ref();
-  state.worker.postMessage({ op: 'bytes', id, algorithm, encoding, bytes: copy.buffer }, [copy.buffer]);
-  return result;
 }
 
 /** Starts hashing `path` with `algorithm` (e.g. `sha256`) on the shared worker thread. */

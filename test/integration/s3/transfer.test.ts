@@ -104,7 +104,7 @@ describe('uploadFile and downloadObject', () => {
       (r) => r.method === 'PUT' && r.bucket === bucket && 'partNumber' in r.query,
     );
     expect(parts).toHaveLength(3); // 8 MiB + 8 MiB + the rest
-    // Each part's own MD5 (hashed on the worker thread: parts are over 1 MiB), in any order sent.
+    // Each part's own MD5, in any order sent.
     const partMd5s = [0, 8, 16].map((at) =>
       createHash('md5')
         .update(content.subarray(at * MiB, Math.min(content.length, (at + 8) * MiB)))
