@@ -34,6 +34,30 @@ function formatGiB(bytes: number): string {
   return bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
+/** Where a statement ran, for a limit error's message (` (pipeline p, reading s3://…)`) and context. */
+function placeOf(input: { sql: string; pipeline: string | undefined; objectName: string | undefined }): {
+  statement: string;
+  about: string;
+  context: FerryErrorContext;
+} {
+  const { pipeline, objectName } = input;
+  const statement = statementKindOf(input.sql);
+  const where = [
+    pipeline === undefined ? undefined : `pipeline ${pipeline}`,
+    objectName === undefined ? undefined : `reading ${objectName}`,
+  ].filter((part) => part !== undefined);
+  return {
+    statement,
+    about: where.length === 0 ? '' : ` (${where.join(', ')})`,
+    context: {
+      operation: 'duckdb',
+      statement,
+      ...(pipeline === undefined ? {} : { pipeline }),
+      ...(objectName === undefined ? {} : { file: objectName }),
+    },
+  };
+}
+
 /**
  * RUN_TEMP_DISK_EXCEEDED for a run's database file (choose-duckdb-storage.ts) that a statement grew
  * past limits.temp_disk_bytes: DuckDB has no limit of its own on it, so the session checks it after
@@ -46,21 +70,13 @@ export function databaseFileExceeded(input: {
   objectName: string | undefined;
   bytes: number;
 }): FerryError {
-  const statement = statementKindOf(input.sql);
-  const where = [
-    input.pipeline === undefined ? undefined : `pipeline ${input.pipeline}`,
-    input.objectName === undefined ? undefined : `reading ${input.objectName}`,
-  ].filter((part) => part !== undefined);
-  const about = where.length === 0 ? '' : ` (${where.join(', ')})`;
+  const { statement, about, context } = placeOf(input);
   return new FerryError(
     'RUN_TEMP_DISK_EXCEEDED',
     `A DuckDB ${statement} statement${about} grew the run's database file to ${formatGiB(input.bytes)}, past limits.temp_disk_bytes (${formatGiB(input.limits.tempDiskBytes)}).`,
     {
       context: {
-        operation: 'duckdb',
-        statement,
-        ...(input.pipeline === undefined ? {} : { pipeline: input.pipeline }),
-        ...(input.objectName === undefined ? {} : { file: input.objectName }),
+        ...context,
         limit: 'temp_disk_bytes',
         maxBytes: input.limits.tempDiskBytes,
         bytes: input.bytes,
@@ -72,19 +88,8 @@ export function databaseFileExceeded(input: {
 
 /** The limit error for a failed statement, or undefined when the failure is not one of the limits. */
 export function duckDbLimitError(input: LimitErrorInput): FerryError | undefined {
-  const { limits, objectName, pipeline } = input;
-  const statement = statementKindOf(input.sql);
-  const where = [
-    pipeline === undefined ? undefined : `pipeline ${pipeline}`,
-    objectName === undefined ? undefined : `reading ${objectName}`,
-  ].filter((part) => part !== undefined);
-  const about = where.length === 0 ? '' : ` (${where.join(', ')})`;
-  const context: FerryErrorContext = {
-    operation: 'duckdb',
-    statement,
-    ...(pipeline === undefined ? {} : { pipeline }),
-    ...(objectName === undefined ? {} : { file: objectName }),
-  };
+  const { limits } = input;
+  const { statement, about, context } = placeOf(input);
   if (input.timedOut) {
     return new FerryError(
       'QUERY_TIMEOUT',
