@@ -67,9 +67,11 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
     const size = path === downloaded.path ? downloaded.size : (await stat(path)).size;
     if (path !== downloaded.path) budget.add(size, displayName, where);
     context.session.nameFile(path, displayName);
-    const head = path === downloaded.path ? downloaded.head : undefined;
+    // What the download saw is the file's only when no decryption made another one.
+    const asDownloaded = path === downloaded.path;
+    const head = asDownloaded ? downloaded.head : undefined;
     const compression = await enforceLimits(context, { path, head }, displayName, where);
-    const bytes = path === downloaded.path ? keep(downloaded.bytes) : undefined;
+    const bytes = asDownloaded ? keep(downloaded.bytes) : undefined;
     return {
       candidate,
       path,

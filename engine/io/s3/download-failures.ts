@@ -4,6 +4,7 @@
  * failures.
  */
 
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FerryError, type FerryErrorContext } from '../../errors/ferry-error.js';
 import { formatS3Uri, wrapS3Error, type S3ErrorTarget } from './wrap-s3-error.js';
@@ -29,6 +30,32 @@ export function downloadContext(target: DownloadTarget): S3ErrorTarget & FerryEr
 
 export function isTimeoutError(error: unknown): boolean {
   return error instanceof Error && error.name === 'TimeoutError';
+}
+
+/** A body's silence watch: `touch()` on every chunk; `cutKind` says why an error ended the body. */
+export interface BodyIdleWatch {
+  touch: () => void;
+  stop: () => void;
+  /** 'stalled' when the watch (or a socket timeout) ended the body, else 'truncated'. */
+  cutKind: (error: unknown) => TransientFailure['kind'];
+}
+
+/**
+ * Destroys `body` with a TimeoutError once no chunk arrived for `idleMs` (the SDK does not bound a
+ * body that goes silent mid-stream). One timer, pushed back by each touch (refresh() re-arms it
+ * without a new allocation). Every download path (one GET, small body, ranges) uses it.
+ */
+export function watchBodyIdle(body: Readable, idleMs: number): BodyIdleWatch {
+  let stalled = false;
+  const timer = setTimeout(() => {
+    stalled = true;
+    body.destroy(Object.assign(new Error(`body idle for ${idleMs} ms`), { name: 'TimeoutError' }));
+  }, idleMs);
+  return {
+    touch: () => void timer.refresh(),
+    stop: () => clearTimeout(timer),
+    cutKind: (error) => (stalled || isTimeoutError(error) ? 'stalled' : 'truncated'),
+  };
 }
 
 export function fileWriteFailed(target: DownloadTarget, path: string, cause: unknown): FerryError {

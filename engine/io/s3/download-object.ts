@@ -22,7 +22,7 @@ import {
   downloadContext as baseContext,
   downloadExhausted,
   fileWriteFailed,
-  isTimeoutError,
+  watchBodyIdle,
   objectChanged,
   waitBeforeRetry,
   type TransientFailure,
@@ -102,19 +102,14 @@ async function downloadOnce(
   const hash = createHash('sha256');
   let bytesReceived = 0;
   let head = Buffer.alloc(0);
-  let stalled = false;
-  // One timer, pushed back by every chunk (refresh() re-arms it without a new allocation).
-  const idleTimer = setTimeout(() => {
-    stalled = true;
-    body.destroy(Object.assign(new Error(`body idle for ${bodyIdleTimeoutMs} ms`), { name: 'TimeoutError' }));
-  }, bodyIdleTimeoutMs);
+  const idle = watchBodyIdle(body, bodyIdleTimeoutMs);
   const meter = new Transform({
     highWaterMark: WRITE_BUFFER_BYTES,
     transform(chunk: Buffer, _encoding, callback) {
       bytesReceived += chunk.length;
       hash.update(chunk);
       if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
-      idleTimer.refresh();
+      idle.touch();
       callback(null, chunk);
     },
   });
@@ -128,10 +123,10 @@ async function downloadOnce(
     if (writeError !== undefined) throw fileWriteFailed(options, partPath, writeError);
     if (options.signal?.aborted === true)
       throw wrapS3Error(error, { operation: 'GetObject', connection, bucket, key });
-    const kind = stalled || isTimeoutError(error) ? 'stalled' : 'truncated';
+    const kind = idle.cutKind(error);
     return { kind: 'retry', failure: { kind, bytesReceived, bytesExpected, cause: error } };
   } finally {
-    clearTimeout(idleTimer);
+    idle.stop();
   }
   if (bytesExpected !== undefined && bytesReceived !== bytesExpected) {
     return { kind: 'retry', failure: { kind: 'truncated', bytesReceived, bytesExpected, cause: undefined } };
@@ -160,11 +155,7 @@ async function placeSmallBody(
   } catch (error) {
     throw wrapS3Error(error, { operation: 'GetObject', connection, bucket, key });
   }
-  if (result.kind === 'cut') {
-    const { stalled, bytesReceived, cause } = result;
-    const kind = stalled ? 'stalled' : 'truncated';
-    return { kind: 'retry', failure: { kind, bytesReceived, bytesExpected: how.contentLength, cause } };
-  }
+  if (result.kind === 'retry') return result;
   const { bytes, sha256 } = result;
   try {
     await writeFile(destPath, bytes);

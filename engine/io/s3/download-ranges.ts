@@ -17,7 +17,7 @@ import {
   downloadExhausted,
   downloadContext,
   fileWriteFailed,
-  isTimeoutError,
+  watchBodyIdle,
   objectChanged,
   waitBeforeRetry,
   type TransientFailure,
@@ -159,13 +159,7 @@ async function fetchRangeWithSignal(
   }
   const wanted = range.end - range.start + 1;
   let received = 0;
-  let stalled = false;
-  const idleTimer = setTimeout(() => {
-    stalled = true;
-    body.destroy(
-      Object.assign(new Error(`body idle for ${settings.bodyIdleTimeoutMs} ms`), { name: 'TimeoutError' }),
-    );
-  }, settings.bodyIdleTimeoutMs);
+  const idle = watchBodyIdle(body, settings.bodyIdleTimeoutMs);
   const onAbort = (): void => void body.destroy(signal.reason as Error);
   signal.addEventListener('abort', onAbort, { once: true });
   let batch: Buffer[] = [];
@@ -183,7 +177,7 @@ async function fetchRangeWithSignal(
   };
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
-      idleTimer.refresh();
+      idle.touch();
       if (received + chunk.length > wanted) throw new Error(`range body longer than ${wanted} bytes`);
       received += chunk.length;
       batch.push(chunk);
@@ -193,10 +187,10 @@ async function fetchRangeWithSignal(
   } catch (error) {
     await writing.catch(() => undefined);
     if (signal.aborted) throw wrapS3Error(error, downloadContext(options));
-    const kind = stalled || isTimeoutError(error) ? 'stalled' : 'truncated';
+    const kind = idle.cutKind(error);
     return { kind: 'retry', failure: { kind, bytesReceived: received, bytesExpected: wanted, cause: error } };
   } finally {
-    clearTimeout(idleTimer);
+    idle.stop();
     signal.removeEventListener('abort', onAbort);
   }
   if (batchBytes > 0) await flush();

@@ -9,17 +9,16 @@
 
 import { createHash } from 'node:crypto';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { isTimeoutError } from './download-failures.js';
+import { watchBodyIdle, type TransientFailure } from './download-failures.js';
 
 /** Bodies of at most this many bytes (by Content-Length) are read into memory. */
 export const SMALL_BODY_BYTES = 1024 * 1024;
 
 export type SmallBodyResult =
-  | { kind: 'ok'; bytes: Buffer; sha256: string }
-  | { kind: 'cut'; stalled: boolean; bytesReceived: number; cause: unknown };
+  { kind: 'ok'; bytes: Buffer; sha256: string } | { kind: 'retry'; failure: TransientFailure };
 
 /**
- * Reads `body` whole. Resolves `cut` when the body errors, stalls or ends short of `bytesExpected`;
+ * Reads `body` whole. Resolves `retry` when the body errors, stalls or ends short of `bytesExpected`;
  * rejects only when `signal` aborted it (the caller turns that into the abort it is).
  */
 export async function readSmallBody(
@@ -30,26 +29,24 @@ export async function readSmallBody(
 ): Promise<SmallBodyResult> {
   const chunks: Buffer[] = [];
   let bytesReceived = 0;
-  let stalled = false;
-  const idleTimer = setTimeout(() => {
-    stalled = true;
-    body.destroy(Object.assign(new Error(`body idle for ${bodyIdleTimeoutMs} ms`), { name: 'TimeoutError' }));
-  }, bodyIdleTimeoutMs);
+  const idle = watchBodyIdle(body, bodyIdleTimeoutMs);
   if (signal !== undefined) addAbortSignal(signal, body);
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       chunks.push(chunk);
       bytesReceived += chunk.length;
-      idleTimer.refresh();
+      idle.touch();
     }
   } catch (error) {
     if (signal?.aborted === true) throw error;
-    return { kind: 'cut', stalled: stalled || isTimeoutError(error), bytesReceived, cause: error };
+    const kind = idle.cutKind(error);
+    return { kind: 'retry', failure: { kind, bytesReceived, bytesExpected, cause: error } };
   } finally {
-    clearTimeout(idleTimer);
+    idle.stop();
   }
-  if (bytesReceived !== bytesExpected)
-    return { kind: 'cut', stalled: false, bytesReceived, cause: undefined };
+  if (bytesReceived !== bytesExpected) {
+    return { kind: 'retry', failure: { kind: 'truncated', bytesReceived, bytesExpected, cause: undefined } };
+  }
   const bytes = chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
   return { kind: 'ok', bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
