@@ -64,11 +64,13 @@ export function compileReadCsv(call: ReadCsvCall): string {
     `strict_mode = ${call.probe === true ? 'false' : 'true'}`,
   ];
   // Always pinned; a buffer must hold a whole line, and DuckDB's default buffer (16 × the line size)
-  // ran out of memory at 64 MB lines: two lines' worth is enough.
+  // ran out of memory at 64 MB lines: two lines' worth is enough. The probe reads one record, so it
+  // takes two lines' worth too: with the default 32 MB buffer its LIMIT 1 read 32 MB first (0.11 s on
+  // a 115 MB file, against 6–18 ms with 4 MB).
   const maxLine = Math.trunc(call.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   options.push(`max_line_size = ${maxLine}`);
   const buffer = Math.max(
-    maxLine > DEFAULT_MAX_LINE_BYTES ? 2 * maxLine : 0,
+    maxLine > DEFAULT_MAX_LINE_BYTES || call.probe === true ? 2 * maxLine : 0,
     Math.trunc(call.bufferBytes ?? 0),
   );
   if (buffer > 0) options.push(`buffer_size = ${buffer}`);

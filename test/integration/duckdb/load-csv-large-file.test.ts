@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileReadCsv } from '../../../engine/duckdb/compile-read-csv.js';
 import { LARGE_FILE_BUFFER_BYTES, largeFileBuffer, loadCsv } from '../../../engine/duckdb/load-csv.js';
+import { probeCsvFirstRecord } from '../../../engine/duckdb/probe-csv-first-record.js';
 import type { CsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
 import { openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
 
@@ -102,5 +103,27 @@ describe('loadCsv of a file larger than the default buffer', () => {
     expect(read(undefined)).not.toContain('buffer_size');
     expect(read(LARGE_FILE_BUFFER_BYTES)).toContain(`buffer_size = ${LARGE_FILE_BUFFER_BYTES}`);
     expect(read(LARGE_FILE_BUFFER_BYTES, 64_000_000)).toContain('buffer_size = 128000000');
+  });
+
+  it('the first-record probe reads two lines worth, and still gets a header near max_line_size whole', async () => {
+    const probe = compileReadCsv({
+      path: 'x.csv',
+      dialect: { ...COMMA, nullString: '' },
+      columns: ['c1'],
+      maxLineBytes: MAX_LINE,
+      probe: true,
+    });
+    expect(probe).toContain(`buffer_size = ${2 * MAX_LINE}`);
+    // A 1.9 MB header record with a quoted line break, in a file three times the probe's buffer.
+    const long = `long\n${'h'.repeat(1_900_000)}`;
+    const rows = Array.from({ length: 40_000 }, (_, i) => `${i},${PAD}`).join('\n');
+    const path = await t.write('long-header.csv', `id,"${long}"\n${rows}\n`);
+    const fields = await probeCsvFirstRecord(t.session, {
+      path,
+      displayName: 'long-header.csv',
+      dialect: { ...COMMA, nullString: '' },
+      maxLineBytes: MAX_LINE,
+    });
+    expect(fields).toEqual(['id', long]);
   });
 });
