@@ -20,6 +20,7 @@ import type { BenchContext, BenchData } from './bench-context.js';
 import type { BenchRow } from './bench-row.js';
 import { downloadPlain, listKeys, removeObjects, uploadPlain } from './bench-s3.js';
 import { DIFF_SQL_STEPS, type Breakdown } from './breakdown.js';
+import { explainDiffGap } from './explain-diff-gap.js';
 import {
   applyOnce,
   benchEnv,
@@ -30,7 +31,7 @@ import {
 } from './ferry-project.js';
 import { cpuRatio, describe, measure, summarize, type Measured, type Summary } from './measure.js';
 import { measureProfiledApply } from './profile-apply.js';
-import { prepareRawSnapshot, runPlainDiff, runRawDuckDb } from './raw-duckdb.js';
+import { prepareRawSnapshot, runPlainDiff, runRawDuckDb, type RawResult } from './raw-duckdb.js';
 import { slowestStatements } from './slowest-statements.js';
 
 const DAY1 = { date: '20240501', now: new Date('2024-05-01T06:00:00Z') };
@@ -251,13 +252,18 @@ async function benchDay2(run: Run): Promise<BenchRow[]> {
       ]),
     };
   };
+  const lastRaw = raw.engine[raw.engine.length - 1] as Measured<RawResult> | undefined;
+  const gap =
+    lastBreakdown === undefined || lastRaw === undefined
+      ? ''
+      : explainDiffGap(lastBreakdown, lastRaw.value.statements);
   return [
     row(
       'engine part (after download, before upload)',
       summarize(ferry.engine),
       summarize(raw.engine),
       'raw limit',
-      'CPU and RSS are the whole apply',
+      `CPU and RSS are the whole apply${gap === '' ? '' : `; ${gap}`}`,
     ),
     row(
       'end to end from s3rver',
