@@ -12,7 +12,7 @@ export function logRunEvent(logger: Logger, event: RunEvent, extra: Record<strin
     case 'step-end':
       logger.info(
         base,
-        `${event.step} done in ${formatDuration(event.durationMs)}${event.rows !== undefined ? `, ${event.rows} rows` : ''}`,
+        `${event.step} done in ${formatDuration(event.durationMs)}${event.rows !== undefined ? `, ${event.rows} rows` : ''}${event.objects !== undefined ? `, ${event.objects} object${event.objects === 1 ? '' : 's'}` : ''}`,
       );
       return;
     case 'warning':

@@ -169,7 +169,6 @@ function emitStepEnd(options: RunPipelineOptions, plan: PipelinePlan, step: Step
     load: c.rowsRead,
     diff: c.rowsAdded + c.rowsChanged,
     'merge-dataset': c.rowsWritten,
-    upload: c.objectsWritten,
   };
   const n = rows[step.kind];
   options.onEvent({
@@ -179,6 +178,7 @@ function emitStepEnd(options: RunPipelineOptions, plan: PipelinePlan, step: Step
     step: step.kind,
     durationMs,
     ...(n !== undefined ? { rows: n } : {}),
+    ...(step.kind === 'upload' ? { objects: c.objectsWritten } : {}),
   });
 }
 

@@ -4,7 +4,17 @@
  */
 export type RunEvent =
   | { type: 'run-start'; pipeline: string; runId: string; mode: 'plan' | 'apply'; at: string }
-  | { type: 'step-end'; pipeline: string; runId: string; step: string; durationMs: number; rows?: number }
+  | {
+      type: 'step-end';
+      pipeline: string;
+      runId: string;
+      step: string;
+      durationMs: number;
+      /** Rows the step read (load), passed on (diff) or wrote (merge-dataset). */
+      rows?: number;
+      /** Objects the step wrote (upload). */
+      objects?: number;
+    }
   | { type: 'warning'; pipeline: string; runId: string; code: string; message: string }
   | {
       type: 'notification';

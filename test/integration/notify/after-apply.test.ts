@@ -99,6 +99,12 @@ it('sends what a real apply’s results say, and a failed delivery leaves the ru
 
   const written = byName.get('accounts-export')?.outputs ?? [];
   expect(written).toHaveLength(1);
+  // The upload step reports the objects it wrote, not rows.
+  const upload = events.find(
+    (e) => e.type === 'step-end' && e.pipeline === 'accounts-export' && e.step === 'upload',
+  );
+  expect(upload).toMatchObject({ objects: 1 });
+  expect(upload).not.toHaveProperty('rows');
   const object = await server.client.send(
     new GetObjectCommand({ Bucket: project.output, Key: written[0]?.key }),
   );

@@ -54,6 +54,14 @@ it('renders readable lines for a terminal', () => {
     rows: 1000,
   });
   logRunEvent(logger, {
+    type: 'step-end',
+    pipeline: 'accounts',
+    runId: 'r2',
+    step: 'upload',
+    durationMs: 300,
+    objects: 2,
+  });
+  logRunEvent(logger, {
     type: 'warning',
     pipeline: 'accounts',
     runId: 'r2',
@@ -62,6 +70,7 @@ it('renders readable lines for a terminal', () => {
   });
   expect(lines).toEqual([
     '10:00:00 INFO  accounts load done in 1.2 s, 1000 rows run r2\n',
+    '10:00:00 INFO  accounts upload done in 300 ms, 2 objects run r2\n',
     '10:00:00 WARN  accounts a gap [SEQUENCE_GAP] run r2\n',
   ]);
 });
