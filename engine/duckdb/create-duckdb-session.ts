@@ -173,6 +173,7 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
   const fileNames = new Map<string, string>();
   const guard: StatementGuard = {
     limits,
+    memoryLimit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
     pipeline: options.pipeline,
     objectOf: (sql) => objectNameIn(sql, fileNames),
     databasePath,
@@ -210,6 +211,7 @@ export async function createDuckDbSession(options: CreateDuckDbSessionOptions): 
 
 interface StatementGuard {
   limits: StatementLimits;
+  memoryLimit: string;
   pipeline: string | undefined;
   objectOf: (sql: string) => string | undefined;
   /** The session's database file, when it has one (its size is checked after each statement). */
@@ -305,6 +307,7 @@ async function runOne(
       limits: guard.limits,
       objectName: guard.objectOf(sql),
       pipeline: guard.pipeline,
+      memoryLimit: guard.memoryLimit,
     });
     throw limitError ?? wrapDuckDbError(error, sql);
   } finally {

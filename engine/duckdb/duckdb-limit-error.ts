@@ -1,8 +1,10 @@
 /**
- * The two DuckDB failures that are ferry's limits, not bugs: a statement interrupted because it ran
- * past `limits.query_timeout`, and a spill refused at `limits.temp_disk_bytes` (DuckDB reports it as an
- * out-of-memory error that names no file). Each becomes a coded error that names the limit to raise
- * and, when the statement reads a source file, the object it was fetched from.
+ * The DuckDB failures that are ferry's limits, not bugs: a statement interrupted because it ran past
+ * `limits.query_timeout`, a spill refused at `limits.temp_disk_bytes` (DuckDB reports it as an
+ * out-of-memory error that names no file), and an out-of-memory error proper, where DuckDB could not
+ * spill what it needed within `limits.memory` (a 100M-row diff's join at 640 MiB). Each becomes a
+ * coded error that names the limit to raise and, when the statement reads a source file, the object
+ * it was fetched from.
  */
 
 import { FerryError, type FerryErrorContext } from '../errors/ferry-error.js';
@@ -22,6 +24,8 @@ export interface LimitErrorInput {
   /** The object the statement reads, when known (`s3://bucket/key`). */
   objectName: string | undefined;
   pipeline: string | undefined;
+  /** The session's DuckDB memory_limit as configured (limits.memory, e.g. `640MiB`). */
+  memoryLimit: string;
 }
 
 function formatMs(ms: number): string {
@@ -109,6 +113,17 @@ export function duckDbLimitError(input: LimitErrorInput): FerryError | undefined
         context: { ...context, limit: 'temp_disk_bytes', maxBytes: limits.tempDiskBytes },
         cause: input.error,
         hint: 'If the source is genuinely that large, raise limits.temp_disk_bytes in ferry.yaml (and make sure the disk has the room).',
+      },
+    );
+  }
+  if (/\bOut of Memory\b/i.test(duckDbMessageOf(input.error))) {
+    return new FerryError(
+      'RUN_MEMORY_EXCEEDED',
+      `A DuckDB ${statement} query${about} ran out of memory within limits.memory (${input.memoryLimit}): DuckDB could not spill what it needed to disk.`,
+      {
+        context: { ...context, limit: 'memory', memoryLimit: input.memoryLimit },
+        cause: input.error,
+        hint: 'Raise limits.memory in ferry.yaml, leaving the host 0.3–0.6 GiB above it for the process (a diff of 100M rows, 11 GB of CSV, needs 1GiB), or split the source into smaller files.',
       },
     );
   }

@@ -74,6 +74,28 @@ describe('DuckDB session limits', () => {
     expect(await session.all('SELECT 42 AS x')).toEqual([{ x: 42 }]);
   });
 
+  it('an allocation DuckDB cannot spill fails with RUN_MEMORY_EXCEEDED, naming limits.memory', async () => {
+    session = await createDuckDbSession({
+      tempDir: dir,
+      memoryLimit: '32MiB',
+      threads: 1,
+      pipeline: 'vendor-accounts',
+    });
+    // One list of 20M BIGINTs (160 MB) is one value: DuckDB cannot spill part of it.
+    const error = await ferryErrorOf(() =>
+      session!.all('SELECT len(list(i)) AS n FROM range(20000000) AS t(i)'),
+    );
+    expect(error.code).toBe('RUN_MEMORY_EXCEEDED');
+    expect(error.context).toMatchObject({
+      pipeline: 'vendor-accounts',
+      limit: 'memory',
+      memoryLimit: '32MiB',
+    });
+    expect(error.message).toContain('limits.memory (32MiB)');
+    expect(error.hint).toContain('Raise limits.memory');
+    expect(await session.all('SELECT 42 AS x')).toEqual([{ x: 42 }]);
+  });
+
   it('interrupts a statement at queryTimeoutMs: QUERY_TIMEOUT names the object and the limit', async () => {
     session = await createDuckDbSession({ tempDir: dir, threads: 2, queryTimeoutMs: 1000 });
     const file = path.join(dir, 'in-0001');
