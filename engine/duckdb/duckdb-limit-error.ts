@@ -38,6 +38,12 @@ function formatGiB(bytes: number): string {
   return bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
+/** A memory_limit as ferry sets it (`671088640 bytes`, or a size such as `640MiB`), for a message. */
+function describeMemory(limit: string): string {
+  const bytes = /^(\d+) bytes$/.exec(limit)?.[1];
+  return bytes === undefined ? limit : formatGiB(Number(bytes));
+}
+
 /** Where a statement ran, for a limit error's message (` (pipeline p, reading s3://…)`) and context. */
 function placeOf(input: { sql: string; pipeline: string | undefined; objectName: string | undefined }): {
   statement: string;
@@ -119,7 +125,7 @@ export function duckDbLimitError(input: LimitErrorInput): FerryError | undefined
   if (/\bOut of Memory\b/i.test(duckDbMessageOf(input.error))) {
     return new FerryError(
       'RUN_MEMORY_EXCEEDED',
-      `A DuckDB ${statement} query${about} ran out of memory within limits.memory (${input.memoryLimit}): DuckDB could not spill what it needed to disk.`,
+      `A DuckDB ${statement} query${about} ran out of memory within limits.memory (${describeMemory(input.memoryLimit)}): DuckDB could not spill what it needed to disk.`,
       {
         context: { ...context, limit: 'memory', memoryLimit: input.memoryLimit },
         cause: input.error,

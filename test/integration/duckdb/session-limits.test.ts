@@ -77,7 +77,8 @@ describe('DuckDB session limits', () => {
   it('an allocation DuckDB cannot spill fails with RUN_MEMORY_EXCEEDED, naming limits.memory', async () => {
     session = await createDuckDbSession({
       tempDir: dir,
-      memoryLimit: '32MiB',
+      // As a run sets it (execute-pipeline-steps.ts); the message gives it in MiB.
+      memoryLimit: `${32 * 2 ** 20} bytes`,
       threads: 1,
       pipeline: 'vendor-accounts',
     });
@@ -89,9 +90,9 @@ describe('DuckDB session limits', () => {
     expect(error.context).toMatchObject({
       pipeline: 'vendor-accounts',
       limit: 'memory',
-      memoryLimit: '32MiB',
+      memoryLimit: `${32 * 2 ** 20} bytes`,
     });
-    expect(error.message).toContain('limits.memory (32MiB)');
+    expect(error.message).toContain('limits.memory (32.0 MiB)');
     expect(error.hint).toContain('Raise limits.memory');
     expect(await session.all('SELECT 42 AS x')).toEqual([{ x: 42 }]);
   });
