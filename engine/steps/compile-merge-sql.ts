@@ -66,7 +66,9 @@ export interface MergeSql {
 
 export const MERGE_KINDS: readonly MergeKind[] = ['created', 'updated', 'unchanged', 'skipped', 'unmatched'];
 
-const K = '_ferry_k';
+/** The merge's key column (the key as JSON text), on both sides of its join. */
+export const MERGE_KEY_COLUMN = '_ferry_k';
+const K = MERGE_KEY_COLUMN;
 
 /**
  * The row identity as text (types may differ between runs): a one-column key is its value as text,

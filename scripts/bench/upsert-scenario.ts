@@ -29,6 +29,7 @@ import { countDifferentRows, runRawUpsert } from './raw-duckdb.js';
 import type { Breakdown } from './breakdown.js';
 import { measureProfiledApply } from './profile-apply.js';
 import { slowestStatements } from './slowest-statements.js';
+import { explainUpsertGap } from './explain-diff-gap.js';
 import type { BenchContext } from './bench-context.js';
 import type { BenchRow } from './bench-row.js';
 import { rowsLabel } from './diff-scenario.js';
@@ -256,7 +257,7 @@ export async function benchUpsert(context: BenchContext): Promise<BenchRow[]> {
       summarize(ferry.engine),
       summarize(raw.engine),
       'raw merge on the downloaded file',
-      'CPU and RSS are the whole apply',
+      `CPU and RSS are the whole apply${lastBreakdown === undefined ? '' : `; ${explainUpsertGap(lastBreakdown)}`}`,
     ),
     row(
       'end to end from s3rver',
