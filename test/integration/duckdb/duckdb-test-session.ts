@@ -3,7 +3,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createDuckDbSession, type DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
+import { afterEach, beforeEach } from 'vitest';
+import {
+  createDuckDbSession,
+  type CreateDuckDbSessionOptions,
+  type DuckDbSession,
+} from '../../../engine/duckdb/create-duckdb-session.js';
 import { quoteLiteral } from '../../../engine/duckdb/sql.js';
 import { FerryError } from '../../../engine/errors/ferry-error.js';
 
@@ -29,6 +34,33 @@ export async function openTestSession(): Promise<DuckDbTestSession> {
     async close() {
       session.close();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * For a file whose tests open sessions with options of their own: each test gets a fresh temp dir
+ * (`dir()`), and `open(options)` opens a session in it; sessions and dir are gone after each test.
+ */
+export function useScratchSessions(prefix: string): {
+  dir: () => string;
+  open: (options?: Omit<CreateDuckDbSessionOptions, 'tempDir'>) => Promise<DuckDbSession>;
+} {
+  let dir = '';
+  const opened: DuckDbSession[] = [];
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const session of opened.splice(0)) session.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    dir: () => dir,
+    async open(options = {}) {
+      const session = await createDuckDbSession({ ...options, tempDir: dir });
+      opened.push(session);
+      return session;
     },
   };
 }

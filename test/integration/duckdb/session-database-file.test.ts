@@ -5,29 +5,19 @@
  * statement (DuckDB has no limit of its own on it), and the sandbox is the same.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDuckDbSession, type DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
+import { describe, expect, it } from 'vitest';
 import { quoteLiteral } from '../../../engine/duckdb/sql.js';
 import {
   chooseDuckDbStorage,
   DATABASE_FILE_FACTOR,
   DATABASE_FILE_NAME,
 } from '../../../engine/run/choose-duckdb-storage.js';
-import { ferryErrorOf } from './duckdb-test-session.js';
+import { ferryErrorOf, useScratchSessions } from './duckdb-test-session.js';
 
-let dir: string;
-let session: DuckDbSession | undefined;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-session-file-'));
-});
-afterEach(async () => {
-  session?.close();
-  session = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = useScratchSessions('ferry-session-file-');
 
 describe('chooseDuckDbStorage', () => {
   it('gives a database file only to a run whose listed input is over the factor times memory', () => {
@@ -43,31 +33,29 @@ describe('chooseDuckDbStorage', () => {
 
 describe('a session with a database file', () => {
   it('keeps its tables in the file, inside the temp dir, with the same sandbox', async () => {
-    session = await createDuckDbSession({ tempDir: dir, databaseFile: DATABASE_FILE_NAME });
+    const session = await scratch.open({ databaseFile: DATABASE_FILE_NAME });
     await session.run(
       'CREATE TABLE t AS SELECT range AS id, md5(CAST(range AS VARCHAR)) AS h FROM range(300000)',
     );
     await session.run('CHECKPOINT');
-    expect((await stat(path.join(dir, DATABASE_FILE_NAME))).size).toBeGreaterThan(1024 * 1024);
+    expect((await stat(path.join(scratch.dir(), DATABASE_FILE_NAME))).size).toBeGreaterThan(1024 * 1024);
     expect(await session.all('SELECT count(*) AS n FROM t')).toEqual([{ n: 300000n }]);
     const outside = path.join(os.tmpdir(), 'ferry-outside.csv');
-    const error = await ferryErrorOf(() => session!.run(`COPY t TO ${quoteLiteral(outside)} (FORMAT csv)`));
+    const error = await ferryErrorOf(() => session.run(`COPY t TO ${quoteLiteral(outside)} (FORMAT csv)`));
     expect(error.code).toBe('DUCKDB_ERROR');
     expect(existsSync(outside)).toBe(false);
   });
 
   it('fails a statement that grows the file past tempDiskBytes: RUN_TEMP_DISK_EXCEEDED', async () => {
     const tempDiskBytes = 2 * 2 ** 20;
-    session = await createDuckDbSession({
-      tempDir: dir,
+    const session = await scratch.open({
       databaseFile: DATABASE_FILE_NAME,
       tempDiskBytes,
       pipeline: 'big-one',
     });
     await session.run('CREATE TABLE small AS SELECT 1 AS id');
-    const open = session;
     const error = await ferryErrorOf(() =>
-      open.run(
+      session.run(
         'CREATE TABLE big AS SELECT range AS id, md5(CAST(range AS VARCHAR)) || md5(CAST(range + 1 AS VARCHAR)) AS h FROM range(2000000)',
       ),
     );
@@ -79,7 +67,7 @@ describe('a session with a database file', () => {
 
   it('takes a plain file name only', async () => {
     for (const name of ['../run.duckdb', 'sub/run.duckdb', '.hidden', '']) {
-      const error = await ferryErrorOf(() => createDuckDbSession({ tempDir: dir, databaseFile: name }));
+      const error = await ferryErrorOf(() => scratch.open({ databaseFile: name }));
       expect(error.code).toBe('DUCKDB_ERROR');
     }
   });

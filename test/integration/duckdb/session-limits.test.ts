@@ -3,30 +3,16 @@
  * default is 90% of the free disk: a gzip bomb spilled 31.7 GB), and a statement that would run for
  * hours is interrupted at the time limit. Both errors name the object read and the limit to raise.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../engine/config/normalize-limits.js';
-import {
-  createDuckDbSession,
-  DEFAULT_SESSION_LIMITS,
-  type DuckDbSession,
-} from '../../../engine/duckdb/create-duckdb-session.js';
+import { DEFAULT_SESSION_LIMITS } from '../../../engine/duckdb/create-duckdb-session.js';
 import { quoteLiteral } from '../../../engine/duckdb/sql.js';
 import { createGzipBomb } from '../../harness/gzip-bomb.js';
-import { ferryErrorOf } from './duckdb-test-session.js';
+import { ferryErrorOf, useScratchSessions } from './duckdb-test-session.js';
 
-let dir: string;
-let session: DuckDbSession | undefined;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-session-limits-'));
-});
-afterEach(async () => {
-  session?.close();
-  session = undefined;
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = useScratchSessions('ferry-session-limits-');
 
 const readBomb = (file: string) =>
   `CREATE TABLE source AS SELECT * FROM read_csv(${quoteLiteral(file)}, compression = 'gzip', ` +
@@ -38,7 +24,7 @@ describe('DuckDB session limits', () => {
       tempDiskBytes: DEFAULT_LIMITS.tempDiskBytes,
       queryTimeoutMs: DEFAULT_LIMITS.queryTimeoutMs,
     });
-    session = await createDuckDbSession({ tempDir: dir });
+    const session = await scratch.open();
     const [row] = await session.all(
       `SELECT current_setting('max_temp_directory_size') AS size, current_setting('lock_configuration') AS locked, current_setting('memory_limit') AS memory`,
     );
@@ -48,8 +34,7 @@ describe('DuckDB session limits', () => {
 
   it('stops spilling at tempDiskBytes: RUN_TEMP_DISK_EXCEEDED names the object and the limit', async () => {
     const tempDiskBytes = 24 * 2 ** 20;
-    session = await createDuckDbSession({
-      tempDir: dir,
+    const session = await scratch.open({
       // 64MB is too little for the CSV reader's own buffers: DuckDB then fails to allocate before it
       // reaches the spill cap, and says so without naming max_temp_directory_size.
       memoryLimit: '128MB',
@@ -57,10 +42,10 @@ describe('DuckDB session limits', () => {
       tempDiskBytes,
       pipeline: 'vendor-accounts',
     });
-    const file = path.join(dir, 'in-0001');
+    const file = path.join(scratch.dir(), 'in-0001');
     await writeFile(file, createGzipBomb('csv', 256 * 2 ** 20).body);
     session.nameFile(file, 's3://vendor/accounts.csv.gz');
-    const error = await ferryErrorOf(() => session!.run(readBomb(file)));
+    const error = await ferryErrorOf(() => session.run(readBomb(file)));
     expect(error.code).toBe('RUN_TEMP_DISK_EXCEEDED');
     expect(error.context).toMatchObject({
       pipeline: 'vendor-accounts',
@@ -75,8 +60,7 @@ describe('DuckDB session limits', () => {
   });
 
   it('an allocation DuckDB cannot spill fails with RUN_MEMORY_EXCEEDED, naming limits.memory', async () => {
-    session = await createDuckDbSession({
-      tempDir: dir,
+    const session = await scratch.open({
       // As a run sets it (execute-pipeline-steps.ts); the message gives it in MiB.
       memoryLimit: `${32 * 2 ** 20} bytes`,
       threads: 1,
@@ -84,7 +68,7 @@ describe('DuckDB session limits', () => {
     });
     // One list of 20M BIGINTs (160 MB) is one value: DuckDB cannot spill part of it.
     const error = await ferryErrorOf(() =>
-      session!.all('SELECT len(list(i)) AS n FROM range(20000000) AS t(i)'),
+      session.all('SELECT len(list(i)) AS n FROM range(20000000) AS t(i)'),
     );
     expect(error.code).toBe('RUN_MEMORY_EXCEEDED');
     expect(error.context).toMatchObject({
@@ -98,13 +82,16 @@ describe('DuckDB session limits', () => {
   });
 
   it('interrupts a statement at queryTimeoutMs: QUERY_TIMEOUT names the object and the limit', async () => {
-    session = await createDuckDbSession({ tempDir: dir, threads: 2, queryTimeoutMs: 1000 });
-    const file = path.join(dir, 'in-0001');
+    const session = await scratch.open({
+      threads: 2,
+      queryTimeoutMs: 1000,
+    });
+    const file = path.join(scratch.dir(), 'in-0001');
     await writeFile(file, 'id\n1\n2\n');
     session.nameFile(file, 's3://vendor/ids.csv');
     // Far more rows than any machine counts in a lifetime: only the interrupt can end it.
     const endless = `SELECT count(*) AS n FROM read_csv(${quoteLiteral(file)}), range(1000000000000000)`;
-    const error = await ferryErrorOf(() => session!.all(endless));
+    const error = await ferryErrorOf(() => session.all(endless));
     expect(error.code).toBe('QUERY_TIMEOUT');
     expect(error.context).toMatchObject({
       file: 's3://vendor/ids.csv',
@@ -116,7 +103,10 @@ describe('DuckDB session limits', () => {
   });
 
   it('lets statements that finish in time run one after another under the same limit', async () => {
-    session = await createDuckDbSession({ tempDir: dir, threads: 2, queryTimeoutMs: 60_000 });
+    const session = await scratch.open({
+      threads: 2,
+      queryTimeoutMs: 60_000,
+    });
     for (let i = 0; i < 20; i++) expect(await session.all(`SELECT ${i} AS i`)).toEqual([{ i }]);
   });
 });
