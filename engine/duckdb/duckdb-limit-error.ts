@@ -28,6 +28,9 @@ export interface LimitErrorInput {
   memoryLimit: string;
 }
 
+const TEMP_DISK_HINT =
+  'If the source is genuinely that large, raise limits.temp_disk_bytes in ferry.yaml (and make sure the disk has the room).';
+
 function formatMs(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
@@ -91,7 +94,7 @@ export function databaseFileExceeded(input: {
         maxBytes: input.limits.tempDiskBytes,
         bytes: input.bytes,
       },
-      hint: 'If the source is genuinely that large, raise limits.temp_disk_bytes in ferry.yaml (and make sure the disk has the room).',
+      hint: TEMP_DISK_HINT,
     },
   );
 }
@@ -118,7 +121,7 @@ export function duckDbLimitError(input: LimitErrorInput): FerryError | undefined
       {
         context: { ...context, limit: 'temp_disk_bytes', maxBytes: limits.tempDiskBytes },
         cause: input.error,
-        hint: 'If the source is genuinely that large, raise limits.temp_disk_bytes in ferry.yaml (and make sure the disk has the room).',
+        hint: TEMP_DISK_HINT,
       },
     );
   }

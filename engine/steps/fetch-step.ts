@@ -64,11 +64,12 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
       signal,
     });
     const path = await decrypt(object.key, downloaded.path);
-    const size = path === downloaded.path ? downloaded.size : (await stat(path)).size;
-    if (path !== downloaded.path) budget.add(size, displayName, where);
-    context.session.nameFile(path, displayName);
-    // What the download saw is the file's only when no decryption made another one.
+    // What the download saw (size, first bytes, bytes) is the file's only when no decryption made
+    // another one; a decrypted file counts against the temp-disk budget on top of the download.
     const asDownloaded = path === downloaded.path;
+    const size = asDownloaded ? downloaded.size : (await stat(path)).size;
+    if (!asDownloaded) budget.add(size, displayName, where);
+    context.session.nameFile(path, displayName);
     const head = asDownloaded ? downloaded.head : undefined;
     const compression = await enforceLimits(context, { path, head }, displayName, where);
     const bytes = asDownloaded ? keep(downloaded.bytes) : undefined;
