@@ -59,6 +59,7 @@ export async function executePipelineSteps(
     runTime,
     tempDir: temp.path,
     session,
+    ...(storage.databaseFile === undefined ? {} : { largeRun: true }),
     s3: options.s3,
     pgp: options.pgp,
     state: commit.read.state,

@@ -19,6 +19,10 @@ export interface RunPipelineOptions {
   now: Date;
   /** Root for the run's temp dir (default: the OS temp dir). */
   tempRoot?: string;
+  /**
+   * DuckDB's memory_limit for the session, instead of limits.memory (tests: a tiny limits.memory makes
+   * a small run take the large-run paths while DuckDB keeps room to run).
+   */
   memoryLimit?: string;
   /**
    * plan only: dataset versions that pipelines planned earlier in this run would create, so readers

@@ -42,8 +42,8 @@ export interface RunProjectOptions {
   onEvent?: (event: RunEvent) => void;
   /** A state store to use instead of the project's (tests; serve keeps one open). */
   store?: StateStore;
-  /** Per-pipeline extras for tests (interleavings, lock clocks). */
-  pipelineOptions?: Pick<RunPipelineOptions, 'afterStateRead' | 'lock'>;
+  /** Per-pipeline extras for tests (interleavings, lock clocks, DuckDB's memory_limit apart from limits.memory). */
+  pipelineOptions?: Pick<RunPipelineOptions, 'afterStateRead' | 'lock' | 'memoryLimit'>;
 }
 
 /** The S3 clients of one project run, made on first use: secrets are resolved here and nowhere else. */

@@ -3,6 +3,16 @@
  * (key + row hash, Parquet). Keys are compared as JSON of their VARCHAR values, so a type change in
  * a mapping does not make every row look new; the row hash covers every output column (an
  * import-time fill read as empty, so it never makes a row changed).
+ *
+ * A run past the database-file threshold (choose-duckdb-storage.ts) compares by digests instead of
+ * text (`compare: 'digest'`): DuckDB 1.5's hash join, spilling or not, needs memory in proportion to its
+ * build side, and text keys and hashes take the most. The join of 15M rows' text keys and hashes with
+ * a 15M-row snapshot ran out of memory at 96 MB (2 threads); the same join over a 128-bit digest of the
+ * key (`md5_number`) and the row hash as two 64-bit integers passed at 15M and 20M rows (failing at
+ * 30M), where sorting both sides by key instead failed too. The digests cost time (0.65 s for the
+ * join at 1M rows, against 0.17 s over text), so runs that fit keep the text join. Two keys with one
+ * md5 would be taken for one key (an added row counted as changed, a removed key without its
+ * tombstone): the trust already placed in md5 for the row hash.
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
@@ -30,13 +40,15 @@ export interface DiffSql {
    * snapshot picks the rows, the mapped view gives their columns. Without a previous snapshot every
    * current row is added, so it is a view over the mapped rows (already in source order, nothing to
    * join or sort); `superseded` says whether current dropped rows the view must leave out too.
+   * Statements in order: by digest, the pick is a table of its own first, so that the two joins' hash
+   * tables are never built at once.
    */
   createChanged: (
     table: string,
     dataColumns: readonly string[],
     orderColumn: string,
     options: { superseded: boolean },
-  ) => string;
+  ) => string[];
   /** Removed keys (for tombstones), key columns as VARCHAR. */
   createRemoved: string;
   writeSnapshot: (path: string) => string;
@@ -67,6 +79,8 @@ export function compileDiffSql(input: {
   previousSnapshot: string | undefined;
   /** A column filled with the import time, which the row hash reads as empty. */
   importTime?: ImportTime | undefined;
+  /** How current and the snapshot are joined: by their text (default), or by digests (large runs). */
+  compare?: 'text' | 'digest';
 }): DiffSql {
   const { columns, key } = input;
   const keyColumns = key ?? [];
@@ -80,6 +94,20 @@ export function compileDiffSql(input: {
   const H = q(HASH_COLUMN);
   const R = q(ROW_COLUMN);
   const mapped = q(input.mappedTable);
+  const digest = input.compare === 'digest';
+  // The digests: the key's md5 as one 128-bit integer, the row hash (hex md5) as two 64-bit ones.
+  const digests = (alias: string) =>
+    `md5_number(${alias}.${K}) AS _ferry_kd, CAST('0x' || left(${alias}.${H}, 16) AS UBIGINT) AS _ferry_h1, ` +
+    `CAST('0x' || right(${alias}.${H}, 16) AS UBIGINT) AS _ferry_h2`;
+  const picked = digest
+    ? `SELECT c.${R}, CASE WHEN p._ferry_kd IS NULL THEN 'added' ELSE 'changed' END AS ${q(DIFF_COLUMN)} ` +
+      `FROM (SELECT c.${R}, ${digests('c')} FROM current c) c LEFT JOIN (SELECT ${digests('p')} FROM ${previous} p) p ` +
+      `ON p._ferry_kd = c._ferry_kd WHERE p._ferry_kd IS NULL OR p._ferry_h1 <> c._ferry_h1 OR p._ferry_h2 <> c._ferry_h2`
+    : `SELECT c.${R}, CASE WHEN p.${K} IS NULL THEN 'added' ELSE 'changed' END AS ${q(DIFF_COLUMN)} ` +
+      `FROM current c LEFT JOIN ${previous} p ON p.${K} = c.${K} WHERE p.${K} IS NULL OR p.${H} <> c.${H}`;
+  const present = digest
+    ? `md5_number(p.${K}) IN (SELECT md5_number(c.${K}) FROM current c)`
+    : `EXISTS (SELECT 1 FROM current c WHERE c.${K} = p.${K})`;
   return {
     createCurrent:
       `CREATE TABLE current AS SELECT ${q(ROW_COLUMN)}, ${keyExpr(key, columns, input.importTime)} AS ${K}, ` +
@@ -91,14 +119,16 @@ export function compileDiffSql(input: {
       const select = `${dataColumns.map((c) => `m.${q(c)}`).join(', ')}, m.${R} AS ${q(orderColumn)}`;
       if (!input.previousSnapshot) {
         const kept = options.superseded ? ` AND m.${R} IN (SELECT ${R} FROM current)` : '';
-        return `CREATE VIEW ${q(table)} AS SELECT ${select}, 'added' AS ${q(DIFF_COLUMN)} FROM ${mapped} m WHERE m.${q(REJECT_COLUMN)} IS NULL${kept}`;
+        return [
+          `CREATE VIEW ${q(table)} AS SELECT ${select}, 'added' AS ${q(DIFF_COLUMN)} FROM ${mapped} m WHERE m.${q(REJECT_COLUMN)} IS NULL${kept}`,
+        ];
       }
-      const picked =
-        `SELECT c.${R}, CASE WHEN p.${K} IS NULL THEN 'added' ELSE 'changed' END AS ${q(DIFF_COLUMN)} ` +
-        `FROM current c LEFT JOIN ${previous} p ON p.${K} = c.${K} WHERE p.${K} IS NULL OR p.${H} <> c.${H}`;
-      return `CREATE TABLE ${q(table)} AS SELECT ${select}, d.${q(DIFF_COLUMN)} FROM ${mapped} m JOIN (${picked}) d ON d.${R} = m.${R} ORDER BY m.${R}`;
+      const changed = (from: string) =>
+        `CREATE TABLE ${q(table)} AS SELECT ${select}, d.${q(DIFF_COLUMN)} FROM ${mapped} m JOIN ${from} d ON d.${R} = m.${R} ORDER BY m.${R}`;
+      if (!digest) return [changed(`(${picked})`)];
+      return [`CREATE TABLE diff_picked AS ${picked}`, changed('diff_picked'), 'DROP TABLE diff_picked'];
     },
-    createRemoved: `CREATE TABLE removed AS SELECT p.* FROM ${previous} p WHERE NOT EXISTS (SELECT 1 FROM current c WHERE c.${K} = p.${K}) ORDER BY p.${K}`,
+    createRemoved: `CREATE TABLE removed AS SELECT p.* FROM ${previous} p WHERE NOT ${present} ORDER BY p.${K}`,
     // current is in source order (no sort needed for a deterministic file).
     writeSnapshot: (path) =>
       `COPY (SELECT ${K}, ${H}${keyVarchar.length ? ', ' + keyVarchar.join(', ') : ''} FROM current) TO ${quoteLiteral(path)} (FORMAT parquet)`,

@@ -28,6 +28,7 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
     key,
     previousSnapshot: context.previousSnapshot,
     importTime: importTimeOf(context.pipeline.mapping, context.runTime),
+    compare: context.largeRun === true ? 'digest' : 'text',
   });
   await runSql(context, 'diff', sql.createCurrent).catch(async (error: unknown) => {
     // The mapping view runs here first: a computed column failing on the data is the mapping's error.
@@ -48,11 +49,11 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   // Only added and changed rows are materialized; the other counts follow from the totals
   // (snapshot keys are unique): unchanged = current − added − changed, removed = previous − changed − unchanged.
   const changedTable = step.tombstones && key ? 'changed_rows' : step.table;
-  await runSql(
-    context,
-    'diff',
-    sql.createChanged(changedTable, context.columns, ORDER_COLUMN, { superseded: duplicates > 0 }),
-  );
+  for (const statement of sql.createChanged(changedTable, context.columns, ORDER_COLUMN, {
+    superseded: duplicates > 0,
+  })) {
+    await runSql(context, 'diff', statement);
+  }
   let added = 0;
   let changed = 0;
   for (const row of await querySql(

@@ -76,6 +76,11 @@ export interface StepContext {
   runTime: Date;
   tempDir: string;
   session: DuckDbSession;
+  /**
+   * The run's input is past the database-file threshold (choose-duckdb-storage.ts): the diff joins by
+   * digests, whose hash table fits where one over text does not (compile-diff-sql.ts).
+   */
+  largeRun?: boolean;
   s3(connection: string): S3Access;
   /** A connection's PGP keys, resolved on first use (secrets resolved there, only there). */
   pgp: PgpKeyAccess;

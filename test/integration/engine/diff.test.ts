@@ -3,6 +3,8 @@
  * added and changed rows published (plus tombstones when asked), whole-row diff without a key, and
  * the snapshot committed by apply only — a plan leaves state as it was.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../../engine/state/pipeline-state.js';
 import { at, startEngineFixture, type EngineFixture } from './engine-fixture.js';
@@ -117,6 +119,36 @@ describe('diff with a key', () => {
     await project.put('in/accounts_20240502.csv', DAY2);
     const second = await project.run('apply', { now: day2 });
     expect(second.error).toBeUndefined();
+    expect(second.counts).toMatchObject({
+      rowsAdded: 1,
+      rowsChanged: 1,
+      rowsRemoved: 1,
+      rowsUnchanged: 1,
+      rowsWritten: 3,
+    });
+    expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
+      'id,name,plan,_deleted\n2,Bob,pro,false\n4,Di,free,false\n3,,,true\n',
+    );
+  });
+});
+
+describe('diff of a run past the database-file threshold', () => {
+  it('joins by digests, with the same rows, counts and tombstones', async () => {
+    const project = await snapshotProject({ key: ['id'], tombstones: { column: '_deleted' } });
+    // limits.memory of 8 bytes: every file here is over four times that (choose-duckdb-storage.ts), so
+    // the run takes a database file and the digest join; DuckDB itself keeps 256MB.
+    const ferryYaml = join(project.dir, 'ferry.yaml');
+    await writeFile(ferryYaml, `${await readFile(ferryYaml, 'utf8')}limits:\n  memory: 8\n`);
+    const large = { pipelineOptions: { memoryLimit: '256MB' } };
+    await project.put('in/accounts_20240501.csv', DAY1);
+    expect((await project.run('apply', { now: day1, ...large })).error).toBeUndefined();
+    await project.put('in/accounts_20240502.csv', DAY2);
+    const second = await project.run('apply', { now: day2, ...large });
+    expect(second.error).toBeUndefined();
+    expect(second.sql.map((s) => s.sql).filter((s) => s.includes('md5_number'))).toEqual([
+      expect.stringMatching(/^CREATE TABLE diff_picked AS /),
+      expect.stringMatching(/^CREATE TABLE removed AS /),
+    ]);
     expect(second.counts).toMatchObject({
       rowsAdded: 1,
       rowsChanged: 1,
