@@ -7,7 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../../engine/state/pipeline-state.js';
-import { at, startEngineFixture, type EngineFixture } from './engine-fixture.js';
+import type { PipelinePlan } from '../../../engine/plan/plan-model.js';
+import { at, startEngineFixture, type EngineFixture, type TestProject } from './engine-fixture.js';
 
 let fx: EngineFixture;
 beforeAll(async () => {
@@ -45,6 +46,20 @@ async function snapshotProject(diff: boolean | Record<string, unknown>) {
 
 const day1 = at('2024-05-01T06:00:00Z');
 const day2 = at('2024-05-02T06:00:00Z');
+
+/** Day 2 with tombstones: one row of each class, the removed key last, flagged. */
+async function expectTombstonedDay2(project: TestProject, second: PipelinePlan): Promise<void> {
+  expect(second.counts).toMatchObject({
+    rowsAdded: 1,
+    rowsChanged: 1,
+    rowsRemoved: 1,
+    rowsUnchanged: 1,
+    rowsWritten: 3,
+  });
+  expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
+    'id,name,plan,_deleted\n2,Bob,pro,false\n4,Di,free,false\n3,,,true\n',
+  );
+}
 
 describe('diff with a key', () => {
   it('publishes added and changed rows only, counts every class, commits the snapshot on apply', async () => {
@@ -119,16 +134,7 @@ describe('diff with a key', () => {
     await project.put('in/accounts_20240502.csv', DAY2);
     const second = await project.run('apply', { now: day2 });
     expect(second.error).toBeUndefined();
-    expect(second.counts).toMatchObject({
-      rowsAdded: 1,
-      rowsChanged: 1,
-      rowsRemoved: 1,
-      rowsUnchanged: 1,
-      rowsWritten: 3,
-    });
-    expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
-      'id,name,plan,_deleted\n2,Bob,pro,false\n4,Di,free,false\n3,,,true\n',
-    );
+    await expectTombstonedDay2(project, second);
   });
 });
 
@@ -149,16 +155,7 @@ describe('diff of a run past the database-file threshold', () => {
       expect.stringMatching(/^CREATE TABLE diff_picked AS /),
       expect.stringMatching(/^CREATE TABLE removed AS /),
     ]);
-    expect(second.counts).toMatchObject({
-      rowsAdded: 1,
-      rowsChanged: 1,
-      rowsRemoved: 1,
-      rowsUnchanged: 1,
-      rowsWritten: 3,
-    });
-    expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
-      'id,name,plan,_deleted\n2,Bob,pro,false\n4,Di,free,false\n3,,,true\n',
-    );
+    await expectTombstonedDay2(project, second);
   });
 });
 
