@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { PipelinePlan } from '../../engine/plan/plan-model.js';
 import { startS3Server, type S3TestServer } from '../../test/harness/s3-server.js';
 import type { BenchContext, BenchData } from './bench-context.js';
-import type { BenchRow } from './bench-row.js';
+import { ratioRow, type BenchRow } from './bench-row.js';
 import { downloadPlain, listKeys, removeObjects, uploadPlain } from './bench-s3.js';
 import { DIFF_SQL_STEPS, type Breakdown } from './breakdown.js';
 import { explainDiffGap } from './explain-diff-gap.js';
@@ -29,7 +29,7 @@ import {
   SOURCE_PREFIX,
   writeBenchProject,
 } from './ferry-project.js';
-import { cpuRatio, describe, measure, summarize, type Measured, type Summary } from './measure.js';
+import { describe, measure, summarize, type Measured, type Summary } from './measure.js';
 import { measureProfiledApply } from './profile-apply.js';
 import { prepareRawSnapshot, runPlainDiff, runRawDuckDb, type RawResult } from './raw-duckdb.js';
 import { slowestStatements } from './slowest-statements.js';
@@ -37,7 +37,7 @@ import { slowestStatements } from './slowest-statements.js';
 const DAY1 = { date: '20240501', now: new Date('2024-05-01T06:00:00Z') };
 const DAY2 = { date: '20240502', now: new Date('2024-05-02T06:00:00Z') };
 const TARGET_RATIO = 1.3;
-const RSS_BUDGET = 1.5 * 1024 ** 3;
+const RSS_BUDGET = { bytes: 1.5 * 1024 ** 3, text: '1.5 GB' };
 
 /** The issue's figures (this machine, before this work), by row count. */
 const BEFORE: Record<number, { engine: string; day1: string }> = {
@@ -137,26 +137,18 @@ async function benchDay1(run: Run): Promise<BenchRow[]> {
   for (const r of raw.engine as Measured<{ written: number }>[])
     if (r.value.written !== data.day1.rows) problems.push(`raw day 1 wrote ${r.value.written}`);
   if (problems.length) throw new Error(`day 1 results are wrong: ${problems.join('; ')}`);
-  const now = summarize(ferry);
-  const reference = summarize(raw.endToEnd);
-  const ratio = now.seconds / reference.seconds;
-  const rssOk = now.peakRss <= RSS_BUDGET;
   const work = { rows: data.day1.rows, bytes: data.day1.bytes };
   return [
-    {
+    ratioRow({
       work: `day-1 apply, ${rowsLabel(context.options.rows)} rows all new, end to end`,
       before: BEFORE[context.options.rows]?.day1 ?? '-',
-      now: describe(now, work),
-      reference: `download + raw limit + upload: ${describe(reference, work)}`,
-      ratio,
-      target: `≤ ${TARGET_RATIO}×, peak RSS ≤ 1.5 GB`,
-      met: ratio <= TARGET_RATIO && rssOk,
-      ...notes([
-        ratio > TARGET_RATIO ? overBy(ratio) : '',
-        rssOk ? '' : 'peak RSS over 1.5 GB',
-        cpuRatio(now, reference),
-      ]),
-    },
+      now: summarize(ferry),
+      reference: summarize(raw.endToEnd),
+      referenceLabel: 'download + raw limit + upload',
+      size: work,
+      targetRatio: TARGET_RATIO,
+      rssBudget: RSS_BUDGET,
+    }),
   ];
 }
 
@@ -233,25 +225,18 @@ async function benchDay2(run: Run): Promise<BenchRow[]> {
     reference: Summary,
     referenceLabel: string,
     extra: string,
-  ): BenchRow => {
-    const ratio = now.seconds / reference.seconds;
-    const rssOk = now.peakRss <= RSS_BUDGET;
-    return {
+  ): BenchRow =>
+    ratioRow({
       work: `diff import day 2, ${rowsLabel(context.options.rows)} rows, ${label}`,
       before,
-      now: describe(now, work),
-      reference: `${referenceLabel}: ${describe(reference, work)}`,
-      ratio,
-      target: `≤ ${TARGET_RATIO}×, peak RSS ≤ 1.5 GB`,
-      met: ratio <= TARGET_RATIO && rssOk,
-      ...notes([
-        ratio > TARGET_RATIO ? overBy(ratio) : '',
-        rssOk ? '' : 'peak RSS over 1.5 GB',
-        cpuRatio(now, reference),
-        extra,
-      ]),
-    };
-  };
+      now,
+      reference,
+      referenceLabel,
+      size: work,
+      targetRatio: TARGET_RATIO,
+      rssBudget: RSS_BUDGET,
+      extra,
+    });
   const lastRaw = raw.engine[raw.engine.length - 1] as Measured<RawResult> | undefined;
   const gap =
     lastBreakdown === undefined || lastRaw === undefined
@@ -291,13 +276,4 @@ export function rowsLabel(rows: number): string {
     : rows >= 1e3
       ? `${Math.round(rows / 1e3)}k`
       : String(rows);
-}
-
-function overBy(ratio: number): string {
-  return `${ratio.toFixed(2)}× the reference`;
-}
-
-function notes(parts: readonly string[]): { note?: string } {
-  const text = parts.filter((p) => p !== '').join('; ');
-  return text === '' ? {} : { note: text };
 }

@@ -14,12 +14,12 @@ import { runProject } from '../../engine/run/run-project.js';
 import { quoteIdent as q, quoteLiteral } from '../../engine/duckdb/sql.js';
 import { startS3Server, type S3TestServer } from '../../test/harness/s3-server.js';
 import type { BenchContext } from './bench-context.js';
-import type { BenchRow } from './bench-row.js';
+import { ratioRow, type BenchRow } from './bench-row.js';
 import { downloadPlain, removeObjects, uploadPlain } from './bench-s3.js';
 import { benchEnv } from './ferry-project.js';
 import { rowsLabel } from './diff-scenario.js';
 import { BENCH_COLUMNS } from './generate-data.js';
-import { cpuRatio, describe, measure, summarize, type Measured } from './measure.js';
+import { measure, summarize, type Measured } from './measure.js';
 import { readCsv, scalar, withRawDatabase } from './raw-duckdb.js';
 import type { Breakdown } from './breakdown.js';
 import { measureProfiledApply } from './profile-apply.js';
@@ -105,21 +105,16 @@ export async function benchMultiCsvExport(context: BenchContext): Promise<BenchR
         ),
       );
     }
-    const now = summarize(ferries);
-    const reference = summarize(raws);
-    const ratio = now.seconds / reference.seconds;
-    const work = { rows: data.day1.rows, bytes: data.day1.bytes };
     return [
-      {
+      ratioRow({
         work: `multi-CSV export, ${rowsLabel(context.options.rows)} rows, two list fields, end to end`,
         before: '-',
-        now: describe(now, work),
-        reference: `download + raw COPYs + upload: ${describe(reference, work)}`,
-        ratio,
-        target: '≤ 1.3×',
-        met: ratio <= 1.3,
-        note: `${ratio > 1.3 ? `${ratio.toFixed(2)}× the reference; ` : ''}${cpuRatio(now, reference)}`,
-      },
+        now: summarize(ferries),
+        reference: summarize(raws),
+        referenceLabel: 'download + raw COPYs + upload',
+        size: { rows: data.day1.rows, bytes: data.day1.bytes },
+        targetRatio: 1.3,
+      }),
     ];
   } finally {
     await server.stop();

@@ -31,9 +31,9 @@ import { measureProfiledApply } from './profile-apply.js';
 import { slowestStatements } from './slowest-statements.js';
 import { explainUpsertGap } from './explain-diff-gap.js';
 import type { BenchContext } from './bench-context.js';
-import type { BenchRow } from './bench-row.js';
+import { ratioRow, type BenchRow } from './bench-row.js';
 import { rowsLabel } from './diff-scenario.js';
-import { cpuRatio, describe, measure, summarize, type Measured, type Summary } from './measure.js';
+import { measure, summarize, type Measured, type Summary } from './measure.js';
 
 const KEY = 'id';
 const BUCKET = 'upsert-drops';
@@ -237,20 +237,17 @@ export async function benchUpsert(context: BenchContext): Promise<BenchRow[]> {
     reference: Summary,
     referenceLabel: string,
     extra: string,
-  ): BenchRow => {
-    const ratio = now.seconds / reference.seconds;
-    const notes = [ratio > 1.3 ? `${ratio.toFixed(2)}× the reference` : '', cpuRatio(now, reference), extra];
-    return {
+  ): BenchRow =>
+    ratioRow({
       work: `dataset upsert ${size} rows into ${size}, ${label}`,
       before: BEFORE[context.options.rows] ?? '-',
-      now: describe(now, work),
-      reference: `${referenceLabel}: ${describe(reference, work)}`,
-      ratio,
-      target: '≤ 1.3×',
-      met: ratio <= 1.3,
-      note: notes.filter((n) => n !== '').join('; '),
-    };
-  };
+      now,
+      reference,
+      referenceLabel,
+      size: work,
+      targetRatio: 1.3,
+      extra,
+    });
   return [
     row(
       'engine part (after download, before commit)',
