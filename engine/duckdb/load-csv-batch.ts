@@ -11,6 +11,7 @@
  * Nothing here throws for a file: the worst case is that every file is loaded one by one.
  */
 import type { DuckDbSession } from './create-duckdb-session.js';
+import type { BatchedRows } from './batch-source-sql.js';
 import { compileReadCsv } from './compile-read-csv.js';
 import { createUniqueToken } from './create-unique-token.js';
 import type { Compression } from './detect-compression.js';
@@ -20,18 +21,12 @@ import type { CsvBatchGroup } from './read-csv-batch-plan.js';
 import { quoteIdent as q, quoteLiteral } from './sql.js';
 import { keepCsvRejectsSql, summarizeCsvRejects, type CsvReject } from './summarize-csv-rejects.js';
 
-/** One file of a batch, as load-csv.ts would have returned it, and where its rows are. */
-export interface BatchLoadedCsv {
-  /** The group's table (every file of the group; a file's rows are picked by `fileColumn`). */
-  table: string;
-  fileColumn: string;
-  path: string;
+/**
+ * One file of a batch, as load-csv.ts would have returned it, and where its rows are (`firstRowid`:
+ * its first data row; the header, when there is one, is the row before).
+ */
+export interface BatchLoadedCsv extends BatchedRows {
   compression: Compression;
-  /** Column names in file order, and the table's column holding each. */
-  columns: string[];
-  staging: string[];
-  /** rowid of the file's first data row (the header, when there is one, is the row before). */
-  firstRowid: number;
   rowsLoaded: number;
   rowsRejected: number;
   rejects: CsvReject[];
@@ -271,29 +266,5 @@ export async function keepBatchRejects(
   const { header, ...rest } = keep;
   await session.run(
     keepCsvRejectsSql({ table: loaded.rejectsTable, firstDataLine: header ? 2 : 1, ...rest }),
-  );
-}
-
-/**
- * The part of the `source` view for the batched files of one table: their data rows with the column
- * names, the file's key and the run-wide row number (`offset` + record order in the file).
- */
-export function compileCsvBatchSourceSql(
-  files: ReadonlyArray<{ loaded: BatchLoadedCsv; key: string; offset: number }>,
-  internal: { fileColumn: string; rowColumn: string },
-): string {
-  const [first] = files;
-  if (first === undefined) throw new Error('no batched files');
-  const { table, fileColumn, columns, staging } = first.loaded;
-  const values = files.map(
-    ({ loaded, key, offset }) =>
-      `(${quoteLiteral(loaded.path)}, ${quoteLiteral(key)}, ${loaded.firstRowid}, ${offset + 1 - loaded.firstRowid})`,
-  );
-  const selected = columns.map((name, i) => `b.${q(staging[i] ?? '')} AS ${q(name)}`);
-  return (
-    `SELECT ${selected.join(', ')}, f.${q('key')} AS ${q(internal.fileColumn)}, ` +
-    `CAST(b.rowid + f.${q('shift')} AS BIGINT) AS ${q(internal.rowColumn)} ` +
-    `FROM ${q(table)} AS b JOIN (VALUES ${values.join(', ')}) AS f(${q('path')}, ${q('key')}, ${q('lo')}, ${q('shift')}) ` +
-    `ON b.${q(fileColumn)} = f.${q('path')} AND b.rowid >= f.${q('lo')}`
   );
 }

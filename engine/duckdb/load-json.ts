@@ -25,8 +25,10 @@ import { canValidateNdjson, validateNdjsonFile } from './validate-ndjson-file.js
 
 export type { LoadJsonOptions, LoadJsonResult } from './load-json-options.js';
 
-const DEFAULT_MAX_REJECT_DETAILS = 1000;
-const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** How many rejects per file loadJson returns in detail by default (all are counted). */
+export const DEFAULT_MAX_REJECT_DETAILS = 1000;
+/** The longest NDJSON line by default: DuckDB's own object limit. */
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Loads a JSON array or NDJSON file with typed columns, rejecting malformed NDJSON lines.

@@ -4,7 +4,8 @@
  * a run-wide row number (file order, then record order) for traceability and deterministic output.
  */
 import { detectCompression } from '../duckdb/detect-compression.js';
-import { compileCsvBatchSourceSql, keepBatchRejects, type BatchLoadedCsv } from '../duckdb/load-csv-batch.js';
+import { compileBatchSourceSql, type BatchedRows } from '../duckdb/batch-source-sql.js';
+import { keepBatchRejects } from '../duckdb/load-csv-batch.js';
 import { rejectsOverLimit } from '../duckdb/enforce-max-rejects.js';
 import { loadCsv } from '../duckdb/load-csv.js';
 import { loadJson } from '../duckdb/load-json.js';
@@ -17,6 +18,7 @@ import type { LoadStep } from '../plan/plan-model.js';
 import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { loadCsvFilesTogether } from './load-csv-files-together.js';
+import { loadJsonFilesTogether } from './load-json-files-together.js';
 import { prefetchDatasetVersion } from './prefetch-dataset-version.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
 
@@ -42,11 +44,14 @@ export async function executeLoadStep(
     key: string;
     rows: number;
     columnTypes: Record<string, string>;
-    batch?: BatchLoadedCsv;
+    batch?: BatchedRows;
   }> = [];
   const columns: string[] = [];
-  // Small CSV files that share a header: one DuckDB read for all; the others one by one, as before.
-  const batch = options.together === false ? undefined : await loadCsvFilesTogether(context);
+  // Small CSV files that share a header, or a run of small NDJSON files: one DuckDB read for all; the
+  // others one by one, as before.
+  const together = options.together !== false;
+  const batch = together ? await loadCsvFilesTogether(context) : undefined;
+  const jsonBatch = together ? await loadJsonFilesTogether(context) : undefined;
   // The bytes the fetch step kept for that scan are not needed again.
   for (const file of context.fetched) delete file.bytes;
   for (const [index, file] of context.fetched.entries()) {
@@ -109,16 +114,19 @@ export async function executeLoadStep(
         break;
       }
       case 'json': {
-        const result = await loadJson(context.session, {
-          path: file.path,
-          table,
-          displayName,
-          layout: format.layout,
-          compression,
-          emptyFile: format.emptyFile,
-          maxRejects: format.maxRejects,
-          keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
-        }).catch(reportRejectsOverLimit(context, key));
+        const batchedJson = jsonBatch?.get(index);
+        const result =
+          batchedJson ??
+          (await loadJson(context.session, {
+            path: file.path,
+            table,
+            displayName,
+            layout: format.layout,
+            compression,
+            emptyFile: format.emptyFile,
+            maxRejects: format.maxRejects,
+            keepRejects: { into: REJECTED_ROWS_TABLE, file: key, maxRecordChars: MAX_RECORD_CHARS },
+          }).catch(reportRejectsOverLimit(context, key)));
         keepRejects(context, key, result.rejects);
         loaded = result;
         break;
@@ -158,12 +166,13 @@ export async function executeLoadStep(
       }
       if (!columns.includes(column)) columns.push(column);
     }
+    const rows = batched ?? jsonBatch?.get(index)?.rows;
     parts.push({
-      table: batched?.table ?? table,
+      table: rows?.table ?? table,
       key,
       rows: loaded.rowsLoaded,
       columnTypes: loaded.columnTypes ?? {},
-      ...(batched ? { batch: batched } : {}),
+      ...(rows ? { batch: rows } : {}),
     });
   }
 
@@ -183,7 +192,7 @@ export async function executeLoadStep(
   let offset = 0;
   const selects: string[] = [];
   const loadedByKey = new Map((context.loadedFiles ?? []).map((f) => [f.key, f]));
-  const batched = new Map<string, Array<{ loaded: BatchLoadedCsv; key: string; offset: number }>>();
+  const batched = new Map<string, Array<{ loaded: BatchedRows; key: string; offset: number }>>();
   for (const [index, part] of parts.entries()) {
     if (part.batch !== undefined) {
       // Numbered by the batch table's rowids (checked contiguous per file): no query per file.
@@ -216,7 +225,7 @@ export async function executeLoadStep(
     offset += part.rows;
   }
   for (const files of batched.values()) {
-    selects.push(compileCsvBatchSourceSql(files, { fileColumn: FILE_COLUMN, rowColumn: ROW_COLUMN }));
+    selects.push(compileBatchSourceSql(files, { fileColumn: FILE_COLUMN, rowColumn: ROW_COLUMN }));
   }
   // A view: the rows are read once, by the mapping, instead of being copied here first.
   await runSql(context, 'load', `CREATE VIEW ${q(step.table)} AS ${selects.join(' UNION ALL BY NAME ')}`);

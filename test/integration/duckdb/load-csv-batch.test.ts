@@ -5,24 +5,12 @@
  * records, warnings, counts and error (code, message) — for named cases and for generated mixes.
  * Real DuckDB; the files are written where fetch would leave them.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../../engine/config/model.js';
-import { createDuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
-import { isFerryError } from '../../../engine/errors/ferry-error.js';
-import { executeLoadStep } from '../../../engine/steps/load-step.js';
-import { CREATE_REJECTED_ROWS_TABLE, REJECTED_ROWS_TABLE } from '../../../engine/steps/rejected-rows.js';
-import type { StepContext } from '../../../engine/steps/step-context.js';
+import { createRandom, removeLoadDirs, runLoadStep, type SourceFile } from './load-step-batch-harness.js';
 
 type CsvFormat = Extract<Extract<Pipeline['source'], { kind: 's3' }>['format'], { kind: 'csv' }>;
-
-interface SourceFile {
-  key: string;
-  body: string | Buffer;
-}
 
 const DEFAULT_FORMAT: CsvFormat = {
   kind: 'csv',
@@ -35,67 +23,11 @@ const DEFAULT_FORMAT: CsvFormat = {
   maxRejects: { kind: 'count', value: 100 },
 };
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+afterAll(removeLoadDirs);
 
 /** Runs the load step over `files`; everything it leaves behind, in a comparable form. */
-async function load(files: readonly SourceFile[], format: Partial<CsvFormat>, together: boolean) {
-  const tempDir = await mkdtemp(join(tmpdir(), 'ferry-batch-'));
-  dirs.push(tempDir);
-  const session = await createDuckDbSession({ tempDir });
-  try {
-    await session.run(CREATE_REJECTED_ROWS_TABLE);
-    const fetched = [];
-    for (const [i, file] of files.entries()) {
-      const path = join(tempDir, `in-${String(i).padStart(4, '0')}`);
-      await writeFile(path, file.body);
-      fetched.push({ candidate: { key: file.key }, path, sha256: '' });
-    }
-    const context = {
-      mode: 'apply',
-      pipeline: {
-        name: 'p',
-        source: { kind: 's3', bucket: 'b', compression: 'auto', format: { ...DEFAULT_FORMAT, ...format } },
-      },
-      session,
-      fetched,
-      sourceColumns: [],
-      counts: { rowsRead: 0, rowsRejected: 0 },
-      rejects: [],
-      warnings: [],
-      sql: [],
-    } as unknown as StepContext;
-    let error: { code: string; message: string } | undefined;
-    let rows: unknown[] = [];
-    try {
-      await executeLoadStep(context, { kind: 'load', format: 'csv', table: 'source' }, { together });
-      rows = await session.all('SELECT * FROM source ORDER BY _ferry_row');
-    } catch (caught) {
-      if (!isFerryError(caught)) throw caught;
-      error = { code: caught.code, message: caught.message };
-    }
-    const tables = await session.all(
-      "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ferry_batch_%' OR table_name LIKE 'raw_%'",
-    );
-    return {
-      outcome: {
-        error,
-        rows,
-        columns: context.sourceColumns,
-        loadedFiles: context.loadedFiles,
-        counts: context.counts,
-        rejects: context.rejects,
-        warnings: context.warnings,
-        rejectedRows: await session.all(`SELECT * FROM ${REJECTED_ROWS_TABLE} ORDER BY file, line`),
-      },
-      batched: tables.some((t) => (t['table_name'] as string).startsWith('ferry_batch_')),
-      perFileTables: tables.filter((t) => (t['table_name'] as string).startsWith('raw_')).length,
-    };
-  } finally {
-    session.close();
-  }
+function load(files: readonly SourceFile[], format: Partial<CsvFormat>, together: boolean) {
+  return runLoadStep(files, { ...DEFAULT_FORMAT, ...format }, { together, batchTablePrefix: 'ferry_batch_' });
 }
 
 /** Both paths; the outcomes must be equal. Returns the batch run's. */
@@ -272,18 +204,6 @@ describe('load step: small CSV files in one read', () => {
     expect(batched).toBeGreaterThanOrEqual(6);
   });
 });
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RECORDS = [
   (i: number) => `${i},v,`,
