@@ -22,6 +22,11 @@ export const IO_SCENARIOS: readonly IoScenario[] = [
     run: ({ quick, repeat, workDir }) => benchSmallFiles({ files: quick ? 100 : 1000, repeat, workDir }),
   },
   {
+    name: 'small-json-files',
+    run: ({ quick, repeat, workDir }) =>
+      benchSmallFiles({ files: quick ? 100 : 1000, format: 'ndjson', repeat, workDir }),
+  },
+  {
     name: 's3-transfer',
     run: ({ quick, repeat, workDir }) =>
       benchS3Transfer({
