@@ -52,6 +52,14 @@ export interface BatchLoadedJson extends LoadJsonResult {
 
 const DEFAULT_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
 
+interface CheckedFile {
+  file: JsonBatchFile;
+  /** The file's good lines (NDJSON), and its rejected ones with their reasons. */
+  good: string;
+  rejected: string;
+  validation: NdjsonValidation;
+}
+
 /** Loads the files together, or returns undefined (nothing kept) when they must be loaded one by one. */
 export async function loadJsonBatch(
   session: DuckDbSession,
@@ -59,97 +67,18 @@ export async function loadJsonBatch(
   options: LoadJsonBatchOptions,
 ): Promise<Map<number, BatchLoadedJson> | undefined> {
   const token = createUniqueToken();
-  const checked: Array<{
-    file: JsonBatchFile;
-    good: string;
-    rejected: string;
-    validation: NdjsonValidation;
-  }> = [];
+  const checked: CheckedFile[] = [];
   const table = `ferry_json_batch_${token}`;
   let keepTable = false;
   try {
     for (const file of files) {
-      const good = nodePath.join(
-        nodePath.dirname(file.path),
-        `.${nodePath.basename(file.path)}.${token}.ndjson`,
-      );
-      const rejected = `${good}.rejects`;
-      const validation = await validateNdjsonFile(file.path, {
-        compression: file.compression,
-        outputPath: good,
-        rejectsPath: rejected,
-        maxRecordChars: options.keepRejects.maxRecordChars,
-        maxLineBytes: options.maxLineBytes,
-        maxDetails: options.maxRejectDetails,
-        displayName: file.displayName,
-      }).catch(() => undefined);
-      if (validation === undefined) {
-        await rm(good, { force: true });
-        await rm(rejected, { force: true });
-        return undefined;
-      }
-      checked.push({ file, good, rejected, validation });
-      if (!passesAlone(file, validation, options)) return undefined;
+      const one = await checkFile(file, token, options);
+      if (one === undefined) return undefined;
+      checked.push(one);
+      if (!passesAlone(file, one.validation, options)) return undefined;
     }
-    const withRows = checked.filter((c) => c.validation.goodRecords > 0);
-    if (withRows.length === 0) return undefined;
-    const keys = [...new Set(withRows.flatMap((c) => c.validation.keys))].sort(compareUtf8);
-    // Keys that differ only in case across files are one column to DuckDB: the one-file loads say so.
-    try {
-      checkJsonKeys(keys, 0, '');
-    } catch {
-      return undefined;
-    }
-    const fileColumn = `ferry_${token}_file`;
-    const read = (columns: string) =>
-      `read_json([${withRows.map((c) => quoteLiteral(c.good)).join(', ')}], format = 'newline_delimited', records = 'true', ` +
-      `compression = ${quoteLiteral(duckDbCompression('none'))}, maximum_object_size = ${Math.max(options.maxLineBytes, DEFAULT_MAX_OBJECT_BYTES)}, ` +
-      `filename = ${quoteLiteral(fileColumn)}, columns = {${columns}})`;
-    const types = await inferJsonTypes(session, {
-      from: read(keys.map((k) => `${quoteLiteral(k)}: 'JSON'`).join(', ')),
-      columns: keys,
-    }).catch(() => undefined);
-    if (types === undefined) return undefined;
-    const typed = keys.map((k) => {
-      const type = types.get(k);
-      return `${quoteLiteral(k)}: ${quoteLiteral(type === undefined ? 'JSON' : renderJsonTypeSql(type))}`;
-    });
-    const created = await session
-      .run(`CREATE TABLE ${q(table)} AS SELECT * FROM ${read(typed.join(', '))}`)
-      .then(() => true)
-      .catch(() => false);
-    if (!created) return undefined;
-    const columnTypes = Object.fromEntries(
-      (await session.all(`DESCRIBE ${q(table)}`)).map((r) => [
-        textOf(r['column_name']),
-        textOf(r['column_type']),
-      ]),
-    );
-    const ranges = await fileRanges(session, table, fileColumn);
-    const loaded = new Map<number, BatchLoadedJson>();
-    let lastRowid = -1;
-    for (const { file, good, validation } of checked) {
-      const result: BatchLoadedJson = {
-        table,
-        tableCreated: validation.goodRecords > 0,
-        columns: validation.goodRecords > 0 ? validation.keys : [],
-        columnTypes: Object.fromEntries(validation.keys.map((k) => [k, columnTypes[k] ?? 'JSON'])),
-        rowsLoaded: validation.goodRecords,
-        rowsRejected: validation.rowsRejected,
-        rejects: validation.rejects,
-        empty: validation.goodRecords === 0 && validation.rowsRejected === 0,
-      };
-      if (validation.goodRecords > 0) {
-        const range = ranges.get(good);
-        // Each file's rows together and in file order, every good line loaded: else one by one.
-        if (range === undefined || range.lo <= lastRowid || range.rows !== validation.goodRecords)
-          return undefined;
-        if (range.hi - range.lo + 1 !== range.rows) return undefined;
-        lastRowid = range.hi;
-        result.rows = { table, fileColumn, path: good, columns: keys, staging: keys, firstRowid: range.lo };
-      }
-      loaded.set(file.index, result);
-    }
+    const loaded = await readTogether(session, checked, { table, token, options });
+    if (loaded === undefined) return undefined;
     for (const { file, rejected, validation } of checked) {
       if (validation.rowsRejected === 0) continue;
       await session.run(
@@ -167,6 +96,100 @@ export async function loadJsonBatch(
       await rm(c.good, { force: true });
     }
   }
+}
+
+/** One file's lines checked as load-json.ts checks them; undefined when the check itself fails. */
+async function checkFile(
+  file: JsonBatchFile,
+  token: string,
+  options: LoadJsonBatchOptions,
+): Promise<CheckedFile | undefined> {
+  const good = nodePath.join(nodePath.dirname(file.path), `.${nodePath.basename(file.path)}.${token}.ndjson`);
+  const rejected = `${good}.rejects`;
+  const validation = await validateNdjsonFile(file.path, {
+    compression: file.compression,
+    outputPath: good,
+    rejectsPath: rejected,
+    maxRecordChars: options.keepRejects.maxRecordChars,
+    maxLineBytes: options.maxLineBytes,
+    maxDetails: options.maxRejectDetails,
+    displayName: file.displayName,
+  }).catch(() => undefined);
+  if (validation !== undefined) return { file, good, rejected, validation };
+  await rm(good, { force: true });
+  await rm(rejected, { force: true });
+  return undefined;
+}
+
+/**
+ * The good lines of every file typed together and read into `table`, each file's rows checked to be
+ * together, in file order and all there; per file, what loadJson would have returned.
+ */
+async function readTogether(
+  session: DuckDbSession,
+  checked: readonly CheckedFile[],
+  input: { table: string; token: string; options: LoadJsonBatchOptions },
+): Promise<Map<number, BatchLoadedJson> | undefined> {
+  const { table, options } = input;
+  const withRows = checked.filter((c) => c.validation.goodRecords > 0);
+  if (withRows.length === 0) return undefined;
+  const keys = [...new Set(withRows.flatMap((c) => c.validation.keys))].sort(compareUtf8);
+  // Keys that differ only in case across files are one column to DuckDB: the one-file loads say so.
+  try {
+    checkJsonKeys(keys, 0, '');
+  } catch {
+    return undefined;
+  }
+  const fileColumn = `ferry_${input.token}_file`;
+  const read = (columns: string) =>
+    `read_json([${withRows.map((c) => quoteLiteral(c.good)).join(', ')}], format = 'newline_delimited', records = 'true', ` +
+    `compression = ${quoteLiteral(duckDbCompression('none'))}, maximum_object_size = ${Math.max(options.maxLineBytes, DEFAULT_MAX_OBJECT_BYTES)}, ` +
+    `filename = ${quoteLiteral(fileColumn)}, columns = {${columns}})`;
+  const types = await inferJsonTypes(session, {
+    from: read(keys.map((k) => `${quoteLiteral(k)}: 'JSON'`).join(', ')),
+    columns: keys,
+  }).catch(() => undefined);
+  if (types === undefined) return undefined;
+  const typed = keys.map((k) => {
+    const type = types.get(k);
+    return `${quoteLiteral(k)}: ${quoteLiteral(type === undefined ? 'JSON' : renderJsonTypeSql(type))}`;
+  });
+  const created = await session
+    .run(`CREATE TABLE ${q(table)} AS SELECT * FROM ${read(typed.join(', '))}`)
+    .then(() => true)
+    .catch(() => false);
+  if (!created) return undefined;
+  const described = await session.all(`DESCRIBE ${q(table)}`);
+  const columnTypes = Object.fromEntries(
+    described.map((r) => [textOf(r['column_name']), textOf(r['column_type'])]),
+  );
+  const ranges = await fileRanges(session, table, fileColumn);
+  const loaded = new Map<number, BatchLoadedJson>();
+  let lastRowid = -1;
+  for (const { file, good, validation } of checked) {
+    const hasRows = validation.goodRecords > 0;
+    const result: BatchLoadedJson = {
+      table,
+      tableCreated: hasRows,
+      columns: hasRows ? validation.keys : [],
+      columnTypes: Object.fromEntries(validation.keys.map((k) => [k, columnTypes[k] ?? 'JSON'])),
+      rowsLoaded: validation.goodRecords,
+      rowsRejected: validation.rowsRejected,
+      rejects: validation.rejects,
+      empty: !hasRows && validation.rowsRejected === 0,
+    };
+    if (hasRows) {
+      const range = ranges.get(good);
+      // Each file's rows together and in file order, every good line loaded: else one by one.
+      if (range === undefined || range.lo <= lastRowid || range.rows !== validation.goodRecords)
+        return undefined;
+      if (range.hi - range.lo + 1 !== range.rows) return undefined;
+      lastRowid = range.hi;
+      result.rows = { table, fileColumn, path: good, columns: keys, staging: keys, firstRowid: range.lo };
+    }
+    loaded.set(file.index, result);
+  }
+  return loaded;
 }
 
 /** Whether the one-file load would take this file without an error (else the batch gives way). */
