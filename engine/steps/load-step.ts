@@ -19,6 +19,7 @@ import { FILE_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { loadCsvFilesTogether } from './load-csv-files-together.js';
 import { loadJsonFilesTogether } from './load-json-files-together.js';
+import { loadParquetFilesTogether } from './load-parquet-files-together.js';
 import { prefetchDatasetVersion } from './prefetch-dataset-version.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
 
@@ -52,6 +53,7 @@ export async function executeLoadStep(
   const together = options.together !== false;
   const batch = together ? await loadCsvFilesTogether(context) : undefined;
   const jsonBatch = together ? await loadJsonFilesTogether(context) : undefined;
+  const parquetBatch = together ? await loadParquetFilesTogether(context) : undefined;
   // The bytes the fetch step kept for that scan are not needed again.
   for (const file of context.fetched) delete file.bytes;
   for (const [index, file] of context.fetched.entries()) {
@@ -132,7 +134,9 @@ export async function executeLoadStep(
         break;
       }
       case 'parquet': {
-        const result = await loadParquet(context.session, { path: file.path, table, displayName });
+        const result =
+          parquetBatch?.get(index) ??
+          (await loadParquet(context.session, { path: file.path, table, displayName }));
         loaded = { ...result, tableCreated: true, rowsRejected: 0 };
         break;
       }
@@ -166,7 +170,7 @@ export async function executeLoadStep(
       }
       if (!columns.includes(column)) columns.push(column);
     }
-    const rows = batched ?? jsonBatch?.get(index)?.rows;
+    const rows = batched ?? jsonBatch?.get(index)?.rows ?? parquetBatch?.get(index)?.rows;
     parts.push({
       table: rows?.table ?? table,
       key,
