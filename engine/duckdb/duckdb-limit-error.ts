@@ -132,7 +132,7 @@ export function duckDbLimitError(input: LimitErrorInput): FerryError | undefined
       {
         context: { ...context, limit: 'memory', memoryLimit: input.memoryLimit },
         cause: input.error,
-        hint: 'Raise limits.memory in ferry.yaml, leaving the host 0.3–0.6 GiB above it for the process (a diff of 100M rows, 11 GB of CSV, needs 1GiB), or split the source into smaller files.',
+        hint: 'Raise limits.memory in ferry.yaml, leaving the host 0.3–0.6 GiB above it for the process, or split the source into smaller files.',
       },
     );
   }
