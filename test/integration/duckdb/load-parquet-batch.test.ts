@@ -51,7 +51,10 @@ describe('load step: small Parquet files in one read', () => {
         'b.parquet',
         `SELECT range::BIGINT AS id, 'y' || range AS name, [range] AS tags FROM range(2, 5)`,
       ),
-      await parquet('empty.parquet', `SELECT 1::BIGINT AS id, 'x' AS name, [1, 2]::BIGINT[] AS tags WHERE false`),
+      await parquet(
+        'empty.parquet',
+        `SELECT 1::BIGINT AS id, 'x' AS name, [1, 2]::BIGINT[] AS tags WHERE false`,
+      ),
       await parquet('c.parquet', `SELECT 9::BIGINT AS id, NULL::VARCHAR AS name, NULL::BIGINT[] AS tags`),
     ];
     const result = await compare(files);
