@@ -48,8 +48,8 @@ export async function executeLoadStep(
     batch?: BatchedRows;
   }> = [];
   const columns: string[] = [];
-  // Small CSV files that share a header, or a run of small NDJSON files: one DuckDB read for all; the
-  // others one by one, as before.
+  // Small CSV files that share a header, a run of small NDJSON files, or small Parquet files with one
+  // schema: one DuckDB read for all (load-*-files-together.ts); the others one by one, as before.
   const together = options.together !== false;
   const batch = together ? await loadCsvFilesTogether(context) : undefined;
   const jsonBatch = together ? await loadJsonFilesTogether(context) : undefined;
