@@ -6,7 +6,7 @@
  * line longer than the cap is skipped without buffering it.
  */
 
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Compression } from './detect-compression.js';
 import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
@@ -41,7 +41,8 @@ export interface ValidateNdjsonOptions {
   displayName: string;
   /**
    * Where every rejected line goes, as NDJSON {line, reason, detail, record} (record: the line's
-   * text, cut at `maxRecordChars`; null when too long to have been kept).
+   * text, cut at `maxRecordChars`; null when too long to have been kept). Made only when a line is
+   * rejected.
    */
   rejectsPath?: string;
   maxRecordChars?: number;
@@ -116,10 +117,14 @@ export async function validateNdjsonFile(
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const result: NdjsonValidation = { records: 0, goodRecords: 0, rowsRejected: 0, rejects: [], keys: [] };
   const keys = new Set<string>();
-  const rejectsOutput = options.rejectsPath === undefined ? undefined : await open(options.rejectsPath, 'wx');
+  // The rejects file is made at the first reject (most files have none: one open and close saved per
+  // file, which counts when a run loads a thousand small files).
+  const { rejectsPath } = options;
+  let rejectsOutput: FileHandle | undefined;
   let rejectLines: string[] = [];
   const flushRejects = async (): Promise<void> => {
-    if (rejectsOutput === undefined || rejectLines.length === 0) return;
+    if (rejectsPath === undefined || rejectLines.length === 0) return;
+    rejectsOutput ??= await open(rejectsPath, 'wx');
     await rejectsOutput.write(rejectLines.join(''));
     rejectLines = [];
   };
@@ -131,16 +136,13 @@ export async function validateNdjsonFile(
   ): Promise<void> => {
     result.rowsRejected += 1;
     if (result.rejects.length < options.maxDetails) result.rejects.push({ line, reason, detail });
-    if (rejectsOutput === undefined) return;
+    if (rejectsPath === undefined) return;
     const kept = record === null ? null : record.slice(0, options.maxRecordChars ?? record.length);
     rejectLines.push(JSON.stringify({ line, reason, detail, record: kept }) + '\n');
     if (rejectLines.length >= 1000) await flushRejects();
   };
 
-  const output = await open(options.outputPath, 'wx').catch(async (error: unknown) => {
-    await rejectsOutput?.close();
-    throw error;
-  });
+  const output = await open(options.outputPath, 'wx');
   let batch: Buffer[] = [];
   let batchBytes = 0;
   const flush = async (): Promise<void> => {

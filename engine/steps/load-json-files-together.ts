@@ -26,8 +26,12 @@ export async function loadJsonFilesTogether(
   for (const [index, file] of context.fetched.entries()) {
     if ((file.size ?? (await stat(file.path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
     const key = file.candidate.key;
-    const { compression } = await detectCompression(file.path, { declared: source.compression, key });
-    if (!canValidateNdjson(compression)) return undefined;
+    // A file whose compression is in doubt is left to the one-file load, which reports it in order.
+    const detected = await detectCompression(file.path, { declared: source.compression, key }).catch(
+      () => undefined,
+    );
+    if (detected === undefined || !canValidateNdjson(detected.compression)) return undefined;
+    const { compression } = detected;
     files.push({ index, path: file.path, compression, key, displayName: formatS3Uri(source.bucket, key) });
   }
   return await loadJsonBatch(context.session, files, {

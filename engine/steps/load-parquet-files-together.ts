@@ -4,6 +4,7 @@
  * and the load step loads every file with load-parquet.ts, as before.
  */
 import { stat } from 'node:fs/promises';
+import { detectCompression } from '../duckdb/detect-compression.js';
 import { loadParquetBatch, type BatchLoadedParquet } from '../duckdb/load-parquet-batch.js';
 import { CSV_BATCH_MAX_FILE_BYTES } from '../duckdb/read-csv-batch-plan.js';
 import type { StepContext } from './step-context.js';
@@ -18,6 +19,12 @@ export async function loadParquetFilesTogether(
   const files = [];
   for (const [index, file] of context.fetched.entries()) {
     if ((file.size ?? (await stat(file.path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
+    // Compression is checked as the one-file load checks it; a file in doubt is left to that load.
+    const key = file.candidate.key;
+    const detected = await detectCompression(file.path, { declared: source.compression, key }).catch(
+      () => undefined,
+    );
+    if (detected?.compression !== 'none') return undefined;
     files.push({ index, path: file.path });
   }
   return await loadParquetBatch(context.session, files);

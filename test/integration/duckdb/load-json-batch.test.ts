@@ -125,6 +125,14 @@ describe('load step: small NDJSON files in one read', () => {
       { key: 'b.ndjson', body: lines({ id: 2, name: 'y' }) },
     ];
     expect((await compare(cased)).batched).toBe(false);
+    // A zip file among them: the one-file load says so, in file order.
+    const zipped = [
+      { key: 'a.ndjson', body: lines({ id: 1 }) },
+      { key: 'b.ndjson', body: Buffer.from('PK\x03\x04 not an archive really') },
+    ];
+    const zip = await compare(zipped);
+    expect(zip.batched).toBe(false);
+    expect(zip.outcome.error?.code).toBe('COMPRESSION_UNSUPPORTED');
   });
 
   it('large integers, booleans and nested values typed across files as one by one', async () => {

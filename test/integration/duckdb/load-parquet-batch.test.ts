@@ -71,6 +71,7 @@ describe('load step: small Parquet files in one read', () => {
       await parquet('b.parquet', `SELECT 'y' AS name, 2::BIGINT AS id`),
       await parquet('b.parquet', `SELECT 2::BIGINT AS id`),
       { key: 'b.parquet', body: 'id,name\n2,y\n' },
+      { key: 'b.parquet', body: Buffer.from('PK\x03\x04 a zip file') },
     ]) {
       expect((await compare([base, other])).batched).toBe(false);
     }
