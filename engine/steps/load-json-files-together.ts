@@ -4,14 +4,12 @@
  * takes a run whose every file it can take, so the run's column types come from one place; any doubt
  * and the load step loads every file with load-json.ts, as before.
  */
-import { stat } from 'node:fs/promises';
-import { CSV_BATCH_MAX_FILE_BYTES } from '../duckdb/read-csv-batch-plan.js';
-import { detectCompression } from '../duckdb/detect-compression.js';
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_REJECT_DETAILS } from '../duckdb/load-json.js';
 import { loadJsonBatch, type BatchLoadedJson } from '../duckdb/load-json-batch.js';
 import { canValidateNdjson } from '../duckdb/validate-ndjson-file.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
+import { smallFileCompression } from './small-file-compression.js';
 import type { StepContext } from './step-context.js';
 
 /** Undefined when the files are to be loaded one by one (not NDJSON, fewer than two, a large one…). */
@@ -24,14 +22,9 @@ export async function loadJsonFilesTogether(
   if (context.fetched.length < 2) return undefined;
   const files = [];
   for (const [index, file] of context.fetched.entries()) {
-    if ((file.size ?? (await stat(file.path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
+    const compression = await smallFileCompression(file, source.compression);
+    if (compression === undefined || !canValidateNdjson(compression)) return undefined;
     const key = file.candidate.key;
-    // A file whose compression is in doubt is left to the one-file load, which reports it in order.
-    const detected = await detectCompression(file.path, { declared: source.compression, key }).catch(
-      () => undefined,
-    );
-    if (detected === undefined || !canValidateNdjson(detected.compression)) return undefined;
-    const { compression } = detected;
     files.push({ index, path: file.path, compression, key, displayName: formatS3Uri(source.bucket, key) });
   }
   return await loadJsonBatch(context.session, files, {

@@ -3,10 +3,8 @@
  * with one read (engine/duckdb/load-parquet-batch.ts). All or nothing, like the JSON batch: any doubt
  * and the load step loads every file with load-parquet.ts, as before.
  */
-import { stat } from 'node:fs/promises';
-import { detectCompression } from '../duckdb/detect-compression.js';
 import { loadParquetBatch, type BatchLoadedParquet } from '../duckdb/load-parquet-batch.js';
-import { CSV_BATCH_MAX_FILE_BYTES } from '../duckdb/read-csv-batch-plan.js';
+import { smallFileCompression } from './small-file-compression.js';
 import type { StepContext } from './step-context.js';
 
 /** Undefined when the files are to be loaded one by one (not Parquet, fewer than two, a large one…). */
@@ -18,13 +16,7 @@ export async function loadParquetFilesTogether(
     return undefined;
   const files = [];
   for (const [index, file] of context.fetched.entries()) {
-    if ((file.size ?? (await stat(file.path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
-    // Compression is checked as the one-file load checks it; a file in doubt is left to that load.
-    const key = file.candidate.key;
-    const detected = await detectCompression(file.path, { declared: source.compression, key }).catch(
-      () => undefined,
-    );
-    if (detected?.compression !== 'none') return undefined;
+    if ((await smallFileCompression(file, source.compression)) !== 'none') return undefined;
     files.push({ index, path: file.path });
   }
   return await loadParquetBatch(context.session, files);
