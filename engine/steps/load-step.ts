@@ -3,7 +3,7 @@
  * kept with file, line and reason, then all files into one `source` table with the file name and
  * a run-wide row number (file order, then record order) for traceability and deterministic output.
  */
-import { detectCompression, type Compression } from '../duckdb/detect-compression.js';
+import { detectCompression } from '../duckdb/detect-compression.js';
 import { compileBatchSourceSql, type BatchedRows } from '../duckdb/batch-source-sql.js';
 import { keepBatchRejects } from '../duckdb/load-csv-batch.js';
 import { rejectsOverLimit } from '../duckdb/enforce-max-rejects.js';
@@ -60,15 +60,13 @@ export async function executeLoadStep(
     const key = file.candidate.key;
     const displayName = formatS3Uri(source.bucket, key);
     const table = `raw_${index}`;
-    // A batched CSV file's compression was decided with its group (the same call, made once); the
-    // JSON and Parquet batches decided theirs before taking a file (and do not use it again here).
+    // The compression is decided once: with a batched CSV file's group, by the fetch step (CSV and
+    // JSON) or by the JSON and Parquet batch paths; only a file none of them decided is opened here.
     const batched = batch?.get(index);
-    const inOtherBatch = jsonBatch?.has(index) === true || parquetBatch?.has(index) === true;
-    const compression: Compression =
+    const compression =
       batched?.compression ??
-      (inOtherBatch
-        ? 'none'
-        : (await detectCompression(file.path, { declared: source.compression, key })).compression);
+      file.compression ??
+      (await detectCompression(file.path, { declared: source.compression, key })).compression;
     const format = source.format;
     let loaded: {
       tableCreated: boolean;

@@ -12,14 +12,20 @@ import {
 import { CSV_BATCH_MAX_FILE_BYTES } from '../duckdb/read-csv-batch-plan.js';
 import type { FetchedFile } from './step-context.js';
 
-/** The file's compression, or undefined when the file is to be loaded on its own. */
+/**
+ * The file's compression, or undefined when the file is to be loaded on its own. Decided once: the
+ * fetch step's decision when it made one (CSV and JSON sources), else detected here and kept on the
+ * file, so the load step does not open it again for the same answer.
+ */
 export async function smallFileCompression(
   file: FetchedFile,
   declared: DeclaredCompression,
 ): Promise<Compression | undefined> {
   if ((file.size ?? (await stat(file.path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
+  if (file.compression !== undefined) return file.compression;
   const detected = await detectCompression(file.path, { declared, key: file.candidate.key }).catch(
     () => undefined,
   );
+  if (detected !== undefined) file.compression = detected.compression;
   return detected?.compression;
 }

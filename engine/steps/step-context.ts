@@ -26,8 +26,9 @@ export interface FetchedFile {
   /** The local file's size in bytes (after decryption), when the fetch step knows it. */
   size?: number;
   /**
-   * The file's compression as detectCompression decided it in the fetch step (CSV and JSON sources),
-   * so later steps need not open the file again to decide the same thing.
+   * The file's compression as detectCompression decided it in the fetch step (CSV and JSON sources)
+   * or the load step's JSON and Parquet batch paths (small-file-compression.ts), so later steps need
+   * not open the file again to decide the same thing.
    */
   compression?: Compression;
   /**
