@@ -75,6 +75,23 @@ sink:
     headers: true
 `;
 
+/** The bench's dataset, declared in ferry.yaml for the dataset variant of the project. */
+export const BENCH_DATASET = 'accounts';
+
+/**
+ * The same source and mapping, upserted by id into a dataset (created by the first run, updated by
+ * the next): what the dataset upsert costs in memory, beside the diff.
+ */
+const DATASET_PIPELINE_YAML = PIPELINE_YAML.replace(
+  /\ndiff:\n[\s\S]*$/,
+  `
+sink:
+  kind: dataset
+  dataset: ${BENCH_DATASET}
+  mode: upsert
+`,
+).replace('diffed by id, added/changed rows as CSV', 'upserted by id into a dataset');
+
 /** Request and body-idle timeout against s3rver for objects of many GB (see writeBenchProject). */
 export const SLOW_SERVER_TIMEOUT_MS = 60 * 60_000;
 
@@ -91,6 +108,11 @@ export interface LargeRunOptions {
   compressSink?: 'zstd';
   /** limits.memory, e.g. "1GiB" (ferry's default, 640MiB, when absent). */
   memory?: string;
+  /**
+   * `dataset`: the same source and mapping upserted by id into a dataset in the local state
+   * (DATASET_PIPELINE_YAML) instead of diffed into a CSV.
+   */
+  sink?: 'csv' | 'dataset';
 }
 
 export async function writeBenchProject(directory: string, options: LargeRunOptions = {}): Promise<void> {
@@ -109,6 +131,16 @@ export async function writeBenchProject(directory: string, options: LargeRunOpti
     ...(options.memory === undefined ? [] : [`  memory: ${options.memory}\n`]),
   ];
   if (limits.length > 0) ferryYaml = ferryYaml.replace('state:\n', `limits:\n${limits.join('')}state:\n`);
+  if (options.sink === 'dataset') {
+    if (options.compressSink !== undefined) throw new Error('a dataset sink is not compressed');
+    ferryYaml = ferryYaml.replace(
+      'pipelines:\n',
+      `datasets:\n  ${BENCH_DATASET}: {kind: entity, key: [${DIFF_KEY}]}\npipelines:\n`,
+    );
+    await writeFile(join(directory, 'ferry.yaml'), ferryYaml);
+    await writeFile(join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`), DATASET_PIPELINE_YAML);
+    return;
+  }
   await writeFile(join(directory, 'ferry.yaml'), ferryYaml);
   const pipelineYaml =
     options.compressSink === undefined

@@ -1,6 +1,7 @@
 /**
  * Peak memory of ferry alone: `ferry apply` of day 1 (every row new) and day 2 (the diff) of the
- * bench's accounts files, each run as its own process, its peak RSS read from the kernel
+ * bench's accounts files, and (up to 10M rows) the same two days upserted into a dataset, each run as
+ * its own process, its peak RSS read from the kernel
  * (`process.resourceUsage().maxRSS`, written at exit by report-rusage.mjs). The diff scenario's RSS
  * figures are the bench process's, which also holds s3rver's buffers and whatever an earlier phase
  * left mapped; these are the figures the issue's budget is about (≤ 1.5 GB at 10M rows, ≤ 2 GB at
@@ -99,8 +100,13 @@ async function uploadGeneratedDay(
   await upload.done();
 }
 
+interface MemoryProject {
+  label: 'diff' | 'dataset upsert';
+  dir: string;
+}
+
 export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
-  const projectDir = join(context.root, 'memory', 'project');
+  const root = join(context.root, 'memory');
   const budget = context.options.rows > 10_000_000 ? 2 * 1024 ** 3 : 1.5 * 1024 ** 3;
   const server = await startS3Server();
   // s3rver answers CompleteMultipartUpload only once it has copied every part into the object: for
@@ -123,11 +129,22 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
     const large = context.options.rows > 10_000_000;
     // FERRY_BENCH_MEMORY=SIZE sets limits.memory (DuckDB's memory_limit) instead of ferry's default.
     const memory = process.env['FERRY_BENCH_MEMORY'];
-    await writeBenchProject(projectDir, {
+    const projects: MemoryProject[] = [{ label: 'diff', dir: join(root, 'project') }];
+    await writeBenchProject(projects[0]!.dir, {
       slowServer: true,
       ...(large ? { tempDiskBytes: LARGE_RUN_TEMP_DISK, compressSink: 'zstd' as const } : {}),
       ...(memory === undefined ? {} : { memory }),
     });
+    // The dataset upsert of the same days (its state holds the dataset), up to the 10M-row budget:
+    // at 100M rows the diff alone takes half an hour a day here.
+    if (!large) {
+      projects.push({ label: 'dataset upsert', dir: join(root, 'dataset-project') });
+      await writeBenchProject(projects[1]!.dir, {
+        slowServer: true,
+        sink: 'dataset',
+        ...(memory === undefined ? {} : { memory }),
+      });
+    }
     const env = benchEnv(server.endpoint);
     const rows: BenchRow[] = [];
     for (const [day, dayNumber, date] of [
@@ -145,27 +162,34 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
         rows: context.options.rows,
         seed: context.options.seed,
       });
-      context.log(`memory: ferry apply, ${day}, in its own process`);
-      // FERRY_BENCH_LOG=FILE: the run's JSON log (one line per step, with its time) is appended there.
-      const log = process.env['FERRY_BENCH_LOG'];
-      const logArgs = log === undefined ? ['--log-format', 'none'] : ['--log-format', 'json'];
-      const usage = await runFerryChild(projectDir, ['apply', ...logArgs], env, log);
-      rows.push({
-        work: `peak RSS of a ferry apply process, ${day}, ${integer(context.options.rows)} rows`,
-        before: context.options.rows === 10_000_000 && day.startsWith('day 1') ? '1.63 GB (the issue)' : '-',
-        now: `${megabytes(usage.peakRss)}, ${usage.seconds.toFixed(2)} s, CPU ${usage.cpuSeconds.toFixed(2)} s`,
-        reference: 'budget',
-        target: `≤ ${budget / 1024 ** 3} GB`,
-        met: usage.peakRss <= budget,
-        note:
-          `the process alone (kernel maxRSS); ${memory === undefined ? `ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT})` : `limits.memory ${memory}`}, spills to the run temp dir` +
-          (large ? `; temp_disk_bytes ${LARGE_RUN_TEMP_DISK}, output zstd` : ''),
-      });
+      for (const project of projects) {
+        const what = project.label === 'diff' ? day : `${day.replace(' (the diff)', '')}, ${project.label}`;
+        context.log(`memory: ferry apply, ${what}, in its own process`);
+        // FERRY_BENCH_LOG=FILE: the run's JSON log (one line per step, with its time) is appended there.
+        const log = process.env['FERRY_BENCH_LOG'];
+        const logArgs = log === undefined ? ['--log-format', 'none'] : ['--log-format', 'json'];
+        const usage = await runFerryChild(project.dir, ['apply', ...logArgs], env, log);
+        rows.push({
+          work: `peak RSS of a ferry apply process, ${what}, ${integer(context.options.rows)} rows`,
+          before:
+            context.options.rows === 10_000_000 && project.label === 'diff' && dayNumber === 1
+              ? '1.63 GB (the issue)'
+              : '-',
+          now: `${megabytes(usage.peakRss)}, ${usage.seconds.toFixed(2)} s, CPU ${usage.cpuSeconds.toFixed(2)} s`,
+          reference: 'budget',
+          target: `≤ ${budget / 1024 ** 3} GB`,
+          met: usage.peakRss <= budget,
+          note:
+            `the process alone (kernel maxRSS); ${memory === undefined ? `ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT})` : `limits.memory ${memory}`}, spills to the run temp dir` +
+            (large ? `; temp_disk_bytes ${LARGE_RUN_TEMP_DISK}, output zstd` : '') +
+            (project.label === 'diff' ? '' : '; mode: upsert into a dataset in the local state'),
+        });
+      }
     }
     return rows;
   } finally {
     client.destroy();
     await server.stop();
-    await rm(join(context.root, 'memory'), { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   }
 }
