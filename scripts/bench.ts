@@ -35,7 +35,9 @@ export const SCENARIOS: readonly BenchScenario[] = [
   { name: 'upsert', run: benchUpsert },
   { name: 'export', run: benchMultiCsvExport },
   // Peak RSS of `ferry apply` in its own process, day 1 and day 2 (the issue's memory budget).
-  { name: 'memory', run: benchMemory },
+  { name: 'memory', run: (context) => benchMemory(context, 'diff') },
+  // The same, for the two days upserted into a dataset.
+  { name: 'memory-dataset', run: (context) => benchMemory(context, 'dataset') },
   // I/O and start-up (scripts/bench/io): full size from 1M rows up, their quick sizes below that.
   ...IO_SCENARIOS.map((io): BenchScenario => ({
     name: io.name,

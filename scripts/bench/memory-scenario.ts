@@ -1,7 +1,7 @@
 /**
  * Peak memory of ferry alone: `ferry apply` of day 1 (every row new) and day 2 (the diff) of the
- * bench's accounts files, and (up to 10M rows) the same two days upserted into a dataset, each run as
- * its own process, its peak RSS read from the kernel
+ * bench's accounts files (`memory`), or the same two days upserted into a dataset (`memory-dataset`),
+ * each run as its own process, its peak RSS read from the kernel
  * (`process.resourceUsage().maxRSS`, written at exit by report-rusage.mjs). The diff scenario's RSS
  * figures are the bench process's, which also holds s3rver's buffers and whatever an earlier phase
  * left mapped; these are the figures the issue's budget is about (≤ 1.5 GB at 10M rows, ≤ 2 GB at
@@ -100,13 +100,12 @@ async function uploadGeneratedDay(
   await upload.done();
 }
 
-interface MemoryProject {
-  label: 'diff' | 'dataset upsert';
-  dir: string;
-}
+/** What the memory scenario runs: the diff into a CSV (`memory`), or the upsert into a dataset (`memory-dataset`). */
+export type MemoryRun = 'diff' | 'dataset';
 
-export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
-  const root = join(context.root, 'memory');
+export async function benchMemory(context: BenchContext, run: MemoryRun): Promise<BenchRow[]> {
+  const root = join(context.root, `memory-${run}`);
+  const projectDir = join(root, 'project');
   const budget = context.options.rows > 10_000_000 ? 2 * 1024 ** 3 : 1.5 * 1024 ** 3;
   const server = await startS3Server();
   // s3rver answers CompleteMultipartUpload only once it has copied every part into the object: for
@@ -123,28 +122,19 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
     await server.createBucket(SOURCE_BUCKET);
     await server.createBucket(SINK_BUCKET);
     // Past 10M rows (the 100M run: 11 GB a day) the run spills more than the default 20 GiB
-    // temp_disk_bytes (day 1 failed with RUN_TEMP_DISK_EXCEEDED at 100M), and the output is written
+    // temp_disk_bytes (day 1 failed with RUN_TEMP_DISK_EXCEEDED at 100M), and a CSV output is written
     // zstd-compressed so that s3rver's copies, ferry's download, its spill and its output fit on the
     // bench disk together. The work measured is otherwise the same.
     const large = context.options.rows > 10_000_000;
     // FERRY_BENCH_MEMORY=SIZE sets limits.memory (DuckDB's memory_limit) instead of ferry's default.
     const memory = process.env['FERRY_BENCH_MEMORY'];
-    const projects: MemoryProject[] = [{ label: 'diff', dir: join(root, 'project') }];
-    await writeBenchProject(projects[0]!.dir, {
+    await writeBenchProject(projectDir, {
       slowServer: true,
-      ...(large ? { tempDiskBytes: LARGE_RUN_TEMP_DISK, compressSink: 'zstd' as const } : {}),
+      ...(large ? { tempDiskBytes: LARGE_RUN_TEMP_DISK } : {}),
+      ...(large && run === 'diff' ? { compressSink: 'zstd' as const } : {}),
+      ...(run === 'dataset' ? { sink: 'dataset' as const } : {}),
       ...(memory === undefined ? {} : { memory }),
     });
-    // The dataset upsert of the same days (its state holds the dataset), up to the 10M-row budget:
-    // at 100M rows the diff alone takes half an hour a day here.
-    if (!large) {
-      projects.push({ label: 'dataset upsert', dir: join(root, 'dataset-project') });
-      await writeBenchProject(projects[1]!.dir, {
-        slowServer: true,
-        sink: 'dataset',
-        ...(memory === undefined ? {} : { memory }),
-      });
-    }
     const env = benchEnv(server.endpoint);
     const rows: BenchRow[] = [];
     for (const [day, dayNumber, date] of [
@@ -162,29 +152,27 @@ export async function benchMemory(context: BenchContext): Promise<BenchRow[]> {
         rows: context.options.rows,
         seed: context.options.seed,
       });
-      for (const project of projects) {
-        const what = project.label === 'diff' ? day : `${day.replace(' (the diff)', '')}, ${project.label}`;
-        context.log(`memory: ferry apply, ${what}, in its own process`);
-        // FERRY_BENCH_LOG=FILE: the run's JSON log (one line per step, with its time) is appended there.
-        const log = process.env['FERRY_BENCH_LOG'];
-        const logArgs = log === undefined ? ['--log-format', 'none'] : ['--log-format', 'json'];
-        const usage = await runFerryChild(project.dir, ['apply', ...logArgs], env, log);
-        rows.push({
-          work: `peak RSS of a ferry apply process, ${what}, ${integer(context.options.rows)} rows`,
-          before:
-            context.options.rows === 10_000_000 && project.label === 'diff' && dayNumber === 1
-              ? '1.63 GB (the issue)'
-              : '-',
-          now: `${megabytes(usage.peakRss)}, ${usage.seconds.toFixed(2)} s, CPU ${usage.cpuSeconds.toFixed(2)} s`,
-          reference: 'budget',
-          target: `≤ ${budget / 1024 ** 3} GB`,
-          met: usage.peakRss <= budget,
-          note:
-            `the process alone (kernel maxRSS); ${memory === undefined ? `ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT})` : `limits.memory ${memory}`}, spills to the run temp dir` +
-            (large ? `; temp_disk_bytes ${LARGE_RUN_TEMP_DISK}, output zstd` : '') +
-            (project.label === 'diff' ? '' : '; mode: upsert into a dataset in the local state'),
-        });
-      }
+      const what = run === 'diff' ? day : `${day.replace(' (the diff)', '')}, upsert into a dataset`;
+      context.log(`memory: ferry apply, ${what}, in its own process`);
+      // FERRY_BENCH_LOG=FILE: the run's JSON log (one line per step, with its time) is appended there.
+      const log = process.env['FERRY_BENCH_LOG'];
+      const logArgs = log === undefined ? ['--log-format', 'none'] : ['--log-format', 'json'];
+      const usage = await runFerryChild(projectDir, ['apply', ...logArgs], env, log);
+      rows.push({
+        work: `peak RSS of a ferry apply process, ${what}, ${integer(context.options.rows)} rows`,
+        before:
+          context.options.rows === 10_000_000 && run === 'diff' && dayNumber === 1
+            ? '1.63 GB (the issue)'
+            : '-',
+        now: `${megabytes(usage.peakRss)}, ${usage.seconds.toFixed(2)} s, CPU ${usage.cpuSeconds.toFixed(2)} s`,
+        reference: 'budget',
+        target: `≤ ${budget / 1024 ** 3} GB`,
+        met: usage.peakRss <= budget,
+        note:
+          `the process alone (kernel maxRSS); ${memory === undefined ? `ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT})` : `limits.memory ${memory}`}, spills to the run temp dir` +
+          (large ? `; temp_disk_bytes ${LARGE_RUN_TEMP_DISK}${run === 'diff' ? ', output zstd' : ''}` : '') +
+          (run === 'dataset' ? '; mode: upsert into a dataset in the local state' : ''),
+      });
     }
     return rows;
   } finally {
