@@ -195,7 +195,7 @@ export async function benchSmallFiles(options: SmallFilesOptions): Promise<Bench
     // Why a plan over its target is: its floor (a new process that only lists and GETs) is over it.
     const floor =
       plan > planTarget && cold > planTarget
-        ? `; out of reach with the AWS SDK here: a fresh process that only imports it, lists and GETs the files takes ${formatSeconds(cold)} : ferry's plan takes ${roundRatio(plan / cold)}× that`
+        ? `; out of reach with the AWS SDK here: a fresh process that only imports it, lists and GETs the files takes ${formatSeconds(cold)}; ferry's plan takes ${roundRatio(plan / cold)}× that`
         : `; ferry plan / the SDK in a fresh process ${roundRatio(plan / cold)}×`;
     const kind = format === 'csv' ? '' : ' NDJSON';
     const before = BEFORE[format];
