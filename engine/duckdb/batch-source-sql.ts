@@ -1,7 +1,9 @@
 /**
- * Files loaded together (load-csv-batch.ts, load-json-batch.ts) share one table with a file-name
- * column; each file's rows are contiguous, in file order. This is the part of the `source` view that
- * gives them back per file: the data columns by name, the file's key and the run-wide row number.
+ * Files loaded together (load-csv-batch.ts, load-json-batch.ts, load-parquet-batch.ts) share one
+ * table with a file-name column; each file's rows are contiguous, in file order, between two rowids
+ * (the JSON batch reads every file's good lines from one file, so its rows are told apart by rowid
+ * alone). This is the part of the `source` view that gives them back per file: the data columns by
+ * name, the file's key and the run-wide row number.
  */
 import { quoteIdent as q, quoteLiteral } from './sql.js';
 
@@ -17,6 +19,8 @@ export interface BatchedRows {
   staging: string[];
   /** rowid of the file's first data row. */
   firstRowid: number;
+  /** rowid of the file's last row. */
+  lastRowid: number;
 }
 
 /**
@@ -32,13 +36,13 @@ export function compileBatchSourceSql(
   const { table, fileColumn, columns, staging } = first.loaded;
   const values = files.map(
     ({ loaded, key, offset }) =>
-      `(${quoteLiteral(loaded.path)}, ${quoteLiteral(key)}, ${loaded.firstRowid}, ${offset + 1 - loaded.firstRowid})`,
+      `(${quoteLiteral(loaded.path)}, ${quoteLiteral(key)}, ${loaded.firstRowid}, ${loaded.lastRowid}, ${offset + 1 - loaded.firstRowid})`,
   );
   const selected = columns.map((name, i) => `b.${q(staging[i] ?? '')} AS ${q(name)}`);
   return (
     `SELECT ${selected.join(', ')}, f.${q('key')} AS ${q(internal.fileColumn)}, ` +
     `CAST(b.rowid + f.${q('shift')} AS BIGINT) AS ${q(internal.rowColumn)} ` +
-    `FROM ${q(table)} AS b JOIN (VALUES ${values.join(', ')}) AS f(${q('path')}, ${q('key')}, ${q('lo')}, ${q('shift')}) ` +
-    `ON b.${q(fileColumn)} = f.${q('path')} AND b.rowid >= f.${q('lo')}`
+    `FROM ${q(table)} AS b JOIN (VALUES ${values.join(', ')}) AS f(${q('path')}, ${q('key')}, ${q('lo')}, ${q('hi')}, ${q('shift')}) ` +
+    `ON b.${q(fileColumn)} = f.${q('path')} AND b.rowid BETWEEN f.${q('lo')} AND f.${q('hi')}`
   );
 }

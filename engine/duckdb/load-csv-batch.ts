@@ -105,6 +105,7 @@ async function loadGroup(
         columns: group.columns,
         staging,
         firstRowid: stat.lo + firstDataLine - 1,
+        lastRowid: stat.hi,
         rowsLoaded,
         rowsRejected: file.rejectedLines.length,
         rejects: [],

@@ -1,16 +1,20 @@
 /**
  * Many small NDJSON files with one DuckDB read instead of a handful of statements each (1,000 files of
  * one record took 75 s one by one). Each file's lines are checked as load-json.ts checks them
- * (validate-ndjson-file.ts, in Node); the good lines of every file are then typed together (the type a
- * field gets is the one unify-json-types.ts would give the run's files loaded one by one) and read into
- * one table with a file-name column, whose rows keep file order.
+ * (validate-ndjson-file.ts, in Node, from the bytes the fetch step kept when it kept them), and the
+ * good lines of every file are appended, in file order, to one file; they are then typed together (the
+ * type a field gets is the one unify-json-types.ts would give the run's files loaded one by one) and
+ * read into one table, whose rows keep that order: each file's rows are the next `goodRecords` rowids.
+ * One file written and read instead of one per file: on this machine's disk, creating, reading and
+ * removing a thousand small files cost more than the checks themselves.
  *
  * All or nothing: when any file would fail or warn in a way only the one-file load reports exactly (an
- * empty file under `empty_file: fail`, bad keys, a reject budget exceeded, DuckDB refusing the read,
- * rows not in file order), nothing is kept and the caller loads every file with load-json.ts, which
- * says what is wrong. Rejected lines go to `keepRejects` only once the batch has succeeded.
+ * empty file under `empty_file: fail`, bad keys, a reject budget exceeded, DuckDB refusing the read or
+ * loading another number of rows than the checks counted), nothing is kept and the caller loads every
+ * file with load-json.ts, which says what is wrong. Rejected lines go to `keepRejects` only once the
+ * batch has succeeded.
  */
-import { rm } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { JS } from '@duckdb/node-api';
 import nodePath from 'node:path';
 import type { BatchedRows } from './batch-source-sql.js';
@@ -34,6 +38,8 @@ export interface JsonBatchFile {
   key: string;
   /** The file as the user knows it (`s3://bucket/key`), for messages. */
   displayName: string;
+  /** The file's bytes as they are on disk, when the fetch step still has them (no second read). */
+  bytes?: Buffer;
 }
 
 export interface LoadJsonBatchOptions {
@@ -54,8 +60,7 @@ const DEFAULT_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
 
 interface CheckedFile {
   file: JsonBatchFile;
-  /** The file's good lines (NDJSON), and its rejected ones with their reasons. */
-  good: string;
+  /** Where its rejected lines are, with their reasons (made at the first reject). */
   rejected: string;
   validation: NdjsonValidation;
 }
@@ -66,18 +71,26 @@ export async function loadJsonBatch(
   files: readonly JsonBatchFile[],
   options: LoadJsonBatchOptions,
 ): Promise<Map<number, BatchLoadedJson> | undefined> {
+  const [first] = files;
+  if (first === undefined) return undefined;
   const token = createUniqueToken();
+  // Every file's good lines, in file order, beside the fetched files (the run's temp dir).
+  const good = nodePath.join(nodePath.dirname(first.path), `.ferry-json-batch-${token}.ndjson`);
   const checked: CheckedFile[] = [];
   const table = `ferry_json_batch_${token}`;
   let keepTable = false;
+  let output: FileHandle | undefined;
   try {
+    output = await open(good, 'wx');
     for (const file of files) {
-      const one = await checkFile(file, token, options);
+      const one = await checkFile(file, { output, token, options });
       if (one === undefined) return undefined;
       checked.push(one);
       if (!passesAlone(file, one.validation, options)) return undefined;
     }
-    const loaded = await readTogether(session, checked, { table, token, options });
+    await output.close();
+    output = undefined;
+    const loaded = await readTogether(session, checked, { table, token, good, options });
     if (loaded === undefined) return undefined;
     for (const { file, rejected, validation } of checked) {
       if (validation.rowsRejected === 0) continue;
@@ -90,47 +103,52 @@ export async function loadJsonBatch(
     keepTable = true;
     return loaded;
   } finally {
+    await output?.close();
     if (!keepTable) await session.run(`DROP TABLE IF EXISTS ${q(table)}`);
     for (const c of checked) {
-      await rm(c.rejected, { force: true });
-      await rm(c.good, { force: true });
+      if (c.validation.rowsRejected > 0) await rm(c.rejected, { force: true });
     }
+    await rm(good, { force: true });
   }
 }
 
-/** One file's lines checked as load-json.ts checks them; undefined when the check itself fails. */
+/**
+ * One file's lines checked as load-json.ts checks them, its good lines appended to `output`; undefined
+ * when the check itself fails.
+ */
 async function checkFile(
   file: JsonBatchFile,
-  token: string,
-  options: LoadJsonBatchOptions,
+  input: { output: FileHandle; token: string; options: LoadJsonBatchOptions },
 ): Promise<CheckedFile | undefined> {
-  const good = nodePath.join(nodePath.dirname(file.path), `.${nodePath.basename(file.path)}.${token}.ndjson`);
-  const rejected = `${good}.rejects`;
-  const validation = await validateNdjsonFile(file.path, {
+  const { options } = input;
+  const rejected = nodePath.join(
+    nodePath.dirname(file.path),
+    `.${nodePath.basename(file.path)}.${input.token}.rejects`,
+  );
+  const validation = await validateNdjsonFile(file.bytes ?? file.path, {
     compression: file.compression,
-    outputPath: good,
+    output: input.output,
     rejectsPath: rejected,
     maxRecordChars: options.keepRejects.maxRecordChars,
     maxLineBytes: options.maxLineBytes,
     maxDetails: options.maxRejectDetails,
     displayName: file.displayName,
   }).catch(() => undefined);
-  if (validation !== undefined) return { file, good, rejected, validation };
-  await rm(good, { force: true });
+  if (validation !== undefined) return { file, rejected, validation };
   await rm(rejected, { force: true });
   return undefined;
 }
 
 /**
- * The good lines of every file typed together and read into `table`, each file's rows checked to be
- * together, in file order and all there; per file, what loadJson would have returned.
+ * The good lines of every file (`good`, in file order) typed together and read into `table`, every
+ * good line loaded; per file, what loadJson would have returned.
  */
 async function readTogether(
   session: DuckDbSession,
   checked: readonly CheckedFile[],
-  input: { table: string; token: string; options: LoadJsonBatchOptions },
+  input: { table: string; token: string; good: string; options: LoadJsonBatchOptions },
 ): Promise<Map<number, BatchLoadedJson> | undefined> {
-  const { table, options } = input;
+  const { table, good, options } = input;
   const withRows = checked.filter((c) => c.validation.goodRecords > 0);
   if (withRows.length === 0) return undefined;
   const keys = [...new Set(withRows.flatMap((c) => c.validation.keys))].sort(compareUtf8);
@@ -142,7 +160,7 @@ async function readTogether(
   }
   const fileColumn = `ferry_${input.token}_file`;
   const read = (columns: string) =>
-    `read_json([${withRows.map((c) => quoteLiteral(c.good)).join(', ')}], format = 'newline_delimited', records = 'true', ` +
+    `read_json(${quoteLiteral(good)}, format = 'newline_delimited', records = 'true', ` +
     `compression = ${quoteLiteral(duckDbCompression('none'))}, maximum_object_size = ${Math.max(options.maxLineBytes, DEFAULT_MAX_OBJECT_BYTES)}, ` +
     `filename = ${quoteLiteral(fileColumn)}, columns = {${columns}})`;
   const types = await inferJsonTypes(session, {
@@ -163,10 +181,17 @@ async function readTogether(
   const columnTypes = Object.fromEntries(
     described.map((r) => [textOf(r['column_name']), textOf(r['column_type'])]),
   );
-  const ranges = await fileRanges(session, table, fileColumn);
+  // The table holds exactly the good lines, in order (preserve_insertion_order): else one by one.
+  const [range] = await session.all(
+    `SELECT count(*) AS n, min(rowid) AS lo, max(rowid) AS hi FROM ${q(table)}`,
+  );
+  const rows = Number(range?.['n'] ?? -1);
+  const lo = Number(range?.['lo'] ?? -1);
+  const expected = withRows.reduce((sum, c) => sum + c.validation.goodRecords, 0);
+  if (rows !== expected || Number(range?.['hi'] ?? -1) - lo + 1 !== rows) return undefined;
   const loaded = new Map<number, BatchLoadedJson>();
-  let lastRowid = -1;
-  for (const { file, good, validation } of checked) {
+  let nextRowid = lo;
+  for (const { file, validation } of checked) {
     const hasRows = validation.goodRecords > 0;
     const result: BatchLoadedJson = {
       table,
@@ -179,13 +204,17 @@ async function readTogether(
       empty: !hasRows && validation.rowsRejected === 0,
     };
     if (hasRows) {
-      const range = ranges.get(good);
-      // Each file's rows together and in file order, every good line loaded: else one by one.
-      if (range === undefined || range.lo <= lastRowid || range.rows !== validation.goodRecords)
-        return undefined;
-      if (range.hi - range.lo + 1 !== range.rows) return undefined;
-      lastRowid = range.hi;
-      result.rows = { table, fileColumn, path: good, columns: keys, staging: keys, firstRowid: range.lo };
+      const lastRowid = nextRowid + validation.goodRecords - 1;
+      result.rows = {
+        table,
+        fileColumn,
+        path: good,
+        columns: keys,
+        staging: keys,
+        firstRowid: nextRowid,
+        lastRowid,
+      };
+      nextRowid = lastRowid + 1;
     }
     loaded.set(file.index, result);
   }
@@ -217,20 +246,6 @@ function passesAlone(
   } catch {
     return false;
   }
-}
-
-/** Per file path: row count, first and last rowid. */
-async function fileRanges(
-  session: DuckDbSession,
-  table: string,
-  fileColumn: string,
-): Promise<Map<string, { rows: number; lo: number; hi: number }>> {
-  const rows = await session.all(
-    `SELECT ${q(fileColumn)} AS path, count(*) AS n, min(rowid) AS lo, max(rowid) AS hi FROM ${q(table)} GROUP BY ALL`,
-  );
-  return new Map(
-    rows.map((r) => [textOf(r['path']), { rows: Number(r['n']), lo: Number(r['lo']), hi: Number(r['hi']) }]),
-  );
 }
 
 /** Text order by UTF-8 bytes, as DuckDB sorts text and validate-ndjson-file.ts sorts keys. */

@@ -63,7 +63,7 @@ export async function loadJson(session: DuckDbSession, options: LoadJsonOptions)
         ? { rejectsPath, maxRecordChars: options.keepRejects.maxRecordChars }
         : {}),
       compression,
-      outputPath: goodPath,
+      output: goodPath,
       maxLineBytes,
       maxDetails: options.maxRejectDetails ?? DEFAULT_MAX_REJECT_DETAILS,
       displayName,

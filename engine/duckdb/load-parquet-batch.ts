@@ -78,7 +78,7 @@ export async function loadParquetBatch(
       table,
       columns,
       rowsLoaded: rows,
-      rows: { table, fileColumn, path: file.path, columns, staging: columns, firstRowid: lo },
+      rows: { table, fileColumn, path: file.path, columns, staging: columns, firstRowid: lo, lastRowid: hi },
     });
   }
   return loaded;

@@ -3,7 +3,7 @@
  * reads a file (NDJSON lines, CSV line lengths). Node 20 has no zstd: callers ask first.
  */
 import { createReadStream } from 'node:fs';
-import { pipeline, type Readable, type Transform } from 'node:stream';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Compression } from './detect-compression.js';
 
@@ -20,9 +20,12 @@ export function canDecompressInNode(compression: Compression): boolean {
   return compression !== 'zstd' || zstdFactory() !== undefined;
 }
 
-/** The file's bytes, decompressed; errors surface through the returned stream. */
-export function openDecompressed(path: string, compression: Compression): Readable {
-  const file = createReadStream(path);
+/**
+ * The file's bytes, decompressed; errors surface through the returned stream. `source` is the file's
+ * path, or its bytes as they are on disk when the caller still holds them (no second read).
+ */
+export function openDecompressed(source: string | Buffer, compression: Compression): Readable {
+  const file = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
   const ignore = (): void => undefined; // errors surface through the iterator of the last stream
   switch (compression) {
     case 'none':

@@ -34,8 +34,11 @@ export interface NdjsonValidation {
 
 export interface ValidateNdjsonOptions {
   compression: Compression;
-  /** Where the good lines go (one per line, no BOM, LF endings). */
-  outputPath: string;
+  /**
+   * Where the good lines go (one per line, no BOM, LF endings): a new file at this path, or an open
+   * file they are appended to (the caller closes it; the JSON batch puts every file's lines in one).
+   */
+  output: string | FileHandle;
   maxLineBytes: number;
   maxDetails: number;
   displayName: string;
@@ -106,12 +109,12 @@ function describeJsonValue(value: unknown): string {
 }
 
 /**
- * Checks every line of an NDJSON file, writes the good ones to `outputPath`, and reports the rest.
- * Blank lines are not records. Throws FerryError `JSON_READ_FAILED` if the file cannot be read or
- * decompressed.
+ * Checks every line of an NDJSON file, writes the good ones to `output`, and reports the rest.
+ * Blank lines are not records. `source` is the file's path, or its bytes as they are on disk.
+ * Throws FerryError `JSON_READ_FAILED` if the file cannot be read or decompressed.
  */
 export async function validateNdjsonFile(
-  path: string,
+  source: string | Buffer,
   options: ValidateNdjsonOptions,
 ): Promise<NdjsonValidation> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -142,7 +145,8 @@ export async function validateNdjsonFile(
     if (rejectLines.length >= 1000) await flushRejects();
   };
 
-  const output = await open(options.outputPath, 'wx');
+  const ownsOutput = typeof options.output === 'string';
+  const output = typeof options.output === 'string' ? await open(options.output, 'wx') : options.output;
   let batch: Buffer[] = [];
   let batchBytes = 0;
   const flush = async (): Promise<void> => {
@@ -154,7 +158,7 @@ export async function validateNdjsonFile(
 
   try {
     let lineNumber = 0;
-    for await (const raw of splitLines(openDecompressed(path, options.compression), options.maxLineBytes)) {
+    for await (const raw of splitLines(openDecompressed(source, options.compression), options.maxLineBytes)) {
       lineNumber += 1;
       if (raw === undefined) {
         result.records += 1;
@@ -199,7 +203,7 @@ export async function validateNdjsonFile(
       hint: 'Check that the compression setting matches the file and that the download was complete.',
     });
   } finally {
-    await output.close();
+    if (ownsOutput) await output.close();
     await rejectsOutput?.close();
   }
   result.keys = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));

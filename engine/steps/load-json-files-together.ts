@@ -25,7 +25,14 @@ export async function loadJsonFilesTogether(
     const compression = await smallFileCompression(file, source.compression);
     if (compression === undefined || !canValidateNdjson(compression)) return undefined;
     const key = file.candidate.key;
-    files.push({ index, path: file.path, compression, key, displayName: formatS3Uri(source.bucket, key) });
+    files.push({
+      index,
+      path: file.path,
+      compression,
+      key,
+      displayName: formatS3Uri(source.bucket, key),
+      ...(file.bytes !== undefined ? { bytes: file.bytes } : {}),
+    });
   }
   return await loadJsonBatch(context.session, files, {
     emptyFile: source.format.emptyFile,

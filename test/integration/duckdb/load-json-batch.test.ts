@@ -21,18 +21,27 @@ const DEFAULT_FORMAT: JsonFormat = {
 
 afterAll(removeLoadDirs);
 
-/** Runs the load step over `files`; everything it leaves behind, in a comparable form. */
-function load(files: readonly SourceFile[], format: Partial<JsonFormat>, together: boolean) {
+/**
+ * Runs the load step over `files`; everything it leaves behind, in a comparable form. `keepBytes`:
+ * the files' bytes come with them, as the fetch step keeps small files' (else they are read from disk).
+ */
+function load(
+  files: readonly SourceFile[],
+  format: Partial<JsonFormat>,
+  together: boolean,
+  keepBytes = false,
+) {
   return runLoadStep(
     files,
     { ...DEFAULT_FORMAT, ...format },
-    { together, batchTablePrefix: 'ferry_json_batch_' },
+    { together, keepBytes, batchTablePrefix: 'ferry_json_batch_' },
   );
 }
 
 /**
- * Both paths; the outcomes must be equal. Returns the batch run's. `sameNumbers`: values compared as
- * numbers where both read as one (see 'keeps the source text of a number…' below).
+ * Both paths; the outcomes must be equal, the batch's whether it reads the files or the bytes the
+ * fetch step kept. Returns the batch run's. `sameNumbers`: values compared as numbers where both read
+ * as one (see 'keeps the source text of a number…' below).
  */
 async function compare(
   files: readonly SourceFile[],
@@ -41,12 +50,15 @@ async function compare(
 ) {
   const reference = await load(files, format, false);
   const batch = await load(files, format, true);
+  const fromBytes = await load(files, format, true, true);
   const rows = (outcome: { rows: unknown[] }) =>
     options.sameNumbers ? outcome.rows.map(numbersAsNumbers) : outcome.rows;
   expect({ ...batch.outcome, rows: rows(batch.outcome) }).toEqual({
     ...reference.outcome,
     rows: rows(reference.outcome),
   });
+  expect(fromBytes.outcome).toEqual(batch.outcome);
+  expect(fromBytes.batched).toBe(batch.batched);
   expect(reference.batched).toBe(false);
   return batch;
 }

@@ -29,12 +29,13 @@ export async function removeLoadDirs(): Promise<void> {
 
 /**
  * Runs the load step over `files` with `format`; `batchTablePrefix` names the batch path's tables
- * (`batched` says whether it kept one).
+ * (`batched` says whether it kept one). `keepBytes`: each file's bytes ride along as the fetch step
+ * keeps small files' (FetchedFile.bytes), so the step need not read them again.
  */
 export async function runLoadStep(
   files: readonly SourceFile[],
   format: SourceFormat,
-  options: { together: boolean; batchTablePrefix: string },
+  options: { together: boolean; batchTablePrefix: string; keepBytes?: boolean },
 ) {
   const tempDir = await mkdtemp(join(tmpdir(), 'ferry-load-batch-'));
   dirs.push(tempDir);
@@ -45,7 +46,14 @@ export async function runLoadStep(
     for (const [i, file] of files.entries()) {
       const path = join(tempDir, `in-${String(i).padStart(4, '0')}`);
       await writeFile(path, file.body);
-      fetched.push({ candidate: { key: file.key }, path, sha256: '', size: Buffer.byteLength(file.body) });
+      const bytes = options.keepBytes === true ? { bytes: Buffer.from(file.body) } : {};
+      fetched.push({
+        candidate: { key: file.key },
+        path,
+        sha256: '',
+        size: Buffer.byteLength(file.body),
+        ...bytes,
+      });
     }
     const context = {
       mode: 'apply',
