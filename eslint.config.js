@@ -13,6 +13,7 @@ export default tseslint.config(
       '.dependency-cruiser.cjs',
       'test/fixtures/**',
       'engine/config/*.gen.ts',
+      'engine/state/*.gen.ts',
     ],
   },
   js.configs.recommended,

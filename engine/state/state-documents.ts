@@ -3,193 +3,47 @@
  * file changed or damaged outside ferry gives a coded error naming the file and the way out, never a
  * crash deep in a run and never a silent reset to "empty".
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type * as AjvModule from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { FerryError } from '../errors/ferry-error.js';
+import {
+  STATE_DOCUMENT_SCHEMAS,
+  STATE_VALIDATOR_AJV_OPTIONS,
+  stateSchemasFingerprint,
+  type StateDocumentKind,
+} from './state-document-schemas.js';
+import { SCHEMAS_FINGERPRINT, STATE_DOCUMENT_VALIDATORS } from './state-document-validators.gen.js';
 
-type Schema = Record<string, unknown>;
+export type { StateDocumentKind } from './state-document-schemas.js';
 
-const str = { type: 'string' };
-const int = { type: 'integer', minimum: 0 };
-const strings = { type: 'array', items: str };
-
-const counts = {
-  type: 'object',
-  additionalProperties: int,
-};
-
-const orphan = {
-  type: 'object',
-  required: ['connection', 'bucket', 'key', 'runId'],
-  properties: { connection: str, bucket: str, key: str, runId: str, reason: str },
-};
-
-const runRecord = {
-  type: 'object',
-  required: ['runId', 'status', 'startedAt', 'finishedAt', 'counts', 'outputs'],
-  properties: {
-    runId: str,
-    attemptId: str,
-    retryOf: str,
-    status: { enum: ['succeeded', 'failed'] },
-    startedAt: str,
-    finishedAt: str,
-    durationMs: { type: 'number' },
-    counts,
-    outputs: {
-      type: 'array',
-      items: { type: 'object', required: ['bucket', 'key'], properties: { bucket: str, key: str } },
-    },
-    rejectedRowsFile: str,
-    error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } },
-  },
-};
-
-const SCHEMAS = {
-  'pipeline state': {
-    type: 'object',
-    required: ['formatVersion', 'pipeline', 'processed', 'history'],
-    properties: {
-      formatVersion: { enum: [1, 2] },
-      pipeline: str,
-      generation: int,
-      configFingerprint: str,
-      processed: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['key', 'etag', 'size', 'lastModified'],
-          properties: { key: str, etag: str, size: int, lastModified: str, processedAt: str, runId: str },
-        },
-      },
-      sequenceCursor: {
-        type: 'object',
-        required: ['key', 'timestamp'],
-        properties: { key: str, timestamp: str },
-      },
-      snapshot: {
-        type: 'object',
-        required: ['file', 'rows'],
-        properties: { file: { type: 'string', pattern: '^snapshot-[A-Za-z0-9_-]+\\.parquet$' }, rows: int },
-      },
-      exportWatermarks: { type: 'object', additionalProperties: int },
-      exportFingerprint: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      datasetVersions: { type: 'object', additionalProperties: int },
-      orphans: { type: 'array', items: orphan },
-      sourceSchema: {
-        type: 'object',
-        required: ['columns', 'header'],
-        properties: {
-          columns: {
-            type: 'array',
-            items: { type: 'object', required: ['name', 'type'], properties: { name: str, type: str } },
-          },
-          header: { type: 'boolean' },
-        },
-      },
-      rowCount: int,
-      quarantined: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['key', 'etag', 'size', 'code', 'message', 'at'],
-          properties: {
-            key: str,
-            etag: str,
-            size: int,
-            code: str,
-            message: str,
-            at: str,
-            runId: str,
-            guards: strings,
-          },
-        },
-      },
-      lastSuccessfulRun: runRecord,
-      history: { type: 'array', items: runRecord },
-    },
-  },
-  'dataset manifest': {
-    type: 'object',
-    required: ['formatVersion', 'dataset', 'current', 'versions'],
-    properties: {
-      formatVersion: { enum: [1, 2] },
-      dataset: str,
-      current: { type: ['integer', 'null'], minimum: 1 },
-      versions: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['version', 'file', 'rows'],
-          properties: {
-            version: { type: 'integer', minimum: 1 },
-            file: { type: 'string', pattern: '^v\\d{6,}(-[A-Za-z0-9_-]+)?\\.parquet$' },
-            rows: int,
-            sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-          },
-        },
-      },
-      parents: { type: 'object', additionalProperties: { type: ['integer', 'null'] } },
-    },
-  },
-  'run journal': {
-    type: 'object',
-    required: [
-      'formatVersion',
-      'pipeline',
-      'fingerprint',
-      'runId',
-      'runTime',
-      'attempts',
-      'outputs',
-      'orphans',
-    ],
-    properties: {
-      formatVersion: { const: 1 },
-      pipeline: str,
-      fingerprint: str,
-      runId: str,
-      runTime: str,
-      attempts: strings,
-      outputs: { type: 'array', items: orphan },
-      orphans: { type: 'array', items: orphan },
-    },
-  },
-  'backend record': {
-    type: 'object',
-    required: ['formatVersion', 'conditionalWrites', 'checkedAt'],
-    properties: {
-      formatVersion: { const: 1 },
-      conditionalWrites: { enum: ['enforced', 'not-enforced'] },
-      checkedAt: str,
-      detail: str,
-    },
-  },
-  lock: {
-    type: 'object',
-    required: ['owner', 'runId', 'host', 'pid', 'acquiredAt', 'expiresAt'],
-    properties: {
-      owner: str,
-      runId: str,
-      host: str,
-      pid: { type: 'integer' },
-      acquiredAt: str,
-      expiresAt: str,
-    },
-  },
-} satisfies Record<string, Schema>;
-
-export type StateDocumentKind = keyof typeof SCHEMAS;
-
+// ajv is loaded only when a schema changed since its validator was generated: parsing is
+// synchronous, and loading ajv and compiling a schema cost more than the rest of reading state.
+const require = createRequire(import.meta.url);
 let ajv: Ajv | undefined;
+let generatedAreCurrent: boolean | undefined;
 const validators = new Map<StateDocumentKind, ValidateFunction>();
 
-function validatorFor(kind: StateDocumentKind): ValidateFunction {
-  let validate = validators.get(kind);
-  if (!validate) {
-    ajv ??= new Ajv({ allErrors: false, strict: false });
-    validate = ajv.compile(SCHEMAS[kind]);
-    validators.set(kind, validate);
+/**
+ * The generated validator of a kind (state-document-validators.gen.ts), or the schema compiled here
+ * when the schemas changed since it was generated: a stale file can slow ferry down, never change
+ * what it accepts (`npm run gen:types` regenerates it; CI checks it is current).
+ */
+export function validatorFor(
+  kind: StateDocumentKind,
+  options: { generated?: boolean } = {},
+): ValidateFunction {
+  const useGenerated = options.generated !== false;
+  let validate = useGenerated ? validators.get(kind) : undefined;
+  if (validate) return validate;
+  generatedAreCurrent ??= SCHEMAS_FINGERPRINT === stateSchemasFingerprint();
+  validate = useGenerated && generatedAreCurrent ? STATE_DOCUMENT_VALIDATORS[kind] : undefined;
+  if (validate === undefined) {
+    const { Ajv: AjvClass } = require('ajv') as typeof AjvModule;
+    ajv ??= new AjvClass({ ...STATE_VALIDATOR_AJV_OPTIONS });
+    validate = ajv.compile(STATE_DOCUMENT_SCHEMAS[kind]);
   }
+  if (useGenerated) validators.set(kind, validate);
   return validate;
 }
 
