@@ -11,7 +11,7 @@
  * so each of those copies is replaced by a path into the one prepared schema the module exports.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { _, Name, type Ajv, type Code } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
@@ -22,6 +22,7 @@ import {
   prepareConfigSchema,
 } from '../engine/config/create-config-ajv.js';
 import type { JsonSchema } from '../engine/config/config-schemas.js';
+import { writeGeneratedFile } from './write-generated-file.js';
 
 interface Target {
   schema: 'ferry' | 'pipeline';
@@ -93,21 +94,6 @@ function generate(target: Target): string {
 
 let stale = false;
 for (const target of TARGETS) {
-  const out = `${ROOT}${target.out}`;
-  const text = generate(target);
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(out, 'utf8');
-    } catch {
-      // missing: stale
-    }
-    if (current !== text) {
-      console.error(`${target.out} is stale: run \`npm run gen:types\`.`);
-      stale = true;
-    }
-  } else {
-    writeFileSync(out, text);
-  }
+  if (!writeGeneratedFile(ROOT, target.out, generate(target))) stale = true;
 }
 if (stale) process.exit(1);

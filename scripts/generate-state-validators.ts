@@ -6,7 +6,6 @@
  *   npx tsx scripts/generate-state-validators.ts          write the file (also `npm run gen:types`)
  *   npx tsx scripts/generate-state-validators.ts --check  exit 1 when the file is stale (CI, tests)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
@@ -15,6 +14,7 @@ import {
   stateSchemasFingerprint,
   STATE_VALIDATOR_AJV_OPTIONS,
 } from '../engine/state/state-document-schemas.js';
+import { writeGeneratedFile } from './write-generated-file.js';
 
 const OUT = 'engine/state/state-document-validators.gen.ts';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -59,19 +59,4 @@ function generate(): string {
   ].join('\n');
 }
 
-const out = `${ROOT}${OUT}`;
-const text = generate();
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(out, 'utf8');
-  } catch {
-    // missing: stale
-  }
-  if (current !== text) {
-    console.error(`${OUT} is stale: run \`npm run gen:types\`.`);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(out, text);
-}
+if (!writeGeneratedFile(ROOT, OUT, generate())) process.exit(1);

@@ -3,11 +3,9 @@
  * loading a project uses, and report exactly what a schema compiled at run time reports, over every
  * configuration file in the repository (the broken-configuration corpus and the examples).
  */
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   compileConfigSchemaValidator,
@@ -17,6 +15,7 @@ import { parseYamlFile } from '../../../engine/config/parse-yaml-file.js';
 import * as pipelineGenerated from '../../../engine/config/pipeline-schema-validator.gen.js';
 import * as projectGenerated from '../../../engine/config/project-schema-validator.gen.js';
 import { createSchemaValidator } from '../../../engine/config/validate-against-schema.js';
+import { runGeneratorCheck } from '../../harness/run-generator-check.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -35,14 +34,7 @@ const FILES = [
 
 describe('generated schema validators', () => {
   it('are current (scripts/generate-schema-validators.ts --check exits 0)', async () => {
-    const result = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/generate-schema-validators.ts', '--check'],
-      { cwd: ROOT },
-    ).then(
-      ({ stderr }) => ({ code: 0, stderr }),
-      (error: { code?: number; stderr?: string }) => ({ code: error.code ?? -1, stderr: error.stderr ?? '' }),
-    );
+    const result = await runGeneratorCheck('scripts/generate-schema-validators.ts');
     expect(result.code, result.stderr).toBe(0);
   });
 

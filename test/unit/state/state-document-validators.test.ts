@@ -4,9 +4,6 @@
  * document of each kind, and every document one change away from it (each property removed, each
  * value replaced by a value of another type).
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   STATE_DOCUMENT_SCHEMAS,
@@ -14,8 +11,8 @@ import {
 } from '../../../engine/state/state-document-schemas.js';
 import { STATE_DOCUMENT_VALIDATORS } from '../../../engine/state/state-document-validators.gen.js';
 import { parseStateDocument, validatorFor } from '../../../engine/state/state-documents.js';
+import { runGeneratorCheck } from '../../harness/run-generator-check.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HASH = 'a'.repeat(64);
 
 const RUN = {
@@ -111,14 +108,7 @@ function judge(kind: StateDocumentKind, generated: boolean, document: unknown) {
 
 describe('generated state-document validators', () => {
   it('are current (scripts/generate-state-validators.ts --check exits 0)', async () => {
-    const result = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/generate-state-validators.ts', '--check'],
-      { cwd: ROOT },
-    ).then(
-      ({ stderr }) => ({ code: 0, stderr }),
-      (error: { code?: number; stderr?: string }) => ({ code: error.code ?? -1, stderr: error.stderr ?? '' }),
-    );
+    const result = await runGeneratorCheck('scripts/generate-state-validators.ts');
     expect(result.code, result.stderr).toBe(0);
   });
 
