@@ -30,6 +30,9 @@ import { IO_SCENARIOS } from './bench/io/io-scenarios.js';
 import { benchUpsert } from './bench/upsert-scenario.js';
 
 /** Every scenario, in run order; `--only NAME` runs one. Add other modules' scenario functions here. */
+/** The issue's second size: its diff and day-1 rows, and the 1.5 GB budget, are for 10M rows. */
+const TEN_MILLION = 10_000_000;
+
 export const SCENARIOS: readonly BenchScenario[] = [
   { name: 'diff', run: benchDiffImport },
   { name: 'upsert', run: benchUpsert },
@@ -179,6 +182,13 @@ async function main(): Promise<void> {
         `(${command})`,
         '',
         renderBenchTable(rows),
+        ...(options.rows === TEN_MILLION
+          ? []
+          : [
+              '',
+              `The issue's 10M-row rows (the diff's day 2 and day 1, and peak RSS) come from a run at that size (≈25 min): ` +
+                `npm run bench -- --rows ${TEN_MILLION} --only diff --only memory --only memory-dataset --repeat 1`,
+            ]),
       ].join('\n'),
     );
     if (options.results !== undefined) {
