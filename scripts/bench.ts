@@ -29,10 +29,10 @@ import { table } from './bench/report.js';
 import { IO_SCENARIOS } from './bench/io/io-scenarios.js';
 import { benchUpsert } from './bench/upsert-scenario.js';
 
-/** Every scenario, in run order; `--only NAME` runs one. Add other modules' scenario functions here. */
 /** The issue's second size: its diff and day-1 rows, and the 1.5 GB budget, are for 10M rows. */
 const TEN_MILLION = 10_000_000;
 
+/** Every scenario, in run order; `--only NAME` runs one. Add other modules' scenario functions here. */
 export const SCENARIOS: readonly BenchScenario[] = [
   { name: 'diff', run: benchDiffImport },
   { name: 'upsert', run: benchUpsert },

@@ -133,6 +133,8 @@ export async function writeBenchProject(directory: string, options: LargeRunOpti
   if (limits.length > 0) ferryYaml = ferryYaml.replace('state:\n', `limits:\n${limits.join('')}state:\n`);
   if (options.sink === 'dataset') {
     if (options.compressSink !== undefined) throw new Error('a dataset sink is not compressed');
+    if (!DATASET_PIPELINE_YAML.includes('kind: dataset'))
+      throw new Error('the diff and sink were not replaced');
     ferryYaml = ferryYaml.replace(
       'pipelines:\n',
       `datasets:\n  ${BENCH_DATASET}: {kind: entity, key: [${DIFF_KEY}]}\npipelines:\n`,
