@@ -14,8 +14,9 @@ import type { FetchedFile } from './step-context.js';
 
 /**
  * The file's compression, or undefined when the file is to be loaded on its own. Decided once: the
- * fetch step's decision when it made one (CSV and JSON sources), else detected here and kept on the
- * file, so the load step does not open it again for the same answer.
+ * fetch step's decision when it made one (CSV and JSON sources), else detected here (from the bytes
+ * the fetch step kept, when it kept them) and kept on the file, so the load step does not open it
+ * again for the same answer.
  */
 export async function smallFileCompression(
   file: FetchedFile,
@@ -23,9 +24,12 @@ export async function smallFileCompression(
 ): Promise<Compression | undefined> {
   if ((file.size ?? (await stat(file.path)).size) > CSV_BATCH_MAX_FILE_BYTES) return undefined;
   if (file.compression !== undefined) return file.compression;
-  const detected = await detectCompression(file.path, { declared, key: file.candidate.key }).catch(
-    () => undefined,
-  );
+  // The bytes the fetch step kept, when it kept them: no open to read the file's first bytes again.
+  const detected = await detectCompression(file.path, {
+    declared,
+    key: file.candidate.key,
+    ...(file.bytes !== undefined ? { head: file.bytes } : {}),
+  }).catch(() => undefined);
   if (detected !== undefined) file.compression = detected.compression;
   return detected?.compression;
 }

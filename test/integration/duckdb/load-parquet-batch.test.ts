@@ -31,14 +31,23 @@ async function parquet(key: string, select: string): Promise<SourceFile> {
   return { key, body: await readFile(path) };
 }
 
-function load(files: readonly SourceFile[], together: boolean) {
-  return runLoadStep(files, { kind: 'parquet' }, { together, batchTablePrefix: 'ferry_parquet_batch_' });
+/** `keepBytes`: the files' bytes come with them, as the fetch step keeps small files'. */
+function load(files: readonly SourceFile[], together: boolean, keepBytes = false) {
+  return runLoadStep(
+    files,
+    { kind: 'parquet' },
+    { together, keepBytes, batchTablePrefix: 'ferry_parquet_batch_' },
+  );
 }
 
+/** Both paths; the outcomes must be equal, the batch's whether or not the fetch step kept the bytes. */
 async function compare(files: readonly SourceFile[]) {
   const reference = await load(files, false);
   const batch = await load(files, true);
+  const fromBytes = await load(files, true, true);
   expect(batch.outcome).toEqual(reference.outcome);
+  expect(fromBytes.outcome).toEqual(batch.outcome);
+  expect(fromBytes.batched).toBe(batch.batched);
   expect(reference.batched).toBe(false);
   return batch;
 }
