@@ -72,6 +72,8 @@ async function mergeDataset(context: StepContext, step: MergeDatasetStep): Promi
     runTime: context.runTime,
     importTime: importTimeOf(context.pipeline.mapping, context.runTime),
     holdDeletes,
+    // A run past the database-file threshold joins by digests, as the diff does (compile-merge-sql.ts).
+    compare: context.largeRun === true ? 'digest' : 'text',
   });
   const effect = await measureMerge(context, sql, { dataset: dataset.name, mode: step.mode, version });
 

@@ -37,6 +37,11 @@ export interface DatasetProjectOptions {
   /** `datasets:` of ferry.yaml, as written in YAML (snake_case keys). */
   datasets: Record<string, Record<string, unknown>>;
   segments?: Record<string, Record<string, unknown>>;
+  /**
+   * Runs past the database-file threshold (a database file, the merge by digests): limits.memory of 8
+   * bytes puts every input over four times it (choose-duckdb-storage.ts); DuckDB itself keeps 256MB.
+   */
+  largeRun?: boolean;
 }
 
 export interface ImportSpec {
@@ -121,6 +126,7 @@ export async function startDatasetFixture(): Promise<DatasetFixture> {
       state: { kind: 'local', directory: 'state' },
       datasets: options.datasets,
       ...(options.segments ? { segments: options.segments } : {}),
+      ...(options.largeRun ? { limits: { memory: 8 } } : {}),
     };
     await writeFile(join(dir, 'ferry.yaml'), stringify(projectSpec));
     const stateDir = join(dir, 'state');
@@ -140,6 +146,7 @@ export async function startDatasetFixture(): Promise<DatasetFixture> {
         env: TEST_ENV,
         now,
         ...(only ? { only: [only] } : {}),
+        ...(options.largeRun ? { pipelineOptions: { memoryLimit: '256MB' } } : {}),
       });
     };
     const store = openLocalState(stateDir).datasets;

@@ -114,3 +114,60 @@ describe('the version', () => {
     expect((await p.manifest('events')).current).toBeNull();
   });
 });
+
+describe('a run past the database-file threshold', () => {
+  it('merges by digests, with the same counts, keys, rows not applied and version as by text', async () => {
+    const outcome = async (largeRun: boolean) => {
+      const p = await fx.createProject({ datasets: ACCOUNTS, largeRun });
+      await p.writeImport('accounts', { dataset: 'accounts', mode: 'upsert' });
+      await p.writeImport('updates', { dataset: 'accounts', mode: 'update', rejectsDirectory: 'rejects/' });
+      await p.writeImport('mirror', { dataset: 'accounts', mode: 'mirror' });
+      await p.put(
+        'in/accounts/a.csv',
+        'account_id,name,plan,mrr\na1,Acme,pro,100\na2,Beta,free,0\na3,Gamma,pro,7\n',
+      );
+      const day1 = await p.run('apply', 'accounts', DAY1);
+      // a9 twice (the second wins), a1 with an mrr that does not cast, a2 updated, a8 unmatched.
+      await p.put('in/updates/u.csv', 'account_id,plan,mrr\na9,x,1\na1,pro,abc\na2,pro,5\na9,y,2\na8,z,3\n');
+      const day2 = await p.run('apply', 'updates', DAY2);
+      // mirror: a3 is absent and deleted, a2 unchanged, a4 created.
+      await p.put(
+        'in/mirror/m.csv',
+        'account_id,name,plan,mrr\na1,Acme,pro,100\na2,Beta,pro,5\na4,Delta,free,1\n',
+      );
+      const day3 = await p.run('apply', 'mirror', at('2024-05-03T06:00:00Z'));
+      const merges = [day1, day2, day3].map((plan) => ({
+        error: plan.error,
+        counts: effectCounts(plan),
+        superseded: plan.dataset?.superseded,
+        keys: plan.dataset?.keys,
+        warnings: plan.warnings.map((w) => w.message),
+        // By digest, the join compares the old row hash's halves (compile-merge-sql.ts).
+        byDigest: plan.sql.some(
+          (s) => s.sql.startsWith('CREATE TABLE joined AS') && s.sql.includes('_ferry_old_h1'),
+        ),
+      }));
+      return {
+        merges,
+        rejects: (await p.get('rejects/updates-rejects-20240502060000.csv', p.rejectsBucket)).toString(),
+        rows: await p.readDataset('accounts', {
+          select: '* EXCLUDE (_ferry_created_at, _ferry_updated_at)',
+        }),
+      };
+    };
+    const byText = await outcome(false);
+    const byDigest = await outcome(true);
+    expect(byText.merges.map((m) => m.byDigest)).toEqual([false, false, false]);
+    expect(byDigest.merges.map((m) => m.byDigest)).toEqual([true, true, true]);
+    expect({ ...byDigest, merges: byDigest.merges.map((m) => ({ ...m, byDigest: undefined })) }).toEqual({
+      ...byText,
+      merges: byText.merges.map((m) => ({ ...m, byDigest: undefined })),
+    });
+    expect(byText.merges.map((m) => m.counts)).toEqual([
+      { created: 3, updated: 0, unchanged: 0, skipped: 0, unmatched: 0, deleted: 0, rows: 3 },
+      { created: 0, updated: 1, unchanged: 0, skipped: 0, unmatched: 2, deleted: 0, rows: 3 },
+      { created: 1, updated: 0, unchanged: 2, skipped: 0, unmatched: 0, deleted: 1, rows: 3 },
+    ]);
+    expect(byText.merges[2]?.keys).toEqual({ deleted: ['a3'] });
+  });
+});

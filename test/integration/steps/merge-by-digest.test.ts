@@ -1,0 +1,236 @@
+/**
+ * A large run merges into a dataset by digests (compile-merge-sql.ts, `compare: 'digest'`): every mode
+ * gives the same counts, keys, next version and rows not applied as the merge by the key's text. (How
+ * much memory each join needs is measured in docs/benchmarks.md, not here: at the sizes a test can
+ * afford, DuckDB's fixed needs decide, not the join.)
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDuckDbSession, type DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
+import { quoteLiteral } from '../../../engine/duckdb/sql.js';
+import { compileMergeSql, type MergeMode } from '../../../engine/steps/compile-merge-sql.js';
+import { countSupersededRows } from '../../../engine/steps/compile-duplicate-keys-sql.js';
+import { importTimeLiteral, importTimeOf } from '../../../engine/steps/import-time.js';
+
+let dir: string;
+let session: DuckDbSession | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-merge-digest-'));
+});
+afterEach(async () => {
+  session?.close();
+  session = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+const DAY1 = new Date('2024-05-01T06:00:00Z');
+const DAY2 = new Date('2024-05-02T06:00:00Z');
+
+interface MergeRun {
+  incomingTable: string;
+  columns: readonly string[];
+  currentFile: string | undefined;
+  currentColumns: readonly string[];
+  mode: MergeMode;
+  version: number;
+  runTime: Date;
+  holdDeletes?: boolean;
+  importTimeColumn?: string;
+}
+
+/** The merge as merge-dataset-step.ts runs it, up to the next version written to `output`. */
+async function merge(db: DuckDbSession, run: MergeRun, compare: 'text' | 'digest', output: string) {
+  for (const view of ['next_version', 'not_applied', 'dataset_incoming', 'dataset_current'])
+    await db.run(`DROP VIEW IF EXISTS ${view}`);
+  await db.run('DROP TABLE IF EXISTS joined');
+  const sql = compileMergeSql({
+    incomingTable: run.incomingTable,
+    incomingColumns: run.columns,
+    rowColumn: '_ferry_order',
+    currentFile: run.currentFile,
+    currentColumns: run.currentColumns,
+    key: ['id'],
+    mode: run.mode,
+    version: run.version,
+    runTime: run.runTime,
+    holdDeletes: run.holdDeletes ?? false,
+    importTime: run.importTimeColumn
+      ? importTimeOf(
+          { timestamp: { column: run.importTimeColumn, default: 'import-time' } } as never,
+          run.runTime,
+        )
+      : undefined,
+    compare,
+  });
+  await db.run(sql.createIncoming);
+  await db.run(sql.createCurrent);
+  await db.run(sql.createJoined);
+  const superseded = await countSupersededRows(sql.superseded, async (statement) =>
+    Number((await db.all(statement))[0]?.['n']),
+  );
+  if (superseded > 0) await db.run(sql.dropSuperseded);
+  const [counts] = await db.all(sql.countJoined);
+  const [deleted] = await db.all(sql.countDeleted);
+  const keys = {
+    unmatched: await db.all(sql.sampleKeys('unmatched', 10)),
+    skipped: await db.all(sql.sampleKeys('skipped', 10)),
+    deleted: await db.all(sql.sampleDeleted(10)),
+  };
+  await db.run(sql.createNext);
+  await db.run(sql.createNotApplied);
+  const notApplied = await db.all('SELECT * FROM not_applied ORDER BY _ferry_order');
+  await db.all(sql.writeNext(output));
+  const next = await db.all(`SELECT * FROM read_parquet(${quoteLiteral(output)}) ORDER BY id`);
+  return { counts, superseded, deleted, keys, notApplied, next };
+}
+
+/** Day 1's version (every row created) and day 2's rows, as the two sides of every comparison. */
+async function setUp(db: DuckDbSession, options: { importTime?: boolean } = {}) {
+  // An import time as ferry fills it: the run's own time, which the row hash reads as empty.
+  const filled = (at: Date) => `, ${importTimeLiteral(at)} AS seen_at`;
+  const at = options.importTime ? filled(DAY1) : '';
+  // Keys that only differ in case, in a character, in JSON escaping, or by a prefix.
+  await db.run(
+    `CREATE TABLE day1 AS SELECT *${at} FROM (VALUES ('a', 'one', 1, 1), ('A', 'two', 2, 2), ('a"b', 'three', 3, 3), ('ab', 'four', 4, 4), ('é', 'five', 5, 5), ('x', 'six', 6, 6), ('xy', 'seven', 7, 7)) v(id, name, score, _ferry_order)`,
+  );
+  const columns = ['id', 'name', 'score', ...(options.importTime ? ['seen_at'] : [])];
+  const current = join(dir, 'v1.parquet');
+  await merge(
+    db,
+    {
+      incomingTable: 'day1',
+      columns,
+      currentFile: undefined,
+      currentColumns: [],
+      mode: 'upsert',
+      version: 1,
+      runTime: DAY1,
+      ...(options.importTime ? { importTimeColumn: 'seen_at' } : {}),
+    },
+    'text',
+    current,
+  );
+  // Day 2: 'A' and 'é' changed, 'b' and 'x ' new, 'xy' twice (the later row wins), 'x' and 'ab' absent,
+  // the rest unchanged (the import time, when filled, is this run's: not a change).
+  const at2 = options.importTime ? filled(DAY2) : '';
+  await db.run(
+    `CREATE TABLE day2 AS SELECT *${at2} FROM (VALUES ('b', 'new', 10, 1), ('a', 'one', 1, 2), ('A', 'TWO', 2, 3), ('a"b', 'three', 3, 4), ('xy', 'gone', 0, 5), ('é', 'cinq', 5, 6), ('xy', 'seven', 7, 7), ('x ', 'eight', 8, 8)) v(id, name, score, _ferry_order)`,
+  );
+  return { current, columns };
+}
+
+const MODES: MergeMode[] = ['upsert', 'update', 'insert', 'append', 'mirror'];
+
+describe('merge by digest', () => {
+  it.each(MODES)('%s: the same counts, keys, next version and rows not applied as by text', async (mode) => {
+    session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 2 });
+    const db = session;
+    const { current, columns } = await setUp(db);
+    const run = {
+      incomingTable: 'day2',
+      columns,
+      currentFile: current,
+      currentColumns: columns,
+      mode,
+      version: 2,
+      runTime: DAY2,
+    };
+    const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
+    const byDigest = await merge(db, run, 'digest', join(dir, 'digest.parquet'));
+    expect(byDigest).toEqual(byText);
+    expect(byText.superseded).toBe(1);
+    const expected: Record<MergeMode, object> = {
+      upsert: { created: 2n, updated: 2n, unchanged: 3n, skipped: 0n, unmatched: 0n },
+      mirror: { created: 2n, updated: 2n, unchanged: 3n, skipped: 0n, unmatched: 0n },
+      update: { created: 0n, updated: 2n, unchanged: 3n, skipped: 0n, unmatched: 2n },
+      insert: { created: 2n, updated: 0n, unchanged: 0n, skipped: 5n, unmatched: 0n },
+      append: { created: 2n, updated: 0n, unchanged: 0n, skipped: 5n, unmatched: 0n },
+    };
+    expect(byText.counts).toEqual(expected[mode]);
+    if (mode === 'mirror') expect(byText.keys.deleted).toEqual([{ k: 'ab' }, { k: 'x' }]);
+    if (mode === 'update') expect(byText.keys.unmatched).toEqual([{ k: 'b' }, { k: 'x ' }]);
+    // Unchanged rows keep their version and times; changed ones take this run's.
+    const rowA = byText.next.find((r) => r['id'] === 'a');
+    expect(rowA?.['_ferry_version']).toBe(1n);
+  });
+
+  it('mirror holding its deletes, a run that writes some columns, and a run that adds one', async () => {
+    session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 2 });
+    const db = session;
+    const { current, columns } = await setUp(db);
+    await db.run('CREATE TABLE names AS SELECT id, name, _ferry_order FROM day2');
+    await db.run(`CREATE TABLE wider AS SELECT *, 'x' || id AS extra FROM day2`);
+    const runs: MergeRun[] = [
+      {
+        incomingTable: 'day2',
+        columns,
+        currentFile: current,
+        currentColumns: columns,
+        mode: 'mirror',
+        version: 2,
+        runTime: DAY2,
+        holdDeletes: true,
+      },
+      {
+        incomingTable: 'names',
+        columns: ['id', 'name'],
+        currentFile: current,
+        currentColumns: columns,
+        mode: 'upsert',
+        version: 2,
+        runTime: DAY2,
+      },
+      {
+        incomingTable: 'wider',
+        columns: [...columns, 'extra'],
+        currentFile: current,
+        currentColumns: columns,
+        mode: 'upsert',
+        version: 2,
+        runTime: DAY2,
+      },
+    ];
+    for (const run of runs) {
+      const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
+      const byDigest = await merge(db, run, 'digest', join(dir, 'digest.parquet'));
+      expect(byDigest).toEqual(byText);
+    }
+    // Writing some columns keeps the others: 'A' keeps its score, and an unchanged row stays unchanged.
+    const names = await merge(db, runs[1] as MergeRun, 'digest', join(dir, 'digest.parquet'));
+    expect(names.next.find((r) => r['id'] === 'A')).toMatchObject({
+      name: 'TWO',
+      score: 2,
+      _ferry_version: 2n,
+    });
+    expect(names.counts).toMatchObject({ created: 2n, updated: 2n, unchanged: 3n });
+    // A column added: every row of this run changes (its hash now covers the new column).
+    const wider = await merge(db, runs[2] as MergeRun, 'digest', join(dir, 'digest.parquet'));
+    expect(wider.counts).toMatchObject({ created: 2n, updated: 5n, unchanged: 0n });
+  });
+
+  it('an unchanged row keeps the import time it was first given', async () => {
+    session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 2 });
+    const db = session;
+    const { current, columns } = await setUp(db, { importTime: true });
+    const run = {
+      incomingTable: 'day2',
+      columns,
+      currentFile: current,
+      currentColumns: columns,
+      mode: 'upsert' as const,
+      version: 2,
+      runTime: DAY2,
+      importTimeColumn: 'seen_at',
+    };
+    const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
+    const byDigest = await merge(db, run, 'digest', join(dir, 'digest.parquet'));
+    expect(byDigest).toEqual(byText);
+    expect(byText.counts).toMatchObject({ created: 2n, updated: 2n, unchanged: 3n });
+    const seenAt = (id: string) =>
+      (byText.next.find((r) => r['id'] === id)?.['seen_at'] as Date).toISOString();
+    expect(seenAt('a')).toBe(DAY1.toISOString());
+    expect(seenAt('A')).toBe(DAY2.toISOString());
+  });
+});
