@@ -23,6 +23,27 @@ export interface BatchedRows {
   lastRowid: number;
 }
 
+/** Where one file's rows are in a batch table, as a GROUP BY of its file column finds them. */
+export interface RowidRange {
+  lo: number;
+  hi: number;
+  rows: number;
+}
+
+/**
+ * Whether the files' rows (`undefined`: a file with none) each lie together, one file after the
+ * other in file order: what numbering a file's rows by rowid needs. Else the batch is not used.
+ */
+export function rowsInFileOrder(ranges: Iterable<RowidRange | undefined>): boolean {
+  let lastRowid = -1;
+  for (const range of ranges) {
+    if (range === undefined) continue;
+    if (range.lo <= lastRowid || range.hi - range.lo + 1 !== range.rows) return false;
+    lastRowid = range.hi;
+  }
+  return true;
+}
+
 /**
  * The batched files of one table: their data rows with the column names, the file's key and the
  * run-wide row number (`offset` + record order in the file).

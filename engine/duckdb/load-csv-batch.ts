@@ -11,7 +11,7 @@
  * Nothing here throws for a file: the worst case is that every file is loaded one by one.
  */
 import type { DuckDbSession } from './create-duckdb-session.js';
-import type { BatchedRows } from './batch-source-sql.js';
+import { rowsInFileOrder, type BatchedRows } from './batch-source-sql.js';
 import { compileReadCsv } from './compile-read-csv.js';
 import { createUniqueToken } from './create-unique-token.js';
 import type { Compression } from './detect-compression.js';
@@ -86,13 +86,10 @@ async function loadGroup(
     const rejected = await readRejectLines(session, rejects);
     const firstDataLine = options.dialect.header ? 2 : 1;
     const passed: Array<[number, BatchLoadedCsv]> = [];
-    let lastRowid = -1;
+    if (!rowsInFileOrder(group.files.map((file) => stats.get(file.path)))) return [];
     for (const file of group.files) {
       const stat = stats.get(file.path);
       if (stat === undefined) continue;
-      // Rows in file order, each file's rows together: else numbering by rowid would be wrong.
-      if (stat.lo <= lastRowid || stat.hi - stat.lo + 1 !== stat.rows) return [];
-      lastRowid = stat.hi;
       const lines = rejected.get(file.path) ?? { lines: [], unexpected: false };
       const rowsLoaded = stat.rows - (firstDataLine - 1);
       if (!stat.headerOk || lines.unexpected || rowsLoaded !== file.rowsLoaded || rowsLoaded === 0) continue;

@@ -6,7 +6,7 @@
  * load-parquet.ts.
  */
 import type { JS } from '@duckdb/node-api';
-import type { BatchedRows } from './batch-source-sql.js';
+import { rowsInFileOrder, type BatchedRows, type RowidRange } from './batch-source-sql.js';
 import type { DuckDbSession } from './create-duckdb-session.js';
 import { createUniqueToken } from './create-unique-token.js';
 import type { LoadParquetResult } from './load-parquet.js';
@@ -61,19 +61,18 @@ export async function loadParquetBatch(
       )
     ).map((r) => [textOf(r['path']), r]),
   );
+  const rangeOf = (path: string): RowidRange | undefined => {
+    const range = ranges.get(path);
+    return range && { rows: Number(range['n']), lo: Number(range['lo']), hi: Number(range['hi']) };
+  };
+  // Each file's rows together and in file order: else one by one.
+  if (!rowsInFileOrder(files.map((file) => rangeOf(file.path)))) {
+    await session.run(`DROP TABLE IF EXISTS ${q(table)}`);
+    return undefined;
+  }
   const loaded = new Map<number, BatchLoadedParquet>();
-  let lastRowid = -1;
   for (const file of files) {
-    const range = ranges.get(file.path);
-    const rows = Number(range?.['n'] ?? 0);
-    const lo = Number(range?.['lo'] ?? -1);
-    const hi = Number(range?.['hi'] ?? -1);
-    // Each file's rows together and in file order: else one by one.
-    if (range !== undefined && (lo <= lastRowid || hi - lo + 1 !== rows)) {
-      await session.run(`DROP TABLE IF EXISTS ${q(table)}`);
-      return undefined;
-    }
-    if (range !== undefined) lastRowid = hi;
+    const { rows, lo, hi } = rangeOf(file.path) ?? { rows: 0, lo: -1, hi: -1 };
     loaded.set(file.index, {
       table,
       columns,
