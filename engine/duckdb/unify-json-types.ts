@@ -24,6 +24,8 @@ export interface TypedPart {
 export async function unifyJsonTypes(
   session: DuckDbSession,
   parts: readonly TypedPart[],
+  /** Columns that become their text (VARCHAR) where no type but JSON fits every part: a dataset's key. */
+  textColumns: readonly string[] = [],
 ): Promise<Array<Record<string, string>>> {
   const seen = new Map<string, Set<string>>();
   for (const part of parts) {
@@ -53,6 +55,7 @@ export async function unifyJsonTypes(
         .map((c) => {
           const type = types.get(c);
           const structure = type === undefined ? '"JSON"' : renderJsonTypeStructure(type);
+          if (structure === '"JSON"' && textColumns.includes(c)) return [c, `CAST(${q(c)} AS VARCHAR)`];
           return [c, `json_transform_strict(to_json(${q(c)}), ${quoteLiteral(structure)})`];
         }),
     ),

@@ -4,6 +4,8 @@
  * now. Before the merge, both sides get one type per column by the JSON type rule (widen, else
  * JSON; json-type.ts), applied to the values of both: the current version is rewritten into the temp
  * dir with converted columns, and this run's rows are read through a view that converts them.
+ * A key column that only JSON would fit becomes its text on both sides instead: the merge matches keys
+ * by their text, and as JSON the number 2 and the string "2" would be two keys.
  */
 import { join } from 'node:path';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
@@ -26,7 +28,12 @@ function replaceSql(conversions: Readonly<Record<string, string>>): string {
  */
 export async function alignDatasetTypes(
   context: StepContext,
-  input: { currentFile: string | undefined; incomingTable: string; declared: readonly string[] },
+  input: {
+    currentFile: string | undefined;
+    incomingTable: string;
+    declared: readonly string[];
+    key: readonly string[];
+  },
 ): Promise<{ currentFile: string | undefined; incomingTable: string }> {
   const { currentFile, incomingTable } = input;
   if (currentFile === undefined) return { currentFile, incomingTable };
@@ -39,10 +46,14 @@ export async function alignDatasetTypes(
         ([c]) => c in currentTypes && c in incomingTypes && !input.declared.includes(c),
       ),
     );
-  const [forCurrent = {}, forIncoming = {}] = await unifyJsonTypes(context.session, [
-    { table: { sql: current }, columnTypes: shared(currentTypes) },
-    { table: incomingTable, columnTypes: shared(incomingTypes) },
-  ]);
+  const [forCurrent = {}, forIncoming = {}] = await unifyJsonTypes(
+    context.session,
+    [
+      { table: { sql: current }, columnTypes: shared(currentTypes) },
+      { table: incomingTable, columnTypes: shared(incomingTypes) },
+    ],
+    input.key,
+  );
   if (Object.keys(forCurrent).length === 0) return { currentFile, incomingTable };
   const aligned = join(context.tempDir, 'dataset-current-aligned.parquet');
   await runSql(

@@ -107,6 +107,7 @@ async function readCurrentVersion(
     currentFile: (await fetchCurrentVersion(context, dataset.name, currentPath)) ? currentPath : undefined,
     incomingTable: 'conformed_ok',
     declared: Object.keys(dataset.columns),
+    key: dataset.key,
   });
   let columns: string[] = [];
   if (localFile) {
