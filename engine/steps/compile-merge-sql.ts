@@ -1,9 +1,8 @@
 /**
  * Writing into a dataset as SQL: one merge of this run's rows into the current version, by mode.
  * Pure: names, columns and the mode in; statements out. Rows in a dataset carry four internal
- * columns: `_ferry_version` (the dataset version that last changed the row — drives since_last_run),
- * `_ferry_created_at` (when the row was first written: for events, the ingestion time),
- * `_ferry_updated_at` (when it last changed) and `_ferry_hash` (MD5 of the row's data columns).
+ * columns (dataset-columns.ts): the version that last changed the row, when it was created and last
+ * updated, and the MD5 of its data columns.
  *
  *   upsert  create new keys, update existing ones (only the columns this run provides)
  *   update  update existing keys only; unmatched keys are counted (and optionally written aside)
@@ -26,24 +25,34 @@
  * rows the text join needed more than 128MB and the digest join passed within it. At 1M rows the
  * digests cost time (the upsert 1.27× the raw merge by text, 1.55× by digest, one bench run), so runs
  * that fit keep the text join. Two keys with one md5 would be taken for one key: the trust already
- * placed in md5 for the row hash.
+ * placed in md5 for the row hash. That join still carried this run's every column into `joined`, and
+ * a 100M-row upsert into a 100M-row dataset still ran out of memory there at 640 MiB: a large run that
+ * writes exactly the current version's columns (the usual one) merges narrow instead
+ * (compile-narrow-merge-sql.ts), as the diff does.
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { compileDuplicateKeysSql, type DuplicateKeysSql } from './compile-duplicate-keys-sql.js';
 import { hashedValue, type ImportTime } from './import-time.js';
+import { compileNarrowMergeSql } from './compile-narrow-merge-sql.js';
 
-export const VERSION_COLUMN = '_ferry_version';
-export const CREATED_COLUMN = '_ferry_created_at';
-export const UPDATED_COLUMN = '_ferry_updated_at';
-export const ROW_HASH_COLUMN = '_ferry_hash';
-export const DATASET_INTERNAL_COLUMNS = [
-  VERSION_COLUMN,
+import {
   CREATED_COLUMN,
-  UPDATED_COLUMN,
+  MERGE_KEY_COLUMN,
   ROW_HASH_COLUMN,
-] as const;
+  UPDATED_COLUMN,
+  VERSION_COLUMN,
+  type MergeMode,
+} from './dataset-columns.js';
 
-export type MergeMode = 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
+export {
+  CREATED_COLUMN,
+  DATASET_INTERNAL_COLUMNS,
+  MERGE_KEY_COLUMN,
+  ROW_HASH_COLUMN,
+  UPDATED_COLUMN,
+  VERSION_COLUMN,
+  type MergeMode,
+} from './dataset-columns.js';
 export type MergeKind = 'created' | 'updated' | 'unchanged' | 'skipped' | 'unmatched';
 
 export interface MergeSql {
@@ -69,14 +78,14 @@ export interface MergeSql {
   createNext: string;
   /** Incoming rows that are not applied (update: unmatched keys; insert: existing keys), with a reason. */
   createNotApplied: string;
+  /** The rows this run applies, with their columns: a relation (relations are checked over it). */
+  appliedRows: string;
   /** Writes next_version; the statement's result is the number of rows written. */
   writeNext: (path: string) => string;
 }
 
 export const MERGE_KINDS: readonly MergeKind[] = ['created', 'updated', 'unchanged', 'skipped', 'unmatched'];
 
-/** The merge's key column (the key as JSON text, or its md5 by digest), on both sides of its join. */
-export const MERGE_KEY_COLUMN = '_ferry_k';
 const K = MERGE_KEY_COLUMN;
 
 /**
@@ -88,6 +97,32 @@ export function keyJsonExpr(key: readonly string[], alias?: string): string {
   const [only] = key;
   if (key.length === 1 && only !== undefined) return `CAST(${ref(only)} AS VARCHAR)`;
   return `CAST(to_json({${key.map((c) => `${quoteLiteral(c)}: CAST(${ref(c)} AS VARCHAR)`).join(', ')}}) AS VARCHAR)`;
+}
+
+/**
+ * A row's kind and whether it is applied, by mode, as SQL over `_ferry_exists` (its key is in the
+ * current version) and `changed` (an expression: it is new, or its row hash differs).
+ */
+function kindOf(mode: MergeMode, changed: string): { kind: string; applied: string } {
+  switch (mode) {
+    case 'upsert':
+    case 'mirror':
+      return {
+        kind: `CASE WHEN NOT _ferry_exists THEN 'created' WHEN ${changed} THEN 'updated' ELSE 'unchanged' END`,
+        applied: 'true',
+      };
+    case 'update':
+      return {
+        kind: `CASE WHEN NOT _ferry_exists THEN 'unmatched' WHEN ${changed} THEN 'updated' ELSE 'unchanged' END`,
+        applied: '_ferry_exists',
+      };
+    case 'insert':
+    case 'append':
+      return {
+        kind: `CASE WHEN _ferry_exists THEN 'skipped' ELSE 'created' END`,
+        applied: 'NOT _ferry_exists',
+      };
+  }
 }
 
 /** MD5 over the named columns in name order (`expr` gives each column's value). */
@@ -171,24 +206,7 @@ export function compileMergeSql(input: {
   const changed = digest
     ? `(NOT _ferry_exists OR _ferry_old_h1 IS DISTINCT FROM ${newHalf('left')} OR _ferry_old_h2 IS DISTINCT FROM ${newHalf('right')})`
     : `(NOT _ferry_exists OR _ferry_old_hash IS DISTINCT FROM _ferry_new_hash)`;
-  let kind: string;
-  let applied: string;
-  switch (mode) {
-    case 'upsert':
-    case 'mirror':
-      kind = `CASE WHEN NOT _ferry_exists THEN 'created' WHEN ${changed} THEN 'updated' ELSE 'unchanged' END`;
-      applied = 'true';
-      break;
-    case 'update':
-      kind = `CASE WHEN NOT _ferry_exists THEN 'unmatched' WHEN ${changed} THEN 'updated' ELSE 'unchanged' END`;
-      applied = '_ferry_exists';
-      break;
-    case 'insert':
-    case 'append':
-      kind = `CASE WHEN _ferry_exists THEN 'skipped' ELSE 'created' END`;
-      applied = 'NOT _ferry_exists';
-      break;
-  }
+  const { kind, applied } = kindOf(mode, changed);
   const outer = [
     ...allCols.map((c) =>
       c === keepsOld ? `CASE WHEN ${changed} THEN ${q(c)} ELSE _ferry_old_import_time END AS ${q(c)}` : q(c),
@@ -238,6 +256,23 @@ export function compileMergeSql(input: {
       : mode === 'insert'
         ? `'key already in dataset (mode: insert)'`
         : 'NULL';
+  // A large run that writes the current version's columns, no more, no fewer: the narrow merge.
+  const narrow =
+    digest && sameColumns && curCols.every((c) => inCols.includes(c))
+      ? compileNarrowMergeSql({
+          columns: allCols,
+          rowColumn: input.rowColumn,
+          mode,
+          version: input.version,
+          now,
+          holdDeletes: input.holdDeletes === true,
+          keyText: (alias) => keyJsonExpr(key, alias),
+          hashOf,
+          currentRow,
+          reason,
+          ...kindOf(mode, '(NOT _ferry_exists OR _ferry_differs)'),
+        })
+      : {};
   return {
     createIncoming: `CREATE VIEW dataset_incoming AS SELECT ${inCols.map(q).join(', ')}, ${keyOf()} AS ${K}, ${q(input.rowColumn)} FROM ${q(input.incomingTable)}`,
     createCurrent: `CREATE VIEW dataset_current AS SELECT *, ${keyOf()} AS ${K} FROM (${
@@ -265,6 +300,8 @@ export function compileMergeSql(input: {
     createNotApplied:
       `CREATE VIEW not_applied AS SELECT ${inCols.map((c) => (c === keepsOld ? `_ferry_incoming_import_time AS ${q(c)}` : q(c))).join(', ')}, ${q(input.rowColumn)}, ${reason} AS _ferry_reason ` +
       `FROM joined WHERE NOT _ferry_applied`,
+    appliedRows: '(SELECT * FROM joined WHERE _ferry_applied)',
     writeNext: (path) => `COPY next_version TO ${quoteLiteral(path)} (FORMAT parquet)`,
+    ...narrow,
   };
 }

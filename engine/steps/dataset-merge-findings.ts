@@ -19,6 +19,8 @@ export async function checkRelations(
   dataset: Dataset,
   columns: readonly string[],
   effect: DatasetEffect,
+  /** The rows the merge applies, with their columns (MergeSql.appliedRows). */
+  appliedRows: string,
 ): Promise<void> {
   const datasets = context.datasets;
   if (!datasets) return;
@@ -46,7 +48,7 @@ export async function checkRelations(
           ? `SELECT CAST(${q(targetKey)} AS VARCHAR) AS k FROM read_parquet(${quoteLiteral(targetFile)})`
           : 'SELECT CAST(NULL AS VARCHAR) AS k WHERE false';
     const dangling =
-      `SELECT CAST(j.${q(column)} AS VARCHAR) AS v FROM joined j WHERE j._ferry_applied AND j.${q(column)} IS NOT NULL ` +
+      `SELECT CAST(j.${q(column)} AS VARCHAR) AS v FROM ${appliedRows} j WHERE j.${q(column)} IS NOT NULL ` +
       `AND NOT EXISTS (SELECT 1 FROM (${keys}) t WHERE t.k = CAST(j.${q(column)} AS VARCHAR))`;
     const [missing] = await querySql(context, 'merge-dataset', `SELECT count(*) AS n FROM (${dangling})`);
     const n = Number(missing?.['n'] ?? 0);

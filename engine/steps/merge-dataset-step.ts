@@ -73,7 +73,7 @@ async function mergeDataset(context: StepContext, step: MergeDatasetStep): Promi
   });
   const effect = await measureMerge(context, sql, { dataset: dataset.name, mode: step.mode, version });
 
-  await checkRelations(context, dataset, columns, effect);
+  await checkRelations(context, dataset, columns, effect, sql.appliedRows);
   addMergeWarnings(context, dataset, effect, holdDeletes);
 
   // No row created, updated or deleted and no new column: the current version stays current.

@@ -115,13 +115,28 @@ describe('the version', () => {
   });
 });
 
+/** How the merge's join found the current rows: by the key's text, or by digests (wide or narrow). */
+const joinOf = (plan: { sql: Array<{ sql: string }> }) => {
+  const statement = (start: string) => plan.sql.find((s) => s.sql.startsWith(start))?.sql ?? '';
+  const incoming = statement('CREATE VIEW dataset_incoming');
+  if (incoming.includes('md5_number(')) {
+    return statement('CREATE TABLE joined').includes('_ferry_differs') ? 'narrow' : 'digest';
+  }
+  return 'text';
+};
+
 describe('a run past the database-file threshold', () => {
-  it('merges by digests, with the same counts, keys, rows not applied and version as by text', async () => {
+  it('merges by digests, with the same counts, keys, rows not applied and version as a run that fits', async () => {
     const outcome = async (largeRun: boolean) => {
-      const p = await fx.createProject({ datasets: ACCOUNTS, largeRun });
+      const plans = { kind: 'entity', key: ['plan'] };
+      const p = await fx.createProject({ datasets: { ...ACCOUNTS, plans }, largeRun });
       await p.writeImport('accounts', { dataset: 'accounts', mode: 'upsert' });
       await p.writeImport('updates', { dataset: 'accounts', mode: 'update', rejectsDirectory: 'rejects/' });
-      await p.writeImport('mirror', { dataset: 'accounts', mode: 'mirror' });
+      await p.writeImport('mirror', {
+        dataset: 'accounts',
+        mode: 'mirror',
+        mapping: { relations: { plan: { dataset: 'plans' } } },
+      });
       await p.put(
         'in/accounts/a.csv',
         'account_id,name,plan,mrr\na1,Acme,pro,100\na2,Beta,free,0\na3,Gamma,pro,7\n',
@@ -142,10 +157,8 @@ describe('a run past the database-file threshold', () => {
         superseded: plan.dataset?.superseded,
         keys: plan.dataset?.keys,
         warnings: plan.warnings.map((w) => w.message),
-        // By digest, the join compares the old row hash's halves (compile-merge-sql.ts).
-        byDigest: plan.sql.some(
-          (s) => s.sql.startsWith('CREATE TABLE joined AS') && s.sql.includes('_ferry_old_h1'),
-        ),
+        missingRelations: plan.dataset?.missingRelations,
+        join: joinOf(plan),
       }));
       return {
         merges,
@@ -155,20 +168,24 @@ describe('a run past the database-file threshold', () => {
         }),
       };
     };
-    const byText = await outcome(false);
+    const small = await outcome(false);
     const byDigest = await outcome(true);
-    expect(byText.merges.map((m) => m.byDigest)).toEqual([false, false, false]);
-    expect(byDigest.merges.map((m) => m.byDigest)).toEqual([true, true, true]);
-    expect({ ...byDigest, merges: byDigest.merges.map((m) => ({ ...m, byDigest: undefined })) }).toEqual({
-      ...byText,
-      merges: byText.merges.map((m) => ({ ...m, byDigest: undefined })),
+    expect(small.merges.map((m) => m.join)).toEqual(['text', 'text', 'text']);
+    // Day 2 writes some columns: by digests, wide; day 3 writes them all: narrow.
+    expect(byDigest.merges.map((m) => m.join)).toEqual(['digest', 'digest', 'narrow']);
+    expect({ ...byDigest, merges: byDigest.merges.map((m) => ({ ...m, join: undefined })) }).toEqual({
+      ...small,
+      merges: small.merges.map((m) => ({ ...m, join: undefined })),
     });
-    expect(byText.merges.map((m) => m.counts)).toEqual([
+    expect(small.merges[2]?.missingRelations).toEqual([
+      { column: 'plan', dataset: 'plans', rows: 3, keys: ['free', 'pro'] },
+    ]);
+    expect(small.merges.map((m) => m.counts)).toEqual([
       { created: 3, updated: 0, unchanged: 0, skipped: 0, unmatched: 0, deleted: 0, rows: 3 },
       { created: 0, updated: 1, unchanged: 0, skipped: 0, unmatched: 2, deleted: 0, rows: 3 },
       { created: 1, updated: 0, unchanged: 2, skipped: 0, unmatched: 0, deleted: 1, rows: 3 },
     ]);
-    expect(byText.merges[2]?.keys).toEqual({ deleted: ['a3'] });
+    expect(small.merges[2]?.keys).toEqual({ deleted: ['a3'] });
   });
 });
 

@@ -1,6 +1,8 @@
 /**
- * A large run merges into a dataset by digests (compile-merge-sql.ts, `compare: 'digest'`): every mode
- * gives the same counts, keys, next version and rows not applied as the merge by the key's text. (How
+ * A large run merges into a dataset by digests (compile-merge-sql.ts, `compare: 'digest'`): wide, or
+ * narrow when it writes exactly the current version's columns (compile-narrow-merge-sql.ts). Every
+ * mode, with keys of several types, gives the same counts, keys, next version and rows not applied as
+ * the merge by the key's text. (How
  * much memory each join needs is measured in docs/benchmarks.md, not here: at the sizes a test can
  * afford, DuckDB's fixed needs decide, not the join.)
  */
@@ -233,4 +235,47 @@ describe('merge by digest', () => {
     expect(seenAt('a')).toBe(DAY1.toISOString());
     expect(seenAt('A')).toBe(DAY2.toISOString());
   });
+  it.each(['BIGINT', 'DECIMAL(12,2)', 'DATE', 'TIMESTAMPTZ'])(
+    'a %s key: by digest as by text',
+    async (type) => {
+      session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 2 });
+      const db = session;
+      const key = (n: number) => `CAST(DATE '2024-01-01' + INTERVAL (${n}) DAY AS ${type})`;
+      const value = (n: number) =>
+        type === 'DATE' || type === 'TIMESTAMPTZ' ? key(n) : `CAST(${n} AS ${type})`;
+      await db.run(
+        `CREATE TABLE k1 AS SELECT ${value(1)} AS id, 'one' AS name, 1 AS _ferry_order UNION ALL SELECT ${value(2)}, 'two', 2 UNION ALL SELECT ${value(3)}, 'three', 3`,
+      );
+      const current = join(dir, 'k1.parquet');
+      const columns = ['id', 'name'];
+      const first = {
+        incomingTable: 'k1',
+        columns,
+        currentFile: undefined,
+        currentColumns: [],
+        mode: 'upsert' as const,
+        version: 1,
+        runTime: DAY1,
+      };
+      await merge(db, first, 'text', current);
+      // 2 changed, 3 unchanged, 4 new, 1 absent (mirror deletes it).
+      await db.run(
+        `CREATE TABLE k2 AS SELECT ${value(2)} AS id, 'TWO' AS name, 1 AS _ferry_order UNION ALL SELECT ${value(3)}, 'three', 2 UNION ALL SELECT ${value(4)}, 'four', 3`,
+      );
+      for (const mode of ['upsert', 'mirror'] as const) {
+        const run = {
+          incomingTable: 'k2',
+          columns,
+          currentFile: current,
+          currentColumns: columns,
+          mode,
+          version: 2,
+          runTime: DAY2,
+        };
+        const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
+        expect(byText.counts).toMatchObject({ created: 1n, updated: 1n, unchanged: 1n });
+        expect(await merge(db, run, 'digest', join(dir, 'digest.parquet'))).toEqual(byText);
+      }
+    },
+  );
 });

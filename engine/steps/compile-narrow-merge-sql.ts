@@ -1,0 +1,117 @@
+/**
+ * The merge of a large run that writes exactly the current version's columns (compile-merge-sql.ts,
+ * `compare: 'digest'`), narrow, as the diff is (compile-diff-sql.ts). The merge by digests still carried
+ * every column of this run's rows through its join and into `joined`: a 100M-row upsert into a
+ * 100M-row dataset ran out of memory there at the default 640 MiB. Here:
+ * - `joined` holds one narrow row per incoming row (row number, key digest, kind, applied, the
+ *   current row's created_at), from a join whose two sides are narrow and fixed-width: this run's
+ *   row numbers, key digests and row hashes (two 64-bit integers), against the current version's key
+ *   digests, row hashes and created_at;
+ * - the next version is the current rows this run does not write, read again from its file (an
+ *   unchanged row is the current row, bookkeeping and import time included), and the rows it writes
+ *   (created, updated), their columns taken from this run's rows by row number: both joins' build
+ *   sides hold only the written rows.
+ * Everything else (counts, superseded rows, deletes) reads `joined` as the wide merge does; what needs
+ * a row's columns (sampled keys, rows not applied, relations) takes them by row number.
+ */
+import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
+import {
+  CREATED_COLUMN,
+  MERGE_KEY_COLUMN as K,
+  ROW_HASH_COLUMN,
+  UPDATED_COLUMN,
+  VERSION_COLUMN,
+  type MergeMode,
+} from './dataset-columns.js';
+
+export interface NarrowMergeSql {
+  createJoined: string;
+  sampleKeys: (kind: 'unmatched' | 'skipped', limit: number) => string;
+  createNext: string;
+  createNotApplied: string;
+  appliedRows: string;
+}
+
+/** A hex MD5 as two 64-bit integers, named `<prefix>1` and `<prefix>2`. */
+function halves(hex: string, prefix: string): string {
+  return (
+    `CAST('0x' || left(${hex}, 16) AS UBIGINT) AS ${prefix}1, ` +
+    `CAST('0x' || right(${hex}, 16) AS UBIGINT) AS ${prefix}2`
+  );
+}
+
+export function compileNarrowMergeSql(input: {
+  /** The data columns, in the current version's order (this run writes the same ones). */
+  columns: readonly string[];
+  rowColumn: string;
+  mode: MergeMode;
+  version: number;
+  /** The run time, as SQL. */
+  now: string;
+  holdDeletes: boolean;
+  /** The key as text, over the columns of `alias`. */
+  keyText: (alias?: string) => string;
+  /** The row hash over every data column, `expr` giving each column's value. */
+  hashOf: (expr: (column: string) => string) => string;
+  /** A current row as the next version keeps it (alias `c`). */
+  currentRow: string;
+  /** Why a row is not applied, as SQL. */
+  reason: string;
+  /** The kind and applied expressions over `_ferry_exists` and `_ferry_differs`. */
+  kind: string;
+  applied: string;
+}): NarrowMergeSql {
+  const R = q(input.rowColumn);
+  const cols = input.columns.map(q);
+  const incoming = `SELECT ${K}, ${R}, ${halves(
+    input.hashOf((c) => q(c)),
+    '_ferry_n',
+  )} FROM dataset_incoming`;
+  const current = `SELECT ${K}, ${halves(q(ROW_HASH_COLUMN), '_ferry_o')}, ${q(CREATED_COLUMN)} FROM dataset_current`;
+  const pick =
+    `SELECT i.${K}, i.${R}, c.${K} IS NOT NULL AS _ferry_exists, ` +
+    `(c._ferry_o1 IS DISTINCT FROM i._ferry_n1 OR c._ferry_o2 IS DISTINCT FROM i._ferry_n2) AS _ferry_differs, ` +
+    `c.${q(CREATED_COLUMN)} AS _ferry_old_created FROM (${incoming}) i LEFT JOIN (${current}) c ON c.${K} = i.${K}`;
+  const written = `_ferry_applied AND _ferry_kind IN ('created', 'updated')`;
+  // This run's rows picked by row number from joined (after its superseded rows are dropped).
+  const rowsOf = (filter: string, select = 'i.*') =>
+    `SELECT ${select} FROM dataset_incoming i JOIN (SELECT ${R} FROM joined WHERE ${filter}) p ON p.${R} = i.${R}`;
+  const writtenRows =
+    `SELECT ${input.columns.map((c) => `i.${q(c)}`).join(', ')}, ${input.version} AS ${q(VERSION_COLUMN)}, ` +
+    `coalesce(w._ferry_old_created, ${input.now}) AS ${q(CREATED_COLUMN)}, ${input.now} AS ${q(UPDATED_COLUMN)}, ` +
+    `${input.hashOf((c) => `i.${q(c)}`)} AS ${q(ROW_HASH_COLUMN)} ` +
+    `FROM dataset_incoming i JOIN (SELECT ${R}, _ferry_old_created FROM joined WHERE ${written}) w ON w.${R} = i.${R}`;
+  const kept = (filter: string) => `SELECT ${input.currentRow} FROM dataset_current c${filter}`;
+  let keptRows: string;
+  switch (input.mode) {
+    case 'mirror':
+      // Without held deletes, a current row stays only when this run has its key, unchanged.
+      keptRows = input.holdDeletes
+        ? kept(` WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = c.${K} AND j.${written})`)
+        : kept(
+            ` WHERE EXISTS (SELECT 1 FROM joined j WHERE j.${K} = c.${K} AND j._ferry_kind = 'unchanged')`,
+          );
+      break;
+    case 'upsert':
+    case 'update':
+      keptRows = kept(` WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = c.${K} AND j.${written})`);
+      break;
+    case 'insert':
+    case 'append':
+      // Only new keys are written: every current row stays.
+      keptRows = kept('');
+      break;
+  }
+  const bookkeeping = [VERSION_COLUMN, CREATED_COLUMN, UPDATED_COLUMN, ROW_HASH_COLUMN].map(q);
+  return {
+    createJoined:
+      `CREATE TABLE joined AS SELECT ${K}, ${R}, _ferry_old_created, ${input.kind} AS _ferry_kind, ` +
+      `${input.applied} AS _ferry_applied FROM (${pick})`,
+    sampleKeys: (kind, limit) =>
+      `SELECT ${input.keyText('i')} AS k FROM dataset_incoming i JOIN (SELECT ${R} FROM joined ` +
+      `WHERE _ferry_kind = ${quoteLiteral(kind)} ORDER BY ${R} LIMIT ${limit}) p ON p.${R} = i.${R} ORDER BY i.${R}`,
+    createNext: `CREATE VIEW next_version AS SELECT ${[...cols, ...bookkeeping].join(', ')} FROM (${keptRows} UNION ALL BY NAME ${writtenRows})`,
+    createNotApplied: `CREATE VIEW not_applied AS ${rowsOf('NOT _ferry_applied', `${cols.map((c) => `i.${c}`).join(', ')}, i.${R}, ${input.reason} AS _ferry_reason`)}`,
+    appliedRows: `(${rowsOf('_ferry_applied')})`,
+  };
+}
