@@ -34,7 +34,6 @@ import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { compileDuplicateKeysSql, type DuplicateKeysSql } from './compile-duplicate-keys-sql.js';
 import { hashedValue, type ImportTime } from './import-time.js';
 import { compileNarrowMergeSql } from './compile-narrow-merge-sql.js';
-
 import {
   CREATED_COLUMN,
   MERGE_KEY_COLUMN,
@@ -44,15 +43,7 @@ import {
   type MergeMode,
 } from './dataset-columns.js';
 
-export {
-  CREATED_COLUMN,
-  DATASET_INTERNAL_COLUMNS,
-  MERGE_KEY_COLUMN,
-  ROW_HASH_COLUMN,
-  UPDATED_COLUMN,
-  VERSION_COLUMN,
-  type MergeMode,
-} from './dataset-columns.js';
+export * from './dataset-columns.js';
 export type MergeKind = 'created' | 'updated' | 'unchanged' | 'skipped' | 'unmatched';
 
 export interface MergeSql {

@@ -123,6 +123,24 @@ async function setUp(db: DuckDbSession, options: { importTime?: boolean } = {}) 
   return { current, columns };
 }
 
+/** Day 2 of `columns` into the version `current` (day 1's, of the same columns). */
+function day2Run(
+  incomingTable: string,
+  columns: readonly string[],
+  current: string,
+  mode: MergeMode,
+): MergeRun {
+  return {
+    incomingTable,
+    columns,
+    currentFile: current,
+    currentColumns: columns,
+    mode,
+    version: 2,
+    runTime: DAY2,
+  };
+}
+
 const MODES: MergeMode[] = ['upsert', 'update', 'insert', 'append', 'mirror'];
 
 describe('merge by digest', () => {
@@ -130,15 +148,7 @@ describe('merge by digest', () => {
     session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 2 });
     const db = session;
     const { current, columns } = await setUp(db);
-    const run = {
-      incomingTable: 'day2',
-      columns,
-      currentFile: current,
-      currentColumns: columns,
-      mode,
-      version: 2,
-      runTime: DAY2,
-    };
+    const run = day2Run('day2', columns, current, mode);
     const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
     const byDigest = await merge(db, run, 'digest', join(dir, 'digest.parquet'));
     expect(byDigest).toEqual(byText);
@@ -165,34 +175,9 @@ describe('merge by digest', () => {
     await db.run('CREATE TABLE names AS SELECT id, name, _ferry_order FROM day2');
     await db.run(`CREATE TABLE wider AS SELECT *, 'x' || id AS extra FROM day2`);
     const runs: MergeRun[] = [
-      {
-        incomingTable: 'day2',
-        columns,
-        currentFile: current,
-        currentColumns: columns,
-        mode: 'mirror',
-        version: 2,
-        runTime: DAY2,
-        holdDeletes: true,
-      },
-      {
-        incomingTable: 'names',
-        columns: ['id', 'name'],
-        currentFile: current,
-        currentColumns: columns,
-        mode: 'upsert',
-        version: 2,
-        runTime: DAY2,
-      },
-      {
-        incomingTable: 'wider',
-        columns: [...columns, 'extra'],
-        currentFile: current,
-        currentColumns: columns,
-        mode: 'upsert',
-        version: 2,
-        runTime: DAY2,
-      },
+      { ...day2Run('day2', columns, current, 'mirror'), holdDeletes: true },
+      { ...day2Run('names', columns, current, 'upsert'), columns: ['id', 'name'] },
+      { ...day2Run('wider', columns, current, 'upsert'), columns: [...columns, 'extra'] },
     ];
     for (const run of runs) {
       const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
@@ -216,16 +201,7 @@ describe('merge by digest', () => {
     session = await createDuckDbSession({ tempDir: dir, memoryLimit: '256MB', threads: 2 });
     const db = session;
     const { current, columns } = await setUp(db, { importTime: true });
-    const run = {
-      incomingTable: 'day2',
-      columns,
-      currentFile: current,
-      currentColumns: columns,
-      mode: 'upsert' as const,
-      version: 2,
-      runTime: DAY2,
-      importTimeColumn: 'seen_at',
-    };
+    const run = { ...day2Run('day2', columns, current, 'upsert'), importTimeColumn: 'seen_at' };
     const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
     const byDigest = await merge(db, run, 'digest', join(dir, 'digest.parquet'));
     expect(byDigest).toEqual(byText);
@@ -263,15 +239,7 @@ describe('merge by digest', () => {
         `CREATE TABLE k2 AS SELECT ${value(2)} AS id, 'TWO' AS name, 1 AS _ferry_order UNION ALL SELECT ${value(3)}, 'three', 2 UNION ALL SELECT ${value(4)}, 'four', 3`,
       );
       for (const mode of ['upsert', 'mirror'] as const) {
-        const run = {
-          incomingTable: 'k2',
-          columns,
-          currentFile: current,
-          currentColumns: columns,
-          mode,
-          version: 2,
-          runTime: DAY2,
-        };
+        const run = day2Run('k2', columns, current, mode);
         const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
         expect(byText.counts).toMatchObject({ created: 1n, updated: 1n, unchanged: 1n });
         expect(await merge(db, run, 'digest', join(dir, 'digest.parquet'))).toEqual(byText);
