@@ -125,6 +125,17 @@ export function duckDbLimitError(input: LimitErrorInput): FerryError | undefined
       },
     );
   }
+  if (/No space left on device/i.test(duckDbMessageOf(input.error))) {
+    return new FerryError(
+      'RUN_DISK_FULL',
+      `A DuckDB ${statement} query${about} could not write to the run's temp dir: its disk is full, before limits.temp_disk_bytes (${formatGiB(limits.tempDiskBytes)}) was reached.`,
+      {
+        context: { ...context, limit: 'temp_disk_bytes', maxBytes: limits.tempDiskBytes },
+        cause: input.error,
+        hint: 'Free space on the disk of the temp dir (TMPDIR), or set limits.temp_disk_bytes below the room it has so that ferry stops first and says which object needed it.',
+      },
+    );
+  }
   if (/\bOut of Memory\b/i.test(duckDbMessageOf(input.error))) {
     return new FerryError(
       'RUN_MEMORY_EXCEEDED',

@@ -66,7 +66,7 @@ export interface MergeSql {
   sampleKeys: (kind: 'unmatched' | 'skipped', limit: number) => string;
   /** The first `limit` keys mirror deletes, as text, in key order. */
   sampleDeleted: (limit: number) => string;
-  createNext: string;
+  createNext: string[];
   /** Incoming rows that are not applied (update: unmatched keys; insert: existing keys), with a reason. */
   createNotApplied: string;
   /** The rows this run applies, with their columns: a relation (relations are checked over it). */
@@ -248,7 +248,7 @@ export function compileMergeSql(input: {
         ? `'key already in dataset (mode: insert)'`
         : 'NULL';
   // A large run that writes the current version's columns, no more, no fewer: the narrow merge.
-  const narrow =
+  const narrow: Partial<MergeSql> =
     digest && sameColumns && curCols.every((c) => inCols.includes(c))
       ? compileNarrowMergeSql({
           columns: allCols,
@@ -286,7 +286,9 @@ export function compileMergeSql(input: {
     sampleDeleted: (limit) =>
       `SELECT ${keyJsonExpr(key, 'c')} AS k FROM dataset_current c WHERE ${absent} ORDER BY 1 LIMIT ${limit}`,
     // A view: the COPY below streams it, nothing is materialized twice.
-    createNext: `CREATE VIEW next_version AS SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM (${next})`,
+    createNext: [
+      `CREATE VIEW next_version AS SELECT ${[...allCols, ...bookkeeping].map(q).join(', ')} FROM (${next})`,
+    ],
     // joined has one row per incoming key (after dropSuperseded), with this run's values of its columns.
     createNotApplied:
       `CREATE VIEW not_applied AS SELECT ${inCols.map((c) => (c === keepsOld ? `_ferry_incoming_import_time AS ${q(c)}` : q(c))).join(', ')}, ${q(input.rowColumn)}, ${reason} AS _ferry_reason ` +

@@ -9,8 +9,8 @@
  *   digests, row hashes and created_at;
  * - the next version is the current rows this run does not write, read again from its file (an
  *   unchanged row is the current row, bookkeeping and import time included), and the rows it writes
- *   (created, updated), their columns taken from this run's rows by row number: both joins' build
- *   sides hold only the written rows.
+ *   (created, updated), their columns taken from this run's rows by row number: both joins build on
+ *   a table of the written rows' keys and row numbers (`merge_written`).
  * Everything else (counts, superseded rows, deletes) reads `joined` as the wide merge does; what needs
  * a row's columns (sampled keys, rows not applied, relations) takes them by row number.
  */
@@ -27,7 +27,7 @@ import {
 export interface NarrowMergeSql {
   createJoined: string;
   sampleKeys: (kind: 'unmatched' | 'skipped', limit: number) => string;
-  createNext: string;
+  createNext: string[];
   createNotApplied: string;
   appliedRows: string;
 }
@@ -73,6 +73,10 @@ export function compileNarrowMergeSql(input: {
     `(c._ferry_o1 IS DISTINCT FROM i._ferry_n1 OR c._ferry_o2 IS DISTINCT FROM i._ferry_n2) AS _ferry_differs, ` +
     `c.${q(CREATED_COLUMN)} AS _ferry_old_created FROM (${incoming}) i LEFT JOIN (${current}) c ON c.${K} = i.${K}`;
   const written = `_ferry_applied AND _ferry_kind IN ('created', 'updated')`;
+  // The written rows' keys and row numbers, as a table of their own: both joins of the next version
+  // build their hash tables on it, which the planner sees to be the small side only when it knows its
+  // size (a filter over joined it would estimate, and could build on the version's wide rows instead).
+  const createWritten = `CREATE TABLE merge_written AS SELECT ${K}, ${R}, _ferry_old_created FROM joined WHERE ${written}`;
   // This run's rows picked by row number from joined (after its superseded rows are dropped).
   const rowsOf = (filter: string, select = 'i.*') =>
     `SELECT ${select} FROM dataset_incoming i JOIN (SELECT ${R} FROM joined WHERE ${filter}) p ON p.${R} = i.${R}`;
@@ -80,21 +84,21 @@ export function compileNarrowMergeSql(input: {
     `SELECT ${input.columns.map((c) => `i.${q(c)}`).join(', ')}, ${input.version} AS ${q(VERSION_COLUMN)}, ` +
     `coalesce(w._ferry_old_created, ${input.now}) AS ${q(CREATED_COLUMN)}, ${input.now} AS ${q(UPDATED_COLUMN)}, ` +
     `${input.hashOf((c) => `i.${q(c)}`)} AS ${q(ROW_HASH_COLUMN)} ` +
-    `FROM dataset_incoming i JOIN (SELECT ${R}, _ferry_old_created FROM joined WHERE ${written}) w ON w.${R} = i.${R}`;
+    `FROM dataset_incoming i JOIN merge_written w ON w.${R} = i.${R}`;
   const kept = (filter: string) => `SELECT ${input.currentRow} FROM dataset_current c${filter}`;
   let keptRows: string;
   switch (input.mode) {
     case 'mirror':
       // Without held deletes, a current row stays only when this run has its key, unchanged.
       keptRows = input.holdDeletes
-        ? kept(` WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = c.${K} AND j.${written})`)
+        ? kept(` ANTI JOIN merge_written w ON w.${K} = c.${K}`)
         : kept(
             ` WHERE EXISTS (SELECT 1 FROM joined j WHERE j.${K} = c.${K} AND j._ferry_kind = 'unchanged')`,
           );
       break;
     case 'upsert':
     case 'update':
-      keptRows = kept(` WHERE NOT EXISTS (SELECT 1 FROM joined j WHERE j.${K} = c.${K} AND j.${written})`);
+      keptRows = kept(` ANTI JOIN merge_written w ON w.${K} = c.${K}`);
       break;
     case 'insert':
     case 'append':
@@ -110,7 +114,10 @@ export function compileNarrowMergeSql(input: {
     sampleKeys: (kind, limit) =>
       `SELECT ${input.keyText('i')} AS k FROM dataset_incoming i JOIN (SELECT ${R} FROM joined ` +
       `WHERE _ferry_kind = ${quoteLiteral(kind)} ORDER BY ${R} LIMIT ${limit}) p ON p.${R} = i.${R} ORDER BY i.${R}`,
-    createNext: `CREATE VIEW next_version AS SELECT ${[...cols, ...bookkeeping].join(', ')} FROM (${keptRows} UNION ALL BY NAME ${writtenRows})`,
+    createNext: [
+      createWritten,
+      `CREATE VIEW next_version AS SELECT ${[...cols, ...bookkeeping].join(', ')} FROM (${keptRows} UNION ALL BY NAME ${writtenRows})`,
+    ],
     createNotApplied: `CREATE VIEW not_applied AS ${rowsOf('NOT _ferry_applied', `${cols.map((c) => `i.${c}`).join(', ')}, i.${R}, ${input.reason} AS _ferry_reason`)}`,
     appliedRows: `(${rowsOf('_ferry_applied')})`,
   };

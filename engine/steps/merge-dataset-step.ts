@@ -163,7 +163,7 @@ async function measureMerge(
   if (Object.keys(keys).length) effect.keys = keys;
   // A view: the version's rows are counted by the COPY that writes them (or, when none is written,
   // are the current version's).
-  await runSql(context, 'merge-dataset', sql.createNext);
+  for (const statement of sql.createNext) await runSql(context, 'merge-dataset', statement);
   return effect;
 }
 

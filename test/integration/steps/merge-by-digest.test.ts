@@ -46,7 +46,7 @@ interface MergeRun {
 async function merge(db: DuckDbSession, run: MergeRun, compare: 'text' | 'digest', output: string) {
   for (const view of ['next_version', 'not_applied', 'dataset_incoming', 'dataset_current'])
     await db.run(`DROP VIEW IF EXISTS ${view}`);
-  await db.run('DROP TABLE IF EXISTS joined');
+  for (const table of ['joined', 'merge_written']) await db.run(`DROP TABLE IF EXISTS ${table}`);
   const sql = compileMergeSql({
     incomingTable: run.incomingTable,
     incomingColumns: run.columns,
@@ -80,7 +80,7 @@ async function merge(db: DuckDbSession, run: MergeRun, compare: 'text' | 'digest
     skipped: await db.all(sql.sampleKeys('skipped', 10)),
     deleted: await db.all(sql.sampleDeleted(10)),
   };
-  await db.run(sql.createNext);
+  for (const statement of sql.createNext) await db.run(statement);
   await db.run(sql.createNotApplied);
   const notApplied = await db.all('SELECT * FROM not_applied ORDER BY _ferry_order');
   await db.all(sql.writeNext(output));
