@@ -17,6 +17,7 @@
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { hashedValue, type ImportTime } from './import-time.js';
+import { md5Halves } from './md5-halves-sql.js';
 import { compileDuplicateKeysSql, type DuplicateKeysSql } from './compile-duplicate-keys-sql.js';
 
 export const KEY_COLUMN = '_ferry_key';
@@ -97,8 +98,7 @@ export function compileDiffSql(input: {
   const digest = input.compare === 'digest';
   // The digests: the key's md5 as one 128-bit integer, the row hash (hex md5) as two 64-bit ones.
   const digests = (alias: string) =>
-    `md5_number(${alias}.${K}) AS _ferry_kd, CAST('0x' || left(${alias}.${H}, 16) AS UBIGINT) AS _ferry_h1, ` +
-    `CAST('0x' || right(${alias}.${H}, 16) AS UBIGINT) AS _ferry_h2`;
+    `md5_number(${alias}.${K}) AS _ferry_kd, ${md5Halves(`${alias}.${H}`, '_ferry_h')}`;
   const picked = digest
     ? `SELECT c.${R}, CASE WHEN p._ferry_kd IS NULL THEN 'added' ELSE 'changed' END AS ${q(DIFF_COLUMN)} ` +
       `FROM (SELECT c.${R}, ${digests('c')} FROM current c) c LEFT JOIN (SELECT ${digests('p')} FROM ${previous} p) p ` +

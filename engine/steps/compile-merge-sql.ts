@@ -33,6 +33,7 @@
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { compileDuplicateKeysSql, type DuplicateKeysSql } from './compile-duplicate-keys-sql.js';
 import { hashedValue, type ImportTime } from './import-time.js';
+import { md5Half, md5Halves } from './md5-halves-sql.js';
 import { compileNarrowMergeSql } from './compile-narrow-merge-sql.js';
 import {
   CREATED_COLUMN,
@@ -170,15 +171,13 @@ export function compileMergeSql(input: {
   // digest, the old row hash as two 64-bit integers, the bookkeeping, and the columns this run does not
   // provide (or an import time to keep). The current rows nobody touches are read again by the COPY.
   const joinedCurrent = digest
-    ? `(SELECT c.${K}, CAST('0x' || left(${oldHash}, 16) AS UBIGINT) AS _ferry_h1, CAST('0x' || right(${oldHash}, 16) AS UBIGINT) AS _ferry_h2, ` +
+    ? `(SELECT c.${K}, ${md5Halves(oldHash, '_ferry_h')}, ` +
       [VERSION_COLUMN, CREATED_COLUMN, UPDATED_COLUMN]
         .concat(curCols.filter((c) => !inCols.includes(c) || c === keepsOld))
         .map((c) => `c.${q(c)}`)
         .join(', ') +
       ` FROM dataset_current c)`
     : 'dataset_current';
-  // The new row hash's halves, to compare with the old one's by digest.
-  const newHalf = (side: 'left' | 'right') => `CAST('0x' || ${side}(_ferry_new_hash, 16) AS UBIGINT)`;
   // Inner level: the merged row, the current row's bookkeeping and both row hashes.
   const inner = [
     ...allCols.map((c) => `${merged(c)} AS ${q(c)}`),
@@ -195,7 +194,7 @@ export function compileMergeSql(input: {
     `i.${q(input.rowColumn)}`,
   ];
   const changed = digest
-    ? `(NOT _ferry_exists OR _ferry_old_h1 IS DISTINCT FROM ${newHalf('left')} OR _ferry_old_h2 IS DISTINCT FROM ${newHalf('right')})`
+    ? `(NOT _ferry_exists OR _ferry_old_h1 IS DISTINCT FROM ${md5Half('_ferry_new_hash', 'left')} OR _ferry_old_h2 IS DISTINCT FROM ${md5Half('_ferry_new_hash', 'right')})`
     : `(NOT _ferry_exists OR _ferry_old_hash IS DISTINCT FROM _ferry_new_hash)`;
   const { kind, applied } = kindOf(mode, changed);
   const outer = [

@@ -23,6 +23,7 @@ import {
   VERSION_COLUMN,
   type MergeMode,
 } from './dataset-columns.js';
+import { md5Halves } from './md5-halves-sql.js';
 
 export interface NarrowMergeSql {
   createJoined: string;
@@ -30,14 +31,6 @@ export interface NarrowMergeSql {
   createNext: string[];
   createNotApplied: string;
   appliedRows: string;
-}
-
-/** A hex MD5 as two 64-bit integers, named `<prefix>1` and `<prefix>2`. */
-function halves(hex: string, prefix: string): string {
-  return (
-    `CAST('0x' || left(${hex}, 16) AS UBIGINT) AS ${prefix}1, ` +
-    `CAST('0x' || right(${hex}, 16) AS UBIGINT) AS ${prefix}2`
-  );
 }
 
 export function compileNarrowMergeSql(input: {
@@ -63,11 +56,11 @@ export function compileNarrowMergeSql(input: {
 }): NarrowMergeSql {
   const R = q(input.rowColumn);
   const cols = input.columns.map(q);
-  const incoming = `SELECT ${K}, ${R}, ${halves(
+  const incoming = `SELECT ${K}, ${R}, ${md5Halves(
     input.hashOf((c) => q(c)),
     '_ferry_n',
   )} FROM dataset_incoming`;
-  const current = `SELECT ${K}, ${halves(q(ROW_HASH_COLUMN), '_ferry_o')}, ${q(CREATED_COLUMN)} FROM dataset_current`;
+  const current = `SELECT ${K}, ${md5Halves(q(ROW_HASH_COLUMN), '_ferry_o')}, ${q(CREATED_COLUMN)} FROM dataset_current`;
   const pick =
     `SELECT i.${K}, i.${R}, c.${K} IS NOT NULL AS _ferry_exists, ` +
     `(c._ferry_o1 IS DISTINCT FROM i._ferry_n1 OR c._ferry_o2 IS DISTINCT FROM i._ferry_n2) AS _ferry_differs, ` +
