@@ -54,25 +54,21 @@ export async function loadParquetBatch(
   const columns = (await session.all(`DESCRIBE ${q(table)}`))
     .map((r) => textOf(r['column_name']))
     .filter((name) => name !== fileColumn);
-  const ranges = new Map(
+  const ranges = new Map<string, RowidRange>(
     (
       await session.all(
         `SELECT ${q(fileColumn)} AS path, count(*) AS n, min(rowid) AS lo, max(rowid) AS hi FROM ${q(table)} GROUP BY ALL`,
       )
-    ).map((r) => [textOf(r['path']), r]),
+    ).map((r) => [textOf(r['path']), { rows: Number(r['n']), lo: Number(r['lo']), hi: Number(r['hi']) }]),
   );
-  const rangeOf = (path: string): RowidRange | undefined => {
-    const range = ranges.get(path);
-    return range && { rows: Number(range['n']), lo: Number(range['lo']), hi: Number(range['hi']) };
-  };
   // Each file's rows together and in file order: else one by one.
-  if (!rowsInFileOrder(files.map((file) => rangeOf(file.path)))) {
+  if (!rowsInFileOrder(files.map((file) => ranges.get(file.path)))) {
     await session.run(`DROP TABLE IF EXISTS ${q(table)}`);
     return undefined;
   }
   const loaded = new Map<number, BatchLoadedParquet>();
   for (const file of files) {
-    const { rows, lo, hi } = rangeOf(file.path) ?? { rows: 0, lo: -1, hi: -1 };
+    const { rows, lo, hi } = ranges.get(file.path) ?? { rows: 0, lo: -1, hi: -1 };
     loaded.set(file.index, {
       table,
       columns,
