@@ -9,6 +9,12 @@ import type { Compression } from './detect-compression.js';
 
 export type ZstdFactory = () => Transform;
 
+/**
+ * Reads of 1 MiB: a pass over a 115 MB CSV took 120–280 ms in fs's default 64 KiB chunks and 35–50 ms
+ * in these (most of the time was the per-chunk overhead of the stream, not the scan).
+ */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 export function zstdFactory(): ZstdFactory | undefined {
   // Node >= 22.15 has zstd; ferry also runs on Node 20, whose typings do not know the function.
   const candidate = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
@@ -25,7 +31,7 @@ export function canDecompressInNode(compression: Compression): boolean {
  * path, or its bytes as they are on disk when the caller still holds them (no second read).
  */
 export function openDecompressed(source: string | Buffer, compression: Compression): Readable {
-  const file = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
+  const file = typeof source === 'string' ? createReadStream(source, { highWaterMark: READ_CHUNK_BYTES }) : Readable.from([source]);
   const ignore = (): void => undefined; // errors surface through the iterator of the last stream
   switch (compression) {
     case 'none':
