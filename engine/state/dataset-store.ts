@@ -12,9 +12,8 @@
  * The manifest records which version each one was merged into (`parents`, kept for pruned versions
  * too), so an incremental export can tell whether what it last exported is in the current history.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
+import { sha256OfFile } from '../io/sha256-of-file.js';
 import type { BlobStore } from './blob-store.js';
 import { parseStateDocument } from './state-documents.js';
 
@@ -70,12 +69,6 @@ function lineage(manifest: DatasetManifest): Record<string, number | null> {
     if (!(String(v.version) in parents)) parents[String(v.version)] = v.version > 1 ? v.version - 1 : null;
   }
   return parents;
-}
-
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 function manifestToJson(manifest: DatasetManifest): string {

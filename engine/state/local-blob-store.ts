@@ -7,12 +7,12 @@
  * inside that window is removed after MUTEX_STALE_MS.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FerryError } from '../errors/ferry-error.js';
 import { failpoint } from '../io/failpoint.js';
+import { sha256OfFile } from '../io/sha256-of-file.js';
 import {
   assertStateKey,
   type BlobStore,
@@ -176,14 +176,12 @@ export class LocalBlobStore implements BlobStore {
 
   /** SHA-256 of a blob's bytes, streamed (large files). */
   async hashFile(key: string): Promise<string | undefined> {
-    const hash = createHash('sha256');
     try {
-      for await (const chunk of createReadStream(this.pathOf(key))) hash.update(chunk as Buffer);
+      return await sha256OfFile(this.pathOf(key));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
     }
-    return hash.digest('hex');
   }
 
   private async checkCondition(key: string, condition: WriteCondition | { ifMatch: string }): Promise<void> {

@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../errors/ferry-error.js';
 import type { BlobStore } from './blob-store.js';
-import { sha256OfFile } from './dataset-store.js';
+import { sha256OfFile } from '../io/sha256-of-file.js';
 import { BACKEND_RECORD_KEY, PROBE_PREFIX } from './s3-conditional-writes.js';
 import { readLock, staleReason, DEFAULT_LOCK_TTL_MS } from './state-lock.js';
 

@@ -8,14 +8,13 @@
  * abort (s3rver answers 405) replace the error that caused it.
  */
 
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { FerryError } from '../../errors/ferry-error.js';
+import { sha256OfFile } from '../sha256-of-file.js';
 import { putWholeFile } from './put-whole-file.js';
 import type { UploadedObject, UploadFileOptions } from './upload-file-options.js';
 import { FERRY_SHA256_METADATA, fileReadFailed, verifyFailed, verifyStored } from './verify-upload.js';
@@ -53,9 +52,7 @@ function createByteCounter(): { stream: Transform; bytes: () => number } {
 async function digestFile(options: UploadFileOptions): Promise<FileDigest> {
   try {
     const before = await stat(options.filePath);
-    const hash = createHash('sha256');
-    await pipeline(createReadStream(options.filePath, { highWaterMark: READ_CHUNK_BYTES }), hash);
-    const sha256 = hash.digest('hex');
+    const sha256 = await sha256OfFile(options.filePath);
     return { size: before.size, sha256, mtimeMs: before.mtimeMs };
   } catch (error) {
     throw fileReadFailed(options, error);
