@@ -58,7 +58,28 @@ export function watchBodyIdle(body: Readable, idleMs: number): BodyIdleWatch {
   };
 }
 
+/** A full disk (ENOSPC) or an exhausted quota (EDQUOT): the write cannot succeed until space is freed. */
+function isDiskFull(cause: unknown): boolean {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * FILE_WRITE_FAILED for a local error while downloading; RUN_DISK_FULL when the disk under the file
+ * is full, the same code DuckDB's writes get (duckdb-limit-error.ts), so an operator sees one cause.
+ */
 export function fileWriteFailed(target: DownloadTarget, path: string, cause: unknown): FerryError {
+  if (isDiskFull(cause)) {
+    return new FerryError(
+      'RUN_DISK_FULL',
+      `Could not write ${path} while downloading ${formatS3Uri(target.bucket, target.key)}: the disk of the run's temp dir is full.`,
+      {
+        context: { ...downloadContext(target), file: path },
+        cause,
+        hint: 'Free space on the disk of the temp dir (TMPDIR), or set limits.temp_disk_bytes below the room it has: the fetch step then refuses before its first GET when the listed sizes do not fit.',
+      },
+    );
+  }
   return new FerryError(
     'FILE_WRITE_FAILED',
     `Could not write ${path} while downloading ${formatS3Uri(target.bucket, target.key)}. Check free space and permissions of the run's temp directory.`,
