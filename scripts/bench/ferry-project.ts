@@ -113,6 +113,8 @@ export interface LargeRunOptions {
    * (DATASET_PIPELINE_YAML) instead of diffed into a CSV.
    */
   sink?: 'csv' | 'dataset';
+  /** The dataset sink's mode (upsert when absent); `mirror` also deletes the keys a day drops. */
+  datasetMode?: 'upsert' | 'mirror';
 }
 
 export async function writeBenchProject(directory: string, options: LargeRunOptions = {}): Promise<void> {
@@ -140,7 +142,11 @@ export async function writeBenchProject(directory: string, options: LargeRunOpti
       `datasets:\n  ${BENCH_DATASET}: {kind: entity, key: [${DIFF_KEY}]}\npipelines:\n`,
     );
     await writeFile(join(directory, 'ferry.yaml'), ferryYaml);
-    await writeFile(join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`), DATASET_PIPELINE_YAML);
+    const mode = options.datasetMode ?? 'upsert';
+    await writeFile(
+      join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`),
+      DATASET_PIPELINE_YAML.replace('  mode: upsert\n', `  mode: ${mode}\n`),
+    );
     return;
   }
   await writeFile(join(directory, 'ferry.yaml'), ferryYaml);

@@ -128,11 +128,14 @@ export async function benchMemory(context: BenchContext, run: MemoryRun): Promis
     const large = context.options.rows > 10_000_000;
     // FERRY_BENCH_MEMORY=SIZE sets limits.memory (DuckDB's memory_limit) instead of ferry's default.
     const memory = process.env['FERRY_BENCH_MEMORY'];
+    // FERRY_BENCH_DATASET_MODE=mirror: memory-dataset mirrors the days into the dataset (day 2 then
+    // deletes the keys it dropped) instead of upserting them.
+    const datasetMode = process.env['FERRY_BENCH_DATASET_MODE'] === 'mirror' ? 'mirror' : 'upsert';
     await writeBenchProject(projectDir, {
       slowServer: true,
       ...(large ? { tempDiskBytes: LARGE_RUN_TEMP_DISK } : {}),
       ...(large && run === 'diff' ? { compressSink: 'zstd' as const } : {}),
-      ...(run === 'dataset' ? { sink: 'dataset' as const } : {}),
+      ...(run === 'dataset' ? { sink: 'dataset' as const, datasetMode } : {}),
       ...(memory === undefined ? {} : { memory }),
     });
     const env = benchEnv(server.endpoint);
@@ -152,7 +155,7 @@ export async function benchMemory(context: BenchContext, run: MemoryRun): Promis
         rows: context.options.rows,
         seed: context.options.seed,
       });
-      const what = run === 'diff' ? day : `${day.replace(' (the diff)', '')}, upsert into a dataset`;
+      const what = run === 'diff' ? day : `${day.replace(' (the diff)', '')}, ${datasetMode} into a dataset`;
       context.log(`memory: ferry apply, ${what}, in its own process`);
       // FERRY_BENCH_LOG=FILE: the run's JSON log (one line per step, with its time) is appended there.
       const log = process.env['FERRY_BENCH_LOG'];
@@ -171,7 +174,7 @@ export async function benchMemory(context: BenchContext, run: MemoryRun): Promis
         note:
           `the process alone (kernel maxRSS); ${memory === undefined ? `ferry's default limits.memory (DuckDB memory_limit ${MEMORY_LIMIT})` : `limits.memory ${memory}`}, spills to the run temp dir` +
           (large ? `; temp_disk_bytes ${LARGE_RUN_TEMP_DISK}${run === 'diff' ? ', output zstd' : ''}` : '') +
-          (run === 'dataset' ? '; mode: upsert into a dataset in the local state' : ''),
+          (run === 'dataset' ? `; mode: ${datasetMode} into a dataset in the local state` : ''),
       });
     }
     return rows;
