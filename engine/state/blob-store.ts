@@ -50,8 +50,17 @@ export interface BlobStore {
   delete(key: string, condition?: { ifMatch: string }): Promise<void>;
   /** Keys under a prefix (`pipelines/a/runs/`), sorted; a missing prefix lists nothing. */
   list(prefix: string): Promise<string[]>;
-  /** Stores a local file under a key (large immutable blobs: snapshots, dataset versions). */
-  putFile(key: string, localPath: string, condition?: { ifNoneMatch: '*' }): Promise<void>;
+  /**
+   * Stores a local file under a key (large immutable blobs: snapshots, dataset versions). `known`: the
+   * file's SHA-256 as the caller just took it, so a backend that records it need not read the file
+   * again for it.
+   */
+  putFile(
+    key: string,
+    localPath: string,
+    condition?: { ifNoneMatch: '*' },
+    known?: { sha256: string },
+  ): Promise<void>;
   /** Copies a blob to a local file; false when it does not exist. */
   getFile(key: string, localPath: string): Promise<boolean>;
   /** A human-readable place of one key (`state/pipelines/a/runs/x.csv`, `s3://b/p/…`). */

@@ -192,7 +192,7 @@ export class DatasetStore {
   ): Promise<ReadManifest> {
     const file = `v${String(input.version).padStart(6, '0')}-${input.attemptId.replace(/[^A-Za-z0-9_-]/g, '_')}.parquet`;
     const sha256 = await sha256OfFile(input.from);
-    await this.blobs.putFile(this.key(manifest.dataset, file), input.from, { ifNoneMatch: '*' });
+    await this.blobs.putFile(this.key(manifest.dataset, file), input.from, { ifNoneMatch: '*' }, { sha256 });
     const entry: DatasetVersion = {
       version: input.version,
       file,

@@ -121,8 +121,8 @@ async function copyBlob(
     const local = join(options.scratchDir, 'blob');
     const readBack = join(options.scratchDir, 'read-back');
     if (!(await from.getFile(key, local))) throw vanished(from, key);
-    await to.putFile(key, local, condition);
     expected = await sha256OfFile(local);
+    await to.putFile(key, local, condition, { sha256: expected });
     bytes = (await stat(local)).size;
     actual = (await to.getFile(key, readBack)) ? await sha256OfFile(readBack) : undefined;
   }

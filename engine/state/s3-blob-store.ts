@@ -241,7 +241,12 @@ export class S3BlobStore implements BlobStore {
       .sort();
   }
 
-  async putFile(key: string, localPath: string, condition?: { ifNoneMatch: '*' }): Promise<void> {
+  async putFile(
+    key: string,
+    localPath: string,
+    condition?: { ifNoneMatch: '*' },
+    known?: { sha256: string },
+  ): Promise<void> {
     const enforced = condition ? await this.enforced() : false;
     if (condition && !enforced) await this.checkByReading(key, condition);
     try {
@@ -250,6 +255,7 @@ export class S3BlobStore implements BlobStore {
         bucket: this.options.bucket,
         key: this.objectKey(key),
         filePath: localPath,
+        ...(known === undefined ? {} : { sha256: known.sha256 }),
         ...(condition && enforced ? { ifNoneMatch: '*' } : {}),
       });
     } catch (error) {

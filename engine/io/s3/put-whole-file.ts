@@ -19,7 +19,7 @@ export async function putWholeFile(client: S3Client, options: UploadFileOptions)
   const md5 = createHash('md5').update(body).digest();
   const expected = {
     size: body.length,
-    sha256: createHash('sha256').update(body).digest('hex'),
+    sha256: options.sha256 ?? createHash('sha256').update(body).digest('hex'),
     md5: md5.toString('hex'),
   };
   const command = new PutObjectCommand({

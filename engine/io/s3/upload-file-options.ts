@@ -26,6 +26,13 @@ export interface UploadFileOptions {
    * the PUT, or on CompleteMultipartUpload) where the endpoint enforces it.
    */
   ifNoneMatch?: '*';
+  /**
+   * The file's hex SHA-256, when the caller has just taken it (a dataset version is hashed for its
+   * manifest before it is stored): it goes into `ferry-sha256` as it is, and the upload does not read
+   * the file a second time for it. A wrong value is stored as given, and every later read of the
+   * object fails its check.
+   */
+  sha256?: string;
   signal?: AbortSignal;
 }
 

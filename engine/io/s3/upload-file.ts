@@ -52,7 +52,7 @@ function createByteCounter(): { stream: Transform; bytes: () => number } {
 async function digestFile(options: UploadFileOptions): Promise<FileDigest> {
   try {
     const before = await stat(options.filePath);
-    const sha256 = await sha256OfFile(options.filePath);
+    const sha256 = options.sha256 ?? (await sha256OfFile(options.filePath));
     return { size: before.size, sha256, mtimeMs: before.mtimeMs };
   } catch (error) {
     throw fileReadFailed(options, error);

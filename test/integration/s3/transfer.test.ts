@@ -340,6 +340,31 @@ describe('uploadFile and downloadObject', () => {
     expect(proxy.count({ method: 'PUT', bucket, key: 'lost.bin' })).toBe(2);
   });
 
+  it('takes the SHA-256 a caller gives instead of reading the file for it, in parts or in one PUT', async () => {
+    const bucket = uniqueBucket('known-sha');
+    await server.createBucket(bucket);
+    // A value the file does not have: only a skipped hash pass stores it (a read of the object would
+    // then refuse it; state/s3-blob-store.test.ts).
+    const given = sha256(Buffer.from('not the file'));
+    for (const [name, bytes] of [
+      ['parts.bin', 10 * MiB],
+      ['one.bin', 1000],
+    ] as const) {
+      const { path } = await writeRandomFile(name, bytes);
+      const uploaded = await uploadFile(client, {
+        connection: 'test-s3',
+        bucket,
+        key: name,
+        filePath: path,
+        sha256: given,
+        multipartThresholdBytes: 8 * MiB,
+      });
+      expect(uploaded).toMatchObject({ size: bytes, sha256: given });
+      const head = await server.client.send(new HeadObjectCommand({ Bucket: bucket, Key: name }));
+      expect(head.Metadata?.['ferry-sha256']).toBe(given);
+    }
+  });
+
   it('reports a missing local file as FILE_READ_FAILED before touching S3', async () => {
     const bucket = uniqueBucket('no-file');
     const error = await catchFerryError(

@@ -4,11 +4,11 @@
  * credentials get, a conditional write whose answer was lost, and reads checked against the
  * SHA-256 ferry stored.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../../engine/io/s3/create-s3-client.js';
 import { emptyPipelineState } from '../../../engine/state/pipeline-state.js';
@@ -172,6 +172,32 @@ describe('large immutable files', () => {
     expect(await f.store.blobs.getFile(key, back)).toBe(true);
     expect(readFileSync(back).equals(readFileSync(big))).toBe(true);
     expect(await f.store.blobs.getFile('datasets/d/v000002-b.parquet', back)).toBe(false);
+  });
+
+  it('store the SHA-256 the caller took as it is, and a read checks the bytes against it', async () => {
+    const where = prefix();
+    const f = s3Fixture(moto.client, motoBucket, where);
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-known-'));
+    const file = join(dir, 'v.parquet');
+    const bytes = randomBytes(100_000);
+    writeFileSync(file, bytes);
+    const right = createHash('sha256').update(bytes).digest('hex');
+    await f.store.blobs.putFile('datasets/d/v000001-a.parquet', file, undefined, { sha256: right });
+    const back = join(dir, 'back.parquet');
+    expect(await f.store.blobs.getFile('datasets/d/v000001-a.parquet', back)).toBe(true);
+    expect(readFileSync(back).equals(bytes)).toBe(true);
+
+    // A wrong hash is not replaced by the file's own (the upload does not read the file for it): it is
+    // stored, and the next read refuses the object.
+    const wrong = createHash('sha256').update('something else').digest('hex');
+    await f.store.blobs.putFile('datasets/d/v000002-b.parquet', file, undefined, { sha256: wrong });
+    const head = await moto.client.send(
+      new HeadObjectCommand({ Bucket: motoBucket, Key: `${where}datasets/d/v000002-b.parquet` }),
+    );
+    expect(head.Metadata?.['ferry-sha256']).toBe(wrong);
+    await expect(f.store.blobs.getFile('datasets/d/v000002-b.parquet', back)).rejects.toThrow(
+      /not what ferry wrote/,
+    );
   });
 });
 
