@@ -31,7 +31,10 @@ export function canDecompressInNode(compression: Compression): boolean {
  * path, or its bytes as they are on disk when the caller still holds them (no second read).
  */
 export function openDecompressed(source: string | Buffer, compression: Compression): Readable {
-  const file = typeof source === 'string' ? createReadStream(source, { highWaterMark: READ_CHUNK_BYTES }) : Readable.from([source]);
+  const file =
+    typeof source === 'string'
+      ? createReadStream(source, { highWaterMark: READ_CHUNK_BYTES })
+      : Readable.from([source]);
   const ignore = (): void => undefined; // errors surface through the iterator of the last stream
   switch (compression) {
     case 'none':
