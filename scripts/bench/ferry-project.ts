@@ -115,6 +115,8 @@ export interface LargeRunOptions {
   sink?: 'csv' | 'dataset';
   /** The dataset sink's mode (upsert when absent); `mirror` also deletes the keys a day drops. */
   datasetMode?: 'upsert' | 'mirror';
+  /** A column the dataset pipeline's mapping excludes: a run that writes some of the version's columns. */
+  excludeColumn?: string;
 }
 
 export async function writeBenchProject(directory: string, options: LargeRunOptions = {}): Promise<void> {
@@ -143,9 +145,13 @@ export async function writeBenchProject(directory: string, options: LargeRunOpti
     );
     await writeFile(join(directory, 'ferry.yaml'), ferryYaml);
     const mode = options.datasetMode ?? 'upsert';
+    const exclude = options.excludeColumn === undefined ? '' : `  exclude: [${options.excludeColumn}]\n`;
     await writeFile(
       join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`),
-      DATASET_PIPELINE_YAML.replace('  mode: upsert\n', `  mode: ${mode}\n`),
+      DATASET_PIPELINE_YAML.replace('  mode: upsert\n', `  mode: ${mode}\n`).replace(
+        'mapping:\n',
+        `mapping:\n${exclude}`,
+      ),
     );
     return;
   }
