@@ -115,8 +115,11 @@ export interface LargeRunOptions {
   sink?: 'csv' | 'dataset';
   /** The dataset sink's mode (upsert when absent); `mirror` also deletes the keys a day drops. */
   datasetMode?: 'upsert' | 'mirror';
-  /** A column the dataset pipeline's mapping excludes: a run that writes some of the version's columns. */
-  excludeColumn?: string;
+  /**
+   * One more entry of the dataset pipeline's mapping, as YAML (`exclude: [last_login]`: a run that
+   * writes some of the version's columns; `compute: {band: "…"}`: one that adds a column).
+   */
+  mappingEntry?: string;
 }
 
 export async function writeBenchProject(directory: string, options: LargeRunOptions = {}): Promise<void> {
@@ -145,12 +148,12 @@ export async function writeBenchProject(directory: string, options: LargeRunOpti
     );
     await writeFile(join(directory, 'ferry.yaml'), ferryYaml);
     const mode = options.datasetMode ?? 'upsert';
-    const exclude = options.excludeColumn === undefined ? '' : `  exclude: [${options.excludeColumn}]\n`;
+    const entry = options.mappingEntry === undefined ? '' : `  ${options.mappingEntry}\n`;
     await writeFile(
       join(directory, 'pipelines', `${PIPELINE_NAME}.yaml`),
       DATASET_PIPELINE_YAML.replace('  mode: upsert\n', `  mode: ${mode}\n`).replace(
         'mapping:\n',
-        `mapping:\n${exclude}`,
+        `mapping:\n${entry}`,
       ),
     );
     return;
