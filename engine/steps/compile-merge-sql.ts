@@ -27,8 +27,9 @@
  * that fit keep the text join. Two keys with one md5 would be taken for one key: the trust already
  * placed in md5 for the row hash. That join still carried this run's every column into `joined`, and
  * a 100M-row upsert into a 100M-row dataset still ran out of memory there at 640 MiB: a large run that
- * writes exactly the current version's columns (the usual one) merges narrow instead
- * (compile-narrow-merge-sql.ts), as the diff does.
+ * writes every column of the current version (the usual one), and maybe adds some, merges narrow
+ * instead (compile-narrow-merge-sql.ts), as the diff does. Only a large run that leaves a current
+ * column out merges wide by digests (the merged rows need the current values of that column).
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { compileDuplicateKeysSql, type DuplicateKeysSql } from './compile-duplicate-keys-sql.js';
@@ -246,9 +247,10 @@ export function compileMergeSql(input: {
       : mode === 'insert'
         ? `'key already in dataset (mode: insert)'`
         : 'NULL';
-  // A large run that writes the current version's columns, no more, no fewer: the narrow merge.
+  // A large run into an existing version that writes every one of its columns (and maybe adds some):
+  // the narrow merge. One that leaves a column out needs the current rows' values of it, and merges wide.
   const narrow: Partial<MergeSql> =
-    digest && sameColumns && curCols.every((c) => inCols.includes(c))
+    digest && input.currentFile !== undefined && curCols.every((c) => inCols.includes(c))
       ? compileNarrowMergeSql({
           columns: allCols,
           rowColumn: input.rowColumn,
@@ -259,6 +261,7 @@ export function compileMergeSql(input: {
           keyText: (alias) => keyJsonExpr(key, alias),
           hashOf,
           currentRow,
+          currentHash: oldHash,
           reason,
           ...kindOf(mode, '(NOT _ferry_exists OR _ferry_differs)'),
         })

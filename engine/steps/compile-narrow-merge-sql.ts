@@ -1,12 +1,14 @@
 /**
- * The merge of a large run that writes exactly the current version's columns (compile-merge-sql.ts,
- * `compare: 'digest'`), narrow, as the diff is (compile-diff-sql.ts). The merge by digests still carried
+ * The merge of a large run that writes every column of the current version, and maybe new ones
+ * (compile-merge-sql.ts, `compare: 'digest'`), narrow, as the diff is (compile-diff-sql.ts). The merge by
+ * digests still carried
  * every column of this run's rows through its join and into `joined`: a 100M-row upsert into a
  * 100M-row dataset ran out of memory there at the default 640 MiB. Here:
  * - `joined` holds one narrow row per incoming row (row number, key digest, kind, applied, the
  *   current row's created_at), from a join whose two sides are narrow and fixed-width: this run's
  *   row numbers, key digests and row hashes (two 64-bit integers), against the current version's key
- *   digests, row hashes and created_at;
+ *   digests, row hashes and created_at (the stored hash, or, when this run adds a column, the hash
+ *   over the new columns with the added ones NULL, as the wide merge computes it);
  * - the next version is the current rows this run does not write, read again from its file (an
  *   unchanged row is the current row, bookkeeping and import time included), and the rows it writes
  *   (created, updated), their columns taken from this run's rows by row number: both joins build on
@@ -34,7 +36,7 @@ export interface NarrowMergeSql {
 }
 
 export function compileNarrowMergeSql(input: {
-  /** The data columns, in the current version's order (this run writes the same ones). */
+  /** The data columns: the current version's, in its order, then the ones this run adds. */
   columns: readonly string[];
   rowColumn: string;
   mode: MergeMode;
@@ -48,6 +50,8 @@ export function compileNarrowMergeSql(input: {
   hashOf: (expr: (column: string) => string) => string;
   /** A current row as the next version keeps it (alias `c`). */
   currentRow: string;
+  /** The current row's hash over `columns` (alias `c`), to compare this run's rows with. */
+  currentHash: string;
   /** Why a row is not applied, as SQL. */
   reason: string;
   /** The kind and applied expressions over `_ferry_exists` and `_ferry_differs`. */
@@ -60,7 +64,7 @@ export function compileNarrowMergeSql(input: {
     input.hashOf((c) => q(c)),
     '_ferry_n',
   )} FROM dataset_incoming`;
-  const current = `SELECT ${K}, ${md5Halves(q(ROW_HASH_COLUMN), '_ferry_o')}, ${q(CREATED_COLUMN)} FROM dataset_current`;
+  const current = `SELECT c.${K}, ${md5Halves(input.currentHash, '_ferry_o')}, c.${q(CREATED_COLUMN)} FROM dataset_current c`;
   const pick =
     `SELECT i.${K}, i.${R}, c.${K} IS NOT NULL AS _ferry_exists, ` +
     `(c._ferry_o1 IS DISTINCT FROM i._ferry_n1 OR c._ferry_o2 IS DISTINCT FROM i._ferry_n2) AS _ferry_differs, ` +

@@ -1,6 +1,7 @@
 /**
- * A large run merges into a dataset by digests (compile-merge-sql.ts, `compare: 'digest'`): wide, or
- * narrow when it writes exactly the current version's columns (compile-narrow-merge-sql.ts). Every
+ * A large run merges into a dataset by digests (compile-merge-sql.ts, `compare: 'digest'`): narrow when
+ * it writes every column of the current version, and maybe more (compile-narrow-merge-sql.ts), else
+ * wide. Every
  * mode, with keys of several types, gives the same counts, keys, next version and rows not applied as
  * the merge by the key's text. (How
  * much memory each join needs is measured in docs/benchmarks.md, not here: at the sizes a test can
@@ -174,10 +175,23 @@ describe('merge by digest', () => {
     const { current, columns } = await setUp(db);
     await db.run('CREATE TABLE names AS SELECT id, name, _ferry_order FROM day2');
     await db.run(`CREATE TABLE wider AS SELECT *, 'x' || id AS extra FROM day2`);
+    // An added column that is empty for some rows: those rows have not changed.
+    await db.run(
+      `CREATE TABLE wider_some AS SELECT *, CASE WHEN id IN ('a', 'a"b') THEN NULL ELSE 'x' || id END AS extra FROM day2`,
+    );
     const runs: MergeRun[] = [
       { ...day2Run('day2', columns, current, 'mirror'), holdDeletes: true },
       { ...day2Run('names', columns, current, 'upsert'), columns: ['id', 'name'] },
       { ...day2Run('wider', columns, current, 'upsert'), columns: [...columns, 'extra'] },
+      ...MODES.map((mode) => ({
+        ...day2Run('wider_some', columns, current, mode),
+        columns: [...columns, 'extra'],
+      })),
+      {
+        ...day2Run('wider_some', columns, current, 'mirror'),
+        columns: [...columns, 'extra'],
+        holdDeletes: true,
+      },
     ];
     for (const run of runs) {
       const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
@@ -195,6 +209,31 @@ describe('merge by digest', () => {
     // A column added: every row of this run changes (its hash now covers the new column).
     const wider = await merge(db, runs[2] as MergeRun, 'digest', join(dir, 'digest.parquet'));
     expect(wider.counts).toMatchObject({ created: 2n, updated: 5n, unchanged: 0n });
+    // Unless the new column is empty: 'a' and 'a"b' stay unchanged, with their version and times.
+    const some = await merge(db, runs[3] as MergeRun, 'digest', join(dir, 'digest.parquet'));
+    expect(some.counts).toMatchObject({ created: 2n, updated: 3n, unchanged: 2n });
+    expect(some.next.find((r) => r['id'] === 'a')).toMatchObject({ extra: null, _ferry_version: 1n });
+    // The kept current rows ('ab', 'x') are stored with their hash over the new columns, as by text.
+    expect(some.next.find((r) => r['id'] === 'ab')).toMatchObject({ extra: null, _ferry_version: 1n });
+  });
+
+  it('a large run that writes every current column, or adds some, merges narrow; one that leaves one out, wide', () => {
+    const narrow = (columns: string[]) =>
+      compileMergeSql({
+        incomingTable: 'day2',
+        incomingColumns: columns,
+        rowColumn: '_ferry_order',
+        currentFile: join(dir, 'v1.parquet'),
+        currentColumns: ['id', 'name', 'score'],
+        key: ['id'],
+        mode: 'upsert',
+        version: 2,
+        runTime: DAY2,
+        compare: 'digest',
+      }).createNext.some((statement) => statement.includes('merge_written'));
+    expect(narrow(['id', 'name', 'score'])).toBe(true);
+    expect(narrow(['id', 'name', 'score', 'extra'])).toBe(true);
+    expect(narrow(['id', 'name'])).toBe(false);
   });
 
   it('an unchanged row keeps the import time it was first given', async () => {
