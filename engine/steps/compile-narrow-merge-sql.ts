@@ -12,7 +12,8 @@
  * - the next version is the current rows this run does not write, read again from its file (an
  *   unchanged row is the current row, bookkeeping and import time included), and the rows it writes
  *   (created, updated), their columns taken from this run's rows by row number: both joins build on
- *   a table of the written rows' keys and row numbers (`merge_written`).
+ *   a table of the written rows' keys and row numbers (`merge_written`), and a mirror's also on a
+ *   table of the keys it drops (`merge_dropped`).
  * Everything else (counts, superseded rows, deletes) reads `joined` as the wide merge does; what needs
  * a row's columns (sampled keys, rows not applied, relations) takes them by row number.
  */
@@ -83,15 +84,20 @@ export function compileNarrowMergeSql(input: {
     `${input.hashOf((c) => `i.${q(c)}`)} AS ${q(ROW_HASH_COLUMN)} ` +
     `FROM dataset_incoming i JOIN merge_written w ON w.${R} = i.${R}`;
   const kept = (filter: string) => `SELECT ${input.currentRow} FROM dataset_current c${filter}`;
+  // mirror without held deletes: the current keys this run does not have, as a table of their own too
+  // (the same anti-join as the count of deletes). A semi-join with this run's unchanged keys (a filter
+  // over joined) filled a 77 GB disk with spill at 100M rows: its build side was not the small one.
+  const dropsKeys = input.mode === 'mirror' && !input.holdDeletes;
+  const createDropped = `CREATE TABLE merge_dropped AS SELECT c.${K} FROM dataset_current c ANTI JOIN joined j ON j.${K} = c.${K}`;
   let keptRows: string;
   switch (input.mode) {
     case 'mirror':
-      // Without held deletes, a current row stays only when this run has its key, unchanged.
-      keptRows = input.holdDeletes
-        ? kept(` ANTI JOIN merge_written w ON w.${K} = c.${K}`)
-        : kept(
-            ` WHERE EXISTS (SELECT 1 FROM joined j WHERE j.${K} = c.${K} AND j._ferry_kind = 'unchanged')`,
-          );
+      // Without held deletes, a current row stays only when this run has its key, unchanged: it is
+      // neither written nor dropped.
+      keptRows = kept(
+        ` ANTI JOIN merge_written w ON w.${K} = c.${K}` +
+          (dropsKeys ? ` ANTI JOIN merge_dropped d ON d.${K} = c.${K}` : ''),
+      );
       break;
     case 'upsert':
     case 'update':
@@ -113,6 +119,7 @@ export function compileNarrowMergeSql(input: {
       `WHERE _ferry_kind = ${quoteLiteral(kind)} ORDER BY ${R} LIMIT ${limit}) p ON p.${R} = i.${R} ORDER BY i.${R}`,
     createNext: [
       createWritten,
+      ...(dropsKeys ? [createDropped] : []),
       `CREATE VIEW next_version AS SELECT ${[...cols, ...bookkeeping].join(', ')} FROM (${keptRows} UNION ALL BY NAME ${writtenRows})`,
     ],
     createNotApplied: `CREATE VIEW not_applied AS ${rowsOf('NOT _ferry_applied', `${cols.map((c) => `i.${c}`).join(', ')}, i.${R}, ${input.reason} AS _ferry_reason`)}`,

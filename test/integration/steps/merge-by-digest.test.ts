@@ -47,7 +47,8 @@ interface MergeRun {
 async function merge(db: DuckDbSession, run: MergeRun, compare: 'text' | 'digest', output: string) {
   for (const view of ['next_version', 'not_applied', 'dataset_incoming', 'dataset_current'])
     await db.run(`DROP VIEW IF EXISTS ${view}`);
-  for (const table of ['joined', 'merge_written']) await db.run(`DROP TABLE IF EXISTS ${table}`);
+  for (const table of ['joined', 'merge_written', 'merge_dropped'])
+    await db.run(`DROP TABLE IF EXISTS ${table}`);
   const sql = compileMergeSql({
     incomingTable: run.incomingTable,
     incomingColumns: run.columns,
