@@ -1,9 +1,8 @@
 /**
  * The merge of a large run that writes every column of the current version, and maybe new ones
- * (compile-merge-sql.ts, `compare: 'digest'`), narrow, as the diff is (compile-diff-sql.ts). The merge by
- * digests still carried
- * every column of this run's rows through its join and into `joined`: a 100M-row upsert into a
- * 100M-row dataset ran out of memory there at the default 640 MiB. Here:
+ * (compile-merge-sql.ts, `compare: 'digest'`), narrow, as the diff is (compile-diff-sql.ts). The wide
+ * merge by digests carries every column of this run's rows through its join and into `joined`: a
+ * 100M-row upsert into a 100M-row dataset ran out of memory there at the default 640 MiB. Here:
  * - `joined` holds one narrow row per incoming row (row number, key digest, kind, applied, the
  *   current row's created_at), from a join whose two sides are narrow and fixed-width: this run's
  *   row numbers, key digests and row hashes (two 64-bit integers), against the current version's key
@@ -86,7 +85,7 @@ export function compileNarrowMergeSql(input: {
   const kept = (filter: string) => `SELECT ${input.currentRow} FROM dataset_current c${filter}`;
   // mirror without held deletes: the current keys this run does not have, as a table of their own too
   // (the same anti-join as the count of deletes). A semi-join with this run's unchanged keys (a filter
-  // over joined) filled a 77 GB disk with spill at 100M rows: its build side was not the small one.
+  // over joined) filled the bench machine's disk with spill at 100M rows (RUN_DISK_FULL in the COPY).
   const dropsKeys = input.mode === 'mirror' && !input.holdDeletes;
   const createDropped = `CREATE TABLE merge_dropped AS SELECT c.${K} FROM dataset_current c ANTI JOIN joined j ON j.${K} = c.${K}`;
   let keptRows: string;
