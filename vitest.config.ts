@@ -11,6 +11,7 @@ const ISOLATED = [
   'test/integration/engine/mapping.test.ts',
   'test/integration/engine/filenames.test.ts',
   'test/integration/s3/assume-role.test.ts',
+  'test/integration/s3/download-disk-full.test.ts',
 ];
 
 export default defineConfig({

@@ -2,7 +2,8 @@
  * A full disk while the fetch writes an object: the download must fail as RUN_DISK_FULL (the code
  * DuckDB's own full-disk errors get), naming the object, not as a generic write error. The disk cannot
  * be filled in a test, so the file system answers ENOSPC for destinations named `*__enospc__*`; the
- * GETs go over the wire to s3rver as always.
+ * GETs go over the wire to s3rver as always. A module mock: the file is in vitest.config.ts's ISOLATED
+ * list, or a worker that loaded the download code for another file first would ignore the mock.
  */
 import { randomBytes } from 'node:crypto';
 import type * as Fs from 'node:fs';
