@@ -63,11 +63,13 @@ export interface MergeSql {
   countJoined: string;
   /** Keep the last row per key (only run when there are superseded rows, before countJoined). */
   dropSuperseded: string;
+  /** The keys mirror deletes, counted (after createNext: the narrow merge counts a table it makes). */
   countDeleted: string;
   /** The first `limit` keys of a kind (unmatched, skipped) in source order, as text. */
   sampleKeys: (kind: 'unmatched' | 'skipped', limit: number) => string;
-  /** The first `limit` keys mirror deletes, as text, in key order. */
+  /** The first `limit` keys mirror deletes, as text, in key order (after createNext, as countDeleted). */
   sampleDeleted: (limit: number) => string;
+  /** The next version's view and what it builds on; run after countJoined, before countDeleted. */
   createNext: string[];
   /** Incoming rows that are not applied (update: unmatched keys; insert: existing keys), with a reason. */
   createNotApplied: string;

@@ -13,8 +13,9 @@
  *   (created, updated), their columns taken from this run's rows by row number: both joins build on
  *   a table of the written rows' keys and row numbers (`merge_written`), and a mirror's also on a
  *   table of the keys it drops (`merge_dropped`).
- * Everything else (counts, superseded rows, deletes) reads `joined` as the wide merge does; what needs
- * a row's columns (sampled keys, rows not applied, relations) takes them by row number.
+ * Counts and superseded rows read `joined` as the wide merge does, a mirror's deletes read
+ * `merge_dropped`; what needs a row's columns (sampled keys, rows not applied, relations) takes them
+ * by row number.
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import {
@@ -31,6 +32,9 @@ export interface NarrowMergeSql {
   createJoined: string;
   sampleKeys: (kind: 'unmatched' | 'skipped', limit: number) => string;
   createNext: string[];
+  /** A mirror without held deletes only: its deletes, from `merge_dropped` (else the wide merge's). */
+  countDeleted?: string;
+  sampleDeleted?: (limit: number) => string;
   createNotApplied: string;
   appliedRows: string;
 }
@@ -83,24 +87,22 @@ export function compileNarrowMergeSql(input: {
     `${input.hashOf((c) => `i.${q(c)}`)} AS ${q(ROW_HASH_COLUMN)} ` +
     `FROM dataset_incoming i JOIN merge_written w ON w.${R} = i.${R}`;
   const kept = (filter: string) => `SELECT ${input.currentRow} FROM dataset_current c${filter}`;
-  // mirror without held deletes: the current keys this run does not have, as a table of their own too
-  // (the same anti-join as the count of deletes). A semi-join with this run's unchanged keys (a filter
+  // mirror without held deletes: the current keys this run does not have, as a table of their own too,
+  // which the count and the sample of deletes read. A semi-join with this run's unchanged keys (a filter
   // over joined) filled the bench machine's disk with spill at 100M rows (RUN_DISK_FULL in the COPY).
   const dropsKeys = input.mode === 'mirror' && !input.holdDeletes;
   const createDropped = `CREATE TABLE merge_dropped AS SELECT c.${K} FROM dataset_current c ANTI JOIN joined j ON j.${K} = c.${K}`;
   let keptRows: string;
   switch (input.mode) {
     case 'mirror':
-      // Without held deletes, a current row stays only when this run has its key, unchanged: it is
-      // neither written nor dropped.
+    case 'upsert':
+    case 'update':
+      // A current row stays unless this run writes it; a mirror without held deletes also drops the
+      // rows whose key this run does not have (it keeps only its unchanged rows).
       keptRows = kept(
         ` ANTI JOIN merge_written w ON w.${K} = c.${K}` +
           (dropsKeys ? ` ANTI JOIN merge_dropped d ON d.${K} = c.${K}` : ''),
       );
-      break;
-    case 'upsert':
-    case 'update':
-      keptRows = kept(` ANTI JOIN merge_written w ON w.${K} = c.${K}`);
       break;
     case 'insert':
     case 'append':
@@ -121,6 +123,13 @@ export function compileNarrowMergeSql(input: {
       ...(dropsKeys ? [createDropped] : []),
       `CREATE VIEW next_version AS SELECT ${[...cols, ...bookkeeping].join(', ')} FROM (${keptRows} UNION ALL BY NAME ${writtenRows})`,
     ],
+    ...(dropsKeys
+      ? {
+          countDeleted: 'SELECT count(*) AS n FROM merge_dropped',
+          sampleDeleted: (limit: number) =>
+            `SELECT ${input.keyText('c')} AS k FROM dataset_current c SEMI JOIN merge_dropped d ON d.${K} = c.${K} ORDER BY 1 LIMIT ${limit}`,
+        }
+      : {}),
     createNotApplied: `CREATE VIEW not_applied AS ${rowsOf('NOT _ferry_applied', `${cols.map((c) => `i.${c}`).join(', ')}, i.${R}, ${input.reason} AS _ferry_reason`)}`,
     appliedRows: `(${rowsOf('_ferry_applied')})`,
   };

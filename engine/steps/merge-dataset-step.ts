@@ -151,6 +151,9 @@ async function measureMerge(
     missingRelations: [],
   };
   for (const kind of MERGE_KINDS) effect[kind] = Number(counts?.[kind] ?? 0);
+  // A view: the version's rows are counted by the COPY that writes them (or, when none is written,
+  // are the current version's). Before the deletes, which a narrow mirror counts from its tables.
+  for (const statement of sql.createNext) await runSql(context, 'merge-dataset', statement);
   const [deleted] = await querySql(context, 'merge-dataset', sql.countDeleted);
   effect.deleted = Number(deleted?.['n'] ?? 0);
   // Which keys: the plan lists the first ones behind each count a reviewer has to act on.
@@ -161,9 +164,6 @@ async function measureMerge(
   if (effect.skipped > 0) keys.skipped = await sample(sql.sampleKeys('skipped', KEY_SAMPLE));
   if (effect.deleted > 0) keys.deleted = await sample(sql.sampleDeleted(KEY_SAMPLE));
   if (Object.keys(keys).length) effect.keys = keys;
-  // A view: the version's rows are counted by the COPY that writes them (or, when none is written,
-  // are the current version's).
-  for (const statement of sql.createNext) await runSql(context, 'merge-dataset', statement);
   return effect;
 }
 

@@ -2,7 +2,8 @@
  * Uploads one local file and proves it landed (verify-upload.ts): the file's SHA-256 travels in the
  * `ferry-sha256` metadata (taken here, or given by a caller that just took it: `options.sha256`; a
  * multipart upload must know it before CreateMultipartUpload, so taking it here is a pass over the
- * file while the server waits, ≈0.8 s per GiB, docs/benchmarks.md). A file up to the multipart threshold is read once and sent in one PutObject
+ * file while the server waits, ≈0.8 s per GiB, docs/benchmarks.md). A file up to the multipart
+ * threshold is read once and sent in one PutObject
  * whose ETag must be the file's MD5 (put-whole-file.ts); a larger one goes multipart with lib-storage,
  * parts in parallel (queueSize), must not change between its digest and the end of the upload, and a
  * HeadObject afterwards must show its length and hash.

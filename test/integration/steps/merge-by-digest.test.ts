@@ -76,13 +76,13 @@ async function merge(db: DuckDbSession, run: MergeRun, compare: 'text' | 'digest
   );
   if (superseded > 0) await db.run(sql.dropSuperseded);
   const [counts] = await db.all(sql.countJoined);
+  for (const statement of sql.createNext) await db.run(statement);
   const [deleted] = await db.all(sql.countDeleted);
   const keys = {
     unmatched: await db.all(sql.sampleKeys('unmatched', 10)),
     skipped: await db.all(sql.sampleKeys('skipped', 10)),
     deleted: await db.all(sql.sampleDeleted(10)),
   };
-  for (const statement of sql.createNext) await db.run(statement);
   await db.run(sql.createNotApplied);
   const notApplied = await db.all('SELECT * FROM not_applied ORDER BY _ferry_order');
   await db.all(sql.writeNext(output));
