@@ -26,10 +26,11 @@
  * digests cost time (the upsert 1.27× the raw merge by text, 1.55× by digest, one bench run), so runs
  * that fit keep the text join. Two keys with one md5 would be taken for one key: the trust already
  * placed in md5 for the row hash. That join still carried this run's every column into `joined`, and
- * a 100M-row upsert into a 100M-row dataset still ran out of memory there at 640 MiB: a large run that
- * writes every column of the current version (the usual one), and maybe adds some, merges narrow
- * instead (compile-narrow-merge-sql.ts), as the diff does. Only a large run that leaves a current
- * column out merges wide by digests (the merged rows need the current values of that column).
+ * a 100M-row upsert into a 100M-row dataset still ran out of memory there at 640 MiB: a large run
+ * into an existing version merges narrow instead (compile-narrow-merge-sql.ts), as the diff does,
+ * whether it writes every current column, adds some or leaves some out. The wide form by digests is
+ * left for a large run into a new dataset (no current version, nothing to join) and one that leaves a
+ * column out and fills an import time (below).
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { compileDuplicateKeysSql, type DuplicateKeysSql } from './compile-duplicate-keys-sql.js';
@@ -249,12 +250,24 @@ export function compileMergeSql(input: {
       : mode === 'insert'
         ? `'key already in dataset (mode: insert)'`
         : 'NULL';
-  // A large run into an existing version that writes every one of its columns (and maybe adds some):
-  // the narrow merge. One that leaves a column out needs the current rows' values of it, and merges wide.
+  // A large run into an existing version: the narrow merge. A run that writes every current column
+  // compares its rows' hash over every column with the stored one (or, when it adds columns, with the
+  // current rows' hash over them, the added ones NULL); a run that leaves some out compares the hashes
+  // over its own columns only, as the others keep their current values. Not with an import time:
+  // the stored hash read a row's import time as empty when it was that run's fill, which the current
+  // row's value alone does not tell, so such a run merges wide, comparing with the stored hash.
+  const leavesOut = curCols.some((c) => !inCols.includes(c));
+  const compareHash = leavesOut
+    ? {
+        incoming: rowHash(inCols, (c) => q(c)),
+        current: rowHash(inCols, (c) => old(c)),
+      }
+    : { incoming: hashOf((c) => q(c)), current: oldHash };
   const narrow: Partial<MergeSql> =
-    digest && input.currentFile !== undefined && curCols.every((c) => inCols.includes(c))
+    digest && input.currentFile !== undefined && !(leavesOut && keepsOld !== undefined)
       ? compileNarrowMergeSql({
           columns: allCols,
+          incomingColumns: inCols,
           rowColumn: input.rowColumn,
           mode,
           version: input.version,
@@ -263,7 +276,7 @@ export function compileMergeSql(input: {
           keyText: (alias) => keyJsonExpr(key, alias),
           hashOf,
           currentRow,
-          currentHash: oldHash,
+          compareHash,
           reason,
           ...kindOf(mode, '(NOT _ferry_exists OR _ferry_differs)'),
         })

@@ -1,11 +1,10 @@
 /**
- * A large run merges into a dataset by digests (compile-merge-sql.ts, `compare: 'digest'`): narrow when
- * it writes every column of the current version, and maybe more (compile-narrow-merge-sql.ts), else
- * wide. Every
- * mode, with keys of several types, gives the same counts, keys, next version and rows not applied as
- * the merge by the key's text. (How
- * much memory each join needs is measured in docs/benchmarks.md, not here: at the sizes a test can
- * afford, DuckDB's fixed needs decide, not the join.)
+ * A large run merges into a dataset by digests (compile-merge-sql.ts, `compare: 'digest'`): narrow
+ * into an existing version, whether it writes every current column, adds some or leaves some out
+ * (compile-narrow-merge-sql.ts), wide into a new dataset. Every mode, with keys of several types,
+ * gives the same counts, keys, next version (row hashes included) and rows not applied as the merge
+ * by the key's text. (How much memory each join needs is measured in docs/benchmarks.md, not here: at
+ * the sizes a test can afford, DuckDB's fixed needs decide, not the join.)
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -47,7 +46,7 @@ interface MergeRun {
 async function merge(db: DuckDbSession, run: MergeRun, compare: 'text' | 'digest', output: string) {
   for (const view of ['next_version', 'not_applied', 'dataset_incoming', 'dataset_current'])
     await db.run(`DROP VIEW IF EXISTS ${view}`);
-  for (const table of ['joined', 'merge_written', 'merge_dropped'])
+  for (const table of ['joined', 'merge_written', 'merge_left_out', 'merge_dropped'])
     await db.run(`DROP TABLE IF EXISTS ${table}`);
   const sql = compileMergeSql({
     incomingTable: run.incomingTable,
@@ -180,6 +179,10 @@ describe('merge by digest', () => {
     await db.run(
       `CREATE TABLE wider_some AS SELECT *, CASE WHEN id IN ('a', 'a"b') THEN NULL ELSE 'x' || id END AS extra FROM day2`,
     );
+    // A run that leaves 'score' out and adds 'extra', empty for some rows.
+    await db.run(
+      `CREATE TABLE names_extra AS SELECT id, name, _ferry_order, CASE WHEN id = 'a' THEN NULL ELSE 'x' || id END AS extra FROM day2`,
+    );
     const runs: MergeRun[] = [
       { ...day2Run('day2', columns, current, 'mirror'), holdDeletes: true },
       { ...day2Run('names', columns, current, 'upsert'), columns: ['id', 'name'] },
@@ -193,6 +196,12 @@ describe('merge by digest', () => {
         columns: [...columns, 'extra'],
         holdDeletes: true,
       },
+      ...MODES.map((mode) => ({ ...day2Run('names', columns, current, mode), columns: ['id', 'name'] })),
+      { ...day2Run('names', columns, current, 'mirror'), columns: ['id', 'name'], holdDeletes: true },
+      ...MODES.map((mode) => ({
+        ...day2Run('names_extra', columns, current, mode),
+        columns: ['id', 'name', 'extra'],
+      })),
     ];
     for (const run of runs) {
       const byText = await merge(db, run, 'text', join(dir, 'text.parquet'));
@@ -207,6 +216,23 @@ describe('merge by digest', () => {
       _ferry_version: 2n,
     });
     expect(names.counts).toMatchObject({ created: 2n, updated: 2n, unchanged: 3n });
+    // A new key gets no value for the column the run leaves out.
+    expect(names.next.find((r) => r['id'] === 'b')).toMatchObject({ name: 'new', score: null });
+    // Leaving 'score' out and adding 'extra': 'A' keeps its score and takes its extra; 'a', whose extra
+    // is empty and whose name is the same, is the one unchanged row.
+    const namesExtra = await merge(
+      db,
+      { ...day2Run('names_extra', columns, current, 'upsert'), columns: ['id', 'name', 'extra'] },
+      'digest',
+      join(dir, 'digest.parquet'),
+    );
+    expect(namesExtra.counts).toMatchObject({ created: 2n, updated: 4n, unchanged: 1n });
+    expect(namesExtra.next.find((r) => r['id'] === 'A')).toMatchObject({
+      name: 'TWO',
+      score: 2,
+      extra: 'xA',
+    });
+    expect(namesExtra.next.find((r) => r['id'] === 'a')).toMatchObject({ extra: null, _ferry_version: 1n });
     // A column added: every row of this run changes (its hash now covers the new column).
     const wider = await merge(db, runs[2] as MergeRun, 'digest', join(dir, 'digest.parquet'));
     expect(wider.counts).toMatchObject({ created: 2n, updated: 5n, unchanged: 0n });
@@ -218,23 +244,36 @@ describe('merge by digest', () => {
     expect(some.next.find((r) => r['id'] === 'ab')).toMatchObject({ extra: null, _ferry_version: 1n });
   });
 
-  it('a large run that writes every current column, or adds some, merges narrow; one that leaves one out, wide', () => {
-    const narrow = (columns: string[]) =>
+  it('a large run into an existing version merges narrow, whatever columns it writes; into a new dataset, wide', () => {
+    const narrow = (columns: string[], options: { newDataset?: boolean; importTime?: boolean } = {}) =>
       compileMergeSql({
         incomingTable: 'day2',
         incomingColumns: columns,
         rowColumn: '_ferry_order',
-        currentFile: join(dir, 'v1.parquet'),
-        currentColumns: ['id', 'name', 'score'],
+        currentFile: options.newDataset === true ? undefined : join(dir, 'v1.parquet'),
+        currentColumns: options.newDataset === true ? [] : ['id', 'name', 'score', 'seen_at'],
+        ...(options.importTime === true
+          ? {
+              importTime: importTimeOf(
+                { timestamp: { column: 'seen_at', default: 'import-time' } } as never,
+                DAY2,
+              ),
+            }
+          : {}),
         key: ['id'],
         mode: 'upsert',
         version: 2,
         runTime: DAY2,
         compare: 'digest',
       }).createNext.some((statement) => statement.includes('merge_written'));
-    expect(narrow(['id', 'name', 'score'])).toBe(true);
-    expect(narrow(['id', 'name', 'score', 'extra'])).toBe(true);
-    expect(narrow(['id', 'name'])).toBe(false);
+    expect(narrow(['id', 'name', 'score', 'seen_at'])).toBe(true);
+    expect(narrow(['id', 'name', 'score', 'seen_at', 'extra'])).toBe(true);
+    expect(narrow(['id', 'name'])).toBe(true);
+    expect(narrow(['id', 'name', 'extra'])).toBe(true);
+    expect(narrow(['id', 'name', 'score', 'seen_at'], { importTime: true })).toBe(true);
+    // Leaving a column out with an import time: the stored hash is the only safe comparison.
+    expect(narrow(['id', 'name', 'seen_at'], { importTime: true })).toBe(false);
+    expect(narrow(['id', 'name', 'score'], { newDataset: true })).toBe(false);
   });
 
   it('an unchanged row keeps the import time it was first given', async () => {
@@ -250,6 +289,17 @@ describe('merge by digest', () => {
       (byText.next.find((r) => r['id'] === id)?.['seen_at'] as Date).toISOString();
     expect(seenAt('a')).toBe(DAY1.toISOString());
     expect(seenAt('A')).toBe(DAY2.toISOString());
+    // The same with a run that leaves 'score' out (it merges wide: see the test above).
+    await db.run('CREATE TABLE day2_names AS SELECT id, name, seen_at, _ferry_order FROM day2');
+    for (const mode of MODES) {
+      const names = {
+        ...day2Run('day2_names', columns, current, mode),
+        columns: ['id', 'name', 'seen_at'],
+        importTimeColumn: 'seen_at',
+      };
+      const namesByText = await merge(db, names, 'text', join(dir, 'text.parquet'));
+      expect(await merge(db, names, 'digest', join(dir, 'digest.parquet'))).toEqual(namesByText);
+    }
   });
   it.each(['BIGINT', 'DECIMAL(12,2)', 'DATE', 'TIMESTAMPTZ'])(
     'a %s key: by digest as by text',
