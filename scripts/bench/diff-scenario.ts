@@ -29,7 +29,7 @@ import {
   SOURCE_PREFIX,
   writeBenchProject,
 } from './ferry-project.js';
-import { describe, measure, summarize, type Measured, type Summary } from './measure.js';
+import { describe, measure, measureSide, summarize, type Measured, type Summary } from './measure.js';
 import { measureProfiledApply } from './profile-apply.js';
 import { prepareRawSnapshot, runPlainDiff, runRawDuckDb, type RawResult } from './raw-duckdb.js';
 import { slowestStatements } from './slowest-statements.js';
@@ -92,7 +92,7 @@ async function rawSide(run: Run, day: { date: string }, previous: string | undef
   const local = join(run.rawDir, `download-${day.date}.csv`);
   const output = join(run.rawDir, 'changed.csv');
   let engine: Measured<Awaited<ReturnType<typeof runRawDuckDb>>> | undefined;
-  const endToEnd = await measure(async () => {
+  const endToEnd = await measureSide(async () => {
     await downloadPlain(run.server.client, SOURCE_BUCKET, sourceKey(day.date), local);
     engine = await measure(() =>
       runRawDuckDb({ dir: run.rawDir, dayPath: local, previousSnapshot: previous, output }),
@@ -125,7 +125,7 @@ async function benchDay1(run: Run): Promise<BenchRow[]> {
     await resetFerry(run, undefined, new Set());
     const env = benchEnv(run.server.endpoint);
     ferry.push(
-      await measure(() =>
+      await measureSide(() =>
         applyOnce({ projectDir: run.projectDir, env, now: DAY1.now, tempRoot: run.tempRoot }),
       ),
     );
@@ -177,7 +177,7 @@ async function benchDay2(run: Run): Promise<BenchRow[]> {
     raw.endToEnd.push(r.endToEnd);
     expect('raw rows written', r.engine.value.written, expected.added + expected.changed);
     expect('raw rows removed', r.engine.value.removed, expected.removed);
-    const p = await measure(() =>
+    const p = await measureSide(() =>
       runPlainDiff({
         dir: run.rawDir,
         day1Path: data.day1Path,

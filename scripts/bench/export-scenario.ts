@@ -19,7 +19,7 @@ import { downloadPlain, removeObjects, uploadPlain } from './bench-s3.js';
 import { benchEnv } from './ferry-project.js';
 import { rowsLabel } from './diff-scenario.js';
 import { BENCH_COLUMNS } from './generate-data.js';
-import { measure, summarize, type Measured } from './measure.js';
+import { measureSide, summarize, type Measured } from './measure.js';
 import { readCsv, scalar, withRawDatabase } from './raw-duckdb.js';
 import type { Breakdown } from './breakdown.js';
 import { measureProfiledApply } from './profile-apply.js';
@@ -84,7 +84,7 @@ export async function benchMultiCsvExport(context: BenchContext): Promise<BenchR
       context.log(
         `multi-CSV export of ${data.day1.rows} rows, run ${i} of ${context.options.repeat}: raw, then ferry`,
       );
-      raws.push(await measure(() => rawExport(server, rawDir)));
+      raws.push(await measureSide(() => rawExport(server, rawDir)));
       await rm(join(projectDir, 'state'), { recursive: true, force: true });
       await removeObjects(server.client, SINK);
       const { measured, breakdown } = await measureProfiledApply(() => ferryExport(projectDir, env, root));

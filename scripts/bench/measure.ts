@@ -3,6 +3,7 @@
  * and peak RSS; medians over repeated runs, and one cell of the bench table from them.
  */
 import { sampleRss } from './rss-sampler.js';
+import { settleDisk } from './settle-disk.js';
 
 export interface Measured<T> {
   value: T;
@@ -30,6 +31,12 @@ export async function measure<T>(run: () => Promise<T>): Promise<Measured<T>> {
   } finally {
     rss.stop();
   }
+}
+
+/** One side of a comparison: the disk settled first (untimed, settle-disk.ts), then measured. */
+export async function measureSide<T>(run: () => Promise<T>): Promise<Measured<T>> {
+  settleDisk();
+  return measure(run);
 }
 
 export function median(values: readonly number[]): number {

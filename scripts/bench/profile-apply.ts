@@ -4,7 +4,7 @@
  */
 import type { PipelinePlan } from '../../engine/plan/plan-model.js';
 import { breakDown, type Breakdown } from './breakdown.js';
-import { measure, type Measured } from './measure.js';
+import { measureSide, type Measured } from './measure.js';
 import { installS3RequestRecorder } from './record-s3-requests.js';
 import { installStatementRecorder } from './record-statements.js';
 
@@ -22,7 +22,7 @@ export async function measureProfiledApply(
     s3Recorder.start();
     let start = 0;
     let end = 0;
-    const measured = await measure(async () => {
+    const measured = await measureSide(async () => {
       start = performance.now();
       try {
         return await apply();

@@ -33,7 +33,7 @@ import { explainUpsertGap } from './explain-diff-gap.js';
 import type { BenchContext } from './bench-context.js';
 import { ratioRow, type BenchRow } from './bench-row.js';
 import { rowsLabel } from './diff-scenario.js';
-import { measure, summarize, type Measured, type Summary } from './measure.js';
+import { measure, measureSide, summarize, type Measured, type Summary } from './measure.js';
 
 const KEY = 'id';
 const BUCKET = 'upsert-drops';
@@ -177,7 +177,7 @@ export async function benchUpsert(context: BenchContext): Promise<BenchRow[]> {
         `upsert ${data.day2.rows} rows into ${data.day1.rows}, run ${i} of ${context.options.repeat}: raw, then ferry`,
       );
       let engine: Measured<Awaited<ReturnType<typeof runRawUpsert>>> | undefined;
-      const endToEnd = await measure(async () => {
+      const endToEnd = await measureSide(async () => {
         await downloadPlain(project.client, BUCKET, DAY2_KEY, download);
         engine = await measure(() =>
           runRawUpsert({

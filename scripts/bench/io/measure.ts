@@ -4,6 +4,7 @@
  * reports medians of the same run; ratios are what can be compared, not seconds across runs.
  */
 import { spawn } from 'node:child_process';
+import { settleDisk } from '../settle-disk.js';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new Error('median of nothing');
@@ -23,7 +24,7 @@ export async function timeSeconds(run: () => Promise<unknown>): Promise<number> 
 
 /**
  * Runs each side `repeat` times, interleaved (side 1, side 2, …, side 1, …), and returns each
- * side's timings in seconds, in the order given.
+ * side's timings in seconds, in the order given. The disk is settled before each (settle-disk.ts).
  */
 export async function interleave(
   repeat: number,
@@ -32,6 +33,7 @@ export async function interleave(
   const timings: number[][] = sides.map(() => []);
   for (let round = 0; round < repeat; round++) {
     for (const [index, side] of sides.entries()) {
+      settleDisk();
       timings[index]?.push(await timeSeconds(() => side(round)));
     }
   }

@@ -21,6 +21,7 @@ import { startS3Server } from '../../../test/harness/s3-server.js';
 import { createTestConnection } from '../../../test/harness/test-connection.js';
 import type { BenchRow } from '../bench-row.js';
 import { median, roundRatio, runChecked, timeSeconds } from './measure.js';
+import { settleDisk } from '../settle-disk.js';
 import { findTransferTools, type TransferTool } from './transfer-tools.js';
 
 export interface S3TransferOptions {
@@ -62,6 +63,7 @@ async function measure(repeat: number, sides: readonly Side[]): Promise<Map<stri
   for (let round = 0; round < repeat; round++) {
     for (const [index, side] of sides.entries()) {
       await side.prepare?.(round);
+      settleDisk();
       timings[index]?.push(await timeSeconds(() => side.run(round)));
     }
   }
