@@ -114,9 +114,15 @@ async function downloadOnce(
     },
   });
 
+  // A local write error is the sink's own. Node 22's pipeline also destroys the sink with the body's
+  // error (a cut or stalled body), which the sink then emits: that one is the body's, and retried.
+  let bodyError: unknown;
+  body.once('error', (error) => (bodyError = error));
   let writeError: unknown;
   const sink = createWriteStream(partPath, { highWaterMark: WRITE_BUFFER_BYTES });
-  sink.once('error', (error) => (writeError = error));
+  sink.once('error', (error) => {
+    if (error !== bodyError) writeError = error;
+  });
   try {
     await pipeline(body, meter, sink, options.signal === undefined ? {} : { signal: options.signal });
   } catch (error) {
