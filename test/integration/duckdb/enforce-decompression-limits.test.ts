@@ -9,6 +9,8 @@ import {
   enforceDecompressionLimits,
   RATIO_FLOOR_BYTES,
 } from '../../../engine/duckdb/enforce-decompression-limits.js';
+import { zstdFactory } from '../../../engine/duckdb/open-decompressed.js';
+import { quoteLiteral } from '../../../engine/duckdb/sql.js';
 import { createGzipBomb } from '../../harness/gzip-bomb.js';
 import { ferryErrorOf, openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
 
@@ -100,6 +102,32 @@ describe('enforceDecompressionLimits', () => {
     const file = await t.write('in-0001', Buffer.concat([head, bomb]));
     const error = await ferryErrorOf(() => enforceDecompressionLimits(file, options()));
     expect(error.code).toBe('SOURCE_DECOMPRESSION_FAILED');
+  });
+
+  // CI runs the suite on Node 20 and on Node 22 (the container's), so both branches run there.
+  it('checks a zstd bomb where Node can decompress zstd (22.15+), and leaves it to DuckDB before', async () => {
+    const file = `${t.dir}/bomb.csv.zst`;
+    await t.session.run(
+      `COPY (SELECT repeat('a', 1000) AS v FROM range(20000)) TO ${quoteLiteral(file)} (FORMAT csv, HEADER false, COMPRESSION zstd)`,
+    );
+    const zstd = {
+      ...options({ maxDecompressedBytes: 8 * 2 ** 20, maxCompressionRatio: 1e6 }),
+      compression: 'zstd' as const,
+    };
+    if (zstdFactory() === undefined) {
+      expect(await enforceDecompressionLimits(file, zstd)).toMatchObject({ outcome: 'unavailable' });
+      return;
+    }
+    const error = await ferryErrorOf(() => enforceDecompressionLimits(file, zstd));
+    expect(error.code).toBe('SOURCE_DECOMPRESSED_TOO_LARGE');
+    expect(error.context).toMatchObject({ ...where, limit: 'max_decompressed_bytes', maxBytes: 8 * 2 ** 20 });
+    // With room for it, the whole file is counted: 20,000 lines of 1,001 bytes.
+    expect(
+      await enforceDecompressionLimits(file, { ...zstd, maxDecompressedBytes: 64 * 2 ** 20 }),
+    ).toMatchObject({
+      outcome: 'complete',
+      decompressedBytes: 20000 * 1001,
+    });
   });
 
   it('does nothing for an uncompressed file', async () => {
