@@ -7,10 +7,12 @@
  * `ferry serve` exists, ENTRYPOINT + CMD are started from the runtime stage against the demo's
  * embedded S3 server until /readyz answers, and the HEALTHCHECK command must pass.
  *
- * Differences from a real build, said out loud: this machine's Node (20) instead of node:22-slim;
- * no USER switch, no --chown; the base image's own files are not there (node and npm are the host's).
+ * Differences from a real build, said out loud: node and npm are the ones on PATH, not the image's
+ * (CI puts the image's Node major first on PATH, fetched by fetch-node.sh, and passes
+ * --require-image-node, which fails the check when the majors differ); no USER switch, no --chown; the
+ * base image's own files are not there.
  *
- *   npx tsx scripts/ci/docker-build-check.ts [--keep]
+ *   npx tsx scripts/ci/docker-build-check.ts [--keep] [--require-image-node]
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
@@ -301,7 +303,17 @@ async function main(): Promise<void> {
     'ok: pinned base, exec-form ENTRYPOINT/CMD, non-root USER, HEALTHCHECK, absolute WORKDIR, COPY not ADD, npm ci',
   );
 
-  step(`replay (this machine's node ${process.version}; the image uses ${file.stages[0]?.base ?? '?'})`);
+  const base = file.stages[0]?.base ?? '?';
+  step(`replay (node ${process.version} from PATH; the image uses ${base})`);
+  const imageMajor = /^node:(\d+)(?:[.-]|$)/.exec(base)?.[1];
+  const hostMajor = /^v(\d+)\./.exec(process.version)?.[1];
+  if (imageMajor !== hostMajor) {
+    const what = `node ${process.version} is not the image's Node ${imageMajor ?? '(unknown)'} (${base})`;
+    if (process.argv.includes('--require-image-node')) {
+      fail(`${what}: put it first on PATH: PATH="$(bash scripts/ci/fetch-node.sh):$PATH"`);
+    }
+    console.log(`note: ${what}; the replay runs on it anyway`);
+  }
   const root = mkdtempSync(join(tmpdir(), 'ferry-docker-check-'));
   const ignored = createDockerignore(
     existsSync(join(ROOT, '.dockerignore')) ? readFileSync(join(ROOT, '.dockerignore'), 'utf8') : '',
