@@ -12,6 +12,7 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FerryError } from '../errors/ferry-error.js';
 
 export interface RunTempDir {
   path: string;
@@ -47,7 +48,9 @@ export async function createRunTempDir(options: { root?: string; runId: string }
   await (swept.get(root) ?? sweepRunTempDirs({ root }));
   // The run id is ours, but keep the name a single safe path segment whatever it contains.
   const safeRunId = options.runId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
-  const path = await mkdtemp(join(root, `ferry-${safeRunId}-`));
+  const path = await mkdtemp(join(root, `ferry-${safeRunId}-`)).catch((error: unknown) => {
+    throw tempDirFailed(root, error);
+  });
   const cleanup = (): Promise<void> => rm(path, { recursive: true, force: true });
   const marker: RunTempDirMarker = {
     pid: process.pid,
@@ -62,6 +65,24 @@ export async function createRunTempDir(options: { root?: string; runId: string }
     throw error;
   }
   return { path, cleanup };
+}
+
+/** RUN_TEMP_DIR_FAILED: the run's own directory cannot be made under `root` (permissions, full disk). */
+function tempDirFailed(root: string, cause: unknown): FerryError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const uid = process.getuid?.();
+  return new FerryError(
+    'RUN_TEMP_DIR_FAILED',
+    `Cannot create the run's temp directory in ${root}${code === undefined ? '' : ` (${code})`}.`,
+    {
+      cause,
+      context: { directory: root, ...(code === undefined ? {} : { errorCode: code }) },
+      hint:
+        code === 'ENOSPC' || code === 'EDQUOT'
+          ? `The disk under ${root} is full: free space there, or point TMPDIR at a larger disk.`
+          : `Point TMPDIR at a directory ferry can write${uid === undefined ? '' : ` (it runs as uid ${uid})`}, or make ${root} writable; every run keeps its downloads and DuckDB's spill files there.`,
+    },
+  );
 }
 
 /**

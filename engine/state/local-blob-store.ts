@@ -93,8 +93,13 @@ export class LocalBlobStore implements BlobStore {
       if (condition) await this.checkCondition(key, condition);
       await rm(path, { force: true });
     };
-    if (condition) await this.withMutex(path, remove);
-    else await remove();
+    try {
+      if (condition) await this.withMutex(path, remove);
+      else await remove();
+    } catch (error) {
+      if (error instanceof FerryError) throw error;
+      throw this.failed('write', key, error);
+    }
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -107,7 +112,7 @@ export class LocalBlobStore implements BlobStore {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (error) {
         if (isMissing(error)) return;
-        throw error;
+        throw this.failed('read', relative(this.directory, dir).split(sep).join('/'), error);
       }
       for (const entry of entries) {
         const full = join(dir, entry.name);
@@ -143,9 +148,9 @@ export class LocalBlobStore implements BlobStore {
     fill: (temp: string) => Promise<void>,
   ): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
     const temp = tempPathFor(path);
     try {
+      await mkdir(dirname(path), { recursive: true });
       await fill(temp);
       if (key.endsWith('/state.json')) failpoint('during-state-write');
       if (condition) {
@@ -157,11 +162,13 @@ export class LocalBlobStore implements BlobStore {
         await rename(temp, path);
       }
     } catch (error) {
-      await rm(temp, { force: true });
+      await rm(temp, { force: true }).catch(() => undefined);
       if (error instanceof FerryError) throw error;
       throw this.failed('write', key, error);
     }
-    await syncDirectory(dirname(path));
+    await syncDirectory(dirname(path)).catch((error: unknown) => {
+      throw this.failed('write', key, error);
+    });
   }
 
   async getFile(key: string, localPath: string): Promise<boolean> {
@@ -231,15 +238,52 @@ export class LocalBlobStore implements BlobStore {
   }
 
   private failed(action: 'read' | 'write', key: string, cause: unknown): FerryError {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const reason = code === undefined ? String(cause) : `${FILE_ERRORS[code] ?? 'failed'} (${code})`;
     return new FerryError(
       action === 'read' ? 'STATE_READ_FAILED' : 'STATE_WRITE_FAILED',
-      `Cannot ${action} ${this.describe(key)}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}.`,
+      `Cannot ${action} ${this.describe(key)}: ${reason}.`,
       {
         cause,
-        context: { file: this.describe(key) },
-        hint: 'Check the state directory exists and is writable.',
+        context: { file: this.describe(key), ...(code === undefined ? {} : { errorCode: code }) },
+        hint: stateDirectoryHint(this.location, action, code),
       },
     );
+  }
+}
+
+/** How the local state's file errors read in a message. */
+const FILE_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the disk',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a file stands where a directory must be',
+  EISDIR: 'a directory stands where a file must be',
+  EIO: 'input/output error',
+};
+
+/** What to do about a local state file error: the user ferry runs as matters for permissions. */
+function stateDirectoryHint(location: string, action: 'read' | 'write', code: string | undefined): string {
+  switch (code ?? '') {
+    case 'EACCES':
+    case 'EPERM': {
+      const uid = process.getuid?.();
+      const who = uid === undefined ? 'the user ferry runs as' : `the user ferry runs as (uid ${uid})`;
+      const chown = uid === undefined ? '' : `, for example \`chown -R ${uid} ${location}\``;
+      return `Make ${location} ${action === 'read' ? 'readable' : 'readable and writable'} by ${who}${chown}. The container runs as uid 1000 (node): a volume mounted at /project/state must be writable by it.`;
+    }
+    case 'EROFS':
+      return `${location} is on a read-only file system: mount it writable, or keep state on S3 (state: {kind: s3} in ferry.yaml).`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `Free space on the disk that holds ${location}, then run again: a failed write leaves the file as it was.`;
+    case 'ENOTDIR':
+    case 'EISDIR':
+      return `Something other than ferry's state is in ${location}: state.directory in ferry.yaml must name a directory that only ferry writes.`;
+    default:
+      return `Check that ${location} exists and that ferry can ${action} it.`;
   }
 }
 
