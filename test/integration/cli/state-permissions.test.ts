@@ -1,12 +1,13 @@
 /**
  * Local state or a temp dir that ferry cannot write, as a container meets it: the image runs as uid
- * 1000 (`node`), and a volume mounted at /project/state that root owns is not writable by it. Each case
+ * 1000 (`node`), and a host directory bind-mounted at /project/state that it cannot write. Each case
  * must end as a problem with its code, the file and what to do, never as "internal error" with a stack
- * trace (which is how it ended before). The real permission cases run the built CLI as uid 1000, which
- * needs root to start it: CI runs as root; elsewhere they run only as root. The case that does not
- * need permissions (a file where the state directory must be) runs everywhere.
+ * trace (which is how it ended before). The built CLI runs as a user that file permissions apply to:
+ * this user when it is not root; as root, uid 1000 (the container's) when it can reach this checkout,
+ * else root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (setpriv). The case that does not need
+ * permissions (a file where the state directory must be) runs in-process.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,15 +23,55 @@ import { uniqueBucket } from '../../harness/unique-bucket.js';
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'ferry.js');
 /** The container's user (Dockerfile: USER node). */
 const CONTAINER_UID = 1000;
-const isRoot = process.getuid?.() === 0;
-const onCi = process.env['CI'] === 'true';
+const DROP_DAC = [
+  '--inh-caps=-dac_override,-dac_read_search',
+  '--bounding-set=-dac_override,-dac_read_search',
+];
+
+/** How the CLI is started so that file permissions apply to it, and the uid it then runs as. */
+interface Runner {
+  how: string;
+  uid: number;
+  start: (args: readonly string[]) => { file: string; args: string[]; uid?: number; gid?: number };
+}
+
+function chooseRunner(): Runner {
+  const self = process.getuid?.() ?? 0;
+  const cli = (args: readonly string[]) => [BIN, ...args];
+  if (self !== 0)
+    return {
+      how: `as this user (uid ${self})`,
+      uid: self,
+      start: (a) => ({ file: process.execPath, args: cli(a) }),
+    };
+  const ids = { uid: CONTAINER_UID, gid: CONTAINER_UID };
+  if (spawnSync(process.execPath, cli(['--version']), ids).status === 0) {
+    return {
+      how: `as uid ${CONTAINER_UID}, the container's user`,
+      uid: CONTAINER_UID,
+      start: (a) => ({ file: process.execPath, args: cli(a), ...ids }),
+    };
+  }
+  if (spawnSync('setpriv', [...DROP_DAC, '--', process.execPath, ...cli(['--version'])]).status === 0) {
+    return {
+      how: 'as root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH',
+      uid: 0,
+      start: (a) => ({ file: 'setpriv', args: [...DROP_DAC, '--', process.execPath, ...cli(a)] }),
+    };
+  }
+  throw new Error(
+    `Cannot start the CLI as a user that file permissions apply to: uid ${CONTAINER_UID} cannot run ${BIN} (is the checkout readable by others?) and setpriv cannot drop CAP_DAC_OVERRIDE.`,
+  );
+}
 
 let server: S3TestServer;
 /** World-readable, so uid 1000 can reach the project (mkdtemp makes 0700 directories). */
 let shared: string;
-/** A temp dir uid 1000 can write, as the container's /tmp (the tests' own TMPDIR is root's, 0700). */
+/** A temp dir every user can write, as the container's /tmp (the tests' own TMPDIR is 0700). */
 let containerTmp: string;
+let runner: Runner;
 beforeAll(async () => {
+  runner = chooseRunner();
   server = await startS3Server();
   shared = await mkdtemp('/tmp/ferry-permissions-');
   await chmod(shared, 0o755);
@@ -76,17 +117,17 @@ async function project(): Promise<{ dir: string }> {
   return { dir };
 }
 
-/** `ferry ARGS` in `cwd` as the container's uid, with the environment given. */
-function ferryAsContainerUser(
+/** `ferry ARGS` in `cwd` as the runner's user, with the environment given. */
+function ferry(
   cwd: string,
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; output: string }> {
+  const { file, args: argv, ...ids } = runner.start(args);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(file, argv, {
       cwd,
-      uid: CONTAINER_UID,
-      gid: CONTAINER_UID,
+      ...ids,
       env: { ...process.env, ...CLI_PROJECT_ENV, HOME: shared, TMPDIR: containerTmp, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -98,42 +139,41 @@ function ferryAsContainerUser(
   });
 }
 
-describe.runIf(isRoot || onCi)('as the container user (uid 1000)', () => {
+describe('files the CLI may not write or read (run as a user that permissions apply to)', () => {
   it('a state directory it cannot write: STATE_WRITE_FAILED naming the file, the uid and the fix', async () => {
     const p = await project();
-    await mkdir(join(p.dir, 'state'), { mode: 0o755 }); // owned by root, as a root-owned volume is
-    const run = await ferryAsContainerUser(p.dir, ['apply']);
-    expect(run.code, run.output).toBe(1);
+    await mkdir(join(p.dir, 'state'), { mode: 0o555 }); // as a volume the container user cannot write
+    const run = await ferry(p.dir, ['apply']);
+    expect(run.code, `${runner.how}: ${run.output}`).toBe(1);
     expect(run.output).toContain('Cannot write state/pipelines/p/lock.json: permission denied (EACCES).');
     expect(run.output).toContain('[STATE_WRITE_FAILED]');
-    expect(run.output).toContain(`by the user ferry runs as (uid ${CONTAINER_UID})`);
-    expect(run.output).toContain(`chown -R ${CONTAINER_UID} state/`);
+    expect(run.output).toContain(`by the user ferry runs as (uid ${runner.uid})`);
+    expect(run.output).toContain(`chown -R ${runner.uid} state/`);
     expect(run.output).not.toMatch(/internal error/i);
   });
 
   it('a state file it cannot read: STATE_READ_FAILED from plan', async () => {
     const p = await project();
-    await mkdir(join(p.dir, 'state', 'pipelines', 'p'), { recursive: true });
-    await writeFile(join(p.dir, 'state', 'pipelines', 'p', 'state.json'), '{}\n', { mode: 0o600 });
-    await chmod(join(p.dir, 'state'), 0o755);
-    await chmod(join(p.dir, 'state', 'pipelines'), 0o755);
-    await chmod(join(p.dir, 'state', 'pipelines', 'p'), 0o755);
-    const run = await ferryAsContainerUser(p.dir, ['plan']);
-    expect(run.code, run.output).toBe(1);
+    const stateDir = join(p.dir, 'state', 'pipelines', 'p');
+    await mkdir(stateDir, { recursive: true, mode: 0o755 });
+    await writeFile(join(stateDir, 'state.json'), '{}\n', { mode: 0o000 });
+    const run = await ferry(p.dir, ['plan']);
+    expect(run.code, `${runner.how}: ${run.output}`).toBe(1);
     expect(run.output).toContain('Cannot read state/pipelines/p/state.json: permission denied (EACCES).');
     expect(run.output).toContain('[STATE_READ_FAILED]');
-    expect(run.output).toContain('readable by the user ferry runs as');
+    expect(run.output).toContain(`readable by the user ferry runs as (uid ${runner.uid})`);
     expect(run.output).not.toMatch(/internal error/i);
   });
 
   it('a TMPDIR it cannot write: RUN_TEMP_DIR_FAILED naming the directory', async () => {
     const p = await project();
-    const closed = await mkdtemp(join(tmpdir(), 'ferry-closed-')); // 0700, root's
-    const run = await ferryAsContainerUser(p.dir, ['plan'], { TMPDIR: closed });
-    expect(run.code, run.output).toBe(1);
+    const closed = join(shared, 'closed-tmp');
+    await mkdir(closed, { mode: 0o555 });
+    const run = await ferry(p.dir, ['plan'], { TMPDIR: closed });
+    expect(run.code, `${runner.how}: ${run.output}`).toBe(1);
     expect(run.output).toContain(`Cannot create the run's temp directory in ${closed} (EACCES).`);
     expect(run.output).toContain('RUN_TEMP_DIR_FAILED');
-    expect(run.output).toContain(`it runs as uid ${CONTAINER_UID}`);
+    expect(run.output).toContain(`it runs as uid ${runner.uid}`);
     expect(run.output).not.toMatch(/internal error/i);
   });
 });
