@@ -29,6 +29,8 @@ export async function createCliProject(options: {
   endpoint?: string;
   /** Temp dir name prefix. */
   label: string;
+  /** Where the project's temp dir goes (default: the OS temp dir). */
+  parent?: string;
   /** More top-level ferry.yaml lines, e.g. datasets. */
   extraYaml?: string;
   /**
@@ -38,7 +40,7 @@ export async function createCliProject(options: {
   state?: { server: S3Endpoint; endpoint?: string; extra?: readonly string[] };
 }): Promise<CliProject> {
   const { server, state } = options;
-  const dir = await mkdtemp(join(tmpdir(), `ferry-${options.label}-`));
+  const dir = await mkdtemp(join(options.parent ?? tmpdir(), `ferry-${options.label}-`));
   const input = uniqueBucket('in');
   const output = uniqueBucket('out');
   await server.createBucket(input);

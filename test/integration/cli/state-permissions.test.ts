@@ -16,9 +16,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../../engine/errors/ferry-error.js';
 import { LocalBlobStore } from '../../../engine/state/local-blob-store.js';
-import { CLI_PROJECT_ENV } from '../../harness/cli-project.js';
+import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
-import { uniqueBucket } from '../../harness/unique-bucket.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'ferry.js');
 /** The container's user (Dockerfile: USER node). */
@@ -86,24 +85,7 @@ afterAll(async () => {
 
 /** A project with one CSV pipeline and one source file, readable (not writable) by everyone. */
 async function project(): Promise<{ dir: string }> {
-  const input = uniqueBucket('in');
-  const output = uniqueBucket('out');
-  await server.createBucket(input);
-  await server.createBucket(output);
-  const dir = await mkdtemp(join(shared, 'project-'));
-  await mkdir(join(dir, 'pipelines'));
-  await writeFile(
-    join(dir, 'ferry.yaml'),
-    [
-      'version: 1',
-      'connections:',
-      '  s3:',
-      `    endpoint: ${server.endpoint}`,
-      '    force_path_style: true',
-      '    auth: {kind: static, access_key_id: "${env:K}", secret_access_key: "${env:S}"}',
-      '',
-    ].join('\n'),
-  );
+  const { dir, input, output } = await createCliProject({ server, label: 'permissions', parent: shared });
   await writeFile(
     join(dir, 'pipelines', 'p.yaml'),
     `name: p\nsource: {kind: s3, connection: s3, bucket: ${input}, prefix: in/, format: {kind: csv}}\n` +
