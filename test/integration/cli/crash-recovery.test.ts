@@ -161,31 +161,36 @@ const CASES: Array<[Failpoint, string]> = [
   ['after-commit', 'events'],
 ];
 
+// The cases run at once (each in a project, buckets and state of its own): an S3 case spends about
+// half of its time waiting for the dead run's lock to expire, and the waits overlap.
 describe.each<Backend>(['local', 's3'])('SIGKILL at a checkpoint, then apply again (%s state)', (backend) => {
-  it.each(CASES)('%s (%s): nothing lost, nothing duplicated, state never torn', async (point, pipeline) => {
-    const project = await createProject(backend);
-    const crashed = await crashAt(project, point, pipeline);
-    // The failpoint was reached: the process died by SIGKILL, not by finishing or failing.
-    expect(crashed.signal, crashed.output).toBe('SIGKILL');
-    // State right after the crash: every JSON document whole, the dead run's lock still there.
-    const keys = await project.state.keys();
-    for (const key of keys.filter((k) => k.endsWith('.json'))) {
-      const text = (await project.state.get(key))?.toString('utf8') ?? '';
-      expect(() => JSON.parse(text) as unknown, key).not.toThrow();
-    }
-    expect(keys).toContain(`pipelines/${pipeline}/lock.json`);
+  it.concurrent.for(CASES)(
+    '%s (%s): nothing lost, nothing duplicated, state never torn',
+    async ([point, pipeline], { expect }) => {
+      const project = await createProject(backend);
+      const crashed = await crashAt(project, point, pipeline);
+      // The failpoint was reached: the process died by SIGKILL, not by finishing or failing.
+      expect(crashed.signal, crashed.output).toBe('SIGKILL');
+      // State right after the crash: every JSON document whole, the dead run's lock still there.
+      const keys = await project.state.keys();
+      for (const key of keys.filter((k) => k.endsWith('.json'))) {
+        const text = (await project.state.get(key))?.toString('utf8') ?? '';
+        expect(() => JSON.parse(text) as unknown, key).not.toThrow();
+      }
+      expect(keys).toContain(`pipelines/${pipeline}/lock.json`);
 
-    // The retry takes over the dead run's lock (at once locally; once it expired on S3) and finishes.
-    const retry = await apply(project);
-    expect(retry.code, retry.output).toBe(0);
-    expect(await outcome(project)).toEqual(expected);
-    // No lock, no half-written state file and no probe object is left behind.
-    const leftovers = (await project.state.keys()).filter((k) => /lock\.json|\.tmp|^probes\//.test(k));
-    expect(leftovers).toEqual([]);
+      // The retry takes over the dead run's lock (at once locally; once it expired on S3) and finishes.
+      const retry = await apply(project);
+      expect(retry.code, retry.output).toBe(0);
+      expect(await outcome(project)).toEqual(expected);
+      // No lock, no half-written state file and no probe object is left behind.
+      const leftovers = (await project.state.keys()).filter((k) => /lock\.json|\.tmp|^probes\//.test(k));
+      expect(leftovers).toEqual([]);
 
-    // And once more: nothing to do, nothing written.
-    const again = await apply(project);
-    expect(again.code, again.output).toBe(0);
-    expect(await outcome(project)).toEqual(expected);
-  });
+      // And once more: nothing to do, nothing written.
+      const again = await apply(project);
+      expect(again.code, again.output).toBe(0);
+      expect(await outcome(project)).toEqual(expected);
+    },
+  );
 });

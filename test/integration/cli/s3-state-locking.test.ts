@@ -119,7 +119,9 @@ function expectOneRunOfEverything(result: Awaited<ReturnType<typeof outcome>>): 
   expect(result.runs).toBe(1);
 }
 
-describe('two `ferry apply` processes on one pipeline, state on S3', () => {
+// The cases run at once, each in a project, buckets and state of its own: the killed holder's case
+// waits 15 s for its lock to expire, and the others run meanwhile.
+describe.concurrent('two `ferry apply` processes on one pipeline, state on S3', () => {
   it.each([
     ['apply', 'apply --pipeline p'],
     ['apply --pipeline p', 'apply'],
