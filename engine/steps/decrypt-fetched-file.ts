@@ -12,7 +12,11 @@ import type { FetchStep } from '../plan/plan-model.js';
 import { FerryError } from '../errors/ferry-error.js';
 import type { StepContext } from './step-context.js';
 
-export type DecryptFetched = (key: string, path: string) => Promise<string>;
+/**
+ * Decrypts the fetched file at `path` (on disk) into a new one, or, without `source.decrypt`, checks
+ * it is not plainly encrypted; `bytes` is the file's content when the fetch left it in memory only.
+ */
+export type DecryptFetched = (key: string, path: string, bytes?: Buffer) => Promise<string>;
 
 const PGP_EXTENSION = /\.(pgp|gpg|asc)$/i;
 
@@ -51,8 +55,8 @@ export async function prepareDecryption(context: StepContext, step: FetchStep): 
 }
 
 function refuseEncrypted(context: StepContext, step: FetchStep): DecryptFetched {
-  return async (key, path) => {
-    if (PGP_EXTENSION.test(key) && (await looksEncrypted(path))) {
+  return async (key, path, bytes) => {
+    if (PGP_EXTENSION.test(key) && looksEncrypted(bytes ?? (await readHead(path)))) {
       throw new FerryError(
         'PGP_NOT_CONFIGURED',
         `${formatS3Uri(step.bucket, key)} is PGP-encrypted, but the pipeline has no source.decrypt.`,
@@ -72,18 +76,24 @@ function refuseEncrypted(context: StepContext, step: FetchStep): DecryptFetched 
   };
 }
 
-async function looksEncrypted(path: string): Promise<boolean> {
+/** The file's first 32 bytes (fewer when it is shorter). */
+async function readHead(path: string): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
     const head = Buffer.alloc(32);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const first = head[0] ?? 0;
-    const tag = first & 0x40 ? first & 0x3f : (first & 0x3c) >> 2;
-    return (
-      head.subarray(0, bytesRead).toString('latin1').startsWith('-----BEGIN PGP MESSAGE-----') ||
-      ((first & 0x80) !== 0 && (tag === 1 || tag === 3))
-    );
+    return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+/** Whether a file that starts with `head` is an ASCII-armoured or binary PGP message. */
+function looksEncrypted(head: Buffer): boolean {
+  const first = head[0] ?? 0;
+  const tag = first & 0x40 ? first & 0x3f : (first & 0x3c) >> 2;
+  return (
+    head.subarray(0, 32).toString('latin1').startsWith('-----BEGIN PGP MESSAGE-----') ||
+    ((first & 0x80) !== 0 && (tag === 1 || tag === 3))
+  );
 }

@@ -20,6 +20,7 @@ import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { loadCsvFilesTogether } from './load-csv-files-together.js';
 import { loadJsonFilesTogether } from './load-json-files-together.js';
 import { loadParquetFilesTogether } from './load-parquet-files-together.js';
+import { writeFetchedFile } from './fetch-step.js';
 import { prefetchDatasetVersion } from './prefetch-dataset-version.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
 
@@ -54,8 +55,12 @@ export async function executeLoadStep(
   const batch = together ? await loadCsvFilesTogether(context) : undefined;
   const jsonBatch = together ? await loadJsonFilesTogether(context) : undefined;
   const parquetBatch = together ? await loadParquetFilesTogether(context) : undefined;
-  // The bytes the fetch step kept for that scan are not needed again.
-  for (const file of context.fetched) delete file.bytes;
+  // The bytes the fetch step kept for that scan are not needed again, once a file the fetch step left
+  // in memory only and no batch took is on disk for its one-file load.
+  for (const [index, file] of context.fetched.entries()) {
+    if (jsonBatch?.get(index) === undefined) await writeFetchedFile(context, file);
+    delete file.bytes;
+  }
   for (const [index, file] of context.fetched.entries()) {
     const key = file.candidate.key;
     const displayName = formatS3Uri(source.bucket, key);

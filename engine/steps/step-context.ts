@@ -37,6 +37,12 @@ export interface FetchedFile {
    * and drops them.
    */
   bytes?: Buffer;
+  /**
+   * Set while the file is only in memory (`bytes`), not yet at `path`: the fetch step leaves small
+   * NDJSON files so for the batch load, and writeFetchedFile (fetch-step.ts) writes one when a load
+   * needs it on disk.
+   */
+  inMemoryOnly?: true;
 }
 
 export interface LocalOutput extends OutputFile {

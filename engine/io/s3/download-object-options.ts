@@ -25,6 +25,12 @@ export interface DownloadObjectOptions {
   /** Ranges in flight at once for one object (default 4). */
   rangeConcurrency?: number;
   signal?: AbortSignal;
+  /**
+   * Leave a body small enough to be read into memory (read-small-body.ts) unwritten: the result's
+   * `bytes` are then its only copy (`inMemoryOnly`), and the caller writes them to destPath with
+   * writeDownloadedBody if and when it needs the file. Larger bodies are written as always.
+   */
+  keepSmallBodyInMemory?: boolean;
 }
 
 export interface DownloadedObject {
@@ -43,6 +49,8 @@ export interface DownloadedObject {
   head?: Buffer;
   /** The whole body, for an object small enough to have been read into memory (read-small-body.ts). */
   bytes?: Buffer;
+  /** Set when `keepSmallBodyInMemory` left the body unwritten: `path` does not exist yet. */
+  inMemoryOnly?: true;
 }
 
 /** How many of an object's first bytes a download keeps (`DownloadedObject.head`). */

@@ -6,7 +6,8 @@
  * bounded number of times, and renames into place only after everything checked out. A large object
  * whose size was listed comes in parallel byte ranges instead (download-ranges.ts), with the same
  * checks; a small one is always one GET, and one of at most SMALL_BODY_BYTES is read into memory and
- * written in place whole (read-small-body.ts). No fsync: every
+ * written in place whole (read-small-body.ts), or left in memory for a caller that may never need the
+ * file (`keepSmallBodyInMemory`). No fsync: every
  * destination is a scratch copy in a run's temp dir that a crash discards, and an fsync per file cost
  * more than the GET of a small object on a busy disk.
  */
@@ -163,18 +164,38 @@ async function placeSmallBody(
   }
   if (result.kind === 'retry') return result;
   const { bytes, sha256 } = result;
-  try {
-    await writeFile(destPath, bytes);
-  } catch (error) {
-    await rm(destPath, { force: true }).catch(() => undefined);
-    throw fileWriteFailed(options, destPath, error);
-  }
+  if (options.keepSmallBodyInMemory !== true) await writeDownloadedBody(options, bytes);
   const head = bytes.subarray(0, HEAD_BYTES);
   return {
     kind: 'ok',
     placed: true,
-    object: { path: destPath, size: bytes.length, sha256, ...how.headers, head, bytes },
+    object: {
+      path: destPath,
+      size: bytes.length,
+      sha256,
+      ...how.headers,
+      head,
+      bytes,
+      ...(options.keepSmallBodyInMemory === true ? { inMemoryOnly: true as const } : {}),
+    },
   };
+}
+
+/**
+ * Writes a downloaded body to `target.destPath` in one go: the small path does it at once, and a
+ * caller that had it left in memory (`keepSmallBodyInMemory`) does it when it needs the file.
+ * Throws FILE_WRITE_FAILED, or RUN_DISK_FULL when the disk is full, leaving no partial file.
+ */
+export async function writeDownloadedBody(
+  target: Pick<DownloadObjectOptions, 'connection' | 'bucket' | 'key' | 'destPath'>,
+  bytes: Uint8Array,
+): Promise<void> {
+  try {
+    await writeFile(target.destPath, bytes);
+  } catch (error) {
+    await rm(target.destPath, { force: true }).catch(() => undefined);
+    throw fileWriteFailed(target, target.destPath, error);
+  }
 }
 
 /** Runs a local file operation, turning its failure into FILE_WRITE_FAILED. */

@@ -23,13 +23,14 @@ afterAll(removeLoadDirs);
 
 /**
  * Runs the load step over `files`; everything it leaves behind, in a comparable form. `keepBytes`:
- * the files' bytes come with them, as the fetch step keeps small files' (else they are read from disk).
+ * the files' bytes come with them, as the fetch step keeps small files' (else they are read from disk);
+ * `'only'`: they are not on disk at all, as the fetch step leaves small NDJSON files.
  */
 function load(
   files: readonly SourceFile[],
   format: Partial<JsonFormat>,
   together: boolean,
-  keepBytes = false,
+  keepBytes: boolean | 'only' = false,
 ) {
   return runLoadStep(
     files,
@@ -40,8 +41,9 @@ function load(
 
 /**
  * Both paths; the outcomes must be equal, the batch's whether it reads the files or the bytes the
- * fetch step kept. Returns the batch run's. `sameNumbers`: values compared as numbers where both read
- * as one (see 'keeps the source text of a number…' below).
+ * fetch step kept, or has the bytes only: then a batch writes none of the files, and a run the batch
+ * does not take writes every file for its one-file load. Returns the batch run's. `sameNumbers`:
+ * values compared as numbers where both read as one (see 'keeps the source text of a number…' below).
  */
 async function compare(
   files: readonly SourceFile[],
@@ -59,6 +61,10 @@ async function compare(
   });
   expect(fromBytes.outcome).toEqual(batch.outcome);
   expect(fromBytes.batched).toBe(batch.batched);
+  const inMemory = await load(files, format, true, 'only');
+  expect(inMemory.outcome).toEqual(batch.outcome);
+  expect(inMemory.batched).toBe(batch.batched);
+  expect(inMemory.filesOnDisk).toHaveLength(batch.batched ? 0 : files.length);
   expect(reference.batched).toBe(false);
   return batch;
 }

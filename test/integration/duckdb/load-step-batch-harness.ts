@@ -3,7 +3,7 @@
  * run over files written where fetch would leave them, with the batch path on or off, and everything
  * it leaves behind in a comparable form; and a seeded generator for their generated mixes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pipeline } from '../../../engine/config/model.js';
@@ -30,12 +30,14 @@ export async function removeLoadDirs(): Promise<void> {
 /**
  * Runs the load step over `files` with `format`; `batchTablePrefix` names the batch path's tables
  * (`batched` says whether it kept one). `keepBytes`: each file's bytes ride along as the fetch step
- * keeps small files' (FetchedFile.bytes), so the step need not read them again.
+ * keeps small files' (FetchedFile.bytes), so the step need not read them again; `'only'`: the files
+ * are not written either, as the fetch step leaves small NDJSON files (FetchedFile.inMemoryOnly), and
+ * `filesOnDisk` says which the step wrote.
  */
 export async function runLoadStep(
   files: readonly SourceFile[],
   format: SourceFormat,
-  options: { together: boolean; batchTablePrefix: string; keepBytes?: boolean },
+  options: { together: boolean; batchTablePrefix: string; keepBytes?: boolean | 'only' },
 ) {
   const tempDir = await mkdtemp(join(tmpdir(), 'ferry-load-batch-'));
   dirs.push(tempDir);
@@ -45,8 +47,13 @@ export async function runLoadStep(
     const fetched = [];
     for (const [i, file] of files.entries()) {
       const path = join(tempDir, `in-${String(i).padStart(4, '0')}`);
-      await writeFile(path, file.body);
-      const bytes = options.keepBytes === true ? { bytes: Buffer.from(file.body) } : {};
+      if (options.keepBytes !== 'only') await writeFile(path, file.body);
+      const bytes =
+        options.keepBytes === true
+          ? { bytes: Buffer.from(file.body) }
+          : options.keepBytes === 'only'
+            ? { bytes: Buffer.from(file.body), inMemoryOnly: true as const }
+            : {};
       fetched.push({
         candidate: { key: file.key },
         path,
@@ -100,6 +107,7 @@ export async function runLoadStep(
         rejectedRows: await session.all(`SELECT * FROM ${REJECTED_ROWS_TABLE} ORDER BY file, line`),
       },
       batched: tables.some((t) => (t['table_name'] as string).startsWith(prefix)),
+      filesOnDisk: (await readdir(tempDir)).filter((name) => name.startsWith('in-')).sort(),
       perFileTables: tables.filter((t) => (t['table_name'] as string).startsWith('raw_')).length,
     };
   } finally {

@@ -378,4 +378,33 @@ describe('uploadFile and downloadObject', () => {
     expect(error.code).toBe('FILE_READ_FAILED');
     expect(proxy.count({ bucket })).toBe(0);
   });
+
+  it('keepSmallBodyInMemory leaves a small body unwritten, with its bytes; a larger one is written', async () => {
+    const bucket = uniqueBucket('in-memory');
+    await server.createBucket(bucket);
+    const small = await writeRandomFile('small.bin', 1000);
+    const large = await writeRandomFile('large.bin', 2 * MiB);
+    for (const [key, file] of [
+      ['small', small],
+      ['large', large],
+    ] as const) {
+      await uploadFile(client, { connection: 'test-s3', bucket, key, filePath: file.path });
+    }
+    const get = (key: string) =>
+      downloadObject(client, {
+        connection: 'test-s3',
+        bucket,
+        key,
+        destPath: join(temp.path, `got-${key}`),
+        keepSmallBodyInMemory: true,
+      });
+    const kept = await get('small');
+    expect(kept.inMemoryOnly).toBe(true);
+    expect(kept.bytes).toEqual(small.content);
+    expect(kept.sha256).toBe(sha256(small.content));
+    const written = await get('large');
+    expect(written.inMemoryOnly).toBeUndefined();
+    expect(await readFile(written.path)).toEqual(large.content);
+    expect(await filesIn(temp.path)).not.toContain('got-small');
+  });
 });

@@ -1,0 +1,119 @@
+/**
+ * The fetch step leaves small NDJSON files in memory (FetchedFile.inMemoryOnly): the batch load checks
+ * their bytes and writes one file for the run, so a thousand of them cost no file creations. Whatever
+ * needs a file on disk still gets one: a compressed file (its decompression check reads the file),
+ * every other format, and a load that takes one file alone (writeFetchedFile). A file named like a PGP
+ * message is still recognised from its bytes without source.decrypt. Against a real S3 server.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isFerryError } from '../../../engine/errors/ferry-error.js';
+import type { FetchStep } from '../../../engine/plan/plan-model.js';
+import { executeFetchStep, writeFetchedFile } from '../../../engine/steps/fetch-step.js';
+import type { StepContext } from '../../../engine/steps/step-context.js';
+import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
+import { uniqueBucket } from '../../harness/unique-bucket.js';
+
+let server: S3TestServer;
+let bucket: string;
+const dirs: string[] = [];
+beforeAll(async () => {
+  server = await startS3Server();
+  bucket = uniqueBucket('fetch-mem');
+  await server.createBucket(bucket);
+});
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const NDJSON = { kind: 'json', layout: 'ndjson', emptyFile: 'fail', maxRejects: { kind: 'count', value: 0 } };
+const CSV = { kind: 'csv', delimiter: ',', quote: '"', escape: '"', header: true, encoding: 'utf-8' };
+
+/** Puts `objects` and fetches them with a `format` source into a new temp dir. */
+async function fetch(format: object, objects: Record<string, string | Buffer>) {
+  for (const [key, body] of Object.entries(objects)) {
+    await server.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  }
+  const tempDir = await mkdtemp(join(tmpdir(), 'ferry-fetch-mem-'));
+  dirs.push(tempDir);
+  const keys = Object.keys(objects);
+  const context = {
+    mode: 'apply',
+    pipeline: {
+      name: 'p',
+      source: { kind: 's3', connection: 'c', bucket, prefix: '', compression: 'auto', format },
+    },
+    project: {
+      limits: { tempDiskBytes: 1 << 30, maxDecompressedBytes: 1 << 30, maxCompressionRatio: 1000 },
+    },
+    tempDir,
+    session: { nameFile: () => undefined },
+    s3: () => ({ client: server.client, settings: { bodyIdleTimeoutMs: 30_000 } }),
+    selected: keys.map((key) => ({ key })),
+    fetched: [],
+  } as unknown as StepContext;
+  const step: FetchStep = {
+    kind: 'fetch',
+    connection: 'c',
+    bucket,
+    objects: keys.map((key, i) => ({
+      key,
+      size: Buffer.byteLength(objects[key] ?? ''),
+      etag: '',
+      localName: `in-${i}`,
+    })),
+  };
+  await executeFetchStep(context, step);
+  return { context, tempDir, onDisk: async () => (await readdir(tempDir)).sort() };
+}
+
+describe('fetch step: small NDJSON files in memory', () => {
+  it('leaves plain NDJSON files unwritten, with their bytes; writeFetchedFile puts one on disk', async () => {
+    const bodies = { 'm/a.ndjson': '{"id":1}\n', 'm/b.ndjson': '{"id":2}\n{"id":3}\n' };
+    const { context, tempDir, onDisk } = await fetch(NDJSON, bodies);
+    expect(await onDisk()).toEqual([]);
+    expect(context.fetched.map((f) => [f.candidate.key, f.inMemoryOnly, f.bytes?.toString('utf8')])).toEqual([
+      ['m/a.ndjson', true, bodies['m/a.ndjson']],
+      ['m/b.ndjson', true, bodies['m/b.ndjson']],
+    ]);
+    expect(context.fetched.map((f) => f.compression)).toEqual(['none', 'none']);
+
+    const [first] = context.fetched;
+    if (first === undefined) throw new Error('nothing fetched');
+    await writeFetchedFile(context, first);
+    expect(first.inMemoryOnly).toBeUndefined();
+    expect(await onDisk()).toEqual(['in-0']);
+    expect(await readFile(join(tempDir, 'in-0'), 'utf8')).toBe(bodies['m/a.ndjson']);
+  });
+
+  it('writes a compressed NDJSON file at once (its decompression check reads it)', async () => {
+    const { context, onDisk } = await fetch(NDJSON, {
+      'z/plain.ndjson': '{"id":1}\n',
+      'z/packed.ndjson.gz': gzipSync('{"id":2}\n'),
+    });
+    expect(await onDisk()).toEqual(['in-1']);
+    expect(context.fetched.map((f) => [f.inMemoryOnly, f.compression])).toEqual([
+      [true, 'none'],
+      [undefined, 'gzip'],
+    ]);
+  });
+
+  it('writes every file of another format as it comes', async () => {
+    const { context, onDisk } = await fetch(CSV, { 'c/a.csv': 'id\n1\n', 'c/b.csv': 'id\n2\n' });
+    expect(await onDisk()).toEqual(['in-0', 'in-1']);
+    expect(context.fetched.every((f) => f.inMemoryOnly === undefined)).toBe(true);
+  });
+
+  it('still stops a PGP message without source.decrypt, from its bytes, writing nothing', async () => {
+    const armoured = '-----BEGIN PGP MESSAGE-----\n\nhQEMA0xyz\n-----END PGP MESSAGE-----\n';
+    const error = await fetch(NDJSON, { 'p/a.ndjson.pgp': armoured }).catch((caught: unknown) => caught);
+    expect(isFerryError(error) ? error.code : error).toBe('PGP_NOT_CONFIGURED');
+  });
+});
