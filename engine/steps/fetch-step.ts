@@ -8,7 +8,9 @@
  * reads. The fetched files together must fit `limits.temp_disk_bytes` (checked on the listed sizes
  * before the first GET, and again as decrypted files add to them), and a compressed file is
  * decompressed once, to nowhere, to hold it to `limits.max_decompressed_bytes` and
- * `max_compression_ratio` before DuckDB reads it (docs/limits.md).
+ * `max_compression_ratio` before DuckDB reads it (docs/limits.md). Small uncompressed NDJSON files
+ * stay in memory only (FetchedFile.inMemoryOnly), for the batch load, which writes one file for all
+ * of them; writeFetchedFile puts one on disk when a load takes it alone.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
