@@ -8,46 +8,29 @@
  * loads it with load-csv.ts, which reports it exactly as it always has. The read is the same pinned
  * dialect (compile-read-csv.ts: header=false, explicit columns, strict) plus a file-name column.
  *
+ * A group whose files' bytes the fetch step kept is first read from one joined file instead
+ * (load-csv-batch-joined.ts), with the same checks made by each file's place in it.
+ *
  * Nothing here throws for a file: the worst case is that every file is loaded one by one.
  */
 import type { DuckDbSession } from './create-duckdb-session.js';
-import { rowsInFileOrder, type BatchedRows } from './batch-source-sql.js';
+import { rowsInFileOrder } from './batch-source-sql.js';
 import { compileReadCsv } from './compile-read-csv.js';
 import { createUniqueToken } from './create-unique-token.js';
-import type { Compression } from './detect-compression.js';
-import { enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
-import type { NormalizedCsvDialect } from './normalize-csv-dialect.js';
+import { headerMatchesSql, isOverLimit, summarizeBatchRejects } from './csv-batch-checks.js';
+import type { BatchLoadedCsv, CsvBatch, LoadCsvBatchOptions } from './csv-batch-types.js';
+import { canJoinCsvGroup, loadJoinedCsvGroup } from './load-csv-batch-joined.js';
 import type { CsvBatchGroup } from './read-csv-batch-plan.js';
 import { quoteIdent as q, quoteLiteral } from './sql.js';
-import { keepCsvRejectsSql, summarizeCsvRejects, type CsvReject } from './summarize-csv-rejects.js';
+import { keepCsvRejectsSql } from './summarize-csv-rejects.js';
+
+export type { BatchLoadedCsv, CsvBatch, LoadCsvBatchOptions } from './csv-batch-types.js';
 
 /**
- * One file of a batch, as load-csv.ts would have returned it, and where its rows are (`firstRowid`:
- * its first data row; the header, when there is one, is the row before).
+ * Loads each group with one read, from one joined file when its files allow it
+ * (load-csv-batch-joined.ts), else from the separate files; the result holds the files that passed
+ * every check.
  */
-export interface BatchLoadedCsv extends BatchedRows {
-  compression: Compression;
-  rowsLoaded: number;
-  rowsRejected: number;
-  rejects: CsvReject[];
-  /** This file's reader rejects (a copy of the group's), when it has any. */
-  rejectsTable?: string;
-}
-
-/** By the file's index in the run's list. */
-export type CsvBatch = Map<number, BatchLoadedCsv>;
-
-export interface LoadCsvBatchOptions {
-  dialect: NormalizedCsvDialect;
-  maxRejects?: MaxRejects;
-  maxLineBytes: number;
-  /** How many rejects per file to return in detail (all are counted). */
-  maxRejectDetails: number;
-}
-
-const EXPECTED_REJECTS = new Set(['MISSING COLUMNS', 'TOO MANY COLUMNS']);
-
-/** Loads each group with one read; the result holds the files that passed every check. */
 export async function loadCsvBatch(
   session: DuckDbSession,
   groups: readonly CsvBatchGroup[],
@@ -55,7 +38,14 @@ export async function loadCsvBatch(
 ): Promise<CsvBatch> {
   const files: CsvBatch = new Map();
   for (const group of groups) {
-    const loaded = await loadGroup(session, group, options).catch(() => []);
+    const joined = canJoinCsvGroup(group)
+      ? await loadJoinedCsvGroup(session, group, options).catch(() => undefined)
+      : undefined;
+    let loaded = joined;
+    if (loaded === undefined) {
+      await options.ensureOnDisk?.(group.files);
+      loaded = await loadGroup(session, group, options).catch(() => []);
+    }
     for (const [index, file] of loaded) files.set(index, file);
   }
   return files;
@@ -142,18 +132,8 @@ async function readFileStats(
   },
 ): Promise<Map<string, FileStat>> {
   const { header } = input.group;
-  const nullString = input.options.dialect.nullString;
-  // As load-csv.ts compares row 0 with the probed header: equal, or NULL where the name is the null string.
   const headerOk =
-    header === undefined
-      ? 'true'
-      : input.staging
-          .map((name, i) => {
-            const expected = header[i] ?? '';
-            const isNull = expected === nullString ? ` OR ${q(name)} IS NULL` : '';
-            return `(${q(name)} = ${quoteLiteral(expected)}${isNull})`;
-          })
-          .join(' AND ');
+    header === undefined ? 'true' : headerMatchesSql(input.staging, header, input.options.dialect.nullString);
   const rows = await session.all(
     `SELECT ${q(input.fileColumn)} AS path, count(*) AS n, min(rowid) AS lo, max(rowid) AS hi,
        arg_min(coalesce(${headerOk}, false), rowid) AS header_ok
@@ -218,40 +198,7 @@ async function addRejects(
   await session.run(
     `CREATE TABLE ${q(own)} AS SELECT r.* FROM ${q(rejects.table)} r JOIN ${q(rejects.scan)} s USING (scan_id, file_id) WHERE s.file_path = ${quoteLiteral(loaded.path)}`,
   );
-  const summary = await summarizeCsvRejects(session, {
-    table: own,
-    firstDataLine: options.dialect.header ? 2 : 1,
-    maxDetails: options.maxRejectDetails,
-  });
-  if (summary.rowsRejected !== loaded.rowsRejected || summary.headerRejects.length > 0) return false;
-  if (summary.rejects.some((reject) => !EXPECTED_REJECTS.has(rejectType(reject)))) return false;
-  loaded.rejects = summary.rejects;
-  loaded.rejectsTable = own;
-  return true;
-}
-
-function rejectType(reject: CsvReject): string {
-  return reject.reason === 'missing-columns'
-    ? 'MISSING COLUMNS'
-    : reject.reason === 'too-many-columns'
-      ? 'TOO MANY COLUMNS'
-      : '';
-}
-
-/** Over max_rejects: left to load-csv.ts, which fails the run with the file's counts and rejects. */
-function isOverLimit(loaded: BatchLoadedCsv, maxRejects: MaxRejects | undefined): boolean {
-  try {
-    enforceMaxRejects({
-      format: 'CSV',
-      displayName: loaded.path,
-      rowsLoaded: loaded.rowsLoaded,
-      rowsRejected: loaded.rowsRejected,
-      maxRejects,
-    });
-    return false;
-  } catch {
-    return true;
-  }
+  return summarizeBatchRejects(session, { loaded, own, options });
 }
 
 /** Copies a batched file's reader rejects into the run's rejected-rows table, as load-csv.ts does. */

@@ -41,6 +41,8 @@ export interface CsvBatchFile extends CsvBatchSourceFile {
   rowsLoaded: number;
   /** Record numbers (DuckDB's `line`) that DuckDB must reject, ascending: the ragged ones. */
   rejectedLines: number[];
+  /** Lines DuckDB counts in the (decompressed) file; where the next file's lines start when joined. */
+  lines: number;
 }
 
 export interface CsvBatchGroup {
@@ -121,7 +123,7 @@ async function scanFile(
     compression,
     columns,
     header,
-    file: { ...file, rowsLoaded: data.length - rejectedLines.length, rejectedLines },
+    file: { ...file, rowsLoaded: data.length - rejectedLines.length, rejectedLines, lines: scanned.lines },
   };
 }
 

@@ -30,6 +30,8 @@ export interface ScannedCsv {
   first: string[] | undefined;
   /** Every non-blank record, in file order (blank lines are skipped by DuckDB in multi-column reads). */
   records: ScannedCsvRecord[];
+  /** How many lines DuckDB counts in the file: its line breaks outside quotes, plus a last unended line. */
+  lines: number;
 }
 
 const LF = 0x0a;
@@ -131,8 +133,9 @@ export function scanCsvRecords(
     if (line === 1) firstField.push(byte);
   }
   if (state === 'quoted') return undefined;
+  const lines = bytes.length === 0 || bytes[bytes.length - 1] === LF ? line - 1 : line;
   if (!endRecord(bytes.length)) return undefined;
-  return { first: records[0]?.line === 1 ? first : undefined, records };
+  return { first: records[0]?.line === 1 ? first : undefined, records, lines };
 }
 
 function isUtf8(bytes: Buffer): boolean {

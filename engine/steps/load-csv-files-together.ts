@@ -8,6 +8,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../duckdb/compile-read-csv.js';
 import { loadCsvBatch, type CsvBatch } from '../duckdb/load-csv-batch.js';
 import { normalizeCsvDialect, type NormalizedCsvDialect } from '../duckdb/normalize-csv-dialect.js';
 import { readCsvBatchPlan } from '../duckdb/read-csv-batch-plan.js';
+import { writeFetchedFile } from './fetch-step.js';
 import type { StepContext } from './step-context.js';
 
 /** load-csv.ts's default: rejects returned in detail per file. */
@@ -60,5 +61,12 @@ export async function loadCsvFilesTogether(context: StepContext): Promise<CsvBat
     ...(format.maxRejects ? { maxRejects: format.maxRejects } : {}),
     maxLineBytes,
     maxRejectDetails: MAX_REJECT_DETAILS_PER_FILE,
+    // A group read as separate files needs them on disk; the fetch step may have left them in memory.
+    ensureOnDisk: async (files) => {
+      for (const file of files) {
+        const fetched = context.fetched[file.index];
+        if (fetched !== undefined) await writeFetchedFile(context, fetched);
+      }
+    },
   });
 }

@@ -58,7 +58,9 @@ export async function executeLoadStep(
   // The bytes the fetch step kept for that scan are not needed again, once a file the fetch step left
   // in memory only and no batch took is on disk for its one-file load.
   for (const [index, file] of context.fetched.entries()) {
-    if (jsonBatch?.get(index) === undefined) await writeFetchedFile(context, file);
+    if (batch?.get(index) === undefined && jsonBatch?.get(index) === undefined) {
+      await writeFetchedFile(context, file);
+    }
     delete file.bytes;
   }
   for (const [index, file] of context.fetched.entries()) {

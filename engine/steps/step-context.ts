@@ -39,8 +39,8 @@ export interface FetchedFile {
   bytes?: Buffer;
   /**
    * Set while the file is only in memory (`bytes`), not yet at `path`: the fetch step leaves small
-   * NDJSON files so for the batch load, and writeFetchedFile (fetch-step.ts) writes one when a load
-   * needs it on disk.
+   * NDJSON and CSV files so for the batch loads, and writeFetchedFile (fetch-step.ts) writes one when
+   * a load needs it on disk.
    */
   inMemoryOnly?: true;
 }

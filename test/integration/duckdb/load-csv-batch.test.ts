@@ -25,17 +25,40 @@ const DEFAULT_FORMAT: CsvFormat = {
 
 afterAll(removeLoadDirs);
 
-/** Runs the load step over `files`; everything it leaves behind, in a comparable form. */
-function load(files: readonly SourceFile[], format: Partial<CsvFormat>, together: boolean) {
-  return runLoadStep(files, { ...DEFAULT_FORMAT, ...format }, { together, batchTablePrefix: 'ferry_batch_' });
+/**
+ * Runs the load step over `files`; everything it leaves behind, in a comparable form. `keepBytes`:
+ * the files' bytes come with them, as the fetch step keeps small files' (a group whose files all
+ * join safely is then read from one joined file); `'only'`: they are not on disk at all.
+ */
+function load(
+  files: readonly SourceFile[],
+  format: Partial<CsvFormat>,
+  together: boolean,
+  keepBytes: boolean | 'only' = false,
+) {
+  return runLoadStep(
+    files,
+    { ...DEFAULT_FORMAT, ...format },
+    { together, keepBytes, batchTablePrefix: 'ferry_batch_' },
+  );
 }
 
-/** Both paths; the outcomes must be equal. Returns the batch run's. */
+/**
+ * Both paths; the outcomes must be equal, whether the batch reads separate files or one joined file
+ * made from the bytes the fetch step kept, and whether those files were on disk or in memory only
+ * (then every file the batch does not take is written for its one-file load). Returns the run from
+ * separate files.
+ */
 async function compare(files: readonly SourceFile[], format: Partial<CsvFormat> = {}) {
   const reference = await load(files, format, false);
   const batch = await load(files, format, true);
   expect(batch.outcome).toEqual(reference.outcome);
   expect(reference.batched).toBe(false);
+  const joined = await load(files, format, true, true);
+  expect(joined.outcome).toEqual(reference.outcome);
+  const inMemory = await load(files, format, true, 'only');
+  expect(inMemory.outcome).toEqual(reference.outcome);
+  expect(inMemory.batched).toBe(joined.batched);
   return batch;
 }
 

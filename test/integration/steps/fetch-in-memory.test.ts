@@ -1,9 +1,10 @@
 /**
- * The fetch step leaves small NDJSON files in memory (FetchedFile.inMemoryOnly): the batch load checks
- * their bytes and writes one file for the run, so a thousand of them cost no file creations. Whatever
- * needs a file on disk still gets one: a compressed file (its decompression check reads the file),
- * every other format, and a load that takes one file alone (writeFetchedFile). A file named like a PGP
- * message is still recognised from its bytes without source.decrypt. Against a real S3 server.
+ * The fetch step leaves small NDJSON and CSV files in memory (FetchedFile.inMemoryOnly): the batch
+ * loads check their bytes and write one file for many, so a thousand of them cost no file creations.
+ * Whatever needs a file on disk still gets one: a compressed file (its decompression check reads the
+ * file), every other format, and a load that reads a file by its path (writeFetchedFile). A file named
+ * like a PGP message is still recognised from its bytes without source.decrypt. Against a real S3
+ * server.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,7 @@ afterAll(async () => {
 
 const NDJSON = { kind: 'json', layout: 'ndjson', emptyFile: 'fail', maxRejects: { kind: 'count', value: 0 } };
 const CSV = { kind: 'csv', delimiter: ',', quote: '"', escape: '"', header: true, encoding: 'utf-8' };
+const PARQUET = { kind: 'parquet' };
 
 /** Puts `objects` and fetches them with a `format` source into a new temp dir. */
 async function fetch(format: object, objects: Record<string, string | Buffer>) {
@@ -74,7 +76,7 @@ async function fetch(format: object, objects: Record<string, string | Buffer>) {
   return { context, tempDir, onDisk: async () => (await readdir(tempDir)).sort() };
 }
 
-describe('fetch step: small NDJSON files in memory', () => {
+describe('fetch step: small NDJSON and CSV files in memory', () => {
   it('leaves plain NDJSON files unwritten, with their bytes; writeFetchedFile puts one on disk', async () => {
     const bodies = { 'm/a.ndjson': '{"id":1}\n', 'm/b.ndjson': '{"id":2}\n{"id":3}\n' };
     const { context, tempDir, onDisk } = await fetch(NDJSON, bodies);
@@ -105,8 +107,20 @@ describe('fetch step: small NDJSON files in memory', () => {
     ]);
   });
 
+  it('leaves plain CSV files unwritten too, and writes a compressed one at once', async () => {
+    const { context, onDisk } = await fetch(CSV, {
+      'c/a.csv': 'id\n1\n',
+      'c/b.csv.gz': gzipSync('id\n2\n'),
+    });
+    expect(await onDisk()).toEqual(['in-1']);
+    expect(context.fetched.map((f) => [f.inMemoryOnly, f.compression])).toEqual([
+      [true, 'none'],
+      [undefined, 'gzip'],
+    ]);
+  });
+
   it('writes every file of another format as it comes', async () => {
-    const { context, onDisk } = await fetch(CSV, { 'c/a.csv': 'id\n1\n', 'c/b.csv': 'id\n2\n' });
+    const { context, onDisk } = await fetch(PARQUET, { 'q/a.parquet': 'PAR1', 'q/b.parquet': 'PAR1' });
     expect(await onDisk()).toEqual(['in-0', 'in-1']);
     expect(context.fetched.every((f) => f.inMemoryOnly === undefined)).toBe(true);
   });

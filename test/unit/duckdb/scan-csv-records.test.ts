@@ -26,6 +26,14 @@ describe('scanCsvRecords', () => {
     ]);
   });
 
+  it('counts the lines DuckDB numbers: line breaks outside quotes, and a last line without one', () => {
+    expect(scan('id,name\n1,"two\nlines"\n\n2,b,c\r\n3\n')?.lines).toBe(5);
+    expect(scan('id,name\n1,x')?.lines).toBe(2);
+    expect(scan('id,name\n')?.lines).toBe(1);
+    expect(scan('id,name\n\n\n')?.lines).toBe(3);
+    expect(scan('')?.lines).toBe(0);
+  });
+
   it('reads a quoted header with escaped quotes, a BOM and a multi-byte delimiter', () => {
     expect(scan('\ufeff"i""d",name\n1,x\n')?.first).toEqual(['i"d', 'name']);
     expect(scan('a||b\n1||2\n', { delimiter: '||' })?.first).toEqual(['a', 'b']);
