@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
@@ -31,8 +32,9 @@ it("the next apply removes the temp dir of a killed run and keeps a live run's",
     join(dir, 'pipelines', 'p.yaml'),
     `name: p\nsource: {kind: s3, connection: s3, bucket: ${input}, prefix: in/, format: {kind: csv}}\nsink: {kind: s3, connection: s3, bucket: ${output}, filename: out, format: csv}\n`,
   );
+  // Compressed, so the fetch writes it at once (a small plain CSV file stays in memory until loaded).
   await server.client.send(
-    new PutObjectCommand({ Bucket: input, Key: 'in/a.csv', Body: 'id,name\n1,Ada\n2,Bob\n' }),
+    new PutObjectCommand({ Bucket: input, Key: 'in/a.csv.gz', Body: gzipSync('id,name\n1,Ada\n2,Bob\n') }),
   );
   // Run temp dirs go under TMPDIR (os.tmpdir()), so this test sees only its own.
   const env = { ...CLI_PROJECT_ENV, TMPDIR: root };
