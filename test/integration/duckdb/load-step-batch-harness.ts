@@ -31,8 +31,8 @@ export async function removeLoadDirs(): Promise<void> {
  * Runs the load step over `files` with `format`; `batchTablePrefix` names the batch path's tables
  * (`batched` says whether it kept one). `keepBytes`: each file's bytes ride along as the fetch step
  * keeps small files' (FetchedFile.bytes), so the step need not read them again; `'only'`: the files
- * are not written either, as the fetch step leaves small NDJSON files (FetchedFile.inMemoryOnly), and
- * `filesOnDisk` says which the step wrote.
+ * are not written either, as the fetch step leaves small NDJSON and CSV files
+ * (FetchedFile.inMemoryOnly), and `filesOnDisk` says which the step wrote.
  */
 export async function runLoadStep(
   files: readonly SourceFile[],
