@@ -18,10 +18,15 @@
 import { rm, writeFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import type { DuckDbSession } from './create-duckdb-session.js';
-import { compileReadCsv } from './compile-read-csv.js';
-import { createUniqueToken } from './create-unique-token.js';
 import type { BatchLoadedCsv, LoadCsvBatchOptions } from './csv-batch-types.js';
-import { headerMatchesSql, isOverLimit, summarizeBatchRejects } from './csv-batch-checks.js';
+import {
+  acceptBatchFile,
+  dropBatchRead,
+  EXPECTED_REJECTS_SQL,
+  headerMatchesSql,
+  nameBatchRead,
+  runBatchRead,
+} from './csv-batch-checks.js';
 import type { CsvBatchFile, CsvBatchGroup } from './read-csv-batch-plan.js';
 import { quoteIdent as q } from './sql.js';
 
@@ -90,25 +95,14 @@ export async function loadJoinedCsvGroup(
 ): Promise<Array<[number, BatchLoadedCsv]> | undefined> {
   const [first] = group.files;
   if (first === undefined) return undefined;
-  const token = createUniqueToken();
-  const table = `ferry_batch_${token}`;
-  const fileColumn = `ferry_${token}_file`;
-  const staging = group.columns.map((_, i) => `ferry_${token}_${i + 1}`);
-  const rejects = { table: `ferry_rejects_${token}`, scan: `ferry_reject_scans_${token}` };
-  const path = nodePath.join(nodePath.dirname(first.path), `.ferry-csv-batch-${token}.csv`);
+  const read = nameBatchRead(group);
+  const { table, fileColumn, staging, rejects } = read;
+  const path = nodePath.join(nodePath.dirname(first.path), `.ferry-csv-batch-${read.token}.csv`);
   const headerRows = options.dialect.header ? 1 : 0;
   let keepTable = false;
   try {
     const { placed, rows } = await writeJoined(group, path, headerRows);
-    const read = compileReadCsv({
-      path,
-      dialect: { ...options.dialect, compression: 'none' },
-      columns: staging,
-      rejects,
-      filenameColumn: fileColumn,
-      maxLineBytes: options.maxLineBytes,
-    });
-    await session.run(`CREATE TABLE ${q(table)} AS SELECT * FROM ${read}`);
+    await runBatchRead(session, read, { path, compression: 'none', options });
     if (!(await rowsArePlaced(session, { table, staging, group, placed, rows, options }))) return undefined;
     if (!(await rejectsArePlaced(session, rejects.table, placed))) return undefined;
     const passed: Array<[number, BatchLoadedCsv]> = [];
@@ -127,25 +121,20 @@ export async function loadJoinedCsvGroup(
         rowsRejected: file.rejectedLines.length,
         rejects: [],
       };
-      if (loaded.rowsRejected > 0) {
-        // The file's rejects, numbered as in the file itself.
-        const own = `${rejects.table}_${file.index}`;
-        await session.run(
-          `CREATE TABLE ${q(own)} AS SELECT * REPLACE (line - ${lineOffset} AS line, ` +
-            `line_byte_position - ${byteOffset} AS line_byte_position, byte_position - ${byteOffset} AS byte_position) ` +
-            `FROM ${q(rejects.table)} WHERE line > ${lineOffset} AND line <= ${lineOffset + file.lines}`,
-        );
-        if (!(await summarizeBatchRejects(session, { loaded, own, options }))) continue;
+      // The file's rejects: the group's on the file's lines, numbered as in the file itself.
+      const copyRejectsSql = (own: string) =>
+        `CREATE TABLE ${q(own)} AS SELECT * REPLACE (line - ${lineOffset} AS line, ` +
+        `line_byte_position - ${byteOffset} AS line_byte_position, byte_position - ${byteOffset} AS byte_position) ` +
+        `FROM ${q(rejects.table)} WHERE line > ${lineOffset} AND line <= ${lineOffset + file.lines}`;
+      if (!(await acceptBatchFile(session, { loaded, index: file.index, read, copyRejectsSql, options }))) {
+        continue;
       }
-      if (isOverLimit(loaded, options.maxRejects)) continue;
       passed.push([file.index, loaded]);
     }
     keepTable = passed.length > 0;
     return passed;
   } finally {
-    if (!keepTable) await session.run(`DROP TABLE IF EXISTS ${q(table)}`);
-    await session.run(`DROP TABLE IF EXISTS ${q(rejects.table)}`);
-    await session.run(`DROP TABLE IF EXISTS ${q(rejects.scan)}`);
+    await dropBatchRead(session, read, keepTable);
     await rm(path, { force: true });
   }
 }
@@ -185,7 +174,7 @@ async function rejectsArePlaced(
   placed: readonly Placed[],
 ): Promise<boolean> {
   const rows = await session.all(
-    `SELECT line, bool_or(error_type::VARCHAR NOT IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')) AS other
+    `SELECT line, bool_or(error_type::VARCHAR NOT IN (${EXPECTED_REJECTS_SQL})) AS other
      FROM ${q(rejectsTable)} GROUP BY line ORDER BY line`,
   );
   if (rows.some((row) => row['other'] === true)) return false;

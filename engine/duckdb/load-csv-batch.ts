@@ -15,9 +15,14 @@
  */
 import type { DuckDbSession } from './create-duckdb-session.js';
 import { rowsInFileOrder } from './batch-source-sql.js';
-import { compileReadCsv } from './compile-read-csv.js';
-import { createUniqueToken } from './create-unique-token.js';
-import { headerMatchesSql, isOverLimit, summarizeBatchRejects } from './csv-batch-checks.js';
+import {
+  acceptBatchFile,
+  dropBatchRead,
+  EXPECTED_REJECTS_SQL,
+  headerMatchesSql,
+  nameBatchRead,
+  runBatchRead,
+} from './csv-batch-checks.js';
 import type { BatchLoadedCsv, CsvBatch, LoadCsvBatchOptions } from './csv-batch-types.js';
 import { canJoinCsvGroup, loadJoinedCsvGroup } from './load-csv-batch-joined.js';
 import type { CsvBatchGroup } from './read-csv-batch-plan.js';
@@ -56,22 +61,12 @@ async function loadGroup(
   group: CsvBatchGroup,
   options: LoadCsvBatchOptions,
 ): Promise<Array<[number, BatchLoadedCsv]>> {
-  const token = createUniqueToken();
-  const table = `ferry_batch_${token}`;
-  const fileColumn = `ferry_${token}_file`;
-  const staging = group.columns.map((_, i) => `ferry_${token}_${i + 1}`);
-  const rejects = { table: `ferry_rejects_${token}`, scan: `ferry_reject_scans_${token}` };
-  const read = compileReadCsv({
-    path: group.files.map((file) => file.path),
-    dialect: { ...options.dialect, compression: group.compression },
-    columns: staging,
-    rejects,
-    filenameColumn: fileColumn,
-    maxLineBytes: options.maxLineBytes,
-  });
+  const read = nameBatchRead(group);
+  const { table, fileColumn, staging, rejects } = read;
   let keepTable = false;
   try {
-    await session.run(`CREATE TABLE ${q(table)} AS SELECT * FROM ${read}`);
+    const path = group.files.map((file) => file.path);
+    await runBatchRead(session, read, { path, compression: group.compression, options });
     const stats = await readFileStats(session, { table, fileColumn, staging, group, options });
     const rejected = await readRejectLines(session, rejects);
     const firstDataLine = options.dialect.header ? 2 : 1;
@@ -97,19 +92,18 @@ async function loadGroup(
         rowsRejected: file.rejectedLines.length,
         rejects: [],
       };
-      const own = `${rejects.table}_${file.index}`;
-      if (loaded.rowsRejected > 0 && !(await addRejects(session, { loaded, own, rejects, options }))) {
+      // The file's rejects: the group's, picked by the file's path.
+      const copyRejectsSql = (own: string) =>
+        `CREATE TABLE ${q(own)} AS SELECT r.* FROM ${q(rejects.table)} r JOIN ${q(rejects.scan)} s USING (scan_id, file_id) WHERE s.file_path = ${quoteLiteral(loaded.path)}`;
+      if (!(await acceptBatchFile(session, { loaded, index: file.index, read, copyRejectsSql, options }))) {
         continue;
       }
-      if (isOverLimit(loaded, options.maxRejects)) continue;
       passed.push([file.index, loaded]);
     }
     keepTable = passed.length > 0;
     return passed;
   } finally {
-    if (!keepTable) await session.run(`DROP TABLE IF EXISTS ${q(table)}`);
-    await session.run(`DROP TABLE IF EXISTS ${q(rejects.table)}`);
-    await session.run(`DROP TABLE IF EXISTS ${q(rejects.scan)}`);
+    await dropBatchRead(session, read, keepTable);
   }
 }
 
@@ -158,7 +152,7 @@ async function readRejectLines(
   rejects: { table: string; scan: string },
 ): Promise<Map<string, { lines: number[]; unexpected: boolean }>> {
   const rows = await session.all(
-    `SELECT s.file_path AS path, r.line AS line, bool_or(r.error_type::VARCHAR NOT IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')) AS other
+    `SELECT s.file_path AS path, r.line AS line, bool_or(r.error_type::VARCHAR NOT IN (${EXPECTED_REJECTS_SQL})) AS other
      FROM ${q(rejects.table)} r JOIN ${q(rejects.scan)} s USING (scan_id, file_id)
      GROUP BY ALL ORDER BY path, line`,
   );
@@ -179,26 +173,6 @@ function text(value: unknown): string {
 
 function sameLines(actual: readonly number[], expected: readonly number[]): boolean {
   return actual.length === expected.length && actual.every((line, i) => line === expected[i]);
-}
-
-/**
- * Copies the file's rejects out of the group's table (the copy stays, for keepBatchRejects, as a
- * file's loaded rows do) and summarizes them as load-csv.ts does.
- */
-async function addRejects(
-  session: DuckDbSession,
-  input: {
-    loaded: BatchLoadedCsv;
-    own: string;
-    rejects: { table: string; scan: string };
-    options: LoadCsvBatchOptions;
-  },
-): Promise<boolean> {
-  const { loaded, own, rejects, options } = input;
-  await session.run(
-    `CREATE TABLE ${q(own)} AS SELECT r.* FROM ${q(rejects.table)} r JOIN ${q(rejects.scan)} s USING (scan_id, file_id) WHERE s.file_path = ${quoteLiteral(loaded.path)}`,
-  );
-  return summarizeBatchRejects(session, { loaded, own, options });
 }
 
 /** Copies a batched file's reader rejects into the run's rejected-rows table, as load-csv.ts does. */
