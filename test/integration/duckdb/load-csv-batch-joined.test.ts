@@ -4,15 +4,15 @@
  * are not where the Node scan put them. Its outcomes against the one-file loads are compared in
  * load-csv-batch.test.ts; here the scan's figures are altered on purpose to show the checks hold.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDuckDbSession, type DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
+import type { DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
 import { canJoinCsvGroup, loadJoinedCsvGroup } from '../../../engine/duckdb/load-csv-batch-joined.js';
 import { normalizeCsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
 import { readCsvBatchPlan, type CsvBatchGroup } from '../../../engine/duckdb/read-csv-batch-plan.js';
+import { openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
 
 const DIALECT = normalizeCsvDialect(
   {
@@ -30,14 +30,12 @@ const OPTIONS = { dialect: DIALECT, maxLineBytes: 1 << 20, maxRejectDetails: 100
 
 let dir: string;
 let session: DuckDbSession;
+let opened: DuckDbTestSession;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ferry-csv-joined-'));
-  session = await createDuckDbSession({ tempDir: dir });
+  opened = await openTestSession();
+  ({ dir, session } = opened);
 });
-afterEach(async () => {
-  session.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => opened.close());
 
 /** The batch plan of `bodies`, their bytes at hand and nothing on disk, as the fetch step leaves them. */
 async function groupOf(bodies: ReadonlyArray<string | Buffer>): Promise<CsvBatchGroup> {

@@ -95,29 +95,20 @@ describe('fetch step: small NDJSON and CSV files in memory', () => {
     expect(await readFile(join(tempDir, 'in-0'), 'utf8')).toBe(bodies['m/a.ndjson']);
   });
 
-  it('writes a compressed NDJSON file at once (its decompression check reads it)', async () => {
-    const { context, onDisk } = await fetch(NDJSON, {
-      'z/plain.ndjson': '{"id":1}\n',
-      'z/packed.ndjson.gz': gzipSync('{"id":2}\n'),
-    });
-    expect(await onDisk()).toEqual(['in-1']);
-    expect(context.fetched.map((f) => [f.inMemoryOnly, f.compression])).toEqual([
-      [true, 'none'],
-      [undefined, 'gzip'],
-    ]);
-  });
-
-  it('leaves plain CSV files unwritten too, and writes a compressed one at once', async () => {
-    const { context, onDisk } = await fetch(CSV, {
-      'c/a.csv': 'id\n1\n',
-      'c/b.csv.gz': gzipSync('id\n2\n'),
-    });
-    expect(await onDisk()).toEqual(['in-1']);
-    expect(context.fetched.map((f) => [f.inMemoryOnly, f.compression])).toEqual([
-      [true, 'none'],
-      [undefined, 'gzip'],
-    ]);
-  });
+  it.each([
+    ['NDJSON', NDJSON, { 'z/plain.ndjson': '{"id":1}\n', 'z/packed.ndjson.gz': gzipSync('{"id":2}\n') }],
+    ['CSV', CSV, { 'c/a.csv': 'id\n1\n', 'c/b.csv.gz': gzipSync('id\n2\n') }],
+  ])(
+    'leaves a plain %s file unwritten and writes a compressed one at once (its decompression check reads it)',
+    async (_, format, objects) => {
+      const { context, onDisk } = await fetch(format, objects);
+      expect(await onDisk()).toEqual(['in-1']);
+      expect(context.fetched.map((f) => [f.inMemoryOnly, f.compression])).toEqual([
+        [true, 'none'],
+        [undefined, 'gzip'],
+      ]);
+    },
+  );
 
   it('writes every file of another format as it comes', async () => {
     const { context, onDisk } = await fetch(PARQUET, { 'q/a.parquet': 'PAR1', 'q/b.parquet': 'PAR1' });
