@@ -8,7 +8,7 @@
  */
 
 import { createReadStream } from 'node:fs';
-import { pipeline, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { FerryError, type FerryErrorContext } from '../errors/ferry-error.js';
 import type { Compression } from './detect-compression.js';
@@ -107,13 +107,13 @@ function unreadable(options: EnforceDecompressionLimitsOptions, decompressed: nu
 }
 
 /**
- * Decompresses `path` without keeping the output, and throws `SOURCE_DECOMPRESSED_TOO_LARGE` or
+ * Decompresses the file (its path, or its bytes when it is in memory only) without keeping the output, and throws `SOURCE_DECOMPRESSED_TOO_LARGE` or
  * `SOURCE_COMPRESSION_RATIO_TOO_HIGH` as soon as the output passes a limit. A stream Node cannot read
  * throws `SOURCE_DECOMPRESSION_FAILED`: it must not be left to DuckDB, which ignores gzip CRCs, so a
  * small member with a bad CRC in front of a bomb would otherwise end the count and let the bomb through.
  */
 export async function enforceDecompressionLimits(
-  path: string,
+  file: string | Buffer,
   options: EnforceDecompressionLimitsOptions,
 ): Promise<DecompressionMeasurement> {
   const measurement: DecompressionMeasurement = {
@@ -132,7 +132,8 @@ export async function enforceDecompressionLimits(
     },
   });
   // Errors surface through the iterator of the last stream; leaving the loop early destroys them all.
-  const output = pipeline(createReadStream(path), meter, decompressor, () => undefined);
+  const input = typeof file === 'string' ? createReadStream(file) : Readable.from([file]);
+  const output = pipeline(input, meter, decompressor, () => undefined);
   try {
     for await (const chunk of output as AsyncIterable<Buffer>) {
       measurement.decompressedBytes += chunk.length;

@@ -1,8 +1,9 @@
 /**
- * The joined path of load-csv-batch.ts: a group of small uncompressed CSV files whose bytes the fetch
- * step kept is written as one file (each file's bytes after the other's, each ending with a line
- * break) and read once, so a thousand small files cost one file on disk instead of a thousand
- * (file creation cost 0.1–0.5 ms each on a busy disk; small NDJSON files gained the same way).
+ * The joined path of load-csv-batch.ts: a group of small CSV files whose bytes are at hand (kept by the
+ * fetch step, or by the scan: a gzip file's decompressed bytes, a file read from disk) is written as one
+ * uncompressed file (each file's bytes after the other's, each ending with a line break) and read once,
+ * so a thousand small files cost one file on disk and one read instead of a thousand (file creation
+ * cost 0.1–0.5 ms each on a busy disk; small NDJSON files gained the same way).
  *
  * The Node scan (read-csv-batch-plan.ts) gives each file's rows, ragged lines and line count, so every
  * file has a known place in the joined file: its rows from a known rowid (its header row first), its
@@ -11,11 +12,13 @@
  * and exactly the expected ragged lines rejected, nothing else. Any difference and the joined read is
  * dropped (undefined): the caller reads the group as separate files, which checks file by file.
  *
- * Only files that join safely are joined: uncompressed, with their bytes at hand, without a byte
- * order mark (DuckDB skips one only at the start of a file) and without a carriage return (one file's
- * CRLF after another's LF would leave a CR at the end of a value, which no count would notice).
+ * Only files that join safely are joined. A byte order mark is left out (DuckDB skips one only at the
+ * start of a file; its reject positions count it, so they are renumbered with it). Line breaks must be
+ * all LF or all CRLF, across the group: DuckDB takes a file's line break from its first line, and its
+ * strict read fails at a line that ends otherwise (such a group is read as separate files, each with
+ * its own line break, instead of failing and falling back).
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import nodePath from 'node:path';
 import type { DuckDbSession } from './create-duckdb-session.js';
 import type { BatchLoadedCsv, LoadCsvBatchOptions } from './csv-batch-types.js';
@@ -33,17 +36,52 @@ import { quoteIdent as q } from './sql.js';
 const LF = 0x0a;
 const CR = 0x0d;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** The joined file is written in pieces of about this size. */
+const WRITE_BYTES = 1024 * 1024;
+
+/** The bytes a file puts in the joined file (decompressed, no byte order mark); undefined if not at hand. */
+function contentOf(file: CsvBatchFile, group: CsvBatchGroup): { bytes: Buffer; bom: number } | undefined {
+  const bytes = file.text ?? (group.compression === 'none' ? file.bytes : undefined);
+  if (bytes === undefined) return undefined;
+  const bom = bytes.subarray(0, 3).equals(UTF8_BOM) ? UTF8_BOM.length : 0;
+  return { bytes: bytes.subarray(bom), bom };
+}
+
+/**
+ * How a file's lines end: 'lf' (no CR at all), 'crlf' (every LF after a CR and every CR before an LF,
+ * quoted or not), 'none' (no line break), else 'mixed'.
+ */
+function lineBreaksOf(bytes: Buffer): 'lf' | 'crlf' | 'none' | 'mixed' {
+  let crs = 0;
+  for (let i = bytes.indexOf(CR); i !== -1; i = bytes.indexOf(CR, i + 1)) {
+    if (bytes[i + 1] !== LF) return 'mixed';
+    crs += 1;
+  }
+  let lfs = 0;
+  for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) lfs += 1;
+  if (crs === 0) return lfs === 0 ? 'none' : 'lf';
+  // Each CR is followed by its own LF: as many CRs as LFs means every LF follows a CR.
+  return crs === lfs ? 'crlf' : 'mixed';
+}
+
+/** The line break the group's joined file uses; undefined when its files cannot be joined. */
+function joinedLineBreak(group: CsvBatchGroup): Buffer | undefined {
+  if (group.files.length < 2) return undefined;
+  const kinds = new Set<string>();
+  for (const file of group.files) {
+    const content = contentOf(file, group);
+    if (content === undefined) return undefined;
+    const kind = lineBreaksOf(content.bytes);
+    if (kind === 'mixed') return undefined;
+    if (kind !== 'none') kinds.add(kind);
+  }
+  if (kinds.size > 1) return undefined;
+  return Buffer.from(kinds.has('crlf') ? '\r\n' : '\n');
+}
 
 /** Whether every file of the group can go into one joined file (see the module's comment). */
 export function canJoinCsvGroup(group: CsvBatchGroup): boolean {
-  return (
-    group.compression === 'none' &&
-    group.files.length >= 2 &&
-    group.files.every(
-      (file) =>
-        file.bytes !== undefined && !file.bytes.includes(CR) && !file.bytes.subarray(0, 3).equals(UTF8_BOM),
-    )
-  );
+  return joinedLineBreak(group) !== undefined;
 }
 
 /** A file's place in the joined file. */
@@ -63,24 +101,40 @@ async function writeJoined(
   path: string,
   headerRows: number,
 ): Promise<{ placed: Placed[]; rows: number }> {
-  const parts: Buffer[] = [];
+  const lineBreak = joinedLineBreak(group);
+  if (lineBreak === undefined) throw new Error('the group cannot be joined');
   const placed: Placed[] = [];
   let rows = 0;
   let lines = 0;
   let bytes = 0;
-  for (const file of group.files) {
-    const body = file.bytes ?? Buffer.alloc(0);
-    placed.push({ file, rowStart: rows, lineOffset: lines, byteOffset: bytes });
-    parts.push(body);
-    bytes += body.length;
-    if (body.length > 0 && body[body.length - 1] !== LF) {
-      parts.push(Buffer.from([LF]));
-      bytes += 1;
+  const handle = await open(path, 'wx');
+  try {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const add = async (part: Buffer) => {
+      pending.push(part);
+      pendingBytes += part.length;
+      bytes += part.length;
+      if (pendingBytes < WRITE_BYTES) return;
+      await handle.write(Buffer.concat(pending));
+      pending = [];
+      pendingBytes = 0;
+    };
+    for (const file of group.files) {
+      const content = contentOf(file, group);
+      if (content === undefined) throw new Error('the group cannot be joined');
+      // DuckDB's reject positions in the file alone count its byte order mark.
+      placed.push({ file, rowStart: rows, lineOffset: lines, byteOffset: bytes - content.bom });
+      const body = content.bytes;
+      await add(body);
+      if (body.length > 0 && body[body.length - 1] !== LF) await add(lineBreak);
+      rows += headerRows + file.rowsLoaded;
+      lines += file.lines;
     }
-    rows += headerRows + file.rowsLoaded;
-    lines += file.lines;
+    if (pendingBytes > 0) await handle.write(Buffer.concat(pending));
+  } finally {
+    await handle.close();
   }
-  await writeFile(path, Buffer.concat(parts));
   return { placed, rows };
 }
 

@@ -19,6 +19,12 @@ import { validateCsvHeader } from './validate-csv-header.js';
 export const CSV_BATCH_MAX_FILE_BYTES = 1024 * 1024;
 /** Files read and scanned at once (small reads; the pool hides their latency, not their CPU). */
 const SCAN_CONCURRENCY = 8;
+/**
+ * Scanned bytes kept for a joined read (CsvBatchFile.text), at most, per plan: gzip files' decompressed
+ * bytes (32 MiB of compressed bytes, what the fetch step keeps at most, may decompress to far more) and
+ * the bytes of files read from disk.
+ */
+export const KEPT_TEXT_BYTES = 32 * 1024 * 1024;
 
 const gunzipAsync = promisify(gunzip);
 
@@ -43,6 +49,11 @@ export interface CsvBatchFile extends CsvBatchSourceFile {
   rejectedLines: number[];
   /** Lines DuckDB counts in the (decompressed) file; where the next file's lines start when joined. */
   lines: number;
+  /**
+   * The file's bytes as scanned (decompressed), when they are not `bytes` (a gzip file, or a file read
+   * from disk) and the plan's KEPT_TEXT_BYTES allowed: what a joined read writes for it.
+   */
+  text?: Buffer;
 }
 
 export interface CsvBatchGroup {
@@ -69,10 +80,16 @@ export async function readCsvBatchPlan(
   // A few at a time (scanFile never throws: a file it cannot read is simply not batched).
   const scans: Array<Awaited<ReturnType<typeof scanFile>>> = [];
   let next = 0;
+  let keptText = 0;
+  const keepText = (text: Buffer): boolean => {
+    if (keptText + text.length > KEPT_TEXT_BYTES) return false;
+    keptText += text.length;
+    return true;
+  };
   const worker = async () => {
     for (let i = next++; i < files.length; i = next++) {
       const file = files[i];
-      if (file !== undefined) scans[i] = await scanFile(file, options).catch(() => undefined);
+      if (file !== undefined) scans[i] = await scanFile(file, options, keepText).catch(() => undefined);
     }
   };
   await Promise.all(Array.from({ length: SCAN_CONCURRENCY }, worker));
@@ -91,6 +108,7 @@ export async function readCsvBatchPlan(
 async function scanFile(
   file: CsvBatchSourceFile,
   options: ReadCsvBatchPlanOptions,
+  keepText: (text: Buffer) => boolean,
 ): Promise<(Omit<CsvBatchGroup, 'files'> & { file: CsvBatchFile }) | undefined> {
   const { dialect } = options;
   const compression =
@@ -119,11 +137,18 @@ async function scanFile(
   const data = scanned.records.filter((record) => record.line >= firstDataLine);
   if (data.some((record) => record.fields > width && record.endsWithDelimiter)) return undefined;
   const rejectedLines = data.filter((record) => record.fields !== width).map((record) => record.line);
+  const keep = (compression !== 'none' || file.bytes === undefined) && keepText(bytes);
   return {
     compression,
     columns,
     header,
-    file: { ...file, rowsLoaded: data.length - rejectedLines.length, rejectedLines, lines: scanned.lines },
+    file: {
+      ...file,
+      rowsLoaded: data.length - rejectedLines.length,
+      rejectedLines,
+      lines: scanned.lines,
+      ...(keep ? { text: bytes } : {}),
+    },
   };
 }
 

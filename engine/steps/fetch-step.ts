@@ -8,9 +8,9 @@
  * reads. The fetched files together must fit `limits.temp_disk_bytes` (checked on the listed sizes
  * before the first GET, and again as decrypted files add to them), and a compressed file is
  * decompressed once, to nowhere, to hold it to `limits.max_decompressed_bytes` and
- * `max_compression_ratio` before DuckDB reads it (docs/limits.md). Small uncompressed NDJSON and CSV
- * files stay in memory only (FetchedFile.inMemoryOnly), for the batch loads, which write one file for
- * many; writeFetchedFile puts one on disk when a load reads it by its path.
+ * `max_compression_ratio` before DuckDB reads it (docs/limits.md). Small NDJSON and CSV files,
+ * uncompressed or gzip, stay in memory only (FetchedFile.inMemoryOnly), for the batch loads, which
+ * write one file for many; writeFetchedFile puts one on disk when a load reads it by its path.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -70,13 +70,15 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
       signal,
       keepSmallBodyInMemory: leaveInMemory,
     });
-    // A body left in memory stays there only if it is kept for the load step and needs no
-    // decompression check (which reads the file); otherwise it is written now, as any other.
+    // A body left in memory stays there only if it is kept for the load step and is plain or gzip
+    // (which the batch loads decompress in Node); otherwise it is written now, as any other.
     let inMemoryOnly = downloaded.inMemoryOnly === true;
     let kept: Buffer | undefined;
     if (inMemoryOnly) {
       kept = keep(downloaded.bytes);
-      if (kept === undefined || (await compressionOf(context, downloaded, object.key)) !== 'none') {
+      const compression =
+        kept === undefined ? undefined : await compressionOf(context, downloaded, object.key);
+      if (compression !== 'none' && compression !== 'gzip') {
         await writeDownloadedBody(target, downloaded.bytes ?? Buffer.alloc(0));
         inMemoryOnly = false;
       }
@@ -89,7 +91,12 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
     if (!asDownloaded) budget.add(size, displayName, where);
     context.session.nameFile(path, displayName);
     const head = asDownloaded ? downloaded.head : undefined;
-    const compression = await enforceLimits(context, { path, head }, displayName, where);
+    const compression = await enforceLimits(
+      context,
+      { path, head, ...(inMemoryOnly ? { bytes: kept } : {}) },
+      displayName,
+      where,
+    );
     const bytes = asDownloaded ? (kept ?? keep(downloaded.bytes)) : undefined;
     return {
       candidate,
@@ -194,11 +201,11 @@ function checkTempDiskBudget(
 /** Returns the compression it decided (undefined for Parquet, which DuckDB reads as it is). */
 async function enforceLimits(
   context: StepContext,
-  file: { path: string; head: Buffer | undefined },
+  file: { path: string; head: Buffer | undefined; bytes?: Buffer | undefined },
   displayName: string,
   where: Where,
 ): Promise<Compression | undefined> {
-  const { path, head } = file;
+  const { path, head, bytes } = file;
   const source = context.pipeline.source;
   if (source.kind !== 's3' || source.format.kind === 'parquet') return undefined;
   // The same decision the load step makes, so the check measures what DuckDB would decompress.
@@ -207,7 +214,8 @@ async function enforceLimits(
     key: where.key,
     ...(head === undefined ? {} : { head }),
   });
-  await enforceDecompressionLimits(path, {
+  // A file in memory only is checked from its bytes: its path does not exist yet.
+  await enforceDecompressionLimits(bytes ?? path, {
     compression,
     displayName,
     context: where,

@@ -7,7 +7,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
@@ -32,10 +31,10 @@ it("the next apply removes the temp dir of a killed run and keeps a live run's",
     join(dir, 'pipelines', 'p.yaml'),
     `name: p\nsource: {kind: s3, connection: s3, bucket: ${input}, prefix: in/, format: {kind: csv}}\nsink: {kind: s3, connection: s3, bucket: ${output}, filename: out, format: csv}\n`,
   );
-  // Compressed, so the fetch writes it at once (a small plain CSV file stays in memory until loaded).
-  await server.client.send(
-    new PutObjectCommand({ Bucket: input, Key: 'in/a.csv.gz', Body: gzipSync('id,name\n1,Ada\n2,Bob\n') }),
-  );
+  // zstd (`id,name\n1,Ada\n2,Bob\n` by the zstd tool), so the fetch writes it at once: a small plain or
+  // gzip CSV file stays in memory until loaded.
+  const zstd = Buffer.from('28b52ffd0458a1000069642c6e616d650a312c4164610a322c426f620a72f7b63c', 'hex');
+  await server.client.send(new PutObjectCommand({ Bucket: input, Key: 'in/a.csv.zst', Body: zstd }));
   // Run temp dirs go under TMPDIR (os.tmpdir()), so this test sees only its own.
   const env = { ...CLI_PROJECT_ENV, TMPDIR: root };
   const live = await startTempDirHolder(root, 'hold');

@@ -4,12 +4,14 @@
  * are not where the Node scan put them. Its outcomes against the one-file loads are compared in
  * load-csv-batch.test.ts; here the scan's figures are altered on purpose to show the checks hold.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
 import { canJoinCsvGroup, loadJoinedCsvGroup } from '../../../engine/duckdb/load-csv-batch-joined.js';
+import { loadCsv } from '../../../engine/duckdb/load-csv.js';
+import type { CsvReject } from '../../../engine/duckdb/summarize-csv-rejects.js';
 import { normalizeCsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
 import { readCsvBatchPlan, type CsvBatchGroup } from '../../../engine/duckdb/read-csv-batch-plan.js';
 import { openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
@@ -111,15 +113,67 @@ describe('a CSV batch read from one joined file', () => {
     expect(await loadJoinedCsvGroup(session, group, OPTIONS)).toBeUndefined();
   });
 
-  it('takes only uncompressed files at hand without a carriage return or a byte order mark', async () => {
+  it('takes files at hand whose line breaks are all LF or all CRLF, byte order marks and gzip included', async () => {
     expect(canJoinCsvGroup(await groupOf(BODIES))).toBe(true);
-    expect(canJoinCsvGroup(await groupOf(['id,name\r\n1,a\r\n', 'id,name\n2,b\n']))).toBe(false);
-    expect(canJoinCsvGroup(await groupOf(['\ufeffid,name\n1,a\n', 'id,name\n2,b\n']))).toBe(false);
+    expect(canJoinCsvGroup(await groupOf(['id,name\r\n1,a\r\n', 'id,name\r\n2,"b\r\nc"\r\n3,d']))).toBe(true);
+    expect(canJoinCsvGroup(await groupOf(['\ufeffid,name\n1,a\n', 'id,name\n2,b\n']))).toBe(true);
+    // A file without a line break goes with either kind.
+    expect(canJoinCsvGroup(await groupOf(['id,name', 'id,name\r\n2,b\r\n']))).toBe(true);
     const gzipped = await groupOf([gzipSync('id,name\n1,a\n'), gzipSync('id,name\n2,b\n')]);
     expect(gzipped.compression).toBe('gzip');
-    expect(canJoinCsvGroup(gzipped)).toBe(false);
+    expect(canJoinCsvGroup(gzipped)).toBe(true);
+    // Not: LF and CRLF files together, one file with both, a CR in a quoted value of an LF file.
+    expect(canJoinCsvGroup(await groupOf(['id,name\r\n1,a\r\n', 'id,name\n2,b\n']))).toBe(false);
+    expect(canJoinCsvGroup(await groupOf(['id,name\r\n1,a\n', 'id,name\r\n2,b\r\n']))).toBe(false);
+    expect(canJoinCsvGroup(await groupOf(['id,name\n1,"a\r\nb"\n', 'id,name\n2,b\n']))).toBe(false);
+    // Nor a file whose bytes neither the fetch step nor the scan kept.
     const onDisk = await groupOf(BODIES);
     delete onDisk.files[0]?.bytes;
     expect(canJoinCsvGroup(onDisk)).toBe(false);
+  });
+
+  it('renumbers the rejects of CRLF, byte-order-marked and gzip files as loadCsv reports them alone', async () => {
+    // The second file of each pair has a row more, so its ragged line is line 4.
+    const ragged = (prefix: string, eol: string, more = false) =>
+      `${prefix}id,name${eol}${more ? `0,z${eol}` : ''}1,a${eol}2${eol}3,c${eol}`;
+    const cases: Array<Array<string | Buffer>> = [
+      [ragged('', '\r\n'), ragged('', '\r\n', true)],
+      [ragged('\ufeff', '\n'), ragged('\ufeff', '\n', true)],
+      [gzipSync(ragged('', '\n')), gzipSync(ragged('\ufeff', '\n', true))],
+    ];
+    let n = 0;
+    for (const bodies of cases) {
+      const passed = await loadJoinedCsvGroup(session, await groupOf(bodies), OPTIONS);
+      expect(passed).toHaveLength(2);
+      // The reference: each file on its own, by the one-file loader.
+      for (const [index, file] of passed ?? []) {
+        const gzip = Buffer.from(bodies[index] ?? '')[0] === 0x1f;
+        const name = `alone-${(n += 1)}.csv${gzip ? '.gz' : ''}`;
+        const path = join(dir, name);
+        await writeFile(path, bodies[index] ?? '');
+        const alone = await loadCsv(session, {
+          path,
+          table: `alone_${n}`,
+          displayName: name,
+          dialect: {
+            delimiter: ',',
+            quote: '"',
+            escape: '"',
+            header: true,
+            encoding: 'utf-8',
+            compression: gzip ? 'gzip' : 'none',
+            emptyFile: 'skip',
+          },
+        });
+        // Every field but the column, which each read names with its own staging name.
+        const details = (rejects: CsvReject[]) => rejects.map(({ column: _column, ...rest }) => rest);
+        expect([file.rowsLoaded, file.rowsRejected, details(file.rejects)]).toEqual([
+          alone.rowsLoaded,
+          alone.rowsRejected,
+          details(alone.rejects),
+        ]);
+        expect(file.rejects.map((r) => r.line)).toEqual([index === 0 ? 3 : 4]);
+      }
+    }
   });
 });

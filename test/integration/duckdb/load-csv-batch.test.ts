@@ -47,7 +47,7 @@ function load(
  * Both paths; the outcomes must be equal, whether the batch reads separate files or one joined file
  * made from the bytes the fetch step kept, and whether those files were on disk or in memory only
  * (then every file the batch does not take is written for its one-file load). Returns the run from
- * separate files.
+ * separate files, and how many files held in memory only were read from one joined file.
  */
 async function compare(files: readonly SourceFile[], format: Partial<CsvFormat> = {}) {
   const reference = await load(files, format, false);
@@ -59,7 +59,8 @@ async function compare(files: readonly SourceFile[], format: Partial<CsvFormat> 
   const inMemory = await load(files, format, true, 'only');
   expect(inMemory.outcome).toEqual(reference.outcome);
   expect(inMemory.batched).toBe(joined.batched);
-  return batch;
+  // Files read from one joined file: held in memory only, they were never written one by one.
+  return { ...batch, joinedFiles: files.length - inMemory.filesOnDisk.length };
 }
 
 const good = (n: number, from = 0) =>
@@ -167,6 +168,26 @@ describe('load step: small CSV files in one read', () => {
     expect(result.outcome.rows).toHaveLength(9);
   });
 
+  it('groups read from one joined file: all CRLF, byte order marks, gzip, with ragged lines', async () => {
+    const ragged = (eol: string, from: number) =>
+      ['id,name', `${from},a`, `${from + 1}`, `${from + 2},"b${eol}c"`, ''].join(eol);
+    const groups = [
+      // The last file ends without its line break.
+      [ragged('\r\n', 0), ragged('\r\n', 10), ragged('\r\n', 20).slice(0, -2)],
+      [`\ufeff${ragged('\n', 0)}`, ragged('\n', 10), `\ufeff${ragged('\n', 20)}`],
+      [gzipSync(ragged('\n', 0)), gzipSync(`\ufeff${ragged('\n', 10)}`), gzipSync(ragged('\n', 20))],
+    ];
+    for (const bodies of groups) {
+      const files = bodies.map((body, i) => ({
+        key: `f${i}.csv${typeof body === 'string' ? '' : '.gz'}`,
+        body,
+      }));
+      const result = await compare(files);
+      expect(result.joinedFiles).toBe(files.length);
+      expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual(files.map((f) => [f.key, 3]));
+    }
+  });
+
   it('encoding errors and a line over max_line_size fail as they do alone', async () => {
     const latin = Buffer.concat([Buffer.from('id,name\n1,'), Buffer.from([0xe9]), Buffer.from('\n')]);
     const encoding = await compare([
@@ -213,18 +234,26 @@ describe('load step: small CSV files in one read', () => {
 
   it('generated mixes: the same outcome as file by file', async () => {
     let batched = 0;
+    let joined = 0;
     for (let seed = 1; seed <= 16; seed += 1) {
       const random = createRandom(seed);
-      const files = Array.from({ length: 2 + Math.floor(random() * 6) }, (_, i) => generateFile(random, i));
+      // Some mixes have one line break for all their files (a group then joins), others one per file.
+      const eol = random() < 0.4 ? (random() < 0.5 ? '\r\n' : '\n') : undefined;
+      const files = Array.from({ length: 2 + Math.floor(random() * 6) }, (_, i) =>
+        generateFile(random, i, eol),
+      );
       const format: Partial<CsvFormat> = {
         emptyFile: random() < 0.5 ? 'skip' : 'fail',
         maxRejects: { kind: 'count', value: Math.floor(random() * 4) },
         ...(random() < 0.2 ? { header: false } : {}),
       };
-      if ((await compare(files, format)).batched) batched += 1;
+      const result = await compare(files, format);
+      if (result.batched) batched += 1;
+      if (result.joinedFiles > 0) joined += 1;
     }
-    // The mixes must exercise the batch path, not only the fallback.
+    // The mixes must exercise the batch path, not only the fallback, and its joined read.
     expect(batched).toBeGreaterThanOrEqual(6);
+    expect(joined).toBeGreaterThanOrEqual(3);
   });
 });
 
@@ -242,7 +271,7 @@ const RECORDS = [
   (i: number) => `${i},"bad"x`,
 ];
 
-function generateFile(random: () => number, index: number): SourceFile {
+function generateFile(random: () => number, index: number, groupEol?: string): SourceFile {
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)] as T;
   const kind = random();
   const key = `f${index}.csv`;
@@ -254,7 +283,7 @@ function generateFile(random: () => number, index: number): SourceFile {
     random() < 0.7 ? `${i},v${i}` : pick(RECORDS)(i),
   );
   const tail = random() < 0.1 ? `\n9,"open` : '';
-  const eol = random() < 0.2 ? '\r\n' : '\n';
+  const eol = groupEol ?? (random() < 0.2 ? '\r\n' : '\n');
   const text = `${[header, ...lines].join(eol)}${eol}${tail}`;
   return random() < 0.2 ? { key: `${key}.gz`, body: gzipSync(text) } : { key, body: text };
 }

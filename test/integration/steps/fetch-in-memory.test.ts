@@ -1,10 +1,10 @@
 /**
  * The fetch step leaves small NDJSON and CSV files in memory (FetchedFile.inMemoryOnly): the batch
  * loads check their bytes and write one file for many, so a thousand of them cost no file creations.
- * Whatever needs a file on disk still gets one: a compressed file (its decompression check reads the
- * file), every other format, and a load that reads a file by its path (writeFetchedFile). A file named
- * like a PGP message is still recognised from its bytes without source.decrypt. Against a real S3
- * server.
+ * Plain and gzip files stay there (their decompression check reads their bytes); whatever needs a file
+ * on disk still gets one: a zstd file (Node cannot always decompress it), every other format, and a
+ * load that reads a file by its path (writeFetchedFile). A file named like a PGP message is still
+ * recognised from its bytes without source.decrypt. Against a real S3 server.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,8 +38,12 @@ const NDJSON = { kind: 'json', layout: 'ndjson', emptyFile: 'fail', maxRejects: 
 const CSV = { kind: 'csv', delimiter: ',', quote: '"', escape: '"', header: true, encoding: 'utf-8' };
 const PARQUET = { kind: 'parquet' };
 
+/** `id\n2\n`, compressed by the zstd command-line tool. */
+const ZSTD_FRAME = Buffer.from('28b52ffd04582900006964' + '0a320a411e8d89', 'hex');
+const LIMITS = { tempDiskBytes: 1 << 30, maxDecompressedBytes: 1 << 30, maxCompressionRatio: 1000 };
+
 /** Puts `objects` and fetches them with a `format` source into a new temp dir. */
-async function fetch(format: object, objects: Record<string, string | Buffer>) {
+async function fetch(format: object, objects: Record<string, string | Buffer>, limits = LIMITS) {
   for (const [key, body] of Object.entries(objects)) {
     await server.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   }
@@ -52,9 +56,7 @@ async function fetch(format: object, objects: Record<string, string | Buffer>) {
       name: 'p',
       source: { kind: 's3', connection: 'c', bucket, prefix: '', compression: 'auto', format },
     },
-    project: {
-      limits: { tempDiskBytes: 1 << 30, maxDecompressedBytes: 1 << 30, maxCompressionRatio: 1000 },
-    },
+    project: { limits },
     tempDir,
     session: { nameFile: () => undefined },
     s3: () => ({ client: server.client, settings: { bodyIdleTimeoutMs: 30_000 } }),
@@ -96,19 +98,29 @@ describe('fetch step: small NDJSON and CSV files in memory', () => {
   });
 
   it.each([
-    ['NDJSON', NDJSON, { 'z/plain.ndjson': '{"id":1}\n', 'z/packed.ndjson.gz': gzipSync('{"id":2}\n') }],
-    ['CSV', CSV, { 'c/a.csv': 'id\n1\n', 'c/b.csv.gz': gzipSync('id\n2\n') }],
+    ['NDJSON', NDJSON, 'ndjson', '{"id":1}\n', '{"id":2}\n'],
+    ['CSV', CSV, 'csv', 'id\n1\n', 'id\n2\n'],
   ])(
-    'leaves a plain %s file unwritten and writes a compressed one at once (its decompression check reads it)',
-    async (_, format, objects) => {
+    'leaves plain and gzip %s files unwritten and writes a zstd one at once',
+    async (_, format, ext, a, b) => {
+      const objects = { [`z/a.${ext}`]: a, [`z/b.${ext}.gz`]: gzipSync(b), [`z/c.${ext}.zst`]: ZSTD_FRAME };
       const { context, onDisk } = await fetch(format, objects);
-      expect(await onDisk()).toEqual(['in-1']);
+      expect(await onDisk()).toEqual(['in-2']);
       expect(context.fetched.map((f) => [f.inMemoryOnly, f.compression])).toEqual([
         [true, 'none'],
-        [undefined, 'gzip'],
+        [true, 'gzip'],
+        [undefined, 'zstd'],
       ]);
+      expect(context.fetched[1]?.bytes).toEqual(objects[`z/b.${ext}.gz`]);
     },
   );
+
+  it('holds a gzip file in memory to the decompression limits, from its bytes', async () => {
+    const bomb = gzipSync(Buffer.alloc(4096, 0x61));
+    const limits = { ...LIMITS, maxDecompressedBytes: 1024 };
+    const error = await fetch(CSV, { 'b/bomb.csv.gz': bomb }, limits).catch((caught: unknown) => caught);
+    expect(isFerryError(error) ? error.code : error).toBe('SOURCE_DECOMPRESSED_TOO_LARGE');
+  });
 
   it('writes every file of another format as it comes', async () => {
     const { context, onDisk } = await fetch(PARQUET, { 'q/a.parquet': 'PAR1', 'q/b.parquet': 'PAR1' });
