@@ -30,6 +30,35 @@ export function csvReadFailed(error: unknown, displayName: string): FerryError {
   );
 }
 
+/**
+ * The LF copy of a file whose lines end both ways (normalize-line-breaks.ts) could not be written:
+ * RUN_DISK_FULL when the disk is full (the code every other write to the temp dir uses), else
+ * CSV_READ_FAILED with the cause.
+ */
+export function csvLfCopyFailed(error: unknown, displayName: string): FerryError {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new FerryError(
+      'RUN_DISK_FULL',
+      `${displayName} ends its lines both with LF and with CRLF, and the copy with LF line breaks that ferry reads instead could not be written: the disk of the run's temp dir is full.`,
+      {
+        context: { file: displayName },
+        cause: error,
+        hint: 'Free space on the disk of the temp dir (TMPDIR), or set limits.temp_disk_bytes below the room it has so that ferry stops first.',
+      },
+    );
+  }
+  return new FerryError(
+    'CSV_READ_FAILED',
+    `${displayName} ends its lines both with LF and with CRLF, and the copy with LF line breaks that ferry reads instead could not be made: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      context: { file: displayName },
+      cause: error,
+      hint: "Check the run's temp directory (free space, permissions).",
+    },
+  );
+}
+
 function size(bytes: number): string {
   return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${bytes} bytes`;
 }

@@ -10,6 +10,10 @@
  * so with chunks no longer than the limit only lines that cross a chunk boundary can be too long (the
  * pass counts a CR before the LF as part of the line: it may find a line one byte too long, never miss
  * one). The exact pass then counts lines to name the first long one, CR excluded.
+ *
+ * The first pass also takes a census of the line breaks (surveyCsvLines): whether some lines end with
+ * CRLF and others with LF, which DuckDB does not read (normalize-line-breaks.ts). It costs a search for
+ * a CR per chunk in a file of LF lines; only a file with CRs has its LFs looked at one by one.
  */
 import type { Compression } from './detect-compression.js';
 import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
@@ -24,6 +28,17 @@ export interface LongLine {
   bytes: number;
 }
 
+/** What the one pass over a CSV file before DuckDB reads it finds. */
+export interface CsvLineSurvey {
+  /** The first line over the limit, when there is one. */
+  longLine: LongLine | undefined;
+  /**
+   * Some line breaks are CRLF and some a bare LF (quoted ones counted too: a quoted line break may
+   * make a file look mixed that DuckDB reads as it is; normalize-line-breaks.ts tells them apart).
+   */
+  mixedLineBreaks: boolean;
+}
+
 /**
  * The first physical line (1-based) longer than `maxLineBytes`, without its line break, and its
  * length; undefined when there is none, or when Node cannot decompress the file (zstd on Node 20).
@@ -32,32 +47,82 @@ export async function findLongLine(
   path: string,
   options: { compression: Compression; maxLineBytes: number },
 ): Promise<LongLine | undefined> {
-  if (!canDecompressInNode(options.compression)) return undefined;
-  if (!(await mayHaveLongLine(path, options))) return undefined;
-  return findLongLineExactly(path, options);
+  return (await surveyCsvLines(path, options))?.longLine;
 }
 
-/** False when no line is longer than the limit; true when one may be (one byte of CR aside). */
-async function mayHaveLongLine(
+/** findLongLine, and the line-break census, in one pass; undefined when Node cannot decompress the file. */
+export async function surveyCsvLines(
   path: string,
   options: { compression: Compression; maxLineBytes: number },
-): Promise<boolean> {
+): Promise<CsvLineSurvey | undefined> {
+  if (!canDecompressInNode(options.compression)) return undefined;
+  const first = await firstPass(path, options);
+  const longLine = first.mayHaveLongLine ? await findLongLineExactly(path, options) : undefined;
+  return { longLine, mixedLineBreaks: first.census.mixed };
+}
+
+/** Whether a file's line breaks are CRLF, bare LF, or both, fed one chunk after the other. */
+class LineBreakCensus {
+  private crlf = false;
+  private bareLf = false;
+  private previousByte = -1;
+
+  get mixed(): boolean {
+    return this.crlf && this.bareLf;
+  }
+
+  add(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (!this.mixed) {
+      let i = chunk.indexOf(NEWLINE);
+      if (
+        i !== -1 &&
+        !this.crlf &&
+        this.previousByte !== CARRIAGE_RETURN &&
+        !chunk.includes(CARRIAGE_RETURN)
+      ) {
+        this.bareLf = true; // LFs, and no CR any of them could follow
+      } else {
+        for (; i !== -1 && !this.mixed; i = chunk.indexOf(NEWLINE, i + 1)) {
+          if ((i > 0 ? chunk[i - 1] : this.previousByte) === CARRIAGE_RETURN) this.crlf = true;
+          else this.bareLf = true;
+        }
+      }
+    }
+    this.previousByte = chunk[chunk.length - 1] ?? -1;
+  }
+}
+
+/**
+ * Whether a line may be longer than the limit (false: none is; true: one may be, one byte of CR
+ * aside), and the line-break census.
+ */
+async function firstPass(
+  path: string,
+  options: { compression: Compression; maxLineBytes: number },
+): Promise<{ mayHaveLongLine: boolean; census: LineBreakCensus }> {
   const max = options.maxLineBytes;
+  const census = new LineBreakCensus();
+  let mayHaveLongLine = false;
   // Bytes of the current line (CR included) before this chunk.
   let length = 0;
   for await (const chunk of openDecompressed(path, options.compression) as AsyncIterable<Buffer>) {
+    census.add(chunk);
+    if (mayHaveLongLine) continue; // the census goes on; the exact pass names the line
     const first = chunk.indexOf(NEWLINE);
     if (first === -1) {
       length += chunk.length;
-      if (length > max) return true;
+      if (length > max) mayHaveLongLine = true;
       continue;
     }
-    if (length + first > max) return true;
     // Lines wholly inside the chunk: each is shorter than the chunk, so only a long chunk can hold one.
-    if (chunk.length > max && hasLongLineInside(chunk, first, max)) return true;
+    if (length + first > max || (chunk.length > max && hasLongLineInside(chunk, first, max))) {
+      mayHaveLongLine = true;
+      continue;
+    }
     length = chunk.length - chunk.lastIndexOf(NEWLINE) - 1;
   }
-  return length > max;
+  return { mayHaveLongLine: mayHaveLongLine || length > max, census };
 }
 
 function hasLongLineInside(chunk: Buffer, first: number, max: number): boolean {

@@ -10,10 +10,12 @@
  * 3. Line-1 rejects, encoding rejects and a row 0 that differs from the probe are errors; then the
  *    header names are checked, a one-column read is checked for a wrong delimiter, and the generic
  *    columns are renamed.
- * On any error the table is dropped, so a caller never sees a half-checked load.
+ * On any error the table is dropped, so a caller never sees a half-checked load. A file whose lines
+ * end both ways (LF and CRLF), which DuckDB reads wrong or not at all, is read from a copy with LF line
+ * breaks (normalize-line-breaks.ts).
  */
 
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { FerryError } from '../errors/ferry-error.js';
 import { checkCsvDelimiter, wrongDelimiterOr as suggestDelimiter } from './check-csv-delimiter.js';
 import { compileReadCsv, DEFAULT_MAX_LINE_BYTES } from './compile-read-csv.js';
@@ -21,17 +23,19 @@ import {
   csvEncodingError,
   csvHeaderMismatch,
   csvHeaderRejectError,
+  csvLfCopyFailed,
   csvLineTooLong,
   csvReadFailed,
 } from './csv-load-errors.js';
 import type { DuckDbSession } from './create-duckdb-session.js';
 import type { Compression } from './detect-compression.js';
 import { createUniqueToken } from './create-unique-token.js';
-import { findLongLine } from './find-long-line.js';
+import { surveyCsvLines } from './find-long-line.js';
 import { assertValidMaxRejects, enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
 import { normalizeCsvDialect, type CsvDialect } from './normalize-csv-dialect.js';
 import { MAX_CSV_COLUMNS, probeCsvFirstRecord } from './probe-csv-first-record.js';
 import { quoteIdent } from './sql.js';
+import { canNormalizeLineBreaks, writeWithLfLineBreaks } from './normalize-line-breaks.js';
 import { keepCsvRejectsSql, summarizeCsvRejects, type CsvReject } from './summarize-csv-rejects.js';
 import { validateCsvHeader } from './validate-csv-header.js';
 
@@ -76,6 +80,11 @@ export interface LoadCsvResult {
   rejects: CsvReject[];
   /** True for an empty or header-only file (policy `skip`); no table was created. */
   empty: boolean;
+  /**
+   * Set when the file's lines end both ways (LF and CRLF), so it was read from a copy with its CRLFs
+   * outside quotes made LFs: how many were.
+   */
+  crlfMadeLf?: number;
 }
 
 const DEFAULT_MAX_REJECT_DETAILS = 1000;
@@ -88,16 +97,44 @@ export const LARGE_FILE_BUFFER_BYTES = 64 * 1024 * 1024;
  * `CSV_WRONG_DELIMITER`, `CSV_EMPTY_FILE`, `CSV_REJECTS_OVER_LIMIT`, `CSV_READ_FAILED`.
  */
 export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): Promise<LoadCsvResult> {
-  const { path, table, displayName } = options;
+  const { path, displayName } = options;
   const dialect = normalizeCsvDialect(options.dialect, displayName);
   checkOptions(options);
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const maxLine = { maxLineBytes };
-  // DuckDB misreports (or drops) a physical line over max_line_size: find one first.
-  const long = await findLongLine(path, { compression: dialect.compression, maxLineBytes }).catch(
+  // DuckDB misreports (or drops) a physical line over max_line_size: find one first. The same pass
+  // finds lines that end both ways, which DuckDB reads wrong or not at all.
+  const survey = await surveyCsvLines(path, { compression: dialect.compression, maxLineBytes }).catch(
     () => undefined, // unreadable: DuckDB's read below says so
   );
-  if (long !== undefined) throw csvLineTooLong(displayName, long, maxLineBytes);
+  if (survey?.longLine !== undefined) throw csvLineTooLong(displayName, survey.longLine, maxLineBytes);
+  if (survey?.mixedLineBreaks === true && canNormalizeLineBreaks(dialect)) {
+    const copy = `${path}.lf`;
+    const changed = await writeWithLfLineBreaks(path, copy, dialect).catch((error: unknown) => {
+      throw csvLfCopyFailed(error, displayName);
+    });
+    if (changed !== undefined) {
+      session.nameFile(copy, displayName);
+      try {
+        const loaded = await readCsvFile(session, {
+          ...options,
+          path: copy,
+          dialect: { ...options.dialect, compression: 'none' },
+        });
+        return { ...loaded, crlfMadeLf: changed };
+      } finally {
+        await rm(copy, { force: true });
+      }
+    }
+  }
+  return readCsvFile(session, options);
+}
+
+/** loadCsv after its pass over the file: the probe, the read and its checks. */
+async function readCsvFile(session: DuckDbSession, options: LoadCsvOptions): Promise<LoadCsvResult> {
+  const { path, table, displayName } = options;
+  const dialect = normalizeCsvDialect(options.dialect, displayName);
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const maxLine = { maxLineBytes };
   // A first record that does not read as configured is often a wrong delimiter: say so if it is.
   const delimiterCheck = { path, displayName, dialect, ...maxLine };
   const wrongDelimiterOr = (symptom: string, otherwise: FerryError) =>

@@ -116,6 +116,12 @@ export async function executeLoadStep(
             }).catch(reportRejectsOverLimit(context, key));
         keepRejects(context, key, result.rejects);
         loaded = result;
+        if ('crlfMadeLf' in result && result.crlfMadeLf !== undefined) {
+          context.warnings.push({
+            code: 'CSV_MIXED_LINE_BREAKS',
+            message: `${displayName} ends ${result.crlfMadeLf} line${result.crlfMadeLf === 1 ? '' : 's'} with CRLF and the others with LF; DuckDB reads one kind per file, so ferry read a copy with every CRLF outside quotes made LF (the same records and line numbers).`,
+          });
+        }
         if (result.rejects.length === result.rowsRejected) {
           records = {
             header: format.header,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLongLine } from '../../../engine/duckdb/find-long-line.js';
+import { findLongLine, surveyCsvLines } from '../../../engine/duckdb/find-long-line.js';
 
 /** Node's file streams read 64 KiB chunks: lines are placed across and inside them. */
 const CHUNK = 64 * 1024;
@@ -63,5 +63,36 @@ describe('findLongLine', () => {
       bytes: 300,
     });
     expect(await find(lines(1000, 50), 200, true)).toBeUndefined();
+  });
+
+  describe('the census of line breaks (surveyCsvLines)', () => {
+    async function mixed(bytes: string, gzip = false) {
+      const path = join(dir, `m-${Math.random().toString(36).slice(2)}`);
+      await writeFile(path, gzip ? gzipSync(bytes) : bytes);
+      const survey = await surveyCsvLines(path, {
+        compression: gzip ? 'gzip' : 'none',
+        maxLineBytes: 1 << 20,
+      });
+      return survey?.mixedLineBreaks;
+    }
+
+    it('finds no mix in files whose line breaks are all LF or all CRLF', async () => {
+      expect(await mixed('a,b\n1,2\n')).toBe(false);
+      expect(await mixed('a,b\r\n1,2\r\n')).toBe(false);
+      expect(await mixed('a,b')).toBe(false);
+      // A CRLF whose CR ends a read chunk and whose LF starts the next (64 KiB and 1 MiB chunks).
+      for (const chunk of [CHUNK, 1 << 20]) {
+        expect(await mixed(`${'f'.repeat(chunk - 1)}\r\n${'g,h\r\n'.repeat(10)}`)).toBe(false);
+      }
+    });
+
+    it('finds both kinds, wherever the other kind first comes, in plain and gzip files', async () => {
+      expect(await mixed('a,b\n1,2\r\n')).toBe(true);
+      expect(await mixed('a,b\r\n1,2\n')).toBe(true);
+      expect(await mixed(`${lines(200_000, 9)}1,2\r\n`)).toBe(true);
+      expect(await mixed(`a,b\r\n${'1,2\r\n'.repeat(300_000)}3,4\n`, true)).toBe(true);
+      // Quoted line breaks count too: the copy (normalize-line-breaks.ts) tells those files apart.
+      expect(await mixed('a,b\n1,"x\r\ny"\n')).toBe(true);
+    });
   });
 });

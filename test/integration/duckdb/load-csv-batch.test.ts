@@ -188,6 +188,27 @@ describe('load step: small CSV files in one read', () => {
     }
   });
 
+  it('a file whose lines end both ways is loaded on its own, from its LF copy, with a warning', async () => {
+    const files = [
+      { key: 'a.csv', body: good(2) },
+      { key: 'mixed.csv', body: 'id,name\r\n10,"x\r\ny"\n11,b\n12\r\n' },
+      { key: 'b.csv', body: good(2, 5) },
+    ];
+    const result = await compare(files);
+    const rows = result.outcome.rows as Array<Record<string, unknown>>;
+    expect(rows.filter((row) => row['_ferry_file'] === 'mixed.csv')).toMatchObject([
+      { id: '10', name: 'x\r\ny' },
+      { id: '11', name: 'b' },
+    ]);
+    expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual([['mixed.csv', 4]]);
+    expect(result.outcome.warnings).toEqual([
+      expect.objectContaining({
+        code: 'CSV_MIXED_LINE_BREAKS',
+        message: expect.stringContaining('mixed.csv ends 2 lines with CRLF'),
+      }),
+    ]);
+  });
+
   it('encoding errors and a line over max_line_size fail as they do alone', async () => {
     const latin = Buffer.concat([Buffer.from('id,name\n1,'), Buffer.from([0xe9]), Buffer.from('\n')]);
     const encoding = await compare([
