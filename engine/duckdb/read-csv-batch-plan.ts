@@ -1,8 +1,8 @@
 /**
  * Which CSV files of a run can be loaded together in one DuckDB read (load-csv-batch.ts), decided in
- * Node: each small file is read (gunzipped when it is gzip) and scanned strictly (scan-csv-records.ts);
- * files whose first record is on line 1, whose width is at least 2, and whose header (or width, without
- * a header) is the same go into one group. Anything else, or a group of one, is left to the one-file
+ * Node: each small file is read (decompressed when it is gzip, or zstd on a Node that can) and scanned
+ * strictly (scan-csv-records.ts); files whose first record is on line 1, whose width is at least 2,
+ * and whose header (or width, without a header) is the same go into one group. Anything else, or a group of one, is left to the one-file
  * load (load-csv.ts), which is the reference: a file that would fail or warn there is never batched
  * on a guess, and whatever the scan cannot vouch for is loaded on its own.
  */
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { detectCompression, type Compression, type DeclaredCompression } from './detect-compression.js';
 import type { NormalizedCsvDialect } from './normalize-csv-dialect.js';
+import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
 import { MAX_CSV_COLUMNS } from './probe-csv-first-record.js';
 import { scanCsvRecords } from './scan-csv-records.js';
 import { validateCsvHeader } from './validate-csv-header.js';
@@ -161,7 +162,7 @@ function isValidHeader(names: readonly string[]): boolean {
   }
 }
 
-/** The file's bytes, decompressed; undefined when it is large or not plain/gzip. */
+/** The file's bytes, decompressed; undefined when it is large, or zstd and Node cannot decompress it. */
 async function readSmallFile(
   file: CsvBatchSourceFile,
   compression: Compression,
@@ -172,6 +173,14 @@ async function readSmallFile(
   // A file that is not the size it was said to be is left to the one-file load.
   if (raw.length > CSV_BATCH_MAX_FILE_BYTES) return undefined;
   if (compression === 'none') return raw;
-  if (compression !== 'gzip') return undefined;
-  return await gunzipAsync(raw, { maxOutputLength: CSV_BATCH_MAX_FILE_BYTES });
+  if (compression === 'gzip') return await gunzipAsync(raw, { maxOutputLength: CSV_BATCH_MAX_FILE_BYTES });
+  if (!canDecompressInNode(compression)) return undefined; // zstd before Node 22.15
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of openDecompressed(raw, compression) as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > CSV_BATCH_MAX_FILE_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

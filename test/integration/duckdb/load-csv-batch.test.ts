@@ -8,6 +8,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../../engine/config/model.js';
+import { zstdFactory } from '../../../engine/duckdb/open-decompressed.js';
 import { createRandom, removeLoadDirs, runLoadStep, type SourceFile } from './load-step-batch-harness.js';
 
 type CsvFormat = Extract<Extract<Pipeline['source'], { kind: 's3' }>['format'], { kind: 'csv' }>;
@@ -186,6 +187,20 @@ describe('load step: small CSV files in one read', () => {
       expect(result.joinedFiles).toBe(files.length);
       expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual(files.map((f) => [f.key, 3]));
     }
+  });
+
+  it('zstd files are read joined where Node decompresses zstd (22.15+), else each on its own', async () => {
+    // ragged('\n', 0), ragged('\n', 10) and ragged('\n', 20) of the test above, by the zstd tool.
+    const frames = [
+      '28b52ffd0458b1000069642c6e616d650a302c610a310a322c22620a63220aae7fd1e8',
+      '28b52ffd0458c9000069642c6e616d650a31302c610a31310a31322c22620a63220a3306682f',
+      '28b52ffd0458c9000069642c6e616d650a32302c610a32310a32322c22620a63220a650151a9',
+    ];
+    const files = frames.map((hex, i) => ({ key: `f${i}.csv.zst`, body: Buffer.from(hex, 'hex') }));
+    const result = await compare(files);
+    expect(result.joinedFiles).toBe(zstdFactory() === undefined ? 0 : files.length);
+    expect(result.outcome.rows).toHaveLength(6);
+    expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual(files.map((f) => [f.key, 3]));
   });
 
   it('a file whose lines end both ways is loaded on its own, from its LF copy, with a warning', async () => {
