@@ -20,6 +20,7 @@ import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { loadCsvFilesTogether } from './load-csv-files-together.js';
 import { loadJsonFilesTogether } from './load-json-files-together.js';
 import { loadParquetFilesTogether } from './load-parquet-files-together.js';
+import { createSourceRelation } from './create-source-relation.js';
 import { writeFetchedFile } from './fetch-step.js';
 import { prefetchDatasetVersion } from './prefetch-dataset-version.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
@@ -210,6 +211,8 @@ export async function executeLoadStep(
     source.format.kind === 'json' ? await unifyJsonTypes(context.session, parts) : parts.map(() => ({}));
   let offset = 0;
   const selects: string[] = [];
+  // The table of each file loaded on its own, by its SELECT's place in `selects`.
+  const ownTables = new Map<number, string>();
   const loadedByKey = new Map((context.loadedFiles ?? []).map((f) => [f.key, f]));
   const batched = new Map<string, Array<{ loaded: BatchedRows; key: string; offset: number }>>();
   for (const [index, part] of parts.entries()) {
@@ -236,6 +239,7 @@ export async function executeLoadStep(
     const rowNumber = contiguous ? `rowid - ${lo} + 1` : 'row_number() OVER (ORDER BY rowid)';
     const replaced = Object.entries(conversions[index] ?? {}).map(([c, sql]) => `${sql} AS ${q(c)}`);
     const all = replaced.length ? `* REPLACE (${replaced.join(', ')})` : '*';
+    ownTables.set(selects.length, part.table);
     selects.push(
       `SELECT ${all}, ${quoteLiteral(part.key)} AS ${q(FILE_COLUMN)}, ${offset} + ${rowNumber} AS ${q(ROW_COLUMN)} FROM ${q(part.table)}`,
     );
@@ -246,8 +250,8 @@ export async function executeLoadStep(
   for (const files of batched.values()) {
     selects.push(compileBatchSourceSql(files, { fileColumn: FILE_COLUMN, rowColumn: ROW_COLUMN }));
   }
-  // A view: the rows are read once, by the mapping, instead of being copied here first.
-  await runSql(context, 'load', `CREATE VIEW ${q(step.table)} AS ${selects.join(' UNION ALL BY NAME ')}`);
+  // Usually a view (the rows are read once, by the mapping); a table for many files loaded one by one.
+  await createSourceRelation(context, step.table, selects, ownTables);
   const [row] = await querySql(context, 'load', `SELECT count(*) AS n FROM ${q(step.table)}`);
   if (Number(row?.['n']) !== offset) {
     throw new FerryError(
