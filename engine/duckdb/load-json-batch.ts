@@ -1,6 +1,6 @@
 /**
- * Many small NDJSON files with one DuckDB read instead of a handful of statements each (1,000 files of
- * one record took 75 s one by one). Each file's lines are checked as load-json.ts checks them
+ * Many small NDJSON files (or JSON array files made lines) with one DuckDB read instead of a handful of
+ * statements each (1,000 files of one record took 75 s one by one; 1,000 array files 45 s). Each file's lines are checked as load-json.ts checks them
  * (validate-ndjson-file.ts, in Node, from the bytes the fetch step kept when it kept them), and the
  * good lines of every file are appended, in file order, to one file; they are then typed together (the
  * type a field gets is the one unify-json-types.ts would give the run's files loaded one by one) and
@@ -40,6 +40,11 @@ export interface JsonBatchFile {
   displayName: string;
   /** The file's bytes as they are on disk, when the fetch step still has them (no second read). */
   bytes?: Buffer;
+  /**
+   * The file is one JSON value (an array file, its elements made lines: json-array-to-lines.ts), so a
+   * line its check rejects fails the file where it is loaded alone: the batch then gives way.
+   */
+  whole?: boolean;
 }
 
 export interface LoadJsonBatchOptions {
@@ -228,6 +233,7 @@ function passesAlone(
   options: LoadJsonBatchOptions,
 ): boolean {
   const { goodRecords, rowsRejected, keys, rejects } = validation;
+  if (file.whole === true && rowsRejected > 0) return false;
   if (goodRecords === 0 && rowsRejected === 0) return options.emptyFile === 'skip';
   try {
     if (goodRecords > 0) {

@@ -8,7 +8,7 @@
  * reads. The fetched files together must fit `limits.temp_disk_bytes` (checked on the listed sizes
  * before the first GET, and again as decrypted files add to them), and a compressed file is
  * decompressed once, to nowhere, to hold it to `limits.max_decompressed_bytes` and
- * `max_compression_ratio` before DuckDB reads it (docs/limits.md). Small NDJSON and CSV files,
+ * `max_compression_ratio` before DuckDB reads it (docs/limits.md). Small JSON and CSV files,
  * uncompressed or gzip, stay in memory only (FetchedFile.inMemoryOnly), for the batch loads, which
  * write one file for many; writeFetchedFile puts one on disk when a load reads it by its path.
  */
@@ -112,15 +112,15 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
 }
 
 /**
- * Whether small bodies may stay in memory, unwritten, until a load needs them on disk: for NDJSON and
- * CSV without decryption, whose batch loads (load-json-batch.ts, load-csv-batch-joined.ts) check the
- * bytes and write one file for many; a thousand small files then cost no file creations (0.1–0.5 ms
+ * Whether small bodies may stay in memory, unwritten, until a load needs them on disk: for JSON (NDJSON
+ * and arrays) and CSV without decryption, whose batch loads (load-json-batch.ts,
+ * load-csv-batch-joined.ts) check the bytes and write one file for many; a thousand small files then cost no file creations (0.1–0.5 ms
  * each on a busy disk). Other formats are read by DuckDB from the files, which are written as they come.
  */
 function mayLeaveInMemory(context: StepContext): boolean {
   const source = context.pipeline.source;
   if (source.kind !== 's3' || source.decrypt !== undefined) return false;
-  return source.format.kind === 'csv' || (source.format.kind === 'json' && source.format.layout === 'ndjson');
+  return source.format.kind === 'csv' || source.format.kind === 'json';
 }
 
 /** The compression the load step will decide for a downloaded file, from its first bytes. */

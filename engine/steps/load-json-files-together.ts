@@ -1,38 +1,46 @@
 /**
- * The load step's batch path for JSON: a run's small NDJSON files go into DuckDB with one read
- * (engine/duckdb/load-json-batch.ts) instead of several statements each. All or nothing: it only
- * takes a run whose every file it can take, so the run's column types come from one place; any doubt
- * and the load step loads every file with load-json.ts, as before.
+ * The load step's batch path for JSON: a run's small NDJSON files, or small JSON array files turned
+ * into lines (json-array-to-lines.ts), go into DuckDB with one read (engine/duckdb/load-json-batch.ts)
+ * instead of several statements each. All or nothing: it only takes a run whose every file it can
+ * take, so the run's column types come from one place; any doubt and the load step loads every file
+ * with load-json.ts, as before.
  */
+import { readFile } from 'node:fs/promises';
+import { jsonArrayToLines } from '../duckdb/json-array-to-lines.js';
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_REJECT_DETAILS } from '../duckdb/load-json.js';
-import { loadJsonBatch, type BatchLoadedJson } from '../duckdb/load-json-batch.js';
+import { loadJsonBatch, type BatchLoadedJson, type JsonBatchFile } from '../duckdb/load-json-batch.js';
+import { canDecompressInNode, openDecompressed } from '../duckdb/open-decompressed.js';
 import { canValidateNdjson } from '../duckdb/validate-ndjson-file.js';
+import type { Compression } from '../duckdb/detect-compression.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
 import { MAX_RECORD_CHARS, REJECTED_ROWS_TABLE } from './rejected-rows.js';
 import { smallFileCompression } from './small-file-compression.js';
-import type { StepContext } from './step-context.js';
+import type { FetchedFile, StepContext } from './step-context.js';
 
-/** Undefined when the files are to be loaded one by one (not NDJSON, fewer than two, a large one…). */
+/** The most an array file may hold decompressed to be turned into lines (small files only). */
+const MAX_ARRAY_TEXT_BYTES = 8 * 1024 * 1024;
+
+/** Undefined when the files are to be loaded one by one (not JSON, fewer than two, a large one…). */
 export async function loadJsonFilesTogether(
   context: StepContext,
 ): Promise<Map<number, BatchLoadedJson> | undefined> {
   const source = context.pipeline.source;
-  if (source.kind !== 's3' || source.format.kind !== 'json' || source.format.layout !== 'ndjson')
-    return undefined;
+  if (source.kind !== 's3' || source.format.kind !== 'json') return undefined;
   if (context.fetched.length < 2) return undefined;
-  const files = [];
+  const layout = source.format.layout;
+  const files: JsonBatchFile[] = [];
   for (const [index, file] of context.fetched.entries()) {
     const compression = await smallFileCompression(file, source.compression);
     if (compression === undefined || !canValidateNdjson(compression)) return undefined;
     const key = file.candidate.key;
-    files.push({
-      index,
-      path: file.path,
-      compression,
-      key,
-      displayName: formatS3Uri(source.bucket, key),
-      ...(file.bytes !== undefined ? { bytes: file.bytes } : {}),
-    });
+    const named = { index, path: file.path, key, displayName: formatS3Uri(source.bucket, key) };
+    if (layout === 'ndjson') {
+      files.push({ ...named, compression, ...(file.bytes !== undefined ? { bytes: file.bytes } : {}) });
+      continue;
+    }
+    const lines = await arrayAsLines(file, compression);
+    if (lines === undefined) return undefined;
+    files.push({ ...named, compression: 'none', bytes: lines, whole: true });
   }
   return await loadJsonBatch(context.session, files, {
     emptyFile: source.format.emptyFile,
@@ -41,4 +49,23 @@ export async function loadJsonFilesTogether(
     maxRejectDetails: DEFAULT_MAX_REJECT_DETAILS,
     maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   });
+}
+
+/** An array file's elements as NDJSON lines (json-array-to-lines.ts); undefined when it does not convert. */
+async function arrayAsLines(file: FetchedFile, compression: Compression): Promise<Buffer | undefined> {
+  if (!canDecompressInNode(compression)) return undefined;
+  const raw = file.bytes ?? (await readFile(file.path).catch(() => undefined));
+  if (raw === undefined) return undefined;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of openDecompressed(raw, compression) as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > MAX_ARRAY_TEXT_BYTES) return undefined;
+      chunks.push(chunk);
+    }
+  } catch {
+    return undefined;
+  }
+  return jsonArrayToLines(Buffer.concat(chunks));
 }

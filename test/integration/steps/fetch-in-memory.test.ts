@@ -1,5 +1,5 @@
 /**
- * The fetch step leaves small NDJSON and CSV files in memory (FetchedFile.inMemoryOnly): the batch
+ * The fetch step leaves small JSON and CSV files in memory (FetchedFile.inMemoryOnly): the batch
  * loads check their bytes and write one file for many, so a thousand of them cost no file creations.
  * Plain and gzip files stay there (their decompression check reads their bytes); whatever needs a file
  * on disk still gets one: a zstd file (Node cannot always decompress it), every other format, and a
@@ -78,7 +78,7 @@ async function fetch(format: object, objects: Record<string, string | Buffer>, l
   return { context, tempDir, onDisk: async () => (await readdir(tempDir)).sort() };
 }
 
-describe('fetch step: small NDJSON and CSV files in memory', () => {
+describe('fetch step: small JSON and CSV files in memory', () => {
   it('leaves plain NDJSON files unwritten, with their bytes; writeFetchedFile puts one on disk', async () => {
     const bodies = { 'm/a.ndjson': '{"id":1}\n', 'm/b.ndjson': '{"id":2}\n{"id":3}\n' };
     const { context, tempDir, onDisk } = await fetch(NDJSON, bodies);
@@ -100,6 +100,7 @@ describe('fetch step: small NDJSON and CSV files in memory', () => {
   it.each([
     ['NDJSON', NDJSON, 'ndjson', '{"id":1}\n', '{"id":2}\n'],
     ['CSV', CSV, 'csv', 'id\n1\n', 'id\n2\n'],
+    ['JSON array', { ...NDJSON, layout: 'array' }, 'json', '[{"id":1}]', '[{"id":2}]'],
   ])(
     'leaves plain and gzip %s files unwritten and writes a zstd one at once',
     async (_, format, ext, a, b) => {
