@@ -44,3 +44,19 @@ export async function jsonMalformed(
     },
   );
 }
+
+/** An array file that does not end with the `]` closing its array (json-array-end.ts). */
+export async function jsonArrayNotClosed(
+  displayName: string,
+  source: { path: string; compression: Compression },
+): Promise<FerryError> {
+  const position = await locateJsonSyntaxError(source.path, source.compression).catch(() => undefined);
+  return new FerryError(
+    'JSON_MALFORMED',
+    `${displayName} is not valid JSON${position === undefined ? '' : ` (line ${position.line}, column ${position.column})`}: it ends before the \`]\` that closes its array, so it was cut off, or is not one array.`,
+    {
+      context: { file: displayName, ...position },
+      hint: 'Ask the vendor to send the whole file again; if it has one object per line, set layout: ndjson.',
+    },
+  );
+}

@@ -8,8 +8,9 @@
  * The format is pinned (`array` / `newline_delimited`, `records='true'`) and `ignore_errors` is never
  * used. NDJSON lines are checked first (validate-ndjson-file.ts): bad lines are rejected with their
  * line numbers and only good lines reach DuckDB, so rows in = loaded + rejected. An array is one JSON
- * value, so a syntax error anywhere fails the file (`JSON_MALFORMED`). Keys come from a full scan, not
- * a sample, so a key that first appears late is not dropped.
+ * value, so a syntax error anywhere fails the file (`JSON_MALFORMED`), and so does an array whose
+ * closing `]` is missing (json-array-end.ts: DuckDB takes one cut after a comma). Keys come from a full
+ * scan, not a sample, so a key that first appears late is not dropped.
  */
 
 import { rm } from 'node:fs/promises';
@@ -21,6 +22,8 @@ import { assertValidMaxRejects } from './enforce-max-rejects.js';
 import type { LoadJsonOptions, LoadJsonResult } from './load-json-options.js';
 import { loadRecords, type JsonSource } from './load-json-records.js';
 import { quoteIdent, quoteLiteral } from './sql.js';
+import { jsonArrayEnd } from './json-array-end.js';
+import { jsonArrayNotClosed } from './json-load-errors.js';
 import { canValidateNdjson, validateNdjsonFile } from './validate-ndjson-file.js';
 
 export type { LoadJsonOptions, LoadJsonResult } from './load-json-options.js';
@@ -43,6 +46,9 @@ export async function loadJson(session: DuckDbSession, options: LoadJsonOptions)
   if (options.layout === 'array' || !canValidateNdjson(compression)) {
     // Without zstd in this Node, NDJSON goes to DuckDB unchecked: one bad line fails the whole file.
     const format = options.layout === 'array' ? 'array' : 'newline_delimited';
+    if (format === 'array' && (await jsonArrayEnd(path, compression).catch(() => undefined)) === 'open') {
+      throw await jsonArrayNotClosed(displayName, { path, compression });
+    }
     return loadRecords(
       session,
       options,

@@ -235,6 +235,21 @@ describe('loadJson array', () => {
     expect(error.context).toMatchObject({ line, column });
   });
 
+  it('fails an array cut after an element and its comma, which DuckDB alone loads in part', async () => {
+    for (const [text, compression] of [
+      ['[{"id":1},', 'none'],
+      ['[\n  {"id":1, "tags":[1,2]},\n  ', 'none'],
+      [gzipSync('[{"id":1},\n'), 'gzip'],
+    ] as const) {
+      const error = await ferryErrorOf(() => load(text, { layout: 'array', compression }));
+      expect(error.code).toBe('JSON_MALFORMED');
+      expect(error.message).toContain('ends before the `]` that closes its array');
+      expect(await tableExists(t.session, 'loaded')).toBe(false);
+    }
+    // Whitespace after the closing bracket is fine (a file of whitespace only is empty: see below).
+    expect(await load('[{"id":1}]\n\n  ', { layout: 'array' })).toMatchObject({ rowsLoaded: 1 });
+  });
+
   it('gives the position inside a gzip array too', async () => {
     const error = await ferryErrorOf(() =>
       load(gzipSync('[\n{"a":1},\n{"a":2,,}\n]'), { layout: 'array', compression: 'gzip' }, 'in.json.gz'),
