@@ -116,7 +116,7 @@ async function writeJoined(
       pendingBytes += part.length;
       bytes += part.length;
       if (pendingBytes < WRITE_BYTES) return;
-      await handle.write(Buffer.concat(pending));
+      await handle.writeFile(Buffer.concat(pending)); // writeFile writes every byte; write may not
       pending = [];
       pendingBytes = 0;
     };
@@ -131,7 +131,7 @@ async function writeJoined(
       rows += headerRows + file.rowsLoaded;
       lines += file.lines;
     }
-    if (pendingBytes > 0) await handle.write(Buffer.concat(pending));
+    if (pendingBytes > 0) await handle.writeFile(Buffer.concat(pending));
   } finally {
     await handle.close();
   }

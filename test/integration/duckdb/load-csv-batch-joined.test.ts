@@ -86,6 +86,25 @@ describe('a CSV batch read from one joined file', () => {
     expect(await readdir(dir)).not.toContainEqual(expect.stringMatching(/csv-batch|^in-/));
   });
 
+  it('writes a joined file of several pieces (over 1 MiB) whole', async () => {
+    const big = (from: number) =>
+      `id,name\n${Array.from({ length: 40_000 }, (_, i) => `${from + i},${'n'.repeat(10)}`).join('\n')}\n`;
+    const passed = await loadJoinedCsvGroup(
+      session,
+      await groupOf([big(0), big(40_000), 'id,name\n9,z']),
+      OPTIONS,
+    );
+    expect(passed?.map(([index, file]) => [index, file.rowsLoaded])).toEqual([
+      [0, 40_000],
+      [1, 40_000],
+      [2, 1],
+    ]);
+    const [last] = await session.all(
+      `SELECT "${passed?.[2]?.[1].staging[0]}" AS id FROM "${passed?.[2]?.[1].table}" WHERE rowid = ${passed?.[2]?.[1].lastRowid}`,
+    );
+    expect(last?.['id']).toBe('9');
+  });
+
   it('gives the group up when the files have a row more or less than their scans said', async () => {
     // The last file: no file after it would start in the wrong place, only the total tells.
     const group = await groupOf(BODIES);
