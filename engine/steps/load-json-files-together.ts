@@ -19,6 +19,8 @@ import type { FetchedFile, StepContext } from './step-context.js';
 
 /** The most an array file may hold decompressed to be turned into lines (small files only). */
 const MAX_ARRAY_TEXT_BYTES = 8 * 1024 * 1024;
+/** The most the lines of a run's array files may hold in all (they are in memory until the batch reads them). */
+const MAX_ARRAY_LINES_BYTES = 64 * 1024 * 1024;
 
 /** Undefined when the files are to be loaded one by one (not JSON, fewer than two, a large one…). */
 export async function loadJsonFilesTogether(
@@ -29,6 +31,7 @@ export async function loadJsonFilesTogether(
   if (context.fetched.length < 2) return undefined;
   const layout = source.format.layout;
   const files: JsonBatchFile[] = [];
+  let linesBytes = 0;
   for (const [index, file] of context.fetched.entries()) {
     const compression = await smallFileCompression(file, source.compression);
     if (compression === undefined || !canValidateNdjson(compression)) return undefined;
@@ -39,7 +42,8 @@ export async function loadJsonFilesTogether(
       continue;
     }
     const lines = await arrayAsLines(file, compression);
-    if (lines === undefined) return undefined;
+    linesBytes += lines?.length ?? 0;
+    if (lines === undefined || linesBytes > MAX_ARRAY_LINES_BYTES) return undefined;
     files.push({ ...named, compression: 'none', bytes: lines, whole: true });
   }
   return await loadJsonBatch(context.session, files, {
