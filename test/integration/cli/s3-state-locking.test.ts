@@ -164,7 +164,11 @@ describe.concurrent('two `ferry apply` processes on one pipeline, state on S3', 
     for (const p of both) p.go('before-lock');
     // The winner now waits holding the lock, so the loser cannot slip in after it finished.
     const where = await Promise.all(both.map((p) => p.at('after-lock')));
-    expect([...where].sort()).toEqual(['exited', 'reached']);
+    // On failure, the lock document and both processes' output: this failed once (both reached
+    // after-lock, under heavy load) and could not be reproduced.
+    const outputs = both.map((p, i) => `--- process ${i + 1} (${where[i]}):\n${p.output()}`);
+    const seen = `lock: ${JSON.stringify(await lockOf(project))}\n${outputs.join('\n')}`;
+    expect([...where].sort(), seen).toEqual(['exited', 'reached']);
     const winner = both[where.indexOf('reached')];
     const loser = both[where.indexOf('exited')];
     const lost = await loser?.exited;
