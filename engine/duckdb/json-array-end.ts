@@ -8,19 +8,16 @@
  */
 import { open } from 'node:fs/promises';
 import type { Compression } from './detect-compression.js';
+import { CLOSE_BRACKET, isJsonWhitespace } from './json-array-to-lines.js';
 import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
 
-const CLOSE_BRACKET = 0x5d;
 const TAIL_BYTES = 64 * 1024;
-
-const isWhitespace = (byte: number): boolean =>
-  byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 
 /** The last byte of `bytes` (of its first `length`) that is not whitespace, or -1. */
 function lastNonWhitespace(bytes: Buffer, length = bytes.length): number {
   for (let i = length - 1; i >= 0; i -= 1) {
     const byte = bytes[i] ?? 0;
-    if (!isWhitespace(byte)) return byte;
+    if (!isJsonWhitespace(byte)) return byte;
   }
   return -1;
 }

@@ -18,13 +18,15 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+export const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-const isWhitespace = (byte: number): boolean => byte === SPACE || byte === TAB || byte === LF || byte === CR;
+/** JSON's whitespace between tokens: space, tab, LF, CR (json-array-end.ts uses it too). */
+export const isJsonWhitespace = (byte: number): boolean =>
+  byte === SPACE || byte === TAB || byte === LF || byte === CR;
 
 /** The elements of `text`, a JSON array of objects, one per line (each ending with LF); else undefined. */
 export function jsonArrayToLines(input: Buffer): Buffer | undefined {
@@ -52,7 +54,7 @@ export function jsonArrayToLines(input: Buffer): Buffer | undefined {
       else if (byte === QUOTE) inString = false;
       continue;
     }
-    if (isWhitespace(byte)) continue;
+    if (isJsonWhitespace(byte)) continue;
     if (depth === 1 && (byte === COMMA || byte === CLOSE_BRACKET)) {
       // Between two elements, or after the last: the element's line ends.
       if (o > 0 && out[o - 1] !== LF) out[o++] = LF;

@@ -4,6 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { pipeline, Readable, type Transform } from 'node:stream';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Compression } from './detect-compression.js';
 
@@ -47,4 +48,34 @@ export function openDecompressed(source: string | Buffer, compression: Compressi
       return pipeline(file, factory(), ignore);
     }
   }
+}
+
+const gunzipAsync = promisify(zlib.gunzip);
+
+/**
+ * Small bytes (a whole small file) decompressed into one buffer; undefined when the output would pass
+ * `maxBytes`, or when this Node cannot decompress them (zstd before 22.15). A corrupt stream throws.
+ */
+export async function decompressSmall(
+  bytes: Buffer,
+  compression: Compression,
+  maxBytes: number,
+): Promise<Buffer | undefined> {
+  if (compression === 'none') return bytes.length > maxBytes ? undefined : bytes;
+  if (compression === 'gzip') {
+    // One call instead of a stream: a thousand small files are a thousand decompressions.
+    return await gunzipAsync(bytes, { maxOutputLength: maxBytes }).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
+      throw error;
+    });
+  }
+  if (!canDecompressInNode(compression)) return undefined;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of openDecompressed(bytes, compression) as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

@@ -7,11 +7,9 @@
  * on a guess, and whatever the scan cannot vouch for is loaded on its own.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { detectCompression, type Compression, type DeclaredCompression } from './detect-compression.js';
 import type { NormalizedCsvDialect } from './normalize-csv-dialect.js';
-import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
+import { decompressSmall } from './open-decompressed.js';
 import { MAX_CSV_COLUMNS } from './probe-csv-first-record.js';
 import { scanCsvRecords } from './scan-csv-records.js';
 import { validateCsvHeader } from './validate-csv-header.js';
@@ -26,8 +24,6 @@ const SCAN_CONCURRENCY = 8;
  * the bytes of files read from disk.
  */
 export const KEPT_TEXT_BYTES = 32 * 1024 * 1024;
-
-const gunzipAsync = promisify(gunzip);
 
 export interface CsvBatchSourceFile {
   /** Position in the run's file list. */
@@ -172,15 +168,5 @@ async function readSmallFile(
   const raw = bytes ?? (await readFile(path));
   // A file that is not the size it was said to be is left to the one-file load.
   if (raw.length > CSV_BATCH_MAX_FILE_BYTES) return undefined;
-  if (compression === 'none') return raw;
-  if (compression === 'gzip') return await gunzipAsync(raw, { maxOutputLength: CSV_BATCH_MAX_FILE_BYTES });
-  if (!canDecompressInNode(compression)) return undefined; // zstd before Node 22.15
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of openDecompressed(raw, compression) as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > CSV_BATCH_MAX_FILE_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  return await decompressSmall(raw, compression, CSV_BATCH_MAX_FILE_BYTES);
 }

@@ -74,11 +74,12 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
     // (which the batch loads decompress in Node); otherwise it is written now, as any other.
     let inMemoryOnly = downloaded.inMemoryOnly === true;
     let kept: Buffer | undefined;
+    // Decided here for a body left in memory, and not again by enforceLimits (the same inputs).
+    let decided: Compression | undefined;
     if (inMemoryOnly) {
       kept = keep(downloaded.bytes);
-      const compression =
-        kept === undefined ? undefined : await compressionOf(context, downloaded, object.key);
-      if (compression !== 'none' && compression !== 'gzip') {
+      decided = kept === undefined ? undefined : await compressionOf(context, downloaded, object.key);
+      if (decided !== 'none' && decided !== 'gzip') {
         await writeDownloadedBody(target, downloaded.bytes ?? Buffer.alloc(0));
         inMemoryOnly = false;
       }
@@ -93,7 +94,7 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
     const head = asDownloaded ? downloaded.head : undefined;
     const compression = await enforceLimits(
       context,
-      { path, head, ...(inMemoryOnly ? { bytes: kept } : {}) },
+      { path, head, ...(inMemoryOnly ? { bytes: kept, compression: decided } : {}) },
       displayName,
       where,
     );
@@ -114,8 +115,9 @@ export async function executeFetchStep(context: StepContext, step: FetchStep): P
 /**
  * Whether small bodies may stay in memory, unwritten, until a load needs them on disk: for JSON (NDJSON
  * and arrays) and CSV without decryption, whose batch loads (load-json-batch.ts,
- * load-csv-batch-joined.ts) check the bytes and write one file for many; a thousand small files then cost no file creations (0.1–0.5 ms
- * each on a busy disk). Other formats are read by DuckDB from the files, which are written as they come.
+ * load-csv-batch-joined.ts) check the bytes and write one file for many; a thousand small files then
+ * cost no file creations (0.1–0.5 ms each on a busy disk). Other formats are read by DuckDB from the
+ * files, which are written as they come.
  */
 function mayLeaveInMemory(context: StepContext): boolean {
   const source = context.pipeline.source;
@@ -201,7 +203,12 @@ function checkTempDiskBudget(
 /** Returns the compression it decided (undefined for Parquet, which DuckDB reads as it is). */
 async function enforceLimits(
   context: StepContext,
-  file: { path: string; head: Buffer | undefined; bytes?: Buffer | undefined },
+  file: {
+    path: string;
+    head: Buffer | undefined;
+    bytes?: Buffer | undefined;
+    compression?: Compression | undefined;
+  },
   displayName: string,
   where: Where,
 ): Promise<Compression | undefined> {
@@ -209,11 +216,15 @@ async function enforceLimits(
   const source = context.pipeline.source;
   if (source.kind !== 's3' || source.format.kind === 'parquet') return undefined;
   // The same decision the load step makes, so the check measures what DuckDB would decompress.
-  const { compression } = await detectCompression(path, {
-    declared: source.compression,
-    key: where.key,
-    ...(head === undefined ? {} : { head }),
-  });
+  const compression =
+    file.compression ??
+    (
+      await detectCompression(path, {
+        declared: source.compression,
+        key: where.key,
+        ...(head === undefined ? {} : { head }),
+      })
+    ).compression;
   // A file in memory only is checked from its bytes: its path does not exist yet.
   await enforceDecompressionLimits(bytes ?? path, {
     compression,

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { jsonArrayToLines } from '../duckdb/json-array-to-lines.js';
 import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_REJECT_DETAILS } from '../duckdb/load-json.js';
 import { loadJsonBatch, type BatchLoadedJson, type JsonBatchFile } from '../duckdb/load-json-batch.js';
-import { canDecompressInNode, openDecompressed } from '../duckdb/open-decompressed.js';
+import { decompressSmall } from '../duckdb/open-decompressed.js';
 import { canValidateNdjson } from '../duckdb/validate-ndjson-file.js';
 import type { Compression } from '../duckdb/detect-compression.js';
 import { formatS3Uri } from '../io/s3/wrap-s3-error.js';
@@ -57,19 +57,8 @@ export async function loadJsonFilesTogether(
 
 /** An array file's elements as NDJSON lines (json-array-to-lines.ts); undefined when it does not convert. */
 async function arrayAsLines(file: FetchedFile, compression: Compression): Promise<Buffer | undefined> {
-  if (!canDecompressInNode(compression)) return undefined;
   const raw = file.bytes ?? (await readFile(file.path).catch(() => undefined));
   if (raw === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  let length = 0;
-  try {
-    for await (const chunk of openDecompressed(raw, compression) as AsyncIterable<Buffer>) {
-      length += chunk.length;
-      if (length > MAX_ARRAY_TEXT_BYTES) return undefined;
-      chunks.push(chunk);
-    }
-  } catch {
-    return undefined;
-  }
-  return jsonArrayToLines(Buffer.concat(chunks));
+  const text = await decompressSmall(raw, compression, MAX_ARRAY_TEXT_BYTES).catch(() => undefined);
+  return text === undefined ? undefined : jsonArrayToLines(text);
 }
