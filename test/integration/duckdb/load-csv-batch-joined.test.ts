@@ -15,19 +15,9 @@ import type { CsvReject } from '../../../engine/duckdb/summarize-csv-rejects.js'
 import { normalizeCsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
 import { readCsvBatchPlan, type CsvBatchGroup } from '../../../engine/duckdb/read-csv-batch-plan.js';
 import { openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
+import { COMMA_CSV } from '../../harness/csv-dialects.js';
 
-const DIALECT = normalizeCsvDialect(
-  {
-    delimiter: ',',
-    quote: '"',
-    escape: '"',
-    header: true,
-    encoding: 'utf-8',
-    compression: 'none',
-    emptyFile: 'skip',
-  },
-  '',
-);
+const DIALECT = normalizeCsvDialect(COMMA_CSV, '');
 const OPTIONS = { dialect: DIALECT, maxLineBytes: 1 << 20, maxRejectDetails: 100 };
 
 let dir: string;
@@ -174,15 +164,7 @@ describe('a CSV batch read from one joined file', () => {
           path,
           table: `alone_${n}`,
           displayName: name,
-          dialect: {
-            delimiter: ',',
-            quote: '"',
-            escape: '"',
-            header: true,
-            encoding: 'utf-8',
-            compression: gzip ? 'gzip' : 'none',
-            emptyFile: 'skip',
-          },
+          dialect: { ...COMMA_CSV, compression: gzip ? 'gzip' : 'none' },
         });
         // Every field but the column, which each read names with its own staging name.
         const details = (rejects: CsvReject[]) => rejects.map(({ column: _column, ...rest }) => rest);

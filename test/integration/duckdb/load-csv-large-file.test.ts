@@ -9,18 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileReadCsv } from '../../../engine/duckdb/compile-read-csv.js';
 import { LARGE_FILE_BUFFER_BYTES, largeFileBuffer, loadCsv } from '../../../engine/duckdb/load-csv.js';
 import { probeCsvFirstRecord } from '../../../engine/duckdb/probe-csv-first-record.js';
-import type { CsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
 import { openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
+import { COMMA_CSV } from '../../harness/csv-dialects.js';
 
-const COMMA: CsvDialect = {
-  delimiter: ',',
-  quote: '"',
-  escape: '"',
-  header: true,
-  encoding: 'utf-8',
-  compression: 'none',
-  emptyFile: 'skip',
-};
 const MAX_LINE = 2_000_000;
 const PAD = 'x'.repeat(300);
 
@@ -65,7 +56,7 @@ describe('loadCsv of a file larger than the default buffer', () => {
       path,
       table: 'loaded',
       displayName: 's3://vendor/large.csv',
-      dialect: COMMA,
+      dialect: COMMA_CSV,
       maxRejects: { kind: 'count', value: 10 },
     });
     expect(result.rowsLoaded).toBe(rows - ragged.length);
@@ -95,7 +86,7 @@ describe('loadCsv of a file larger than the default buffer', () => {
     const read = (bufferBytes: number | undefined, maxLineBytes = MAX_LINE) =>
       compileReadCsv({
         path: small,
-        dialect: { ...COMMA, nullString: '' },
+        dialect: { ...COMMA_CSV, nullString: '' },
         columns: ['id'],
         maxLineBytes,
         ...(bufferBytes !== undefined ? { bufferBytes } : {}),
@@ -108,7 +99,7 @@ describe('loadCsv of a file larger than the default buffer', () => {
   it('the first-record probe reads two lines worth, and still gets a header near max_line_size whole', async () => {
     const probe = compileReadCsv({
       path: 'x.csv',
-      dialect: { ...COMMA, nullString: '' },
+      dialect: { ...COMMA_CSV, nullString: '' },
       columns: ['c1'],
       maxLineBytes: MAX_LINE,
       probe: true,
@@ -121,7 +112,7 @@ describe('loadCsv of a file larger than the default buffer', () => {
     const fields = await probeCsvFirstRecord(t.session, {
       path,
       displayName: 'long-header.csv',
-      dialect: { ...COMMA, nullString: '' },
+      dialect: { ...COMMA_CSV, nullString: '' },
       maxLineBytes: MAX_LINE,
     });
     expect(fields).toEqual(['id', long]);

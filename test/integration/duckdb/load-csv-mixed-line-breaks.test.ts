@@ -11,16 +11,7 @@ import { loadCsv } from '../../../engine/duckdb/load-csv.js';
 import type { CsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
 import { writeWithLfLineBreaks } from '../../../engine/duckdb/normalize-line-breaks.js';
 import { ferryErrorOf, openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
-
-const COMMA: CsvDialect = {
-  delimiter: ',',
-  quote: '"',
-  escape: '"',
-  header: true,
-  encoding: 'utf-8',
-  compression: 'none',
-  emptyFile: 'skip',
-};
+import { COMMA_CSV } from '../../harness/csv-dialects.js';
 
 let t: DuckDbTestSession;
 beforeEach(async () => {
@@ -36,7 +27,7 @@ async function load(name: string, content: string | Buffer, dialect: Partial<Csv
     path,
     table: `t_${name.replace(/\W/g, '_')}`,
     displayName: `s3://vendor/${name}`,
-    dialect: { ...COMMA, ...dialect },
+    dialect: { ...COMMA_CSV, ...dialect },
     maxRejects: { kind: 'count', value: 10 },
   });
   const rows = await t.session.all(`SELECT * FROM "${result.table}" ORDER BY rowid`);

@@ -4,16 +4,7 @@ import { loadCsv, type LoadCsvOptions } from '../../../engine/duckdb/load-csv.js
 import type { CsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
 import { quoteIdent, quoteLiteral } from '../../../engine/duckdb/sql.js';
 import { ferryErrorOf, openTestSession, tableExists, type DuckDbTestSession } from './duckdb-test-session.js';
-
-const COMMA: CsvDialect = {
-  delimiter: ',',
-  quote: '"',
-  escape: '"',
-  header: true,
-  encoding: 'utf-8',
-  compression: 'none',
-  emptyFile: 'skip',
-};
+import { COMMA_CSV } from '../../harness/csv-dialects.js';
 
 let t: DuckDbTestSession;
 beforeEach(async () => {
@@ -34,7 +25,7 @@ async function load(
     path,
     table: 'loaded',
     displayName: `s3://vendor/${name}`,
-    dialect: { ...COMMA, ...dialect },
+    dialect: { ...COMMA_CSV, ...dialect },
     ...options,
   });
 }
@@ -435,7 +426,7 @@ describe('loadCsv compression', () => {
       path: zstdPath,
       table: 'loaded',
       displayName: 'input.csv.zst',
-      dialect: { ...COMMA, compression: 'zstd' },
+      dialect: { ...COMMA_CSV, compression: 'zstd' },
     });
     expect(result).toMatchObject({ columns: ['id', 'name'], rowsLoaded: 2 });
     expect(await rows()).toEqual([
@@ -461,7 +452,7 @@ describe('loadCsv dialect checks', () => {
 
   it('refuses a file missing from the sandbox', async () => {
     const error = await ferryErrorOf(() =>
-      loadCsv(t.session, { path: '/etc/passwd', table: 'x', displayName: 'passwd', dialect: COMMA }),
+      loadCsv(t.session, { path: '/etc/passwd', table: 'x', displayName: 'passwd', dialect: COMMA_CSV }),
     );
     expect(error.code).toBe('CSV_READ_FAILED');
   });

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeCsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
 import { CSV_BATCH_MAX_FILE_BYTES, readCsvBatchPlan } from '../../../engine/duckdb/read-csv-batch-plan.js';
+import { COMMA_CSV } from '../../harness/csv-dialects.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -19,18 +20,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const dialect = normalizeCsvDialect(
-  {
-    delimiter: ',',
-    quote: '"',
-    escape: '"',
-    header: true,
-    encoding: 'utf-8',
-    compression: 'none',
-    emptyFile: 'skip',
-  },
-  '',
-);
+const dialect = normalizeCsvDialect(COMMA_CSV, '');
 const options = { dialect, declaredCompression: 'none' as const, maxLineBytes: 1024 * 1024 };
 
 async function files(bodies: readonly Buffer[]) {
