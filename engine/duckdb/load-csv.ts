@@ -16,7 +16,7 @@
  */
 
 import { rm, stat } from 'node:fs/promises';
-import { FerryError } from '../errors/ferry-error.js';
+import { FerryError, isFerryError } from '../errors/ferry-error.js';
 import { checkCsvDelimiter, wrongDelimiterOr as suggestDelimiter } from './check-csv-delimiter.js';
 import { compileReadCsv, DEFAULT_MAX_LINE_BYTES } from './compile-read-csv.js';
 import {
@@ -26,16 +26,17 @@ import {
   csvLfCopyFailed,
   csvLineTooLong,
   csvReadFailed,
+  csvStrayCarriageReturn,
 } from './csv-load-errors.js';
 import type { DuckDbSession } from './create-duckdb-session.js';
 import type { Compression } from './detect-compression.js';
 import { createUniqueToken } from './create-unique-token.js';
 import { surveyCsvLines } from './find-long-line.js';
 import { assertValidMaxRejects, enforceMaxRejects, type MaxRejects } from './enforce-max-rejects.js';
-import { normalizeCsvDialect, type CsvDialect } from './normalize-csv-dialect.js';
+import { normalizeCsvDialect, type CsvDialect, type NormalizedCsvDialect } from './normalize-csv-dialect.js';
 import { MAX_CSV_COLUMNS, probeCsvFirstRecord } from './probe-csv-first-record.js';
 import { quoteIdent } from './sql.js';
-import { canNormalizeLineBreaks, writeWithLfLineBreaks } from './normalize-line-breaks.js';
+import { canNormalizeLineBreaks, writeNormalizedCsv } from './normalize-line-breaks.js';
 import { keepCsvRejectsSql, summarizeCsvRejects, type CsvReject } from './summarize-csv-rejects.js';
 import { validateCsvHeader } from './validate-csv-header.js';
 
@@ -85,6 +86,12 @@ export interface LoadCsvResult {
    * outside quotes made LFs: how many were.
    */
   crlfMadeLf?: number;
+  /**
+   * Set when the file has a CR alone outside quotes, so it was read from a copy with each such CR
+   * inside its value (quoted): how many, the line of the first, and whether one ended the file (read
+   * as its last line break).
+   */
+  strayCrs?: { count: number; firstLine: number | undefined; finalCrMadeLf: boolean };
 }
 
 const DEFAULT_MAX_REJECT_DETAILS = 1000;
@@ -107,26 +114,65 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
     () => undefined, // unreadable: DuckDB's read below says so
   );
   if (survey?.longLine !== undefined) throw csvLineTooLong(displayName, survey.longLine, maxLineBytes);
-  if (survey?.mixedLineBreaks === true && canNormalizeLineBreaks(dialect)) {
-    const copy = `${path}.lf`;
-    const changed = await writeWithLfLineBreaks(path, copy, dialect).catch((error: unknown) => {
-      throw csvLfCopyFailed(error, displayName);
-    });
-    if (changed !== undefined) {
-      session.nameFile(copy, displayName);
-      try {
-        const loaded = await readCsvFile(session, {
-          ...options,
-          path: copy,
-          dialect: { ...options.dialect, compression: 'none' },
-        });
-        return { ...loaded, crlfMadeLf: changed };
-      } finally {
-        await rm(copy, { force: true });
-      }
-    }
+  const normalizable = survey !== undefined && canNormalizeLineBreaks(dialect);
+  if (survey?.mixedLineBreaks === true && normalizable) {
+    const fromCopy = await loadNormalizedCopy(session, options, dialect);
+    if (fromCopy !== undefined) return fromCopy;
   }
-  return readCsvFile(session, options);
+  try {
+    return await readCsvFile(session, options);
+  } catch (error) {
+    // DuckDB stops at a CR alone outside quotes, with no line: look for one (only after a failure,
+    // so a file that reads pays nothing), and read a copy with it inside its value.
+    if (!normalizable || survey.mixedLineBreaks || !isFerryError(error) || error.code !== 'CSV_READ_FAILED')
+      throw error;
+    const fromCopy = await loadNormalizedCopy(session, options, dialect);
+    if (fromCopy === undefined) throw error;
+    return fromCopy;
+  }
+}
+
+/**
+ * Reads the copy of normalize-line-breaks.ts when the file needs one (its line breaks mixed, or a CR
+ * alone outside quotes); undefined when it needs none. Throws CSV_STRAY_CARRIAGE_RETURN for a CR alone
+ * that cannot be placed in its value.
+ */
+async function loadNormalizedCopy(
+  session: DuckDbSession,
+  options: LoadCsvOptions,
+  dialect: NormalizedCsvDialect,
+): Promise<LoadCsvResult | undefined> {
+  const { path, displayName } = options;
+  const copy = `${path}.lf`;
+  const changed = await writeNormalizedCsv(path, copy, dialect).catch((error: unknown) => {
+    throw csvLfCopyFailed(error, displayName);
+  });
+  if (changed === undefined) return undefined;
+  if (changed.unplaceableCrLine !== undefined)
+    throw csvStrayCarriageReturn(displayName, changed.unplaceableCrLine);
+  session.nameFile(copy, displayName);
+  try {
+    const loaded = await readCsvFile(session, {
+      ...options,
+      path: copy,
+      dialect: { ...options.dialect, compression: 'none' },
+    });
+    return {
+      ...loaded,
+      ...(changed.crlfMadeLf > 0 ? { crlfMadeLf: changed.crlfMadeLf } : {}),
+      ...(changed.strayCrs > 0 || changed.finalCrMadeLf
+        ? {
+            strayCrs: {
+              count: changed.strayCrs,
+              firstLine: changed.firstStrayCrLine,
+              finalCrMadeLf: changed.finalCrMadeLf,
+            },
+          }
+        : {}),
+    };
+  } finally {
+    await rm(copy, { force: true });
+  }
 }
 
 /** loadCsv after its pass over the file: the probe, the read and its checks. */

@@ -21,6 +21,7 @@ import { loadCsvFilesTogether } from './load-csv-files-together.js';
 import { loadJsonFilesTogether } from './load-json-files-together.js';
 import { loadParquetFilesTogether } from './load-parquet-files-together.js';
 import { createSourceRelation } from './create-source-relation.js';
+import { csvCopyWarnings } from './csv-copy-warnings.js';
 import { writeFetchedFile } from './fetch-step.js';
 import { prefetchDatasetVersion } from './prefetch-dataset-version.js';
 import { MAX_REJECT_DETAILS, querySql, runSql, type LoadedFile, type StepContext } from './step-context.js';
@@ -117,11 +118,8 @@ export async function executeLoadStep(
             }).catch(reportRejectsOverLimit(context, key));
         keepRejects(context, key, result.rejects);
         loaded = result;
-        if ('crlfMadeLf' in result && result.crlfMadeLf !== undefined) {
-          context.warnings.push({
-            code: 'CSV_MIXED_LINE_BREAKS',
-            message: `${displayName} ends ${result.crlfMadeLf} line${result.crlfMadeLf === 1 ? '' : 's'} with CRLF and the others with LF; DuckDB reads one kind per file, so ferry read a copy with every CRLF outside quotes made LF (the same records and line numbers).`,
-          });
+        if ('crlfMadeLf' in result || 'strayCrs' in result) {
+          context.warnings.push(...csvCopyWarnings(displayName, result));
         }
         if (result.rejects.length === result.rowsRejected) {
           records = {

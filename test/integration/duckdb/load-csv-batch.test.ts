@@ -224,6 +224,29 @@ describe('load step: small CSV files in one read', () => {
     ]);
   });
 
+  it('a file with a CR alone outside quotes is loaded on its own, the CR in its value, with a warning', async () => {
+    const files = [
+      { key: 'a.csv', body: good(2) },
+      { key: 'stray.csv', body: 'id,name\n10,x\ry\n11\n12,b\n' },
+      { key: 'b.csv', body: good(2, 5) },
+    ];
+    const result = await compare(files);
+    const rows = result.outcome.rows as Array<Record<string, unknown>>;
+    expect(rows.filter((row) => row['_ferry_file'] === 'stray.csv')).toMatchObject([
+      { id: '10', name: 'x\ry' },
+      { id: '12', name: 'b' },
+    ]);
+    expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual([['stray.csv', 3]]);
+    expect(result.outcome.warnings).toEqual([
+      expect.objectContaining({
+        code: 'CSV_STRAY_CARRIAGE_RETURNS',
+        message: expect.stringContaining(
+          'stray.csv has 1 carriage return (CR) outside quotes that ends no line (the first on line 2)',
+        ),
+      }),
+    ]);
+  });
+
   it('encoding errors and a line over max_line_size fail as they do alone', async () => {
     const latin = Buffer.concat([Buffer.from('id,name\n1,'), Buffer.from([0xe9]), Buffer.from('\n')]);
     const encoding = await compare([

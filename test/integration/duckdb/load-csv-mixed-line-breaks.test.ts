@@ -1,7 +1,8 @@
 /**
- * A CSV file whose lines end both ways (LF and CRLF) is read wrong or not at all by DuckDB; loadCsv
- * reads a copy with every CRLF outside quotes made LF (normalize-line-breaks.ts). Real DuckDB and real
- * files. `crlf-then-lf.csv` below is one DuckDB read as one row of garbage and a reject before.
+ * A CSV file whose lines end both ways (LF and CRLF) is read wrong or not at all by DuckDB, and one
+ * with a CR alone outside quotes not at all; loadCsv reads a copy with every CRLF outside quotes made
+ * LF and each CR alone inside its value (normalize-line-breaks.ts). Real DuckDB and real files.
+ * `crlf-then-lf.csv` below is one DuckDB read as one row of garbage and a reject before.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadCsv } from '../../../engine/duckdb/load-csv.js';
 import type { CsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js';
-import { writeWithLfLineBreaks } from '../../../engine/duckdb/normalize-line-breaks.js';
+import { writeNormalizedCsv } from '../../../engine/duckdb/normalize-line-breaks.js';
 import { ferryErrorOf, openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
 import { COMMA_CSV } from '../../harness/csv-dialects.js';
 
@@ -66,23 +67,102 @@ describe('loadCsv, lines that end both ways', () => {
     ]);
     expect(result.crlfMadeLf).toBe(1);
   });
+});
 
-  it('still fails a file with a lone CR, naming the object, not the copy', async () => {
-    // A lone CR outside quotes is no line break ferry changes: the LF copy fails DuckDB's read too.
-    const error = await ferryErrorOf(() => load('lone-cr.csv', 'id,note\n1,a\rb\n2,c\r\n'));
+describe('loadCsv, a CR alone outside quotes', () => {
+  it('reads it as part of its value, as if the value were quoted, in LF and CRLF files', async () => {
+    // DuckDB stops at each of these files ("invalid state", strict or not).
+    for (const [name, body] of [
+      ['lf.csv', 'id,note,n\n1,a\rb,x\n2,\r,y\n3,c,z\n'],
+      ['crlf.csv', 'id,note,n\r\n1,a\rb,x\r\n2,\r,y\r\n3,c,z\r\n'],
+    ] as const) {
+      const { result, rows } = await load(name, body);
+      expect(rows).toEqual([
+        { id: '1', note: 'a\rb', n: 'x' },
+        { id: '2', note: '\r', n: 'y' },
+        { id: '3', note: 'c', n: 'z' },
+      ]);
+      expect(result.strayCrs).toEqual({ count: 2, firstLine: 2, finalCrMadeLf: false });
+      expect(result.crlfMadeLf).toBeUndefined();
+    }
+    expect(await readFile(join(t.dir, 'lf.csv.lf')).catch(() => 'gone')).toBe('gone');
+  });
+
+  it('keeps the line numbers of rejects, the quoted CRs and a backslash escape, gzip too', async () => {
+    const body = 'id,note\n1,"q\rr"\n2,a\\b\rc\n3\n4,d\re\n';
+    const { result, rows } = await load('escaped.csv.gz', gzipSync(body), {
+      compression: 'gzip',
+      escape: '\\',
+    });
+    expect(rows).toEqual([
+      { id: '1', note: 'q\rr' },
+      { id: '2', note: 'a\\b\rc' },
+      { id: '4', note: 'd\re' },
+    ]);
+    expect([result.rowsRejected, result.rejects.map((r) => [r.line, r.reason])]).toEqual([
+      1,
+      [[4, 'missing-columns']],
+    ]);
+    expect(result.strayCrs).toEqual({ count: 2, firstLine: 3, finalCrMadeLf: false });
+  });
+
+  it('reads a CR alone at the very end of the file as the last line break', async () => {
+    const { result, rows } = await load('end.csv', 'id,note\n1,a\n2,b\r');
+    expect(rows).toEqual([
+      { id: '1', note: 'a' },
+      { id: '2', note: 'b' },
+    ]);
+    expect(result.strayCrs).toEqual({ count: 0, firstLine: undefined, finalCrMadeLf: true });
+  });
+
+  it('with both kinds of line break as well: one copy does both', async () => {
+    const { result, rows } = await load('both.csv', 'id,note\r\n1,a\rb\n2,c\r\n');
+    expect(rows).toEqual([
+      { id: '1', note: 'a\rb' },
+      { id: '2', note: 'c' },
+    ]);
+    expect(result.crlfMadeLf).toBe(2);
+    expect(result.strayCrs?.count).toBe(1);
+  });
+
+  it('leaves a CR alone after a quoted value to DuckDB, which rejects that record', async () => {
+    const { result, rows } = await load('after-quote.csv', 'id,note\n1,a\n2,"b"\rc\n');
+    expect(rows).toEqual([{ id: '1', note: 'a' }]);
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([[3, 'bad-quoting']]);
+    expect(result.strayCrs).toBeUndefined();
+  });
+
+  it('fails one it cannot place (a delimiter of two bytes), naming the object and the line, not the copy', async () => {
+    const error = await ferryErrorOf(() => load('two-byte.csv', 'id~~note\n1~~a\rb\n', { delimiter: '~~' }));
     expect(error.code).toBe('CSV_READ_FAILED');
-    expect(error.message).toContain('s3://vendor/lone-cr.csv');
+    expect(error.message).toContain('s3://vendor/two-byte.csv: line 2 holds a carriage return');
     expect(error.message).not.toContain('.lf');
-    expect(await readFile(join(t.dir, 'lone-cr.csv.lf')).catch(() => 'gone')).toBe('gone');
+    expect(error.hint).toContain('quote that value');
+    expect(await readFile(join(t.dir, 'two-byte.csv.lf')).catch(() => 'gone')).toBe('gone');
+  });
+
+  it('leaves a file of CR line breaks (an old Mac export) to DuckDB, which reads it', async () => {
+    const { result, rows } = await load('mac.csv', 'id,note\r1,a\r2,"b\rc"\r');
+    expect(rows).toEqual([
+      { id: '1', note: 'a' },
+      { id: '2', note: 'b\rc' },
+    ]);
+    expect(result.strayCrs).toBeUndefined();
   });
 });
 
-describe('writeWithLfLineBreaks', () => {
-  const options = { compression: 'none', encoding: 'utf-8', quote: '"', escape: '"' } as const;
+describe('writeNormalizedCsv', () => {
+  const options = {
+    compression: 'none',
+    encoding: 'utf-8',
+    quote: '"',
+    escape: '"',
+    delimiter: ',',
+  } as const;
   const copy = async (content: string | Buffer) => {
     const path = await t.write('in.csv', content);
     const dest = join(t.dir, 'in.csv.lf');
-    const changed = await writeWithLfLineBreaks(path, dest, options);
+    const changed = (await writeNormalizedCsv(path, dest, options))?.crlfMadeLf;
     const written = await readFile(dest, 'latin1').catch(() => undefined);
     return { changed, written };
   };
@@ -103,5 +183,21 @@ describe('writeWithLfLineBreaks', () => {
     const { changed, written } = await copy(body);
     expect(changed).toBe(2);
     expect(written).toBe(`${head}${filler}\n2,"q\r\n"\n3,z\n`);
+  });
+  it('quotes a value whose CR alone is the last byte of a read chunk, or comes after one', async () => {
+    const options2 = { ...options };
+    const head = 'a,b\n';
+    const filler = `1,${'x'.repeat(1024 * 1024 - head.length - 3)}`;
+    // The CR ends the first 1 MiB chunk and a value byte starts the next; the next line's value
+    // starts in the first chunk and holds its CR in the second.
+    const body = `${head}${filler}\ry\n2,${'z'.repeat(10)}`;
+    expect(Buffer.byteLength(`${head}${filler}\r`)).toBe(1024 * 1024);
+    const path = await t.write('chunks.csv', `${body}\rw\n`);
+    const dest = join(t.dir, 'chunks.csv.lf');
+    const found = await writeNormalizedCsv(path, dest, options2);
+    expect(found).toMatchObject({ strayCrs: 2, firstStrayCrLine: 2, crlfMadeLf: 0 });
+    expect(await readFile(dest, 'latin1')).toBe(
+      `${head}1,"${filler.slice(2)}\ry"\n2,"${'z'.repeat(10)}\rw"\n`,
+    );
   });
 });
