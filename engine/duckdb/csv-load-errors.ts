@@ -63,12 +63,13 @@ export function csvLfCopyFailed(error: unknown, displayName: string): FerryError
  * A CR alone outside quotes that no quoting places in its value (after a quote in it, or with a
  * delimiter of more than one byte): DuckDB cannot read the file, and its own message names no line.
  */
-export function csvStrayCarriageReturn(displayName: string, line: number): FerryError {
+export function csvStrayCarriageReturn(displayName: string, line: number, cause: unknown): FerryError {
   return new FerryError(
     'CSV_READ_FAILED',
     `${displayName}: line ${line} holds a carriage return (CR) outside quotes that is not part of a line break, and ferry cannot place it inside its value (it follows a quote in that value, or the format has no quote character or a delimiter of more than one byte); DuckDB cannot read such a file.`,
     {
       context: { file: displayName, line },
+      cause,
       hint: 'Ask the sender to quote that value or to remove the CR. (A CR alone in a value without quotes, ferry reads as part of the value.)',
     },
   );

@@ -12,8 +12,9 @@
  * one). The exact pass then counts lines to name the first long one, CR excluded.
  *
  * The first pass also takes a census of the line breaks (surveyCsvLines): whether some lines end with
- * CRLF and others with LF, which DuckDB does not read (normalize-line-breaks.ts). It costs a search for
- * a CR per chunk in a file of LF lines; only a file with CRs has its LFs looked at one by one.
+ * CRLF and others with LF, or a CR stands alone, which DuckDB does not read (normalize-line-breaks.ts).
+ * It costs a search for a CR per chunk in a file of LF lines; only a file with CRs has its LFs and CRs
+ * looked at one by one.
  */
 import type { Compression } from './detect-compression.js';
 import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
@@ -37,6 +38,8 @@ export interface CsvLineSurvey {
    * make a file look mixed that DuckDB reads as it is; normalize-line-breaks.ts tells them apart).
    */
   mixedLineBreaks: boolean;
+  /** A CR not before an LF, in a file with LF line breaks (quoted ones counted too, as above). */
+  strayCarriageReturns: boolean;
 }
 
 /**
@@ -58,22 +61,33 @@ export async function surveyCsvLines(
   if (!canDecompressInNode(options.compression)) return undefined;
   const first = await firstPass(path, options);
   const longLine = first.mayHaveLongLine ? await findLongLineExactly(path, options) : undefined;
-  return { longLine, mixedLineBreaks: first.census.mixed };
+  return { longLine, mixedLineBreaks: first.census.mixed, strayCarriageReturns: first.census.strayCr };
 }
 
-/** Whether a file's line breaks are CRLF, bare LF, or both, fed one chunk after the other. */
+/**
+ * Whether a file's line breaks are CRLF, bare LF, or both, and whether a CR stands alone (not before
+ * an LF) in a file of such lines; fed one chunk after the other. Quoted ones count too: the copy of
+ * normalize-line-breaks.ts tells them apart, and is dropped when they were all quoted.
+ */
 class LineBreakCensus {
   private crlf = false;
   private bareLf = false;
+  private loneCr = false;
   private previousByte = -1;
 
   get mixed(): boolean {
     return this.crlf && this.bareLf;
   }
 
+  /** A CR alone in a file with LF line breaks (a file whose lines all end with CR is not this). */
+  get strayCr(): boolean {
+    return this.loneCr && (this.crlf || this.bareLf);
+  }
+
   add(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    if (!this.mixed) {
+    if (!this.mixed && !this.strayCr) {
+      if (this.previousByte === CARRIAGE_RETURN && chunk[0] !== NEWLINE) this.loneCr = true;
       let i = chunk.indexOf(NEWLINE);
       if (
         i !== -1 &&
@@ -87,9 +101,22 @@ class LineBreakCensus {
           if ((i > 0 ? chunk[i - 1] : this.previousByte) === CARRIAGE_RETURN) this.crlf = true;
           else this.bareLf = true;
         }
+        // A CR at the chunk's end is judged by the next chunk's first byte (above).
+        let cr = this.loneCr ? -1 : chunk.indexOf(CARRIAGE_RETURN);
+        for (; cr !== -1 && cr + 1 < chunk.length; cr = chunk.indexOf(CARRIAGE_RETURN, cr + 1)) {
+          if (chunk[cr + 1] !== NEWLINE) {
+            this.loneCr = true;
+            break;
+          }
+        }
       }
     }
     this.previousByte = chunk[chunk.length - 1] ?? -1;
+  }
+
+  /** After the last chunk: a CR that ends the file stands alone too. */
+  end(): void {
+    if (this.previousByte === CARRIAGE_RETURN) this.loneCr = true;
   }
 }
 
@@ -122,6 +149,7 @@ async function firstPass(
     }
     length = chunk.length - chunk.lastIndexOf(NEWLINE) - 1;
   }
+  census.end();
   return { mayHaveLongLine: mayHaveLongLine || length > max, census };
 }
 

@@ -87,11 +87,11 @@ export interface LoadCsvResult {
    */
   crlfMadeLf?: number;
   /**
-   * Set when the file has a CR alone outside quotes, so it was read from a copy with each such CR
-   * inside its value (quoted): how many, the line of the first, and whether one ended the file (read
-   * as its last line break).
+   * Set when the file has a CR outside quotes that is not part of a CRLF, so it was read from a copy:
+   * how many CRs alone are now inside their values (quoted), the line of the first, whether one ended
+   * the file (read as its last line break), and how many lines ended CR CR LF (read as one).
    */
-  strayCrs?: { count: number; firstLine: number | undefined; finalCrMadeLf: boolean };
+  strayCrs?: { count: number; firstLine: number | undefined; finalCrMadeLf: boolean; crCrLfLines: number };
 }
 
 const DEFAULT_MAX_REJECT_DETAILS = 1000;
@@ -109,69 +109,61 @@ export async function loadCsv(session: DuckDbSession, options: LoadCsvOptions): 
   checkOptions(options);
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   // DuckDB misreports (or drops) a physical line over max_line_size: find one first. The same pass
-  // finds lines that end both ways, which DuckDB reads wrong or not at all.
+  // finds lines that end both ways and CRs alone, which DuckDB reads wrong or not at all.
   const survey = await surveyCsvLines(path, { compression: dialect.compression, maxLineBytes }).catch(
     () => undefined, // unreadable: DuckDB's read below says so
   );
   if (survey?.longLine !== undefined) throw csvLineTooLong(displayName, survey.longLine, maxLineBytes);
-  const normalizable = survey !== undefined && canNormalizeLineBreaks(dialect);
-  if (survey?.mixedLineBreaks === true && normalizable) {
-    const fromCopy = await loadNormalizedCopy(session, options, dialect);
-    if (fromCopy !== undefined) return fromCopy;
-  }
-  try {
-    return await readCsvFile(session, options);
-  } catch (error) {
-    // DuckDB stops at a CR alone outside quotes, with no line: look for one (only after a failure,
-    // so a file that reads pays nothing), and read a copy with it inside its value.
-    if (!normalizable || survey.mixedLineBreaks || !isFerryError(error) || error.code !== 'CSV_READ_FAILED')
-      throw error;
-    const fromCopy = await loadNormalizedCopy(session, options, dialect);
-    if (fromCopy === undefined) throw error;
-    return fromCopy;
-  }
+  const needsCopy = survey?.mixedLineBreaks === true || survey?.strayCarriageReturns === true;
+  return needsCopy && canNormalizeLineBreaks(dialect)
+    ? loadThroughCopy(session, options, dialect)
+    : readCsvFile(session, options);
 }
 
 /**
- * Reads the copy of normalize-line-breaks.ts when the file needs one (its line breaks mixed, or a CR
- * alone outside quotes); undefined when it needs none. Throws CSV_STRAY_CARRIAGE_RETURN for a CR alone
- * that cannot be placed in its value.
+ * Loads a file the line-break census flagged, from the copy of normalize-line-breaks.ts when it
+ * changed anything, else from the file. DuckDB's error at a CR alone the copy could not place names no
+ * line: it is CSV_READ_FAILED naming the line then.
  */
-async function loadNormalizedCopy(
+async function loadThroughCopy(
   session: DuckDbSession,
   options: LoadCsvOptions,
   dialect: NormalizedCsvDialect,
-): Promise<LoadCsvResult | undefined> {
+): Promise<LoadCsvResult> {
   const { path, displayName } = options;
   const copy = `${path}.lf`;
-  const changed = await writeNormalizedCsv(path, copy, dialect).catch((error: unknown) => {
+  const found = await writeNormalizedCsv(path, copy, dialect).catch((error: unknown) => {
     throw csvLfCopyFailed(error, displayName);
   });
-  if (changed === undefined) return undefined;
-  if (changed.unplaceableCrLine !== undefined)
-    throw csvStrayCarriageReturn(displayName, changed.unplaceableCrLine);
-  session.nameFile(copy, displayName);
+  if (found.copied) session.nameFile(copy, displayName);
   try {
-    const loaded = await readCsvFile(session, {
-      ...options,
-      path: copy,
-      dialect: { ...options.dialect, compression: 'none' },
-    });
+    const loaded = await readCsvFile(
+      session,
+      found.copied
+        ? { ...options, path: copy, dialect: { ...options.dialect, compression: 'none' } }
+        : options,
+    );
     return {
       ...loaded,
-      ...(changed.crlfMadeLf > 0 ? { crlfMadeLf: changed.crlfMadeLf } : {}),
-      ...(changed.strayCrs > 0 || changed.finalCrMadeLf
+      ...(found.crlfMadeLf > 0 ? { crlfMadeLf: found.crlfMadeLf } : {}),
+      ...(found.strayCrs > 0 || found.finalCrMadeLf || found.crCrLfLines > 0
         ? {
             strayCrs: {
-              count: changed.strayCrs,
-              firstLine: changed.firstStrayCrLine,
-              finalCrMadeLf: changed.finalCrMadeLf,
+              count: found.strayCrs,
+              firstLine: found.firstStrayCrLine,
+              finalCrMadeLf: found.finalCrMadeLf,
+              crCrLfLines: found.crCrLfLines,
             },
           }
         : {}),
     };
+  } catch (error) {
+    if (found.unplaceableCrLine !== undefined && isFerryError(error) && error.code === 'CSV_READ_FAILED') {
+      throw csvStrayCarriageReturn(displayName, found.unplaceableCrLine, error);
+    }
+    throw error;
   } finally {
-    await rm(copy, { force: true });
+    if (found.copied) await rm(copy, { force: true });
   }
 }
 

@@ -7,15 +7,18 @@
  *   reached an invalid state") or reads on with the bare LFs inside values
  *   (`id,note␍␊1,"a␍␊b"␊2␊3,c␍␊` came back as one row with id `a␍␊b"␊2␊` and one reject, where the
  *   file has three records). The copy has every CRLF outside quotes made an LF.
- * - **A CR alone outside quotes** in a file of LF or CRLF lines (a value pasted from an old Mac or a
- *   Windows text box): DuckDB stops at it, strict or not, with the "invalid state" above and no line.
- *   The copy quotes the value that holds it, so the CR stays part of that value, as it would had the
- *   writer quoted it. A CR alone that ends the file is read as its last line break. A CR after a
- *   quote in its value cannot be placed so: the caller names its line instead.
+ * - **A CR outside quotes that is not part of a CRLF**, in a file of LF or CRLF lines: DuckDB stops
+ *   at it, strict or not, with the "invalid state" above and no line (or, at a CR CR LF, calls the
+ *   header badly quoted). A CR alone (a value pasted from an old Mac or a Windows text box) stays
+ *   part of its value: the copy quotes that value, as its writer could have. CRs before a CRLF make
+ *   one line break with it: a CR CR LF is a CRLF written through a text-mode stream, as Python's csv
+ *   module writes on Windows. A CR that ends the file is read as its last line break. A CR alone
+ *   after a quote in its value, or with a delimiter of two bytes or more, cannot be placed so: the
+ *   caller names its line instead.
  *
- * Either way the copy has the same records, values and line numbers (a CR or CRLF inside a quoted
- * value stays). Only files the census of find-long-line.ts flags (some CRLF and some bare LF), and
- * files DuckDB failed to read, come here, so a file that reads pays nothing more. One pass, byte by
+ * Either way the copy has the same records and line numbers (a CR or CRLF inside a quoted value
+ * stays). Only files the census of find-long-line.ts flags come here (some CRLF and some bare LF, or a
+ * CR not before an LF, quoted ones included), so a file whose lines all end alike pays nothing more. One pass, byte by
  * byte, in Node; only for encodings whose line breaks, quotes and delimiter are single bytes that no
  * other character contains (UTF-8, Latin-1), and only for files Node can decompress (the copy is
  * uncompressed).
@@ -60,8 +63,15 @@ export interface NormalizedCsv {
   firstStrayCrLine: number | undefined;
   /** A CR alone outside quotes ended the file, and now an LF does. */
   finalCrMadeLf: boolean;
-  /** The line of a CR alone after a quote in its value, which no quoting places in the value. */
+  /** Lines that ended with two or more CRs and an LF, now with one LF. */
+  crCrLfLines: number;
+  /**
+   * The line of the first CR alone that no quoting places in its value (after a quote in it, or with
+   * a delimiter of two bytes or more): the copy keeps it as it is, for DuckDB to reject or fail at.
+   */
   unplaceableCrLine: number | undefined;
+  /** Whether the copy differs from the file and is left at `dest` (else nothing is). */
+  copied: boolean;
 }
 
 interface Found {
@@ -70,7 +80,15 @@ interface Found {
   strayCrs: number;
   firstStrayCrLine: number | undefined;
   finalCrMadeLf: boolean;
+  crCrLfLines: number;
   unplaceableCrLine: number | undefined;
+}
+
+/** How many CRs follow one another in `chunk` from `start`. */
+function crsFrom(chunk: Buffer, start: number): number {
+  let end = start;
+  while (end < chunk.length && chunk[end] === CR) end += 1;
+  return end - start;
 }
 
 function byteOf(character: string): number {
@@ -94,7 +112,8 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
   const escapeInQuotes = escape !== -1 && escape !== quote ? escape : -1;
   let quoted = false;
   let escaped = false;
-  let pendingCr = false;
+  // CRs outside quotes that ended the last chunk: an LF at the start of the next makes them a line break.
+  let pendingCrs = 0;
   let line = 1;
   // The value being read, unquoted so far: its bytes since `valueStart` in `out`, and whether a CR
   // alone is among them. Once a quote is seen in it, valueStart is -1 until the next value.
@@ -135,6 +154,21 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
     }
     out[o++] = CR;
   };
+  /**
+   * A run of `n` CRs outside quotes: with an LF after it, one line break (a CR CR LF is a CRLF written
+   * through a text-mode stream, as Python's csv module writes on Windows); else each CR is alone in
+   * its value. True when the run ended a line (the LF is consumed).
+   */
+  const crRun = (n: number, beforeLf: boolean): boolean => {
+    if (!beforeLf) {
+      for (let k = 0; k < n; k += 1) strayCr();
+      return false;
+    }
+    found.crlf += 1;
+    if (n > 1) found.crCrLfLines += 1;
+    lineBreak();
+    return true;
+  };
   /** Room for the held bytes and a chunk, each byte perhaps escaped, and two quotes. */
   const start = (chunkLength: number) => {
     out = Buffer.allocUnsafe(2 * (held.length + chunkLength) + 4);
@@ -153,15 +187,15 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
     transform(chunk: Buffer, _encoding, callback) {
       start(chunk.length);
       let i = 0;
-      if (pendingCr) {
-        pendingCr = false;
-        if (chunk[0] === LF) {
-          found.crlf += 1;
-          lineBreak();
-          i = 1;
-        } else {
-          strayCr();
+      if (pendingCrs > 0) {
+        const n = crsFrom(chunk, 0);
+        if (n === chunk.length) {
+          pendingCrs += n;
+          callback(null, finish());
+          return;
         }
+        i = crRun(pendingCrs + n, chunk[n] === LF) ? n + 1 : n;
+        pendingCrs = 0;
       }
       for (; i < chunk.length; i += 1) {
         const byte = chunk[i] ?? 0;
@@ -172,15 +206,13 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
           if (byte === LF) line += 1;
           out[o++] = byte;
         } else if (byte === CR) {
-          if (i + 1 === chunk.length) {
-            pendingCr = true;
-          } else if (chunk[i + 1] === LF) {
-            found.crlf += 1;
-            lineBreak();
-            i += 1;
-          } else {
-            strayCr();
+          const n = crsFrom(chunk, i);
+          if (i + n === chunk.length) {
+            pendingCrs = n;
+            break;
           }
+          // Past the run, and past its LF when the run ends the line.
+          i += crRun(n, chunk[i + n] === LF) ? n : n - 1;
         } else if (byte === LF) {
           found.lf += 1;
           lineBreak();
@@ -203,7 +235,7 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
     },
     flush(callback) {
       start(0);
-      if (pendingCr) {
+      if (pendingCrs > 0) {
         found.finalCrMadeLf = true;
         lineBreak();
       } else {
@@ -216,22 +248,23 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
 }
 
 /**
- * Writes `path` to `dest`, decompressed, with every CRLF outside quotes made an LF and each CR alone
- * outside quotes placed in its value, when the file needs either: its line breaks outside quotes are
- * mixed (CRLF and LF), or it has a CR alone. Undefined, and nothing left at `dest`, when it needs
- * neither, and nothing left either when a CR alone cannot be placed (`unplaceableCrLine`).
+ * Writes `path` to `dest`, decompressed, with every CRLF outside quotes made an LF, each CR alone
+ * outside quotes placed in its value and CRs before a CRLF dropped, and says what it changed. The copy
+ * is left only when the file needed it (`copied`): its line breaks outside quotes are mixed (CRLF and
+ * LF), or a CR outside quotes is not part of a CRLF.
  */
 export async function writeNormalizedCsv(
   path: string,
   dest: string,
   options: LineBreakOptions,
-): Promise<NormalizedCsv | undefined> {
+): Promise<NormalizedCsv> {
   const found: Found = {
     crlf: 0,
     lf: 0,
     strayCrs: 0,
     firstStrayCrLine: undefined,
     finalCrMadeLf: false,
+    crCrLfLines: 0,
     unplaceableCrLine: undefined,
   };
   try {
@@ -250,13 +283,10 @@ export async function writeNormalizedCsv(
     strayCrs: found.strayCrs,
     firstStrayCrLine: found.firstStrayCrLine,
     finalCrMadeLf: found.finalCrMadeLf,
+    crCrLfLines: found.crCrLfLines,
     unplaceableCrLine: found.unplaceableCrLine,
+    copied: mixed || found.strayCrs > 0 || found.finalCrMadeLf || found.crCrLfLines > 0,
   };
-  if (result.unplaceableCrLine !== undefined) {
-    await rm(dest, { force: true });
-    return result;
-  }
-  if (mixed || found.strayCrs > 0 || found.finalCrMadeLf) return result;
-  await rm(dest, { force: true });
-  return undefined;
+  if (!result.copied) await rm(dest, { force: true });
+  return result;
 }

@@ -1,6 +1,6 @@
 /**
  * The warnings of a CSV file ferry read from a copy because DuckDB does not read it as it is
- * (normalize-line-breaks.ts): its lines end both ways, or a CR alone sits outside quotes.
+ * (normalize-line-breaks.ts): its lines end both ways, or a CR outside quotes is not part of a CRLF.
  */
 import type { LoadCsvResult } from '../duckdb/load-csv.js';
 
@@ -19,16 +19,18 @@ export function csvCopyWarnings(
   }
   const stray = result.strayCrs;
   if (stray !== undefined) {
-    const inValues =
+    const found = [
       stray.count > 0
-        ? `${plural(stray.count, 'carriage return')} (CR) outside quotes that end${stray.count === 1 ? 's' : ''} no line (the first on line ${stray.firstLine ?? '?'}); DuckDB reads no such file, so ferry read a copy with each CR kept inside its value, that value quoted`
-        : '';
-    const atEnd = stray.finalCrMadeLf
-      ? 'a CR alone at its very end, which ferry read as the last line break'
-      : '';
+        ? `${plural(stray.count, 'carriage return')} (CR) outside quotes that end${stray.count === 1 ? 's' : ''} no line (the first on line ${stray.firstLine ?? '?'}), which ferry kept inside ${stray.count === 1 ? 'its value' : 'their values'}, as if quoted`
+        : '',
+      stray.crCrLfLines > 0
+        ? `${plural(stray.crCrLfLines, 'line')} ending CR CR LF (a CRLF written through a text-mode stream, as Python's csv module does on Windows), which ferry read as one line break each`
+        : '',
+      stray.finalCrMadeLf ? 'a CR at its very end, which ferry read as the last line break' : '',
+    ].filter((part) => part !== '');
     warnings.push({
       code: 'CSV_STRAY_CARRIAGE_RETURNS',
-      message: `${displayName} has ${[inValues, atEnd].filter((s) => s !== '').join(', and ')} (the same records and line numbers).`,
+      message: `${displayName} has ${found.join('; ')}. DuckDB reads no such file, so ferry read a copy (the same records and line numbers).`,
     });
   }
   return warnings;

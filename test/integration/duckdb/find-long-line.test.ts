@@ -66,15 +66,13 @@ describe('findLongLine', () => {
   });
 
   describe('the census of line breaks (surveyCsvLines)', () => {
-    async function mixed(bytes: string, gzip = false) {
+    async function survey(bytes: string, gzip = false) {
       const path = join(dir, `m-${Math.random().toString(36).slice(2)}`);
       await writeFile(path, gzip ? gzipSync(bytes) : bytes);
-      const survey = await surveyCsvLines(path, {
-        compression: gzip ? 'gzip' : 'none',
-        maxLineBytes: 1 << 20,
-      });
-      return survey?.mixedLineBreaks;
+      return surveyCsvLines(path, { compression: gzip ? 'gzip' : 'none', maxLineBytes: 1 << 20 });
     }
+    const mixed = async (bytes: string, gzip = false) => (await survey(bytes, gzip))?.mixedLineBreaks;
+    const strayCr = async (bytes: string, gzip = false) => (await survey(bytes, gzip))?.strayCarriageReturns;
 
     it('finds no mix in files whose line breaks are all LF or all CRLF', async () => {
       expect(await mixed('a,b\n1,2\n')).toBe(false);
@@ -93,6 +91,27 @@ describe('findLongLine', () => {
       expect(await mixed(`a,b\r\n${'1,2\r\n'.repeat(300_000)}3,4\n`, true)).toBe(true);
       // Quoted line breaks count too: the copy (normalize-line-breaks.ts) tells those files apart.
       expect(await mixed('a,b\n1,"x\r\ny"\n')).toBe(true);
+    });
+
+    it('finds a CR that is not part of a CRLF, in files with LF line breaks, across chunks too', async () => {
+      expect(await strayCr('a,b\n1,x\ry\n')).toBe(true);
+      expect(await strayCr('a,b\r\n1,x\ry\r\n')).toBe(true);
+      expect(await strayCr('a,b\r\r\n1,2\r\r\n')).toBe(true);
+      expect(await strayCr(`a,b\n${'1,2\n'.repeat(300_000)}3,\r4\n`, true)).toBe(true);
+      // A CR that ends the file, and a CR that ends a chunk with no LF to start the next.
+      expect(await strayCr('a,b\n1,2\r')).toBe(true);
+      for (const chunk of [CHUNK, 1 << 20]) {
+        expect(await strayCr(`${'f'.repeat(chunk - 1)}\rx\n1,2\n`)).toBe(true);
+      }
+    });
+
+    it('finds none in files of LF or CRLF lines, nor in a file whose lines all end with CR', async () => {
+      expect(await strayCr('a,b\n1,2\n')).toBe(false);
+      expect(await strayCr('a,b\r\n1,2\r\n')).toBe(false);
+      expect(await strayCr('a,b\r1,2\r')).toBe(false);
+      for (const chunk of [CHUNK, 1 << 20]) {
+        expect(await strayCr(`${'f'.repeat(chunk - 1)}\r\n${'g,h\r\n'.repeat(10)}`)).toBe(false);
+      }
     });
   });
 });

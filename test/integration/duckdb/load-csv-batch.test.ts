@@ -241,7 +241,7 @@ describe('load step: small CSV files in one read', () => {
       expect.objectContaining({
         code: 'CSV_STRAY_CARRIAGE_RETURNS',
         message: expect.stringContaining(
-          'stray.csv has 1 carriage return (CR) outside quotes that ends no line (the first on line 2)',
+          'stray.csv has 1 carriage return (CR) outside quotes that ends no line (the first on line 2), which ferry kept inside its value',
         ),
       }),
     ]);

@@ -82,7 +82,7 @@ describe('loadCsv, a CR alone outside quotes', () => {
         { id: '2', note: '\r', n: 'y' },
         { id: '3', note: 'c', n: 'z' },
       ]);
-      expect(result.strayCrs).toEqual({ count: 2, firstLine: 2, finalCrMadeLf: false });
+      expect(result.strayCrs).toEqual({ count: 2, firstLine: 2, finalCrMadeLf: false, crCrLfLines: 0 });
       expect(result.crlfMadeLf).toBeUndefined();
     }
     expect(await readFile(join(t.dir, 'lf.csv.lf')).catch(() => 'gone')).toBe('gone');
@@ -103,7 +103,7 @@ describe('loadCsv, a CR alone outside quotes', () => {
       1,
       [[4, 'missing-columns']],
     ]);
-    expect(result.strayCrs).toEqual({ count: 2, firstLine: 3, finalCrMadeLf: false });
+    expect(result.strayCrs).toEqual({ count: 2, firstLine: 3, finalCrMadeLf: false, crCrLfLines: 0 });
   });
 
   it('reads a CR alone at the very end of the file as the last line break', async () => {
@@ -112,7 +112,7 @@ describe('loadCsv, a CR alone outside quotes', () => {
       { id: '1', note: 'a' },
       { id: '2', note: 'b' },
     ]);
-    expect(result.strayCrs).toEqual({ count: 0, firstLine: undefined, finalCrMadeLf: true });
+    expect(result.strayCrs).toEqual({ count: 0, firstLine: undefined, finalCrMadeLf: true, crCrLfLines: 0 });
   });
 
   it('with both kinds of line break as well: one copy does both', async () => {
@@ -123,6 +123,18 @@ describe('loadCsv, a CR alone outside quotes', () => {
     ]);
     expect(result.crlfMadeLf).toBe(2);
     expect(result.strayCrs?.count).toBe(1);
+  });
+
+  it('reads CR CR LF (a CRLF written in text mode, as Python on Windows does) as one line break', async () => {
+    // DuckDB called the header badly quoted (CSV_BAD_HEADER).
+    const { result, rows } = await load('python.csv', 'id,note\r\r\n1,"a\r\r\nb"\r\r\n2,c\r\r\n3\r\r\n');
+    expect(rows).toEqual([
+      { id: '1', note: 'a\r\r\nb' },
+      { id: '2', note: 'c' },
+    ]);
+    // DuckDB numbers the record `3` line 4, as it does in the file read alone with CRLFs.
+    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([[4, 'missing-columns']]);
+    expect(result.strayCrs).toEqual({ count: 0, firstLine: undefined, finalCrMadeLf: false, crCrLfLines: 4 });
   });
 
   it('leaves a CR alone after a quoted value to DuckDB, which rejects that record', async () => {
@@ -162,7 +174,8 @@ describe('writeNormalizedCsv', () => {
   const copy = async (content: string | Buffer) => {
     const path = await t.write('in.csv', content);
     const dest = join(t.dir, 'in.csv.lf');
-    const changed = (await writeNormalizedCsv(path, dest, options))?.crlfMadeLf;
+    const found = await writeNormalizedCsv(path, dest, options);
+    const changed = found.copied ? found.crlfMadeLf : undefined;
     const written = await readFile(dest, 'latin1').catch(() => undefined);
     return { changed, written };
   };
