@@ -54,3 +54,19 @@ export async function jsonArrayEnd(
   if (last === -1) return 'empty';
   return last === CLOSE_BRACKET ? 'closed' : 'open';
 }
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The first byte of the file other than whitespace (and a UTF-8 BOM), or -1 when there is none. */
+export async function firstJsonByte(path: string, compression: Compression): Promise<number> {
+  let start = true;
+  for await (const chunk of openDecompressed(path, compression) as AsyncIterable<Buffer>) {
+    let i = start && chunk.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
+    start = false;
+    for (; i < chunk.length; i += 1) {
+      const byte = chunk[i] ?? 0;
+      if (!isJsonWhitespace(byte)) return byte;
+    }
+  }
+  return -1;
+}

@@ -5,7 +5,10 @@
  */
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
 import type { Compression } from './detect-compression.js';
+import { firstJsonByte } from './json-array-end.js';
 import { locateJsonSyntaxError } from './locate-json-syntax-error.js';
+
+const OPEN_BRACE = 0x7b;
 import { duckDbMessageOf } from './wrap-duckdb-error.js';
 
 export function jsonReadFailed(error: unknown, displayName: string): FerryError {
@@ -50,6 +53,16 @@ export async function jsonArrayNotClosed(
   displayName: string,
   source: { path: string; compression: Compression },
 ): Promise<FerryError> {
+  if ((await firstJsonByte(source.path, source.compression).catch(() => -1)) === OPEN_BRACE) {
+    return new FerryError(
+      'JSON_NOT_RECORDS',
+      `${displayName} starts with \`{\`: it holds a JSON object (or several), not one array of objects (layout: array).`,
+      {
+        context: { file: displayName },
+        hint: 'If it has one object per line, set layout: ndjson. A file that wraps its records in an object ({"data": [...]}) is neither: ask the vendor for an array of objects or NDJSON.',
+      },
+    );
+  }
   const position = await locateJsonSyntaxError(source.path, source.compression).catch(() => undefined);
   return new FerryError(
     'JSON_MALFORMED',

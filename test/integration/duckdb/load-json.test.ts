@@ -216,13 +216,28 @@ describe('loadJson array', () => {
   it.each([
     ['a syntax error', '[{"id":1},\n{"id":2 "x":3}]'],
     ['a missing bracket', '[{"id":1},{"id":2}'],
-    ['NDJSON read as an array', '{"id":1}\n{"id":2}\n'],
     ['trailing garbage', '[{"id":1}] x'],
   ])('fails %s with JSON_MALFORMED naming the file', async (_label, text) => {
     const error = await ferryErrorOf(() => load(text, { layout: 'array' }));
     expect(error.code).toBe('JSON_MALFORMED');
     expect(error.context).toMatchObject({ file: 's3://vendor/input.json' });
     expect(await tableExists(t.session, 'loaded')).toBe(false);
+  });
+
+  it('fails objects read as an array (NDJSON, a wrapper object) with JSON_NOT_RECORDS, saying which', async () => {
+    for (const [text, compression] of [
+      ['{"id":1}\n{"id":2}\n', 'none'],
+      ['\uFEFF \n{"data": [{"id": 1}]}', 'none'],
+      [gzipSync('{"id":1}\n'), 'gzip'],
+    ] as const) {
+      const error = await ferryErrorOf(() => load(text, { layout: 'array', compression }));
+      expect(error.code).toBe('JSON_NOT_RECORDS');
+      expect(error.message).toBe(
+        's3://vendor/input.json starts with `{`: it holds a JSON object (or several), not one array of objects (layout: array).',
+      );
+      expect(error.hint).toContain('set layout: ndjson');
+      expect(await tableExists(t.session, 'loaded')).toBe(false);
+    }
   });
 
   it.each([
