@@ -32,6 +32,7 @@ import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
+const SPACE = 0x20;
 
 export interface LineBreakOptions {
   compression: Compression;
@@ -108,10 +109,14 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
   const escape = byteOf(options.escape);
   const delimiter = Buffer.byteLength(options.delimiter, 'utf8') === 1 ? byteOf(options.delimiter) : -1;
   // Only with a quote to wrap a value in, and a delimiter whose byte ends a value.
-  const canPlace = quote !== -1 && delimiter !== -1;
+  const splitsValues = delimiter !== -1;
+  const canPlace = quote !== -1 && splitsValues;
   const escapeInQuotes = escape !== -1 && escape !== quote ? escape : -1;
   let quoted = false;
   let escaped = false;
+  // The last byte closed a quoted value; the value so far is nothing but spaces.
+  let closedQuote = false;
+  let blank = true;
   // CRs outside quotes that ended the last chunk: an LF at the start of the next makes them a line break.
   let pendingCrs = 0;
   let line = 1;
@@ -143,8 +148,10 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
     out[o++] = LF;
     line += 1;
     valueStart = o;
+    blank = true;
   };
   const strayCr = () => {
+    blank = false;
     if (canPlace && valueStart !== -1) {
       found.strayCrs += 1;
       found.firstStrayCrLine ??= line;
@@ -203,9 +210,15 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
           if (escaped) escaped = false;
           else if (byte === escape && escape !== quote) escaped = true;
           else if (byte === quote) quoted = false;
+          closedQuote = !quoted;
           if (byte === LF) line += 1;
           out[o++] = byte;
-        } else if (byte === CR) {
+          continue;
+        }
+        // A quote right after the one that closed a quoted value, when quotes escape themselves ("").
+        const doubled = closedQuote && byte === quote && escape === quote;
+        closedQuote = false;
+        if (byte === CR) {
           const n = crsFrom(chunk, i);
           if (i + n === chunk.length) {
             pendingCrs = n;
@@ -220,14 +233,19 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
           endValue();
           out[o++] = byte;
           valueStart = o;
+          blank = true;
         } else {
-          if (byte === quote) {
+          // As DuckDB reads: a quote opens a quoted value at its start (after spaces only), or doubled;
+          // one inside an unquoted value is part of it. Without a one-byte delimiter values are not
+          // told apart, so every quote opens one.
+          if (byte === quote && (doubled || !splitsValues || (blank && valueStart !== -1))) {
             quoted = true;
             // A CR alone before a quote in the same value: quoting the value would not keep it.
             if (valueHasCr) found.unplaceableCrLine ??= line;
             valueHasCr = false;
             valueStart = -1;
           }
+          if (byte !== SPACE) blank = false;
           out[o++] = byte;
         }
       }

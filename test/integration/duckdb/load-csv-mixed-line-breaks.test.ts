@@ -56,6 +56,23 @@ describe('loadCsv, lines that end both ways', () => {
     expect(await readFile(join(t.dir, 'lf-then-crlf.csv.lf')).catch(() => 'gone')).toBe('gone');
   });
 
+  it('tells quotes apart as DuckDB does: opening a value (after spaces too), doubled, or inside one', async () => {
+    // A quote inside an unquoted value is part of it; one after spaces opens the value; "" is a quote.
+    const lf = 'id,note\n1,ab"c\n2, "x\r\ny"\n3,"p"",q"\n4,e\n';
+    const reference = await load('quotes-lf.csv', lf);
+    expect(reference.rows).toEqual([
+      { id: '1', note: 'ab"c' },
+      { id: '2', note: 'x\r\ny' },
+      { id: '3', note: 'p",q' },
+      { id: '4', note: 'e' },
+    ]);
+    const mixed = await load('quotes-mixed.csv', 'id,note\r\n1,ab"c\n2, "x\r\ny"\r\n3,"p"",q"\n4,e\r\n');
+    expect(mixed.rows).toEqual(reference.rows);
+    expect(mixed.result.crlfMadeLf).toBe(3);
+    const stray = await load('quotes-stray.csv', 'id,note\n1,ab"c\n2, "x\r\ny"\n3,"p"",q"\n4,e\rf\n');
+    expect(stray.rows).toEqual([...reference.rows.slice(0, 3), { id: '4', note: 'e\rf' }]);
+  });
+
   it('reads a gzip file so, and a backslash escape keeps its quote', async () => {
     const { result, rows } = await load('mixed.csv.gz', gzipSync('id,note\n1,"x\\"\r\n"\r\n2,y\n'), {
       compression: 'gzip',
