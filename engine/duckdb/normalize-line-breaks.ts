@@ -183,9 +183,9 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
     o = held.length;
     if (valueStart !== -1) valueStart = 0;
   };
-  /** Passes on what is done, holding back the value still unquoted. */
+  /** Passes on what is done, holding back the value still unquoted (when a CR in it could be placed). */
   const finish = (): Buffer => {
-    const upTo = valueStart === -1 ? o : valueStart;
+    const upTo = valueStart === -1 || !canPlace ? o : valueStart;
     held = Buffer.from(out.subarray(upTo, o));
     return out.subarray(0, upTo);
   };
