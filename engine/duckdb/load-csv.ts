@@ -251,30 +251,23 @@ async function readCsvFile(session: DuckDbSession, options: LoadCsvOptions): Pro
       if (Number(filled?.['n'] ?? 0) === 0) await session.run(`DELETE FROM ${target}`);
     }
 
-    let columns: string[];
     if (dialect.header) {
-      const removed = await session.all(`DELETE FROM ${target} WHERE rowid = 0 RETURNING *`);
-      const row = removed[0];
-      if (row === undefined && summary.rowsRejected > 0) {
+      const headerReads = await removeHeaderRow(session, {
+        target,
+        staging,
+        firstRecord,
+        nullString: dialect.nullString,
+        anyRejects: summary.rowsRejected > 0,
+      });
+      if (!headerReads)
         throw await wrongDelimiterOr('the header does not read', csvHeaderMismatch(displayName));
-      }
-      if (row !== undefined) {
-        const matches =
-          firstRecord !== undefined &&
-          staging.every((name, i) => {
-            const value = row[name];
-            const expected = firstRecord[i];
-            return value === expected || (value === null && expected === dialect.nullString);
-          });
-        if (!matches)
-          throw await wrongDelimiterOr('the header does not read', csvHeaderMismatch(displayName));
-      }
-      columns = options.columns ? [...options.columns] : (firstRecord ?? []);
-      validateCsvHeader(columns, displayName);
-    } else {
-      columns =
-        options.columns === undefined ? staging.map((_, i) => `column${i + 1}`) : [...options.columns];
     }
+    const columns = [
+      ...(dialect.header
+        ? (options.columns ?? firstRecord ?? [])
+        : (options.columns ?? staging.map((_, i) => `column${i + 1}`))),
+    ];
+    if (dialect.header) validateCsvHeader(columns, displayName);
     if (width === 1 && options.columns === undefined && firstRecord !== undefined) {
       await checkCsvDelimiter(session, delimiterCheck);
     }
@@ -325,7 +318,15 @@ async function readCsvFile(session: DuckDbSession, options: LoadCsvOptions): Pro
       if (from === undefined) break;
       await session.run(`ALTER TABLE ${target} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(name)}`);
     }
-    return { table, tableCreated: true, columns, rowsLoaded, rowsRejected, rejects, empty: false };
+    return {
+      table,
+      tableCreated: true,
+      columns: [...columns],
+      rowsLoaded,
+      rowsRejected,
+      rejects,
+      empty: false,
+    };
   } catch (error) {
     if (created) await dropTable(session, target).catch(() => undefined);
     throw error;
@@ -333,6 +334,33 @@ async function readCsvFile(session: DuckDbSession, options: LoadCsvOptions): Pro
     await session.run(`DROP TABLE IF EXISTS ${quoteIdent(rejectsTables.table)}`);
     await session.run(`DROP TABLE IF EXISTS ${quoteIdent(rejectsTables.scan)}`);
   }
+}
+
+/**
+ * Removes the header row the full read loaded as its first row, and says whether it is the record the
+ * probe read first (false: the full read saw the header otherwise, or only rejected it).
+ */
+async function removeHeaderRow(
+  session: DuckDbSession,
+  read: {
+    target: string;
+    staging: readonly string[];
+    firstRecord: readonly string[] | undefined;
+    nullString: string;
+    anyRejects: boolean;
+  },
+): Promise<boolean> {
+  const [row] = await session.all(`DELETE FROM ${read.target} WHERE rowid = 0 RETURNING *`);
+  if (row === undefined) return !read.anyRejects;
+  const { firstRecord } = read;
+  return (
+    firstRecord !== undefined &&
+    read.staging.every((name, i) => {
+      const value = row[name];
+      const expected = firstRecord[i];
+      return value === expected || (value === null && expected === read.nullString);
+    })
+  );
 }
 
 function checkOptions(options: LoadCsvOptions): void {
