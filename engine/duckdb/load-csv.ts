@@ -178,31 +178,7 @@ async function readCsvFile(session: DuckDbSession, options: LoadCsvOptions): Pro
   const wrongDelimiterOr = (symptom: string, otherwise: FerryError) =>
     suggestDelimiter(session, { path, displayName, dialect, maxLineBytes, symptom, otherwise });
 
-  const firstRecord =
-    options.columns === undefined || dialect.header
-      ? await probeCsvFirstRecord(session, { path, displayName, dialect, ...maxLine }).catch(
-          async (error: unknown) => {
-            throw await wrongDelimiterOr('the first record does not read', csvReadFailed(error, displayName));
-          },
-        )
-      : undefined;
-  if (
-    options.columns !== undefined &&
-    firstRecord !== undefined &&
-    firstRecord.length !== options.columns.length
-  ) {
-    throw await wrongDelimiterOr(
-      `the header has ${firstRecord.length} column${firstRecord.length === 1 ? '' : 's'}`,
-      new FerryError(
-        'CSV_BAD_HEADER',
-        `${displayName}: the header has ${firstRecord.length} columns, but source.format.columns names ${options.columns.length}.`,
-        {
-          context: { file: displayName, header: firstRecord.length, columns: options.columns.length },
-          hint: 'List one name per column of the file, in file order.',
-        },
-      ),
-    );
-  }
+  const firstRecord = await readFirstRecord(session, options, { dialect, wrongDelimiterOr });
   const width = options.columns?.length ?? firstRecord?.length ?? 1;
   const token = createUniqueToken();
   const staging = Array.from({ length: width }, (_, i) => `ferry_${token}_${i + 1}`);
@@ -334,6 +310,50 @@ async function readCsvFile(session: DuckDbSession, options: LoadCsvOptions): Pro
     await session.run(`DROP TABLE IF EXISTS ${quoteIdent(rejectsTables.table)}`);
     await session.run(`DROP TABLE IF EXISTS ${quoteIdent(rejectsTables.scan)}`);
   }
+}
+
+/**
+ * The file's first record as the probe reads it (its header, or the first row), when the columns are
+ * not given or a header must be checked; a header whose width is not that of the given columns is
+ * CSV_BAD_HEADER (or the wrong delimiter, when another one reads).
+ */
+async function readFirstRecord(
+  session: DuckDbSession,
+  options: LoadCsvOptions,
+  read: {
+    dialect: NormalizedCsvDialect;
+    wrongDelimiterOr: (symptom: string, otherwise: FerryError) => Promise<FerryError>;
+  },
+): Promise<string[] | undefined> {
+  const { path, displayName } = options;
+  const { dialect, wrongDelimiterOr } = read;
+  if (options.columns !== undefined && !dialect.header) return undefined;
+  const firstRecord = await probeCsvFirstRecord(session, {
+    path,
+    displayName,
+    dialect,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+  }).catch(async (error: unknown) => {
+    throw await wrongDelimiterOr('the first record does not read', csvReadFailed(error, displayName));
+  });
+  if (
+    options.columns !== undefined &&
+    firstRecord !== undefined &&
+    firstRecord.length !== options.columns.length
+  ) {
+    throw await wrongDelimiterOr(
+      `the header has ${firstRecord.length} column${firstRecord.length === 1 ? '' : 's'}`,
+      new FerryError(
+        'CSV_BAD_HEADER',
+        `${displayName}: the header has ${firstRecord.length} columns, but source.format.columns names ${options.columns.length}.`,
+        {
+          context: { file: displayName, header: firstRecord.length, columns: options.columns.length },
+          hint: 'List one name per column of the file, in file order.',
+        },
+      ),
+    );
+  }
+  return firstRecord;
 }
 
 /**
