@@ -6,7 +6,7 @@
  * 64 KiB are valid UTF-8 (else Latin-1). Everything runs in the sandboxed session of discover's
  * temp dir; the SQL quotes every path and value.
  */
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import type {
@@ -18,6 +18,7 @@ import type {
 } from '../../discover/discovery-model.js';
 import type { DuckDbRow, DuckDbSession } from '../../duckdb/create-duckdb-session.js';
 import { detectCompression, duckDbCompression } from '../../duckdb/detect-compression.js';
+import { canDecompressInNode, openDecompressed } from '../../duckdb/open-decompressed.js';
 import { quoteLiteral } from '../../duckdb/sql.js';
 
 const HEAD_BYTES = 64 * 1024;
@@ -158,6 +159,63 @@ async function sniffCsv(
   return { csv, fields: fieldsOf(columns, rows) };
 }
 
+const CR = 0x0d;
+const LF = 0x0a;
+const SPACE = 0x20;
+/** How much of a sample the sniffer's copy holds (enough to sniff: the head of a large file is 1 MiB). */
+const SNIFF_COPY_BYTES = 8 * 1024 * 1024;
+
+/** The start of the sample, decompressed, up to `limit` bytes. */
+async function readDecompressed(path: string, compression: CompressionGuess, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = openDecompressed(path, compression);
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) {
+      stream.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
+}
+
+/**
+ * DuckDB's sniffer reads no CSV with a CR that is not part of a CRLF (a CR alone, CR CR LF), nor one
+ * whose lines end both ways, all of which runs read (normalize-line-breaks.ts). For the sniffer only,
+ * `dest` gets the sample's start, uncompressed, with every run of CRs before an LF dropped and every
+ * other CR a space: its dialect and fields, not its bytes. False when the sample has no CR.
+ */
+async function writeSniffableCopy(
+  path: string,
+  compression: CompressionGuess,
+  dest: string,
+): Promise<boolean> {
+  if (!canDecompressInNode(compression)) return false;
+  const bytes = await readDecompressed(path, compression, SNIFF_COPY_BYTES);
+  if (!bytes.includes(CR)) return false;
+  const out = Buffer.alloc(bytes.length);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i += 1) {
+    if (bytes[i] !== CR) {
+      out[o++] = bytes[i] ?? 0;
+      continue;
+    }
+    let end = i;
+    while (end < bytes.length && bytes[end] === CR) end += 1;
+    if (bytes[end] !== LF) {
+      out.fill(SPACE, o, o + (end - i));
+      o += end - i;
+    }
+    i = end - 1;
+  }
+  const text = out.subarray(0, o);
+  const lastLine = text.lastIndexOf(LF);
+  await writeFile(dest, lastLine === -1 ? text : text.subarray(0, lastLine + 1));
+  return true;
+}
+
 async function describe(session: DuckDbSession, from: string): Promise<FieldSample[]> {
   const columns = await session.all(`DESCRIBE SELECT * FROM ${from}`);
   const rows = await session.all(`SELECT * FROM ${from} LIMIT ${SAMPLE_ROWS}`);
@@ -197,6 +255,12 @@ export async function sniffSample(
     const from = `read_json(${path}, format=${quoteLiteral(layout === 'array' ? 'array' : 'newline_delimited')}, compression=${quoteLiteral(duckDbCompression(compression))})`;
     return { ...base, json: { layout }, fields: await describe(session, from) };
   }
-  const { csv, fields } = await sniffCsv(session, file.path, compression, head);
+  const { csv, fields } = await sniffCsv(session, file.path, compression, head).catch(
+    async (error: unknown) => {
+      const copy = `${file.path}.sniff`;
+      if (!(await writeSniffableCopy(file.path, compression, copy).catch(() => false))) throw error;
+      return sniffCsv(session, copy, 'none', head);
+    },
+  );
   return { ...base, csv, fields };
 }

@@ -1,8 +1,8 @@
 /**
  * How discover reads the newest file of a family, against s3rver: a large CSV or gzip CSV from its
  * first bytes only (cut at a whole line), a JSON array whole, a file too large to sample named as
- * such, Latin-1 and UTF-16 told from the bytes, Parquet and an empty file. The sampling limits are
- * made small so the files can be.
+ * such, Latin-1 and UTF-16 told from the bytes, Parquet, an empty file, and files whose CRs DuckDB's
+ * sniffer does not read. The sampling limits are made small so the files can be.
  */
 import { gzipSync } from 'node:zlib';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -78,6 +78,9 @@ beforeAll(async () => {
     ]),
     'pq/pq_20240501.parquet': await parquetBytes(),
     'empty/empty_20240501.csv': Buffer.alloc(0),
+    // Lines that DuckDB's sniffer does not read, and runs do: CR CR LF (Python on Windows), a CR alone.
+    'python/python_20240501.csv': Buffer.from(rows(20, ';').replace(/\n/g, '\r\r\n')),
+    'pasted/pasted_20240501.csv.gz': gzipSync(Buffer.from(rows(20, ',').replace('name 3', 'name\r3'))),
   };
   for (const [key, body] of Object.entries(files)) {
     await server.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
@@ -146,6 +149,18 @@ describe('discover reads the newest file of each family', () => {
       ['label', 'VARCHAR', ['a']],
     ]);
     expect(sample('empty').error?.code).toBe('DISCOVER_EMPTY_FILE');
+  });
+
+  it('sniffs a file with CR CR LF line breaks or a CR alone from a copy with LF line breaks', () => {
+    expect(sample('python').error).toBeUndefined();
+    expect(sample('python').csv).toMatchObject({ delimiter: ';', header: true });
+    expect(sample('python').fields.map((f) => [f.name, f.type])).toEqual([
+      ['id', 'BIGINT'],
+      ['name', 'VARCHAR'],
+      ['amount', 'DOUBLE'],
+    ]);
+    expect(sample('pasted')).toMatchObject({ compression: 'gzip', csv: { delimiter: ',', header: true } });
+    expect(sample('pasted').fields.map((f) => f.name)).toEqual(['id', 'name', 'amount']);
   });
 
   it('leaves no temp dir behind', async () => {
