@@ -60,13 +60,14 @@ export function csvLfCopyFailed(error: unknown, displayName: string): FerryError
 }
 
 /**
- * A CR alone outside quotes that no quoting places in its value (after a quote in it, or with a
- * delimiter of more than one byte): DuckDB cannot read the file, and its own message names no line.
+ * A CR alone outside quotes that no quoting places in its value (after the closing quote of a quoted
+ * value, or with a delimiter of more than one byte), where DuckDB then failed: its message names no
+ * line.
  */
 export function csvStrayCarriageReturn(displayName: string, line: number, cause: unknown): FerryError {
   return new FerryError(
     'CSV_READ_FAILED',
-    `${displayName}: line ${line} holds a carriage return (CR) outside quotes that is not part of a line break, and ferry cannot place it inside its value (it follows a quote in that value, or the format has no quote character or a delimiter of more than one byte); DuckDB cannot read such a file.`,
+    `${displayName}: line ${line} holds a carriage return (CR) outside quotes that is not part of a line break, and ferry cannot place it inside its value (it follows the closing quote of a quoted value, or the format has a delimiter of more than one byte, or no quote or escape character to quote the value with); DuckDB cannot read such a file.`,
     {
       context: { file: displayName, line },
       cause,

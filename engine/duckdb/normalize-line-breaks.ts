@@ -13,8 +13,9 @@
  *   part of its value: the copy quotes that value, as its writer could have. CRs before a CRLF make
  *   one line break with it: a CR CR LF is a CRLF written through a text-mode stream, as Python's csv
  *   module writes on Windows. A CR that ends the file is read as its last line break. A CR alone
- *   after a quote in its value, or with a delimiter of two bytes or more, cannot be placed so: the
- *   caller names its line instead.
+ *   after the closing quote of a quoted value, or with a delimiter of two bytes or more (or no quote
+ *   or escape character to write the value with), cannot be placed so: it stays as it is, and the
+ *   caller names its line if DuckDB then fails.
  *
  * Either way the copy has the same records and line numbers (a CR or CRLF inside a quoted value
  * stays). Only files the census of find-long-line.ts flags come here (some CRLF and some bare LF, or a
@@ -67,8 +68,9 @@ export interface NormalizedCsv {
   /** Lines that ended with two or more CRs and an LF, now with one LF. */
   crCrLfLines: number;
   /**
-   * The line of the first CR alone that no quoting places in its value (after a quote in it, or with
-   * a delimiter of two bytes or more): the copy keeps it as it is, for DuckDB to reject or fail at.
+   * The line of the first CR alone that no quoting places in its value (after the closing quote of a
+   * quoted value, or with a delimiter of two bytes or more): the copy keeps it as it is, for DuckDB
+   * to reject or fail at.
    */
   unplaceableCrLine: number | undefined;
   /** Whether the copy differs from the file and is left at `dest` (else nothing is). */
@@ -101,8 +103,8 @@ function byteOf(character: string): number {
 /**
  * The scanner. Its state between chunks: inside a quoted value, after an escape character in one, a CR
  * outside quotes at the end of the last chunk (an LF may start the next), and the value being read
- * when no quote has been seen in it yet: its bytes are held back until it ends, so that it can still
- * be quoted when a CR alone turns up in it.
+ * while it is unquoted: its bytes are held back until it ends, so that it can still be quoted when a
+ * CR alone turns up in it.
  */
 function createNormalizingTransform(options: LineBreakOptions, found: Found): Transform {
   const quote = byteOf(options.quote);
@@ -124,24 +126,34 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
   // alone is among them. Once a quote is seen in it, valueStart is -1 until the next value.
   let held: Buffer = Buffer.alloc(0);
   let valueStart = 0;
-  let valueHasCr = false;
+  // The CRs alone in the value (0: none, or it is not unquoted), and the line of its first.
+  let valueCrs = 0;
+  let valueCrLine = 0;
   // This chunk's output (a new buffer each time: what is passed on is a view of it).
   let out: Buffer = Buffer.alloc(0);
   let o = 0;
 
   /** Ends the value at `o`: quotes it when it holds a CR alone. */
   const endValue = () => {
-    if (valueHasCr && valueStart !== -1) {
+    if (valueCrs > 0 && valueStart !== -1) {
       const value = Buffer.from(out.subarray(valueStart, o));
-      o = valueStart;
-      out[o++] = quote;
-      for (const byte of value) {
-        if (byte === escapeInQuotes) out[o++] = escape;
-        out[o++] = byte;
+      if (escape === -1 && value.includes(quote)) {
+        // A quote inside it (part of an unquoted value) cannot be written inside quotes.
+        found.unplaceableCrLine ??= valueCrLine;
+      } else {
+        o = valueStart;
+        out[o++] = quote;
+        for (const byte of value) {
+          // Inside quotes, a quote (and an escape character) is escaped.
+          if (byte === quote || byte === escapeInQuotes) out[o++] = escape;
+          out[o++] = byte;
+        }
+        out[o++] = quote;
+        found.strayCrs += valueCrs;
+        found.firstStrayCrLine ??= valueCrLine;
       }
-      out[o++] = quote;
     }
-    valueHasCr = false;
+    valueCrs = 0;
   };
   const lineBreak = () => {
     endValue();
@@ -153,9 +165,8 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
   const strayCr = () => {
     blank = false;
     if (canPlace && valueStart !== -1) {
-      found.strayCrs += 1;
-      found.firstStrayCrLine ??= line;
-      valueHasCr = true;
+      if (valueCrs === 0) valueCrLine = line;
+      valueCrs += 1;
     } else {
       found.unplaceableCrLine ??= line;
     }
@@ -238,11 +249,9 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
           // As DuckDB reads: a quote opens a quoted value at its start (after spaces only), or doubled;
           // one inside an unquoted value is part of it. Without a one-byte delimiter values are not
           // told apart, so every quote opens one.
+          // (A value that opens so holds no CR alone: a CR makes it not blank.)
           if (byte === quote && (doubled || !splitsValues || (blank && valueStart !== -1))) {
             quoted = true;
-            // A CR alone before a quote in the same value: quoting the value would not keep it.
-            if (valueHasCr) found.unplaceableCrLine ??= line;
-            valueHasCr = false;
             valueStart = -1;
           }
           if (byte !== SPACE) blank = false;

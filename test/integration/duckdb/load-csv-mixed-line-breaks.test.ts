@@ -13,6 +13,7 @@ import type { CsvDialect } from '../../../engine/duckdb/normalize-csv-dialect.js
 import { writeNormalizedCsv } from '../../../engine/duckdb/normalize-line-breaks.js';
 import { ferryErrorOf, openTestSession, type DuckDbTestSession } from './duckdb-test-session.js';
 import { COMMA_CSV } from '../../harness/csv-dialects.js';
+import { createRandom } from './load-step-batch-harness.js';
 
 let t: DuckDbTestSession;
 beforeEach(async () => {
@@ -69,8 +70,9 @@ describe('loadCsv, lines that end both ways', () => {
     const mixed = await load('quotes-mixed.csv', 'id,note\r\n1,ab"c\n2, "x\r\ny"\r\n3,"p"",q"\n4,e\r\n');
     expect(mixed.rows).toEqual(reference.rows);
     expect(mixed.result.crlfMadeLf).toBe(3);
-    const stray = await load('quotes-stray.csv', 'id,note\n1,ab"c\n2, "x\r\ny"\n3,"p"",q"\n4,e\rf\n');
-    expect(stray.rows).toEqual([...reference.rows.slice(0, 3), { id: '4', note: 'e\rf' }]);
+    // A CR alone in a value that holds a quote too: quoted in the copy, its quote doubled.
+    const stray = await load('quotes-stray.csv', 'id,note\n1,ab"c\n2, "x\r\ny"\n3,"p"",q"\n4,e"\rf\n');
+    expect(stray.rows).toEqual([...reference.rows.slice(0, 3), { id: '4', note: 'e"\rf' }]);
   });
 
   it('reads a gzip file so, and a backslash escape keeps its quote', async () => {
@@ -177,6 +179,62 @@ describe('loadCsv, a CR alone outside quotes', () => {
       { id: '2', note: 'b\rc' },
     ]);
     expect(result.strayCrs).toBeUndefined();
+  });
+});
+
+describe('loadCsv, generated files with every kind of CR', () => {
+  // A table of values holding quotes, delimiters, CRs and LFs, written as its writer might: each line
+  // ending LF, CRLF or CR CR LF, each value quoted when it must be, and otherwise quoted or not (a CR
+  // or a quote inside an unquoted value). ferry must read back the table, whatever DuckDB does alone.
+  const pieces = ['a', 'b', ' ', '"', ',', '\r', '\n', '\r\n', 'xy'];
+  function table(random: () => number, rows: number, columns: number): string[][] {
+    return Array.from({ length: rows }, (_, r) =>
+      Array.from({ length: columns }, (_, c) =>
+        c === 0
+          ? String(r + 1)
+          : Array.from(
+              { length: 1 + Math.floor(random() * 5) },
+              () => pieces[Math.floor(random() * pieces.length)],
+            ).join(''),
+      ),
+    );
+  }
+  function write(random: () => number, header: string[], rows: string[][]): string {
+    const lineBreaks = ['\n', '\r\n', '\r\r\n'];
+    const field = (value: string) => {
+      // Unquoted, as DuckDB reads it: no delimiter or LF, no quote or space to start, no CR to end.
+      const plain = /^[^",\n ][^,\n]*$/.test(value) && !value.endsWith('\r');
+      return plain && random() < 0.7 ? value : `"${value.replaceAll('"', '""')}"`;
+    };
+    return [header, ...rows]
+      .map((row) => row.map(field).join(',') + lineBreaks[Math.floor(random() * lineBreaks.length)])
+      .join('');
+  }
+
+  it('reads back the table from 40 files', async () => {
+    const header = ['id', 'b', 'c', 'd'];
+    let strayFiles = 0;
+    let crCrLfFiles = 0;
+    let mixedFiles = 0;
+    for (let seed = 1; seed <= 40; seed += 1) {
+      const random = createRandom(seed);
+      const rows = table(random, 12, header.length);
+      const { result, rows: read } = await load(`gen-${seed}.csv`, write(random, header, rows));
+      expect(
+        read.map((row) => header.map((name) => row[name])),
+        `seed ${seed}`,
+      ).toEqual(rows);
+      expect(result.rowsRejected, `seed ${seed}`).toBe(0);
+      if ((result.strayCrs?.count ?? 0) > 0) strayFiles += 1;
+      if ((result.strayCrs?.crCrLfLines ?? 0) > 0) crCrLfFiles += 1;
+      if (result.crlfMadeLf !== undefined) mixedFiles += 1;
+    }
+    // The generator does make each kind of file.
+    expect({ strayFiles, crCrLfFiles, mixedFiles }).toEqual({
+      strayFiles: expect.toSatisfy((n: number) => n > 10),
+      crCrLfFiles: expect.toSatisfy((n: number) => n > 10),
+      mixedFiles: expect.toSatisfy((n: number) => n > 10),
+    });
   });
 });
 
