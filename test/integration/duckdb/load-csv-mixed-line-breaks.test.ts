@@ -186,8 +186,14 @@ describe('loadCsv, generated files with every kind of CR', () => {
   // A table of values holding quotes, delimiters, CRs and LFs, written as its writer might: each line
   // ending LF, CRLF or CR CR LF, each value quoted when it must be, and otherwise quoted or not (a CR
   // or a quote inside an unquoted value). ferry must read back the table, whatever DuckDB does alone.
-  const pieces = ['a', 'b', ' ', '"', ',', '\r', '\n', '\r\n', 'xy'];
-  function table(random: () => number, rows: number, columns: number): string[][] {
+  const dialects = [
+    { name: 'comma, quotes doubled', delimiter: ',', escape: '"', gzip: false },
+    { name: 'semicolon, backslash escapes, gzip', delimiter: ';', escape: '\\', gzip: true },
+  ] as const;
+  type GeneratedDialect = (typeof dialects)[number];
+
+  function table(random: () => number, rows: number, columns: number, d: GeneratedDialect): string[][] {
+    const pieces = ['a', 'b', ' ', '"', d.delimiter, '\r', '\n', '\r\n', 'xy', d.escape];
     return Array.from({ length: rows }, (_, r) =>
       Array.from({ length: columns }, (_, c) =>
         c === 0
@@ -199,27 +205,43 @@ describe('loadCsv, generated files with every kind of CR', () => {
       ),
     );
   }
-  function write(random: () => number, header: string[], rows: string[][]): string {
+  function write(random: () => number, rows: string[][], d: GeneratedDialect): string {
     const lineBreaks = ['\n', '\r\n', '\r\r\n'];
+    const escaped = (value: string) =>
+      d.escape === '"' ? value.replaceAll('"', '""') : value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
     const field = (value: string) => {
-      // Unquoted, as DuckDB reads it: no delimiter or LF, no quote or space to start, no CR to end.
-      const plain = /^[^",\n ][^,\n]*$/.test(value) && !value.endsWith('\r');
-      return plain && random() < 0.7 ? value : `"${value.replaceAll('"', '""')}"`;
+      // Unquoted, as DuckDB reads it: no delimiter or LF, no quote or space to start, no CR to end
+      // (an escape character outside quotes is an ordinary one).
+      const plain =
+        !value.includes(d.delimiter) &&
+        !value.includes('\n') &&
+        !/^[" ]/.test(value) &&
+        !value.endsWith('\r');
+      return plain && random() < 0.7 ? value : `"${escaped(value)}"`;
     };
-    return [header, ...rows]
-      .map((row) => row.map(field).join(',') + lineBreaks[Math.floor(random() * lineBreaks.length)])
+    return rows
+      .map((row) => row.map(field).join(d.delimiter) + lineBreaks[Math.floor(random() * lineBreaks.length)])
       .join('');
   }
 
-  it('reads back the table from 40 files', async () => {
+  it.each(dialects)('reads back the table from 40 files: $name', async (d) => {
     const header = ['id', 'b', 'c', 'd'];
     let strayFiles = 0;
     let crCrLfFiles = 0;
     let mixedFiles = 0;
     for (let seed = 1; seed <= 40; seed += 1) {
       const random = createRandom(seed);
-      const rows = table(random, 12, header.length);
-      const { result, rows: read } = await load(`gen-${seed}.csv`, write(random, header, rows));
+      const rows = table(random, 12, header.length, d);
+      const text = write(random, [header, ...rows], d);
+      const { result, rows: read } = await load(
+        `gen-${seed}.csv${d.gzip ? '.gz' : ''}`,
+        d.gzip ? gzipSync(text) : text,
+        {
+          delimiter: d.delimiter,
+          escape: d.escape,
+          compression: d.gzip ? 'gzip' : 'none',
+        },
+      );
       expect(
         read.map((row) => header.map((name) => row[name])),
         `seed ${seed}`,
