@@ -328,6 +328,8 @@ const RECORDS = [
   () => '',
   (i: number) => `${i},`,
   (i: number) => `${i},"bad"x`,
+  (i: number) => `${i},a"b${i}`,
+  (i: number) => `${i},x\ry${i}`,
 ];
 
 function generateFile(random: () => number, index: number, groupEol?: string): SourceFile {
@@ -342,7 +344,7 @@ function generateFile(random: () => number, index: number, groupEol?: string): S
     random() < 0.7 ? `${i},v${i}` : pick(RECORDS)(i),
   );
   const tail = random() < 0.1 ? `\n9,"open` : '';
-  const eol = groupEol ?? (random() < 0.2 ? '\r\n' : '\n');
+  const eol = groupEol ?? (random() < 0.2 ? '\r\n' : random() < 0.1 ? '\r\r\n' : '\n');
   const text = `${[header, ...lines].join(eol)}${eol}${tail}`;
   return random() < 0.2 ? { key: `${key}.gz`, body: gzipSync(text) } : { key, body: text };
 }
