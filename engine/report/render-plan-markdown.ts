@@ -20,6 +20,7 @@ import { renderGraphChangeMarkdown, type GraphComparison } from './render-graph-
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 import { formatNextRuns } from '../plan/next-runs.js';
 import { renderReviewFirstGuards } from './render-review-first-guards.js';
+import { foldWarnings, foldedWarningsLine } from './fold-warnings.js';
 
 export { MARKDOWN_BUDGET_CHARS } from './markdown-parts.js';
 
@@ -131,7 +132,9 @@ function renderDetails(p: PipelinePlan): string {
   const found = !p.error || p.selection.listed > 0 || p.counts.rowsRead > 0;
   if (p.status !== 'disabled' && found) lines.push(...renderFound(p));
   lines.push(...renderChecksMarkdown(p));
-  for (const w of p.warnings) lines.push(`- ⚠️ ${text(w.message)} (${code(w.code)})`);
+  const { shown, folded } = foldWarnings(p.warnings);
+  for (const w of shown) lines.push(`- ⚠️ ${text(w.message)} (${code(w.code)})`);
+  for (const fold of folded) lines.push(`- ⚠️ ${text(foldedWarningsLine(fold))}`);
   if (p.warnings.length) lines.push('');
   if (p.rejects.length || p.rejectedRowsFile !== undefined) {
     lines.push(

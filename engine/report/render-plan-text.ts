@@ -5,6 +5,7 @@ import { describePgpSteps } from './describe-pgp-steps.js';
 import { formatBytes, renderSummaryLine, summarizePlan } from './plan-summary.js';
 import { formatNextRuns } from '../plan/next-runs.js';
 import { describeReviewFirst } from './render-review-first-guards.js';
+import { foldWarnings, foldedWarningsLine } from './fold-warnings.js';
 
 export interface RenderTextOptions {
   color?: boolean;
@@ -202,9 +203,11 @@ function renderConfig(p: PipelinePlan, c: Palette): string[] {
 }
 
 function renderWarnings(p: PipelinePlan, c: Palette): string[] {
-  return p.warnings.map(
-    (warning) => `  ${c.yellow('warning')}  ${warning.message} ${c.dim(`[${warning.code}]`)}`,
-  );
+  const { shown, folded } = foldWarnings(p.warnings);
+  return [
+    ...shown.map((warning) => `  ${c.yellow('warning')}  ${warning.message} ${c.dim(`[${warning.code}]`)}`),
+    ...folded.map((fold) => `  ${c.yellow('warning')}  ${c.dim(foldedWarningsLine(fold))}`),
+  ];
 }
 
 function renderRejects(p: PipelinePlan, options: RenderTextOptions): string[] {

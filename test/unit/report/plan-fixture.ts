@@ -87,7 +87,14 @@ const accounts: PipelinePlan = {
     { file: 'in/accounts_20260301.csv', line: null, row: 42, reason: 'required column id is empty' },
   ],
   rejectedRowsFile: 'state/pipelines/accounts/runs/20260301T060000Z-abc123/rejected-rows.csv',
-  warnings: [{ code: 'SEQUENCE_OVERDUE', message: 'The next file is overdue: 13 days 4 hours ago; @here' }],
+  warnings: [
+    { code: 'SEQUENCE_OVERDUE', message: 'The next file is overdue: 13 days 4 hours ago; @here' },
+    // A run of files with one warning each: text and Markdown show three and fold the rest.
+    ...[1, 2, 3, 4, 5].map((n) => ({
+      code: 'CSV_MIXED_LINE_BREAKS',
+      message: `s3://acme-drops/accounts/accounts_2026030${n}.csv ends 2 lines with CRLF and the others with LF.`,
+    })),
+  ],
   checks: [
     {
       name: 'unique(account_id)',
