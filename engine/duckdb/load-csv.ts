@@ -294,15 +294,7 @@ async function readCsvFile(session: DuckDbSession, options: LoadCsvOptions): Pro
       if (from === undefined) break;
       await session.run(`ALTER TABLE ${target} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(name)}`);
     }
-    return {
-      table,
-      tableCreated: true,
-      columns: [...columns],
-      rowsLoaded,
-      rowsRejected,
-      rejects,
-      empty: false,
-    };
+    return { table, tableCreated: true, columns, rowsLoaded, rowsRejected, rejects, empty: false };
   } catch (error) {
     if (created) await dropTable(session, target).catch(() => undefined);
     throw error;

@@ -122,8 +122,8 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
   // CRs outside quotes that ended the last chunk: an LF at the start of the next makes them a line break.
   let pendingCrs = 0;
   let line = 1;
-  // The value being read, unquoted so far: its bytes since `valueStart` in `out`, and whether a CR
-  // alone is among them. Once a quote is seen in it, valueStart is -1 until the next value.
+  // The value being read, while it is unquoted: its bytes since `valueStart` in `out`. A value that
+  // opens with a quote has valueStart -1 until the next value starts.
   let held: Buffer = Buffer.alloc(0);
   let valueStart = 0;
   // The CRs alone in the value (0: none, or it is not unquoted), and the line of its first.
