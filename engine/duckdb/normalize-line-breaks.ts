@@ -18,7 +18,7 @@
  *   caller names its line if DuckDB then fails.
  *
  * Either way the copy has the same records and line numbers (a CR or CRLF inside a quoted value
- * stays). Only files the census of find-long-line.ts flags come here (some CRLF and some bare LF, or a
+ * stays). A file with no LF outside quotes has CR line breaks: it is left to DuckDB, which reads it. Only files the census of find-long-line.ts flags come here (some CRLF and some bare LF, or a
  * CR not before an LF, quoted ones included), so a file whose lines all end alike pays nothing more. One pass, byte by
  * byte, in Node; only for encodings whose line breaks, quotes and delimiter are single bytes that no
  * other character contains (UTF-8, Latin-1), and only for files Node can decompress (the copy is
@@ -303,6 +303,20 @@ export async function writeNormalizedCsv(
   } catch (error) {
     await rm(dest, { force: true });
     throw error;
+  }
+  if (found.crlf === 0 && found.lf === 0) {
+    // No LF outside quotes: the CRs are the line breaks (an old Mac export, whose values may hold a
+    // quoted LF, as Excel's "Macintosh" CSV writes a line break in a cell). DuckDB reads it as it is.
+    await rm(dest, { force: true });
+    return {
+      crlfMadeLf: 0,
+      strayCrs: 0,
+      firstStrayCrLine: undefined,
+      finalCrMadeLf: false,
+      crCrLfLines: 0,
+      unplaceableCrLine: undefined,
+      copied: false,
+    };
   }
   const mixed = found.crlf > 0 && found.lf > 0;
   const result: NormalizedCsv = {

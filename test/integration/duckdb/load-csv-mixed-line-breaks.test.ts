@@ -179,6 +179,13 @@ describe('loadCsv, a CR alone outside quotes', () => {
       { id: '2', note: 'b\rc' },
     ]);
     expect(result.strayCrs).toBeUndefined();
+    // Excel's "Macintosh" CSV: CR line breaks, and an LF for a line break inside a cell (quoted).
+    const excel = await load('mac-excel.csv', 'id,note\r1,"a\nb"\r2,c\r');
+    expect(excel.rows).toEqual([
+      { id: '1', note: 'a\nb' },
+      { id: '2', note: 'c' },
+    ]);
+    expect(excel.result.strayCrs).toBeUndefined();
   });
 });
 
@@ -205,8 +212,14 @@ describe('loadCsv, generated files with every kind of CR', () => {
       ),
     );
   }
-  function write(random: () => number, rows: string[][], d: GeneratedDialect): string {
-    const lineBreaks = ['\n', '\r\n', '\r\r\n'];
+  function write(
+    random: () => number,
+    rows: string[][],
+    d: GeneratedDialect,
+    lineBreaks: readonly string[] = ['\n', '\r\n', '\r\r\n'],
+  ): string {
+    // With CR line breaks (an old Mac export), a CR in a value must be quoted too.
+    const crBreaks = lineBreaks.every((lineBreak) => lineBreak === '\r');
     const escaped = (value: string) =>
       d.escape === '"' ? value.replaceAll('"', '""') : value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
     const field = (value: string) => {
@@ -216,7 +229,8 @@ describe('loadCsv, generated files with every kind of CR', () => {
         !value.includes(d.delimiter) &&
         !value.includes('\n') &&
         !/^[" ]/.test(value) &&
-        !value.endsWith('\r');
+        !value.endsWith('\r') &&
+        !(crBreaks && value.includes('\r'));
       return plain && random() < 0.7 ? value : `"${escaped(value)}"`;
     };
     return rows
@@ -257,6 +271,27 @@ describe('loadCsv, generated files with every kind of CR', () => {
       crCrLfFiles: expect.toSatisfy((n: number) => n > 10),
       mixedFiles: expect.toSatisfy((n: number) => n > 10),
     });
+  });
+  it('leaves generated files of CR line breaks, whose values hold quoted LFs and CRs, to DuckDB', async () => {
+    const header = ['id', 'b', 'c', 'd'];
+    const d = dialects[0];
+    for (let seed = 1; seed <= 20; seed += 1) {
+      const random = createRandom(seed);
+      const rows = table(random, 12, header.length, d);
+      const { result, rows: read } = await load(
+        `mac-${seed}.csv`,
+        write(random, [header, ...rows], d, ['\r']),
+      );
+      expect(
+        read.map((row) => header.map((name) => row[name])),
+        `seed ${seed}`,
+      ).toEqual(rows);
+      expect([result.rowsRejected, result.strayCrs, result.crlfMadeLf], `seed ${seed}`).toEqual([
+        0,
+        undefined,
+        undefined,
+      ]);
+    }
   });
 });
 
