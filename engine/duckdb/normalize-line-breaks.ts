@@ -18,7 +18,8 @@
  *   caller names its line if DuckDB then fails.
  *
  * Either way the copy has the same records and line numbers (a CR or CRLF inside a quoted value
- * stays). A file with no LF outside quotes has CR line breaks: it is left to DuckDB, which reads it. Only files the census of find-long-line.ts flags come here (some CRLF and some bare LF, or a
+ * stays). A file whose first line ends with a CR alone has CR line breaks for DuckDB, as it has for
+ * its reader (it reads the first line's break for the file's): it is left to DuckDB, as before. Only files the census of find-long-line.ts flags come here (some CRLF and some bare LF, or a
  * CR not before an LF, quoted ones included), so a file whose lines all end alike pays nothing more. One pass, byte by
  * byte, in Node; only for encodings whose line breaks, quotes and delimiter are single bytes that no
  * other character contains (UTF-8, Latin-1), and only for files Node can decompress (the copy is
@@ -85,6 +86,8 @@ interface Found {
   finalCrMadeLf: boolean;
   crCrLfLines: number;
   unplaceableCrLine: number | undefined;
+  /** How the first line outside quotes ends: LF (or CRLF, CR CR LF), or a CR alone. */
+  firstLineBreak?: 'lf' | 'cr';
 }
 
 /** How many CRs follow one another in `chunk` from `start`. */
@@ -178,6 +181,7 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
    * its value. True when the run ended a line (the LF is consumed).
    */
   const crRun = (n: number, beforeLf: boolean): boolean => {
+    found.firstLineBreak ??= beforeLf ? 'lf' : 'cr';
     if (!beforeLf) {
       for (let k = 0; k < n; k += 1) strayCr();
       return false;
@@ -239,6 +243,7 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
           i += crRun(n, chunk[i + n] === LF) ? n : n - 1;
         } else if (byte === LF) {
           found.lf += 1;
+          found.firstLineBreak ??= 'lf';
           lineBreak();
         } else if (byte === delimiter) {
           endValue();
@@ -264,6 +269,7 @@ function createNormalizingTransform(options: LineBreakOptions, found: Found): Tr
       start(0);
       if (pendingCrs > 0) {
         found.finalCrMadeLf = true;
+        found.firstLineBreak ??= 'cr';
         lineBreak();
       } else {
         endValue();
@@ -304,9 +310,10 @@ export async function writeNormalizedCsv(
     await rm(dest, { force: true });
     throw error;
   }
-  if (found.crlf === 0 && found.lf === 0) {
-    // No LF outside quotes: the CRs are the line breaks (an old Mac export, whose values may hold a
-    // quoted LF, as Excel's "Macintosh" CSV writes a line break in a cell). DuckDB reads it as it is.
+  if (found.firstLineBreak !== 'lf') {
+    // The first line ends with a CR (or no line ends outside quotes): DuckDB takes CR for the line
+    // break, as in an old Mac export (whose values may hold a quoted LF: Excel's "Macintosh" CSV
+    // writes a line break in a cell so). It reads such a file, or rejects or fails as it always did.
     await rm(dest, { force: true });
     return {
       crlfMadeLf: 0,
