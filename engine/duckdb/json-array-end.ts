@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import type { Compression } from './detect-compression.js';
 import { CLOSE_BRACKET, isJsonWhitespace } from './json-array-to-lines.js';
 import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
+import { utf8BomLength } from './utf8-bom.js';
 
 const TAIL_BYTES = 64 * 1024;
 
@@ -55,13 +56,11 @@ export async function jsonArrayEnd(
   return last === CLOSE_BRACKET ? 'closed' : 'open';
 }
 
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
 /** The first byte of the file other than whitespace (and a UTF-8 BOM), or -1 when there is none. */
 export async function firstJsonByte(path: string, compression: Compression): Promise<number> {
   let start = true;
   for await (const chunk of openDecompressed(path, compression) as AsyncIterable<Buffer>) {
-    let i = start && chunk.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
+    let i = start ? utf8BomLength(chunk) : 0;
     start = false;
     for (; i < chunk.length; i += 1) {
       const byte = chunk[i] ?? 0;

@@ -9,6 +9,7 @@
  * element that is not an object, other bytes after the array) is undefined, and the run is loaded file
  * by file, where load-json.ts says what is wrong.
  */
+import { utf8BomLength } from './utf8-bom.js';
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -19,10 +20,8 @@ const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const OPEN_BRACKET = 0x5b;
 export const CLOSE_BRACKET = 0x5d;
-const OPEN_BRACE = 0x7b;
+export const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
-
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** JSON's whitespace between tokens: space, tab, LF, CR (json-array-end.ts uses it too). */
 export const isJsonWhitespace = (byte: number): boolean =>
@@ -31,7 +30,7 @@ export const isJsonWhitespace = (byte: number): boolean =>
 /** The elements of `text`, a JSON array of objects, one per line (each ending with LF); else undefined. */
 export function jsonArrayToLines(input: Buffer): Buffer | undefined {
   // A byte order mark is left out, as DuckDB leaves it out of a file it reads alone.
-  const text = input.subarray(0, 3).equals(UTF8_BOM) ? input.subarray(3) : input;
+  const text = input.subarray(utf8BomLength(input));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.toString('utf8'));

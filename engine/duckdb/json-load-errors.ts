@@ -6,10 +6,9 @@
 import { FerryError, isFerryError } from '../errors/ferry-error.js';
 import type { Compression } from './detect-compression.js';
 import { firstJsonByte } from './json-array-end.js';
+import { OPEN_BRACE } from './json-array-to-lines.js';
 import { locateJsonSyntaxError } from './locate-json-syntax-error.js';
 import { duckDbMessageOf } from './wrap-duckdb-error.js';
-
-const OPEN_BRACE = 0x7b;
 
 export function jsonReadFailed(error: unknown, displayName: string): FerryError {
   if (isFerryError(error) && error.code !== 'DUCKDB_ERROR') return error;

@@ -32,10 +32,10 @@ import {
 } from './csv-batch-checks.js';
 import type { CsvBatchFile, CsvBatchGroup } from './read-csv-batch-plan.js';
 import { quoteIdent as q } from './sql.js';
+import { utf8BomLength } from './utf8-bom.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 /** The joined file is written in pieces of about this size. */
 const WRITE_BYTES = 1024 * 1024;
 
@@ -43,7 +43,7 @@ const WRITE_BYTES = 1024 * 1024;
 function contentOf(file: CsvBatchFile, group: CsvBatchGroup): { bytes: Buffer; bom: number } | undefined {
   const bytes = file.text ?? (group.compression === 'none' ? file.bytes : undefined);
   if (bytes === undefined) return undefined;
-  const bom = bytes.subarray(0, 3).equals(UTF8_BOM) ? UTF8_BOM.length : 0;
+  const bom = utf8BomLength(bytes);
   return { bytes: bytes.subarray(bom), bom };
 }
 

@@ -12,6 +12,7 @@
  * bytes that are not valid UTF-8 (encoding utf-8), a byte order mark outside utf-8, utf-16 at all.
  */
 import type { NormalizedCsvDialect } from './normalize-csv-dialect.js';
+import { utf8BomLength } from './utf8-bom.js';
 
 export interface ScannedCsvRecord {
   /** DuckDB's `line`: 1-based, blank lines count, line breaks inside quotes do not. */
@@ -36,7 +37,6 @@ export interface ScannedCsv {
 
 const LF = 0x0a;
 const CR = 0x0d;
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 type State = 'start' | 'unquoted' | 'quoted' | 'after-quote';
 
@@ -47,9 +47,9 @@ export function scanCsvRecords(
   options: { maxLineBytes: number },
 ): ScannedCsv | undefined {
   if (dialect.encoding === 'utf-16') return undefined;
-  const hasBom = input.subarray(0, 3).equals(UTF8_BOM);
-  if (hasBom && dialect.encoding !== 'utf-8') return undefined;
-  const bytes = hasBom ? input.subarray(3) : input;
+  const bom = utf8BomLength(input);
+  if (bom > 0 && dialect.encoding !== 'utf-8') return undefined;
+  const bytes = input.subarray(bom);
   if (dialect.encoding === 'utf-8' && !isUtf8(bytes)) return undefined;
   if (bytes.includes(0)) return undefined;
 

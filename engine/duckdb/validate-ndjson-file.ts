@@ -10,6 +10,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { FerryError } from '../errors/ferry-error.js';
 import type { Compression } from './detect-compression.js';
 import { canDecompressInNode, openDecompressed } from './open-decompressed.js';
+import { utf8BomLength } from './utf8-bom.js';
 
 export type JsonRejectReason = 'malformed' | 'not-an-object' | 'invalid-encoding' | 'line-too-long';
 
@@ -51,7 +52,6 @@ export interface ValidateNdjsonOptions {
   maxRecordChars?: number;
 }
 
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const WRITE_BATCH_BYTES = 1 << 20;
@@ -165,7 +165,7 @@ export async function validateNdjsonFile(
         await reject(lineNumber, 'line-too-long', `longer than ${options.maxLineBytes} bytes`, null);
         continue;
       }
-      let bytes = lineNumber === 1 && raw.subarray(0, 3).equals(BOM) ? raw.subarray(3) : raw;
+      let bytes = lineNumber === 1 ? raw.subarray(utf8BomLength(raw)) : raw;
       if (bytes.at(-1) === CARRIAGE_RETURN) bytes = bytes.subarray(0, -1);
       let text: string;
       try {

@@ -20,6 +20,7 @@ import type { DuckDbRow, DuckDbSession } from '../../duckdb/create-duckdb-sessio
 import { detectCompression, duckDbCompression } from '../../duckdb/detect-compression.js';
 import { canDecompressInNode, openDecompressed } from '../../duckdb/open-decompressed.js';
 import { quoteLiteral } from '../../duckdb/sql.js';
+import { utf8BomLength } from '../../duckdb/utf8-bom.js';
 
 const HEAD_BYTES = 64 * 1024;
 const SAMPLE_ROWS = 3;
@@ -84,7 +85,7 @@ function formatFromBytes(head: Buffer | undefined, guess: FormatGuess): FormatGu
 
 function detectEncoding(head: Buffer | undefined): { encoding: CsvDialectSample['encoding']; bom: boolean } {
   if (head === undefined) return { encoding: 'utf-8', bom: false };
-  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf-8', bom: true };
+  if (utf8BomLength(head) > 0) return { encoding: 'utf-8', bom: true };
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
     return { encoding: 'utf-16', bom: true };
   }
