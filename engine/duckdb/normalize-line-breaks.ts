@@ -78,14 +78,19 @@ export interface NormalizedCsv {
   copied: boolean;
 }
 
-interface Found {
+/** The counts of a file the scan finds nothing in. */
+const NOTHING_FOUND = {
+  strayCrs: 0,
+  firstStrayCrLine: undefined,
+  finalCrMadeLf: false,
+  crCrLfLines: 0,
+  unplaceableCrLine: undefined,
+} satisfies Omit<NormalizedCsv, 'crlfMadeLf' | 'copied'>;
+
+/** What the scan counts as it goes: the result's counts, and every line break outside quotes. */
+interface Found extends Omit<NormalizedCsv, 'crlfMadeLf' | 'copied'> {
   crlf: number;
   lf: number;
-  strayCrs: number;
-  firstStrayCrLine: number | undefined;
-  finalCrMadeLf: boolean;
-  crCrLfLines: number;
-  unplaceableCrLine: number | undefined;
   /** How the first line outside quotes ends: LF (or CRLF, CR CR LF), or a CR alone. */
   firstLineBreak?: 'lf' | 'cr';
 }
@@ -291,15 +296,7 @@ export async function writeNormalizedCsv(
   dest: string,
   options: LineBreakOptions,
 ): Promise<NormalizedCsv> {
-  const found: Found = {
-    crlf: 0,
-    lf: 0,
-    strayCrs: 0,
-    firstStrayCrLine: undefined,
-    finalCrMadeLf: false,
-    crCrLfLines: 0,
-    unplaceableCrLine: undefined,
-  };
+  const found: Found = { ...NOTHING_FOUND, crlf: 0, lf: 0 };
   try {
     await pipeline(
       openDecompressed(path, options.compression),
@@ -310,31 +307,17 @@ export async function writeNormalizedCsv(
     await rm(dest, { force: true });
     throw error;
   }
-  if (found.firstLineBreak !== 'lf') {
-    // The first line ends with a CR (or no line ends outside quotes): DuckDB takes CR for the line
-    // break, as in an old Mac export (whose values may hold a quoted LF: Excel's "Macintosh" CSV
-    // writes a line break in a cell so). It reads such a file, or rejects or fails as it always did.
-    await rm(dest, { force: true });
-    return {
-      crlfMadeLf: 0,
-      strayCrs: 0,
-      firstStrayCrLine: undefined,
-      finalCrMadeLf: false,
-      crCrLfLines: 0,
-      unplaceableCrLine: undefined,
-      copied: false,
-    };
-  }
-  const mixed = found.crlf > 0 && found.lf > 0;
+  const { crlf, lf, firstLineBreak, ...kept } = found;
+  const mixed = crlf > 0 && lf > 0;
   const result: NormalizedCsv = {
-    crlfMadeLf: mixed ? found.crlf : 0,
-    strayCrs: found.strayCrs,
-    firstStrayCrLine: found.firstStrayCrLine,
-    finalCrMadeLf: found.finalCrMadeLf,
-    crCrLfLines: found.crCrLfLines,
-    unplaceableCrLine: found.unplaceableCrLine,
-    copied: mixed || found.strayCrs > 0 || found.finalCrMadeLf || found.crCrLfLines > 0,
+    ...kept,
+    crlfMadeLf: mixed ? crlf : 0,
+    copied: mixed || kept.strayCrs > 0 || kept.finalCrMadeLf || kept.crCrLfLines > 0,
   };
-  if (!result.copied) await rm(dest, { force: true });
-  return result;
+  // A first line that ends with a CR (or no line ending outside quotes): DuckDB takes CR for the line
+  // break, as in an old Mac export (whose values may hold a quoted LF: Excel's "Macintosh" CSV writes
+  // a line break in a cell so). It reads such a file, or rejects or fails it, as it always did.
+  const leftToDuckDb = firstLineBreak !== 'lf';
+  if (leftToDuckDb || !result.copied) await rm(dest, { force: true });
+  return leftToDuckDb ? { ...NOTHING_FOUND, crlfMadeLf: 0, copied: false } : result;
 }
