@@ -203,47 +203,44 @@ describe('load step: small CSV files in one read', () => {
     expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual(files.map((f) => [f.key, 3]));
   });
 
-  it('a file whose lines end both ways is loaded on its own, from its LF copy, with a warning', async () => {
+  it.each([
+    {
+      what: 'whose lines end both ways is loaded on its own, from its LF copy',
+      key: 'mixed.csv',
+      body: 'id,name\r\n10,"x\r\ny"\n11,b\n12\r\n',
+      rows: [
+        { id: '10', name: 'x\r\ny' },
+        { id: '11', name: 'b' },
+      ],
+      rejectLine: 4,
+      code: 'CSV_MIXED_LINE_BREAKS',
+      message: 'mixed.csv ends 2 lines with CRLF',
+    },
+    {
+      what: 'with a CR alone outside quotes is loaded on its own, the CR in its value',
+      key: 'stray.csv',
+      body: 'id,name\n10,x\ry\n11\n12,b\n',
+      rows: [
+        { id: '10', name: 'x\ry' },
+        { id: '12', name: 'b' },
+      ],
+      rejectLine: 3,
+      code: 'CSV_STRAY_CARRIAGE_RETURNS',
+      message:
+        'stray.csv has 1 carriage return (CR) outside quotes that ends no line (the first on line 2), which ferry kept inside its value',
+    },
+  ])('a file $what, with a warning', async ({ key, body, rows, rejectLine, code, message }) => {
     const files = [
       { key: 'a.csv', body: good(2) },
-      { key: 'mixed.csv', body: 'id,name\r\n10,"x\r\ny"\n11,b\n12\r\n' },
+      { key, body },
       { key: 'b.csv', body: good(2, 5) },
     ];
     const result = await compare(files);
-    const rows = result.outcome.rows as Array<Record<string, unknown>>;
-    expect(rows.filter((row) => row['_ferry_file'] === 'mixed.csv')).toMatchObject([
-      { id: '10', name: 'x\r\ny' },
-      { id: '11', name: 'b' },
-    ]);
-    expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual([['mixed.csv', 4]]);
+    const loaded = result.outcome.rows as Array<Record<string, unknown>>;
+    expect(loaded.filter((row) => row['_ferry_file'] === key)).toMatchObject(rows);
+    expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual([[key, rejectLine]]);
     expect(result.outcome.warnings).toEqual([
-      expect.objectContaining({
-        code: 'CSV_MIXED_LINE_BREAKS',
-        message: expect.stringContaining('mixed.csv ends 2 lines with CRLF'),
-      }),
-    ]);
-  });
-
-  it('a file with a CR alone outside quotes is loaded on its own, the CR in its value, with a warning', async () => {
-    const files = [
-      { key: 'a.csv', body: good(2) },
-      { key: 'stray.csv', body: 'id,name\n10,x\ry\n11\n12,b\n' },
-      { key: 'b.csv', body: good(2, 5) },
-    ];
-    const result = await compare(files);
-    const rows = result.outcome.rows as Array<Record<string, unknown>>;
-    expect(rows.filter((row) => row['_ferry_file'] === 'stray.csv')).toMatchObject([
-      { id: '10', name: 'x\ry' },
-      { id: '12', name: 'b' },
-    ]);
-    expect(result.outcome.rejects.map((r) => [r.file, r.line])).toEqual([['stray.csv', 3]]);
-    expect(result.outcome.warnings).toEqual([
-      expect.objectContaining({
-        code: 'CSV_STRAY_CARRIAGE_RETURNS',
-        message: expect.stringContaining(
-          'stray.csv has 1 carriage return (CR) outside quotes that ends no line (the first on line 2), which ferry kept inside its value',
-        ),
-      }),
+      expect.objectContaining({ code, message: expect.stringContaining(message) }),
     ]);
   });
 
