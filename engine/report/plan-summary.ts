@@ -5,7 +5,8 @@
  *   rows to add       — dataset rows to create, and rows written to outputs
  *   rows to change    — dataset rows to update
  *   rows to delete    — dataset rows deleted (mirror), plus removed rows published as tombstones
- * Configuration changes since the last apply are counted separately (`configChanged`).
+ * Configuration changes since the last apply are counted separately (`configChanged`). A failed
+ * pipeline counts as an error only: it writes no object and no row.
  */
 import type { Plan } from '../plan/plan-model.js';
 
@@ -36,6 +37,14 @@ export function summarizePlan(plan: Plan): PlanSummary {
     hasChanges: plan.pipelines.some((p) => p.status === 'changes'),
   };
   for (const p of plan.pipelines) {
+    if (p.configChanges.length > 0) summary.configChanged += 1;
+    if (p.status === 'disabled') summary.disabled += 1;
+    // A failed pipeline writes nothing and commits nothing: what it read before it failed is not
+    // "to add" (its error is counted; its outputs and rows are not).
+    if (p.status === 'error') {
+      summary.errors += 1;
+      continue;
+    }
     summary.objectsToWrite += p.outputs.length;
     summary.objectsToDelete += p.orphansDeleted?.length ?? p.orphans?.length ?? 0;
     summary.rowsToAdd += p.dataset
@@ -45,9 +54,6 @@ export function summarizePlan(plan: Plan): PlanSummary {
     summary.rowsToDelete += p.dataset?.deleted ?? 0;
     if (p.steps.some((s) => s.kind === 'diff' && s.tombstones !== null))
       summary.rowsToDelete += p.counts.rowsRemoved;
-    if (p.configChanges.length > 0) summary.configChanged += 1;
-    if (p.status === 'error') summary.errors += 1;
-    if (p.status === 'disabled') summary.disabled += 1;
   }
   return summary;
 }
