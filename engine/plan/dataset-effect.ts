@@ -8,7 +8,7 @@ export interface DatasetEffect {
   skipped: number;
   unmatched: number;
   deleted: number;
-  /** Rows of this run replaced by a later row with the same key (the last one wins). */
+  /** Rows of this run dropped for another row of it with the same key (the last one wins; the first for insert and append). */
   superseded: number;
   /** Rows in the dataset after this run. */
   rows: number;

@@ -39,6 +39,7 @@ import { md5Half, md5Halves } from './md5-halves-sql.js';
 import { compileNarrowMergeSql } from './compile-narrow-merge-sql.js';
 import {
   CREATED_COLUMN,
+  firstRowWins,
   MERGE_KEY_COLUMN,
   ROW_HASH_COLUMN,
   UPDATED_COLUMN,
@@ -62,7 +63,10 @@ export interface MergeSql {
   superseded: DuplicateKeysSql;
   /** One pass over joined: one count per kind (created, updated, unchanged, skipped, unmatched). */
   countJoined: string;
-  /** Keep the last row per key (only run when there are superseded rows, before countJoined). */
+  /**
+   * Keep one row per key (only run when there are superseded rows, before countJoined): the last one,
+   * or the first one for insert and append (firstRowWins).
+   */
   dropSuperseded: string;
   /** The keys mirror deletes, counted (after createNext: the narrow merge counts a table it makes). */
   countDeleted: string;
@@ -293,7 +297,7 @@ export function compileMergeSql(input: {
     // leaves the kinds a deduplicated batch would have had.
     superseded: compileDuplicateKeysSql('joined', K),
     countJoined: `SELECT ${MERGE_KINDS.map((k) => `count(*) FILTER (WHERE _ferry_kind = ${quoteLiteral(k)}) AS ${k}`).join(', ')} FROM joined`,
-    dropSuperseded: `DELETE FROM joined WHERE rowid IN (SELECT rowid FROM joined QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(input.rowColumn)} DESC) > 1)`,
+    dropSuperseded: `DELETE FROM joined WHERE rowid IN (SELECT rowid FROM joined QUALIFY row_number() OVER (PARTITION BY ${K} ORDER BY ${q(input.rowColumn)} ${firstRowWins(mode) ? 'ASC' : 'DESC'}) > 1)`,
     countDeleted:
       mode === 'mirror' && !input.holdDeletes
         ? `SELECT count(*) AS n FROM dataset_current c WHERE ${absent}`

@@ -20,3 +20,12 @@ export const DATASET_INTERNAL_COLUMNS = [
 export const MERGE_KEY_COLUMN = '_ferry_k';
 
 export type MergeMode = 'upsert' | 'update' | 'insert' | 'append' | 'mirror';
+
+/**
+ * Which row of a run a key keeps when the run holds it twice. insert and append keep the first: a key
+ * already in the dataset is skipped there, so a repeat within one run is skipped too, and the outcome
+ * does not depend on whether two files came in one run or two. The other modes keep the last row.
+ */
+export function firstRowWins(mode: MergeMode): boolean {
+  return mode === 'insert' || mode === 'append';
+}

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Dataset } from '../config/model.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { FerryError } from '../errors/ferry-error.js';
+import { firstRowWins } from './dataset-columns.js';
 import type { DatasetEffect } from './dataset-context.js';
 import { querySql, type StepContext } from './step-context.js';
 
@@ -85,9 +86,12 @@ export function addMergeWarnings(
   const rows = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
   const were = (n: number) => (n === 1 ? 'was' : 'were');
   if (effect.superseded > 0) {
+    const key = dataset.key.join(', ');
     context.warnings.push({
       code: 'DATASET_DUPLICATE_KEY',
-      message: `${rows(effect.superseded)} had the same ${dataset.key.join(', ')} as a later row of this run and ${were(effect.superseded)} superseded by it.`,
+      message: firstRowWins(effect.mode)
+        ? `${rows(effect.superseded)} had the same ${key} as an earlier row of this run and ${were(effect.superseded)} skipped: with mode ${effect.mode} the first row of a key is kept, as it is against a key already in the dataset.`
+        : `${rows(effect.superseded)} had the same ${key} as a later row of this run and ${were(effect.superseded)} superseded by it.`,
     });
   }
   const listed = (keys: readonly string[] | undefined, total: number) =>

@@ -362,6 +362,23 @@ describe('insert (only create)', () => {
       '_ferry_row,account_id,name,plan,mrr,_ferry_reason\n1,a1,Other,free,1.00,key already in dataset (mode: insert)\n',
     );
   });
+  it('the first row of a key wins within one run, as a key already in the dataset does', async () => {
+    const p = await fx.createProject({ datasets: ACCOUNTS });
+    await p.writeImport('accounts', { dataset: 'accounts', mode: 'insert' });
+    await p.put(
+      'in/accounts/a.csv',
+      'account_id,name,plan,mrr\na1,First,pro,1\na2,Beta,free,0\na1,Repeat,pro,2\n',
+    );
+    const plan = await p.run('apply', 'accounts', DAY1);
+    expect(effectCounts(plan)).toMatchObject({ created: 2, skipped: 0, rows: 2 });
+    expect(plan.dataset?.superseded).toBe(1);
+    expect(plan.warnings.map((w) => w.code)).toEqual(['DATASET_DUPLICATE_KEY']);
+    expect(plan.warnings[0]?.message).toMatch(/earlier row of this run and was skipped/);
+    expect(await p.readDataset('accounts', { select: ACCOUNT_ROWS })).toEqual([
+      { account_id: 'a1', name: 'First', plan: 'pro', mrr: '1.00', v: 1 },
+      { account_id: 'a2', name: 'Beta', plan: 'free', mrr: '0.00', v: 1 },
+    ]);
+  });
 });
 
 describe('append (events)', () => {
@@ -410,6 +427,26 @@ describe('append (events)', () => {
       { message_id: 'm1', user_id: 'u1', type: 'login', ingested: DAY1, v: 1 },
       { message_id: 'm2', user_id: 'u1', type: 'view', ingested: DAY1, v: 1 },
       { message_id: 'm3', user_id: 'u1', type: 'logout', ingested: DAY2, v: 2 },
+    ]);
+  });
+  it('an event sent twice keeps its first copy, in one run as across runs', async () => {
+    const p = await fx.createProject({ datasets: { tracks: { kind: 'events', key: ['message_id'] } } });
+    await p.writeImport('tracks', {
+      dataset: 'tracks',
+      mode: 'append',
+      format: { kind: 'json', layout: 'ndjson' },
+    });
+    const event = (id: string, type: string) => JSON.stringify({ message_id: id, user_id: 'u1', type });
+    await p.put('in/tracks/1.json', [event('e1', 'first'), event('e1', 'resent')].join('\n') + '\n');
+    await p.put('in/tracks/2.json', event('e2', 'first') + '\n');
+    const first = await p.run('apply', 'tracks', DAY1);
+    expect(first.dataset?.superseded).toBe(1);
+    await p.put('in/tracks/3.json', event('e2', 'resent') + '\n');
+    const second = await p.run('apply', 'tracks', DAY2);
+    expect(effectCounts(second)).toMatchObject({ created: 0, skipped: 1, rows: 2 });
+    expect(await p.readDataset('tracks', { select: 'message_id, type' })).toEqual([
+      { message_id: 'e1', type: 'first' },
+      { message_id: 'e2', type: 'first' },
     ]);
   });
 });
