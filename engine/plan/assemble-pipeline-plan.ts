@@ -12,6 +12,7 @@ import { compileSteps } from './compile-plan.js';
 import { configFingerprint, configSnapshot, diffConfig } from './diff-config.js';
 import { nextRuns } from './next-runs.js';
 import type { PipelinePlan } from './plan-model.js';
+import { describeRepeatedOutputKey, findRepeatedOutputKey } from './repeated-output-keys.js';
 import type { FileSelection } from './select-files.js';
 
 /** An empty selection, for pipelines that read no S3 source. */
@@ -48,6 +49,7 @@ export function assemblePipelinePlan(input: {
   counts.filesNew = selection.selected.length;
   counts.filesSkipped = selection.skipped.length;
   const applied = state.appliedConfig;
+  const repeat = findRepeatedOutputKey(pipeline, input.now);
   return {
     pipeline: pipeline.name,
     ...(pipeline.description !== undefined ? { description: pipeline.description } : {}),
@@ -86,6 +88,9 @@ export function assemblePipelinePlan(input: {
                 .join(', ')}${state.orphans.length > 3 ? ', …' : ''}.`,
             },
           ]
+        : []),
+      ...(repeat && pipeline.sink.kind === 's3'
+        ? [{ code: 'OUTPUT_KEY_REPEATS', message: describeRepeatedOutputKey(repeat, pipeline.sink) }]
         : []),
     ],
     sql: [],

@@ -6,10 +6,32 @@
  */
 import Handlebars from 'handlebars';
 import { FerryError } from '../errors/ferry-error.js';
+import { formatTimestamp } from '../time/timestamp-format.js';
 
 export const MAX_KEY_BYTES = 1024;
 
 export type KeyVariables = Record<string, string | number | undefined>;
+
+/**
+ * The template variables a run's time gives (`timestamp` in the sink's format, the date and its
+ * parts), in the sink's zone: the only variables that change from one scheduled run to the next
+ * besides `run_id` and `source_stem`.
+ */
+export function runTimeVariables(
+  runTime: Date,
+  sink: { timestampFormat: string; timezone: string },
+): Record<'timestamp' | 'date' | 'year' | 'month' | 'day' | 'hour' | 'minute', string> {
+  const zoned = (format: string) => formatTimestamp(runTime, format, sink.timezone);
+  return {
+    timestamp: zoned(sink.timestampFormat),
+    date: zoned('YYYY-MM-DD'),
+    year: zoned('YYYY'),
+    month: zoned('MM'),
+    day: zoned('DD'),
+    hour: zoned('HH'),
+    minute: zoned('mm'),
+  };
+}
 
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 

@@ -36,7 +36,7 @@ export async function checkOutputsAbsent(input: {
       `s3://${output.bucket}/${output.key} already exists${writer ? ` (written by run ${writer})` : ''}; ferry does not overwrite another run's output.`,
       {
         context: { pipeline: input.pipeline, step: 'write-files', bucket: output.bucket, key: output.key },
-        hint: 'Make sink.filename unique per run: a timestamp_format with seconds (YYYYMMDDHHmmss), {{source_stem}} or {{run_id}}.',
+        hint: 'Make sink.filename unique per run: {{run_id}} in it, or a timestamp_format as fine as the schedule, with the offset token Z or sink.timezone: UTC (local times repeat when clocks go back); {{source_stem}} when each run takes other files.',
       },
     );
   }

@@ -5,8 +5,7 @@
  */
 import type { S3Sink } from '../config/model.js';
 import { FerryError } from '../errors/ferry-error.js';
-import { renderOutputKey } from '../plan/render-output-key.js';
-import { formatTimestamp } from '../time/timestamp-format.js';
+import { renderOutputKey, runTimeVariables } from '../plan/render-output-key.js';
 import { fileExtension } from './compile-copy-sql.js';
 
 const PGP_EXTENSIONS = ['.pgp', '.gpg', '.asc'];
@@ -41,17 +40,10 @@ export function renderSinkKeys(input: {
   const { sink } = input;
   const formatExt = fileExtension(sink.format.kind, sink.compress);
   const ext = formatExt + pgpExtension(sink);
-  const zoned = (format: string) => formatTimestamp(input.runTime, format, sink.timezone);
   const common = {
     pipeline: input.pipeline,
     run_id: input.runId,
-    timestamp: zoned(sink.timestampFormat),
-    date: zoned('YYYY-MM-DD'),
-    year: zoned('YYYY'),
-    month: zoned('MM'),
-    day: zoned('DD'),
-    hour: zoned('HH'),
-    minute: zoned('mm'),
+    ...runTimeVariables(input.runTime, sink),
     source_stem: sourceStem(input.sourceKeys),
     ext: ext.replace(/^\./, ''),
   };
