@@ -150,8 +150,13 @@ describe('ferry init --demo against the demo S3 server', () => {
     const check = await ferry(['check'], project, env);
     expect(check.code, check.stdout + check.stderr).toBe(0);
 
-    const plan = await ferry(['plan', '--detailed-exitcode'], project, env);
+    const plan = await ferry(['plan', '--detailed-exitcode', '--format', 'json'], project, env);
     expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+    // The pipeline's comment promises the first day's three broken rows are set aside.
+    const accounts = (
+      JSON.parse(plan.stdout) as { pipelines: Array<{ pipeline: string; counts: { rows_rejected: number } }> }
+    ).pipelines.find((p) => p.pipeline === 'accounts');
+    expect(accounts?.counts.rows_rejected).toBe(3);
     const apply = await ferry(['apply'], project, env);
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
 
