@@ -96,7 +96,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     } else {
       result = await executePipelineSteps(options, prepared, assertLocked);
     }
-    if (mode === 'apply') failpoint('after-commit');
+    if (mode === 'apply') {
+      failpoint('after-commit');
+      // A run that found nothing to do commits nothing; the schedule still needs to know it ran.
+      if (result.status !== 'error') {
+        await store
+          .writeLastRun(pipeline.name, {
+            runId: attemptId,
+            startedAt: options.now.toISOString(),
+            finishedAt: new Date().toISOString(),
+          })
+          .catch(() => undefined);
+      }
+    }
     emitRunEnd(options, result, startedMs);
     return result;
   } catch (error) {

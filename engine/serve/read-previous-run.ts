@@ -1,7 +1,8 @@
 /**
  * The previous run of a pipeline as the service needs it for catch-up and completion anchors: the
- * last successful run recorded in state (failed runs leave state untouched, so a failure before a
- * restart is caught up).
+ * last successful apply, from its run in state or, when it changed nothing and so committed nothing,
+ * from last-run.json, whichever is newer. Failed runs leave state untouched and write no last run, so
+ * a failure before a restart is caught up.
  */
 import { openStateStore } from '../run/open-state-store.js';
 import type { PreviousRun } from '../schedule/plan-due-runs.js';
@@ -11,10 +12,14 @@ export async function readPreviousRun(
   pipeline: string,
   config: ServeConfig,
 ): Promise<PreviousRun | undefined> {
-  const last = (await openStateStore(config.project).readPipelineState(pipeline)).state.lastSuccessfulRun;
-  if (!last) return undefined;
-  const startedAt = new Date(last.startedAt);
-  const finishedAt = new Date(last.finishedAt);
-  if (Number.isNaN(startedAt.getTime()) || Number.isNaN(finishedAt.getTime())) return undefined;
-  return { startedAt, finishedAt };
+  const store = openStateStore(config.project);
+  const [committed, last] = await Promise.all([
+    store.readPipelineState(pipeline).then((read) => read.state.lastSuccessfulRun),
+    store.readLastRun(pipeline),
+  ]);
+  const runs = [committed, last]
+    .filter((run) => run !== undefined)
+    .map((run) => ({ startedAt: new Date(run.startedAt), finishedAt: new Date(run.finishedAt) }))
+    .filter((run) => !Number.isNaN(run.startedAt.getTime()) && !Number.isNaN(run.finishedAt.getTime()));
+  return runs.sort((a, b) => b.finishedAt.getTime() - a.finishedAt.getTime())[0];
 }

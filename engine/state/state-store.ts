@@ -9,6 +9,7 @@
  *   pipelines/<name>/journal.json               the run in progress: its run id and time, output keys
  *   pipelines/<name>/runs/<attempt>.json        one record per attempt, failed ones included
  *   pipelines/<name>/runs/<attempt>.rejected.csv  every rejected row of that attempt
+ *   pipelines/<name>/last-run.json              when the last successful apply ran, changes or not
  *   datasets/<name>/…                           see dataset-store.ts
  *
  * A failed run never commits, so state.json and the snapshot stay byte-identical (I3).
@@ -40,6 +41,26 @@ import {
   type LockOptions,
   type LockStatus,
 } from './state-lock.js';
+
+/** The last successful apply of a pipeline (last-run.json). */
+export interface LastRun {
+  runId: string;
+  /** ISO instants. */
+  startedAt: string;
+  finishedAt: string;
+}
+
+function isLastRun(value: unknown): value is LastRun {
+  if (typeof value !== 'object' || value === null) return false;
+  const run = value as Record<string, unknown>;
+  return (
+    typeof run['runId'] === 'string' &&
+    ['startedAt', 'finishedAt'].every((k) => {
+      const at = run[k];
+      return typeof at === 'string' && !Number.isNaN(Date.parse(at));
+    })
+  );
+}
 
 /** The run a pipeline is in the middle of: written before its first upload, removed by its commit. */
 export interface RunJournal {
@@ -214,6 +235,28 @@ export class StateStore {
 
   async clearJournal(pipeline: string): Promise<void> {
     await this.blobs.delete(this.pipelineKey(pipeline, 'journal.json'));
+  }
+
+  // Last run ----------------------------------------------------------------------------------
+
+  /**
+   * When the last successful apply ran, whether it changed anything or not (one that changes nothing
+   * commits no state): what `serve` counts catch-up and completion anchors from after a restart.
+   * Advisory, not the commit point: a plain write, and a missing or unreadable file is no last run.
+   */
+  async writeLastRun(pipeline: string, run: LastRun): Promise<void> {
+    await this.blobs.write(this.pipelineKey(pipeline, 'last-run.json'), JSON.stringify(run) + '\n');
+  }
+
+  async readLastRun(pipeline: string): Promise<LastRun | undefined> {
+    const blob = await this.blobs.read(this.pipelineKey(pipeline, 'last-run.json')).catch(() => undefined);
+    if (!blob) return undefined;
+    try {
+      const value: unknown = JSON.parse(blob.data.toString('utf8'));
+      return isLastRun(value) ? value : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   // Run records ---------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ export interface TestProject {
   hashState: () => Promise<Record<string, string>>;
   /** Reads the pipeline's committed state.json (undefined before the first commit). */
   readState: (pipeline: string) => Promise<Record<string, unknown> | undefined>;
+  /** Reads the pipeline's last-run.json (undefined before its first successful apply). */
+  readLastRun: (pipeline: string) => Promise<Record<string, unknown> | undefined>;
 }
 
 export interface RunOptions {
@@ -161,6 +163,18 @@ export async function startEngineFixture(fixtureOptions: EngineFixtureOptions = 
       });
     };
 
+    const readStateJson = async (key: string): Promise<Record<string, unknown> | undefined> => {
+      try {
+        const text =
+          moto && stateBucket
+            ? (await getObject(moto.client, stateBucket, `ferry/${key}`)).toString('utf8')
+            : await readFile(join(stateDir, key), 'utf8');
+        return JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    };
+
     return {
       dir,
       stateDir,
@@ -197,18 +211,8 @@ export async function startEngineFixture(fixtureOptions: EngineFixtureOptions = 
       get: (key, bucket = sinkBucket) => getObject(server.client, bucket, key),
       hashState: () =>
         moto && stateBucket ? hashBucket(moto.client, stateBucket, 'ferry/') : hashTree(stateDir),
-      readState: async (pipeline) => {
-        try {
-          const key = `pipelines/${pipeline}/state.json`;
-          const text =
-            moto && stateBucket
-              ? (await getObject(moto.client, stateBucket, `ferry/${key}`)).toString('utf8')
-              : await readFile(join(stateDir, key), 'utf8');
-          return JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          return undefined;
-        }
-      },
+      readState: (pipeline) => readStateJson(`pipelines/${pipeline}/state.json`),
+      readLastRun: (pipeline) => readStateJson(`pipelines/${pipeline}/last-run.json`),
     };
   };
   return {

@@ -28,7 +28,7 @@ const SINK = {
 };
 
 describe('plan/apply parity', () => {
-  it('a plan reports the counts and keys the apply then writes; a second apply writes nothing', async () => {
+  it('a plan reports the counts and keys the apply then writes; a second apply writes nothing but its time', async () => {
     const project = await fx.createProject();
     await project.writePipeline('p', {
       name: 'p',
@@ -57,14 +57,23 @@ describe('plan/apply parity', () => {
       'out/accounts-20240501T060000-2.csv',
     ]);
 
-    const state = await project.hashState();
+    const LAST_RUN = 'pipelines/p/last-run.json';
+    const { [LAST_RUN]: lastRun, ...state } = await project.hashState();
+    expect(lastRun).toBeDefined();
     const again = await project.run('apply', { now: at('2024-05-01T07:00:00Z') });
     expect(again.error).toBeUndefined();
     expect(again.status).toBe('no-changes');
     expect(again.counts).toMatchObject({ filesNew: 0, rowsRead: 0, rowsWritten: 0, objectsWritten: 0 });
     expect(again.outputs).toEqual([]);
     expect(await project.list()).toEqual(listed);
-    expect(await project.hashState()).toEqual(state);
+    // Nothing committed; only when it ran is recorded, for serve's catch-up after a restart.
+    const { [LAST_RUN]: lastRunAgain, ...stateAgain } = await project.hashState();
+    expect(stateAgain).toEqual(state);
+    expect(lastRunAgain).not.toBe(lastRun);
+    expect(await project.readLastRun('p')).toMatchObject({
+      runId: again.attemptId,
+      startedAt: '2024-05-01T07:00:00.000Z',
+    });
   });
 
   it('the CLI agrees: plan --detailed-exitcode says 2 before and 0 after apply', async () => {
