@@ -19,10 +19,20 @@ const LOADED = 'source_loaded';
 
 const valueSql = (column: string) => `NULLIF(trim(CAST(${q(column)} AS VARCHAR)), '')`;
 
-/** Whether a value converts to `type` exactly: TRY_CAST alone rounds '100.5' to a BIGINT 101. */
-function convertsSql(column: string, type: string): string {
-  const exact = type === 'BIGINT' ? ` AND regexp_full_match(${valueSql(column)}, '[+-]?[0-9]+')` : '';
-  return `(TRY_CAST(${q(column)} AS ${type}) IS NOT NULL${exact})`;
+/** Loaded types whose values compare with a BIGINT as numbers (a JSON field with one fraction is DOUBLE). */
+const NUMERIC_TYPE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(.*\))$/;
+
+/**
+ * Whether a value converts to `type` exactly: TRY_CAST alone rounds '100.5' to a BIGINT 101. A text
+ * value must be written as a whole number; a number must equal its BIGINT (so 1.0 converts and 2.5,
+ * NaN, infinities and values out of range do not): its text would be '1.0', which is exact too.
+ */
+function convertsSql(column: string, type: string, loadedType: string): string {
+  const cast = `TRY_CAST(${q(column)} AS ${type})`;
+  if (type !== 'BIGINT') return `(${cast} IS NOT NULL)`;
+  if (NUMERIC_TYPE.test(loadedType)) return `(${cast} IS NOT NULL AND ${cast} = ${q(column)})`;
+  return `(${cast} IS NOT NULL AND regexp_full_match(${valueSql(column)}, '[+-]?[0-9]+'))`;
 }
 
 async function readColumns(context: StepContext): Promise<SchemaColumn[]> {
@@ -105,16 +115,19 @@ async function applyPolicy(context: StepContext, decision: DriftDecision): Promi
     `ALTER ${Number(kind?.['n'] ?? 0) > 0 ? 'VIEW' : 'TABLE'} ${q(SOURCE)} RENAME TO ${q(LOADED)}`,
   );
   const actions = decision.drift.actions;
+  const described = await querySql(context, 'check-schema', `DESCRIBE ${q(LOADED)}`);
+  const loaded = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
+  const converts = (c: { column: string; type: string }) =>
+    convertsSql(c.column, c.type, loaded.get(c.column) ?? 'VARCHAR');
   const rejectIf = decision.convert
     .filter(() => schemaPolicyOf(context.pipeline).onTypeChange === 'reject_rows')
     .map((c) => ({
       ...c,
-      fails: `(${valueSql(c.column)} IS NOT NULL AND NOT ${convertsSql(c.column, c.type)})`,
+      fails: `(${valueSql(c.column)} IS NOT NULL AND NOT ${converts(c)})`,
     }));
   if (rejectIf.length) await rejectTypeChanges(context, rejectIf);
   const replace = decision.convert.map(
-    (c) =>
-      `CASE WHEN ${convertsSql(c.column, c.type)} THEN TRY_CAST(${q(c.column)} AS ${c.type}) END AS ${q(c.column)}`,
+    (c) => `CASE WHEN ${converts(c)} THEN TRY_CAST(${q(c.column)} AS ${c.type}) END AS ${q(c.column)}`,
   );
   const columns = context.sourceColumns.filter((c) => !decision.ignore.includes(c));
   const select = [

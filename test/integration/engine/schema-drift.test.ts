@@ -166,3 +166,39 @@ describe('a headerless file', () => {
     expect(run.error?.code).toBe('SCHEMA_DRIFT');
   });
 });
+
+describe('a JSON number field that turned DOUBLE where it was BIGINT', () => {
+  // One fractional value makes the whole field DOUBLE; the whole numbers convert exactly.
+  const NDJSON1 = '{"id":1,"score":1}\n{"id":2,"score":2}\n{"id":3,"score":3}\n';
+  const NDJSON2 = '{"id":1,"score":1}\n{"id":2,"score":2.5}\n{"id":3,"score":3.0}\n{"id":5,"score":-7}\n';
+
+  async function jsonTwoDays(schema: Record<string, unknown> | undefined) {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { pick: 'all-new', format: { kind: 'json', layout: 'ndjson', max_rejects: '50%' } },
+      sink: { filename: 'out-{{timestamp}}', format: 'ndjson' },
+      ...(schema ? { schema } : {}),
+    } as PipelineInput);
+    await project.put('day1.ndjson', NDJSON1);
+    expect((await project.run('apply', { now: DAY1 })).error).toBeUndefined();
+    await project.put('day2.ndjson', NDJSON2);
+    return { project, run: await project.run('apply', { now: DAY2 }) };
+  }
+
+  it('reject_rows rejects only the value that does not convert exactly', async () => {
+    const { project, run } = await jsonTwoDays(undefined);
+    expect(run.error).toBeUndefined();
+    expect(run.schemaDrift?.typeChanges).toEqual([{ column: 'score', before: 'BIGINT', after: 'DOUBLE' }]);
+    expect(run.rejects.map((r) => [r.row, r.reason])).toEqual([[2, 'schema:type_change(score): not BIGINT']]);
+    expect(await lastOutput(project)).toBe('{"id":1,"score":1}\n{"id":3,"score":3}\n{"id":5,"score":-7}\n');
+  });
+
+  it('cast keeps the exact values and empties the inexact one', async () => {
+    const { project, run } = await jsonTwoDays({ on_type_change: 'cast' });
+    expect(run.error).toBeUndefined();
+    expect(await lastOutput(project)).toBe(
+      '{"id":1,"score":1}\n{"id":2,"score":null}\n{"id":3,"score":3}\n{"id":5,"score":-7}\n',
+    );
+  });
+});
