@@ -58,6 +58,28 @@ export interface CompileMappingInput {
    * Default `table`.
    */
   relation?: 'table' | 'view';
+  /**
+   * The diff key (output names): a row with an empty key column is rejected, as a dataset rejects
+   * one, since an empty key is no identity (two such rows are not one record, and no tombstone can
+   * name it).
+   */
+  keyColumns?: readonly string[];
+}
+
+/** The reject reason of a row whose diff key column is empty (the diff tells these from unreadable keys). */
+export function emptyKeyReason(column: string): string {
+  return `key column "${column}" is empty (diff key)`;
+}
+
+/** The reject column: an earlier reason first, then an empty key column (`value(c)` reads it). */
+function withKeyRejects(
+  earlier: string,
+  keyColumns: readonly string[] | undefined,
+  value: (column: string) => string,
+): string {
+  if (!keyColumns?.length) return earlier;
+  const empty = keyColumns.map((c) => `WHEN ${value(c)} IS NULL THEN ${quoteLiteral(emptyKeyReason(c))}`);
+  return `CASE WHEN ${earlier} IS NOT NULL THEN ${earlier} ${empty.join(' ')} END`;
 }
 
 interface Projection {
@@ -157,7 +179,8 @@ export function compileMappingSql(input: CompileMappingInput): CompiledMapping {
   const create = `CREATE ${input.relation === 'view' ? 'VIEW' : 'TABLE'} ${q(input.outputTable)} AS`;
   if (!mapping) {
     const select = [...input.columns, ...INTERNAL_COLUMNS].map(q).join(', ');
-    const bare = `SELECT ${select}, CAST(NULL AS VARCHAR) AS ${q(REJECT_COLUMN)} FROM ${from}`;
+    const reject = withKeyRejects('CAST(NULL AS VARCHAR)', input.keyColumns, q);
+    const bare = `SELECT ${select}, ${reject} AS ${q(REJECT_COLUMN)} FROM ${from}`;
     return {
       createStage: `${create} ${bare}`,
       columns: [...input.columns],
@@ -183,7 +206,8 @@ export function compileMappingSql(input: CompileMappingInput): CompiledMapping {
     ...computed.map(([name, sql]) => `(${sql}) AS ${q(name)}`),
     ...(mapping.rest ? [q(mapping.rest.into)] : []),
     ...INTERNAL_COLUMNS.map(q),
-    q(REJECT_COLUMN),
+    // A computed key column is read by its expression: the name would be the inner column of that name.
+    `${withKeyRejects(`m.${q(REJECT_COLUMN)}`, input.keyColumns, (c) => (c in mapping.compute ? `(${mapping.compute[c]})` : `m.${q(c)}`))} AS ${q(REJECT_COLUMN)}`,
   ];
   const select = `SELECT ${outer.join(', ')} FROM (${innerSql}) AS m`;
   return { createStage: `${create} ${select}`, columns, computeScope: `(${innerSql}) AS m`, select };

@@ -35,6 +35,9 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     return;
   }
   const described = await querySql(context, 'map', `DESCRIBE ${q('source')}`);
+  // The diff's key, as the plan's diff step takes it (compile-plan.ts).
+  const diff = context.pipeline.diff;
+  const diffKey = diff ? (diff.key ?? context.pipeline.mapping?.key) : undefined;
   const input = {
     mapping: context.pipeline.mapping,
     inputTable: 'source',
@@ -46,6 +49,7 @@ export async function executeMapStep(context: StepContext, step: MapStep): Promi
     pipeline: context.pipeline.name,
     timezone: context.pipeline.mapping?.timestamp?.timezone ?? 'UTC',
     importTime: context.runTime,
+    ...(diffKey ? { keyColumns: diffKey } : {}),
   };
   // The mapped rows are streamed by whoever reads them (a diff's hash pass, a merge's join, the
   // COPYs of write-files, each reading only its columns): a view saves a full copy of every row.

@@ -22,7 +22,10 @@ const DAY1 = 'id,name,plan\n1,Ada,pro\n2,Bob,free\n3,Cy,free\n';
 // 1 unchanged, 2 changed, 3 removed, 4 added.
 const DAY2 = 'id,name,plan\n1,Ada,pro\n2,Bob,pro\n4,Di,free\n';
 
-async function snapshotProject(diff: boolean | Record<string, unknown>) {
+async function snapshotProject(
+  diff: boolean | Record<string, unknown>,
+  options: { mapping?: Record<string, unknown>; maxRejects?: string } = {},
+) {
   const project = await fx.createProject();
   await project.writePipeline('p', {
     name: 'p',
@@ -31,8 +34,9 @@ async function snapshotProject(diff: boolean | Record<string, unknown>) {
       match: '^accounts_(?P<timestamp>\\d{8})\\.csv$',
       timestamp_format: 'YYYYMMDD',
       pick: 'newest',
-      format: { kind: 'csv' },
+      format: { kind: 'csv', ...(options.maxRejects ? { max_rejects: options.maxRejects } : {}) },
     },
+    ...(options.mapping ? { mapping: options.mapping } : {}),
     diff,
     sink: {
       directory: 'out/',
@@ -221,5 +225,45 @@ describe('diff with duplicate keys', () => {
     expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
       'id,name,plan\n4,Di,free\n2,Bob,pro\n',
     );
+  });
+});
+
+const day3 = at('2024-05-03T06:00:00Z');
+const day4 = at('2024-05-04T06:00:00Z');
+const TOMBSTONES = { key: ['id'], tombstones: { column: '_deleted' } };
+
+describe('diff with empty keys', () => {
+  it('rejects a row whose key is empty, with its line; such rows hold no removal', async () => {
+    const project = await snapshotProject(TOMBSTONES, { maxRejects: '50%' });
+    await project.put('in/accounts_20240501.csv', 'id,score\n1,10\n2,20\n,40\n,41\n');
+    const first = await project.run('apply', { now: day1 });
+    expect(first.error).toBeUndefined();
+    expect(first.warnings.map((w) => w.code)).not.toContain('DIFF_DUPLICATE_KEY');
+    expect(first.rejects.map((r) => [r.line, r.reason])).toEqual([
+      [4, 'key column "id" is empty (diff key)'],
+      [5, 'key column "id" is empty (diff key)'],
+    ]);
+    expect(first.counts).toMatchObject({ rowsRejected: 2, rowsAdded: 2 });
+    expect((await project.get('out/changed-20240501.csv')).toString()).toBe(
+      'id,score,_deleted\n1,10,false\n2,20,false\n',
+    );
+    await project.put('in/accounts_20240502.csv', 'id,score\n1,10\n,40\n');
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.warnings.map((w) => w.code)).not.toContain('DIFF_REMOVALS_HELD');
+    expect(second.counts).toMatchObject({ rowsRejected: 1, rowsUnchanged: 1, rowsRemoved: 1 });
+    expect((await project.get('out/changed-20240502.csv')).toString()).toBe('id,score,_deleted\n2,,true\n');
+  });
+
+  it('reads a computed key column by its expression', async () => {
+    const project = await snapshotProject(
+      { key: ['k'] },
+      { mapping: { compute: { k: "nullif(id, '-')" } }, maxRejects: '50%' },
+    );
+    await project.put('in/accounts_20240501.csv', 'id,score\n1,10\n-,20\n');
+    const first = await project.run('apply', { now: day1 });
+    expect(first.error).toBeUndefined();
+    expect(first.rejects.map((r) => [r.line, r.reason])).toEqual([[3, 'key column "k" is empty (diff key)']]);
+    expect((await project.get('out/changed-20240501.csv')).toString()).toBe('id,score,k\n1,10,1\n');
   });
 });
