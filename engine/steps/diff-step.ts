@@ -90,6 +90,8 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   context.newSnapshot = { path, rows: current, key: key ? [...key] : null };
   context.outputTable = step.table;
   // The changed rows are in source order (a view over the mapped rows, or a table made with ORDER BY);
-  // with tombstones a UNION follows, whose order only an ORDER BY pins.
-  context.outputInOrder = !(step.tombstones && key);
+  // with tombstones a UNION follows, whose order only an ORDER BY pins, and a first run's view that
+  // leaves superseded rows out is filtered by a semi join, whose order DuckDB does not pin either.
+  const semiJoined = !context.previousSnapshot && duplicates > 0;
+  context.outputInOrder = !(step.tombstones && key) && !semiJoined;
 }
