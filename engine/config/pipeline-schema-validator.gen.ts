@@ -9,7 +9,7 @@ import type { JsonSchema } from './config-schemas.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = '0814c7b2a5dfa09466a09670e158955acf9f87f97807e9603722232539d1d88c';
+export const SCHEMA_FINGERPRINT = 'c4c18d7c2e3f3b71b889558984eaa1e6b71939a15411b9430059363c8dae1768';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -867,7 +867,7 @@ export const PREPARED_SCHEMA: JsonSchema = {
   "diffOptions": {
    "title": "DiffOptions",
    "type": "object",
-   "description": "Rows are added, changed, removed or unchanged compared with the snapshot of the previous run; only added and changed rows go on. Removed rows are reported, and emitted as tombstones if asked.",
+   "description": "Rows are added, changed, removed or unchanged compared with the snapshot of the previous run; only added and changed rows go on. Removed rows are reported, and emitted as tombstones if asked. A row with an empty key is rejected; a key still sent in a rejected row is not removed, and a rejected row whose key cannot be read holds every removal for that run (docs/data-checks.md).",
    "properties": {
     "key": {
      "type": "array",

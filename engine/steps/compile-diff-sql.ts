@@ -15,7 +15,7 @@
  * tombstone): the trust already placed in md5 for the row hash.
  */
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
-import { REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
+import { emptyKeyReason, REJECT_COLUMN, ROW_COLUMN } from './compile-mapping-sql.js';
 import { hashedValue, type ImportTime } from './import-time.js';
 import { md5Halves } from './md5-halves-sql.js';
 import { compileDuplicateKeysSql, type DuplicateKeysSql } from './compile-duplicate-keys-sql.js';
@@ -50,10 +50,27 @@ export interface DiffSql {
     orderColumn: string,
     options: { superseded: boolean },
   ) => string[];
-  /** Removed keys (for tombstones), key columns as VARCHAR. */
+  /**
+   * rejected_keys: one row per mapped row rejected this run, with its key and whether the key reads
+   * (every key column set) or is empty (rejected for its empty key, so it names no record). Without
+   * a diff key a row is its own key, which a rejected row's values cannot give: none reads.
+   */
+  createRejectedKeys: string;
+  /**
+   * gone: the snapshot's entries whose key is not in current, each with whether it is held: a key
+   * still sent in a rejected row (rejected_keys), or every one when `holdAll` (a rejected row's key is
+   * unknown). A held key is not removed and keeps its entry, hash included, in the new snapshot.
+   */
+  createGone: (options: { holdAll: boolean; rejectedKeys: boolean }) => string;
+  countHeld: string;
+  /** Removed keys (for tombstones): gone and not held, key columns as VARCHAR. */
   createRemoved: string;
-  writeSnapshot: (path: string) => string;
+  /** The new snapshot: current, then (with `held`) the held entries of gone. */
+  writeSnapshot: (path: string, options?: { held: boolean }) => string;
 }
+
+/** A column of gone: whether the entry is held rather than removed. */
+const HELD_COLUMN = '_ferry_held';
 
 function keyExpr(
   key: readonly string[] | null,
@@ -69,6 +86,11 @@ function keyExpr(
 function hashExpr(columns: readonly string[], importTime: ImportTime | undefined): string {
   const parts = columns.map((c) => `${quoteLiteral(c)}: ${hashedValue(c, importTime)}`);
   return `md5(CAST(to_json({${parts.join(', ')}}) AS VARCHAR))`;
+}
+
+/** Every key column set: a rejected row with this key still names its record. */
+function keyReadsSql(key: readonly string[]): string {
+  return key.map((c) => `${q(c)} IS NOT NULL`).join(' AND ');
 }
 
 export function compileDiffSql(input: {
@@ -128,9 +150,31 @@ export function compileDiffSql(input: {
       if (!digest) return [changed(`(${picked})`)];
       return [`CREATE TABLE diff_picked AS ${picked}`, changed('diff_picked'), 'DROP TABLE diff_picked'];
     },
-    createRemoved: `CREATE TABLE removed AS SELECT p.* FROM ${previous} p WHERE NOT ${present} ORDER BY p.${K}`,
-    // current is in source order (no sort needed for a deterministic file).
-    writeSnapshot: (path) =>
-      `COPY (SELECT ${K}, ${H}${keyVarchar.length ? ', ' + keyVarchar.join(', ') : ''} FROM current) TO ${quoteLiteral(path)} (FORMAT parquet)`,
+    createRejectedKeys: key
+      ? `CREATE TABLE rejected_keys AS SELECT ${keyExpr(key, columns, input.importTime)} AS ${K}, ` +
+        `${keyReadsSql(key)} AS readable, ${q(REJECT_COLUMN)} IN (${key.map((c) => quoteLiteral(emptyKeyReason(c))).join(', ')}) AS empty ` +
+        `FROM ${mapped} WHERE ${q(REJECT_COLUMN)} IS NOT NULL`
+      : `CREATE TABLE rejected_keys AS SELECT CAST(NULL AS VARCHAR) AS ${K}, false AS readable, false AS empty FROM ${mapped} WHERE ${q(REJECT_COLUMN)} IS NOT NULL`,
+    createGone: ({ holdAll, rejectedKeys }) => {
+      const held = holdAll
+        ? 'true'
+        : rejectedKeys
+          ? `p.${K} IN (SELECT ${K} FROM rejected_keys WHERE readable)`
+          : 'false';
+      return `CREATE TABLE gone AS SELECT p.*, ${held} AS ${q(HELD_COLUMN)} FROM ${previous} p WHERE NOT ${present}`;
+    },
+    countHeld: `SELECT count(*) AS n FROM gone WHERE ${q(HELD_COLUMN)}`,
+    createRemoved: `CREATE TABLE removed AS SELECT * EXCLUDE (${q(HELD_COLUMN)}) FROM gone WHERE NOT ${q(HELD_COLUMN)} ORDER BY ${K}`,
+    writeSnapshot: (path, options) => {
+      const fromCurrent = `SELECT ${K}, ${H}${keyVarchar.length ? ', ' + keyVarchar.join(', ') : ''} FROM current`;
+      // current is in source order (no sort needed for a deterministic file).
+      if (!options?.held) return `COPY (${fromCurrent}) TO ${quoteLiteral(path)} (FORMAT parquet)`;
+      // Held entries follow, in key order; only an ORDER BY pins the order of a UNION.
+      const keys = keyColumns.length ? ', ' + keyColumns.map(q).join(', ') : '';
+      return (
+        `COPY (SELECT ${K}, ${H}${keys} FROM (SELECT ${K}, ${H}${keyVarchar.length ? ', ' + keyVarchar.join(', ') : ''}, 0 AS _ferry_part, ${R} AS _ferry_at FROM current ` +
+        `UNION ALL SELECT ${K}, ${H}${keys}, 1, row_number() OVER (ORDER BY ${K}) FROM gone WHERE ${q(HELD_COLUMN)}) ORDER BY _ferry_part, _ferry_at) TO ${quoteLiteral(path)} (FORMAT parquet)`
+      );
+    },
   };
 }

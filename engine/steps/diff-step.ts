@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { quoteIdent as q } from '../duckdb/sql.js';
 import { isFerryError } from '../errors/ferry-error.js';
 import type { DiffStep } from '../plan/plan-model.js';
-import { compileDiffSql, DIFF_COLUMN, KEY_COLUMN } from './compile-diff-sql.js';
+import { compileDiffSql, DIFF_COLUMN, KEY_COLUMN, type DiffSql } from './compile-diff-sql.js';
 import { countSupersededRows } from './compile-duplicate-keys-sql.js';
 import { ROW_COLUMN } from './compile-mapping-sql.js';
 import { querySql, runSql, type StepContext } from './step-context.js';
@@ -68,10 +68,26 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   const [previousRows] = await querySql(context, 'diff', sql.countPrevious);
   const current = Number(currentRows?.['n'] ?? 0);
   const unchanged = current - added - changed;
+  const hold = await decideHold(context, sql);
+  let held = 0;
+  if (hold || (step.tombstones && key)) {
+    await runSql(context, 'diff', sql.createGone(hold ?? { holdAll: false, rejectedKeys: false }));
+    const [heldRows] = await querySql(context, 'diff', sql.countHeld);
+    held = Number(heldRows?.['n'] ?? 0);
+  }
   context.counts.rowsAdded += added;
   context.counts.rowsChanged += changed;
   context.counts.rowsUnchanged += unchanged;
-  context.counts.rowsRemoved += Number(previousRows?.['n'] ?? 0) - changed - unchanged;
+  context.counts.rowsRemoved += Number(previousRows?.['n'] ?? 0) - changed - unchanged - held;
+  if (hold?.holdAll && held > 0) {
+    context.warnings.push({
+      code: 'DIFF_REMOVALS_HELD',
+      message:
+        `This run rejected ${rows(hold.unreadable)} whose key could not be read (rejected before the mapping or by a check, or a key column that did not cast), ` +
+        `so none of the ${held} key${held === 1 ? '' : 's'} missing from it ${held === 1 ? 'was' : 'were'} counted as removed${step.tombstones && key ? ' or published as a tombstone' : ''}: ` +
+        `a rejected row's key is not absent from the source. They stay in the snapshot; the next run without such rejects removes those still missing (fix the rejected rows, see the run's rejected-rows file).`,
+    });
+  }
 
   if (step.tombstones && key) {
     await runSql(context, 'diff', sql.createRemoved);
@@ -86,12 +102,40 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
     context.columns = [...context.columns, step.tombstones];
   }
   const path = join(context.tempDir, 'snapshot.parquet');
-  await runSql(context, 'diff', sql.writeSnapshot(path));
-  context.newSnapshot = { path, rows: current, key: key ? [...key] : null };
+  await runSql(context, 'diff', sql.writeSnapshot(path, { held: held > 0 }));
+  context.newSnapshot = { path, rows: current + held, key: key ? [...key] : null };
   context.outputTable = step.table;
   // The changed rows are in source order (a view over the mapped rows, or a table made with ORDER BY);
   // with tombstones a UNION follows, whose order only an ORDER BY pins, and a first run's view that
   // leaves superseded rows out is filtered by a semi join, whose order DuckDB does not pin either.
   const semiJoined = !context.previousSnapshot && duplicates > 0;
   context.outputInOrder = !(step.tombstones && key) && !semiJoined;
+}
+
+const rows = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
+
+/**
+ * Which snapshot keys missing from this run are held instead of removed. A row rejected this run is
+ * still in the source: its key is unknown this run, not absent, so removing it would publish a
+ * delete for a record the vendor still sends (mirror holds its deletes for the same reason,
+ * merge-dataset-step.ts). A mapped row whose key reads holds that key; a row rejected for an empty
+ * key names no record and holds nothing; any other rejected row (before the mapping, by a check,
+ * or with a key column that did not cast) could be any key, so every removal waits for a run
+ * without such rows. Undefined when this run rejected nothing.
+ */
+async function decideHold(
+  context: StepContext,
+  sql: DiffSql,
+): Promise<{ holdAll: boolean; rejectedKeys: boolean; unreadable: number } | undefined> {
+  if (context.counts.rowsRejected === 0) return undefined;
+  await runSql(context, 'diff', sql.createRejectedKeys);
+  const [seen] = await querySql(
+    context,
+    'diff',
+    'SELECT count(*) AS n, count(*) FILTER (WHERE NOT readable AND NOT empty) AS unreadable, count(*) FILTER (WHERE readable) AS readable FROM rejected_keys',
+  );
+  // Rejects the diff's input does not hold (the reader's, the schema step's, a check's) are unreadable.
+  const unseen = context.counts.rowsRejected - Number(seen?.['n'] ?? 0);
+  const unreadable = unseen + Number(seen?.['unreadable'] ?? 0);
+  return { holdAll: unreadable > 0, rejectedKeys: Number(seen?.['readable'] ?? 0) > 0, unreadable };
 }

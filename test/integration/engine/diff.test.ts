@@ -157,7 +157,7 @@ describe('diff of a run past the database-file threshold', () => {
     expect(second.error).toBeUndefined();
     expect(second.sql.map((s) => s.sql).filter((s) => s.includes('md5_number'))).toEqual([
       expect.stringMatching(/^CREATE TABLE diff_picked AS /),
-      expect.stringMatching(/^CREATE TABLE removed AS /),
+      expect.stringMatching(/^CREATE TABLE gone AS /),
     ]);
     await expectTombstonedDay2(project, second);
   });
@@ -231,6 +231,80 @@ describe('diff with duplicate keys', () => {
 const day3 = at('2024-05-03T06:00:00Z');
 const day4 = at('2024-05-04T06:00:00Z');
 const TOMBSTONES = { key: ['id'], tombstones: { column: '_deleted' } };
+
+describe('diff with rejected rows', () => {
+  const SCORES = 'id,score\n1,10\n2,20\n3,30\n';
+
+  it('a rejected row whose key reads is not removed, and keeps its previous snapshot entry', async () => {
+    const project = await snapshotProject(TOMBSTONES, {
+      mapping: { cast: { id: 'INTEGER', score: 'INTEGER' } },
+      maxRejects: '50%',
+    });
+    await project.put('in/accounts_20240501.csv', SCORES);
+    expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
+    // 3's score does not fit INTEGER: its row is rejected, but id 3 is still in the file.
+    await project.put('in/accounts_20240502.csv', 'id,score\n1,10\n2,21\n3,99999999999\n');
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.counts).toMatchObject({
+      rowsRejected: 1,
+      rowsChanged: 1,
+      rowsUnchanged: 1,
+      rowsRemoved: 0,
+    });
+    expect(second.warnings.map((w) => w.code)).not.toContain('DIFF_REMOVALS_HELD');
+    expect((await project.get('out/changed-20240502.csv')).toString()).toBe(
+      'id,score,_deleted\n2,21,false\n',
+    );
+    expect((await project.readState('p'))?.['snapshot']).toMatchObject({ rows: 3 });
+    // A clean run: 3 compares with its day-1 entry (unchanged), 2 is gone and is removed now.
+    await project.put('in/accounts_20240503.csv', 'id,score\n1,10\n3,30\n');
+    const third = await project.run('apply', { now: day3 });
+    expect(third.error).toBeUndefined();
+    expect(third.counts).toMatchObject({ rowsUnchanged: 2, rowsRemoved: 1, rowsAdded: 0, rowsChanged: 0 });
+    expect((await project.get('out/changed-20240503.csv')).toString()).toBe('id,score,_deleted\n2,,true\n');
+  });
+
+  it('a rejected row whose key does not read holds every removal for the run, with a warning', async () => {
+    const project = await snapshotProject(TOMBSTONES, {
+      mapping: { cast: { id: 'INTEGER' } },
+      maxRejects: '50%',
+    });
+    await project.put('in/accounts_20240501.csv', SCORES);
+    expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
+    // "x2" is no INTEGER: which key the row has is unknown, so neither 2 nor 3 is known to be gone.
+    await project.put('in/accounts_20240502.csv', 'id,score\n1,10\nx2,20\n');
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.counts).toMatchObject({
+      rowsRejected: 1,
+      rowsUnchanged: 1,
+      rowsRemoved: 0,
+      rowsWritten: 0,
+    });
+    expect(second.warnings.map((w) => w.code)).toContain('DIFF_REMOVALS_HELD');
+    expect((await project.readState('p'))?.['snapshot']).toMatchObject({ rows: 3 });
+    // The next clean run catches up: 2 is back unchanged (its held entry), 3 is removed.
+    await project.put('in/accounts_20240503.csv', 'id,score\n1,10\n2,20\n');
+    const third = await project.run('apply', { now: day3 });
+    expect(third.error).toBeUndefined();
+    expect(third.warnings.map((w) => w.code)).not.toContain('DIFF_REMOVALS_HELD');
+    expect(third.counts).toMatchObject({ rowsUnchanged: 2, rowsRemoved: 1, rowsWritten: 1 });
+    expect((await project.get('out/changed-20240503.csv')).toString()).toBe('id,score,_deleted\n3,,true\n');
+  });
+
+  it('rows rejected before the mapping (a schema type change) hold removals too', async () => {
+    const project = await snapshotProject(TOMBSTONES, { maxRejects: '50%' });
+    await project.put('in/accounts_20240501.csv', SCORES);
+    expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
+    await project.put('in/accounts_20240502.csv', 'id,score\n1,10\n2,abc\n');
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.counts).toMatchObject({ rowsRejected: 1, rowsRemoved: 0 });
+    expect(second.warnings.map((w) => w.code)).toContain('DIFF_REMOVALS_HELD');
+    expect((await project.get('out/changed-20240502.csv')).toString()).not.toContain('true');
+  });
+});
 
 describe('diff with empty keys', () => {
   it('rejects a row whose key is empty, with its line; such rows hold no removal', async () => {

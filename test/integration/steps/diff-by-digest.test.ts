@@ -38,10 +38,12 @@ function diffSql(previousSnapshot: string | undefined, compare: 'text' | 'digest
 /** Runs the diff of `mapped` against `snapshot` into `changed` and `removed`; returns both, in order. */
 async function diff(db: DuckDbSession, snapshot: string, compare: 'text' | 'digest') {
   const sql = diffSql(snapshot, compare);
-  for (const table of ['current', 'changed', 'removed']) await db.run(`DROP TABLE IF EXISTS ${table}`);
+  for (const table of ['current', 'changed', 'gone', 'removed'])
+    await db.run(`DROP TABLE IF EXISTS ${table}`);
   await db.run(sql.createCurrent);
   for (const statement of sql.createChanged('changed', ['id', 'name'], '_ferry_order', { superseded: false }))
     await db.run(statement);
+  await db.run(sql.createGone({ holdAll: false, rejectedKeys: false }));
   await db.run(sql.createRemoved);
   return {
     changed: await db.all('SELECT id, name, _ferry_order, _ferry_diff FROM changed ORDER BY _ferry_order'),
