@@ -92,12 +92,13 @@ export async function executeDiffStep(context: StepContext, step: DiffStep): Pro
   if (step.tombstones && key) {
     await runSql(context, 'diff', sql.createRemoved);
     const flag = q(step.tombstones);
+    const removedKeys = await removedKeyColumns(context, changedTable, key);
     // Removed keys come after the data rows, in key order; their other columns are empty.
     await runSql(
       context,
       'diff',
       `CREATE TABLE ${q(step.table)} AS SELECT * EXCLUDE (${q(DIFF_COLUMN)}), false AS ${flag} FROM ${q(changedTable)} UNION ALL BY NAME ` +
-        `SELECT ${key.map((c) => `${q(c)}`).join(', ')}, true AS ${flag}, (SELECT coalesce(max(${q(ROW_COLUMN)}), 0) FROM current) + row_number() OVER (ORDER BY ${q(KEY_COLUMN)}) AS ${q(ORDER_COLUMN)} FROM removed`,
+        `SELECT ${removedKeys.join(', ')}, true AS ${flag}, (SELECT coalesce(max(${q(ROW_COLUMN)}), 0) FROM current) + row_number() OVER (ORDER BY ${q(KEY_COLUMN)}) AS ${q(ORDER_COLUMN)} FROM removed`,
     );
     context.columns = [...context.columns, step.tombstones];
   }
@@ -138,4 +139,40 @@ async function decideHold(
   const unseen = context.counts.rowsRejected - Number(seen?.['n'] ?? 0);
   const unreadable = unseen + Number(seen?.['unreadable'] ?? 0);
   return { holdAll: unreadable > 0, rejectedKeys: Number(seen?.['readable'] ?? 0) > 0, unreadable };
+}
+
+/**
+ * The removed keys' columns for the tombstones. The snapshot keeps keys as text, and a UNION with
+ * text would make every row's key text (`{"id":"1"}`), so each is cast back to the key's type now.
+ * A column is cast only when every removed key converts and reads back as the text the snapshot
+ * kept (the key's identity); when the key's type changed since (a removed "a" where ids are now
+ * numbers) that column stays text for this run, with a warning, rather than losing the key.
+ */
+async function removedKeyColumns(
+  context: StepContext,
+  table: string,
+  key: readonly string[],
+): Promise<string[]> {
+  const described = await querySql(context, 'diff', `DESCRIBE ${q(table)}`);
+  const types = new Map(described.map((r) => [String(r['column_name']), String(r['column_type'])]));
+  const typed = key.filter((c) => (types.get(c) ?? 'VARCHAR') !== 'VARCHAR');
+  if (typed.length === 0) return key.map(q);
+  const back = (c: string) => `CAST(TRY_CAST(${q(c)} AS ${types.get(c) ?? 'VARCHAR'}) AS VARCHAR)`;
+  const [counted] = await querySql(
+    context,
+    'diff',
+    `SELECT ${typed.map((c, i) => `count(*) FILTER (WHERE ${q(c)} IS NOT NULL AND ${back(c)} IS DISTINCT FROM ${q(c)}) AS n${i}`).join(', ')} FROM removed`,
+  );
+  const asText = typed.filter((_, i) => Number(counted?.[`n${i}`] ?? 0) > 0);
+  for (const c of asText) {
+    context.warnings.push({
+      code: 'DIFF_TOMBSTONE_KEY_AS_TEXT',
+      message: `Key column "${c}" is written as text in this run's output, tombstones and rows alike: a key removed since the previous run does not read as ${types.get(c) ?? ''}, the column's type now (the key's type changed). Consumers reading "${c}" by type should expect text for this run.`,
+    });
+  }
+  return key.map((c) =>
+    typed.includes(c) && !asText.includes(c)
+      ? `CAST(${q(c)} AS ${types.get(c) ?? 'VARCHAR'}) AS ${q(c)}`
+      : q(c),
+  );
 }

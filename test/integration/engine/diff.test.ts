@@ -341,3 +341,48 @@ describe('diff with empty keys', () => {
     expect((await project.get('out/changed-20240501.csv')).toString()).toBe('id,score,k\n1,10,1\n');
   });
 });
+
+describe('tombstones keep the key columns types', () => {
+  async function jsonProject() {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { pick: 'newest', format: { kind: 'json', layout: 'ndjson' } },
+      diff: TOMBSTONES,
+      sink: { filename: 'out-{{timestamp}}', format: 'ndjson' },
+    });
+    return project;
+  }
+  const lastOutput = async (project: TestProject) =>
+    (await project.get((await project.list()).at(-1)?.key ?? '')).toString();
+
+  it('a numeric key stays a number, on the first run and in a tombstone', async () => {
+    const project = await jsonProject();
+    await project.put('g1.ndjson', '{"id":1,"n":2}\n{"id":20,"n":3}\n');
+    expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
+    expect(await lastOutput(project)).toBe(
+      '{"id":1,"n":2,"_deleted":false}\n{"id":20,"n":3,"_deleted":false}\n',
+    );
+    await project.put('g2.ndjson', '{"id":1,"n":5}\n');
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.warnings.map((w) => w.code)).not.toContain('DIFF_TOMBSTONE_KEY_AS_TEXT');
+    expect(await lastOutput(project)).toBe(
+      '{"id":1,"n":5,"_deleted":false}\n{"id":20,"n":null,"_deleted":true}\n',
+    );
+  });
+
+  it('a removed key that no longer reads as the key type keeps the column as text, with a warning', async () => {
+    const project = await jsonProject();
+    await project.put('g1.ndjson', '{"id":"a","n":2}\n{"id":"7","n":3}\n');
+    expect((await project.run('apply', { now: day1 })).error).toBeUndefined();
+    await project.put('g2.ndjson', '{"id":7,"n":3}\n');
+    const second = await project.run('apply', { now: day2 });
+    expect(second.error).toBeUndefined();
+    expect(second.warnings.map((w) => w.code)).toContain('DIFF_TOMBSTONE_KEY_AS_TEXT');
+    // 7 reads as changed (the row hash covers typed values), and is text like the tombstone's key.
+    expect(await lastOutput(project)).toBe(
+      '{"id":"7","n":3,"_deleted":false}\n{"id":"a","n":null,"_deleted":true}\n',
+    );
+  });
+});
