@@ -229,7 +229,6 @@ describe('diff with duplicate keys', () => {
 });
 
 const day3 = at('2024-05-03T06:00:00Z');
-const day4 = at('2024-05-04T06:00:00Z');
 const TOMBSTONES = { key: ['id'], tombstones: { column: '_deleted' } };
 
 describe('diff with rejected rows', () => {

@@ -179,7 +179,7 @@ describe('a JSON number field that turned DOUBLE where it was BIGINT', () => {
       source: { pick: 'all-new', format: { kind: 'json', layout: 'ndjson', max_rejects: '50%' } },
       sink: { filename: 'out-{{timestamp}}', format: 'ndjson' },
       ...(schema ? { schema } : {}),
-    } as PipelineInput);
+    });
     await project.put('day1.ndjson', NDJSON1);
     expect((await project.run('apply', { now: DAY1 })).error).toBeUndefined();
     await project.put('day2.ndjson', NDJSON2);
