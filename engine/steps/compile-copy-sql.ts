@@ -127,8 +127,10 @@ export function compileCopySql(input: {
   switch (format.kind) {
     case 'csv':
     case 'multi-csv':
+      // ESCAPE is the quote itself (a doubled quote, as the source side reads it): DuckDB's default
+      // escape is `"` whatever the quote, which a reader with another quote misreads.
       options = `FORMAT csv, HEADER ${format.headers ? 'true' : 'false'}, DELIMITER ${quoteLiteral(format.delimiter)}${
-        format.kind === 'csv' ? `, QUOTE ${quoteLiteral(format.quote)}` : ''
+        format.kind === 'csv' ? `, QUOTE ${quoteLiteral(format.quote)}, ESCAPE ${quoteLiteral(format.quote)}` : ''
       }${compression}`;
       break;
     case 'json':
