@@ -15,6 +15,7 @@ import {
   textValueSql,
 } from '../duckdb/duckdb-type-kind.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
+import { compileJsonValueSql } from './compile-json-value-sql.js';
 
 export interface ColumnType {
   name: string;
@@ -80,18 +81,11 @@ export function csvColumnExpr(column: ColumnType, listSeparator: string): string
   return ref;
 }
 
-/**
- * JSON has no timestamp type; DuckDB would write its SQL text form ("2026-11-21 12:04:42+00"). ferry
- * writes RFC 3339 in UTC instead ("2026-11-21T12:04:42.000Z"), which every JSON consumer parses.
- */
+/** One column as the JSON and NDJSON writers write it (compile-json-value-sql.ts says how). */
 export function jsonColumnExpr(column: ColumnType): string {
   const ref = q(column.name);
-  if (/^TIMESTAMP WITH TIME ZONE$|^TIMESTAMPTZ$/i.test(column.type)) {
-    return `strftime(timezone('UTC', ${ref}), '%Y-%m-%dT%H:%M:%S.%gZ') AS ${ref}`;
-  }
-  if (/^TIMESTAMP(_S|_MS|_NS)?$/i.test(column.type))
-    return `strftime(${ref}, '%Y-%m-%dT%H:%M:%S.%g') AS ${ref}`;
-  return ref;
+  const value = compileJsonValueSql(ref, column.type);
+  return value === undefined ? ref : `${value} AS ${ref}`;
 }
 
 export function fileExtension(format: SinkFormat['kind'], compress: 'none' | 'gzip' | 'zstd'): string {

@@ -19,6 +19,7 @@ import {
   mapEntryTypes,
   type ColumnType,
 } from './compile-copy-sql.js';
+import { compileNonFiniteCountSql } from './compile-json-value-sql.js';
 import { ORDER_COLUMN } from './diff-step.js';
 import { prepareEncryption } from './encrypt-outputs.js';
 import { renderSinkKeys, type KeyRequest } from './render-sink-keys.js';
@@ -59,6 +60,9 @@ async function writeFiles(context: StepContext, step: WriteFilesStep): Promise<v
   const key = outputKey(context);
   const source = await prepareRowsToWrite(context, sink, { table, columns, total, key });
   const typed = columns.map((name) => ({ name, type: types.get(name) ?? 'VARCHAR' }));
+  if (sink.format.kind === 'json' || sink.format.kind === 'ndjson') {
+    await warnNonFiniteNumbers(context, { source, columns: typed });
+  }
   const jobs =
     sink.format.kind === 'multi-csv'
       ? planMultiCsv(sink, { source, columns: typed, key })
@@ -140,6 +144,30 @@ async function prepareRowsToWrite(
     `CREATE TABLE to_write AS SELECT ${kept.map(q).join(', ')} FROM ${q(input.table)}${order}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
   );
   return 'to_write';
+}
+
+/**
+ * JSON has no NaN or Infinity: the JSON writers write them as strings (compile-json-value-sql.ts).
+ * A reader that expects a number there sees a string, so the run says how many there were.
+ */
+async function warnNonFiniteNumbers(
+  context: StepContext,
+  input: { source: string; columns: readonly ColumnType[] },
+): Promise<void> {
+  const counts = input.columns.flatMap((c) => compileNonFiniteCountSql(q(c.name), c.type) ?? []);
+  if (counts.length === 0) return;
+  // The source holds exactly the rows written (prepareRowsToWrite applies sink.limit).
+  const [row] = await querySql(
+    context,
+    'write-files',
+    `SELECT sum(${counts.join(' + ')}) AS n FROM ${q(input.source)}`,
+  );
+  const n = Number(row?.['n'] ?? 0);
+  if (n === 0) return;
+  context.warnings.push({
+    code: 'JSON_NON_FINITE_NUMBERS',
+    message: `${n} floating-point value${n === 1 ? ' was' : 's were'} NaN or ±Infinity, which JSON has no number for: written as the strings "NaN", "Infinity" or "-Infinity".`,
+  });
 }
 
 /** One file, or one per part of max_rows_per_file. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbSession, type DuckDbSession } from '../../../engine/duckdb/create-duckdb-session.js';
 import { compileCopySql } from '../../../engine/steps/compile-copy-sql.js';
 
@@ -38,7 +38,7 @@ it('writes timestamps as RFC 3339 UTC in JSON', async () => {
   );
   expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({
     id: 1,
-    at: '2026-11-21T11:04:42.500Z',
+    at: '2026-11-21T11:04:42.500000Z',
     tags: ['a;b', 'c%d', 'e'],
     m: { 'k;1': 'v=1' },
   });
@@ -86,4 +86,73 @@ it('escapes a custom quote by doubling it, so a reader with the same quote reads
   expect(text).toContain(`'it''s "q"'`);
   const rows = parse(text, { quote: "'", escape: "'", columns: true }) as { v: string }[];
   expect(rows.map((r) => r.v)).toEqual(values);
+});
+
+describe.each(['json', 'ndjson'] as const)('%s output', (kind) => {
+  // Rows as DuckDB holds them; DESCRIBE gives the types, as write-files does.
+  const rows = `SELECT * FROM (VALUES
+    (1, 'NaN'::DOUBLE, 'inf'::FLOAT, TIMESTAMPTZ '2026-01-01 00:00:00.123456+00', TIMESTAMP '2026-01-01 00:00:00.654321', TIMESTAMP_NS '2026-01-01 00:00:00.123456789'),
+    (2, '-inf'::DOUBLE, 1.5::FLOAT, TIMESTAMPTZ '2026-06-01 12:00:00+02', NULL, NULL),
+    (3, 0.25::DOUBLE, NULL, NULL, NULL, NULL)) AS t(id, d, f, tz, ts, ns)`;
+  const nested = `SELECT id, d, f, tz, ts, ns, [d, NULL] AS dl, {'d': d, 'tz': tz, 'in': {'l': [tz]}} AS st,
+    MAP(['k'], [d]) AS m, [{'x': ts}] AS sl, CASE WHEN id = 3 THEN NULL ELSE {'d': d} END AS ns_struct FROM (${rows})`;
+
+  async function write(): Promise<unknown[]> {
+    await session.run(`CREATE OR REPLACE TABLE special AS ${nested}`);
+    const described = await session.all(`DESCRIBE special`);
+    const columns = described.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
+    const path = join(dir, `special.${kind}`);
+    await session.run(
+      compileCopySql({ table: 'special', columns, format: { kind }, compress: 'none', orderBy: ['id'], path }),
+    );
+    const text = readFileSync(path, 'utf8');
+    // JSON.parse is the independent reader: it refuses NaN and Infinity anywhere in the text.
+    return kind === 'json'
+      ? (JSON.parse(text) as unknown[])
+      : text.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+  }
+
+  it('writes NaN and ±Infinity as strings, and timestamps as RFC 3339 with every digit, at any depth', async () => {
+    expect(await write()).toEqual([
+      {
+        id: 1,
+        d: 'NaN',
+        f: 'Infinity',
+        tz: '2026-01-01T00:00:00.123456Z',
+        ts: '2026-01-01T00:00:00.654321',
+        ns: '2026-01-01T00:00:00.123456789',
+        dl: ['NaN', null],
+        st: { d: 'NaN', tz: '2026-01-01T00:00:00.123456Z', in: { l: ['2026-01-01T00:00:00.123456Z'] } },
+        m: { k: 'NaN' },
+        sl: [{ x: '2026-01-01T00:00:00.654321' }],
+        ns_struct: { d: 'NaN' },
+      },
+      {
+        id: 2,
+        d: '-Infinity',
+        f: 1.5,
+        tz: '2026-06-01T10:00:00.000000Z',
+        ts: null,
+        ns: null,
+        dl: ['-Infinity', null],
+        st: { d: '-Infinity', tz: '2026-06-01T10:00:00.000000Z', in: { l: ['2026-06-01T10:00:00.000000Z'] } },
+        m: { k: '-Infinity' },
+        sl: [{ x: null }],
+        ns_struct: { d: '-Infinity' },
+      },
+      {
+        id: 3,
+        d: 0.25,
+        f: null,
+        tz: null,
+        ts: null,
+        ns: null,
+        dl: [0.25, null],
+        st: { d: 0.25, tz: null, in: { l: [null] } },
+        m: { k: 0.25 },
+        sl: [{ x: null }],
+        ns_struct: null,
+      },
+    ]);
+  });
 });

@@ -253,6 +253,30 @@ describe('column names that SQL lambdas could take for their own', () => {
   });
 });
 
+describe('NaN and Infinity in JSON outputs', () => {
+  it('writes them as strings, in lists too, so the file parses, and says how many there were', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'csv' } },
+      mapping: { cast: { v: 'DOUBLE' }, compute: { lv: '[v]' } },
+      sink: { filename: 'out', format: 'ndjson', limit: 3 },
+    });
+    await project.put('nan.csv', 'id,v\n1,NaN\n2,Infinity\n3,1.5\n4,-inf\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error).toBeUndefined();
+    const lines = (await project.get('out.ndjson')).toString().trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([
+      { id: '1', v: 'NaN', lv: ['NaN'] },
+      { id: '2', v: 'Infinity', lv: ['Infinity'] },
+      { id: '3', v: 1.5, lv: [1.5] },
+    ]);
+    // Counted over the rows written (sink.limit left out the fourth): 2 top-level, 2 in lists.
+    const warning = plan.warnings.find((w) => w.code === 'JSON_NON_FINITE_NUMBERS');
+    expect(warning?.message).toMatch(/^4 floating-point values/);
+  });
+});
+
 describe('Parquet sources', () => {
   it('reads Parquet and keeps its types into a Parquet sink', async () => {
     const parquet = await writeWithDuckDb(
