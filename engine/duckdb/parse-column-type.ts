@@ -33,7 +33,8 @@ export function parseColumnType(text: string): ColumnTypeNode {
 function parseStructField(text: string): { name: string; type: ColumnTypeNode } {
   const field = text.trim();
   const quoted = /^"((?:[^"]|"")*)"\s+(.*)$/s.exec(field);
-  if (quoted) return { name: (quoted[1] ?? '').replaceAll('""', '"'), type: parseColumnType(quoted[2] ?? '') };
+  if (quoted)
+    return { name: (quoted[1] ?? '').replaceAll('""', '"'), type: parseColumnType(quoted[2] ?? '') };
   const space = field.indexOf(' ');
   return { name: field.slice(0, space), type: parseColumnType(field.slice(space + 1)) };
 }

@@ -100,16 +100,29 @@ describe.each(['json', 'ndjson'] as const)('%s output', (kind) => {
   async function write(): Promise<unknown[]> {
     await session.run(`CREATE OR REPLACE TABLE special AS ${nested}`);
     const described = await session.all(`DESCRIBE special`);
-    const columns = described.map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
+    const columns = described.map((r) => ({
+      name: String(r['column_name']),
+      type: String(r['column_type']),
+    }));
     const path = join(dir, `special.${kind}`);
     await session.run(
-      compileCopySql({ table: 'special', columns, format: { kind }, compress: 'none', orderBy: ['id'], path }),
+      compileCopySql({
+        table: 'special',
+        columns,
+        format: { kind },
+        compress: 'none',
+        orderBy: ['id'],
+        path,
+      }),
     );
     const text = readFileSync(path, 'utf8');
     // JSON.parse is the independent reader: it refuses NaN and Infinity anywhere in the text.
     return kind === 'json'
       ? (JSON.parse(text) as unknown[])
-      : text.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+      : text
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as unknown);
   }
 
   it('writes NaN and ±Infinity as strings, and timestamps as RFC 3339 with every digit, at any depth', async () => {
