@@ -124,7 +124,9 @@ export function compileCopySql(input: {
       // ESCAPE is the quote itself (a doubled quote, as the source side reads it): DuckDB's default
       // escape is `"` whatever the quote, which a reader with another quote misreads.
       options = `FORMAT csv, HEADER ${format.headers ? 'true' : 'false'}, DELIMITER ${quoteLiteral(format.delimiter)}${
-        format.kind === 'csv' ? `, QUOTE ${quoteLiteral(format.quote)}, ESCAPE ${quoteLiteral(format.quote)}` : ''
+        format.kind === 'csv'
+          ? `, QUOTE ${quoteLiteral(format.quote)}, ESCAPE ${quoteLiteral(format.quote)}`
+          : ''
       }${compression}`;
       break;
     case 'json':

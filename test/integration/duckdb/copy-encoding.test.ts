@@ -84,7 +84,7 @@ it('escapes a custom quote by doubling it, so a reader with the same quote reads
   );
   const text = readFileSync(path, 'utf8');
   expect(text).toContain(`'it''s "q"'`);
-  const rows = parse(text, { quote: "'", escape: "'", columns: true }) as { v: string }[];
+  const rows = parse<{ v: string }>(text, { quote: "'", escape: "'", columns: true });
   expect(rows.map((r) => r.v)).toEqual(values);
 });
 
@@ -99,10 +99,10 @@ describe.each(['json', 'ndjson'] as const)('%s output', (kind) => {
 
   async function write(): Promise<unknown[]> {
     await session.run(`CREATE OR REPLACE TABLE special AS ${nested}`);
-    const described = await session.all(`DESCRIBE special`);
+    const described = await session.all(`SELECT column_name, column_type FROM (DESCRIBE special)`);
     const columns = described.map((r) => ({
-      name: String(r['column_name']),
-      type: String(r['column_type']),
+      name: r['column_name'] as string,
+      type: r['column_type'] as string,
     }));
     const path = join(dir, `special.${kind}`);
     await session.run(
