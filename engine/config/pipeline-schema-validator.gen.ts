@@ -9,7 +9,7 @@ import type { JsonSchema } from './config-schemas.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = 'c4c18d7c2e3f3b71b889558984eaa1e6b71939a15411b9430059363c8dae1768';
+export const SCHEMA_FINGERPRINT = '9ec2eef2636d39b77a6c47d327a574e468901a4f2a4b4538f8fd2ad472fdba4b';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -982,7 +982,7 @@ export const PREPARED_SCHEMA: JsonSchema = {
     },
     "max_rows_per_file": {
      "type": "integer",
-     "description": "Split the output into files of at most this many rows; the filename must then contain {{part}}. Default: one file.",
+     "description": "Split the output into files of at most this many rows; the filename must then contain {{part}}. Not for multi-csv (a row and its list/map elements would be split apart). Default: one file.",
      "minimum": 1
     },
     "encrypt": {
@@ -1087,7 +1087,7 @@ export const PREPARED_SCHEMA: JsonSchema = {
     },
     "list_separator": {
      "type": "string",
-     "description": "The separator between the items of a list or map value. Default \"&\".",
+     "description": "The separator between the items of a list or map value; not % or =, which the encoding uses itself. Default \"&\".",
      "minLength": 1,
      "maxLength": 4,
      "default": "&"
@@ -1119,7 +1119,7 @@ export const PREPARED_SCHEMA: JsonSchema = {
     },
     "join_key": {
      "$ref": "#/definitions/identifier",
-     "description": "The name of the join key column in every file. Default _join_key.",
+     "description": "The name of the join key column in every file: not the name of an output column, nor key or value (the columns of the list and map files). Default _join_key.",
      "default": "_join_key"
     }
    },

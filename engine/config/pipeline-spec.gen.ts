@@ -225,7 +225,7 @@ export type CsvQuote1 = string;
  */
 export type CsvDelimiter2 = string;
 /**
- * The name of the join key column in every file. Default _join_key.
+ * The name of the join key column in every file: not the name of an output column, nor key or value (the columns of the list and map files). Default _join_key.
  */
 export type Identifier4 = string;
 /**
@@ -713,7 +713,7 @@ export interface S3Sink {
    */
   compress?: 'none' | 'gzip' | 'zstd';
   /**
-   * Split the output into files of at most this many rows; the filename must then contain {{part}}. Default: one file.
+   * Split the output into files of at most this many rows; the filename must then contain {{part}}. Not for multi-csv (a row and its list/map elements would be split apart). Default: one file.
    */
   max_rows_per_file?: number;
   encrypt?: Encrypt;
@@ -739,7 +739,7 @@ export interface CsvSinkFormat {
    */
   headers?: boolean;
   /**
-   * The separator between the items of a list or map value. Default "&".
+   * The separator between the items of a list or map value; not % or =, which the encoding uses itself. Default "&".
    */
   list_separator?: string;
 }

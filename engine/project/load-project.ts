@@ -21,6 +21,7 @@ import { findYamlFiles } from './find-files.js';
 import { findPipelineFiles } from './find-pipeline-files.js';
 import { checkChecksSql } from './check-checks-sql.js';
 import { checkDeclaredTypes } from './check-declared-types.js';
+import { checkSinkFormatRules } from '../config/check-sink-format-rules.js';
 
 export interface LoadProjectOptions {
   cwd: string;
@@ -179,6 +180,7 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
   const issues = [
     ...checkConfigRules({ project, pipelines }),
     ...checkDeclaredTypes({ project, pipelines }),
+    ...checkSinkFormatRules(pipelines),
     ...checkChecksSql(pipelines),
   ];
   for (const issue of issues) {

@@ -9,6 +9,7 @@ import { FerryError } from '../errors/ferry-error.js';
 import { quoteIdent as q, quoteLiteral } from '../duckdb/sql.js';
 import { suggest } from '../config/suggest.js';
 import type { S3Sink } from '../config/model.js';
+import { MULTI_CSV_ENTRY_COLUMNS } from '../config/check-sink-format-rules.js';
 import type { WriteFilesStep } from '../plan/plan-model.js';
 import {
   compileCopySql,
@@ -65,7 +66,7 @@ async function writeFiles(context: StepContext, step: WriteFilesStep): Promise<v
   }
   const jobs =
     sink.format.kind === 'multi-csv'
-      ? planMultiCsv(sink, { source, columns: typed, key })
+      ? planMultiCsv(sink, { source, columns: typed, key, pipeline: context.pipeline.name })
       : planParts(sink, { source, typed, total, inOrder: context.outputInOrder === true });
   const keys = renderSinkKeys({
     sink,
@@ -245,6 +246,29 @@ function outputKey(context: StepContext): readonly string[] | undefined {
 }
 
 /**
+ * The join key is a column of every multi-csv file: an output column of the same name would be
+ * overwritten by it (a scalar) or fail to unnest (a list). validate catches the names the
+ * pipeline writes itself (check-sink-format-rules.ts); columns that come from the data end here.
+ */
+function refuseJoinKeyCollision(joinKey: string, columns: readonly ColumnType[], pipeline: string): void {
+  const clash = columns.find((c) => c.name === joinKey) ?? MULTI_CSV_ENTRY_COLUMNS.find((c) => c === joinKey);
+  if (clash === undefined) return;
+  const isColumn = typeof clash !== 'string';
+  throw new FerryError(
+    'SINK_JOIN_KEY_COLLISION',
+    isColumn
+      ? `The output has a column "${joinKey}", which is also multi-csv's join_key: the join key would overwrite it.`
+      : `multi-csv's join_key "${joinKey}" is a column name of its map and list files.`,
+    {
+      context: { pipeline, step: 'write-files' },
+      hint: isColumn
+        ? 'Rename the column (mapping.rename) or set sink.format.join_key to a name the output does not use.'
+        : 'Choose another join_key, such as _join_key (the default).',
+    },
+  );
+}
+
+/**
  * multi-csv: scalars in one file; each list or map column in its own file, one row per element.
  * The join key is an MD5 of the row's key columns (mapping.key / diff.key), so it is stable for a
  * given key across exports; without a key it is the row's position and can change between exports.
@@ -255,10 +279,11 @@ function outputKey(context: StepContext): readonly string[] | undefined {
  */
 function planMultiCsv(
   sink: S3Sink,
-  input: { source: string; columns: ColumnType[]; key: readonly string[] | undefined },
+  input: { source: string; columns: ColumnType[]; key: readonly string[] | undefined; pipeline: string },
 ): FileJob[] {
   if (sink.format.kind !== 'multi-csv') return [];
   const format = sink.format;
+  refuseJoinKeyCollision(format.joinKey, input.columns, input.pipeline);
   const joinKey = q(format.joinKey);
   const { source, columns, key } = input;
   const keyExpr = key

@@ -165,6 +165,27 @@ describe('multi-csv', () => {
   });
 });
 
+describe('multi-csv join key', () => {
+  // Columns that come from the data: validate cannot see them, so the run refuses them.
+  it.each([
+    ['a scalar column', 'csv', 'people.csv', 'id,_join_key,x\n1,J1,a\n2,J2,b\n'],
+    ['a list column', 'json', 'people.ndjson', '{"id":1,"_join_key":["a","b"]}\n'],
+  ] as const)('refuses %s named like the join key, writing nothing', async (_, kind, file, body) => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: kind === 'csv' ? { kind } : { kind, layout: 'ndjson' } },
+      mapping: { key: ['id'], compute: { tags: "['t']" } },
+      sink: { filename: 'people-{{field}}', format: 'multi-csv' },
+    });
+    await project.put(file, body);
+    const plan = await project.run('apply', { now: at('2024-05-01T00:00:00Z') });
+    expect(plan.error?.code).toBe('SINK_JOIN_KEY_COLLISION');
+    expect(plan.error?.message).toContain('"_join_key"');
+    expect(await project.list()).toEqual([]);
+  });
+});
+
 describe('sink fields and limit', () => {
   it('writes the chosen fields in order and says how many rows the limit held back', async () => {
     const project = await fx.createProject();
