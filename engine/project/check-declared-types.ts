@@ -19,17 +19,27 @@ interface DeclaredType {
   setting: string;
   file: string;
   pointer: string;
+  /** Where the column is stored as Parquet (a Parquet sink, a dataset version), if it is. */
+  parquet?: 'a Parquet sink' | 'a dataset version (Parquet)';
 }
 
 function declaredTypes(project: Project | undefined, pipelines: readonly Pipeline[]): DeclaredType[] {
   const declared: DeclaredType[] = [];
   for (const pipeline of pipelines) {
+    const { sink } = pipeline;
+    const parquet =
+      sink.kind === 'dataset'
+        ? 'a dataset version (Parquet)'
+        : sink.format.kind === 'parquet'
+          ? 'a Parquet sink'
+          : undefined;
     for (const [column, type] of Object.entries(pipeline.mapping?.cast ?? {})) {
       declared.push({
         type,
         setting: `mapping.cast.${column}`,
         file: pipeline.origin.file,
         pointer: pipeline.origin.pointer + joinPointer(['mapping', 'cast', column]),
+        ...(parquet ? { parquet } : {}),
       });
     }
   }
@@ -40,6 +50,7 @@ function declaredTypes(project: Project | undefined, pipelines: readonly Pipelin
         setting: `datasets.${dataset.name}.columns.${column}`,
         file: dataset.origin.file,
         pointer: `${dataset.origin.pointer}${joinPointer(['columns', column])}`,
+        parquet: 'a dataset version (Parquet)',
       });
     }
   }
@@ -53,7 +64,10 @@ function declaredTypes(project: Project | undefined, pipelines: readonly Pipelin
 const CHECKED = new Map<string, TypeCheck>();
 let knownTypes: string[] = [];
 
-/** One CONFIG_BAD_TYPE problem per declared type that is not a DuckDB type. */
+/**
+ * One CONFIG_BAD_TYPE problem per declared type that is not a DuckDB type, and one
+ * CONFIG_HUGEINT_IN_PARQUET per HUGEINT/UHUGEINT that would be stored as Parquet.
+ */
 export function checkDeclaredTypes(input: {
   project: Project | undefined;
   pipelines: readonly Pipeline[];
@@ -79,7 +93,8 @@ export function checkDeclaredTypes(input: {
   const known = knownTypes;
   return declared.flatMap((d): RuleIssue[] => {
     const check = checks.get(d.type);
-    if (check === undefined || check.ok) return [];
+    if (check?.ok) return hugeIntInParquet(d, check.canonical);
+    if (check === undefined) return [];
     const guess =
       check.unknownName === undefined ? undefined : suggest(check.unknownName.toUpperCase(), known);
     return [
@@ -93,4 +108,23 @@ export function checkDeclaredTypes(input: {
       },
     ];
   });
+}
+
+/**
+ * DuckDB writes HUGEINT and UHUGEINT to Parquet as DOUBLE, which keeps 15–17 digits of their 39:
+ * refused where the column ends up in Parquet (a Parquet sink; a dataset, whose versions are Parquet).
+ */
+function hugeIntInParquet(d: DeclaredType, canonical: string): RuleIssue[] {
+  const huge = /\bU?HUGEINT\b/i.exec(canonical)?.[0]?.toUpperCase();
+  if (huge === undefined || d.parquet === undefined) return [];
+  return [
+    {
+      code: 'CONFIG_HUGEINT_IN_PARQUET',
+      severity: 'error',
+      message: `${d.setting}: ${huge} goes into ${d.parquet}, where DuckDB writes it as DOUBLE: values past 2^53 would lose digits.`,
+      hint: 'Use DECIMAL(38,0) (exact, up to 38 digits) or VARCHAR (any length) instead.',
+      file: d.file,
+      pointer: d.pointer,
+    },
+  ];
 }

@@ -61,6 +61,7 @@ async function writeFiles(context: StepContext, step: WriteFilesStep): Promise<v
   const key = outputKey(context);
   const source = await prepareRowsToWrite(context, sink, { table, columns, total, key });
   const typed = columns.map((name) => ({ name, type: types.get(name) ?? 'VARCHAR' }));
+  if (sink.format.kind === 'parquet') refuseHugeIntInParquet(typed, context.pipeline.name);
   if (sink.format.kind === 'json' || sink.format.kind === 'ndjson') {
     await warnNonFiniteNumbers(context, { source, columns: typed });
   }
@@ -145,6 +146,23 @@ async function prepareRowsToWrite(
     `CREATE TABLE to_write AS SELECT ${kept.map(q).join(', ')} FROM ${q(input.table)}${order}${sink.limit !== undefined ? ` LIMIT ${sink.limit}` : ''}`,
   );
   return 'to_write';
+}
+
+/**
+ * DuckDB writes HUGEINT/UHUGEINT to Parquet as DOUBLE (digits lost). validate refuses a declared
+ * one (check-declared-types.ts); one made by an expression (mapping.compute) ends here.
+ */
+function refuseHugeIntInParquet(columns: readonly ColumnType[], pipeline: string): void {
+  const huge = columns.find((c) => /\bU?HUGEINT\b/i.test(c.type));
+  if (huge === undefined) return;
+  throw new FerryError(
+    'SINK_HUGEINT_IN_PARQUET',
+    `Column "${huge.name}" is ${huge.type}, which DuckDB writes to Parquet as DOUBLE: values past 2^53 would lose digits.`,
+    {
+      context: { pipeline, step: 'write-files' },
+      hint: 'Cast it to DECIMAL(38,0) (exact, up to 38 digits) or VARCHAR (any length) in mapping.compute or mapping.cast.',
+    },
+  );
 }
 
 /**

@@ -277,6 +277,24 @@ describe('NaN and Infinity in JSON outputs', () => {
   });
 });
 
+describe('HUGEINT into a Parquet sink', () => {
+  // DuckDB would write it as DOUBLE: 170141183460469231731687303715884105727 as 1.7014118346046923e+38.
+  it('refuses a computed HUGEINT column before writing, naming the column', async () => {
+    const project = await fx.createProject();
+    await project.writePipeline('p', {
+      name: 'p',
+      source: { format: { kind: 'csv' } },
+      mapping: { compute: { big: 'CAST(id AS HUGEINT)' } },
+      sink: { filename: 'out', format: 'parquet' },
+    });
+    await project.put('big.csv', 'id\n170141183460469231731687303715884105727\n');
+    const plan = await project.run('apply', { now: NOW });
+    expect(plan.error?.code).toBe('SINK_HUGEINT_IN_PARQUET');
+    expect(plan.error?.message).toContain('"big"');
+    expect(await project.list()).toEqual([]);
+  });
+});
+
 describe('Parquet sources', () => {
   it('reads Parquet and keeps its types into a Parquet sink', async () => {
     const parquet = await writeWithDuckDb(
