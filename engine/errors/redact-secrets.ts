@@ -1,7 +1,8 @@
 /**
  * The last line of defence for "no secret egress" (RELIABILITY.md I6): text from third parties (an S3
  * server's error body, a network library's message) can echo what it was sent, credentials included.
- * Every secret value is registered here at the moment it is resolved (run/resolve-connection.ts), and
+ * Every secret value is registered here at the moment it is resolved (run/resolve-connection.ts, the
+ * credentials an S3 client resolves in io/s3/register-credentials.ts, notification secrets), and
  * `redactSecrets` replaces each with `***` wherever error text is built from such sources
  * (io/s3/wrap-s3-error.ts), before a run record is written, and at the CLI's output (cli/output.ts).
  *

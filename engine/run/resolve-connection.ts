@@ -100,7 +100,8 @@ export function resolveConnection(
   });
   const auth = resolveAuth(connection, ctx, context.sessionName);
   if (connection.auth.kind !== 'static') {
-    // The SDK reads these itself; an endpoint that echoes them must not get them printed either.
+    // The SDK reads these itself. The clients register whatever their provider resolves
+    // (io/s3/register-credentials.ts); these are registered too, before any client exists.
     for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) registerSecret(context.env[name]);
   }
   return {

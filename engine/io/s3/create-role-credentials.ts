@@ -13,6 +13,7 @@ import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { registerSecret } from '../../errors/redact-secrets.js';
 import { FerryError } from '../../errors/ferry-error.js';
 import type { EndpointGuard } from './guard-endpoint-host.js';
+import { registeringProvider } from './register-credentials.js';
 import type { S3AssumeRoleAuth, S3ConnectionSettings } from './s3-connection.js';
 import { sanitizeCause } from './wrap-s3-error.js';
 
@@ -90,8 +91,9 @@ function sourceCredentials(auth: S3AssumeRoleAuth): SourceCredentials {
       ...(source.sessionToken === undefined ? {} : { sessionToken: source.sessionToken }),
     };
   }
-  // Env, shared config/profile (SSO), web identity (EKS service accounts), container and instance metadata.
-  return fromNodeProviderChain();
+  // Env, shared config/profile (SSO), web identity (EKS service accounts), container and instance
+  // metadata; registered, as an STS endpoint that echoes its request could print them too.
+  return registeringProvider(fromNodeProviderChain());
 }
 
 /** The credential provider for an `assume_role` connection; errors are FerryErrors with AUTH_* codes. */

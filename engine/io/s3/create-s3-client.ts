@@ -7,6 +7,7 @@
  */
 
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { FerryError } from '../../errors/ferry-error.js';
 import { isForbiddenHost } from '../../net/metadata-address.js';
@@ -20,6 +21,7 @@ import {
   type EndpointGuard,
   type HostResolver,
 } from './guard-endpoint-host.js';
+import { registeringProvider, registerStaticCredentials } from './register-credentials.js';
 import type { S3ConnectionSettings } from './s3-connection.js';
 import { tagFailedCommand } from './tag-failed-command.js';
 
@@ -70,15 +72,15 @@ function createRequestHandler(
 function resolveCredentials(
   settings: S3ConnectionSettings,
   resolveHost: HostResolver,
-): S3ClientConfig['credentials'] {
+): NonNullable<S3ClientConfig['credentials']> {
   const { auth, endpoint } = settings;
   switch (auth.kind) {
     case 'static':
-      return {
+      return registerStaticCredentials({
         accessKeyId: auth.accessKeyId,
         secretAccessKey: auth.secretAccessKey,
         ...(auth.sessionToken === undefined ? {} : { sessionToken: auth.sessionToken }),
-      };
+      });
     case 'assume_role': {
       if (endpoint !== undefined && auth.allowCustomEndpoint !== true) {
         throw refuseAwsCredentials(settings, `the session credentials of role ${auth.roleArn}`, endpoint);
@@ -94,17 +96,20 @@ function resolveCredentials(
           throw refuseAwsCredentials(settings, 'the default AWS credential chain', auth.stsEndpoint);
         }
       }
-      return createRoleCredentials(settings, auth, {
-        requestHandler: createRequestHandler(settings, stsGuard),
-        ...(stsGuard === undefined ? {} : { stsGuard }),
-      });
+      return registeringProvider(
+        createRoleCredentials(settings, auth, {
+          requestHandler: createRequestHandler(settings, stsGuard),
+          ...(stsGuard === undefined ? {} : { stsGuard }),
+        }),
+      );
     }
     case 'default':
       if (endpoint !== undefined && auth.allowCustomEndpoint !== true) {
         throw refuseAwsCredentials(settings, 'the default AWS credential chain', endpoint);
       }
-      // Leaving credentials unset makes the SDK use its default provider chain.
-      return undefined;
+      // The SDK's own default chain (env, profile, SSO, web identity, container, instance role), made
+      // explicit so that whatever it resolves is registered with the redactor before it signs.
+      return registeringProvider(fromNodeProviderChain());
   }
 }
 
@@ -130,7 +135,7 @@ export function createS3Client(
     region: settings.region,
     ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
     forcePathStyle: settings.forcePathStyle,
-    ...(credentials === undefined ? {} : { credentials }),
+    credentials,
     requestChecksumCalculation: checksum,
     responseChecksumValidation: checksum,
     retryMode: 'standard',
