@@ -76,6 +76,16 @@ export function parseSingleReference(value: string): Reference | undefined {
 }
 
 /**
+ * Every well-formed reference in `value`, in order (a malformed `${…}` is skipped). A secret setting
+ * that embeds references in a longer value (`Bearer ${env:TOKEN}`) makes each of them secret.
+ */
+export function referencesIn(value: string): Reference[] {
+  return [...value.matchAll(REFERENCE)]
+    .map((match) => parseReference(match[1] ?? ''))
+    .filter((ref): ref is Reference => ref !== undefined);
+}
+
+/**
  * The only form a secret field accepts: exactly one reference and no `:-default`
  * (a default would put a literal secret in the file).
  */
@@ -135,9 +145,9 @@ export function interpolateReferences(
       if (!value.includes('${')) return value;
       const pointer = joinPointer(path);
       if (isSecret) {
-        // Checked, never read here; a malformed secret value is the schema's CONFIG_LITERAL_SECRET.
-        const ref = parseSingleReference(value);
-        if (ref) refused(pointer, ref, true);
+        // Checked, never read here: every reference, also inside a longer value (a header's
+        // `Bearer ${env:…}`). A malformed secret value is the schema's CONFIG_LITERAL_SECRET.
+        for (const ref of referencesIn(value)) refused(pointer, ref, true);
         return value;
       }
       referencePointers.push(pointer);

@@ -9,7 +9,7 @@
  * because it must be known before ferry.yaml's own references are resolved. Pure; file checks that
  * need the disk are in project/create-reference-resolver.ts.
  */
-import { parseSingleReference, type Reference } from './interpolate-references.js';
+import { referencesIn, type Reference } from './interpolate-references.js';
 
 export const DEFAULT_ENV_PATTERNS: readonly string[] = ['FERRY_*'];
 
@@ -52,8 +52,10 @@ export function readReferencePolicy(raw: unknown, secretKeys: ReadonlySet<string
   const secretFiles = new Map<string, string>();
   const visit = (value: unknown, path: string[], secret: boolean): void => {
     if (typeof value === 'string') {
-      const ref = secret ? parseSingleReference(value) : undefined;
-      if (ref) (ref.kind === 'env' ? secretEnv : secretFiles).set(ref.name, path.join('.'));
+      // Every reference in a secret value counts, `Bearer ${env:TOKEN}` as much as `${env:TOKEN}`.
+      for (const ref of secret ? referencesIn(value) : []) {
+        (ref.kind === 'env' ? secretEnv : secretFiles).set(ref.name, path.join('.'));
+      }
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => visit(item, [...path, String(i)], secret));
     } else if (value !== null && typeof value === 'object') {

@@ -58,6 +58,21 @@ describe('environment variables', () => {
     expect(allowed(env('FERRY_API_TOKEN'))).toBe(true);
   });
 
+  it('never a variable a secret setting reads inside a longer value (Bearer ${env:…})', () => {
+    const raw = {
+      notifications: {
+        hook: { kind: 'webhook', headers: { Authorization: 'Bearer ${env:FERRY_HOOK_AUTH} ${file:conf/t}' } },
+      },
+    };
+    const policy = readReferencePolicy(raw, new Set(['headers']));
+    expect([...policy.secretEnv]).toEqual([['FERRY_HOOK_AUTH', 'notifications.hook.headers.Authorization']]);
+    expect([...policy.secretFiles]).toEqual([['conf/t', 'notifications.hook.headers.Authorization']]);
+    const resolver = createReferenceResolver({ projectDir: tmpdir(), env: {}, policy });
+    expect(resolver.refuse(env('FERRY_HOOK_AUTH'), { secret: false })?.message).toContain(
+      'notifications.hook.headers.Authorization',
+    );
+  });
+
   it('references.env replaces the default', () => {
     const { allowed } = setup(() => ({ env: ['VENDOR_*'] }));
     expect(allowed(env('VENDOR_BUCKET'))).toBe(true);

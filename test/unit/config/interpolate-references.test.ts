@@ -49,6 +49,26 @@ describe('interpolateReferences', () => {
     expect(result.resolved).toEqual([]);
   });
 
+  it('puts every reference inside a longer secret value to the rule, as a secret setting', () => {
+    const refuse = vi.fn((ref: { name: string }) =>
+      ref.name === '/etc/passwd' ? { message: `no ${ref.name}`, hint: 'h' } : undefined,
+    );
+    const result = interpolateReferences(
+      { headers: { Authorization: 'Bearer ${env:HOOK_TOKEN}', 'X-Key': 'k=${file:/etc/passwd}' } },
+      { secretKeys: new Set(['headers']), resolve: { refuse, read: () => 'leaked' } },
+    );
+    expect(refuse.mock.calls).toEqual([
+      [{ kind: 'env', name: 'HOOK_TOKEN' }, { secret: true }],
+      [{ kind: 'file', name: '/etc/passwd' }, { secret: true }],
+    ]);
+    expect(result.issues.map((i) => [i.code, i.pointer])).toEqual([
+      ['CONFIG_REFERENCE_NOT_ALLOWED', '/headers/X-Key'],
+    ]);
+    expect(result.value).toEqual({
+      headers: { Authorization: 'Bearer ${env:HOOK_TOKEN}', 'X-Key': 'k=${file:/etc/passwd}' },
+    });
+  });
+
   it('keeps secret fields as references (resolved only where a client is made)', () => {
     const result = interpolateReferences(
       { auth: { secret_access_key: '${env:HOST}' } },
