@@ -125,7 +125,41 @@ function unknownTarget(project: Project, name: string, where: Where): RuleIssue 
 
 function checkWebhook(target: WebhookTarget, issues: RuleIssue[]): void {
   const at = (path: string): Where => ({ file: target.origin.file, pointer: target.origin.pointer + path });
-  // The URL may come from ${env:…} and hold a token: never echo it.
+  // The URL is a secret setting: it may hold a token, so it is never echoed. One written with
+  // references is kept unresolved until sending, where send-webhook.ts checks the resolved URL.
+  if (target.url.includes('${')) {
+    if (hasMalformedReference(target.url)) {
+      issues.push({
+        code: 'CONFIG_REFERENCE_INVALID',
+        severity: 'error',
+        message: `Notification target "${target.name}": url holds a "\${…}" that is not a valid reference.`,
+        hint: 'Use ${env:NAME} or ${file:PATH}, e.g. url: "${env:OPS_WEBHOOK_URL}".',
+        ...at('/url'),
+      });
+    }
+  } else {
+    checkLiteralWebhookUrl(target, issues, at);
+  }
+  for (const [name, value] of Object.entries(target.headers)) {
+    checkHeaderValue(
+      target,
+      name,
+      value,
+      issues,
+      at(`/headers/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+    );
+  }
+}
+
+function hasMalformedReference(value: string): boolean {
+  return [...value.matchAll(/\$\{([^}]*)\}/g)].some((m) => parseReference(m[1] ?? '') === undefined);
+}
+
+function checkLiteralWebhookUrl(
+  target: WebhookTarget,
+  issues: RuleIssue[],
+  at: (path: string) => Where,
+): void {
   let url: URL | undefined;
   try {
     url = new URL(target.url);
@@ -165,15 +199,6 @@ function checkWebhook(target: WebhookTarget, issues: RuleIssue[]): void {
         ...at('/url'),
       });
     }
-  }
-  for (const [name, value] of Object.entries(target.headers)) {
-    checkHeaderValue(
-      target,
-      name,
-      value,
-      issues,
-      at(`/headers/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`),
-    );
   }
 }
 

@@ -22,7 +22,7 @@ export function readConfigSchema(name: 'ferry' | 'pipeline'): JsonSchema {
   return schema;
 }
 
-/** Every property name marked `x-ferry-secret` anywhere in the schema. */
+/** Every property name marked `x-ferry-secret` (true or "literal-allowed") anywhere in the schema. */
 export function collectSecretKeys(schema: JsonSchema): Set<string> {
   const keys = new Set<string>();
   const visit = (node: unknown): void => {
@@ -35,9 +35,9 @@ export function collectSecretKeys(schema: JsonSchema): Set<string> {
     const properties = record['properties'];
     if (properties && typeof properties === 'object') {
       for (const [key, sub] of Object.entries(properties as Record<string, unknown>)) {
-        if (sub && typeof sub === 'object' && (sub as Record<string, unknown>)['x-ferry-secret'] === true) {
-          keys.add(key);
-        }
+        const marker =
+          sub && typeof sub === 'object' ? (sub as Record<string, unknown>)['x-ferry-secret'] : undefined;
+        if (marker === true || marker === 'literal-allowed') keys.add(key);
       }
     }
     Object.values(record).forEach(visit);

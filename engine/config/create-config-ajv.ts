@@ -45,7 +45,9 @@ export function createConfigAjv(options: { source?: boolean } = {}): Ajv {
   });
   ajv.addKeyword({
     keyword: 'x-ferry-secret',
-    schemaType: 'boolean',
+    // true: only a single reference is accepted. "literal-allowed" (a webhook url): a literal is
+    // accepted too; either way the value is secret (kept unresolved, never shown).
+    schemaType: ['boolean', 'string'],
     code(cxt: KeywordCxt) {
       if (cxt.schema !== true) return;
       const isReference = cxt.gen.scopeValue('func', {

@@ -10,7 +10,7 @@ import { isSecretReference } from './interpolate-references.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = '5d18f4218df99e30b2569555d2bcbeac5b3988740c1ba15a80bff43ad7f79aea';
+export const SCHEMA_FINGERPRINT = 'eadf9f2181a7a61e45b9feacfc190b9538323a4e19a2db469b8dfc0785f864f4';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -768,7 +768,8 @@ export const PREPARED_SCHEMA: JsonSchema = {
     },
     "url": {
      "$ref": "#/definitions/endpointUrl",
-     "description": "Where to POST: an http(s) URL. A URL that holds a token (Slack, Teams) belongs in a reference: \"${env:FERRY_SLACK_WEBHOOK_URL}\". Credentials (user:password@) and link-local / metadata addresses are refused. Example: https://hooks.example.com/ferry."
+     "x-ferry-secret": "literal-allowed",
+     "description": "Where to POST: an http(s) URL. A secret setting, since a URL may hold a token (Slack, Teams): it is never shown in plans, logs or messages (they name the target), it may read any variable, no other setting may read the variables it reads, and it is resolved only when sending. A URL with a token belongs in a reference: \"${env:OPS_WEBHOOK_URL}\". Credentials (user:password@) and link-local / metadata addresses are refused. Example: https://hooks.example.com/ferry."
     },
     "headers": {
      "type": "object",

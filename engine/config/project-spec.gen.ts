@@ -116,7 +116,7 @@ export type SqlPredicate1 = string;
  */
 export type NotificationTarget = WebhookTarget | SmtpTarget;
 /**
- * Where to POST: an http(s) URL. A URL that holds a token (Slack, Teams) belongs in a reference: "${env:FERRY_SLACK_WEBHOOK_URL}". Credentials (user:password@) and link-local / metadata addresses are refused. Example: https://hooks.example.com/ferry.
+ * Where to POST: an http(s) URL. A secret setting, since a URL may hold a token (Slack, Teams): it is never shown in plans, logs or messages (they name the target), it may read any variable, no other setting may read the variables it reads, and it is resolved only when sending. A URL with a token belongs in a reference: "${env:OPS_WEBHOOK_URL}". Credentials (user:password@) and link-local / metadata addresses are refused. Example: https://hooks.example.com/ferry.
  */
 export type EndpointUrl2 = string;
 /**

@@ -58,7 +58,7 @@ export async function sendWebhook(
   for (const [name, value] of Object.entries(target.headers)) {
     custom[name.toLowerCase()] = resolveNotifyReferences(value, refs(`header ${name}`));
   }
-  const url = new URL(target.url);
+  const url = parseWebhookUrl(resolveNotifyReferences(target.url, refs('url')), target);
   const deliveryId = randomUUID();
   let lastError: FerryError | undefined;
   for (let attempt = 1; attempt <= target.maxAttempts; attempt++) {
@@ -105,6 +105,34 @@ export async function sendWebhook(
     lastError ??
     new FerryError('NOTIFY_WEBHOOK_REJECTED', `Notification target "${target.name}" was not reached.`)
   );
+}
+
+/**
+ * The resolved URL (a secret setting, resolved only now), held to the rules validate applies to a
+ * literal one: http(s), no credentials. The message names the target only, never the URL.
+ */
+function parseWebhookUrl(text: string, target: WebhookTarget): URL {
+  const refuse = (what: string, hint: string) =>
+    new FerryError('NOTIFY_INVALID_URL', `Notification target "${target.name}": its url ${what}.`, {
+      context: { target: target.name },
+      hint,
+    });
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw refuse('is not a valid URL', 'Check the value of the reference in notifications.<target>.url.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw refuse('does not use http or https', 'Give the webhook an http(s) URL.');
+  }
+  if (url.username || url.password) {
+    throw refuse(
+      'contains credentials (user:password@)',
+      'Remove them from the URL; send a token in headers: {Authorization: "Bearer ${env:WEBHOOK_TOKEN}"}.',
+    );
+  }
+  return url;
 }
 
 function toFerryError(error: unknown, target: WebhookTarget, attempt: number): FerryError {
