@@ -5,7 +5,7 @@
  * Masked: the value of every secret field that is not a reference (`${env:…}`/`${file:…}` stay
  * readable) and the `user:password@` part of any URL. Columns are kept, so carets still line up.
  */
-import { isCollection, isPair, isScalar, parseAllDocuments, visit } from 'yaml';
+import { isAlias, isCollection, isPair, isScalar, parseAllDocuments, visit, type Document } from 'yaml';
 import { isSecretReference } from './interpolate-references.js';
 
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/([^\s/?#@'"]+)@/gi;
@@ -16,23 +16,35 @@ function maskRange(chars: string[], start: number, end: number): void {
   }
 }
 
-/** Secret-field values as YAML sees them: every scalar under a secret key, unless a reference. */
+/**
+ * Secret-field values as YAML sees them: every scalar under a secret key, unless a reference. An
+ * alias (`secret_access_key: *k`) is masked and so is what it points to (`&k LITERAL`), which a
+ * frame around the anchor's line would otherwise show.
+ */
 function secretRanges(text: string, secretKeys: ReadonlySet<string>): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
-  const collect = (node: unknown): void => {
-    if (isScalar(node) && node.range) {
+  const followed = new Set<unknown>();
+  const collect = (node: unknown, doc: Document.Parsed): void => {
+    if (isAlias(node)) {
+      if (node.range) ranges.push([node.range[0], node.range[1]]);
+      const target = node.resolve(doc);
+      if (target !== undefined && !followed.has(target)) {
+        followed.add(target);
+        collect(target, doc);
+      }
+    } else if (isScalar(node) && node.range) {
       if (!(typeof node.value === 'string' && isSecretReference(node.value))) {
         ranges.push([node.range[0], node.range[1]]);
       }
     } else if (isCollection(node)) {
-      for (const item of node.items) collect(isPair(item) ? item.value : item);
+      for (const item of node.items) collect(isPair(item) ? item.value : item, doc);
     }
   };
   const docs = parseAllDocuments(text);
   for (const doc of Array.isArray(docs) ? docs : []) {
     visit(doc, {
       Pair(_key, pair) {
-        if (isScalar(pair.key) && secretKeys.has(String(pair.key.value))) collect(pair.value);
+        if (isScalar(pair.key) && secretKeys.has(String(pair.key.value))) collect(pair.value, doc);
       },
     });
   }

@@ -15,6 +15,23 @@ describe('maskSecretValues', () => {
     expect(maskSecretValues(refs, KEYS)).toBe(refs);
   });
 
+  it('masks the anchored value a secret setting reaches through an alias, on the anchor line too', () => {
+    const text = [
+      'x-shared:',
+      '  key: &k LEAKSECRET1234567',
+      '  tree: &t {a: TREESECRET98765}',
+      'auth:',
+      '  secret_access_key: *k',
+      '  passphrase: *t',
+      '',
+    ].join('\n');
+    const masked = maskSecretValues(text, KEYS);
+    expect(masked).not.toContain('LEAKSECRET1234567');
+    expect(masked).not.toContain('TREESECRET98765');
+    expect(masked).toContain('  key: &k *****************');
+    expect(masked.length).toBe(text.length);
+  });
+
   it('masks block scalars line by line', () => {
     const text = 'pgp:\n  private_key: |\n    -----BEGIN PGP PRIVATE KEY BLOCK-----\n    abc\n  other: 1\n';
     const masked = maskSecretValues(text, KEYS);
