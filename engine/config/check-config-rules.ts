@@ -14,10 +14,11 @@ import { checkSqlFragment } from './count-sql-statements.js';
 import type { DatasetSource, Mapping, Pipeline, Project, Schedule } from './model.js';
 import { checkNotifyRules } from './check-notify-rules.js';
 import type { RuleIssue } from './rule-issue.js';
-import { suggest } from './suggest.js';
 import { checkPgpRules } from './check-pgp-rules.js';
 import { joinPointer } from './locate-pointer.js';
 import { checkMappingRules } from './check-mapping-rules.js';
+import { badTimeZone } from './bad-time-zone.js';
+import { suggest } from './suggest.js';
 
 export type { RuleIssue } from './rule-issue.js';
 
@@ -69,7 +70,7 @@ function checkProject(project: Project, issues: RuleIssue[]): void {
     ...(target ? { target } : {}),
   });
   if (!isValidTimeZone(project.defaults.timezone)) {
-    issues.push(badTimeZone(project.defaults.timezone, at('/defaults/timezone')));
+    issues.push(badTimeZone(project.defaults.timezone, 'defaults.timezone', at('/defaults/timezone')));
   }
   for (const segment of Object.values(project.segments)) {
     if (!project.datasets[segment.dataset]) {
@@ -194,7 +195,8 @@ function checkSink(
   if (sink.kind === 's3') {
     refs.connection(sink.connection, '/sink/connection');
     checkTimestampFormat(sink.timestampFormat, issues, at('/sink/timestamp_format'));
-    if (!isValidTimeZone(sink.timezone)) issues.push(badTimeZone(sink.timezone, at('/sink/timezone')));
+    if (!isValidTimeZone(sink.timezone))
+      issues.push(badTimeZone(sink.timezone, 'sink.timezone', at('/sink/timezone')));
     checkFilenameTemplate(sink.filename, issues, at('/sink/filename'), sink.format.kind === 'multi-csv');
     if (sink.segmentsField !== undefined && pipeline.source.kind !== 'dataset') {
       issues.push({
@@ -233,7 +235,7 @@ function checkSink(
 
 function checkSchedule(schedule: Schedule, issues: RuleIssue[], at: At): void {
   if (!isValidTimeZone(schedule.timezone)) {
-    issues.push(badTimeZone(schedule.timezone, at('/schedule/timezone')));
+    issues.push(badTimeZone(schedule.timezone, 'schedule.timezone', at('/schedule/timezone')));
     return;
   }
   if (schedule.kind !== 'cron') return;
@@ -269,20 +271,6 @@ function checkSql(sql: string, issues: RuleIssue[], where: { file: string; point
           ...where,
         },
   );
-}
-
-let timeZoneNames: readonly string[] | undefined;
-
-function badTimeZone(zone: string, where: { file: string; pointer: string }): RuleIssue {
-  timeZoneNames ??= ['UTC', ...Intl.supportedValuesOf('timeZone')];
-  const guess = suggest(zone, timeZoneNames);
-  return {
-    code: 'CONFIG_BAD_TIMEZONE',
-    severity: 'error',
-    message: `"${zone}" is not an IANA time zone.`,
-    hint: guess ? `Did you mean "${guess}"?` : 'Use a name such as UTC, Europe/Berlin or America/New_York.',
-    ...where,
-  };
 }
 
 function unknownRef(

@@ -4,6 +4,8 @@
  * resolveWallTime). Formatters are built once per zone.
  */
 
+import { IANA_ZONE_NAMES } from './iana-zone-names.gen.js';
+
 export interface ZonedParts {
   year: number;
   month: number;
@@ -101,8 +103,18 @@ export function resolveWallTime(wall: number, timeZone: string): number {
   return real.length ? Math.max(...real) : wall - before;
 }
 
-/** True when `timeZone` is an IANA name this runtime knows. */
+let ianaNames: ReadonlySet<string> | undefined;
+
+/**
+ * True when `timeZone` is a name in the IANA tz database (zones and their links, such as
+ * Europe/Berlin, UTC, EST, Etc/GMT+5, US/Eastern; spelled exactly) that this runtime knows. Intl alone
+ * is not enough: ICU also accepts its legacy Java IDs (BST is Asia/Dhaka, IST Asia/Kolkata, PST
+ * America/Los_Angeles), SystemV/* IDs and any letter case, none of which are IANA names.
+ */
 export function isValidTimeZone(timeZone: string): boolean {
+  // Canonical names of this runtime's ICU count too, so a zone newer than the generated list passes.
+  ianaNames ??= new Set([...IANA_ZONE_NAMES, ...Intl.supportedValuesOf('timeZone')]);
+  if (!ianaNames.has(timeZone)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
     return true;
