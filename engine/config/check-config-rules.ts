@@ -164,6 +164,11 @@ function checkMapping(
     const { path, target, ...rest } = issue;
     issues.push({ ...rest, severity: 'error', ...at(joinPointer(path), target) });
   }
+  const zone = mapping.timestamp?.timezone;
+  // An inherited defaults.timezone is reported once, in ferry.yaml, not again here.
+  if (zone !== undefined && zone !== project?.defaults.timezone && !isValidTimeZone(zone)) {
+    issues.push(badTimeZone(zone, 'mapping.timestamp.timezone', at('/mapping/timestamp/timezone')));
+  }
   for (const [column, expression] of Object.entries(mapping.compute)) {
     checkSql(expression, issues, at(`/mapping/compute/${escapePointer(column)}`));
   }

@@ -5,10 +5,12 @@
  * to a computed column. Each would otherwise fail only at run time (or, for a cast on a computed
  * column, do nothing). Whether the *source* has a column is known only at run time.
  */
+import { compileTimestampFormat } from '../time/timestamp-format.js';
+import { explainTimestampFormat } from './check-source-rules.js';
 import type { Mapping } from './model.js';
 
 export interface MappingIssue {
-  code: 'CONFIG_UNKNOWN_COLUMN' | 'CONFIG_CONFLICT';
+  code: 'CONFIG_UNKNOWN_COLUMN' | 'CONFIG_CONFLICT' | 'CONFIG_BAD_TIMESTAMP_FORMAT';
   message: string;
   hint: string;
   /** Path under the pipeline, e.g. /mapping/cast/c. */
@@ -39,6 +41,17 @@ function whyAbsent(mapping: Mapping, name: string): string | undefined {
 
 export function checkMappingRules(mapping: Mapping): MappingIssue[] {
   const issues: MappingIssue[] = [];
+  const format = mapping.timestamp?.format;
+  if (format !== undefined) {
+    const problem = checkMappingTimestampFormat(format);
+    if (problem) {
+      issues.push({
+        code: 'CONFIG_BAD_TIMESTAMP_FORMAT',
+        ...problem,
+        path: ['mapping', 'timestamp', 'format'],
+      });
+    }
+  }
   const references: Array<[string, string, Array<string | number>, 'key' | 'value']> = [
     ...Object.keys(mapping.cast).map((c): [string, string, Array<string | number>, 'key'] => [
       c,
@@ -110,4 +123,24 @@ export function checkMappingRules(mapping: Mapping): MappingIssue[] {
     }
   }
   return issues;
+}
+
+/**
+ * mapping.timestamp.format is a strptime pattern (with %, checked by DuckDB when it runs) or ferry's
+ * token form, which is compiled to strptime at run time; a bad token form would otherwise fail only
+ * then. Unix time (X, x) is read as a number, so it cannot be part of a longer pattern.
+ */
+function checkMappingTimestampFormat(format: string): { message: string; hint: string } | undefined {
+  if (format.includes('%') || format === 'X' || format === 'x') return undefined;
+  const problem = explainTimestampFormat(format);
+  if (problem)
+    return { message: `mapping.timestamp.format "${format}": ${problem.reason}`, hint: problem.hint };
+  const unixTime = compileTimestampFormat(format).some(
+    (part) => part.kind === 'token' && (part.token === 'X' || part.token === 'x'),
+  );
+  if (!unixTime) return undefined;
+  return {
+    message: `mapping.timestamp.format "${format}" mixes Unix time (X or x) with other tokens.`,
+    hint: 'Use X (Unix seconds) or x (Unix milliseconds) alone, or a calendar format such as YYYY-MM-DD HH:mm:ss.',
+  };
 }

@@ -96,18 +96,29 @@ function checkMatch(source: S3Source, issues: RuleIssue[], at: At): boolean {
 }
 
 export function checkTimestampFormat(format: string, issues: RuleIssue[], where: IssueWhere): void {
+  const problem = explainTimestampFormat(format);
+  if (!problem) return;
+  issues.push({
+    code: 'CONFIG_BAD_TIMESTAMP_FORMAT',
+    severity: 'error',
+    message: `Timestamp format "${format}": ${problem.reason}`,
+    hint: problem.hint,
+    ...where,
+  });
+}
+
+/** Why a token-form timestamp format does not compile, and a hint, or undefined when it compiles. */
+export function explainTimestampFormat(format: string): { reason: string; hint: string } | undefined {
   try {
     compileTimestampFormat(format);
+    return undefined;
   } catch (error) {
     if (!(error instanceof TimestampFormatError)) throw error;
     const guess = suggestTimestampFormat(format);
-    issues.push({
-      code: 'CONFIG_BAD_TIMESTAMP_FORMAT',
-      severity: 'error',
-      message: `Timestamp format "${format}": ${error.message}`,
+    return {
+      reason: error.message,
       hint: `${guess !== undefined ? `Did you mean "${guess}"? ` : ''}MM is the month and mm the minute; see docs/seed-options.md for the token table.`,
-      ...where,
-    });
+    };
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import { FerryError } from '../errors/ferry-error.js';
 import { quoteLiteral } from '../duckdb/sql.js';
+import { TimestampFormatError } from '../time/timestamp-format.js';
 import { toStrptimeFormat } from './to-strptime-format.js';
 
 /** A time followed by an offset: `12:00Z`, `12:00:00.5 +02:00`, `10:00:00+00`, `12:00-0500`. */
@@ -37,7 +38,7 @@ export function compileTimestampSql(input: {
   if (format === 'x') {
     return `CASE WHEN regexp_matches(${text}, '^-?\\d{1,15}$') THEN timezone('UTC', epoch_ms(CAST(${text} AS BIGINT))) END`;
   }
-  const strptime = toStrptimeFormat(format);
+  const strptime = readableStrptimeFormat(format, input);
   if (/%s/.test(strptime.replace(/%%/g, ''))) {
     throw new FerryError(
       'MAPPING_BAD_TIMESTAMP_FORMAT',
@@ -51,4 +52,22 @@ export function compileTimestampSql(input: {
   const parsed = `try_strptime(${text}, ${quoteLiteral(strptime)})`;
   // %z makes strptime return an instant (TIMESTAMPTZ); otherwise the value is wall-clock time in the zone.
   return /%z/i.test(strptime.replace(/%%/g, '')) ? parsed : `timezone(${zone}, ${parsed})`;
+}
+
+/** `validate` refuses a bad token form; this keeps one that slips past it a ferry error, not INTERNAL. */
+function readableStrptimeFormat(format: string, input: { pipeline: string; column: string }): string {
+  try {
+    return toStrptimeFormat(format);
+  } catch (error) {
+    if (!(error instanceof TimestampFormatError)) throw error;
+    throw new FerryError(
+      'MAPPING_BAD_TIMESTAMP_FORMAT',
+      `mapping.timestamp.format "${format}": ${error.message}`,
+      {
+        context: { pipeline: input.pipeline, step: 'map', column: input.column },
+        hint: 'Fix the format (MM is the month, mm the minute; HH the hour), then run `ferry validate`.',
+        cause: error,
+      },
+    );
+  }
 }
