@@ -239,22 +239,46 @@ function checkSink(
 }
 
 function checkSchedule(schedule: Schedule, issues: RuleIssue[], at: At): void {
-  if (!isValidTimeZone(schedule.timezone)) {
+  const zoneIsValid = isValidTimeZone(schedule.timezone);
+  if (!zoneIsValid)
     issues.push(badTimeZone(schedule.timezone, 'schedule.timezone', at('/schedule/timezone')));
-    return;
-  }
   if (schedule.kind !== 'cron') return;
-  try {
-    new Cron(schedule.cron, { timezone: schedule.timezone, paused: true });
-  } catch (error) {
-    issues.push({
-      code: 'CONFIG_BAD_CRON',
-      severity: 'error',
-      message: `schedule.cron "${schedule.cron}" is not a valid cron expression: ${error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error)}.`,
-      hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * 1-5".',
-      ...at(schedule.pointer),
-    });
+  const problem = checkCronExpression(schedule.cron, zoneIsValid ? schedule.timezone : 'UTC');
+  if (!problem) return;
+  issues.push({
+    code: 'CONFIG_BAD_CRON',
+    severity: 'error',
+    message: `schedule.cron "${schedule.cron}" ${problem}.`,
+    hint: 'Use five fields: minute hour day-of-month month day-of-week, e.g. "0 6 * * 1-5".',
+    ...at(schedule.pointer),
+  });
+}
+
+/** Cron's @ shorthands, which croner reads as five-field expressions. */
+const CRON_NICKNAMES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly']);
+
+/**
+ * What is wrong with a cron expression, or undefined. Five fields only: croner also reads six
+ * (seconds first: "*\/10 * * * * *" is every 10 s) and seven (a year), which the schema and
+ * `render kubernetes` do not allow. An expression that matches no date (30 February) never fires.
+ */
+function checkCronExpression(expression: string, timezone: string): string | undefined {
+  const fields = expression.trim().split(/\s+/);
+  if (!CRON_NICKNAMES.has(expression.trim().toLowerCase()) && fields.length !== 5) {
+    return `has ${fields.length} field${fields.length === 1 ? '' : 's'}; ferry reads five (no seconds, no year)`;
   }
+  let cron: Cron;
+  try {
+    cron = new Cron(expression, { timezone, paused: true });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error);
+    return `is not a valid cron expression: ${reason}`;
+  }
+  // A five-field expression that fires at all does so within a few years of 2000 (29 February at worst).
+  if (!cron.nextRun(new Date('2000-01-01T00:00:00Z'))) {
+    return 'never fires: no date matches its day-of-month and month';
+  }
+  return undefined;
 }
 
 function checkSql(sql: string, issues: RuleIssue[], where: { file: string; pointer: string }): void {

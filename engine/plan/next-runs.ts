@@ -62,8 +62,12 @@ function wallClock(instant: Date, timeZone: string): [string, string] {
   return [`${get('year')}-${get('month')}-${get('day')}`, `${get('hour')}:${get('minute')}`];
 }
 
-/** A plan's next run times (UTC ISO strings) as renderers show them. */
+/**
+ * A plan's next run times (UTC ISO strings) as renderers show them; ["never"] when the schedule
+ * matches no date (validate refuses such crons, but a plan must not print an empty "next").
+ */
 export function formatNextRuns(schedule: { description: string; next: readonly string[] }): string[] {
+  if (schedule.next.length === 0) return ['never'];
   const zone = scheduleTimezone(schedule.description);
   return schedule.next.map((iso) => formatScheduledTime(iso, zone));
 }

@@ -1,7 +1,7 @@
 /**
- * `ferry serve` as a real child process against the embedded S3 server: a pipeline due every two
- * seconds runs on its schedule (observed by polling /status, never by sleeping), /metrics and
- * /status report it, and SIGTERM during a run (held mid-download by the fault proxy) stops it at
+ * `ferry serve` as a real child process against the embedded S3 server: a pipeline due a minute
+ * after its previous run ended (the first run at once; cron has no seconds) runs on its schedule
+ * (observed by polling /status, never by sleeping), /metrics and /status report it, and SIGTERM during a run (held mid-download by the fault proxy) stops it at
  * its next step with state untouched and exits 0 after a clean drain. The successful run notifies:
  * a signed webhook arrives at a local HTTP receiver and an email with a presigned link (which
  * downloads the written file) at a local SMTP server. Logs are JSON lines, each run line with its
@@ -110,7 +110,7 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
       `sink: {kind: s3, connection: s3, bucket: ${output}, format: csv,`,
       '       notify: {to: [analyst@example.com], via: mail, link_expires: 1h}}',
       'notify: {on_success: [hook]}',
-      "schedule: {cron: '*/2 * * * * *'}",
+      'schedule: {every: 1m, anchor: completion}',
       '',
     ].join('\n'),
   );

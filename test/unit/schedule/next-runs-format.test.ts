@@ -82,3 +82,10 @@ it('plan text and Markdown show both forms; completion-anchored schedules say so
     '2026-03-29T00:00:07.000Z',
   ]);
 });
+
+it('says "never" for a schedule that matches no date, never an empty "next"', () => {
+  const schedule = normalizeSchedule({ cron: '0 0 30 2 *', timezone: 'Europe/Berlin' }, 'UTC');
+  const next = nextRuns(schedule, new Date('2026-01-01T00:00:00Z')).map((d) => d.toISOString());
+  expect(next).toEqual([]);
+  expect(formatNextRuns({ description: schedule.description, next })).toEqual(['never']);
+});
