@@ -122,3 +122,47 @@ export function isValidTimeZone(timeZone: string): boolean {
     return false;
   }
 }
+
+/** A change of a zone's UTC offset: at `at` (ms) the offset goes from `fromMs` to `toMs`. */
+export interface OffsetChange {
+  at: number;
+  fromMs: number;
+  toMs: number;
+}
+
+/** Probe step when looking for offset changes; real zones do not change twice within it. */
+const OFFSET_PROBE_MS = 6 * 3_600_000;
+
+/**
+ * The zone's offset changes in (after, until], oldest first, each at the first second with the new
+ * offset. Probes every 6 hours and bisects where the offset differs, so a change that is undone
+ * within 6 hours would be missed (no zone in tzdata does that since 1970).
+ */
+export function offsetChanges(after: number, until: number, timeZone: string): OffsetChange[] {
+  const changes: OffsetChange[] = [];
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC' || until <= after) return changes;
+  const offsetAt = (ms: number) => zonedParts(new Date(ms), timeZone).offsetMs;
+  let lo = after;
+  let loOffset = offsetAt(lo);
+  while (lo < until) {
+    const hi = Math.min(lo + OFFSET_PROBE_MS, until);
+    const hiOffset = offsetAt(hi);
+    if (hiOffset !== loOffset)
+      changes.push({ at: firstSecondWith(hiOffset, lo, hi, offsetAt), fromMs: loOffset, toMs: hiOffset });
+    lo = hi;
+    loOffset = hiOffset;
+  }
+  return changes;
+}
+
+/** Bisects (lo, hi] down to the first whole second whose offset is `offset` (hi has it, lo does not). */
+function firstSecondWith(offset: number, lo: number, hi: number, offsetAt: (ms: number) => number): number {
+  let low = Math.floor(lo / 1000);
+  let high = Math.ceil(hi / 1000);
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (offsetAt(mid * 1000) === offset) high = mid;
+    else low = mid;
+  }
+  return high * 1000;
+}

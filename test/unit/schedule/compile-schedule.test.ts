@@ -77,6 +77,114 @@ describe('America/New_York', () => {
   });
 });
 
+/**
+ * Every slot whose wall-clock time falls in a spring-forward gap fires once, at the jump; repeated
+ * hours keep firing in both copies. The expected instants were computed with Python zoneinfo
+ * (/work/scratch/time-fix/gap_slots.py in the change that added them), not with ferry's code.
+ */
+describe('slots in a spring-forward gap fire at the jump, whatever the pattern', () => {
+  const between = (spec: ScheduleSpec, from: string, until: string): string[] =>
+    listSlots(compileSchedule(schedule(spec)), new Date(from), new Date(until)).map((d) => d.toISOString());
+
+  it('every 6h in America/Santiago: 2026-09-06 00:00 does not exist, the run is at 01:00 (04:00Z)', () => {
+    expect(
+      between({ every: '6h', timezone: 'America/Santiago' }, '2026-09-05T15:00:00Z', '2026-09-06T22:00:00Z'),
+    ).toEqual([
+      '2026-09-05T16:00:00.000Z',
+      '2026-09-05T22:00:00.000Z',
+      '2026-09-06T04:00:00.000Z', // 00:00 skipped: at the jump, 01:00 -03
+      '2026-09-06T09:00:00.000Z',
+      '2026-09-06T15:00:00.000Z',
+      '2026-09-06T21:00:00.000Z',
+    ]);
+  });
+  it('every 2h in Europe/Berlin on 2026-03-29: 02:00 fires at 03:00 CEST (01:00Z)', () => {
+    expect(
+      between({ every: '2h', timezone: 'Europe/Berlin' }, '2026-03-28T18:00:00Z', '2026-03-29T07:00:00Z'),
+    ).toEqual([
+      '2026-03-28T19:00:00.000Z',
+      '2026-03-28T21:00:00.000Z',
+      '2026-03-28T23:00:00.000Z',
+      '2026-03-29T01:00:00.000Z', // 02:00 skipped: at the jump
+      '2026-03-29T02:00:00.000Z',
+      '2026-03-29T04:00:00.000Z',
+      '2026-03-29T06:00:00.000Z',
+    ]);
+  });
+  it('a cron with a list of hours (30 0,2,4 in Europe/Berlin) runs its 02:30 at the jump', () => {
+    expect(
+      between(
+        { cron: '30 0,2,4 * * *', timezone: 'Europe/Berlin' },
+        '2026-03-28T22:00:00Z',
+        '2026-03-29T05:00:00Z',
+      ),
+    ).toEqual(['2026-03-28T23:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-29T02:30:00.000Z']);
+  });
+  it('every 15m in Europe/Berlin: the four slots in the gap and 03:00 are one run', () => {
+    expect(
+      between({ every: '15m', timezone: 'Europe/Berlin' }, '2026-03-29T00:15:00Z', '2026-03-29T01:30:00Z'),
+    ).toEqual([
+      '2026-03-29T00:30:00.000Z',
+      '2026-03-29T00:45:00.000Z',
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-29T01:15:00.000Z',
+      '2026-03-29T01:30:00.000Z',
+    ]);
+  });
+  it('every 2h in America/New_York on 2026-03-08: 02:00 fires at 03:00 EDT (07:00Z)', () => {
+    expect(
+      between({ every: '2h', timezone: 'America/New_York' }, '2026-03-08T02:00:00Z', '2026-03-08T10:00:00Z'),
+    ).toEqual([
+      '2026-03-08T03:00:00.000Z',
+      '2026-03-08T05:00:00.000Z',
+      '2026-03-08T07:00:00.000Z', // 02:00 skipped: at the jump
+      '2026-03-08T08:00:00.000Z',
+      '2026-03-08T10:00:00.000Z',
+    ]);
+  });
+  it('hourly at :15 on Lord Howe (a 30-minute gap, 02:00 → 02:30): 02:15 fires at 02:30', () => {
+    expect(
+      between(
+        { hourly: { at_minute: 15 }, timezone: 'Australia/Lord_Howe' },
+        '2026-10-03T13:00:00Z',
+        '2026-10-03T17:15:00Z',
+      ),
+    ).toEqual([
+      '2026-10-03T13:45:00.000Z',
+      '2026-10-03T14:45:00.000Z',
+      '2026-10-03T15:30:00.000Z', // 02:15 skipped: at the jump
+      '2026-10-03T16:15:00.000Z',
+      '2026-10-03T17:15:00.000Z',
+    ]);
+  });
+  it('fall back is unchanged: every 2h fires in both copies of 02:00 (Berlin) and once at 01:00 (New York)', () => {
+    expect(
+      between({ every: '2h', timezone: 'Europe/Berlin' }, '2026-10-24T19:00:00Z', '2026-10-25T05:00:00Z'),
+    ).toEqual([
+      '2026-10-24T20:00:00.000Z',
+      '2026-10-24T22:00:00.000Z',
+      '2026-10-25T00:00:00.000Z', // 02:00 CEST
+      '2026-10-25T01:00:00.000Z', // 02:00 CET
+      '2026-10-25T03:00:00.000Z',
+      '2026-10-25T05:00:00.000Z',
+    ]);
+    expect(
+      between({ every: '2h', timezone: 'America/New_York' }, '2026-11-01T01:00:00Z', '2026-11-01T09:00:00Z'),
+    ).toEqual([
+      '2026-11-01T02:00:00.000Z',
+      '2026-11-01T04:00:00.000Z',
+      '2026-11-01T07:00:00.000Z',
+      '2026-11-01T09:00:00.000Z',
+    ]);
+  });
+  it('nextSlot from the jump itself goes on to the next slot (no second run at the jump)', () => {
+    const compiled = compileSchedule(schedule({ every: '6h', timezone: 'America/Santiago' }));
+    expect(compiled.nextSlot(new Date('2026-09-06T04:00:00Z'))?.toISOString()).toBe(
+      '2026-09-06T09:00:00.000Z',
+    );
+  });
+});
+
 describe('other kinds', () => {
   it('cron, weekly and monthly in the zone; UTC is the default, never the host zone', () => {
     expect(slots({ cron: '30 2 * * 1-5' }, '2026-01-02T03:00:00Z', 2)).toEqual([
