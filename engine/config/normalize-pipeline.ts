@@ -194,7 +194,7 @@ function normalizeSource(spec: SourceSpec, timezone: string, project: Project | 
         }
       : {}),
     maxFiles: spec.max_files ?? 1000,
-    order: spec.order ?? 'key',
+    order: spec.order ?? defaultOrder(spec),
     onChanged: spec.on_changed ?? 'reprocess',
     format,
     compression: spec.compression ?? 'auto',
@@ -408,6 +408,16 @@ export function normalizeSchedule(spec: ScheduleSpec, defaultTimezone: string): 
   }
   // The schema guarantees one of the above.
   throw new Error('normalizeSchedule: schedule without a kind');
+}
+
+/**
+ * Files are taken by the timestamp in their names when `match` captures one (and timestamp_format
+ * reads it): key order puts acc_2026-1-9 after acc_2026-1-10, so pick: newest would take the older.
+ * Otherwise alphabetically by key.
+ */
+function defaultOrder(spec: { match?: string; timestamp_format?: string }): 'key' | 'timestamp' {
+  const capturesTimestamp = spec.match !== undefined && /\(\?P?<timestamp>/.test(spec.match);
+  return capturesTimestamp && spec.timestamp_format !== undefined ? 'timestamp' : 'key';
 }
 
 /** The schema's pattern guarantees a size parseByteSize reads. */

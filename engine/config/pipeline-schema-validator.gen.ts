@@ -9,7 +9,7 @@ import type { JsonSchema } from './config-schemas.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = '9ec2eef2636d39b77a6c47d327a574e468901a4f2a4b4538f8fd2ad472fdba4b';
+export const SCHEMA_FINGERPRINT = 'f7713f5ba8643cc5ed25f0247f996064782bd02606363a1739be2ef9a1533ff9';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -378,8 +378,7 @@ export const PREPARED_SCHEMA: JsonSchema = {
       "timestamp",
       "last-modified"
      ],
-     "description": "The order in which files are taken (and cut off by max_files). key: alphabetical by key. timestamp: by the `timestamp` group of `match`. last-modified: by S3 LastModified (beware: for multipart uploads it is the upload start). Default key.",
-     "default": "key"
+     "description": "The order in which files are taken (and cut off by max_files), and what newest means for pick: newest. key: alphabetical by key. timestamp: by the `timestamp` group of `match` (acc_2026-1-10 after acc_2026-1-9). last-modified: by S3 LastModified (beware: for multipart uploads it is the upload start). Default: timestamp when `match` has a timestamp group (read with timestamp_format), else key."
     },
     "on_changed": {
      "type": "string",

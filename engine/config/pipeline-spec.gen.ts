@@ -473,7 +473,7 @@ export interface S3Source {
    */
   max_files?: number;
   /**
-   * The order in which files are taken (and cut off by max_files). key: alphabetical by key. timestamp: by the `timestamp` group of `match`. last-modified: by S3 LastModified (beware: for multipart uploads it is the upload start). Default key.
+   * The order in which files are taken (and cut off by max_files), and what newest means for pick: newest. key: alphabetical by key. timestamp: by the `timestamp` group of `match` (acc_2026-1-10 after acc_2026-1-9). last-modified: by S3 LastModified (beware: for multipart uploads it is the upload start). Default: timestamp when `match` has a timestamp group (read with timestamp_format), else key.
    */
   order?: 'key' | 'timestamp' | 'last-modified';
   /**

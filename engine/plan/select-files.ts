@@ -186,7 +186,7 @@ export function selectFiles(
         skipped.push({
           key: candidate.key,
           reason: 'not-newest',
-          detail: `newer file: ${newest?.key ?? ''}`,
+          detail: `newest by ${source.order}: ${newest?.key ?? ''}`,
         });
     }
   } else if (source.pick === 'sequence') {
