@@ -1,8 +1,9 @@
 /**
- * `ferry serve` as a real child process against the embedded S3 server: a pipeline due a minute
- * after its previous run ended (the first run at once; cron has no seconds) runs on its schedule
- * (observed by polling /status, never by sleeping), /metrics and /status report it, and SIGTERM during a run (held mid-download by the fault proxy) stops it at
- * its next step with state untouched and exits 0 after a clean drain. The successful run notifies:
+ * `ferry serve` as a real child process against the embedded S3 server: two pipelines due a minute
+ * after their previous run ended (so the first runs start at once; crons have no seconds) run on
+ * their schedule (observed by polling /status, never by sleeping). /metrics and /status report the
+ * one that succeeds; the other's run is held mid-download by the fault proxy, and SIGTERM then stops
+ * it at its next step with its state untouched, and ferry exits 0 after a clean drain. The successful run notifies:
  * a signed webhook arrives at a local HTTP receiver and an email with a presigned link (which
  * downloads the written file) at a local SMTP server. Logs are JSON lines, each run line with its
  * run id, and no secret in them.
@@ -81,10 +82,10 @@ interface Status {
   }>;
 }
 
-const stateHash = (dir: string) => {
+const stateHash = (dir: string, pipeline: string) => {
   const hash = createHash('sha256');
-  const root = join(dir, 'state', 'pipelines', 'a');
-  for (const file of readdirSync(root).sort()) {
+  const root = join(dir, 'state', 'pipelines', pipeline);
+  for (const file of existsSync(root) ? readdirSync(root).sort() : []) {
     if (file === 'runs') continue; // the run log gains the interrupted run's record; state must not change
     hash.update(file).update(readFileSync(join(root, file)));
   }
@@ -114,9 +115,26 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
       '',
     ].join('\n'),
   );
+  await writeFile(
+    join(dir, 'pipelines', 'b.yaml'),
+    [
+      'name: b',
+      `source: {kind: s3, connection: s3, bucket: ${input}, prefix: b/, format: {kind: csv}}`,
+      `sink: {kind: s3, connection: s3, bucket: ${output}, format: csv}`,
+      'schedule: {every: 1m, anchor: completion}',
+      '',
+    ].join('\n'),
+  );
   await server.client.send(
     new PutObjectCommand({ Bucket: input, Key: 'a/one.csv', Body: 'id,name\n1,Ada\n2,Bob\n' }),
   );
+  // b's first run (beside a's: serve runs two at a time) is held in its download until SIGTERM.
+  const download = { method: 'GET', bucket: input, key: 'b/two.csv' };
+  proxy.addRule({ match: download, fault: { kind: 'hold' }, times: 1 });
+  await server.client.send(
+    new PutObjectCommand({ Bucket: input, Key: 'b/two.csv', Body: 'id,name\n3,Cy\n' }),
+  );
+  const before = stateHash(dir, 'b');
 
   ferry = startFerryProcess({
     cwd: dir,
@@ -166,15 +184,9 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
   expect(fetched.status).toBe(200);
   expect(Buffer.from(await fetched.arrayBuffer()).length).toBe(written?.size);
 
-  // A new file; its download is held, and SIGTERM arrives while the run is in it.
-  const before = stateHash(dir);
-  const download = { method: 'GET', bucket: input, key: 'a/two.csv' };
-  proxy.addRule({ match: download, fault: { kind: 'hold' }, times: 1 });
-  await server.client.send(
-    new PutObjectCommand({ Bucket: input, Key: 'a/two.csv', Body: 'id,name\n3,Cy\n' }),
-  );
+  // b's download is held, and SIGTERM arrives while its run is in it.
   await waitFor('the held download', () => (proxy.count(download) > 0 ? true : undefined));
-  const running = (await getStatus()).pipelines.find((p) => p.name === 'a')?.currentRun;
+  const running = (await getStatus()).pipelines.find((p) => p.name === 'b')?.currentRun;
   expect(running).not.toBeNull();
   ferry.child.kill('SIGTERM');
   // The download answers only once ferry has taken the signal, so the run is stopped at the next
@@ -185,8 +197,8 @@ it('runs on schedule, reports in /status and /metrics, and drains on SIGTERM wit
   expect(exited.code, exited.output).toBe(0);
 
   // The interrupted run committed nothing: state byte-identical, no lock, no new output.
-  expect(stateHash(dir)).toBe(before);
-  expect(existsSync(join(dir, 'state', 'pipelines', 'a', 'lock.json'))).toBe(false);
+  expect(stateHash(dir, 'b')).toBe(before);
+  expect(existsSync(join(dir, 'state', 'pipelines', 'b', 'lock.json'))).toBe(false);
   expect((await listAll(server.client, output)).length).toBe(1);
   const lines = logLines();
   const interrupted = lines.find((l) => l['event'] === 'run-end' && l['runId'] === running?.runId);
