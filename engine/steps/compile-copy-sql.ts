@@ -67,14 +67,17 @@ export function csvColumnExpr(column: ColumnType, listSeparator: string): string
   const ref = q(column.name);
   const sep = quoteLiteral(listSeparator);
   const enc = encoder(listSeparator);
-  // array_to_string skips NULL items and gives NULL when all are: a non-NULL list stays non-NULL.
+  // array_to_string skips NULL items, so a NULL item is written as an empty one (the list keeps its
+  // length and its items their places) and a NULL map value as `key=` (the entry is kept); an empty
+  // list gives '' where a NULL list gives NULL.
   const joined = (items: string) =>
     `coalesce(array_to_string(${items}, ${sep}), CASE WHEN ${ref} IS NOT NULL THEN '' END)`;
+  const item = (expr: string) => `coalesce(${enc(expr)}, '')`;
   if (isMapType(column.type)) {
-    return `${joined(`list_transform(map_entries(${ref}), _ferry_e -> ${enc('_ferry_e.key')} || '=' || ${enc('_ferry_e.value')})`)} AS ${ref}`;
+    return `${joined(`list_transform(map_entries(${ref}), _ferry_e -> ${enc('_ferry_e.key')} || '=' || ${item('_ferry_e.value')})`)} AS ${ref}`;
   }
   if (isListType(column.type)) {
-    return `${joined(`list_transform(${ref}, _ferry_v -> ${enc('_ferry_v')})`)} AS ${ref}`;
+    return `${joined(`list_transform(${ref}, _ferry_v -> ${item('_ferry_v')})`)} AS ${ref}`;
   }
   if (isStructType(column.type) || isJsonType(column.type))
     return `${textValueSql(ref, column.type)} AS ${ref}`;

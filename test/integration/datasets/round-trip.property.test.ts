@@ -8,8 +8,9 @@
  *   their field file, so both read back as empty. Scalars keep NULL (an empty field) apart from ""
  *   (a quoted empty field): read with `allow_quoted_nulls=false`. Elements come back in file order.
  * - flat CSV (`&`-joined, `%`/`&`/`=` percent-encoded): a NULL list or map is an empty field and an
- *   empty one is `""`; NULL list elements and map entries with a NULL value are left out (the
- *   encoding has no NULL); a list holding only "" is indistinguishable from [] and reads back as [].
+ *   empty one is `""`; a NULL list element is an empty element in its place and a NULL map value an
+ *   empty value (the encoding has no NULL, so both read back as ""); a list holding only "" is
+ *   indistinguishable from [] and reads back as [].
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -184,15 +185,15 @@ it('dataset → multi-csv and flat CSV → joined back in DuckDB reproduces the 
   );
 });
 
-/** The documented flat-CSV losses: NULL elements and NULL-valued entries left out, [""] read as []. */
+/** The documented flat-CSV losses: NULL elements and NULL map values read as "", [""] read as []. */
 function flatCsvForm(row: DuckDbRow): DuckDbRow {
   const tags = row['tags'] as Array<string | null> | null;
   const attrs = row['attrs'] as Array<{ key: string; value: string | null }> | null;
-  const kept = tags?.filter((t): t is string => t !== null) ?? null;
+  const items = tags?.map((t) => t ?? '') ?? null;
   return {
     ...row,
-    tags: kept && kept.length === 1 && kept[0] === '' ? [] : kept,
-    attrs: attrs?.filter((e) => e.value !== null) ?? null,
+    tags: items && items.length === 1 && items[0] === '' ? [] : items,
+    attrs: attrs?.map((e) => ({ key: e.key, value: e.value ?? '' })) ?? null,
   };
 }
 

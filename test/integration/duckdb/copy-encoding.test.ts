@@ -61,6 +61,31 @@ it('percent-encodes a custom list separator inside values, so lists and maps sta
   );
 });
 
+it('keeps NULL items of a list (empty, in their place) and map entries with a NULL value (key=)', async () => {
+  const path = join(dir, 'nulls.csv');
+  await session.run(
+    `CREATE TABLE nulls AS SELECT * FROM (VALUES
+      (1, [NULL, 'z', NULL], MAP(['k1', 'k2', 'k&3'], ['v1', NULL, 'a=b'])),
+      (2, [NULL]::VARCHAR[], MAP([], [])::MAP(VARCHAR, VARCHAR)),
+      (3, []::VARCHAR[], NULL)) AS t(id, l, m)`,
+  );
+  await session.run(
+    compileCopySql({
+      table: 'nulls',
+      columns: [
+        { name: 'id', type: 'INTEGER' },
+        { name: 'l', type: 'VARCHAR[]' },
+        { name: 'm', type: 'MAP(VARCHAR, VARCHAR)' },
+      ],
+      format: { kind: 'csv', delimiter: ',', quote: '"', headers: true, listSeparator: '&' },
+      compress: 'none',
+      orderBy: ['id'],
+      path,
+    }),
+  );
+  expect(readFileSync(path, 'utf8')).toBe('id,l,m\n1,&z&,k1=v1&k2=&k%263=a%3Db\n2,"",""\n3,"",\n');
+});
+
 // The escape of a quote inside a value is the configured quote, doubled (as the source side reads
 // it): DuckDB's default escape is `"` whatever the quote, which a reader with quote `'` misreads.
 it('escapes a custom quote by doubling it, so a reader with the same quote reads every value back', async () => {
