@@ -9,7 +9,7 @@ import type { JsonSchema } from './config-schemas.js';
 const require = createRequire(import.meta.url);
 
 /** sha256 of JSON.stringify(the schema as read): the run time compiles the schema itself when they differ. */
-export const SCHEMA_FINGERPRINT = 'f7713f5ba8643cc5ed25f0247f996064782bd02606363a1739be2ef9a1533ff9';
+export const SCHEMA_FINGERPRINT = '5c36bb472031fca779c25fda978c63ac71d53aa37dadafe6187f7dc7f46efe84';
 
 /** The schema as compiled (discriminators added); error objects point into it. */
 export const PREPARED_SCHEMA: JsonSchema = {
@@ -962,7 +962,7 @@ export const PREPARED_SCHEMA: JsonSchema = {
     },
     "fields": {
      "$ref": "#/definitions/columnList",
-     "description": "The columns to write, in this order (the Lytics \"Fields to Export\"). Default: all, in source order. Example: [user_id, email, plan]."
+     "description": "The columns to write, in this order (the Lytics \"Fields to Export\"). Default: all, in source order (a CSV or Parquet file's column order; a JSON source's keys sorted by name, since records may list them in any order). Example: [user_id, email, plan]."
     },
     "limit": {
      "type": "integer",

@@ -229,7 +229,7 @@ export type CsvDelimiter2 = string;
  */
 export type Identifier4 = string;
 /**
- * The columns to write, in this order (the Lytics "Fields to Export"). Default: all, in source order. Example: [user_id, email, plan].
+ * The columns to write, in this order (the Lytics "Fields to Export"). Default: all, in source order (a CSV or Parquet file's column order; a JSON source's keys sorted by name, since records may list them in any order). Example: [user_id, email, plan].
  *
  * @minItems 1
  */
