@@ -5,6 +5,7 @@
  */
 import type { Pipeline, Project } from '../config/model.js';
 import { preloadDuckDb } from '../duckdb/create-duckdb-session.js';
+import { FerryError, isFerryError } from '../errors/ferry-error.js';
 import { listObjects } from '../io/s3/list-objects.js';
 import { assemblePipelinePlan, emptySelection, inputFingerprint } from '../plan/assemble-pipeline-plan.js';
 import { exportFingerprint, isExportUpToDate } from '../plan/export-fingerprint.js';
@@ -53,7 +54,9 @@ export async function preparePipelineRun(input: {
     });
     // DuckDB's native module loads while S3 answers; the session that needs it awaits the same load.
     preloadDuckDb().catch(() => undefined);
-    listing = await listed;
+    listing = await listed.catch((error: unknown) => {
+      throw atSourceBucket(error);
+    });
     selection = selectFiles(source, listing, read.state, { now, allow: input.allow });
   }
   await checkSinks(pipeline, input.s3);
@@ -119,4 +122,18 @@ function skipUnchangedExport(
   });
   if (upToDate) plan.steps = [];
   return fingerprint;
+}
+
+/**
+ * A source bucket that does not exist or refuses the listing is the pipeline's setting: the error
+ * is reported at `source.bucket` (file:line:col), as a missing sink bucket is at `sink.bucket`.
+ */
+function atSourceBucket(error: unknown): unknown {
+  if (!isFerryError(error) || error.context.config !== undefined) return error;
+  if (error.code !== 'S3_NO_SUCH_BUCKET' && error.code !== 'S3_ACCESS_DENIED') return error;
+  return new FerryError(error.code, error.message, {
+    cause: error,
+    context: { ...error.context, config: '/source/bucket' },
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+  });
 }

@@ -52,6 +52,16 @@ describe('plan and apply', () => {
     expect(state.filter((k) => !/\/runs\//.test(k))).toEqual([]);
   });
 
+  it('plan reports a source bucket that does not exist at source.bucket, as it does a sink bucket', async () => {
+    const p = await project({
+      a: (q) => pipeline('a')(q).replace(`bucket: ${q.input}`, 'bucket: no-such-source-ferry'),
+    });
+    const plan = await cli(p, ['plan']);
+    expect(plan.code).toBe(1);
+    expect(plan.output).toContain('S3_NO_SUCH_BUCKET');
+    expect(plan.output).toMatch(/pipelines\/a\.yaml:2:\d+/);
+  });
+
   it('apply --plan does not apply a pipeline whose saved plan failed, and says so (exit 1)', async () => {
     const p = await project({ good: pipeline('good'), bad: pipeline('bad', '', 'no-such-bucket-ferry') });
     const saved = join(p.dir, 'plan.json');
