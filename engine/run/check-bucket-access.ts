@@ -201,9 +201,32 @@ export async function checkBuckets(
       items.push({ kind: 'bucket', status: 'failed', bucket, ...failure(error) });
       if (isFerryError(error) && error.code === 'S3_NO_SUCH_BUCKET') continue;
     }
+    const bucketItem = items.length - 1;
     for (const location of locations.filter((l) => l.bucket === bucket)) {
       items.push(...(await checkLocation(client, name, location, options)));
     }
+    explainDeniedHead(items, bucketItem);
   }
   return items;
+}
+
+/** Credential failures that S3 names in an error body: a HEAD answer has no body to name them. */
+const CREDENTIAL_CODES = new Set(['S3_INVALID_CREDENTIALS', 'S3_SIGNATURE_MISMATCH']);
+
+/**
+ * HeadBucket answers a request with unknown keys or a bad signature with a bare 403, which reads as
+ * access denied (with a hint about IAM); the listing after it gets S3's own code in its body. When
+ * that code says the credentials themselves are wrong, the bucket line says so too.
+ */
+function explainDeniedHead(items: CheckItem[], bucketItem: number): void {
+  const head = items[bucketItem];
+  if (head?.kind !== 'bucket' || head.code !== 'S3_ACCESS_DENIED') return;
+  const named = items.slice(bucketItem + 1).find((i) => i.code !== undefined && CREDENTIAL_CODES.has(i.code));
+  if (named?.code === undefined) return;
+  items[bucketItem] = {
+    ...head,
+    code: named.code,
+    detail: `HeadBucket was refused (403, no reason given); the listing says why: ${named.detail ?? ''}`,
+    ...(named.hint === undefined ? {} : { hint: named.hint }),
+  };
 }

@@ -152,6 +152,11 @@ describe('ferry check', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain('✔ credentials  resolve: access key …1234');
     expect(wrong.stdout).toMatch(/✖ list .*\[S3_(INVALID_CREDENTIALS|SIGNATURE_MISMATCH)\]/);
+    // HeadBucket's bare 403 is not taken for an IAM refusal: the bucket line names the real cause.
+    expect(wrong.stdout).toMatch(
+      /✖ bucket .*the listing says why.*\[S3_(INVALID_CREDENTIALS|SIGNATURE_MISMATCH)\]/,
+    );
+    expect(wrong.stdout).not.toContain('S3_ACCESS_DENIED');
     expect(wrong.stdout).toContain('not tested: the listing failed');
     expect(wrong.output).not.toContain('not-the-secret');
     expect(wrong.output).not.toContain('WRONGKEY1234');
