@@ -125,7 +125,7 @@ function checkPipeline(pipeline: Pipeline, project: Project | undefined, issues:
   }
   if (pipeline.mapping) checkMapping(pipeline.mapping, project, issues, at, refs);
   checkSink(pipeline, project, issues, at, refs);
-  if (pipeline.schedule) checkSchedule(pipeline.schedule, issues, at);
+  if (pipeline.schedule) checkSchedule(pipeline.schedule, project, issues, at);
 }
 
 function checkDatasetSource(
@@ -200,7 +200,8 @@ function checkSink(
   if (sink.kind === 's3') {
     refs.connection(sink.connection, '/sink/connection');
     checkTimestampFormat(sink.timestampFormat, issues, at('/sink/timestamp_format'));
-    if (!isValidTimeZone(sink.timezone))
+    // An inherited defaults.timezone is reported once, in ferry.yaml, not again at every pipeline.
+    if (sink.timezone !== project?.defaults.timezone && !isValidTimeZone(sink.timezone))
       issues.push(badTimeZone(sink.timezone, 'sink.timezone', at('/sink/timezone')));
     checkFilenameTemplate(sink.filename, issues, at('/sink/filename'), sink.format.kind === 'multi-csv');
     if (sink.segmentsField !== undefined && pipeline.source.kind !== 'dataset') {
@@ -238,9 +239,10 @@ function checkSink(
   }
 }
 
-function checkSchedule(schedule: Schedule, issues: RuleIssue[], at: At): void {
+function checkSchedule(schedule: Schedule, project: Project | undefined, issues: RuleIssue[], at: At): void {
   const zoneIsValid = isValidTimeZone(schedule.timezone);
-  if (!zoneIsValid)
+  // An inherited defaults.timezone is reported once, in ferry.yaml.
+  if (!zoneIsValid && schedule.timezone !== project?.defaults.timezone)
     issues.push(badTimeZone(schedule.timezone, 'schedule.timezone', at('/schedule/timezone')));
   if (schedule.kind !== 'cron') return;
   const problem = checkCronExpression(schedule.cron, zoneIsValid ? schedule.timezone : 'UTC');
