@@ -267,7 +267,11 @@ function readFields(match: RegExpExecArray, tokens: readonly TimestampToken[]): 
       case 'Z': {
         const m = /^([+-])(\d{2}):?(\d{2})$/.exec(raw);
         if (raw === 'Z') f.offset = 0;
-        else if (m) f.offset = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+        // An offset's minutes stop at 59 (`+05:99` is no offset): NaN makes the text not a timestamp.
+        else if (m) {
+          f.offset =
+            Number(m[3]) > 59 ? Number.NaN : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+        }
         break;
       }
     }
@@ -306,7 +310,8 @@ function readTimestamp(
     f.day > 31 ||
     f.hour > 23 ||
     f.minute > 59 ||
-    f.second > 59
+    f.second > 59 ||
+    Number.isNaN(f.offset)
   ) {
     return undefined;
   }

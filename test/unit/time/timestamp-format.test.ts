@@ -95,6 +95,10 @@ describe('parseTimestamp', () => {
   it('refuses impossible dates and non-matching text', () => {
     expect(parseTimestamp('20260231', 'YYYYMMDD', 'UTC')).toBeUndefined();
     expect(parseTimestamp('2026-01-01', 'YYYYMMDD', 'UTC')).toBeUndefined();
+    expect(parseTimestamp('2026-03-07 10:05 +05:99', 'YYYY-MM-DD HH:mm Z', 'UTC')).toBeUndefined();
+    expect(parseTimestamp('2026-03-07 10:05 +05:59', 'YYYY-MM-DD HH:mm Z', 'UTC')?.toISOString()).toBe(
+      '2026-03-07T04:06:00.000Z',
+    );
   });
 });
 
