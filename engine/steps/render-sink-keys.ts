@@ -69,10 +69,23 @@ export function renderSinkKeys(input: {
     if (seen.has(key)) {
       throw new FerryError('KEY_COLLISION', `Two output files of this run would both be written to ${key}.`, {
         context: { pipeline: input.pipeline, step: 'write-files', key },
-        hint: 'Put {{part}} in sink.filename when max_rows_per_file splits the output, and {{field}} for multi-csv.',
+        hint: collisionHint(sink.filename, input.requests),
       });
     }
     seen.add(key);
   }
   return keys;
+}
+
+/** What makes two keys of one run differ, for the template at hand. */
+function collisionHint(template: string, requests: readonly KeyRequest[]): string {
+  const has = (name: string) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(template);
+  const fields = requests.map((r) => r.field).filter((f) => f !== undefined);
+  if (fields.length === 0) return 'Put {{part}} in sink.filename when max_rows_per_file splits the output.';
+  if (!has('field')) return 'Put {{field}} in sink.filename for multi-csv: one file per list or map field.';
+  const twice = fields.find((f, i) => fields.indexOf(f) !== i);
+  if (twice !== undefined) {
+    return `A list or map column is named "${twice}", like the file of the other columns: rename it in the mapping.`;
+  }
+  return 'Two field names render alike once made safe for a key (characters outside A-Z a-z 0-9 . _ = - become _): rename one of those columns in the mapping.';
 }
