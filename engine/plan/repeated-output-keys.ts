@@ -11,7 +11,7 @@
  */
 import type { Pipeline } from '../config/model.js';
 import { compileSchedule, listSlots } from '../schedule/compile-schedule.js';
-import { zonedParts } from '../time/zoned-time.js';
+import { offsetChanges, zonedParts } from '../time/zoned-time.js';
 import { formatScheduledTime } from './next-runs.js';
 import { renderOutputKey, runTimeVariables } from './render-output-key.js';
 
@@ -127,29 +127,14 @@ function firstRepeat(
 /** Per zone and day: a plan asks for every scheduled pipeline, and the answer changes once a day. */
 const changesCache = new Map<string, Array<{ at: number; backMs: number }>>();
 
-/** The instants in the next year when `timezone`'s offset goes down, found to the minute. */
+/** The instants in the next year when `timezone`'s clocks go back, and by how much. */
 function clocksGoingBack(timezone: string, now: Date): Array<{ at: number; backMs: number }> {
   const cacheKey = `${timezone} ${Math.floor(now.getTime() / DAY_MS)}`;
   const cached = changesCache.get(cacheKey);
   if (cached) return cached;
-  const offset = (ms: number) => zonedParts(new Date(ms), timezone).offsetMs;
-  const changes: Array<{ at: number; backMs: number }> = [];
-  let at = now.getTime();
-  let before = offset(at);
-  for (; at < now.getTime() + CHANGES_AHEAD_MS; at += WEEK_MS) {
-    const after = offset(at + WEEK_MS);
-    if (after < before) {
-      let lo = at;
-      let hi = at + WEEK_MS;
-      while (hi - lo > 60_000) {
-        const mid = lo + Math.floor((hi - lo) / 2);
-        if (offset(mid) === before) lo = mid;
-        else hi = mid;
-      }
-      changes.push({ at: hi, backMs: before - after });
-    }
-    before = after;
-  }
+  const changes = offsetChanges(now.getTime(), now.getTime() + CHANGES_AHEAD_MS, timezone, WEEK_MS)
+    .filter((change) => change.toMs < change.fromMs)
+    .map((change) => ({ at: change.at, backMs: change.fromMs - change.toMs }));
   if (changesCache.size > 64) changesCache.clear();
   changesCache.set(cacheKey, changes);
   return changes;

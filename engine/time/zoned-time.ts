@@ -135,17 +135,23 @@ const OFFSET_PROBE_MS = 6 * 3_600_000;
 
 /**
  * The zone's offset changes in (after, until], oldest first, each at the first second with the new
- * offset. Probes every 6 hours and bisects where the offset differs, so a change that is undone
- * within 6 hours would be missed (no zone in tzdata does that since 1970).
+ * offset. Probes every `probeMs` (6 hours by default) and bisects where the offset differs, so a
+ * change that is undone within one probe would be missed (no zone in tzdata does that within 6 hours
+ * since 1970; a caller scanning a year for clock changes may probe weekly).
  */
-export function offsetChanges(after: number, until: number, timeZone: string): OffsetChange[] {
+export function offsetChanges(
+  after: number,
+  until: number,
+  timeZone: string,
+  probeMs: number = OFFSET_PROBE_MS,
+): OffsetChange[] {
   const changes: OffsetChange[] = [];
   if (timeZone === 'UTC' || timeZone === 'Etc/UTC' || until <= after) return changes;
   const offsetAt = (ms: number) => zonedParts(new Date(ms), timeZone).offsetMs;
   let lo = after;
   let loOffset = offsetAt(lo);
   while (lo < until) {
-    const hi = Math.min(lo + OFFSET_PROBE_MS, until);
+    const hi = Math.min(lo + probeMs, until);
     const hiOffset = offsetAt(hi);
     if (hiOffset !== loOffset)
       changes.push({ at: firstSecondWith(hiOffset, lo, hi, offsetAt), fromMs: loOffset, toMs: hiOffset });
