@@ -8,12 +8,13 @@
  * the process environment, and each run must start with a fresh SDK (no cached profile files).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allFiles } from '../../harness/all-files.js';
 import { startFerryProcess } from '../../harness/ferry-process.js';
 
 /** A careless S3-compatible server: every request gets a 400 whose message quotes its credentials. */
@@ -40,13 +41,6 @@ function startEchoingServer(): Promise<{ server: Server; endpoint: string }> {
       const { port } = server.address() as AddressInfo;
       resolve({ server, endpoint: `http://127.0.0.1:${port}` });
     });
-  });
-}
-
-function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const full = join(dir, entry);
-    return statSync(full).isDirectory() ? allFiles(full) : [full];
   });
 }
 

@@ -5,12 +5,13 @@
  * success and a failure), state, policy and check is searched for them, as is, base64 and URL-encoded.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createMessage, encrypt, generateKey, readKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allFiles } from '../../harness/all-files.js';
 import { startFaultProxy } from '../../harness/fault-proxy.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { listAll } from '../../harness/s3-objects.js';
@@ -27,13 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const full = join(dir, entry);
-    return statSync(full).isDirectory() ? allFiles(full) : [full];
-  });
-}
 
 /** Every form a secret could take on the way out: as is, base64, URL-encoded. */
 function encodings(value: string): string[] {

@@ -13,19 +13,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allFiles } from '../../harness/all-files.js';
 import { runCliCaptured, type CapturedRun } from '../../harness/run-cli-captured.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
 import { uniqueBucket } from '../../harness/unique-bucket.js';
@@ -40,13 +33,6 @@ afterAll(async () => {
 
 /** Valid as a description, a prefix, a regex, an identifier and inside SQL, so validation passes it. */
 const canary = (label: string) => `canary_${label}_${randomBytes(10).toString('hex')}`;
-
-function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const full = join(dir, entry);
-    return statSync(full).isDirectory() ? allFiles(full) : [full];
-  });
-}
 
 /** "where: which canary" for every artifact that holds one. */
 function leaks(

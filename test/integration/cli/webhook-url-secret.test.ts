@@ -5,12 +5,13 @@
  * records (also when the delivery fails) contains it: messages name the target.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allFiles } from '../../harness/all-files.js';
 import { CLI_PROJECT_ENV, createCliProject } from '../../harness/cli-project.js';
 import { runCliCaptured } from '../../harness/run-cli-captured.js';
 import { startS3Server, type S3TestServer } from '../../harness/s3-server.js';
@@ -25,13 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const full = join(dir, entry);
-    return statSync(full).isDirectory() ? allFiles(full) : [full];
-  });
-}
 
 /** The first ```yaml block of `file` that contains `marker`. */
 function yamlBlock(file: string, marker: string): string {
